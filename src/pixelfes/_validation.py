@@ -1,0 +1,102 @@
+"""Input checks shared by every model: one place that says what an image batch is.
+
+Convention: a batch is ``(N, H, W, C)`` (or ``(N, H, W)`` for grayscale), RGB channel
+order, either ``uint8`` in ``[0, 255]`` or floating point in ``[0, 1]``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A validated batch shaped (N, H, W, C), plus how to give results back to the caller."""
+
+    raw: np.ndarray  # the caller's values, (N, H, W, C), uint8 or float in [0, 1]
+    dtype: np.dtype  # the caller's dtype, restored on output
+    squeeze_channel: bool  # the caller passed (N, H, W)
+
+    @cached_property
+    def values(self) -> np.ndarray:
+        """(N, H, W, C) float64 in [0, 1] (converted on first use)."""
+        if self.raw.dtype == np.uint8:
+            return self.raw.astype(np.float64) / 255.0
+        return self.raw.astype(np.float64, copy=False)
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return tuple(self.raw.shape[1:])  # type: ignore[return-value]
+
+
+def as_batch(x: object, name: str = "X") -> Batch:
+    """Validate an image batch and return it as float64 in [0, 1], shaped (N, H, W, C)."""
+    if not isinstance(x, np.ndarray):
+        try:
+            x = np.asarray(x)
+        except Exception as exc:  # noqa: BLE001 - re-raised with a clear message
+            raise TypeError(f"{name} must be a numpy array of images; got {type(x).__name__}") from exc
+    arr: np.ndarray = x
+    if arr.ndim not in (3, 4):
+        raise ValueError(
+            f"{name} must be a batch of images shaped (N, H, W, C) or (N, H, W); "
+            f"got an array of shape {arr.shape}"
+        )
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name} is an empty batch (shape {arr.shape}); expected at least one image")
+    if min(arr.shape[1:3]) < 1:
+        raise ValueError(f"{name} has an empty image size {arr.shape[1:3]}")
+    squeeze = arr.ndim == 3
+    if squeeze:
+        arr = arr[..., None]
+    if arr.dtype == np.uint8:
+        pass
+    elif np.issubdtype(arr.dtype, np.floating):
+        values = arr
+        if not np.all(np.isfinite(values)):
+            raise ValueError(f"{name} contains NaN or infinite values; expected floats in [0, 1]")
+        lo, hi = float(values.min()), float(values.max())
+        if lo < 0.0 or hi > 1.0:
+            raise ValueError(
+                f"{name} holds floats in [{lo:.4g}, {hi:.4g}]; expected floats in [0, 1] "
+                "(or uint8 in [0, 255])"
+            )
+    else:
+        raise ValueError(
+            f"{name} has dtype {arr.dtype}; expected uint8 in [0, 255] or floats in [0, 1]"
+        )
+    return Batch(raw=arr, dtype=arr.dtype, squeeze_channel=squeeze)
+
+
+def restore(values: np.ndarray, like: Batch) -> np.ndarray:
+    """Clip float64 values to [0, 1] and return them in the caller's dtype and layout."""
+    out = np.clip(values, 0.0, 1.0)
+    if like.dtype == np.uint8:
+        out = np.rint(out * 255.0).astype(np.uint8)
+    else:
+        out = out.astype(like.dtype, copy=False)
+    if like.squeeze_channel:
+        out = out[..., 0]
+    return out
+
+
+def check_pair(x: Batch, t: Batch) -> None:
+    """Source and target batches must hold the same number of images of the same shape."""
+    if x.raw.shape != t.raw.shape:
+        raise ValueError(
+            f"X and T must have the same shape (N, H, W, C); got {x.raw.shape} and {t.raw.shape}"
+        )
+
+
+def check_strength(strength: float) -> float:
+    """Strength is a finite real number (0 = input, 1 = model, >1 exaggerates)."""
+    try:
+        a = float(strength)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"strength must be a number; got {strength!r}") from exc
+    if not np.isfinite(a):
+        raise ValueError(f"strength must be finite; got {strength!r}")
+    return a

@@ -1,0 +1,33 @@
+"""``pixelfes info``: what a model file holds."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("info", help="print a model file's metadata and parameter count",
+                       description="Print a model file's metadata (JSON) and its parameter count.",
+                       epilog="example:\n  pixelfes info happy.safetensors",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("model", type=Path, help="model file (.safetensors)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from safetensors import safe_open
+
+    from ..modelfile import load_model, read_metadata
+
+    meta = read_metadata(args.model)
+    load_model(args.model)  # verifies the checksum and that the model can be built
+    with safe_open(str(args.model), framework="numpy") as f:
+        shapes = {k: list(f.get_slice(k).get_shape()) for k in f.keys()}
+    n_params = sum(math.prod(s) for s in shapes.values())
+    meta.pop("sha256", None)
+    meta.update(parameters=n_params, bytes=args.model.stat().st_size, tensors=shapes)
+    print(json.dumps(meta, indent=2))
+    return 0

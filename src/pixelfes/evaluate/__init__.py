@@ -1,0 +1,1 @@
+"""pixelfes.evaluate."""
