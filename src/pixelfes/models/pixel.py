@@ -52,6 +52,20 @@ class _PixelModel(ExpressionModel):
         self._solve()
         return self
 
+    def fit_stats(self, stats: PixelStats) -> _PixelModel:
+        """Fit from precomputed statistics (e.g. shards merged with ``+``). Returns self."""
+        self._validate_params()
+        if self._histograms and not stats.histograms:
+            raise ValueError(f"{type(self).__name__} needs statistics with histograms")
+        if stats.n == 0:
+            raise ValueError("the statistics hold no training pairs")
+        self._reset()
+        self.image_shape_ = tuple(stats.image_shape)
+        self.stats_ = stats
+        self.n_samples_seen_ = stats.n
+        self._solve()
+        return self
+
     def merge(self, other: _PixelModel) -> _PixelModel:
         """A new model fitted on both models' training data (statistics added)."""
         if type(other) is not type(self) or other.get_params() != self.get_params():
