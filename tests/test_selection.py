@@ -21,6 +21,12 @@ def test_group_kfold_never_splits_a_person():
     assert [f.tolist() for f in folds] == [f.tolist() for f in group_kfold(groups, 4, seed=1)]
 
 
+def test_group_kfold_balances_fold_sizes():
+    groups = np.repeat(np.arange(17), np.arange(17) % 3 + 1)
+    sizes = [len(f) for f in group_kfold(groups, 4, seed=1)]
+    assert max(sizes) - min(sizes) <= 3
+
+
 def test_few_people_gives_leave_one_person_out():
     folds = group_kfold(["a", "a", "b", "c", "c"], 5)
     assert len(folds) == 3

@@ -22,19 +22,29 @@ from .stats import PixelStats
 
 
 def group_kfold(groups: Sequence[Any], n_folds: int, seed: int = 0) -> list[np.ndarray]:
-    """Fold index (0..k-1) per sample such that all samples of one group share a fold.
+    """Test-index arrays of ``n_folds`` folds; all samples of one group (person) share a fold.
 
-    With fewer groups than ``n_folds`` every group is its own fold (leave-one-person-out).
+    Groups are shuffled with ``seed`` and dealt, largest first, to the currently smallest
+    fold so fold sizes stay balanced. With fewer groups than ``n_folds`` every group is its
+    own fold (leave-one-person-out).
     """
-    groups = np.asarray([str(g) for g in groups])
-    unique = np.unique(groups)
-    if len(unique) < 2:
+    g = np.asarray([str(v) for v in groups])
+    uniq, inv = np.unique(g, return_inverse=True)
+    if int(n_folds) != n_folds or n_folds < 2:
+        raise ValueError(f"n_folds must be an integer >= 2; got {n_folds!r}")
+    if len(uniq) < 2:
         raise ValueError("cross-validation needs at least two different people (groups)")
-    k = min(n_folds, len(unique))
-    order = np.random.default_rng(seed).permutation(len(unique))
-    fold_of_group = {g: i % k for i, g in zip(range(len(unique)), unique[order], strict=True)}
-    fold = np.array([fold_of_group[g] for g in groups])
-    return [np.flatnonzero(fold == i) for i in range(k)]
+    k = min(int(n_folds), len(uniq))
+    order = np.random.default_rng(seed).permutation(len(uniq))
+    counts = np.bincount(inv, minlength=len(uniq))
+    fold_of_group = np.empty(len(uniq), dtype=np.intp)
+    sizes = np.zeros(k, dtype=np.intp)
+    for gi in order[np.argsort(-counts[order], kind="stable")]:
+        f = int(np.argmin(sizes))
+        fold_of_group[gi] = f
+        sizes[f] += counts[gi]
+    fold = fold_of_group[inv]
+    return [np.flatnonzero(fold == f) for f in range(k)]
 
 
 @dataclass

@@ -29,6 +29,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     src.add_argument("--data", type=Path, help="a data set folder (KDEF, RaFD, JAFFE, ...)")
     src.add_argument("--from", dest="from_", default="neutral", help="source expression with --data")
     src.add_argument("--to", default=None, help="target expression with --data (e.g. happy)")
+    src.add_argument("--size", type=int, default=None,
+                     help="crop size with --data (default 128; 192 for shape-texture)")
+    src.add_argument("--margin", type=float, default=None,
+                     help="face-frame margin with --data (default 1.0; 1.5 for shape-texture)")
     hp = p.add_argument_group("model parameters (paper defaults when omitted)")
     hp.add_argument("--lam", type=float, help="ridge penalty lambda (default 0.4)")
     hp.add_argument("--sigma", type=float, help="Gaussian kernel width for pixel-kr (default 3)")
@@ -56,13 +60,18 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError("give either --data or --source/--target, not both")
         if not args.to:
             raise ValueError("--data needs --to EXPRESSION (e.g. --to happy)")
-        from ..datasets import load_pairs
+        from ..datasets import load_pairs, open_dataset
+        from ..face import get_template
 
-        pairs = load_pairs(args.data, normalize_expression(args.from_), normalize_expression(args.to),
-                           progress=progress)
+        ds = open_dataset(args.data)
+        pairs = load_pairs(ds, normalize_expression(args.from_), normalize_expression(args.to),
+                           size=args.size, margin=args.margin, progress=progress)
         X, T, ids = pairs.X, pairs.T, pairs.identities
+        size = int(X.shape[1])
+        margin = args.margin or float(ds.meta.get("margin", 1.0)) if ds.meta else (args.margin or 1.0)
         model.info.update(source=normalize_expression(args.from_), target=normalize_expression(args.to),
-                          template=pairs.template_id)
+                          template=get_template(None).id,
+                          alignment={"template": get_template(None).id, "size": size, "margin": margin})
         model.info["training"] = training_summary(X, ids, source=str(args.data))
     else:
         if not (args.source and args.target):
