@@ -16,8 +16,24 @@ from .modelfile import load_model as load
 from .models import GlobalRR, MaskedRR, NotFittedError, PixelKR, PixelRR, make_model
 from .stats import PixelStats
 
+
+def __getattr__(name: str) -> object:
+    """Lazily import the heavier parts (OpenCV, dlib) only when asked for."""
+    if name == "ShapeTextureModel":
+        from .models.shape_texture import ShapeTextureModel
+
+        return ShapeTextureModel
+    if name == "synthesize":
+        from .pipeline import synthesize
+
+        return synthesize
+    raise AttributeError(f"module 'pixelfes' has no attribute {name!r}")
+
+
 __all__ = [
     "EXPRESSIONS",
+    "ShapeTextureModel",
+    "synthesize",
     "GlobalRR",
     "MaskedRR",
     "ModelFileError",
