@@ -10,7 +10,8 @@ from pathlib import Path
 EPILOG = """examples:
   pixelfes train --model pixel-rr --source crops/neutral --target crops/happy -o happy.safetensors
   pixelfes train --model pixel-kr --sigma 3 --source A --target B -o kr.safetensors
-  pixelfes train --data ~/data/jaffe --from neutral --to sad -o sad.safetensors
+  pixelfes train --model shape-texture --data ~/data/jaffe --from neutral --to sad --install
+  pixelfes train --data ~/data/kdef --from neutral --to happy -o happy.safetensors
 
 Pairs are matched by file name (crops/neutral/anna.png <-> crops/happy/anna.png); any
 unmatched or unreadable file is listed and nothing is written."""
@@ -22,7 +23,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        "as a safetensors model file.", epilog=EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", default="pixel-rr",
-                   help="model type: pixel-rr (default), pixel-kr, mr, rr" )
+                   help="model type: pixel-rr (default), pixel-kr, mr, rr, or shape-texture "
+                   "(the main engine; needs --data, it learns from 68-point landmarks)")
     src = p.add_argument_group("training pairs (aligned crops, or a data set)")
     src.add_argument("--source", type=Path, help="folder of source-expression crops")
     src.add_argument("--target", type=Path, help="folder of target-expression crops (same names)")
@@ -39,7 +41,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     hp.add_argument("--k", type=int, help="neighbourhood size for mr (default 3)")
     p.add_argument("--precision", choices=["float32", "float16", "float64"], default="float32",
                    help="storage precision of the model file (default float32)")
-    p.add_argument("-o", "--output", type=Path, required=True, help="model file to write (.safetensors)")
+    p.add_argument("-o", "--output", type=Path, help="model file to write (.safetensors)")
+    p.add_argument("--install", action="store_true",
+                   help="also add the model to your model folder, so `synthesize --to X` finds it")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
 
@@ -51,6 +55,11 @@ def run(args: argparse.Namespace) -> int:
     from ..training import fit_with_progress, training_summary
 
     cls = model_class(args.model)
+    if args.output is None and not args.install:
+        raise ValueError("give -o MODEL.safetensors and/or --install")
+    uses_landmarks = getattr(cls, "uses_landmarks", False)
+    if uses_landmarks and args.data is None:
+        raise ValueError(f"{args.model} learns from landmarks: train it with --data DATASET_DIR")
     params = {"lam": args.lam, "sigma": args.sigma, "k": args.k}
     params = {k: v for k, v in params.items() if v is not None and k in cls._param_names}
     model = cls(**params)
@@ -64,11 +73,15 @@ def run(args: argparse.Namespace) -> int:
         from ..face import get_template
 
         ds = open_dataset(args.data)
+        default_size, default_margin = (192, 1.5) if uses_landmarks else (128, 1.0)
+        if ds.layout == "aligned":
+            default_size = default_margin = None  # a prepared folder knows its own
         pairs = load_pairs(ds, normalize_expression(args.from_), normalize_expression(args.to),
-                           size=args.size, margin=args.margin, progress=progress)
+                           size=args.size or default_size, margin=args.margin or default_margin,
+                           progress=progress)
         X, T, ids = pairs.X, pairs.T, pairs.identities
         size = int(X.shape[1])
-        margin = args.margin or float(ds.meta.get("margin", 1.0)) if ds.meta else (args.margin or 1.0)
+        margin = args.margin or float((ds.meta or {}).get("margin", default_margin or 1.0))
         model.info.update(source=normalize_expression(args.from_), target=normalize_expression(args.to),
                           template=get_template(None).id,
                           alignment={"template": get_template(None).id, "size": size, "margin": margin})
@@ -84,8 +97,24 @@ def run(args: argparse.Namespace) -> int:
         if args.to:
             model.info["target"] = normalize_expression(args.to)
             model.info["source"] = normalize_expression(args.from_)
-    model = fit_with_progress(model, X, T, progress=progress)
-    path = model.save(args.output, precision=args.precision)
+    if uses_landmarks:
+        print(f"fitting {args.model} on {len(X)} pairs ...", file=sys.stderr)
+        model.fit(X, T, pairs.landmarks_source, pairs.landmarks_target, groups=ids)
+    else:
+        model = fit_with_progress(model, X, T, progress=progress)
+    if args.output is not None:
+        path = model.save(args.output, precision=args.precision)
+    if args.install:
+        import tempfile
+
+        from ..zoo import install_model
+
+        with tempfile.TemporaryDirectory() as tmp:
+            saved = model.save(Path(tmp) / "model.safetensors", precision=args.precision)
+            installed = install_model(saved)
+        print(f"installed as {installed} (`pixelfes models` lists it)", file=sys.stderr)
+        if args.output is None:
+            path = installed
     print(json.dumps({"model": str(path), "type": model.model_type, "pairs": len(X),
                       "parameters": model.n_parameters, "bytes": path.stat().st_size}))
     print(f"wrote {path} ({model.model_type}, {len(X)} pairs)", file=sys.stderr)

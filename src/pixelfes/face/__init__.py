@@ -33,7 +33,7 @@ from .detect import (
     detect_faces,
     landmarks_for_box,
 )
-from .paste import face_mask, paste_back
+from .paste import face_mask, paste_back, paste_change
 
 __all__ = [
     "DEFAULT_TEMPLATE",
@@ -55,6 +55,7 @@ __all__ = [
     "invert_affine",
     "landmarks_for_box",
     "paste_back",
+    "paste_change",
     "transform_points",
 ]
 

@@ -58,6 +58,25 @@ def _feather(hard: np.ndarray, sigma: float) -> np.ndarray:
     return np.clip(m, 0.0, 1.0)
 
 
+def _photo_roi(matrix: np.ndarray, xs: np.ndarray, ys: np.ndarray, shape: tuple[int, ...]
+               ) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+    """Photo box ``(x0, y0, x1, y1)`` covering crop pixels ``xs, ys``, and the crop -> box matrix."""
+    inv = invert_affine(matrix)
+    box = np.array([[xs.min() - 1, ys.min() - 1], [xs.max() + 1, ys.min() - 1],
+                    [xs.min() - 1, ys.max() + 1], [xs.max() + 1, ys.max() + 1]], dtype=np.float64)
+    corners = transform_points(inv, box)
+    h, w = shape
+    x0 = int(np.clip(np.floor(corners[:, 0].min()), 0, w))
+    y0 = int(np.clip(np.floor(corners[:, 1].min()), 0, h))
+    x1 = int(np.clip(np.ceil(corners[:, 0].max()) + 1, 0, w))
+    y1 = int(np.clip(np.ceil(corners[:, 1].max()) + 1, 0, h))
+    if x1 <= x0 or y1 <= y0:
+        return None
+    roi_m = inv.copy()
+    roi_m[:, 2] -= (x0, y0)
+    return (x0, y0, x1, y1), roi_m
+
+
 def paste_back(photo: np.ndarray, crop: np.ndarray, matrix: np.ndarray,
                mask: np.ndarray | None = None, *, margin: float = 1.0,
                feather: float | None = None) -> np.ndarray:
@@ -98,19 +117,10 @@ def paste_back(photo: np.ndarray, crop: np.ndarray, matrix: np.ndarray,
     ys, xs = np.nonzero(m)
     if ys.size == 0:
         return out
-    inv = invert_affine(matrix)
-    box = np.array([[xs.min() - 1, ys.min() - 1], [xs.max() + 1, ys.min() - 1],
-                     [xs.min() - 1, ys.max() + 1], [xs.max() + 1, ys.max() + 1]], dtype=np.float64)
-    corners = transform_points(inv, box)
-    h, w = photo.shape[:2]
-    x0 = int(np.clip(np.floor(corners[:, 0].min()), 0, w))
-    y0 = int(np.clip(np.floor(corners[:, 1].min()), 0, h))
-    x1 = int(np.clip(np.ceil(corners[:, 0].max()) + 1, 0, w))
-    y1 = int(np.clip(np.ceil(corners[:, 1].max()) + 1, 0, h))
-    if x1 <= x0 or y1 <= y0:
+    roi = _photo_roi(matrix, xs, ys, photo.shape[:2])
+    if roi is None:
         return out
-    roi_m = inv.copy()
-    roi_m[:, 2] -= (x0, y0)
+    (x0, y0, x1, y1), roi_m = roi
     size = (x1 - x0, y1 - y0)
     warped = cv2.warpAffine(crop, roi_m, size, flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
     alpha = cv2.warpAffine(m, roi_m, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
@@ -127,4 +137,45 @@ def paste_back(photo: np.ndarray, crop: np.ndarray, matrix: np.ndarray,
     blended += r
     np.rint(blended, out=blended)
     np.copyto(region, blended.astype(np.uint8), where=np.broadcast_to(a > 0, region.shape))
+    return out
+
+
+def paste_change(photo: np.ndarray, before: np.ndarray, after: np.ndarray, matrix: np.ndarray,
+                 mask: np.ndarray | None = None, *, margin: float = 1.0) -> np.ndarray:
+    """Add the change ``after - before`` of an aligned crop back into ``photo``; return a new photo.
+
+    Unlike :func:`paste_back`, only the *difference* is warped back (linear, it is smooth),
+    so pixels the model did not change keep their exact values and the face is not
+    resampled twice. ``before``/``after`` are ``(S, S[, C]) uint8`` crops from
+    :func:`align_face` (``matrix`` photo -> crop); ``mask`` an optional crop-space
+    ``(S, S)`` weight in [0, 1] (default :func:`face_mask` for ``margin``).
+    """
+    import cv2
+
+    if before.shape != after.shape:
+        raise ValueError(f"before and after crops differ in shape: {before.shape} vs {after.shape}")
+    if photo.dtype != np.uint8 or before.dtype != np.uint8 or after.dtype != np.uint8:
+        raise ValueError("photo and crops must be uint8")
+    s_h, s_w = before.shape[:2]
+    m = face_mask(s_h, margin=margin) if mask is None else np.asarray(mask, dtype=np.float32)
+    delta = (after.astype(np.float32) - before.astype(np.float32))
+    if delta.ndim == 3 and delta.shape[2] == 1:
+        delta = delta[..., 0]
+    delta *= m if delta.ndim == 2 else m[..., None]
+    ys, xs = np.nonzero(np.abs(delta).reshape(s_h, s_w, -1).max(axis=2) > 0)
+    out = photo.copy()
+    if ys.size == 0:
+        return out
+    roi = _photo_roi(matrix, xs, ys, photo.shape[:2])
+    if roi is None:
+        return out
+    (x0, y0, x1, y1), roi_m = roi
+    back = cv2.warpAffine(delta, roi_m, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    region = out[y0:y1, x0:x1]
+    if region.ndim == 3 and back.ndim == 2:
+        back = back[..., None]
+    elif region.ndim == 2 and back.ndim == 3:
+        back = back.mean(axis=2)
+    out[y0:y1, x0:x1] = np.clip(np.rint(region + back), 0, 255).astype(np.uint8)
     return out

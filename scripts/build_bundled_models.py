@@ -1,0 +1,151 @@
+"""Rebuild every bundled model (and its model card) from the London Face Set, bit for bit.
+
+Run:  python scripts/build_bundled_models.py [--data ../shared/data/london-face-set]
+
+Trains, on all 82 people of the London set (CC BY 4.0, see its SOURCE.md), for
+neutral -> happy and happy -> neutral: the shape + texture model (the default), the
+paper's Pixel-RR and Pixel-KR (lambda 0.4, sigma 3). Each is stored in float16 when that
+costs under 0.5/255 mean error on the training crops, else float32, and the script
+says which. Held-out figures for the model cards come from identity-disjoint 5-fold
+cross-validation (each person scored by models that never saw them):
+`python scripts/build_bundled_models.py --cards` (slower; needs the [eval] extra).
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # same float rounding on every run
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import hashlib  # noqa: E402
+import json  # noqa: E402
+import tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import pixelfes  # noqa: E402
+from pixelfes.datasets import load_pairs  # noqa: E402
+from pixelfes.face import get_template  # noqa: E402
+from pixelfes.models import make_model  # noqa: E402
+from pixelfes.zoo import BUNDLED_DIR  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+ATTRIBUTION = ("DeBruine, L., & Jones, B. (2017). Face Research Lab London Set (Version 5). "
+               "figshare. https://doi.org/10.6084/m9.figshare.5047666.v5 — CC BY 4.0")
+DIRECTIONS = [("neutral", "happy"), ("happy", "neutral")]
+KINDS = {  # bundled name suffix -> (model type, params, canvas size, margin)
+    "": ("shape-texture", {}, 192, 1.5),
+    "-pixel-rr": ("pixel-rr", {"lam": 0.4}, 128, 1.0),
+    "-pixel-kr": ("pixel-kr", {"lam": 0.4, "sigma": 3.0}, 128, 1.0),
+}
+MAX_ERROR = 0.5 / 255  # mean abs error allowed for float16 storage
+
+
+def choose_precision(model, X, Ls) -> tuple[str, float]:
+    """float16 if its mean error on ``X`` is under 0.5/255, else float32; returns (choice, error)."""
+    kwargs = {"landmarks": Ls} if getattr(model, "uses_landmarks", False) else {}
+    exact = model.predict(X.astype(np.float64) / 255 if not kwargs else X, **kwargs)
+    with tempfile.TemporaryDirectory() as tmp:
+        small = pixelfes.load(model.save(Path(tmp) / "m.safetensors", precision="float16"))
+        approx = small.predict(X.astype(np.float64) / 255 if not kwargs else X, **kwargs)
+    scale = 1.0 if not kwargs else 255.0
+    err = float(np.mean(np.abs(approx.astype(np.float64) - exact.astype(np.float64)))) / scale
+    return ("float16" if err < MAX_ERROR else "float32"), err
+
+
+def build(data: Path, out: Path, heldout: dict | None = None) -> list[dict]:
+    template = get_template(None).id
+    built = []
+    for source, target in DIRECTIONS:
+        for suffix, (kind, params, size, margin) in KINDS.items():
+            pairs = load_pairs(data, source, target, size=size, margin=margin, progress=True)
+            model = make_model(kind, **params)
+            if getattr(model, "uses_landmarks", False):
+                model.fit(pairs.X, pairs.T, pairs.landmarks_source, pairs.landmarks_target,
+                          groups=pairs.identities)
+            else:
+                model.fit(pairs.X, pairs.T)
+            name = f"{source}-to-{target}{suffix}"
+            model.info.update(
+                source=source, target=target, template=template, default=(suffix == ""),
+                alignment={"template": template, "size": size, "margin": margin},
+                training={"data": "Face Research Lab London Set (82 people)",
+                          "pairs": len(pairs.X), "people": len(set(pairs.identities)),
+                          "licence": "CC BY 4.0", "attribution": ATTRIBUTION},
+            )
+            n_sub = min(20, len(pairs.X))
+            precision, err = choose_precision(model, pairs.X[:n_sub], pairs.landmarks_source[:n_sub])
+            model.info["storage"] = {"precision": precision, "mean_abs_error_vs_float64": err}
+            path = model.save(out / f"{name}.safetensors", precision=precision)
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            entry = {"name": name, "type": kind, "precision": precision, "error": err,
+                     "bytes": path.stat().st_size, "sha256": digest,
+                     "parameters": model.n_parameters}
+            built.append(entry)
+            write_card(entry, model, out, heldout)
+            print(f"{name:28s} {kind:14s} {precision} (float16 error {err * 255:.3f}/255) "
+                  f"{path.stat().st_size / 1e6:.2f} MB  sha256 {digest[:16]}", flush=True)
+    return built
+
+
+def write_card(entry: dict, model, out: Path, heldout: dict | None) -> None:
+    """A model card: what it is, the data and its terms, settings, storage, held-out figures."""
+    info = model.info
+    lines = [
+        f"# {entry['name']}",
+        "",
+        f"{info['source']} -> {info['target']}, a `{entry['type']}` model"
+        + (" (pixelfes's default for this direction)." if info.get("default") else
+           " (the paper's model, kept exact for reproduction)."),
+        "",
+        "## Training data",
+        f"- {info['training']['data']}: {info['training']['pairs']} pairs of "
+        f"{info['training']['people']} people, one neutral and one smiling frontal photo each.",
+        f"- Licence: {info['training']['licence']}. Attribution: {ATTRIBUTION}.",
+        "- All individuals gave signed consent for their images to be used in lab- and web-based "
+        "studies in their original or altered forms (from the data set's README).",
+        "",
+        "## Settings",
+        f"- parameters: `{json.dumps(model.get_params())}`",
+        f"- alignment: template `{info['alignment']['template']}`, canvas "
+        f"{info['alignment']['size']} px, margin {info['alignment']['margin']}",
+        f"- learned numbers: {entry['parameters']:,}; file: {entry['bytes']:,} bytes",
+        f"- storage: {entry['precision']} (float16 costs {entry['error'] * 255:.3f}/255 mean "
+        "absolute error against float64 on 20 training crops; float16 is used when that is "
+        "under 0.5/255)",
+    ]
+    if hasattr(model, "shape_model_"):
+        lines.append(f"- shape model chosen by identity-disjoint 5-fold CV: "
+                     f"`{model.shape_model_.method_}` (lam {model.shape_model_.lam_:g})")
+    lines += ["", "## Held-out figures", ""]
+    if heldout and entry["name"] in heldout:
+        lines += heldout[entry["name"]]
+    else:
+        lines.append("Run `python scripts/build_bundled_models.py --cards` to measure them "
+                     "(identity-disjoint 5-fold over the 82 people).")
+    lines += ["", f"Rebuild bit for bit: `python scripts/build_bundled_models.py` (sha256 "
+              f"`{entry['sha256']}`).", ""]
+    (out / f"{entry['name']}.md").write_text("\n".join(lines))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data" / "london-face-set")
+    ap.add_argument("--out", type=Path, default=BUNDLED_DIR)
+    args = ap.parse_args()
+    if not args.data.is_dir():
+        raise SystemExit(f"London Face Set not found at {args.data}; pass --data DIR")
+    args.out.mkdir(parents=True, exist_ok=True)
+    heldout_file = args.out / "HELDOUT.json"
+    heldout = json.loads(heldout_file.read_text()) if heldout_file.is_file() else None
+    built = build(args.data, args.out, heldout)
+    (args.out / "BUILD.json").write_text(json.dumps(built, indent=2) + "\n")
+    total = sum(b["bytes"] for b in built)
+    print(f"total {total / 1e6:.2f} MB in {args.out}")
+
+
+if __name__ == "__main__":
+    main()

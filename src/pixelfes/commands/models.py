@@ -1,0 +1,50 @@
+"""``pixelfes models``: the models pixelfes can use, bundled and the user's own."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+EPILOG = """examples:
+  pixelfes models                       # a table of every usable model
+  pixelfes models --json                # the same for scripts
+  pixelfes models --add sad.safetensors # copy your own model into your model folder
+"""
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("models", help="list the models (bundled and your own)",
+                       description="List the models pixelfes can use: bundled ones and those in "
+                       "your model folder.", epilog=EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--add", type=Path, metavar="FILE", help="add a model file to your model folder")
+    p.add_argument("--name", help="name for --add (default SOURCE-to-TARGET-TYPE)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..zoo import install_model, list_models, user_model_dir
+
+    if args.add:
+        dest = install_model(args.add, args.name)
+        print(f"added {dest}", file=sys.stderr)
+    models = list_models()
+    rows = [{"name": m.name, "from": m.source, "to": m.target, "type": m.model_type,
+             "where": "bundled" if m.bundled else "yours", "default": m.default,
+             "data": m.training.get("data"), "pairs": m.training.get("pairs"),
+             "people": m.training.get("people"), "bytes": m.path.stat().st_size,
+             "path": str(m.path)} for m in models]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    print(f"{'name':34s} {'from -> to':20s} {'type':14s} {'where':8s} {'size':>8s}  trained on")
+    for r in rows:
+        star = "*" if r["default"] else " "
+        data = f"{r['data'] or '?'} ({r['pairs'] or '?'} pairs, {r['people'] or '?'} people)"
+        print(f"{r['name']:33s}{star} {str(r['from']) + ' -> ' + str(r['to']):20s} "
+              f"{r['type']:14s} {r['where']:8s} {r['bytes'] / 1e6:7.2f}M  {data}")
+    print(f"\n* default for its direction. Your model folder: {user_model_dir()}")
+    return 0

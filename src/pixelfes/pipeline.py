@@ -1,0 +1,141 @@
+"""The main job: photo in, every face given another expression, photo out.
+
+``synthesize(photo, to="happy")`` finds each face (dlib, 68 landmarks), aligns it the
+way the model was trained (template, canvas size and margin from the model's
+metadata), applies the model to the aligned crop and adds the change back into the
+photo through the inverse transform under a feathered face mask. Only the change is
+warped back, so every pixel the model did not change keeps its exact value.
+A model trained on grayscale crops acts on the luminance of a colour photo and keeps
+its colour; a colour model on a grayscale photo gives a grayscale photo back.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._validation import check_strength
+from .expressions import normalize_expression
+from .models.base import ExpressionModel
+
+ImageLike = Any  # a path, a PIL image or an (H, W[, C]) array
+
+
+@functools.lru_cache(maxsize=8)
+def _load_cached(path: str, mtime: float) -> ExpressionModel:
+    from .modelfile import load_model
+
+    return load_model(path)
+
+
+def resolve_model(model: str | os.PathLike[str] | ExpressionModel | None, source: str = "neutral",
+                  target: str = "happy") -> ExpressionModel:
+    """A fitted model from a bundled/user model name, a file path, or a model (passed through)."""
+    if isinstance(model, ExpressionModel):
+        model._check_fitted()
+        return model
+    from .zoo import find_model
+
+    entry = find_model(normalize_expression(source), normalize_expression(target),
+                       None if model is None else str(model))
+    return _load_cached(str(entry.path), entry.path.stat().st_mtime)
+
+
+def alignment_of(model: ExpressionModel) -> tuple[int, float, str | None]:
+    """(canvas size, margin, template id) the model's crops were aligned with."""
+    info = model.info or {}
+    align = info.get("alignment") or {}
+    size = int(align.get("size", model.image_shape_[0]))
+    if size != model.image_shape_[0] or model.image_shape_[0] != model.image_shape_[1]:
+        raise ValueError(f"model crops are {model.image_shape_[:2]}, metadata says {size} px")
+    return size, float(align.get("margin", 1.0)), align.get("template") or info.get("template")
+
+
+def apply_to_crop(model: ExpressionModel, crop: np.ndarray, landmarks: np.ndarray | None,
+                  strength: float) -> np.ndarray:
+    """Run ``model`` on one aligned RGB crop ``(S, S, 3) uint8``; returns the new RGB crop."""
+    from .imageio import from_luminance, to_luminance
+
+    gray = model.image_shape_[2] == 1
+    x = to_luminance(crop)[..., None] if gray else crop
+    kwargs: dict[str, Any] = {}
+    if getattr(model, "uses_landmarks", False):
+        if landmarks is None:
+            raise ValueError("this model needs landmarks of the crop")
+        kwargs["landmarks"] = np.asarray(landmarks)[None]
+    y = model.predict(x[None], strength=strength, **kwargs)[0]
+    return from_luminance(y[..., 0], crop) if gray else y
+
+
+def synthesize_rgb(rgb: np.ndarray, model: ExpressionModel, strength: float = 1.0, *,
+                   detect: bool = True, max_faces: int | None = None, min_size: float = 40.0,
+                   path: str | os.PathLike[str] | None = None) -> np.ndarray:
+    """Change every face of ``rgb`` ``(H, W, 3) uint8``; returns a new array of the same shape."""
+    from .face import align_face, detect_faces, paste_change
+
+    strength = check_strength(strength)
+    if strength == 0.0:
+        return rgb.copy()
+    size, margin, template = alignment_of(model)
+    if not detect:
+        return _synthesize_whole(rgb, model, strength, size, margin)
+    faces = detect_faces(rgb, landmarks=68, max_faces=max_faces, min_size=min_size, path=path)
+    out = rgb
+    for face in faces:  # each face aligned from the original photo: faces are independent
+        aligned = align_face(rgb, face.landmarks, size=size, template=template, margin=margin)
+        after = apply_to_crop(model, aligned.crop, aligned.landmarks, strength)
+        out = paste_change(out, aligned.crop, after, aligned.matrix, margin=margin)
+    return out
+
+
+def _synthesize_whole(rgb: np.ndarray, model: ExpressionModel, strength: float, size: int,
+                      margin: float) -> np.ndarray:
+    """``--no-detect``: the whole image is taken as an aligned face crop (paper framing).
+
+    It is scaled to the model's face frame (``size / margin`` px) in the centre of the
+    model's canvas, borders replicated; shape models assume the training faces' mean
+    landmarks. Only the change is scaled back and added to the image.
+    """
+    import cv2
+
+    h, w = rgb.shape[:2]
+    face_px = int(round(size / margin))
+    pad = (size - face_px) // 2
+    face = cv2.resize(rgb, (face_px, face_px), interpolation=cv2.INTER_AREA
+                      if min(h, w) > face_px else cv2.INTER_CUBIC)
+    canvas = cv2.copyMakeBorder(face, pad, size - face_px - pad, pad, size - face_px - pad,
+                                cv2.BORDER_REPLICATE)
+    landmarks = None
+    if getattr(model, "uses_landmarks", False):
+        landmarks = model.shape_model_.mean_src_  # type: ignore[attr-defined]
+    after = apply_to_crop(model, canvas, landmarks, strength)
+    delta = (after.astype(np.float32) - canvas)[pad : pad + face_px, pad : pad + face_px]
+    delta = cv2.resize(delta, (w, h), interpolation=cv2.INTER_LINEAR)
+    return np.clip(np.rint(rgb + delta), 0, 255).astype(np.uint8)
+
+
+def synthesize(image: ImageLike, to: str = "happy", strength: float = 1.0,
+               model: str | os.PathLike[str] | ExpressionModel | None = None, *,
+               from_: str = "neutral", detect: bool = True, max_faces: int | None = None,
+               min_size: float = 40.0) -> Any:
+    """Give every face in ``image`` the expression ``to``; returns the image in its own type.
+
+    ``image``: a path, a PIL image or an ``(H, W[, C])`` array (uint8 or 16-bit); the
+    result keeps its type, size and mode. ``model``: a bundled or user model name, a
+    model file path, or a fitted model (default: the best model for ``from_ -> to``).
+    ``strength``: 0 returns the photo unchanged, 1 the model, above 1 exaggerates.
+    ``detect=False`` treats the image as an already aligned face crop (paintings,
+    animals). Raises :class:`pixelfes.face.NoFaceError` naming the file if no face is found.
+    """
+    from .imageio import load_image
+
+    fitted = resolve_model(model, from_, to)
+    loaded = load_image(image)
+    path = image if isinstance(image, str | Path) else getattr(image, "filename", None) or None
+    out = synthesize_rgb(loaded.rgb, fitted, strength, detect=detect, max_faces=max_faces,
+                         min_size=min_size, path=path)
+    return loaded.to_output(out)

@@ -1,0 +1,163 @@
+"""The main job end to end: photo in, faces changed, photo out — on a real face photo."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+from PIL import Image
+
+import pixelfes
+from pixelfes.cli import main
+from pixelfes.face import NoFaceError
+from pixelfes.zoo import BUNDLED_DIR, ModelNotFoundError, find_model, list_models
+
+skimage_data = pytest.importorskip("skimage.data")
+
+
+@pytest.fixture(scope="module")
+def astronaut() -> np.ndarray:
+    """NASA's astronaut photo (public domain, shipped by scikit-image): a smiling face."""
+    return skimage_data.astronaut()
+
+
+@pytest.fixture(autouse=True)
+def no_user_models(tmp_path, monkeypatch):
+    monkeypatch.setenv("PIXELFES_MODELS", str(tmp_path / "user-models"))
+
+
+BUNDLED = ["neutral-to-happy", "neutral-to-happy-pixel-rr", "neutral-to-happy-pixel-kr",
+           "happy-to-neutral", "happy-to-neutral-pixel-rr", "happy-to-neutral-pixel-kr"]
+
+
+def test_every_bundled_model_loads_with_its_metadata():
+    names = {m.name for m in list_models() if m.bundled}
+    assert set(BUNDLED) <= names
+    total = 0
+    for entry in list_models():
+        model = pixelfes.load(entry.path)
+        info = model.info
+        assert info["source"] in ("neutral", "happy") and info["target"] in ("neutral", "happy")
+        assert info["alignment"]["template"] == "pixelfes-eyes-nose-v1"
+        assert info["training"]["people"] == 82 and "CC BY 4.0" in info["training"]["licence"]
+        assert (BUNDLED_DIR / f"{entry.name}.md").is_file(), "every bundled model has a model card"
+        total += entry.path.stat().st_size
+    assert total < 15e6
+    assert find_model("neutral", "happy").name == "neutral-to-happy"  # the default engine
+    assert find_model("neutral", "happy").model_type == "shape-texture"
+
+
+def test_changes_only_the_face_and_strength_zero_is_identity(astronaut):
+    out = pixelfes.synthesize(astronaut, to="neutral", from_="happy")
+    assert out.shape == astronaut.shape and out.dtype == np.uint8
+    changed = np.abs(out.astype(int) - astronaut).max(axis=2) > 0
+    ys, xs = np.nonzero(changed)
+    assert changed.sum() > 500
+    # the face box dlib finds is about (175, 76)-(265, 166): changes stay around it
+    assert xs.min() > 140 and xs.max() < 300 and ys.min() > 40 and ys.max() < 220
+    assert_array_equal(pixelfes.synthesize(astronaut, to="neutral", from_="happy", strength=0),
+                       astronaut)
+
+
+def test_two_faces_are_both_changed(astronaut):
+    face = astronaut[20:260, 100:340]
+    photo = np.concatenate([face, face], axis=1)
+    out = pixelfes.synthesize(photo, to="neutral", from_="happy")
+    diff = np.abs(out.astype(int) - photo).max(axis=2) > 0
+    assert diff[:, :240].sum() > 300 and diff[:, 240:].sum() > 300
+
+
+def test_no_face_names_the_file(tmp_path):
+    path = tmp_path / "wall.png"
+    Image.fromarray(np.full((200, 300, 3), 128, np.uint8)).save(path)
+    with pytest.raises(NoFaceError, match="wall.png"):
+        pixelfes.synthesize(path, to="happy")
+
+
+@pytest.mark.parametrize("mode", ["L", "RGBA", "I;16", "P"])
+def test_modes_come_back_as_they_went_in(astronaut, mode):
+    img = Image.fromarray(astronaut)
+    if mode == "I;16":
+        img = Image.fromarray(np.asarray(img.convert("L")).astype(np.uint16) * 257)
+    elif mode == "P":
+        img = img.convert("P", palette=Image.Palette.ADAPTIVE)
+    else:
+        img = img.convert(mode)
+    out = pixelfes.synthesize(img, to="neutral", from_="happy")
+    assert out.mode == img.mode and out.size == img.size
+    assert np.any(np.asarray(out) != np.asarray(img))
+    if mode == "RGBA":
+        assert_array_equal(np.asarray(out)[..., 3], np.asarray(img)[..., 3])
+
+
+def test_exif_rotated_photo_keeps_its_size(astronaut, tmp_path):
+    rotated = np.rot90(astronaut[:, :400], k=1).copy()  # stored sideways, EXIF says turn it
+    path = tmp_path / "rotated.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 degrees clockwise to view": undoes the rot90 above
+    Image.fromarray(rotated).save(path, exif=exif, quality=95)
+    out = pixelfes.synthesize(path, to="neutral", from_="happy")
+    assert out.size in (Image.open(path).size, Image.open(path).size[::-1])
+
+
+def test_grayscale_model_keeps_a_colour_photos_colour(astronaut, tmp_path):
+    from pixelfes.pipeline import apply_to_crop
+
+    gray_model = pixelfes.PixelRR().fit(
+        np.full((4, 8, 8, 1), 100, np.uint8), np.full((4, 8, 8, 1), 140, np.uint8))
+    crop = astronaut[120:128, 210:218]  # skin, no channel near 0 or 255 after the change
+    out = apply_to_crop(gray_model, crop, None, 1.0)
+    assert out.shape == crop.shape
+    # the same amount was added to R, G and B: channel differences (colour) are unchanged
+    assert_array_equal(np.diff(out.astype(int), axis=2), np.diff(crop.astype(int), axis=2))
+    from pixelfes.imageio import to_luminance
+
+    want = gray_model.predict(to_luminance(crop)[None, ..., None])[0, ..., 0]
+    assert np.abs(to_luminance(out).astype(int) - want).max() <= 1  # the model's luminance
+
+
+def test_missing_direction_says_how_to_train_one():
+    with pytest.raises(ModelNotFoundError, match="pixelfes train .* --to sad --install"):
+        find_model("neutral", "sad")
+
+
+def test_user_models_are_found_first(tmp_path):
+    model = pixelfes.PixelRR().fit(np.zeros((2, 4, 4, 1), np.uint8), np.zeros((2, 4, 4, 1), np.uint8))
+    model.info.update(source="neutral", target="sad")
+    path = model.save(tmp_path / "sad.safetensors")
+    assert main(["models", "--add", str(path)]) == 0
+    assert find_model("neutral", "sad").name == "neutral-to-sad-pixel-rr"
+
+
+def test_cli_synthesize_file_grid_and_failures(astronaut, tmp_path, capsys):
+    src = tmp_path / "astro.png"
+    Image.fromarray(astronaut).save(src)
+    out = tmp_path / "out.png"
+    assert main(["synthesize", str(src), "--from", "happy", "--to", "neutral", "-o", str(out), "-q"]) == 0
+    assert Image.open(out).size == (512, 512)
+    grid = tmp_path / "grid.png"
+    assert main(["synthesize", str(src), "--from", "happy", "--to", "all", "--grid", "-o",
+                 str(grid), "-q"]) == 0
+    assert Image.open(grid).width > 1.8 * Image.open(grid).height  # input | neutral
+    bad = tmp_path / "blank.png"
+    Image.fromarray(np.zeros((64, 64, 3), np.uint8)).save(bad)
+    outdir = tmp_path / "many"
+    code = main(["synthesize", str(src), str(bad), "--from", "happy", "--to", "neutral", "-o",
+                 str(outdir), "-q"])
+    assert code == 1
+    assert "blank.png" in capsys.readouterr().err
+    assert (outdir / "astro_neutral.png").is_file() and not (outdir / "blank_neutral.png").exists()
+
+
+def test_cli_models_lists_bundled(capsys):
+    assert main(["models", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {r["name"] for r in rows} >= set(BUNDLED)
+
+
+def test_no_detect_takes_the_image_as_a_crop(astronaut):
+    crop = astronaut[60:190, 160:290]
+    out = pixelfes.synthesize(crop, to="neutral", from_="happy", detect=False)
+    assert out.shape == crop.shape and np.any(out != crop)
