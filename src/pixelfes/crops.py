@@ -88,16 +88,9 @@ def paired_files(source_dir: str | Path, target_dir: str | Path) -> list[tuple[P
 
 def write_crop(array: np.ndarray, path: str | Path) -> None:
     """Write an (H, W, C) uint8 crop atomically (format from the suffix)."""
-    import os
-    import tempfile
+    from ._atomic import atomic_path
 
     path = Path(path)
     img = Image.fromarray(array[..., 0] if array.shape[-1] == 1 else array)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path, suffix=path.suffix) as tmp:
         img.save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

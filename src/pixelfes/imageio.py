@@ -17,13 +17,14 @@ Conventions:
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image, ImageOps
+
+from ._atomic import atomic_path
 
 __all__ = [
     "LoadedImage",
@@ -367,12 +368,6 @@ def save_image(img: Image.Image | np.ndarray, path: str | os.PathLike[str], qual
     if "transparency" in pil.info and pil.mode == "P":
         params["transparency"] = pil.info["transparency"]
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=ext, dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path, suffix=ext) as tmp:
         pil.save(tmp, format=fmt, **params)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path

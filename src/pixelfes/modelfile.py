@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from ._atomic import atomic_path
 
 if TYPE_CHECKING:
     from .models.base import ExpressionModel
@@ -72,14 +72,8 @@ def save_model(model: ExpressionModel, path: str | Path, precision: str = "float
     path = Path(path)
     if path.parent and not path.parent.exists():
         raise FileNotFoundError(f"folder {path.parent} does not exist; create it first")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    os.close(fd)
-    try:
-        save_file(tensors, tmp, metadata={"pixelfes": json.dumps(meta, default=_json_default)})
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp:
+        save_file(tensors, str(tmp), metadata={"pixelfes": json.dumps(meta, default=_json_default)})
     return path
 
 

@@ -6,7 +6,6 @@ import csv
 import io
 import json
 import os
-import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,7 @@ import numpy as np
 from PIL import Image
 
 from .. import __version__
+from .._atomic import atomic_path
 from ..face.align import align_face, get_template
 from ..face.detect import NoFaceError, detect_faces
 from ..imageio import read_rgb, save_image
@@ -90,14 +90,8 @@ class PrepareReport:
 
 def _write_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
 
 
 def _crop_name(rec: ImageRecord, root: Path) -> str:
