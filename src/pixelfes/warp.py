@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
-from scipy import sparse
-from scipy.spatial import Delaunay
+
+if TYPE_CHECKING:  # scipy is imported where it is used: loading a model needs neither
+    from scipy import sparse
 
 __all__ = [
     "FoldError",
@@ -114,6 +116,8 @@ class Triangulation:
         if simplices is None:
             if len(np.unique(np.round(full, 9), axis=0)) != len(full):
                 raise ValueError("reference has duplicate points (or points on the border points)")
+            from scipy.spatial import Delaunay
+
             tri = Delaunay(full).simplices.astype(np.intp)
         else:
             tri = np.asarray(simplices)
@@ -223,6 +227,8 @@ class Raster:
         Worth building for a destination that is used many times (the reference shape):
         one sparse product then replaces the per-pixel gather.
         """
+        from scipy import sparse
+
         xx, yy = _pixel_grid(self.triangle.shape[0])
         tri = self.triangle.ravel()
         p = np.stack([xx, yy, np.ones_like(xx)], axis=1).astype(np.float64)

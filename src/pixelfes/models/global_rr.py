@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import scipy.linalg
 
 from .base import ExpressionModel, default_info
 
@@ -26,6 +25,8 @@ class GlobalRR(ExpressionModel):
         self.info = default_info()
 
     def _fit_values(self, x: np.ndarray, t: np.ndarray) -> None:
+        import scipy.linalg
+
         n = len(x)
         xf = x.reshape(n, -1)
         gram = xf @ xf.T
