@@ -94,28 +94,35 @@ def synthesize_rgb(rgb: np.ndarray, model: ExpressionModel, strength: float = 1.
 
 def _synthesize_whole(rgb: np.ndarray, model: ExpressionModel, strength: float, size: int,
                       margin: float) -> np.ndarray:
-    """``--no-detect``: the whole image is taken as an aligned face crop (paper framing).
+    """``--no-detect``: the image is one face crop (a painting, an animal, a tight crop).
 
-    It is scaled to the model's face frame (``size / margin`` px) in the centre of the
-    model's canvas, borders replicated; shape models assume the training faces' mean
-    landmarks. Only the change is scaled back and added to the image.
+    The crop is padded (edges replicated) and enlarged so dlib can work on it. If the HOG
+    detector finds a face there, its landmarks are used; otherwise the 68-point
+    predictor is run on a box covering the crop, which still places eyes, nose and mouth
+    on most faces, animal ones included. The face is then aligned, changed and put back
+    as in a photo, and the padding is cut off again.
     """
     import cv2
 
+    from .face import align_face, detect_faces, landmarks_for_box, paste_change
+
     h, w = rgb.shape[:2]
-    face_px = int(round(size / margin))
-    pad = (size - face_px) // 2
-    face = cv2.resize(rgb, (face_px, face_px), interpolation=cv2.INTER_AREA
-                      if min(h, w) > face_px else cv2.INTER_CUBIC)
-    canvas = cv2.copyMakeBorder(face, pad, size - face_px - pad, pad, size - face_px - pad,
-                                cv2.BORDER_REPLICATE)
-    landmarks = None
-    if getattr(model, "uses_landmarks", False):
-        landmarks = model.shape_model_.mean_src_  # type: ignore[attr-defined]
-    after = apply_to_crop(model, canvas, landmarks, strength)
-    delta = (after.astype(np.float32) - canvas)[pad : pad + face_px, pad : pad + face_px]
-    delta = cv2.resize(delta, (w, h), interpolation=cv2.INTER_LINEAR)
-    return np.clip(np.rint(rgb + delta), 0, 255).astype(np.uint8)
+    pad = max(h, w) // 4
+    big = cv2.copyMakeBorder(rgb, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+    scale = max(1.0, 480.0 / max(big.shape[:2]))
+    work = cv2.resize(big, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC) \
+        if scale > 1 else big
+    faces = detect_faces(work, landmarks=68, min_size=0.3 * scale * min(h, w), allow_empty=True)
+    if faces:
+        landmarks = faces[0].landmarks / scale
+    else:
+        box = (scale * (pad + 0.08 * w), scale * (pad + 0.12 * h),
+               scale * (pad + 0.92 * w), scale * (pad + 0.98 * h))
+        landmarks = landmarks_for_box(work, box) / scale
+    aligned = align_face(big, landmarks, size=size, margin=margin)
+    after = apply_to_crop(model, aligned.crop, aligned.landmarks, strength)
+    out = paste_change(big, aligned.crop, after, aligned.matrix, margin=margin)
+    return np.ascontiguousarray(out[pad : pad + h, pad : pad + w])
 
 
 def synthesize(image: ImageLike, to: str = "happy", strength: float = 1.0,
