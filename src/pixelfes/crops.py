@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from .imageio import is_grayscale
+
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm"}
 
 
@@ -33,16 +35,10 @@ def read_crop(path: str | Path, channels: int | None = None) -> np.ndarray:
     with Image.open(path) as im:
         im.load()
         if channels is None:
-            channels = 1 if im.mode in ("L", "I;16", "I", "1") or (
-                im.mode == "P" and _is_grey_palette(im)) else 3
+            channels = 1 if is_grayscale(im) else 3
         im = im.convert("L" if channels == 1 else "RGB")
         arr = np.asarray(im, dtype=np.uint8)
     return arr[..., None] if arr.ndim == 2 else arr
-
-
-def _is_grey_palette(im: Image.Image) -> bool:
-    rgb = np.asarray(im.convert("RGB"))
-    return bool(np.all(rgb[..., 0] == rgb[..., 1]) and np.all(rgb[..., 1] == rgb[..., 2]))
 
 
 def read_crops(paths: Iterable[str | Path], channels: int | None = None,

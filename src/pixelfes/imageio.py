@@ -41,6 +41,20 @@ _GRAY_MODES = ("L", "LA", "1") + _SIXTEEN_BIT_MODES
 _LUMA = np.array([0.299, 0.587, 0.114])
 
 
+def is_grayscale(im: Image.Image) -> bool:
+    """Whether a PIL image holds one colour channel: a gray mode, or a palette of greys only."""
+    if im.mode in _GRAY_MODES:
+        return True
+    if im.mode == "P":
+        palette = im.getpalette()
+        if palette:
+            rgb = np.asarray(palette[: 3 * 256], dtype=np.int32).reshape(-1, 3)
+            used = np.unique(np.asarray(im))
+            rgb = rgb[used[used < len(rgb)]]
+            return bool(np.all(rgb == rgb[:, :1]))
+    return False
+
+
 def to_luminance(rgb: np.ndarray) -> np.ndarray:
     """Y of YCbCr (BT.601) of ``(..., 3) uint8`` RGB, as ``(...)`` uint8."""
     rgb = np.asarray(rgb)

@@ -18,13 +18,12 @@ from .. import __version__
 from .._atomic import atomic_path
 from ..face.align import align_face, get_template
 from ..face.detect import NoFaceError, detect_faces
-from ..imageio import read_rgb, save_image
+from ..imageio import is_grayscale, read_rgb, save_image
 from .base import Combine, Dataset, ImageRecord
 from .readers import ALIGNED_FORMAT, open_dataset
 
 __all__ = ["AlignedImage", "FailedImageWarning", "PairArrays", "PrepareReport", "align_image_file", "load_pairs", "prepare"]
 
-_GRAY = ("L", "LA", "1", "I", "I;16", "I;16L", "I;16B", "I;16N")
 
 
 class FailedImageWarning(UserWarning):
@@ -45,7 +44,7 @@ class AlignedImage:
 
 def _is_gray(path: Path) -> bool:
     with Image.open(path) as im:
-        return im.mode in _GRAY
+        return is_grayscale(im)
 
 
 def align_image_file(path: str | os.PathLike[str], size: int = 128, margin: float = 1.0,

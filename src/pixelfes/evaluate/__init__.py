@@ -17,6 +17,15 @@ from pixelfes.evaluate.identity import (
     identity_distance,
     rank1_identification,
 )
+from pixelfes.evaluate.protocol import (
+    EvaluationError,
+    ModelSpec,
+    ProtocolResult,
+    Scorers,
+    evaluate_direction,
+    kfold_splits,
+    run_protocol,
+)
 from pixelfes.evaluate.quality import (
     gradient_energy,
     psnr,
@@ -29,6 +38,13 @@ from pixelfes.evaluate.quality import (
 from pixelfes.evaluate.sizes import ModelSize, gan_parameter_counts, model_size
 
 __all__ = [
+    "EvaluationError",
+    "ModelSpec",
+    "ProtocolResult",
+    "Scorers",
+    "evaluate_direction",
+    "kfold_splits",
+    "run_protocol",
     "SAME_PERSON_THRESHOLD",
     "ExpressionBackendUnavailable",
     "ExpressionClassifier",
