@@ -12,32 +12,17 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys  # noqa: E402
 import time
 from collections.abc import Callable
+from pathlib import Path  # noqa: E402
 
 import numpy as np
 
 from pixelfes.warp import PiecewiseAffineWarp
 
-ASTRONAUT_68 = np.array([
-    [179, 104], [180, 116], [181, 127], [182, 139], [185, 150], [191, 160], [200, 168],
-    [209, 176], [220, 178], [232, 177], [243, 171], [253, 163], [260, 154], [265, 143],
-    [268, 131], [270, 120], [272, 108], [186, 94], [192, 88], [200, 87], [208, 89],
-    [216, 92], [236, 93], [244, 91], [252, 91], [260, 92], [265, 99], [226, 102],
-    [225, 111], [225, 119], [225, 127], [214, 131], [219, 133], [224, 134], [229, 133],
-    [234, 132], [195, 101], [200, 98], [207, 98], [212, 104], [206, 104], [199, 104],
-    [237, 106], [243, 100], [250, 100], [255, 105], [250, 107], [244, 107], [201, 139],
-    [209, 139], [218, 139], [224, 141], [230, 140], [238, 140], [246, 141], [238, 151],
-    [229, 155], [222, 156], [216, 155], [208, 150], [204, 141], [218, 143], [223, 144],
-    [230, 143], [243, 142], [229, 150], [223, 151], [217, 150],
-], dtype=np.float64)
-
-
-def layout(size: int) -> np.ndarray:
-    pts = ASTRONAUT_68
-    scale = 0.6 * size / (pts[16, 0] - pts[0, 0])
-    centre = np.array([0.5 * (pts[0, 0] + pts[16, 0]), 0.5 * (pts[19, 1] + pts[8, 1])])
-    return (pts - centre) * scale + np.array([size / 2, 0.54 * size])
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from conftest import face_layout as layout  # noqa: E402  (dlib's 68 points on the astronaut)
 
 
 def median_ms(fn: Callable[[], object], repeats: int) -> float:

@@ -8,7 +8,6 @@ Conventions: images are RGB, ``uint8`` in ``[0, 255]`` or floats in ``[0, 1]``; 
 
 from __future__ import annotations
 
-import importlib.util
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -111,17 +110,12 @@ def check_boxes(boxes: object, n: int) -> np.ndarray:
 
 def model_file(name: str) -> Path:
     """Path of a dlib model shipped by ``face-recognition-models`` (found without importing it)."""
-    # Importing face_recognition_models calls pkg_resources, which fails beside new setuptools.
-    spec = importlib.util.find_spec("face_recognition_models")
-    if spec is None or spec.origin is None:
-        raise ScorerModelError(
-            "the package 'face-recognition-models' is not installed; it ships dlib's models: "
-            "pip install face-recognition-models"
-        )
-    path = Path(spec.origin).parent / "models" / name
-    if not path.is_file():
-        raise ScorerModelError(f"expected the model file {path} (face-recognition-models); not found")
-    return path
+    from pixelfes.face.detect import FaceModelError, model_path
+
+    try:
+        return model_path(name)
+    except FaceModelError as exc:
+        raise ScorerModelError(str(exc)) from exc
 
 
 _LOCK = threading.Lock()
@@ -135,7 +129,11 @@ def dlib_model(key: Literal["detector", "shape5", "recognition"]) -> Any:
             import dlib  # type: ignore[import-untyped]
 
             if key == "detector":
-                _CACHE[key] = dlib.get_frontal_face_detector()
+                from pixelfes.face.detect import (
+                    _cached,  # the face pipeline's detector, loaded once
+                )
+
+                _CACHE[key] = _cached("detector")
             elif key == "shape5":
                 _CACHE[key] = dlib.shape_predictor(str(model_file("shape_predictor_5_face_landmarks.dat")))
             elif key == "recognition":
