@@ -127,3 +127,13 @@ def test_errors():
         ShapeTextureModel(texture_gain=-1).fit(X, T, Ls, Lt)
     with pytest.raises(ValueError, match="unknown model type"):
         ShapeTextureModel(texture="gan").fit(X, T, Ls, Lt)
+
+
+def test_texture_gain_amplifies_only_the_average_change():
+    X, T, Ls, Lt = synthetic_pairs(12)
+    one = ShapeTextureModel(shape="mean", texture_gain=1.0).fit(X, T, Ls, Lt)
+    three = ShapeTextureModel(shape="mean", texture_gain=3.0).fit(X, T, Ls, Lt)
+    assert np.abs(one._extra_change).max() == 0.0  # gain 1: exactly the pixel model's change
+    mean = one.mean_source_
+    average = one.texture_model_.predict(mean[None])[0].astype(np.float32) - mean
+    assert_allclose(three._extra_change, 2.0 * average)
