@@ -23,13 +23,9 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
-
-if TYPE_CHECKING:  # scipy is imported where it is used: loading a model needs neither
-    from scipy import sparse
 
 __all__ = [
     "FoldError",
@@ -221,23 +217,18 @@ class Raster:
         my = xx * g[1] + yy * g[3] + g[5]
         return mx.reshape(shape), my.reshape(shape)
 
-    def operator(self) -> sparse.csr_matrix:
-        """Sparse ``(S*S, K+B)`` barycentric matrix: ``operator() @ source_full`` is the map.
+    def barycentric(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per pixel, the 3 point indices of its triangle and their barycentric weights.
 
-        Worth building for a destination that is used many times (the reference shape):
-        one sparse product then replaces the per-pixel gather.
+        ``(weights * source_full[indices]).sum(1)`` is the backward map: worth keeping for a
+        destination used many times (the reference shape), where it replaces rasterising.
+        Returns ``(indices (S*S, 3) intp, weights (S*S, 3) float64)``.
         """
-        from scipy import sparse
-
         xx, yy = _pixel_grid(self.triangle.shape[0])
         tri = self.triangle.ravel()
         p = np.stack([xx, yy, np.ones_like(xx)], axis=1).astype(np.float64)
-        w = np.einsum("pi,pij->pj", p, self.dest_inverse[tri])  # barycentric weights
-        cols = self.simplices[tri]
-        n = len(tri)
-        return sparse.csr_matrix(
-            (w.ravel(), cols.ravel(), np.arange(0, 3 * n + 1, 3)), shape=(n, len(self.dest_full))
-        )
+        w = np.einsum("pi,pij->pj", p, self.dest_inverse[tri])
+        return self.simplices[tri], w
 
 
 @functools.lru_cache(maxsize=8)
@@ -273,7 +264,12 @@ class PiecewiseAffineWarp:
         self.reference = _check_points(reference, "reference").copy()
         self.size = self.triangulation.size
         self._reference_raster = self.triangulation.raster(self.reference)
-        self._reference_operator = self._reference_raster.operator()
+        cols, weights = self._reference_raster.barycentric()
+        # one contiguous float32 column per triangle corner: three gathers and multiply-adds
+        # per coordinate beat a scipy.sparse product once scipy's import time is counted
+        self._reference_cols = [np.ascontiguousarray(cols[:, k]) for k in range(3)]
+        self._reference_weights = [np.ascontiguousarray(weights[:, k], dtype=np.float32)
+                                   for k in range(3)]
 
     @property
     def simplices(self) -> np.ndarray:
@@ -291,9 +287,14 @@ class PiecewiseAffineWarp:
         tri = self.triangulation
         src_full = tri.full_points(src, "src")
         if dst is None:
-            m = (self._reference_operator @ src_full).astype(np.float32)
             n = self.size
-            return m[:, 0].reshape(n, n), m[:, 1].reshape(n, n)
+            out = []
+            for coord in (src_full[:, 0].astype(np.float32), src_full[:, 1].astype(np.float32)):
+                m = self._reference_weights[0] * coord.take(self._reference_cols[0])
+                for k in (1, 2):
+                    m += self._reference_weights[k] * coord.take(self._reference_cols[k])
+                out.append(m.reshape(n, n))
+            return out[0], out[1]
         return tri.raster(dst).backward_map(src_full)
 
     def warp(
