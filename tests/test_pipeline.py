@@ -161,3 +161,11 @@ def test_no_detect_takes_the_image_as_a_crop(astronaut):
     crop = astronaut[60:190, 160:290]
     out = pixelfes.synthesize(crop, to="neutral", from_="happy", detect=False)
     assert out.shape == crop.shape and np.any(out != crop)
+
+
+def test_cli_missing_model_is_a_message_not_a_traceback(astronaut, tmp_path, capsys):
+    src = tmp_path / "astro.png"
+    Image.fromarray(astronaut).save(src)
+    assert main(["synthesize", str(src), "--to", "sad", "-o", str(tmp_path / "o.png"), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert "pixelfes train" in err and "Traceback" not in err
