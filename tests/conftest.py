@@ -17,6 +17,14 @@ def shared_data_dir() -> Path:
     return Path(env) if env else REPO.parent / "shared" / "data"
 
 
+def real_data(sub: str) -> Path:
+    """``shared_data_dir() / sub``; skips the calling test with the reason when it is absent."""
+    path = shared_data_dir() / sub
+    if not path.is_dir():
+        pytest.skip(f"real data not present: {path} (set PIXELFES_DATA or put shared/data beside the repo)")
+    return path
+
+
 @pytest.fixture
 def data_dir() -> Path:
     """The real data sets; skips the test with the reason when they are absent."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import warnings
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pytest
 from numpy.testing import assert_array_equal
 from PIL import Image
 
+from conftest import real_data
 from pixelfes.commands import prepare as prepare_cmd
 from pixelfes.datasets import (
     DatasetLayoutError,
@@ -24,8 +24,6 @@ from pixelfes.datasets import (
     prepare,
     split_identities,
 )
-
-DATA = Path(os.environ.get("PIXELFES_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data"))
 
 
 def _touch(root: Path, *names: str) -> None:
@@ -232,17 +230,11 @@ def test_prepare_command(face_tree: Path, tmp_path: Path, capsys: pytest.Capture
     assert prepare_cmd.run(bad) == 2
 
 
-def _realdata(sub: str) -> Path:
-    path = DATA / sub
-    if not path.is_dir():
-        pytest.skip(f"real data not present: {path} (set PIXELFES_DATA or put shared/data beside the repo)")
-    return path
-
 
 @pytest.mark.realdata
 def test_real_reader_counts() -> None:
-    london = open_dataset(_realdata("london-face-set"))
+    london = open_dataset(real_data("london-face-set"))
     assert london.layout == "london" and len(london.pairs("neutral", "happy")) == 82
-    jaffe = open_dataset(_realdata("jaffe"))
+    jaffe = open_dataset(real_data("jaffe"))
     assert jaffe.layout == "jaffe" and len(jaffe.identities()) == 8
     assert len(jaffe.expressions()) == 7

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +11,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
+from conftest import shared_data_dir
 from pixelfes.evaluate import (
     ExpressionClassifier,
     IdentityEmbedder,
@@ -37,12 +37,7 @@ skimage_data = pytest.importorskip("skimage.data")
 pytest.importorskip("ai_edge_litert")
 
 
-def _data_dir() -> Path:
-    env = os.environ.get("PIXELFES_DATA")
-    return Path(env) if env else Path(__file__).resolve().parents[1].parent / "shared" / "data"
-
-
-LONDON = _data_dir() / "london-face-set"
+LONDON = shared_data_dir() / "london-face-set"
 needs_london = pytest.mark.skipif(
     not (LONDON / "neutral_front").is_dir(),
     reason=f"real data absent: {LONDON} (set PIXELFES_DATA to the folder holding london-face-set/)",

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
+from conftest import real_data
 from pixelfes.face import (
     DEFAULT_TEMPLATE,
     DlibBackend,
@@ -28,8 +27,6 @@ from pixelfes.face import (
     paste_back,
     transform_points,
 )
-
-DATA = Path(os.environ.get("PIXELFES_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data"))
 
 skimage_data = pytest.importorskip("skimage.data", reason="scikit-image provides the astronaut photo")
 
@@ -215,19 +212,13 @@ def test_align_rejects_bad_input(astronaut: np.ndarray, face68: Face) -> None:
     assert gray.crop.shape == (128, 128)
 
 
-def _realdata(sub: str) -> Path:
-    path = DATA / sub
-    if not path.is_dir():
-        pytest.skip(f"real data not present: {path} (set PIXELFES_DATA or put shared/data beside the repo)")
-    return path
-
 
 @pytest.mark.realdata
 @pytest.mark.parametrize("sub,pattern", [("london-face-set", "*_front/00*.jpg"), ("jaffe", "*.NE1.*")])
 def test_real_photos_land_on_template(sub: str, pattern: str) -> None:
     from pixelfes.datasets import align_image_file
 
-    files = sorted(_realdata(sub).glob(pattern))[:6]
+    files = sorted(real_data(sub).glob(pattern))[:6]
     assert len(files) >= 4
     for f in files:
         a = align_image_file(f)
