@@ -36,8 +36,7 @@ def read_crop(path: str | Path, channels: int | None = None) -> np.ndarray:
         im.load()
         if channels is None:
             channels = 1 if is_grayscale(im) else 3
-        im = im.convert("L" if channels == 1 else "RGB")
-        arr = np.asarray(im, dtype=np.uint8)
+        arr = np.asarray(im.convert("L" if channels == 1 else "RGB"), dtype=np.uint8)
     return arr[..., None] if arr.ndim == 2 else arr
 
 

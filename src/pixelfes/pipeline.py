@@ -73,7 +73,7 @@ def apply_to_crop(model: ExpressionModel, crop: np.ndarray, landmarks: np.ndarra
 
 def synthesize_rgb(rgb: np.ndarray, model: ExpressionModel, strength: float = 1.0, *,
                    detect: bool = True, max_faces: int | None = None, min_size: float = 40.0,
-                   path: str | os.PathLike[str] | None = None) -> np.ndarray:
+                   path: str | Path | None = None) -> np.ndarray:
     """Change every face of ``rgb`` ``(H, W, 3) uint8``; returns a new array of the same shape."""
     from .face import align_face, detect_faces, paste_change
 

@@ -9,7 +9,7 @@ of (lambda, sigma) costs one pass over the data plus small solves.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +21,7 @@ from .models.pixel import _PixelModel
 from .stats import PixelStats
 
 
-def group_kfold(groups: Sequence[Any], n_folds: int, seed: int = 0) -> list[np.ndarray]:
+def group_kfold(groups: Sequence[Any] | np.ndarray, n_folds: int, seed: int = 0) -> list[np.ndarray]:
     """Test-index arrays of ``n_folds`` folds; all samples of one group (person) share a fold.
 
     Groups are shuffled with ``seed`` and dealt, largest first, to the currently smallest
@@ -80,7 +80,7 @@ def cross_validate(
     X: np.ndarray,
     T: np.ndarray,
     groups: Sequence[Any],
-    grid: dict[str, Sequence[float]],
+    grid: Mapping[str, Sequence[float]],
     n_folds: int = 5,
     seed: int = 0,
     progress: bool = False,
@@ -101,9 +101,10 @@ def cross_validate(
     settings = [dict(zip(names, combo, strict=True)) for combo in itertools.product(*grid.values())]
     errors = np.zeros((len(settings), len(folds)))
     streaming = issubclass(cls, _PixelModel)
+    histograms = bool(getattr(cls, "_histograms", False))
     if streaming:
         fold_stats = [
-            PixelStats(x.image_shape, histograms=cls._histograms).update(x.values[f], t.values[f])
+            PixelStats(x.image_shape, histograms=histograms).update(x.values[f], t.values[f])
             for f in tqdm(folds, desc="fold statistics", disable=not progress)
         ]
     bar = tqdm(total=len(settings) * len(folds), desc=f"cv {model_type}", disable=not progress)
@@ -111,7 +112,7 @@ def cross_validate(
         train_idx = np.setdiff1d(np.arange(len(x.raw)), held)
         if streaming:
             train_stats = sum((s for i, s in enumerate(fold_stats) if i != j),
-                              start=PixelStats(x.image_shape, histograms=cls._histograms))
+                              start=PixelStats(x.image_shape, histograms=histograms))
         for i, params in enumerate(settings):
             model = cls(**params)
             if streaming:

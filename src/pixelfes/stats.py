@@ -29,17 +29,17 @@ class PixelStats:
     histograms: bool = True
     levels: int = LEVELS
     n: int = 0
-    sx: np.ndarray = field(default=None)  # type: ignore[assignment]
-    sxx: np.ndarray = field(default=None)  # type: ignore[assignment]
-    st: np.ndarray = field(default=None)  # type: ignore[assignment]
-    sxt: np.ndarray = field(default=None)  # type: ignore[assignment]
+    sx: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    sxx: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    st: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    sxt: np.ndarray = field(default_factory=lambda: np.zeros(0))
     counts: np.ndarray | None = None  # (P, Q) float64
     tsums: np.ndarray | None = None  # (P, Q) float64
 
     def __post_init__(self) -> None:
         p = self.n_values
         for name in ("sx", "sxx", "st", "sxt"):
-            if getattr(self, name) is None:
+            if getattr(self, name).size == 0:
                 setattr(self, name, np.zeros(p, dtype=np.float64))
         if self.histograms and self.counts is None:
             self.counts = np.zeros((p, self.levels), dtype=np.float64)

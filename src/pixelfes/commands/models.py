@@ -41,10 +41,10 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(rows, indent=2))
         return 0
     print(f"{'name':34s} {'from -> to':20s} {'type':14s} {'where':8s} {'size':>8s}  trained on")
-    for r in rows:
+    for r, m in zip(rows, models, strict=True):
         star = "*" if r["default"] else " "
         data = f"{r['data'] or '?'} ({r['pairs'] or '?'} pairs, {r['people'] or '?'} people)"
         print(f"{r['name']:33s}{star} {str(r['from']) + ' -> ' + str(r['to']):20s} "
-              f"{r['type']:14s} {r['where']:8s} {r['bytes'] / 1e6:7.2f}M  {data}")
+              f"{r['type']:14s} {r['where']:8s} {m.path.stat().st_size / 1e6:7.2f}M  {data}")
     print(f"\n* default for its direction. Your model folder: {user_model_dir()}")
     return 0

@@ -73,7 +73,8 @@ def run(args: argparse.Namespace) -> int:
         from ..face import get_template
 
         ds = open_dataset(args.data)
-        default_size, default_margin = (192, 1.5) if uses_landmarks else (128, 1.0)
+        default_size: int | None = 192 if uses_landmarks else 128
+        default_margin: float | None = 1.5 if uses_landmarks else 1.0
         if ds.layout == "aligned":
             default_size = default_margin = None  # a prepared folder knows its own
         pairs = load_pairs(ds, normalize_expression(args.from_), normalize_expression(args.to),
@@ -99,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
             model.info["source"] = normalize_expression(args.from_)
     if uses_landmarks:
         print(f"fitting {args.model} on {len(X)} pairs ...", file=sys.stderr)
-        model.fit(X, T, pairs.landmarks_source, pairs.landmarks_target, groups=ids)
+        model.fit(X, T, pairs.landmarks_source, pairs.landmarks_target, groups=ids)  # type: ignore[call-arg]
     else:
         model = fit_with_progress(model, X, T, progress=progress)
     if args.output is not None:

@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
@@ -174,7 +174,7 @@ def framing_slice(size: int, margin: float) -> slice:
     return slice(start, start + side)
 
 
-def framing_box(size: int, margin: float) -> tuple[float, float, float, float] | str:
+def framing_box(size: int, margin: float) -> tuple[float, float, float, float] | Literal["full"]:
     """The paper's framing as face-box fractions for the scorers (``"full"`` when margin <= 1)."""
     if margin <= 1.0:
         return "full"
@@ -431,8 +431,8 @@ def run_protocol(
         raise EvaluationError(f"groups has {len(g)} entries for {len(X)} pairs")
     splits = [(np.asarray(a, dtype=int), np.asarray(b, dtype=int)) for a, b in splits]
     _check_splits(splits, g)
-    specs = [ModelSpec.parse(s) if isinstance(s, str) else s for s in specs]
-    labels = [s.label for s in specs]
+    parsed = [ModelSpec.parse(s) if isinstance(s, str) else s for s in specs]
+    labels = [s.label for s in parsed]
     if len(set(labels)) != len(labels):
         raise EvaluationError(f"two models share a label: {labels}")
     source, target = normalize_expression(source), normalize_expression(target)
@@ -453,7 +453,7 @@ def run_protocol(
                                   "description": "output = mean target face of the training fold"}
     res.methods["real target"] = {"kind": "reference", "label": "real target", "strength": None,
                                   "description": "the real target photos (the classifier's ceiling)"}
-    for spec in specs:
+    for spec in parsed:
         for a in all_strengths:
             key = res.key(spec.label, a)
             res.outputs[key] = np.zeros_like(X)
@@ -465,7 +465,7 @@ def run_protocol(
         res.trained_on[spec.label] = []
 
     rng = np.random.default_rng(seed)
-    bar = tqdm(total=len(splits) * len(specs), desc=f"{source}->{target} folds x models",
+    bar = tqdm(total=len(splits) * len(parsed), desc=f"{source}->{target} folds x models",
                disable=not progress, leave=False)
     for train, test in splits:
         if max_train_people is not None:
@@ -474,16 +474,17 @@ def run_protocol(
                 keep = rng.choice(people, size=int(max_train_people), replace=False)
                 train = train[np.isin(g[train], keep)]
         res.outputs["mean target"][test] = T[train].astype(np.float64).mean(axis=0).round().astype(np.uint8)
-        for spec in specs:
+        for spec in parsed:
             model = spec.build()
             landmarks = bool(getattr(model, "uses_landmarks", False))
             if landmarks and (landmarks_source is None or landmarks_target is None):
                 raise EvaluationError(f"{spec.label} needs landmarks; pass landmarks_source and "
                                       "landmarks_target")
+            ls, lt = landmarks_source, landmarks_target
             t0 = time.perf_counter()
             if landmarks:
-                model.fit(X[train], T[train], landmarks_source[train], landmarks_target[train],
-                          groups=g[train].tolist())
+                assert ls is not None and lt is not None
+                model.fit(X[train], T[train], ls[train], lt[train], groups=g[train].tolist())
             else:
                 model.fit(X[train], T[train])
             res.fit_seconds[spec.label].append(time.perf_counter() - t0)
@@ -491,7 +492,8 @@ def run_protocol(
             t0 = time.perf_counter()
             for a in all_strengths:
                 if landmarks:
-                    y = model.predict(X[test], landmarks=landmarks_source[test], strength=a)
+                    assert ls is not None
+                    y = model.predict(X[test], landmarks=ls[test], strength=a)
                 else:
                     y = model.predict(X[test], strength=a)
                 res.outputs[res.key(spec.label, a)][test] = np.asarray(y).reshape(X[test].shape)

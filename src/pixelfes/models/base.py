@@ -138,7 +138,8 @@ class ExpressionModel:
         return {"image_shape": list(self.image_shape_), "n_samples_seen": int(self.n_samples_seen_)}
 
     def _set_learned_meta(self, learned: dict[str, Any]) -> None:
-        self.image_shape_ = tuple(int(v) for v in learned["image_shape"])
+        h, w, c = (int(v) for v in learned["image_shape"])
+        self.image_shape_ = (h, w, c)
         self.n_samples_seen_ = int(learned.get("n_samples_seen", 0))
 
     def _fit_values(self, x: np.ndarray, t: np.ndarray) -> None:

@@ -60,7 +60,7 @@ class _PixelModel(ExpressionModel):
         if stats.n == 0:
             raise ValueError("the statistics hold no training pairs")
         self._reset()
-        self.image_shape_ = tuple(stats.image_shape)
+        self.image_shape_ = stats.image_shape
         self.stats_ = stats
         self.n_samples_seen_ = stats.n
         self._solve()
@@ -74,7 +74,8 @@ class _PixelModel(ExpressionModel):
             m._check_fitted()
             if not hasattr(m, "stats_"):
                 raise ValueError("merge needs models that keep their statistics (not loaded ones)")
-        new = self.clone()
+        new = type(self)(**self.get_params())
+        new.info = dict(self.info)
         new.image_shape_ = self.image_shape_
         new.stats_ = self.stats_ + other.stats_
         new.n_samples_seen_ = new.stats_.n

@@ -152,8 +152,9 @@ class ShapeTextureModel(ExpressionModel):
             target = lm + _FOLD_SAFETY * limit * (target - lm)
         return target
 
-    def predict(self, X: np.ndarray, landmarks: np.ndarray | None = None,
-                strength: float = 1.0) -> np.ndarray:
+    def predict(  # type: ignore[override]  # adds landmarks, which shape-texture needs
+        self, X: np.ndarray, landmarks: np.ndarray | None = None, strength: float = 1.0
+    ) -> np.ndarray:
         """Synthesize the target expression for crops ``X`` with landmarks ``(N, K, 2)``.
 
         Returns the same shape and dtype family as ``X``; ``strength`` 0 returns ``X``
