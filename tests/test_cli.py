@@ -91,3 +91,24 @@ def test_bad_model_file_is_a_clear_error(tmp_path, capsys):
     (tmp_path / "bad.safetensors").write_bytes(b"xx")
     assert main(["info", str(tmp_path / "bad.safetensors")]) == 1
     assert "bad.safetensors" in capsys.readouterr().err
+
+
+def test_train_from_a_data_set_folder(tmp_path, capsys):
+    """`train --data` on a generic DIR/<person>/<expression>.png set of real face photos."""
+    skimage_data = pytest.importorskip("skimage.data")
+    face = skimage_data.astronaut()[20:260, 100:340]
+    for person, shift in (("p1", 0), ("p2", 6)):
+        folder = tmp_path / "data" / person
+        folder.mkdir(parents=True)
+        img = np.roll(face, shift, axis=1)
+        Image.fromarray(img).save(folder / "neutral.png")
+        Image.fromarray(np.clip(img.astype(int) + 30, 0, 255).astype(np.uint8)).save(folder / "happy.png")
+    out = tmp_path / "m.safetensors"
+    assert main(["train", "--data", str(tmp_path / "data"), "--to", "happy", "--size", "64",
+                 "-o", str(out), "-q"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["pairs"] == 2
+    model = pixelfes.load(out)
+    assert model.image_shape_ == (64, 64, 3)
+    assert model.info["source"] == "neutral" and model.info["target"] == "happy"
+    assert model.info["alignment"] == {"template": "pixelfes-eyes-nose-v1", "size": 64, "margin": 1.0}
