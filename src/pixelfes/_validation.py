@@ -27,6 +27,10 @@ class Batch:
             return self.raw.astype(np.float64) / 255.0
         return self.raw.astype(np.float64, copy=False)
 
+    def in_layout(self, arr: np.ndarray) -> np.ndarray:
+        """``arr`` (N, H, W, C) in the caller's layout: (N, H, W) if that is what came in."""
+        return arr[..., 0] if self.squeeze_channel else arr
+
     @property
     def image_shape(self) -> tuple[int, int, int]:
         return tuple(self.raw.shape[1:])  # type: ignore[return-value]
@@ -78,9 +82,7 @@ def restore(values: np.ndarray, like: Batch) -> np.ndarray:
         out = np.rint(out * 255.0).astype(np.uint8)
     else:
         out = out.astype(like.dtype, copy=False)
-    if like.squeeze_channel:
-        out = out[..., 0]
-    return out
+    return like.in_layout(out)
 
 
 def check_pair(x: Batch, t: Batch) -> None:

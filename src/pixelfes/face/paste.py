@@ -60,7 +60,12 @@ def _feather(hard: np.ndarray, sigma: float) -> np.ndarray:
 
 def _photo_roi(matrix: np.ndarray, xs: np.ndarray, ys: np.ndarray, shape: tuple[int, ...]
                ) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
-    """Photo box ``(x0, y0, x1, y1)`` covering crop pixels ``xs, ys``, and the crop -> box matrix."""
+    """Photo box ``(x0, y0, x1, y1)`` covering crop pixels ``xs, ys``, and the crop -> box matrix.
+
+    ``None`` when there are no such pixels or the box falls outside the photo.
+    """
+    if xs.size == 0:
+        return None
     inv = invert_affine(matrix)
     box = np.array([[xs.min() - 1, ys.min() - 1], [xs.max() + 1, ys.min() - 1],
                     [xs.min() - 1, ys.max() + 1], [xs.max() + 1, ys.max() + 1]], dtype=np.float64)
@@ -115,8 +120,6 @@ def paste_back(photo: np.ndarray, crop: np.ndarray, matrix: np.ndarray,
 
     out = photo.copy()
     ys, xs = np.nonzero(m)
-    if ys.size == 0:
-        return out
     roi = _photo_roi(matrix, xs, ys, photo.shape[:2])
     if roi is None:
         return out
@@ -164,8 +167,6 @@ def paste_change(photo: np.ndarray, before: np.ndarray, after: np.ndarray, matri
     delta *= m if delta.ndim == 2 else m[..., None]
     ys, xs = np.nonzero(np.abs(delta).reshape(s_h, s_w, -1).max(axis=2) > 0)
     out = photo.copy()
-    if ys.size == 0:
-        return out
     roi = _photo_roi(matrix, xs, ys, photo.shape[:2])
     if roi is None:
         return out

@@ -79,11 +79,10 @@ class ExpressionModel:
         a = check_strength(strength)
         x = self._check_input(X)
         if a == 0.0:
-            out = x.raw.copy()
-            return out[..., 0] if x.squeeze_channel else out
+            return x.in_layout(x.raw.copy())
         fast = self._predict_uint8(x, a) if x.dtype == np.uint8 else None
         if fast is not None:
-            return fast[..., 0] if x.squeeze_channel else fast
+            return x.in_layout(fast)
         y = self._predict_values(x.values)
         if a != 1.0:
             y = x.values + a * (y - x.values)

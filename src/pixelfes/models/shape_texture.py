@@ -164,8 +164,7 @@ class ShapeTextureModel(ExpressionModel):
         a = check_strength(strength)
         x = self._check_input(X)
         if a == 0.0:
-            out = x.raw.copy()
-            return out[..., 0] if x.squeeze_channel else out
+            return x.in_layout(x.raw.copy())
         if landmarks is None:
             raise ValueError("shape-texture needs the crops' landmarks: predict(X, landmarks=...)")
         lms = _check_landmarks(landmarks, len(x.raw), "landmarks")
@@ -175,7 +174,7 @@ class ShapeTextureModel(ExpressionModel):
             result = out
         else:
             result = np.clip(out.astype(np.float64) / 255.0, 0, 1).astype(x.dtype)
-        return result[..., 0] if x.squeeze_channel else result
+        return x.in_layout(result)
 
     def _synthesize_one(self, image: np.ndarray, lm: np.ndarray, strength: float) -> np.ndarray:
         """One crop (S, S, C), uint8 or float [0, 1] -> uint8 (S, S, C)."""
