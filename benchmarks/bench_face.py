@@ -17,6 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from pixelfes.alignment import Alignment
 from pixelfes.face import align_face, detect_faces, paste_back
 from pixelfes.imageio import read_rgb
 
@@ -45,16 +46,16 @@ def astronaut_640x480() -> np.ndarray:
 def bench(name: str, rgb: np.ndarray, repeat: int, size: int = 128) -> list[tuple[str, float]]:
     """Rows of (step, ms) for one photo."""
     face = detect_faces(rgb)[0]
-    a = align_face(rgb, face.landmarks, size=size)
+    a = align_face(rgb, face.landmarks, Alignment(size=size, margin=1.0))
 
     def full() -> object:
         f = detect_faces(rgb)[0]
-        return align_face(rgb, f.landmarks, size=size)
+        return align_face(rgb, f.landmarks, Alignment(size=size, margin=1.0))
 
     return [
         (f"{name}: detect + 68 landmarks + align {size}", median_ms(full, repeat)),
-        (f"{name}: align only", median_ms(lambda: align_face(rgb, face.landmarks, size=size), repeat)),
-        (f"{name}: paste-back", median_ms(lambda: paste_back(rgb, a.crop, a.matrix), repeat)),
+        (f"{name}: align only", median_ms(lambda: align_face(rgb, face.landmarks, Alignment(size=size, margin=1.0)), repeat)),
+        (f"{name}: paste-back", median_ms(lambda: paste_back(rgb, a.crop, a.matrix, alignment=a.alignment), repeat)),
     ]
 
 
@@ -74,7 +75,7 @@ def main() -> None:
         def draft() -> object:
             small, _ = read_rgb(photo, min_side=640)
             f = detect_faces(small)[0]
-            return align_face(small, f.landmarks)
+            return align_face(small, f.landmarks, Alignment(size=128, margin=1.0))
 
         rows.append(("1350x1350 London: draft decode + detect + align (prepare)", median_ms(draft, args.repeat)))
     else:

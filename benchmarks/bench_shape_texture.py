@@ -28,7 +28,7 @@ def data(path: Path):
     if path.is_dir():
         from pixelfes.datasets import load_pairs
 
-        p = load_pairs(path, "neutral", "happy", size=192, margin=1.5, progress=False)
+        p = load_pairs(path, "neutral", "happy", progress=False)
         return p.X, p.T, p.landmarks_source, p.landmarks_target, p.identities, "London (82 pairs)"
     import sys
 

@@ -39,7 +39,7 @@ def stages(path: Path, model, repeat: int) -> dict[str, float]:
     from pixelfes.imageio import load_image
     from pixelfes.pipeline import alignment_of, apply_to_crop
 
-    size, margin, template = alignment_of(model)
+    alignment = alignment_of(model)
     backend = default_backend(landmarks=68)
     times: dict[str, list[float]] = {k: [] for k in
                                      ("decode", "detect", "landmarks", "align", "model", "paste",
@@ -52,14 +52,13 @@ def stages(path: Path, model, repeat: int) -> dict[str, float]:
         t2 = time.perf_counter()
         lms = [backend.landmarks(loaded.rgb, b) for b, _ in boxes]
         t3 = time.perf_counter()
-        aligned = [align_face(loaded.rgb, lm, size=size, template=template, margin=margin)
-                   for lm in lms]
+        aligned = [align_face(loaded.rgb, lm, alignment) for lm in lms]
         t4 = time.perf_counter()
         afters = [apply_to_crop(model, a.crop, a.landmarks, 1.0) for a in aligned]
         t5 = time.perf_counter()
         out = loaded.rgb
         for a, after in zip(aligned, afters, strict=True):
-            out = paste_change(out, a.crop, after, a.matrix, margin=margin)
+            out = paste_change(out, a, after)
         t6 = time.perf_counter()
         buf = io.BytesIO()
         loaded.to_output(out).save(buf, format="JPEG", quality=95)

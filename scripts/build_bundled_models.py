@@ -27,8 +27,8 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 import pixelfes  # noqa: E402
+from pixelfes.alignment import DEFAULT_ALIGNMENT, Alignment  # noqa: E402
 from pixelfes.datasets import load_pairs  # noqa: E402
-from pixelfes.face import get_template  # noqa: E402
 from pixelfes.models import make_model  # noqa: E402
 from pixelfes.zoo import BUNDLED_DIR  # noqa: E402
 
@@ -36,17 +36,18 @@ REPO = Path(__file__).resolve().parents[1]
 ATTRIBUTION = ("DeBruine, L., & Jones, B. (2017). Face Research Lab London Set (Version 5). "
                "figshare. https://doi.org/10.6084/m9.figshare.5047666.v5 — CC BY 4.0")
 DIRECTIONS = [("neutral", "happy"), ("happy", "neutral")]
-KINDS = {  # bundled name suffix -> (model type, params, canvas size, margin)
-    "": ("shape-texture", {}, 192, 1.5),
-    "-pixel-rr": ("pixel-rr", {"lam": 0.4}, 128, 1.0),
-    "-pixel-kr": ("pixel-kr", {"lam": 0.4, "sigma": 3.0}, 128, 1.0),
+PAPER_FRAMING = Alignment(size=128, margin=1.0)  # the paper's own crops, for its own models
+KINDS = {  # bundled name suffix -> (model type, params, alignment)
+    "": ("shape-texture", {}, DEFAULT_ALIGNMENT),
+    "-pixel-rr": ("pixel-rr", {"lam": 0.4}, PAPER_FRAMING),
+    "-pixel-kr": ("pixel-kr", {"lam": 0.4, "sigma": 3.0}, PAPER_FRAMING),
 }
 MAX_ERROR = 0.5 / 255  # mean abs error allowed for float16 storage
 
 
 def choose_precision(model, X, Ls) -> tuple[str, float]:
     """float16 if its mean error on ``X`` is under 0.5/255, else float32; returns (choice, error)."""
-    kwargs = {"landmarks": Ls} if getattr(model, "uses_landmarks", False) else {}
+    kwargs = {"landmarks": Ls} if model.requires_landmarks else {}
     exact = model.predict(X.astype(np.float64) / 255 if not kwargs else X, **kwargs)
     with tempfile.TemporaryDirectory() as tmp:
         small = pixelfes.load(model.save(Path(tmp) / "m.safetensors", precision="float16"))
@@ -57,21 +58,15 @@ def choose_precision(model, X, Ls) -> tuple[str, float]:
 
 
 def build(data: Path, out: Path, heldout: dict | None = None) -> list[dict]:
-    template = get_template(None).id
     built = []
     for source, target in DIRECTIONS:
-        for suffix, (kind, params, size, margin) in KINDS.items():
-            pairs = load_pairs(data, source, target, size=size, margin=margin, progress=True)
+        for suffix, (kind, params, alignment) in KINDS.items():
+            pairs = load_pairs(data, source, target, alignment, progress=True)
             model = make_model(kind, **params)
-            if getattr(model, "uses_landmarks", False):
-                model.fit(pairs.X, pairs.T, pairs.landmarks_source, pairs.landmarks_target,
-                          groups=pairs.identities)
-            else:
-                model.fit(pairs.X, pairs.T)
+            model.fit(pairs.X, pairs.T, **pairs.fit_kwargs())
             name = f"{source}-to-{target}{suffix}"
             model.info.update(
-                source=source, target=target, template=template, default=(suffix == ""),
-                alignment={"template": template, "size": size, "margin": margin},
+                source=source, target=target, default=(suffix == ""),
                 training={"data": "Face Research Lab London Set (82 people)",
                           "pairs": len(pairs.X), "people": len(set(pairs.identities)),
                           "licence": "CC BY 4.0", "attribution": ATTRIBUTION},
@@ -110,8 +105,8 @@ def write_card(entry: dict, model, out: Path, heldout: dict | None) -> None:
         "",
         "## Settings",
         f"- parameters: `{json.dumps(model.get_params())}`",
-        f"- alignment: template `{info['alignment']['template']}`, canvas "
-        f"{info['alignment']['size']} px, margin {info['alignment']['margin']}",
+        f"- alignment: template `{model.alignment_.template}`, canvas "
+        f"{model.alignment_.size} px, margin {model.alignment_.margin}",
         f"- learned numbers: {entry['parameters']:,}; file: {entry['bytes']:,} bytes",
         f"- storage: {entry['precision']} (float16 costs {entry['error'] * 255:.3f}/255 mean "
         "absolute error against float64 on 20 training crops; float16 is used when that is "
@@ -146,13 +141,14 @@ def measure_heldout(data: Path, out: Path, folds: int = 5) -> dict:
     cards: dict[str, list[str]] = {}
     table: dict[str, dict] = {}
     for source, target in DIRECTIONS:
-        pairs = load_pairs(data, source, target, size=192, margin=1.5, progress=True)
+        pairs = load_pairs(data, source, target, DEFAULT_ALIGNMENT, progress=True)
         splits = kfold_splits(pairs.identities, folds, seed=0)
         res = run_protocol(pairs.X, pairs.T, pairs.identities,
                            ["shape-texture", "pixel-rr:lam=0.4", "pixel-kr:lam=0.4,sigma=3"],
                            splits, source=source, target=target,
                            landmarks_source=pairs.landmarks_source,
-                           landmarks_target=pairs.landmarks_target, margin=1.5, progress=True)
+                           landmarks_target=pairs.landmarks_target, alignment=pairs.alignment,
+                           progress=True)
         summary = res.summary()
         labels = {k.split("@")[0] for k in res.methods if "@" in k}
         keys = {"": next(lab for lab in labels if lab.startswith("Shape")),

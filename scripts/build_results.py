@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from pixelfes import __version__
+from pixelfes.alignment import Alignment
 from pixelfes.evaluate import protocol as P
 from pixelfes.evaluate.figures import curve_panels, image_grid, result_grid
 from pixelfes.evaluate.report import (
@@ -39,7 +40,9 @@ from pixelfes.evaluate.report import (
     grid_rows,
     write_json,
 )
+from pixelfes.evaluate.result import _region_text
 from pixelfes.expressions import EXPRESSIONS
+from pixelfes.imageio import to_luminance
 
 REPO = Path(__file__).resolve().parents[1]
 JAFFE_TARGETS = ("happy", "sad", "angry", "surprised", "disgusted", "fearful")
@@ -120,7 +123,12 @@ def pct(s: dict[str, Any] | None) -> str:
     return "-" if not s else f"{100 * s['mean']:.0f} %"
 
 
-def wild_inputs(folder: Path, size: int, margin: float) -> tuple[list[str], np.ndarray, list[str]]:
+def _luma(images: np.ndarray) -> np.ndarray:
+    """(N, H, W, 3) RGB -> (N, H, W, 1) BT.601 luminance; grey batches pass through."""
+    return images if images.shape[-1] == 1 else to_luminance(images)[..., None]
+
+
+def wild_inputs(folder: Path, alignment: Alignment) -> tuple[list[str], np.ndarray, list[str]]:
     """Out-of-data-set crops on the model canvas: aligned when a face is detected, else the
     crop resized to the paper's framing and padded (edge replicate) to the canvas."""
     import cv2
@@ -129,14 +137,15 @@ def wild_inputs(folder: Path, size: int, margin: float) -> tuple[list[str], np.n
     from pixelfes.imageio import read_rgb
 
     names, crops, how = [], [], []
-    inner = P.framing_slice(size, margin)
+    size = alignment.size
+    inner = P.framing_slice(size, alignment.margin)
     side = inner.stop - inner.start
     for path in sorted(folder.iterdir()):
         if path.suffix.lower() not in (".jpg", ".jpeg", ".png"):
             continue
         rgb, _ = read_rgb(path)
         try:
-            _, aligned = align_faces(rgb, size=size, margin=margin, max_faces=1, min_size=20)[0]
+            _, aligned = align_faces(rgb, alignment, max_faces=1, min_size=20)[0]
             crop, note = aligned.crop, "face found, aligned"
         except NoFaceError:
             small = cv2.resize(rgb, (side, side), interpolation=cv2.INTER_AREA)
@@ -196,14 +205,15 @@ def main(argv: list[str] | None = None) -> int:
     folds = 2 if quick else args.folds
     n_london = 20 if quick else None
     size, margin = args.size, args.margin
-    kw = {"size": size, "margin": margin, "cache_dir": args.cache, "progress": progress}
-    scorers = P.Scorers.default(size, margin, facex=not quick)
-    cheap = P.Scorers.default(size, margin, facex=False, identity=True)
+    alignment = Alignment(size=size, margin=margin)
+    kw = {"alignment": alignment, "cache_dir": args.cache, "progress": progress}
+    scorers = P.Scorers.default(alignment, facex=not quick)
+    cheap = P.Scorers.default(alignment, facex=False, identity=True)
     results: dict[str, Any] = {"pixelfes_version": __version__, "date": _dt.date.today().isoformat(),
                                "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
                                "models": [s.label for s in specs], "folds": folds, "quick": quick,
                                "canvas": {"size": size, "margin": margin,
-                                          "quality_region": P._region_text(size, margin)}}
+                                          "quality_region": _region_text(size, margin)}}
     figs: dict[str, Path] = {}
 
     # -- London, both directions ----------------------------------------------------------
@@ -217,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
         res = P.evaluate_direction(
             X, T, ids, specs, n_folds=folds, source=src, target=tgt, strengths=strengths,
             expression_strengths=CURVE_STRENGTHS, landmarks_source=Ls, landmarks_target=Lt,
-            scorers=scorers, margin=margin, progress=progress)
+            scorers=scorers, alignment=alignment, progress=progress)
         name = f"london-{src}-{tgt}"
         for k, v in direction_figures(res, figdir, name).items():
             figs[f"{name}-{k}"] = v
@@ -234,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
         sig = SIGMAS[1::2] if quick else SIGMAS
         sspecs = [P.ModelSpec("pixel-kr", {"sigma": s}, label=f"sigma {s:g}") for s in sig]
         res = P.evaluate_direction(X, T, ids, sspecs, n_folds=folds, source="neutral",
-                                   target="happy", scorers=cheap, margin=margin, progress=progress)
+                                   target="happy", scorers=cheap, alignment=alignment, progress=progress)
         keys = ["input"] + [res.key(s.label) for s in sspecs] + ["real target"]
         labels = ["input"] + [f"Pixel-KR σ={s:g}" for s in sig] + ["real target"]
         figs["sigma-grid"] = result_grid(res, keys, labels, grid_rows(res, 4),
@@ -268,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
         for n in sizes:
             res = P.evaluate_direction(X, T, ids, specs, n_folds=folds, source="neutral",
                                        target="happy", landmarks_source=Ls, landmarks_target=Lt,
-                                       scorers=no_id, margin=margin, max_train_people=n,
+                                       scorers=no_id, alignment=alignment, max_train_people=n,
                                        progress=progress)
             d = res.to_dict()
             d["train_people"] = int(np.mean([len(v) for v in res.trained_on[specs[0].label]]))
@@ -287,9 +297,9 @@ def main(argv: list[str] | None = None) -> int:
             pairs = P.aligned_pairs(jaffe_dir, "neutral", tgt, **kw)
             # grayscale set: some files are grey palette images that load as 3 equal channels
             res = P.evaluate_direction(
-                P.to_luminance(pairs.X), P.to_luminance(pairs.T), pairs.identities, specs, n_folds=100, source="neutral",
+                _luma(pairs.X), _luma(pairs.T), pairs.identities, specs, n_folds=100, source="neutral",
                 target=tgt, strengths=strengths, landmarks_source=pairs.landmarks_source,
-                landmarks_target=pairs.landmarks_target, scorers=scorers, margin=margin,
+                landmarks_target=pairs.landmarks_target, scorers=scorers, alignment=alignment,
                 progress=progress)
             direction_figures(res, private, f"jaffe-neutral-{tgt}")  # never in the repository
             jaffe[tgt] = res.to_dict()
@@ -303,15 +313,15 @@ def main(argv: list[str] | None = None) -> int:
         lp = P.aligned_pairs(london_dir, "neutral", "happy", **kw)
         jp = P.aligned_pairs(jaffe_dir, "neutral", "happy", **kw)
         for name, (a, b) in {"London -> JAFFE": (lp, jp), "JAFFE -> London": (jp, lp)}.items():
-            X = np.concatenate([P.to_luminance(a.X), P.to_luminance(b.X)])
-            T = np.concatenate([P.to_luminance(a.T), P.to_luminance(b.T)])
+            X = np.concatenate([_luma(a.X), _luma(b.X)])
+            T = np.concatenate([_luma(a.T), _luma(b.T)])
             g = [f"train:{i}" for i in a.identities] + [f"test:{i}" for i in b.identities]
             Ls = np.concatenate([a.landmarks_source, b.landmarks_source])
             Lt = np.concatenate([a.landmarks_target, b.landmarks_target])
             split = [(np.arange(len(a.X)), np.arange(len(a.X), len(X)))]
             res = P.run_protocol(X, T, g, specs, split, source="neutral", target="happy",
                                  landmarks_source=Ls, landmarks_target=Lt, scorers=scorers,
-                                 margin=margin, progress=progress)
+                                 alignment=alignment, progress=progress)
             keys, labels = grid_columns(res)
             result_grid(res, keys, labels, grid_rows(res, 6),
                         private / f"cross-{name.replace(' ', '').replace('->', '-to-')}.png",
@@ -324,15 +334,15 @@ def main(argv: list[str] | None = None) -> int:
     wild_dir = args.data / "wild-crops"
     if "wild" not in skip and wild_dir.is_dir():
         t = time.perf_counter()
-        names, crops, how = wild_inputs(wild_dir, size, margin)
+        names, crops, how = wild_inputs(wild_dir, alignment)
         lp = P.aligned_pairs(london_dir, "neutral", "happy", **kw)
         clf = scorers.expression["fer"]
         columns = [("input", crops)]
         for s in specs:
             model = s.build()
-            if getattr(model, "uses_landmarks", False):
+            if model.requires_landmarks:
                 continue  # needs detected landmarks; most wild crops have none
-            model.fit(lp.X, lp.T)
+            model.fit(lp.X, lp.T, alignment=lp.alignment)
             columns.append((s.label, model.predict(crops)))
         verdicts = {lab: clf.predict_proba(out) for lab, out in columns}
         h = EXPRESSIONS.index("happy")

@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+from pixelfes.alignment import Alignment
+from pixelfes.commands._args import add_alignment_arguments, alignment_from_args
 from pixelfes.datasets import align_image_file, open_dataset
 from pixelfes.face import NoFaceError, get_template
 from pixelfes.imageio import save_image
@@ -27,8 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("dataset", type=Path, help="data set folder (any layout) or a prepared folder")
     p.add_argument("-o", "--output", type=Path, required=True, help="PNG file to write")
-    p.add_argument("--size", type=int, default=128, help="crop size when aligning (default 128)")
-    p.add_argument("--margin", type=float, default=1.0, help="canvas margin (default 1.0)")
+    add_alignment_arguments(p, "when aligning: ")
     p.add_argument("--limit", type=int, default=48, help="at most this many images (default 48)")
     p.add_argument("--cols", type=int, default=12, help="tiles per row (default 12)")
     p.add_argument("--no-dots", action="store_true", help="do not mark the template points")
@@ -37,16 +38,14 @@ def main(argv: list[str] | None = None) -> int:
     ds = open_dataset(args.dataset)
     recs = ds.records[: args.limit]
     tiles = []
-    size, margin = args.size, args.margin
-    if ds.layout == "aligned":
-        size, margin = int(ds.meta["size"]), float(ds.meta["margin"])
+    alignment = Alignment.from_dict(ds.meta) if ds.layout == "aligned" else alignment_from_args(args)
     for r in recs:
         if ds.layout == "aligned":
             with Image.open(r.path) as im:
                 tiles.append(np.asarray(im.convert("RGB")))
             continue
         try:
-            a = align_image_file(r.path, size=size, margin=margin)
+            a = align_image_file(r.path, alignment)
         except NoFaceError as exc:
             print(f"skipped: {exc}", file=sys.stderr)
             continue
@@ -55,10 +54,11 @@ def main(argv: list[str] | None = None) -> int:
         print("no face aligned; nothing to draw", file=sys.stderr)
         return 1
     tiles.append(np.rint(np.mean(tiles, axis=0)).astype(np.uint8))
+    size = alignment.size
     cols = min(args.cols, len(tiles))
     rows = -(-len(tiles) // cols)
     sheet = Image.new("RGB", (cols * size, rows * size), (40, 40, 40))
-    pts = get_template(None).crop_points(size, margin)
+    pts = get_template(alignment.template).crop_points(alignment)
     for i, t in enumerate(tiles):
         tile = Image.fromarray(t)
         if not args.no_dots:

@@ -105,10 +105,13 @@ def test_train_from_a_data_set_folder(tmp_path, capsys):
         Image.fromarray(np.clip(img.astype(int) + 30, 0, 255).astype(np.uint8)).save(folder / "happy.png")
     out = tmp_path / "m.safetensors"
     assert main(["train", "--data", str(tmp_path / "data"), "--to", "happy", "--size", "64",
-                 "-o", str(out), "-q"]) == 0
+                 "--margin", "1", "-o", str(out), "-q"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["pairs"] == 2
     model = pixelfes.load(out)
     assert model.image_shape_ == (64, 64, 3)
     assert model.info["source"] == "neutral" and model.info["target"] == "happy"
-    assert model.info["alignment"] == {"template": "pixelfes-eyes-nose-v1", "size": 64, "margin": 1.0}
+    assert model.alignment_ == pixelfes.Alignment(size=64, margin=1.0)
+    assert main(["info", str(out)]) == 0
+    shown = json.loads(capsys.readouterr().out)["alignment"]
+    assert shown == {"template": "pixelfes-eyes-nose-v1", "size": 64, "margin": 1.0}

@@ -13,6 +13,7 @@ from numpy.testing import assert_array_equal
 from PIL import Image
 
 from conftest import real_data
+from pixelfes.alignment import Alignment
 from pixelfes.commands import prepare as prepare_cmd
 from pixelfes.datasets import (
     DatasetLayoutError,
@@ -174,9 +175,12 @@ def face_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+A64 = Alignment(size=64, margin=1.0)
+
+
 def test_prepare_and_read_back(face_tree: Path, tmp_path: Path) -> None:
     out = tmp_path / "aligned"
-    report = prepare(face_tree, out, size=64, progress=False)
+    report = prepare(face_tree, out, A64, progress=False)
     assert report.n_images == 6 and report.n_aligned == 5
     assert [p.parent.name for p, _ in report.failures] == ["cat"]  # listed, not dropped silently
     assert "no face found" in (out / "failures.csv").read_text()
@@ -191,15 +195,16 @@ def test_prepare_and_read_back(face_tree: Path, tmp_path: Path) -> None:
     assert len(aligned.pairs()) == 2
     cached = load_pairs(out, progress=False)
     with pytest.warns(FailedImageWarning, match="cat"):
-        fresh = load_pairs(face_tree, size=64, progress=False)
+        fresh = load_pairs(face_tree, alignment=A64, progress=False)
     assert cached.identities == fresh.identities == ["ann", "ben"]
     assert cached.X.shape == (2, 64, 64, 3) and cached.landmarks_source.shape == (2, 68, 2)
+    assert cached.alignment == fresh.alignment == A64  # pairs carry their alignment
     assert_array_equal(cached.X, fresh.X)
     assert_array_equal(cached.T, fresh.T)
     np.testing.assert_allclose(cached.landmarks_target, fresh.landmarks_target, atol=1e-3)
-    with pytest.raises(ValueError, match="prepared with size=64"):
-        load_pairs(out, size=128, progress=False)
-    again = prepare(face_tree, out, size=64, progress=False)
+    with pytest.raises(ValueError, match="prepared with 64 px canvas, margin 1"):
+        load_pairs(out, alignment=Alignment(size=128, margin=1.0), progress=False)
+    again = prepare(face_tree, out, A64, progress=False)
     assert again.n_reused == 5 and again.n_aligned == 0
 
 
@@ -209,7 +214,7 @@ def test_grayscale_dataset_gives_one_channel(face_tree: Path, tmp_path: Path) ->
     Image.fromarray(np.roll(img, 5, axis=1)).save(tmp_path / "KA.HA1.2.tiff")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        res = load_pairs(tmp_path, size=48, progress=False)
+        res = load_pairs(tmp_path, alignment=Alignment(size=48, margin=1.0), progress=False)
     assert res.X.shape == (1, 48, 48, 1) and res.X.dtype == np.uint8
 
 

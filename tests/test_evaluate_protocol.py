@@ -12,8 +12,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from numpy.testing import assert_array_equal
 from PIL import Image
 
+import pixelfes
+from pixelfes.alignment import Alignment
 from pixelfes.cli import main
 from pixelfes.evaluate import protocol as proto
 from pixelfes.evaluate.protocol import ModelSpec, Scorers, evaluate_direction, run_protocol
@@ -44,6 +47,9 @@ class StubEmbedder:
         return x[:, : h // 4 * 4, : w // 4 * 4].reshape(n, 4, h // 4, 4, w // 4, c).mean(axis=(2, 4, 5)).reshape(n, 16)
 
 
+A16 = Alignment(size=16, margin=1.0)  # the generated crops: 16 px, whole crop scored
+
+
 def stub_scorers() -> Scorers:
     return Scorers({"stub": StubClassifier()}, StubEmbedder(), quality=True)
 
@@ -69,9 +75,9 @@ class SpyRR(PixelRR):
 
     log: list[set[int]] = []
 
-    def fit(self, X, T):  # type: ignore[override]
+    def fit(self, X, T, **kwargs):
         SpyRR.log.append({int(v) // 10 for v in np.asarray(X)[:, 0, 0, 0]})
-        return super().fit(X, T)
+        return super().fit(X, T, **kwargs)
 
 
 @pytest.mark.parametrize("n_folds", [3, 10])  # 10 > 6 people: leave-one-person-out
@@ -79,7 +85,7 @@ def test_protocol_never_trains_on_a_test_person(n_folds):
     X, T, groups = make_people()
     SpyRR.log = []
     spec = ModelSpec("pixel-rr", label="spy", factory=SpyRR)
-    res = evaluate_direction(X, T, groups, [spec], n_folds=n_folds, scorers=stub_scorers())
+    res = evaluate_direction(X, T, groups, [spec], n_folds=n_folds, scorers=stub_scorers(), alignment=A16)
     assert len(SpyRR.log) == len(res.splits) == min(n_folds, 6)
     for trained, (_, test) in zip(SpyRR.log, res.splits, strict=True):
         tested = {int(g[1:]) for g in res.groups[test]}
@@ -93,20 +99,20 @@ def test_run_protocol_rejects_a_split_with_a_person_on_both_sides():
     X, T, groups = make_people(n_people=3)
     bad = [(np.array([0, 1, 2]), np.array([3, 4, 5]))]  # pair 2 (p1) trains, pair 3 (p1) tests
     with pytest.raises(proto.EvaluationError, match="both sides"):
-        run_protocol(X, T, groups, ["pixel-rr"], bad, scorers=stub_scorers())
+        run_protocol(X, T, groups, ["pixel-rr"], bad, scorers=stub_scorers(), alignment=A16)
 
 
 def test_learning_curve_subsamples_training_people():
     X, T, groups = make_people(n_people=6)
     SpyRR.log = []
     evaluate_direction(X, T, groups, [ModelSpec("pixel-rr", label="spy", factory=SpyRR)],
-                       n_folds=3, scorers=stub_scorers(), max_train_people=2)
+                       n_folds=3, scorers=stub_scorers(), alignment=A16, max_train_people=2)
     assert all(len(s) == 2 for s in SpyRR.log)
 
 
 def test_baselines_and_scores_are_what_they_say():
     X, T, groups = make_people()
-    res = evaluate_direction(X, T, groups, ["pixel-rr", "mr"], n_folds=3, scorers=stub_scorers(),
+    res = evaluate_direction(X, T, groups, ["pixel-rr", "mr"], n_folds=3, scorers=stub_scorers(), alignment=A16,
                              expression_strengths=[0.0, 1.5])
     assert np.array_equal(res.outputs["input"], X)
     assert np.array_equal(res.outputs["Pixel-RR@0"], X)
@@ -130,23 +136,26 @@ def test_landmark_models_get_landmarks():
     seen = {}
 
     class LandmarkSpy(PixelRR):
-        uses_landmarks = True
+        requires_landmarks = True
 
-        def fit(self, X, T, landmarks_source, landmarks_target, groups=None):  # type: ignore[override]
-            seen["fit"] = (landmarks_source.shape, len(groups))
-            return super().fit(X, T)
+        def fit(self, X, T, *, landmarks_source=None, landmarks_target=None, groups=None,
+                alignment=None):
+            seen["fit"] = (landmarks_source.shape, len(groups), alignment)
+            return super().fit(X, T, landmarks_source=landmarks_source,
+                               landmarks_target=landmarks_target, alignment=alignment)
 
-        def predict(self, X, landmarks=None, strength=1.0):  # type: ignore[override]
+        def predict(self, X, *, landmarks=None, strength=1.0):
             seen["predict"] = landmarks.shape
-            return super().predict(X, strength=strength)
+            return super().predict(X, landmarks=landmarks, strength=strength)
 
     L = np.zeros((len(X), 68, 2))
     spec = ModelSpec("shape-texture", label="st", factory=LandmarkSpy)
     with pytest.raises(proto.EvaluationError, match="needs landmarks"):
-        evaluate_direction(X, T, groups, [spec], n_folds=2, scorers=stub_scorers())
-    evaluate_direction(X, T, groups, [spec], n_folds=2, scorers=stub_scorers(),
+        evaluate_direction(X, T, groups, [spec], n_folds=2, scorers=stub_scorers(), alignment=A16)
+    evaluate_direction(X, T, groups, [spec], n_folds=2, scorers=stub_scorers(), alignment=A16,
                        landmarks_source=L, landmarks_target=L)
     assert seen["fit"][0][1:] == (68, 2) and seen["predict"][1:] == (68, 2)
+    assert seen["fit"][2] == A16  # models are fitted with the pairs' alignment
 
 
 def test_framing_region():
@@ -169,8 +178,8 @@ def _all_numbers(obj, path=""):
 
 def test_report_is_written_with_every_number(tmp_path):
     X, T, groups = make_people(n_people=5)
-    res = evaluate_direction(X, T, groups, ["pixel-rr", "mr"], n_folds=5, scorers=stub_scorers(),
-                             expression_strengths=[0.0, 0.5, 1.5], margin=1.0)
+    res = evaluate_direction(X, T, groups, ["pixel-rr", "mr"], n_folds=5, scorers=stub_scorers(), alignment=A16,
+                             expression_strengths=[0.0, 0.5, 1.5])
     figs = direction_figures(res, tmp_path, "cmp", n_rows=3)
     assert {"grid", "strength"} <= set(figs) and all(p.stat().st_size > 1000 for p in figs.values())
     direction = res.to_dict(per_sample=True)
@@ -259,12 +268,19 @@ def test_real_data_smoke(data_dir, tmp_path):
     london = data_dir / "london-face-set"
     if not london.is_dir():
         pytest.skip(f"{london} not found")
-    pairs = proto.aligned_pairs(london, "neutral", "happy", size=192, margin=1.5,
-                                cache_dir=tmp_path / "cache")
+    pairs = proto.aligned_pairs(london, "neutral", "happy", cache_dir=tmp_path / "cache")
+    assert pairs.alignment == pixelfes.DEFAULT_ALIGNMENT
     keep = [i for i, g in enumerate(pairs.identities) if g in sorted(set(pairs.identities))[:10]]
-    res = evaluate_direction(pairs.X[keep], pairs.T[keep], [pairs.identities[i] for i in keep],
-                             ["pixel-rr"], n_folds=2, margin=1.5,
-                             scorers=Scorers.default(192, 1.5, facex=False))
+    X, T, ids = pairs.X[keep], pairs.T[keep], [pairs.identities[i] for i in keep]
+    res = evaluate_direction(X, T, ids, ["pixel-rr"], n_folds=2, alignment=pairs.alignment,
+                             scorers=Scorers.default(pairs.alignment, facex=False))
     s = res.summary()
     assert s["real target"]["fer.accuracy"]["mean"] > s["input"]["fer.accuracy"]["mean"]
     assert s["input"]["identity.distance"]["mean"] < 0.6
+    # the model it ran: each held-out output is Pixel-RR fitted on that fold's other people
+    train, test = res.splits[0]
+    want = PixelRR(lam=0.4).fit(X[train], T[train]).predict(X[test])
+    assert_array_equal(res.outputs[res.key("Pixel-RR")][test], want)
+    # trained on five people it keeps the person better than their mean face does
+    assert s[res.key("Pixel-RR")]["identity.distance"]["mean"] < \
+        s["mean target"]["identity.distance"]["mean"]

@@ -11,6 +11,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from conftest import real_data
+from pixelfes.alignment import DEFAULT_ALIGNMENT, Alignment
 from pixelfes.face import (
     DEFAULT_TEMPLATE,
     DlibBackend,
@@ -28,6 +29,8 @@ from pixelfes.face import (
     transform_points,
 )
 
+PAPER = Alignment(size=128, margin=1.0)  # the paper's framing: these tests' crops
+
 skimage_data = pytest.importorskip("skimage.data", reason="scikit-image provides the astronaut photo")
 
 
@@ -41,9 +44,9 @@ def face68(astronaut: np.ndarray) -> Face:
     return detect_faces(astronaut)[0]
 
 
-def _template_residual(aligned_landmarks: np.ndarray, size: int = 128, margin: float = 1.0) -> np.ndarray:
+def _template_residual(aligned_landmarks: np.ndarray, alignment: Alignment = PAPER) -> np.ndarray:
     pts = DEFAULT_TEMPLATE.select(aligned_landmarks)
-    return np.linalg.norm(pts - DEFAULT_TEMPLATE.crop_points(size, margin), axis=1)
+    return np.linalg.norm(pts - DEFAULT_TEMPLATE.crop_points(alignment), axis=1)
 
 
 def test_import_loads_nothing() -> None:
@@ -66,9 +69,9 @@ def test_detects_one_face_with_68_landmarks(astronaut: np.ndarray, face68: Face)
 
 
 def test_aligned_landmarks_land_on_template(astronaut: np.ndarray, face68: Face) -> None:
-    a = align_face(astronaut, face68.landmarks)
+    a = align_face(astronaut, face68.landmarks, PAPER)
     assert a.crop.shape == (128, 128, 3) and a.crop.dtype == np.uint8
-    assert a.template_id == "pixelfes-eyes-nose-v1"
+    assert a.alignment == PAPER and a.alignment.template == "pixelfes-eyes-nose-v1"
     res = _template_residual(a.landmarks)
     assert res.max() < 2.0, res  # least-squares fit of 5 points: residuals of ~1 px
     assert_allclose(a.landmarks, transform_points(a.matrix, face68.landmarks))
@@ -77,8 +80,8 @@ def test_aligned_landmarks_land_on_template(astronaut: np.ndarray, face68: Face)
 def test_5_and_68_points_give_the_same_crop(astronaut: np.ndarray, face68: Face) -> None:
     f5 = detect_faces(astronaut, landmarks=5)[0]
     assert f5.landmarks.shape == (5, 2)
-    a68 = align_face(astronaut, face68.landmarks)
-    a5 = align_face(astronaut, f5.landmarks)
+    a68 = align_face(astronaut, face68.landmarks, PAPER)
+    a5 = align_face(astronaut, f5.landmarks, PAPER)
     # where the template points of one crop land in the other: the two models differ ~1 px
     pts = DEFAULT_TEMPLATE.crop_points()
     moved = transform_points(a5.matrix, transform_points(invert_affine(a68.matrix), pts))
@@ -86,8 +89,8 @@ def test_5_and_68_points_give_the_same_crop(astronaut: np.ndarray, face68: Face)
 
 
 def test_margin_keeps_the_face_scale(astronaut: np.ndarray, face68: Face) -> None:
-    a = align_face(astronaut, face68.landmarks, size=128)
-    b = align_face(astronaut, face68.landmarks, size=192, margin=1.5)
+    a = align_face(astronaut, face68.landmarks, PAPER)
+    b = align_face(astronaut, face68.landmarks, Alignment(size=192, margin=1.5))
     assert b.crop.shape == (192, 192, 3)
     assert_allclose(b.landmarks, a.landmarks + 32, atol=1e-9)
     diff = np.abs(b.crop[32:160, 32:160].astype(int) - a.crop).mean()
@@ -107,11 +110,11 @@ def test_estimate_similarity_recovers_a_known_transform() -> None:
 
 
 def test_paste_back_unchanged_crop(astronaut: np.ndarray, face68: Face) -> None:
-    a = align_face(astronaut, face68.landmarks)
-    out = paste_back(astronaut, a.crop, a.matrix)
+    a = align_face(astronaut, face68.landmarks, PAPER)
+    out = paste_back(astronaut, a.crop, a.matrix, alignment=PAPER)
     # where the default mask, warped into the photo, is zero, the photo must be untouched
     h, w = astronaut.shape[:2]
-    warped = cv2.warpAffine(face_mask(128), invert_affine(a.matrix), (w, h), flags=cv2.INTER_LINEAR,
+    warped = cv2.warpAffine(face_mask(PAPER), invert_affine(a.matrix), (w, h), flags=cv2.INTER_LINEAR,
                             borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     outside = warped == 0
     assert outside.mean() > 0.8
@@ -121,8 +124,8 @@ def test_paste_back_unchanged_crop(astronaut: np.ndarray, face68: Face) -> None:
 
 
 def test_paste_back_blends_without_seam(astronaut: np.ndarray, face68: Face) -> None:
-    a = align_face(astronaut, face68.landmarks)
-    out = paste_back(astronaut, np.zeros_like(a.crop), a.matrix)
+    a = align_face(astronaut, face68.landmarks, PAPER)
+    out = paste_back(astronaut, np.zeros_like(a.crop), a.matrix, alignment=PAPER)
     changed = np.any(out != astronaut, axis=2)
     ys, xs = np.nonzero(changed)
     # only the face region changes, and the change is feathered: a soft ramp, not a box edge
@@ -138,12 +141,12 @@ def test_paste_back_blends_without_seam(astronaut: np.ndarray, face68: Face) -> 
 
 
 def test_paste_back_custom_mask_and_checks(astronaut: np.ndarray, face68: Face) -> None:
-    a = align_face(astronaut, face68.landmarks)
+    a = align_face(astronaut, face68.landmarks, PAPER)
     mask = np.zeros((128, 128), np.float32)
     mask[70:110, 40:90] = 1.0
     out = paste_back(astronaut, np.zeros_like(a.crop), a.matrix, mask=mask, feather=3)
     changed = np.any(out != astronaut, axis=2)
-    default = np.any(paste_back(astronaut, np.zeros_like(a.crop), a.matrix) != astronaut, axis=2)
+    default = np.any(paste_back(astronaut, np.zeros_like(a.crop), a.matrix, alignment=PAPER) != astronaut, axis=2)
     assert 0 < changed.sum() < default.sum()
     with pytest.raises(ValueError, match="mask must be shaped like the crop"):
         paste_back(astronaut, a.crop, a.matrix, mask=np.ones((10, 10)))
@@ -155,8 +158,8 @@ def test_rotated_and_scaled_photo_aligns_to_the_same_crop(astronaut: np.ndarray,
     h, w = astronaut.shape[:2]
     m = cv2.getRotationMatrix2D((w / 2, h / 2), 10, 0.8)
     moved = cv2.warpAffine(astronaut, m, (w, h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
-    a = align_face(astronaut, face68.landmarks)
-    b = align_face(moved, detect_faces(moved)[0].landmarks)
+    a = align_face(astronaut, face68.landmarks, PAPER)
+    b = align_face(moved, detect_faces(moved)[0].landmarks, PAPER)
     c = slice(16, 112)  # the face; the border holds replicated background
     diff = np.abs(a.crop[c, c].astype(int) - b.crop[c, c]).mean()
     assert diff < 8.0, diff  # ~1 px landmark jitter on textured skin/hair; measured 6.6
@@ -182,7 +185,7 @@ def test_two_faces_and_limits(astronaut: np.ndarray) -> None:
     assert len(detect_faces(two, max_faces=1)) == 1
     with pytest.raises(NoFaceError):
         detect_faces(two, min_size=400)
-    pairs = align_faces(two, size=64)
+    pairs = align_faces(two, Alignment(size=64, margin=1.0))
     assert [a.crop.shape for _, a in pairs] == [(64, 64, 3)] * 2
     assert np.abs(pairs[0][1].crop.astype(int) - pairs[1][1].crop).mean() < 1.0
 
@@ -203,12 +206,12 @@ def test_custom_backend(astronaut: np.ndarray, face68: Face) -> None:
 
 def test_align_rejects_bad_input(astronaut: np.ndarray, face68: Face) -> None:
     with pytest.raises(ValueError, match="68 or 5 dlib points"):
-        align_face(astronaut, face68.landmarks[:10])
+        align_face(astronaut, face68.landmarks[:10], PAPER)
     with pytest.raises(ValueError, match="size must be an integer"):
-        align_face(astronaut, face68.landmarks, size=3)
+        Alignment(size=3)
     with pytest.raises(ValueError, match="unknown template"):
-        align_face(astronaut, face68.landmarks, template="nope")
-    gray = align_face(astronaut[..., 1], face68.landmarks)
+        align_face(astronaut, face68.landmarks, Alignment(template="nope"))
+    gray = align_face(astronaut[..., 1], face68.landmarks, PAPER)
     assert gray.crop.shape == (128, 128)
 
 
@@ -222,5 +225,5 @@ def test_real_photos_land_on_template(sub: str, pattern: str) -> None:
     assert len(files) >= 4
     for f in files:
         a = align_image_file(f)
-        res = _template_residual(a.landmarks)
+        res = _template_residual(a.landmarks, DEFAULT_ALIGNMENT)
         assert res.max() < 3.0, (f, res)

@@ -7,7 +7,8 @@ import pytest
 from numpy.testing import assert_allclose
 
 from pixelfes import PixelKR, PixelRR, PixelStats
-from pixelfes.selection import cross_validate, group_kfold
+from pixelfes.selection import cross_validate
+from pixelfes.splits import group_kfold
 
 
 def test_group_kfold_never_splits_a_person():

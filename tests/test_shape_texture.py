@@ -50,7 +50,7 @@ def synthetic_pairs(n: int, seed: int = 0):
 @pytest.fixture(scope="module")
 def fitted():
     X, T, Ls, Lt = synthetic_pairs(24)
-    model = ShapeTextureModel(shape="mean", texture_gain=1.0).fit(X, T, Ls, Lt)
+    model = ShapeTextureModel(shape="mean", texture_gain=1.0).fit(X, T, landmarks_source=Ls, landmarks_target=Lt)
     return model, synthetic_pairs(4, seed=7)
 
 
@@ -108,7 +108,7 @@ def test_save_load_round_trip(tmp_path, fitted):
 def test_other_texture_models_and_grayscale(texture):
     X, T, Ls, Lt = synthetic_pairs(10)
     gray = X[..., :1], T[..., :1]
-    model = ShapeTextureModel(texture=texture, shape="mean").fit(*gray, Ls, Lt)
+    model = ShapeTextureModel(texture=texture, shape="mean").fit(*gray, landmarks_source=Ls, landmarks_target=Lt)
     Y = model.predict(gray[0][:2], landmarks=Ls[:2])
     assert Y.shape == (2, S, S, 1) and Y.dtype == np.uint8
     assert model.texture_model_.model_type == texture
@@ -119,21 +119,24 @@ def test_errors():
     with pytest.raises(ValueError, match="landmarks_source"):
         ShapeTextureModel().fit(X, T)
     with pytest.raises(ValueError, match=r"\(N, K, 2\)"):
-        ShapeTextureModel().fit(X, T, Ls[:3], Lt)
-    model = ShapeTextureModel(shape="mean").fit(X, T, Ls, Lt)
+        ShapeTextureModel().fit(X, T, landmarks_source=Ls[:3], landmarks_target=Lt)
+    model = ShapeTextureModel(shape="mean").fit(X, T, landmarks_source=Ls, landmarks_target=Lt)
     with pytest.raises(ValueError, match="landmarks"):
         model.predict(X)
     with pytest.raises(ValueError, match="texture_gain"):
-        ShapeTextureModel(texture_gain=-1).fit(X, T, Ls, Lt)
+        ShapeTextureModel(texture_gain=-1).fit(X, T, landmarks_source=Ls, landmarks_target=Lt)
     with pytest.raises(ValueError, match="unknown model type"):
-        ShapeTextureModel(texture="gan").fit(X, T, Ls, Lt)
+        ShapeTextureModel(texture="gan").fit(X, T, landmarks_source=Ls, landmarks_target=Lt)
 
 
 def test_texture_gain_amplifies_only_the_average_change():
     X, T, Ls, Lt = synthetic_pairs(12)
-    one = ShapeTextureModel(shape="mean", texture_gain=1.0).fit(X, T, Ls, Lt)
-    three = ShapeTextureModel(shape="mean", texture_gain=3.0).fit(X, T, Ls, Lt)
-    assert np.abs(one._extra_change).max() == 0.0  # gain 1: exactly the pixel model's change
+    one = ShapeTextureModel(shape="mean", texture_gain=1.0).fit(X, T, landmarks_source=Ls, landmarks_target=Lt)
+    three = ShapeTextureModel(shape="mean", texture_gain=3.0).fit(X, T, landmarks_source=Ls, landmarks_target=Lt)
     mean = one.mean_source_
     average = one.texture_model_.predict(mean[None])[0].astype(np.float32) - mean
-    assert_allclose(three._extra_change, 2.0 * average)
+    assert_allclose(one._average_change, average)  # the mean face's change, gain-free
+    assert np.any(one.predict(X, landmarks=Ls) != three.predict(X, landmarks=Ls))
+    # set_params on a fitted model takes effect at once (no stale precomputed change)
+    one.set_params(texture_gain=3.0)
+    assert_array_equal(one.predict(X, landmarks=Ls), three.predict(X, landmarks=Ls))

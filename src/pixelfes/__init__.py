@@ -8,8 +8,8 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
+from ._version import __version__
+from .alignment import DEFAULT_ALIGNMENT, Alignment
 from .expressions import EXPRESSIONS, normalize_expression
 from .modelfile import ModelFileError
 from .modelfile import load_model as load
@@ -31,7 +31,9 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
+    "DEFAULT_ALIGNMENT",
     "EXPRESSIONS",
+    "Alignment",
     "ShapeTextureModel",
     "synthesize",
     "GlobalRR",

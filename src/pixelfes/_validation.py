@@ -33,7 +33,7 @@ class Batch:
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
-        return tuple(self.raw.shape[1:])  # type: ignore[return-value]
+        return tuple(self.raw.shape[1:])
 
 
 def as_batch(x: object, name: str = "X") -> Batch:
@@ -91,6 +91,39 @@ def check_pair(x: Batch, t: Batch) -> None:
         raise ValueError(
             f"X and T must have the same shape (N, H, W, C); got {x.raw.shape} and {t.raw.shape}"
         )
+
+
+def blend(x: np.ndarray | float, y: np.ndarray | float, strength: float) -> np.ndarray:
+    """The one strength blend: ``x + a (y - x)``; 0 gives ``x``, 1 gives ``y``, above 1 exaggerates."""
+    return np.asarray(x + strength * (np.asarray(y) - x))
+
+
+def check_landmarks(landmarks: object, n: int, name: str = "landmarks") -> np.ndarray:
+    """Landmarks ``(N, K, 2)`` (x, y) float64 for ``n`` images (a single ``(K, 2)`` when n = 1)."""
+    try:
+        arr = np.asarray(landmarks, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be an array of (x, y) points; got {type(landmarks).__name__}"
+                        ) from exc
+    if arr.ndim == 2 and n == 1:
+        arr = arr[None]
+    if arr.ndim != 3 or arr.shape[2] != 2 or len(arr) != n:
+        raise ValueError(
+            f"{name} must be shaped (N, K, 2) (x, y) with N = {n} images; got {arr.shape}"
+        )
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or infinite coordinates")
+    return arr
+
+
+def check_groups(groups: object, n: int) -> np.ndarray | None:
+    """One group label (person) per pair as a string array, or None when not given."""
+    if groups is None:
+        return None
+    g = np.asarray([str(v) for v in np.asarray(groups, dtype=object).ravel()])
+    if len(g) != n:
+        raise ValueError(f"groups must hold one label per pair ({n}); got {len(g)}")
+    return g
 
 
 def check_strength(strength: float) -> float:

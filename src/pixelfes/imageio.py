@@ -38,7 +38,8 @@ __all__ = [
 _SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")
 _GRAY_MODES = ("L", "LA", "1") + _SIXTEEN_BIT_MODES
 # BT.601 luma weights (the Y of JPEG's YCbCr)
-_LUMA = np.array([0.299, 0.587, 0.114])
+#: ITU-R BT.601 luma weights of (R, G, B): the one luminance of the package (as OpenCV's RGB2GRAY).
+LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114])
 
 
 def is_grayscale(im: Image.Image) -> bool:
@@ -60,7 +61,7 @@ def to_luminance(rgb: np.ndarray) -> np.ndarray:
     rgb = np.asarray(rgb)
     if rgb.shape[-1:] != (3,):
         raise ValueError(f"rgb must end with 3 channels (..., 3); got shape {rgb.shape}")
-    return np.clip(np.rint(rgb.astype(np.float64) @ _LUMA), 0, 255).astype(np.uint8)
+    return np.clip(np.rint(rgb.astype(np.float64) @ LUMA_WEIGHTS), 0, 255).astype(np.uint8)
 
 
 def from_luminance(y: np.ndarray, like: np.ndarray) -> np.ndarray:
@@ -182,7 +183,7 @@ class LoadedImage:
             img = Image.fromarray(res, mode="RGB").convert(mode)
         img.info.update(self.info)
         if self.format:
-            img.format = self.format  # type: ignore[misc]
+            img.format = self.format
         return img
 
     def _to_palette(self, res: np.ndarray) -> Image.Image:
@@ -202,7 +203,7 @@ class LoadedImage:
         if "transparency" in src.info:
             out.info["transparency"] = src.info["transparency"]
         if self.format:
-            out.format = self.format  # type: ignore[misc]
+            out.format = self.format
         return out
 
 

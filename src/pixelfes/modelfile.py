@@ -2,8 +2,10 @@
 
 Metadata (one JSON string under the key ``pixelfes``) holds the file format version,
 the package version, the model type and parameters, learned scalars (image shape, ...),
-the model's ``info`` (source/target expression, alignment template id, training-set
-summary) and a SHA-256 of every tensor, checked on load so a tampered file is refused.
+the crops' ``alignment`` (size, margin, template; null when unknown), the model's
+``info`` (source/target expression, training-set summary) and a SHA-256 of every tensor,
+checked on load so a damaged file is refused. Version 1 files (before the alignment
+field) are read with the alignment their ``info`` recorded.
 Writes go to a temporary file in the same folder and are renamed into place.
 """
 
@@ -17,12 +19,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._atomic import atomic_path
+from ._version import __version__
+from .alignment import Alignment
 
 if TYPE_CHECKING:
     from .models.base import ExpressionModel
 
 FORMAT_NAME = "pixelfes-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+_READABLE_VERSIONS = (1, 2)  # 1: alignment only in info (pixelfes 0.1.0 before it was a field)
 _PRECISIONS = {"float64": np.float64, "float32": np.float32, "float16": np.float16}
 
 
@@ -46,8 +51,6 @@ def save_model(model: ExpressionModel, path: str | Path, precision: str = "float
     """
     from safetensors.numpy import save_file
 
-    from . import __version__
-
     if precision not in _PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(_PRECISIONS)}; got {precision!r}")
     model._check_fitted()
@@ -65,6 +68,7 @@ def save_model(model: ExpressionModel, path: str | Path, precision: str = "float
         "model_type": model.model_type,
         "params": model.get_params(),
         "learned": model._learned_meta(),
+        "alignment": None if model.alignment_ is None else model.alignment_.as_dict(),
         "info": model.info,
         "precision": precision,
         "sha256": _digest(tensors),
@@ -110,16 +114,35 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
     if meta.get("format") != FORMAT_NAME:
         raise ModelFileError(f"{path} is not a pixelfes model file (format {meta.get('format')!r})")
     version = meta.get("format_version")
-    if version != FORMAT_VERSION:
+    if version not in _READABLE_VERSIONS:
         raise ModelFileError(
             f"{path} has model-file format version {version!r} (written by pixelfes "
-            f"{meta.get('pixelfes_version')}); this pixelfes reads version {FORMAT_VERSION}"
+            f"{meta.get('pixelfes_version')}); this pixelfes reads versions "
+            f"{', '.join(map(str, _READABLE_VERSIONS))}"
         )
     return meta
 
 
-def load_model(path: str | Path) -> ExpressionModel:
-    """Read a model written by ``save_model``; raises ``ModelFileError`` on any problem."""
+def alignment_from_meta(meta: dict[str, Any], path: str | Path = "model") -> Alignment | None:
+    """The crops' alignment a model file records (None when its crops' alignment is unknown)."""
+    if meta.get("format_version") == 1:
+        raw = (meta.get("info") or {}).get("alignment") if isinstance(meta.get("info"), dict) else None
+    else:
+        raw = meta.get("alignment")
+    if raw is None:
+        return None
+    try:
+        return Alignment.from_dict(raw)
+    except (TypeError, ValueError) as exc:
+        raise ModelFileError(f"{path}: bad alignment field: {exc}") from exc
+
+
+def load_model(path: str | Path, alignment: Alignment | None = None) -> ExpressionModel:
+    """Read a model written by ``save_model``; raises ``ModelFileError`` on any problem.
+
+    ``alignment`` sets how the model's crops were aligned for a file that does not
+    record it (or overrides what it records); it must match the model's crop size.
+    """
     from safetensors.numpy import load_file
 
     from .models import model_class
@@ -139,4 +162,11 @@ def load_model(path: str | Path) -> ExpressionModel:
     model = cls(**meta["params"])
     model.info = meta.get("info") or {}
     model._set_state(tensors, meta["learned"])
+    from .models.base import fit_alignment
+
+    chosen = alignment_from_meta(meta, path) if alignment is None else alignment
+    try:
+        model.alignment_ = None if chosen is None else fit_alignment(chosen, model.image_shape_)
+    except (TypeError, ValueError) as exc:
+        raise ModelFileError(f"{path}: {exc}") from exc
     return model

@@ -1,8 +1,8 @@
 """The main job: photo in, every face given another expression, photo out.
 
 ``synthesize(photo, to="happy")`` finds each face (dlib, 68 landmarks), aligns it the
-way the model was trained (template, canvas size and margin from the model's
-metadata), applies the model to the aligned crop and adds the change back into the
+way the model's training crops were aligned (``model.alignment_``: template, canvas
+size and margin; a model that does not know it is refused), applies the model to the aligned crop and adds the change back into the
 photo through the inverse transform under a feathered face mask. Only the change is
 warped back, so every pixel the model did not change keeps its exact value.
 A model trained on grayscale crops acts on the luminance of a colour photo and keeps
@@ -13,14 +13,19 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ._validation import check_strength
+from .alignment import Alignment
 from .expressions import normalize_expression
 from .models.base import ExpressionModel
+
+if TYPE_CHECKING:
+    from .face import Face
 
 ImageLike = Any  # a path, a PIL image or an (H, W[, C]) array
 
@@ -45,62 +50,92 @@ def resolve_model(model: str | os.PathLike[str] | ExpressionModel | None, source
     return _load_cached(str(entry.path), entry.path.stat().st_mtime)
 
 
-def alignment_of(model: ExpressionModel) -> tuple[int, float, str | None]:
-    """(canvas size, margin, template id) the model's crops were aligned with."""
-    info = model.info or {}
-    align = info.get("alignment") or {}
-    size = int(align.get("size", model.image_shape_[0]))
-    if size != model.image_shape_[0] or model.image_shape_[0] != model.image_shape_[1]:
-        raise ValueError(f"model crops are {model.image_shape_[:2]}, metadata says {size} px")
-    return size, float(align.get("margin", 1.0)), align.get("template") or info.get("template")
+class UnknownAlignmentError(ValueError):
+    """A model that does not record how its crops were aligned cannot be used on photos."""
+
+
+def alignment_of(model: ExpressionModel) -> Alignment:
+    """How ``model``'s crops were aligned; photos are aligned the same way before the model runs.
+
+    There is no default here: aligning a photo differently from the training crops gives a
+    wrong result without any error, so a model without a recorded alignment is refused.
+    """
+    align = getattr(model, "alignment_", None)
+    if align is None:
+        h, w = model.image_shape_[:2]
+        raise UnknownAlignmentError(
+            f"this {model.model_type} model does not record how its {w}x{h} training crops were "
+            "aligned, so it cannot be applied to photos. Fit it with "
+            "fit(..., alignment=pixelfes.Alignment(size=..., margin=...)), or load it with "
+            "pixelfes.load(path, alignment=pixelfes.Alignment(size=..., margin=...)) and save it "
+            "again (pixelfes train --data records it by itself)"
+        )
+    return align
 
 
 def apply_to_crop(model: ExpressionModel, crop: np.ndarray, landmarks: np.ndarray | None,
                   strength: float) -> np.ndarray:
-    """Run ``model`` on one aligned RGB crop ``(S, S, 3) uint8``; returns the new RGB crop."""
+    """Run ``model`` on one aligned RGB crop ``(S, S, 3) uint8``; returns the new RGB crop.
+
+    ``landmarks``: the crop's ``(68, 2)`` points (needed by models that require them).
+    """
     from .imageio import from_luminance, to_luminance
 
     gray = model.image_shape_[2] == 1
     x = to_luminance(crop)[..., None] if gray else crop
-    kwargs: dict[str, Any] = {}
-    if getattr(model, "uses_landmarks", False):
-        if landmarks is None:
-            raise ValueError("this model needs landmarks of the crop")
-        kwargs["landmarks"] = np.asarray(landmarks)[None]
-    y = model.predict(x[None], strength=strength, **kwargs)[0]
+    lm = None if landmarks is None else np.asarray(landmarks)[None]
+    y = model.predict(x[None], landmarks=lm, strength=strength)[0]
     return from_luminance(y[..., 0], crop) if gray else y
 
 
+def find_faces(rgb: np.ndarray, *, max_faces: int | None = None, min_size: float = 40.0,
+               path: str | Path | None = None) -> list[Face]:
+    """Every face of ``rgb`` ``(H, W, 3) uint8`` with its 68 landmarks, largest first.
+
+    Raises :class:`pixelfes.face.NoFaceError` (naming ``path``) when there is none. The
+    result can be reused for many :func:`synthesize_rgb` calls on the same photo.
+    """
+    from .face import detect_faces
+
+    return detect_faces(rgb, landmarks=68, max_faces=max_faces, min_size=min_size, path=path)
+
+
 def synthesize_rgb(rgb: np.ndarray, model: ExpressionModel, strength: float = 1.0, *,
-                   detect: bool = True, max_faces: int | None = None, min_size: float = 40.0,
+                   faces: Sequence[Face] | None = None, detect: bool = True,
+                   max_faces: int | None = None, min_size: float = 40.0,
                    path: str | Path | None = None) -> np.ndarray:
-    """Change every face of ``rgb`` ``(H, W, 3) uint8``; returns a new array of the same shape."""
-    from .face import align_face, detect_faces, paste_change
+    """Change every face of ``rgb`` ``(H, W, 3) uint8``; returns a new array of the same shape.
+
+    ``faces``: faces already found on this photo (:func:`find_faces`), changed as given
+    without detecting again; ``detect=False``: the image is one face crop.
+    """
+    from .face import align_face, paste_change
 
     strength = check_strength(strength)
+    alignment = alignment_of(model)
     if strength == 0.0:
         return rgb.copy()
-    size, margin, template = alignment_of(model)
     if not detect:
-        return _synthesize_whole(rgb, model, strength, size, margin)
-    faces = detect_faces(rgb, landmarks=68, max_faces=max_faces, min_size=min_size, path=path)
+        return _synthesize_whole(rgb, model, strength, alignment)
+    if faces is None:
+        faces = find_faces(rgb, max_faces=max_faces, min_size=min_size, path=path)
     out = rgb
     for face in faces:  # each face aligned from the original photo: faces are independent
-        aligned = align_face(rgb, face.landmarks, size=size, template=template, margin=margin)
+        aligned = align_face(rgb, face.landmarks, alignment)
         after = apply_to_crop(model, aligned.crop, aligned.landmarks, strength)
-        out = paste_change(out, aligned.crop, after, aligned.matrix, margin=margin)
-    return out
+        out = paste_change(out, aligned, after)
+    return out if out is not rgb else rgb.copy()
 
 
-def _synthesize_whole(rgb: np.ndarray, model: ExpressionModel, strength: float, size: int,
-                      margin: float) -> np.ndarray:
+def _synthesize_whole(rgb: np.ndarray, model: ExpressionModel, strength: float,
+                      alignment: Alignment) -> np.ndarray:
     """``--no-detect``: the image is one face crop (a painting, an animal, a tight crop).
 
     The crop is padded (edges replicated) and enlarged so dlib can work on it. If the HOG
     detector finds a face there, its landmarks are used; otherwise the 68-point
     predictor is run on a box covering the crop, which still places eyes, nose and mouth
-    on most faces, animal ones included. The face is then aligned, changed and put back
-    as in a photo, and the padding is cut off again.
+    on most faces, animal ones included. The face is then aligned as the model's crops
+    were, changed and put back as in a photo, and the padding is cut off again.
     """
     import cv2
 
@@ -119,9 +154,9 @@ def _synthesize_whole(rgb: np.ndarray, model: ExpressionModel, strength: float, 
         box = (scale * (pad + 0.08 * w), scale * (pad + 0.12 * h),
                scale * (pad + 0.92 * w), scale * (pad + 0.98 * h))
         landmarks = landmarks_for_box(work, box) / scale
-    aligned = align_face(big, landmarks, size=size, margin=margin)
+    aligned = align_face(big, landmarks, alignment)
     after = apply_to_crop(model, aligned.crop, aligned.landmarks, strength)
-    out = paste_change(big, aligned.crop, after, aligned.matrix, margin=margin)
+    out = paste_change(big, aligned, after)
     return np.ascontiguousarray(out[pad : pad + h, pad : pad + w])
 
 

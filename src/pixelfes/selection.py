@@ -2,7 +2,7 @@
 
 A person never appears in the training and the held-out part of one fold. For the
 pixel models each fold's statistics are computed once and a fold's training
-statistics are the sum of the other folds' (DESIGN.md section 2), so a whole grid
+statistics are the sum of the other folds' (``docs/design.md`` section 2), so a whole grid
 of (lambda, sigma) costs one pass over the data plus small solves.
 """
 
@@ -17,34 +17,8 @@ import numpy as np
 
 from ._validation import as_batch, check_pair
 from .models import model_class
-from .models.pixel import _PixelModel
+from .splits import group_kfold
 from .stats import PixelStats
-
-
-def group_kfold(groups: Sequence[Any] | np.ndarray, n_folds: int, seed: int = 0) -> list[np.ndarray]:
-    """Test-index arrays of ``n_folds`` folds; all samples of one group (person) share a fold.
-
-    Groups are shuffled with ``seed`` and dealt, largest first, to the currently smallest
-    fold so fold sizes stay balanced. With fewer groups than ``n_folds`` every group is its
-    own fold (leave-one-person-out).
-    """
-    g = np.asarray([str(v) for v in groups])
-    uniq, inv = np.unique(g, return_inverse=True)
-    if int(n_folds) != n_folds or n_folds < 2:
-        raise ValueError(f"n_folds must be an integer >= 2; got {n_folds!r}")
-    if len(uniq) < 2:
-        raise ValueError("cross-validation needs at least two different people (groups)")
-    k = min(int(n_folds), len(uniq))
-    order = np.random.default_rng(seed).permutation(len(uniq))
-    counts = np.bincount(inv, minlength=len(uniq))
-    fold_of_group = np.empty(len(uniq), dtype=np.intp)
-    sizes = np.zeros(k, dtype=np.intp)
-    for gi in order[np.argsort(-counts[order], kind="stable")]:
-        f = int(np.argmin(sizes))
-        fold_of_group[gi] = f
-        sizes[f] += counts[gi]
-    fold = fold_of_group[inv]
-    return [np.flatnonzero(fold == f) for f in range(k)]
 
 
 @dataclass
@@ -100,8 +74,8 @@ def cross_validate(
     names = list(grid)
     settings = [dict(zip(names, combo, strict=True)) for combo in itertools.product(*grid.values())]
     errors = np.zeros((len(settings), len(folds)))
-    streaming = issubclass(cls, _PixelModel)
-    histograms = bool(getattr(cls, "_histograms", False))
+    streaming = cls.fits_from_stats
+    histograms = cls.needs_histograms
     if streaming:
         fold_stats = [
             PixelStats(x.image_shape, histograms=histograms).update(x.values[f], t.values[f])

@@ -10,22 +10,28 @@ from .models.base import ExpressionModel
 
 
 def fit_with_progress(model: ExpressionModel, X: np.ndarray, T: np.ndarray,
-                      progress: bool = True, batch_size: int = 32) -> ExpressionModel:
+                      progress: bool = True, batch_size: int = 32, **fit_kwargs: Any) -> ExpressionModel:
     """Fit ``model`` on (X, T), streaming batches through ``partial_fit`` when it has one.
 
     Streaming gives the same model as one ``fit`` (the statistics are sums) and lets a
-    progress bar show where a long fit is.
+    progress bar show where a long fit is. ``fit_kwargs`` are ``fit``'s side inputs
+    (landmarks, groups, alignment); the streaming models use only the alignment.
     """
+    import sys
+
     from tqdm import tqdm
 
     partial = getattr(model, "partial_fit", None)
     if partial is None or len(X) <= batch_size:
-        return model.fit(X, T)
+        if progress:
+            print(f"fitting {model.model_type} on {len(X)} pairs ...", file=sys.stderr)
+        return model.fit(X, T, **fit_kwargs)
     fresh = model.clone()
     with tqdm(total=len(X), desc=f"fitting {model.model_type}", unit="pair",
               disable=not progress) as bar:
         for i in range(0, len(X), batch_size):
-            fresh.partial_fit(X[i : i + batch_size], T[i : i + batch_size])  # type: ignore[attr-defined]
+            fresh.partial_fit(X[i : i + batch_size], T[i : i + batch_size],  # type: ignore[attr-defined]
+                              alignment=fit_kwargs.get("alignment"))
             bar.update(min(batch_size, len(X) - i))
     return fresh
 

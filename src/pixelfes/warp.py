@@ -33,7 +33,6 @@ __all__ = [
     "PiecewiseAffineWarp",
     "Raster",
     "border_points",
-    "compose_maps",
     "limit_motion",
     "remap",
 ]
@@ -185,7 +184,8 @@ class Triangulation:
         if missing.any():  # slivers thinner than a pixel can leave gaps: pick the best triangle
             ys, xs = np.nonzero(missing)
             p = np.stack([xs, ys], axis=1).astype(np.float64)
-            lam = _barycentric_all(full, self.simplices, p)  # (M, T, 3)
+            ph = np.concatenate([p, np.ones((len(p), 1))], axis=1)
+            lam = np.einsum("mi,tij->mtj", ph, inv)  # barycentrics in every triangle (M, T, 3)
             tri_map[ys, xs] = np.argmax(lam.min(axis=2), axis=1)
         tri_map = _walk_to_containing(tri_map, inv, self.neighbours)
         return Raster(triangle=tri_map, dest_full=full, simplices=self.simplices, dest_inverse=inv)
@@ -364,23 +364,6 @@ def remap(
     return np.concatenate(parts, axis=2)
 
 
-def compose_maps(
-    outer: tuple[np.ndarray, np.ndarray], inner: tuple[np.ndarray, np.ndarray]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Compose two backward maps so an image is resampled once instead of twice.
-
-    ``inner`` warps frame A into frame B (B-pixels read A), ``outer`` warps B into C.
-    The result warps A into C directly: ``remap(img, compose_maps(outer, inner))`` equals
-    ``remap(remap(img, inner), outer)`` up to one interpolation. The maps themselves are
-    resampled linearly (they are smooth inside each triangle), with replicated borders.
-    """
-    ox, oy = (np.asarray(m, dtype=np.float32) for m in outer)
-    ix, iy = (np.asarray(m, dtype=np.float32) for m in inner)
-    both = np.stack([ix, iy], axis=-1)
-    out = cv2.remap(both, ox, oy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    return out[..., 0], out[..., 1]
-
-
 def limit_motion(
     triangulation: Triangulation,
     start: np.ndarray,
@@ -537,32 +520,6 @@ def _signed_areas(full: np.ndarray, simplices: np.ndarray) -> np.ndarray:
     e1 = p[:, 1] - p[:, 0]
     e2 = p[:, 2] - p[:, 0]
     return 0.5 * (e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0])
-
-
-def _barycentric(full: np.ndarray, simplices: np.ndarray, tri_map: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """Barycentric coordinates ``(..., 3)`` of points ``p`` ``(..., 2)`` in triangles ``tri_map``."""
-    v = full[simplices]  # (T, 3, 2)
-    e1 = v[:, 1] - v[:, 0]
-    e2 = v[:, 2] - v[:, 0]
-    det = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
-    # flat triangles cover no pixel except through the gap filler: guard the division
-    det = np.where(np.abs(det) < 1e-12, 1e-12, det)
-    inv = np.empty((len(v), 2, 2))
-    inv[:, 0, 0] = e2[:, 1] / det
-    inv[:, 0, 1] = -e2[:, 0] / det
-    inv[:, 1, 0] = -e1[:, 1] / det
-    inv[:, 1, 1] = e1[:, 0] / det
-    r = p - v[tri_map, 0]
-    m = inv[tri_map]
-    u = m[..., 0, 0] * r[..., 0] + m[..., 0, 1] * r[..., 1]
-    w = m[..., 1, 0] * r[..., 0] + m[..., 1, 1] * r[..., 1]
-    return np.stack([1.0 - u - w, u, w], axis=-1)
-
-
-def _barycentric_all(full: np.ndarray, simplices: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """Barycentric coordinates of ``p`` ``(M, 2)`` in every triangle: ``(M, T, 3)``."""
-    tri_idx = np.broadcast_to(np.arange(len(simplices)), (len(p), len(simplices)))
-    return _barycentric(full, simplices, tri_idx, np.broadcast_to(p[:, None, :], (len(p), len(simplices), 2)))
 
 
 def _check_size(size: object) -> int:

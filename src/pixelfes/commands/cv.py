@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from ._args import add_alignment_arguments, alignment_from_args, nonempty_floats
+
 EPILOG = """examples:
   pixelfes cv --data ../shared/data/london-face-set --to happy --model pixel-kr --plot cv.png
   pixelfes cv --data ../shared/data/jaffe --to sad --model pixel-rr --lams 0.01,0.1,0.4,1,10
@@ -26,16 +28,6 @@ DEFAULT_LAMS = [0.001, 0.01, 0.04, 0.1, 0.4, 1.0, 4.0, 10.0]
 DEFAULT_SIGMAS = [0.1, 0.3, 1.0, 3.0, 5.0, 10.0]
 
 
-def _floats(text: str) -> list[float]:
-    try:
-        values = [float(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated numbers; got {text!r}") from None
-    if not values:
-        raise argparse.ArgumentTypeError("expected at least one number")
-    return values
-
-
 def add_parser(sub: Any) -> argparse.ArgumentParser:
     """Register ``cv`` on an argparse subparsers object."""
     p = sub.add_parser("cv", help="choose lambda/sigma by k-fold cross-validation over people",
@@ -46,14 +38,13 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--from", dest="from_", default="neutral", help="source expression (default neutral)")
     p.add_argument("--to", required=True, help="target expression, e.g. happy")
     p.add_argument("--model", default="pixel-kr", help="model type (default pixel-kr)")
-    p.add_argument("--lams", type=_floats, default=None,
+    p.add_argument("--lams", type=nonempty_floats, default=None,
                    help=f"lambda grid (default {','.join(f'{v:g}' for v in DEFAULT_LAMS)})")
-    p.add_argument("--sigmas", type=_floats, default=None,
+    p.add_argument("--sigmas", type=nonempty_floats, default=None,
                    help=f"sigma grid, pixel-kr (default {','.join(f'{v:g}' for v in DEFAULT_SIGMAS)})")
     p.add_argument("--folds", type=int, default=5, help="folds over people (default 5)")
     p.add_argument("--seed", type=int, default=0, help="seed of the fold assignment (default 0)")
-    p.add_argument("--size", type=int, default=192, help="aligned canvas side (default 192)")
-    p.add_argument("--margin", type=float, default=1.5, help="canvas/face-frame ratio (default 1.5)")
+    add_alignment_arguments(p)
     p.add_argument("--region", choices=["framing", "full"], default="framing",
                    help="pixels the error is measured on (default framing: the paper's 128 px view)")
     p.add_argument("--cache", type=Path, default=None, help="folder for aligned crops")
@@ -153,11 +144,11 @@ def run(args: argparse.Namespace) -> int:
     if not grid:
         raise ValueError(f"{args.model} has no lambda or sigma to choose")
     progress = not args.no_progress
-    pairs = aligned_pairs(args.data, args.from_, target, size=args.size, margin=args.margin,
+    pairs = aligned_pairs(args.data, args.from_, target, alignment_from_args(args),
                           cache_dir=args.cache, progress=progress)
     X, T = pairs.X, pairs.T
     if args.region == "framing":
-        r = framing_slice(X.shape[1], args.margin)
+        r = framing_slice(X.shape[1], pairs.alignment.margin)
         X, T = X[:, r, r], T[:, r, r]
     result = cross_validate(args.model, X, T, pairs.identities, grid, n_folds=args.folds,
                             seed=args.seed, progress=progress)

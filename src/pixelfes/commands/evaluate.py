@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ._args import add_alignment_arguments, alignment_from_args, floats, nonempty_floats
+
 EPILOG = """examples:
   pixelfes evaluate --data ../shared/data/london-face-set --from neutral --to happy \\
       --models pixel-rr,pixel-kr,mr,rr --folds 5 --report out/london-happy
@@ -27,13 +29,6 @@ Writes REPORT/report.md, REPORT/results.json (every number) and PNG figures; pri
 paths as JSON on stdout."""
 
 
-def _floats(text: str) -> list[float]:
-    try:
-        return [float(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated numbers; got {text!r}") from None
-
-
 def add_parser(sub: Any) -> argparse.ArgumentParser:
     """Register ``evaluate`` on an argparse subparsers object."""
     p = sub.add_parser("evaluate", help="k-fold evaluation of models over people, with a report",
@@ -49,12 +44,10 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
                         "TYPE:KEY=VALUE;KEY=VALUE, e.g. pixel-kr:sigma=10;lam=0.4 (default pixel-rr,pixel-kr,mr,rr)")
     p.add_argument("--folds", type=int, default=5, help="number of folds over people (default 5)")
     p.add_argument("--report", type=Path, required=True, metavar="OUTDIR", help="report folder (created)")
-    p.add_argument("--size", type=int, default=192, help="aligned canvas side (default 192)")
-    p.add_argument("--margin", type=float, default=1.5,
-                   help="canvas/face-frame ratio (default 1.5: the paper's 128 px framing inside 192)")
-    p.add_argument("--strengths", type=_floats, default=[1.0],
+    add_alignment_arguments(p)
+    p.add_argument("--strengths", type=nonempty_floats, default=[1.0],
                    help="strengths scored by every scorer (default 1)")
-    p.add_argument("--curve-strengths", type=_floats, default=[0, 0.25, 0.5, 0.75, 1, 1.25, 1.5],
+    p.add_argument("--curve-strengths", type=floats, default=[0, 0.25, 0.5, 0.75, 1, 1.25, 1.5],
                    help="extra strengths judged by the expression classifier only, for the "
                         "strength curve (default 0,0.25,...,1.5; empty string for none)")
     p.add_argument("--gray", action="store_true", help="convert colour crops to luminance first")
@@ -83,8 +76,9 @@ def _parse_models(text: str) -> list[Any]:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``pixelfes evaluate``; returns the exit status."""
-    from ..evaluate.protocol import Scorers, aligned_pairs, evaluate_direction, to_luminance
+    from ..evaluate.protocol import Scorers, aligned_pairs, evaluate_direction
     from ..evaluate.report import direction_figures, direction_section, write_report
+    from ..imageio import to_luminance
     from ..models import model_class
 
     specs = _parse_models(args.models)
@@ -92,20 +86,20 @@ def run(args: argparse.Namespace) -> int:
         model_class(s.name)  # unknown names fail before any work
     progress = not args.no_progress
     t0 = time.perf_counter()
-    pairs = aligned_pairs(args.data, args.from_, args.to, size=args.size, margin=args.margin,
+    pairs = aligned_pairs(args.data, args.from_, args.to, alignment_from_args(args),
                           cache_dir=args.cache, combine=args.combine, progress=progress)
     X, T = pairs.X, pairs.T
-    if args.gray:
-        X, T = to_luminance(X), to_luminance(T)
+    if args.gray and X.shape[-1] == 3:
+        X, T = to_luminance(X)[..., None], to_luminance(T)[..., None]
     print(f"{len(X)} pairs of {len(set(pairs.identities))} people, crops {X.shape[1:]}",
           file=sys.stderr)
-    scorers = Scorers.default(X.shape[1], args.margin, facex=not args.no_facex,
+    scorers = Scorers.default(pairs.alignment, facex=not args.no_facex,
                               identity=not args.no_identity)
     result = evaluate_direction(
         X, T, pairs.identities, specs, n_folds=args.folds, seed=args.seed,
         source=args.from_, target=args.to, strengths=args.strengths,
         expression_strengths=args.curve_strengths, landmarks_source=pairs.landmarks_source,
-        landmarks_target=pairs.landmarks_target, scorers=scorers, margin=args.margin,
+        landmarks_target=pairs.landmarks_target, scorers=scorers, alignment=pairs.alignment,
         progress=progress)
     figures = direction_figures(result, args.report, "comparison", n_rows=args.grid_people)
     direction = result.to_dict(per_sample=True)

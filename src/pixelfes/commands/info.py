@@ -23,7 +23,9 @@ def run(args: argparse.Namespace) -> int:
     from ..modelfile import load_model, read_metadata
 
     meta = read_metadata(args.model)
-    load_model(args.model)  # verifies the checksum and that the model can be built
+    model = load_model(args.model)  # verifies the checksum and that the model can be built
+    # the alignment in force (version-1 files record it in info)
+    meta["alignment"] = None if model.alignment_ is None else model.alignment_.as_dict()
     with safe_open(str(args.model), framework="numpy") as f:
         shapes = {k: list(f.get_slice(k).get_shape()) for k in f.keys()}
     n_params = sum(math.prod(s) for s in shapes.values())

@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ._args import add_alignment_arguments, alignment_from_args
+
 EXAMPLES = """examples:
   pixelfes prepare ../shared/data/london-face-set -o aligned/london
   pixelfes prepare KDEF/ -o aligned/kdef192 --size 192 --margin 1.5   # whole face, same scale
@@ -32,10 +34,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("dataset", type=Path, metavar="DATASET_DIR", help="data set folder or CSV manifest")
     p.add_argument("-o", "--output", type=Path, required=True, metavar="ALIGNED_DIR",
                    help="folder for the aligned crops and manifest")
-    p.add_argument("--size", type=int, default=128, help="crop side in pixels (default 128)")
-    p.add_argument("--margin", type=float, default=1.0,
-                   help="canvas/face-frame ratio: 1 = paper framing, 1.5 with --size 192 keeps "
-                        "the same face scale with chin and forehead inside (default 1.0)")
+    add_alignment_arguments(p)
     p.add_argument("--layout", default=None, help="force a layout instead of detecting it")
     p.add_argument("--overwrite", action="store_true", help="redo crops already in ALIGNED_DIR")
     p.add_argument("--strict", action="store_true", help="exit 1 if any image has no face")
@@ -54,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         for path, reason in ds.skipped:
             print(f"not used: {path}: {reason}", file=sys.stderr)
-        report = prepare(ds, args.output, size=args.size, margin=args.margin,
+        report = prepare(ds, args.output, alignment_from_args(args),
                          progress=not args.no_progress, overwrite=args.overwrite)
     except (DatasetLayoutError, FileNotFoundError, ValueError) as exc:
         print(f"pixelfes prepare: error: {exc}", file=sys.stderr)

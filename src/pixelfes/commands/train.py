@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from ._args import add_alignment_arguments, alignment_from_args, asked_alignment
+
 EPILOG = """examples:
   pixelfes train --model pixel-rr --source crops/neutral --target crops/happy -o happy.safetensors
   pixelfes train --model pixel-kr --sigma 3 --source A --target B -o kr.safetensors
@@ -31,10 +33,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     src.add_argument("--data", type=Path, help="a data set folder (KDEF, RaFD, JAFFE, ...)")
     src.add_argument("--from", dest="from_", default="neutral", help="source expression with --data")
     src.add_argument("--to", default=None, help="target expression with --data (e.g. happy)")
-    src.add_argument("--size", type=int, default=None,
-                     help="crop size with --data (default 128; 192 for shape-texture)")
-    src.add_argument("--margin", type=float, default=None,
-                     help="face-frame margin with --data (default 1.0; 1.5 for shape-texture)")
+    add_alignment_arguments(src, "with --data: ")
     hp = p.add_argument_group("model parameters (paper defaults when omitted)")
     hp.add_argument("--lam", type=float, help="ridge penalty lambda (default 0.4)")
     hp.add_argument("--sigma", type=float, help="Gaussian kernel width for pixel-kr (default 3)")
@@ -57,8 +56,7 @@ def run(args: argparse.Namespace) -> int:
     cls = model_class(args.model)
     if args.output is None and not args.install:
         raise ValueError("give -o MODEL.safetensors and/or --install")
-    uses_landmarks = getattr(cls, "uses_landmarks", False)
-    if uses_landmarks and args.data is None:
+    if cls.requires_landmarks and args.data is None:
         raise ValueError(f"{args.model} learns from landmarks: train it with --data DATASET_DIR")
     params = {"lam": args.lam, "sigma": args.sigma, "k": args.k}
     params = {k: v for k, v in params.items() if v is not None and k in cls._param_names}
@@ -70,23 +68,17 @@ def run(args: argparse.Namespace) -> int:
         if not args.to:
             raise ValueError("--data needs --to EXPRESSION (e.g. --to happy)")
         from ..datasets import load_pairs, open_dataset
-        from ..face import get_template
 
         ds = open_dataset(args.data)
-        default_size: int | None = 192 if uses_landmarks else 128
-        default_margin: float | None = 1.5 if uses_landmarks else 1.0
-        if ds.layout == "aligned":
-            default_size = default_margin = None  # a prepared folder knows its own
+        # a prepared folder knows its own alignment; asked-for values must match it
         pairs = load_pairs(ds, normalize_expression(args.from_), normalize_expression(args.to),
-                           size=args.size or default_size, margin=args.margin or default_margin,
+                           alignment=asked_alignment(args) if ds.layout == "aligned"
+                           else alignment_from_args(args),
                            progress=progress)
-        X, T, ids = pairs.X, pairs.T, pairs.identities
-        size = int(X.shape[1])
-        margin = args.margin or float((ds.meta or {}).get("margin", default_margin or 1.0))
-        model.info.update(source=normalize_expression(args.from_), target=normalize_expression(args.to),
-                          template=get_template(None).id,
-                          alignment={"template": get_template(None).id, "size": size, "margin": margin})
-        model.info["training"] = training_summary(X, ids, source=str(args.data))
+        X, T = pairs.X, pairs.T
+        fit_kwargs = pairs.fit_kwargs()
+        model.info.update(source=normalize_expression(args.from_), target=normalize_expression(args.to))
+        model.info["training"] = training_summary(X, pairs.identities, source=str(args.data))
     else:
         if not (args.source and args.target):
             raise ValueError("give --source DIR and --target DIR (or --data DIR --to EXPRESSION)")
@@ -95,14 +87,13 @@ def run(args: argparse.Namespace) -> int:
         T = read_crops([t for _, t in files], channels=X.shape[-1], progress=progress,
                        desc="reading target crops")
         model.info["training"] = training_summary(X, source=f"{args.source} -> {args.target}")
+        # crops made elsewhere: their alignment is what the user says (default framing if
+        # their size matches it, else unknown and the model cannot be used on photos)
+        fit_kwargs = {"alignment": asked_alignment(args, size=int(X.shape[1]))}
         if args.to:
             model.info["target"] = normalize_expression(args.to)
             model.info["source"] = normalize_expression(args.from_)
-    if uses_landmarks:
-        print(f"fitting {args.model} on {len(X)} pairs ...", file=sys.stderr)
-        model.fit(X, T, pairs.landmarks_source, pairs.landmarks_target, groups=ids)  # type: ignore[call-arg]
-    else:
-        model = fit_with_progress(model, X, T, progress=progress)
+    model = fit_with_progress(model, X, T, progress=progress, **fit_kwargs)
     if args.output is not None:
         path = model.save(args.output, precision=args.precision)
     if args.install:

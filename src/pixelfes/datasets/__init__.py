@@ -9,6 +9,7 @@ every person on one side of a split.
 
 from __future__ import annotations
 
+from ..splits import IdentitySplit, identity_folds, split_identities
 from .base import Dataset, DatasetLayoutError, ImageRecord, Pair
 from .prepare import (
     AlignedImage,
@@ -20,7 +21,6 @@ from .prepare import (
     prepare,
 )
 from .readers import LAYOUTS, detect_layout, open_dataset
-from .splits import IdentitySplit, identity_folds, split_identities
 
 __all__ = [
     "LAYOUTS",

@@ -14,16 +14,17 @@ from typing import Any, NamedTuple
 import numpy as np
 from PIL import Image
 
-from .. import __version__
 from .._atomic import atomic_path
-from ..face.align import align_face, get_template
+from .._version import __version__
+from ..alignment import DEFAULT_ALIGNMENT, Alignment
+from ..crops import read_crop
+from ..face.align import align_face
 from ..face.detect import NoFaceError, detect_faces
 from ..imageio import is_grayscale, read_rgb, save_image
 from .base import Combine, Dataset, ImageRecord
 from .readers import ALIGNED_FORMAT, open_dataset
 
 __all__ = ["AlignedImage", "FailedImageWarning", "PairArrays", "PrepareReport", "align_image_file", "load_pairs", "prepare"]
-
 
 
 class FailedImageWarning(UserWarning):
@@ -47,8 +48,8 @@ def _is_gray(path: Path) -> bool:
         return is_grayscale(im)
 
 
-def align_image_file(path: str | os.PathLike[str], size: int = 128, margin: float = 1.0,
-                     template: Any = None, min_side: int = 640, min_size: float = 40.0) -> AlignedImage:
+def align_image_file(path: str | os.PathLike[str], alignment: Alignment = DEFAULT_ALIGNMENT,
+                     min_side: int = 640, min_size: float = 40.0) -> AlignedImage:
     """Detect the largest face of an image file and align it (68 landmarks).
 
     JPEGs are decoded reduced (``draft``) to a longest side >= ``min_side``: the crop is far
@@ -60,7 +61,7 @@ def align_image_file(path: str | os.PathLike[str], size: int = 128, margin: floa
     face = detect_faces(rgb, landmarks=68, max_faces=1, min_size=min_size * scale, path=path)[0]
     gray = _is_gray(path)
     image = rgb[..., :1] if gray else rgb
-    a = align_face(image, face.landmarks, size=size, template=template, margin=margin)
+    a = align_face(image, face.landmarks, alignment)
     # photo pixel p (full size) -> decoded pixel q = (p + 0.5) * scale - 0.5
     to_small = np.array([[scale, 0, 0.5 * scale - 0.5], [0, scale, 0.5 * scale - 0.5]])
     m_full = np.hstack([a.matrix[:, :2] @ to_small[:, :2],
@@ -110,7 +111,7 @@ def _progress(iterable: Any, enabled: bool, total: int, desc: str) -> Any:
 
 
 def prepare(dataset_dir: str | os.PathLike[str] | Dataset, out_dir: str | os.PathLike[str],
-            size: int = 128, margin: float = 1.0, template: Any = None, progress: bool = True,
+            alignment: Alignment = DEFAULT_ALIGNMENT, progress: bool = True,
             min_side: int = 640, overwrite: bool = False) -> PrepareReport:
     """Align every image of a data set once and cache the crops (PNG) with a manifest.
 
@@ -124,9 +125,8 @@ def prepare(dataset_dir: str | os.PathLike[str] | Dataset, out_dir: str | os.Pat
     ds = dataset_dir if isinstance(dataset_dir, Dataset) else open_dataset(dataset_dir)
     if ds.layout == "aligned":
         raise ValueError(f"{ds.root} is already an aligned folder; pass the original data set")
-    tpl = get_template(template)
     out = Path(out_dir)
-    settings = {"template": tpl.id, "size": int(size), "margin": float(margin)}
+    settings = alignment.as_dict()
     root = ds.root.parent if ds.root.is_file() else ds.root
     old: dict[str, dict[str, Any]] = {}
     mpath = out / "manifest.json"
@@ -155,8 +155,7 @@ def prepare(dataset_dir: str | os.PathLike[str] | Dataset, out_dir: str | os.Pat
             reused += 1
         else:
             try:
-                a = align_image_file(rec.path, size=size, margin=margin, template=tpl,
-                                     min_side=min_side)
+                a = align_image_file(rec.path, alignment, min_side=min_side)
             except NoFaceError as exc:
                 failures.append((rec.path, str(exc)))
                 continue
@@ -197,29 +196,30 @@ def prepare(dataset_dir: str | os.PathLike[str] | Dataset, out_dir: str | os.Pat
 
 
 class PairArrays(NamedTuple):
-    """Aligned training pairs: ``X``/``T`` ``(N, S, S, C) uint8``, landmarks ``(N, 68, 2)``."""
+    """Aligned training pairs: ``X``/``T`` ``(N, S, S, C) uint8``, landmarks ``(N, 68, 2)``,
+    and the ``alignment`` the crops were made with (hand it to ``fit``)."""
 
     identities: list[str]
     X: np.ndarray
     T: np.ndarray
     landmarks_source: np.ndarray
     landmarks_target: np.ndarray
+    alignment: Alignment
 
-
-def _read_crop(path: Path, channels: int) -> np.ndarray:
-    with Image.open(path) as im:
-        arr = np.asarray(im.convert("L" if channels == 1 else "RGB"))
-    return arr[..., None] if arr.ndim == 2 else arr
+    def fit_kwargs(self) -> dict[str, Any]:
+        """The keyword arguments of ``model.fit(pairs.X, pairs.T, **pairs.fit_kwargs())``."""
+        return {"landmarks_source": self.landmarks_source, "landmarks_target": self.landmarks_target,
+                "groups": self.identities, "alignment": self.alignment}
 
 
 def load_pairs(data_dir: str | os.PathLike[str] | Dataset, from_: str = "neutral", to: str = "happy",
-               size: int | None = None, margin: float | None = None, template: Any = None,
-               combine: Combine = "all", progress: bool = True, min_side: int = 640) -> PairArrays:
+               alignment: Alignment | None = None, combine: Combine = "all", progress: bool = True,
+               min_side: int = 640) -> PairArrays:
     """Aligned (source, target) training arrays of the same people, ``from_`` -> ``to``.
 
-    A folder written by :func:`prepare` is read directly (no detection; ``size``/``margin``,
-    when given, must match it). Any other data set is aligned on the fly (default 128 px,
-    margin 1). Grayscale data sets (all images single-channel, e.g. JAFFE) give ``C = 1``,
+    A folder written by :func:`prepare` is read directly (no detection; ``alignment``,
+    when given, must match the one it was prepared with). Any other data set is aligned
+    on the fly with ``alignment`` (default :data:`DEFAULT_ALIGNMENT`). Grayscale data sets (all images single-channel, e.g. JAFFE) give ``C = 1``,
     others ``C = 3``. Images without a face are left out with a :class:`FailedImageWarning`
     naming them; pairing follows :meth:`Dataset.pairs` (``combine``).
     """
@@ -232,27 +232,29 @@ def load_pairs(data_dir: str | os.PathLike[str] | Dataset, from_: str = "neutral
         )
     if ds.layout == "aligned":
         meta = ds.meta
-        tpl_id = get_template(template).id if template is not None else meta.get("template")
-        for key, want, have in (("size", size, meta.get("size")), ("margin", margin, meta.get("margin")),
-                                ("template", tpl_id, meta.get("template"))):
-            if want is not None and have is not None and want != have:
-                raise ValueError(
-                    f"{ds.root} was prepared with {key}={have!r}; got {key}={want!r}. "
-                    "Prepare it again with that setting, or leave the argument out."
-                )
+        try:
+            have = Alignment.from_dict(meta)
+        except ValueError as exc:
+            raise ValueError(f"{ds.root}/manifest.json does not say how it was aligned ({exc}); "
+                             "prepare it again with pixelfes prepare") from None
+        if alignment is not None and alignment != have:
+            raise ValueError(
+                f"{ds.root} was prepared with {have}; asked for {alignment}. "
+                "Prepare it again with that setting, or leave the alignment out."
+            )
+        alignment = have
         channels = int(meta.get("channels", 3))
         needed = {r.path: r for pair in recs for r in pair}
-        crops = {p: _read_crop(p, channels)
+        crops = {p: read_crop(p, channels)
                  for p in _progress(needed, progress and len(needed) > 200, len(needed), "reading")}
         lms = {p: np.asarray(r.extra["landmarks"], dtype=np.float64) for p, r in needed.items()}
     else:
-        size = 128 if size is None else int(size)
-        margin = 1.0 if margin is None else float(margin)
+        alignment = DEFAULT_ALIGNMENT if alignment is None else alignment
         needed = {r.path: r for pair in recs for r in pair}
         crops, lms, grays, failed = {}, {}, [], []
         for p in _progress(needed, progress, len(needed), "aligning"):
             try:
-                a = align_image_file(p, size=size, margin=margin, template=template, min_side=min_side)
+                a = align_image_file(p, alignment, min_side=min_side)
             except (NoFaceError, ValueError, OSError) as exc:
                 failed.append((p, str(exc)))
                 continue
@@ -275,8 +277,4 @@ def load_pairs(data_dir: str | os.PathLike[str] | Dataset, from_: str = "neutral
     t = np.stack([crops[b.path] for _, b in recs])
     ls = np.stack([lms[a.path] for a, _ in recs])
     lt = np.stack([lms[b.path] for _, b in recs])
-    return PairArrays([a.identity for a, _ in recs], x, t, ls, lt)
-
-
-
-
+    return PairArrays([a.identity for a, _ in recs], x, t, ls, lt, alignment)

@@ -93,7 +93,7 @@ def check_face_box(face_box: object) -> FaceBox:
             f"face_box fractions must be (x0, y0, x1, y1) with 0 <= x0 < x1 <= 1 and "
             f"0 <= y0 < y1 <= 1; got {face_box!r}"
         )
-    return fr  # type: ignore[return-value]
+    return fr
 
 
 def check_boxes(boxes: object, n: int) -> np.ndarray:
@@ -126,7 +126,7 @@ def dlib_model(key: Literal["detector", "shape5", "recognition"]) -> Any:
     """Load a dlib model once per process (thread-safe); importing pixelfes loads nothing."""
     with _LOCK:
         if key not in _CACHE:
-            import dlib  # type: ignore[import-untyped]
+            import dlib
 
             if key == "detector":
                 from pixelfes.face.detect import (

@@ -95,7 +95,7 @@ def _model_path(backend: str) -> Path:
 
 def _interpreter(path: Path) -> Any:
     try:
-        from ai_edge_litert.interpreter import Interpreter  # type: ignore[import-untyped]
+        from ai_edge_litert.interpreter import Interpreter
     except ImportError as exc:
         raise ExpressionBackendUnavailable(
             "the expression scorer needs ai-edge-litert: pip install 'pixelfes[eval]'"

@@ -54,7 +54,7 @@ class IdentityEmbedder:
         fb = check_face_box(self.face_box)
         if int(self.num_jitters) != self.num_jitters or self.num_jitters < 0:
             raise ValueError(f"num_jitters must be an integer >= 0; got {self.num_jitters!r}")
-        import dlib  # type: ignore[import-untyped]
+        import dlib
 
         imgs = as_images(images, "images")
         if imgs.shape[-1] == 1:

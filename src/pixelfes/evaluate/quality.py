@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from pixelfes._validation import as_batch
+from pixelfes.imageio import LUMA_WEIGHTS
 
 __all__ = [
     "gradient_energy",
@@ -22,7 +23,6 @@ __all__ = [
     "ssim_batch",
 ]
 
-_LUMA = np.array([0.299, 0.587, 0.114])  # ITU-R BT.601, as OpenCV's RGB2GRAY
 
 
 def _pair(output: object, target: object, batched: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -84,7 +84,7 @@ def ssim(output: object, target: object) -> float:
 
 
 def _energy(values: np.ndarray) -> np.ndarray:
-    y = values @ _LUMA if values.shape[-1] == 3 else values[..., 0]
+    y = values @ LUMA_WEIGHTS if values.shape[-1] == 3 else values[..., 0]
     gx = np.diff(y, axis=2)
     gy = np.diff(y, axis=1)
     return (gx**2).mean(axis=(1, 2)) + (gy**2).mean(axis=(1, 2))

@@ -106,7 +106,7 @@ def _trunk(nn: Any, conv_dim: int, c_dim: int, repeat_num: int) -> tuple[list[An
         conv = (nn.ConvTranspose2d if transposed else nn.Conv2d)(cin, cout, k, s, p, bias=False)
         return [conv, nn.InstanceNorm2d(cout, affine=True), nn.ReLU(inplace=True)]
 
-    class ResidualBlock(nn.Module):  # type: ignore[misc,name-defined]
+    class ResidualBlock(nn.Module):
         def __init__(self, dim: int) -> None:
             super().__init__()
             self.main = nn.Sequential(

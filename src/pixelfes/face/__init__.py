@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..alignment import DEFAULT_ALIGNMENT, Alignment
 from .align import (
     DEFAULT_TEMPLATE,
     AlignedFace,
@@ -36,8 +37,10 @@ from .detect import (
 from .paste import face_mask, paste_back, paste_change
 
 __all__ = [
+    "DEFAULT_ALIGNMENT",
     "DEFAULT_TEMPLATE",
     "AlignedFace",
+    "Alignment",
     "DlibBackend",
     "Face",
     "FaceBackend",
@@ -60,8 +63,8 @@ __all__ = [
 ]
 
 
-def align_faces(rgb: np.ndarray, size: int = 128, margin: float = 1.0,
-                template: str | Template | None = None, *, max_faces: int | None = None,
+def align_faces(rgb: np.ndarray, alignment: Alignment = DEFAULT_ALIGNMENT, *,
+                max_faces: int | None = None,
                 min_size: float = 40.0, landmarks: int = 68, backend: FaceBackend | None = None,
                 path: str | Path | None = None) -> list[tuple[Face, AlignedFace]]:
     """Detect every face in ``rgb`` (largest first) and align each one independently.
@@ -70,5 +73,4 @@ def align_faces(rgb: np.ndarray, size: int = 128, margin: float = 1.0,
     """
     faces = detect_faces(rgb, landmarks=landmarks, max_faces=max_faces, min_size=min_size,
                          backend=backend, path=path)
-    return [(f, align_face(rgb, f.landmarks, size=size, template=template, margin=margin))
-            for f in faces]
+    return [(f, align_face(rgb, f.landmarks, alignment)) for f in faces]

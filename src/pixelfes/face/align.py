@@ -19,8 +19,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..alignment import DEFAULT_ALIGNMENT, DEFAULT_TEMPLATE_ID, Alignment
+
 __all__ = [
+    "DEFAULT_ALIGNMENT",
     "DEFAULT_TEMPLATE",
+    "Alignment",
     "AlignedFace",
     "Template",
     "align_face",
@@ -58,9 +62,9 @@ class Template:
             f"got {k} points"
         )
 
-    def crop_points(self, size: int = 128, margin: float = 1.0) -> np.ndarray:
-        """Template points in pixel coordinates of a ``size`` x ``size`` crop with ``margin``."""
-        return to_crop_coords(self.points, size, margin)
+    def crop_points(self, alignment: Alignment = DEFAULT_ALIGNMENT) -> np.ndarray:
+        """Template points in pixel coordinates of a crop aligned with ``alignment``."""
+        return to_crop_coords(self.points, alignment.size, alignment.margin)
 
 
 def to_crop_coords(unit: np.ndarray, size: int, margin: float) -> np.ndarray:
@@ -74,7 +78,7 @@ def to_crop_coords(unit: np.ndarray, size: int, margin: float) -> np.ndarray:
 # the chin sits at y = 1.035 (median): inside a 128 px crop for half the faces, as in the
 # paper's framing; margin 1.5 keeps every chin inside.
 DEFAULT_TEMPLATE = Template(
-    id="pixelfes-eyes-nose-v1",
+    id=DEFAULT_TEMPLATE_ID,
     points=np.array(
         [
             [0.2809, 0.4630],  # outer corner of the eye on the image's left (68: 36, 5: 2)
@@ -146,12 +150,10 @@ def invert_affine(matrix: np.ndarray) -> np.ndarray:
     return np.hstack([a_inv, -(a_inv @ m[:, 2])[:, None]])
 
 
-def crop_matrix(landmarks: np.ndarray, size: int = 128, template: str | Template | None = None,
-                margin: float = 1.0) -> np.ndarray:
+def crop_matrix(landmarks: np.ndarray, alignment: Alignment = DEFAULT_ALIGNMENT) -> np.ndarray:
     """The ``(2, 3)`` photo -> crop similarity matrix for 5- or 68-point landmarks."""
-    tpl = get_template(template)
-    _check_size(size, margin)
-    return estimate_similarity(tpl.select(landmarks), tpl.crop_points(size, margin))
+    tpl = get_template(_check_alignment(alignment).template)
+    return estimate_similarity(tpl.select(landmarks), tpl.crop_points(alignment))
 
 
 @dataclass(frozen=True)
@@ -161,16 +163,14 @@ class AlignedFace:
     crop: np.ndarray = field(repr=False)  # (S, S, C) uint8 (C as in the photo)
     matrix: np.ndarray = field(repr=False)  # (2, 3) float64, photo -> crop
     landmarks: np.ndarray = field(repr=False)  # (K, 2) float64, crop coordinates
-    template_id: str
-    size: int
-    margin: float
+    alignment: Alignment
 
 
-def _check_size(size: int, margin: float) -> None:
-    if int(size) != size or size < 8:
-        raise ValueError(f"size must be an integer >= 8 (crop side in pixels); got {size!r}")
-    if not np.isfinite(margin) or margin <= 0:
-        raise ValueError(f"margin must be a positive number (1 = template framing); got {margin!r}")
+def _check_alignment(alignment: object) -> Alignment:
+    if not isinstance(alignment, Alignment):
+        raise TypeError("alignment must be a pixelfes.Alignment(size=..., margin=..., template=...); "
+                        f"got {type(alignment).__name__}")
+    return alignment
 
 
 def warp_to_crop(image: np.ndarray, matrix: np.ndarray, size: int | tuple[int, int]) -> np.ndarray:
@@ -212,9 +212,9 @@ def warp_to_crop(image: np.ndarray, matrix: np.ndarray, size: int | tuple[int, i
     return out
 
 
-def align_face(image: np.ndarray, landmarks: np.ndarray, size: int = 128,
-               template: str | Template | None = None, margin: float = 1.0) -> AlignedFace:
-    """Warp the face given by its 5- or 68-point (x, y) landmarks onto the canonical template.
+def align_face(image: np.ndarray, landmarks: np.ndarray,
+               alignment: Alignment = DEFAULT_ALIGNMENT) -> AlignedFace:
+    """Warp the face given by its 5- or 68-point (x, y) landmarks onto ``alignment``'s template.
 
     ``image`` is ``(H, W, C)`` or ``(H, W)`` uint8; the crop is ``(size, size, C)`` (same
     channels). The returned matrix maps photo to crop; :func:`pixelfes.face.paste_back` uses
@@ -226,9 +226,7 @@ def align_face(image: np.ndarray, landmarks: np.ndarray, size: int = 128,
         raise ValueError(
             f"image must be (H, W) or (H, W, C) uint8; got shape {image.shape}, dtype {image.dtype}"
         )
-    tpl = get_template(template)
-    m = crop_matrix(landmarks, size, tpl, margin)
-    crop = warp_to_crop(image, m, int(size))
+    m = crop_matrix(landmarks, alignment)
+    crop = warp_to_crop(image, m, alignment.size)
     lm = transform_points(m, np.asarray(landmarks, dtype=np.float64))
-    return AlignedFace(crop=crop, matrix=m, landmarks=lm, template_id=tpl.id, size=int(size),
-                       margin=float(margin))
+    return AlignedFace(crop=crop, matrix=m, landmarks=lm, alignment=alignment)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .align import Template, get_template, invert_affine, to_crop_coords, transform_points
+from ..alignment import DEFAULT_ALIGNMENT, Alignment
+from .align import AlignedFace, get_template, invert_affine, to_crop_coords, transform_points
 
-__all__ = ["face_mask", "paste_back"]
+__all__ = ["face_mask", "paste_back", "paste_change"]
 
 # Face ellipse in the unit face frame of the default template: from the brows' upper edge
 # down past the chin, jaw to jaw (see the London mean shape in align.py).
@@ -18,16 +19,16 @@ _ELLIPSE_CENTRE = (0.5, 0.60)
 _ELLIPSE_AXES = (0.37, 0.47)
 
 
-def face_mask(size: int = 128, margin: float = 1.0, template: str | Template | None = None,
-              feather: float | None = None) -> np.ndarray:
-    """Soft face mask ``(size, size) float32`` in ``[0, 1]`` in crop coordinates.
+def face_mask(alignment: Alignment = DEFAULT_ALIGNMENT, feather: float | None = None) -> np.ndarray:
+    """Soft face mask ``(size, size) float32`` in ``[0, 1]`` in the coordinates of a crop
+    aligned with ``alignment``.
 
     An ellipse over the face (forehead to chin, jaw to jaw) blurred by a Gaussian of
     ``feather`` pixels (default 4 % of the face frame), cut to the crop and exactly 0 on the
     crop's border so the replicated border of a warp never leaks into the photo.
     """
-    get_template(template)  # validates; the ellipse is defined for the template's face frame
-    size = int(size)
+    get_template(alignment.template)  # validates; the ellipse is defined in the face frame
+    size, margin = alignment.size, alignment.margin
     face_px = size / margin
     sigma = 0.04 * face_px if feather is None else float(feather)
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float64)
@@ -83,14 +84,14 @@ def _photo_roi(matrix: np.ndarray, xs: np.ndarray, ys: np.ndarray, shape: tuple[
 
 
 def paste_back(photo: np.ndarray, crop: np.ndarray, matrix: np.ndarray,
-               mask: np.ndarray | None = None, *, margin: float = 1.0,
+               mask: np.ndarray | None = None, *, alignment: Alignment = DEFAULT_ALIGNMENT,
                feather: float | None = None) -> np.ndarray:
     """Blend ``crop`` (S, S[, C]) uint8 back into ``photo`` (H, W[, C]) uint8; return a new photo.
 
     ``matrix`` is the photo -> crop ``(2, 3)`` matrix from :func:`align_face`. ``mask`` is an
-    optional crop-space ``(S, S)`` float mask in ``[0, 1]`` (default :func:`face_mask` for
-    ``margin``); a custom mask is blurred by ``feather`` pixels when given. Pixels where the
-    warped mask is zero are returned byte-identical.
+    optional crop-space ``(S, S)`` float mask in ``[0, 1]`` (default :func:`face_mask` of the
+    crop's ``alignment``); a custom mask is blurred by ``feather`` pixels when given. Pixels
+    where the warped mask is zero are returned byte-identical.
     """
     import cv2
 
@@ -107,9 +108,10 @@ def paste_back(photo: np.ndarray, crop: np.ndarray, matrix: np.ndarray,
         )
     s_h, s_w = crop.shape[:2]
     if mask is None:
-        if s_h != s_w:
-            raise ValueError(f"the default mask needs a square crop; got {crop.shape[:2]}; pass mask=")
-        m = face_mask(s_h, margin=margin, feather=feather)
+        if (s_h, s_w) != (alignment.size, alignment.size):
+            raise ValueError(f"the crop is {s_w}x{s_h} but its alignment says {alignment.size} px; "
+                             "pass the crop's alignment= (or mask=)")
+        m = face_mask(alignment, feather=feather)
     else:
         m = np.asarray(mask, dtype=np.float32)
         if m.ndim == 3 and m.shape[2] == 1:
@@ -143,24 +145,25 @@ def paste_back(photo: np.ndarray, crop: np.ndarray, matrix: np.ndarray,
     return out
 
 
-def paste_change(photo: np.ndarray, before: np.ndarray, after: np.ndarray, matrix: np.ndarray,
-                 mask: np.ndarray | None = None, *, margin: float = 1.0) -> np.ndarray:
-    """Add the change ``after - before`` of an aligned crop back into ``photo``; return a new photo.
+def paste_change(photo: np.ndarray, aligned: AlignedFace, after: np.ndarray,
+                 mask: np.ndarray | None = None) -> np.ndarray:
+    """Add the change ``after - aligned.crop`` of an aligned face back into ``photo``; a new photo.
 
     Unlike :func:`paste_back`, only the *difference* is warped back (linear, it is smooth),
     so pixels the model did not change keep their exact values and the face is not
-    resampled twice. ``before``/``after`` are ``(S, S[, C]) uint8`` crops from
-    :func:`align_face` (``matrix`` photo -> crop); ``mask`` an optional crop-space
-    ``(S, S)`` weight in [0, 1] (default :func:`face_mask` for ``margin``).
+    resampled twice. ``aligned`` comes from :func:`align_face` on this photo; ``after`` is
+    the changed ``(S, S[, C]) uint8`` crop; ``mask`` an optional crop-space ``(S, S)``
+    weight in [0, 1] (default :func:`face_mask` of the face's alignment).
     """
     import cv2
 
+    before, matrix = aligned.crop, aligned.matrix
     if before.shape != after.shape:
         raise ValueError(f"before and after crops differ in shape: {before.shape} vs {after.shape}")
     if photo.dtype != np.uint8 or before.dtype != np.uint8 or after.dtype != np.uint8:
         raise ValueError("photo and crops must be uint8")
     s_h, s_w = before.shape[:2]
-    m = face_mask(s_h, margin=margin) if mask is None else np.asarray(mask, dtype=np.float32)
+    m = face_mask(aligned.alignment) if mask is None else np.asarray(mask, dtype=np.float32)
     delta = (after.astype(np.float32) - before.astype(np.float32))
     if delta.ndim == 3 and delta.shape[2] == 1:
         delta = delta[..., 0]

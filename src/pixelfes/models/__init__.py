@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from .base import ExpressionModel, NotFittedError
@@ -17,35 +18,43 @@ MODEL_TYPES: dict[str, type[ExpressionModel]] = {
 }
 
 
+# Model types whose modules are imported on first use (they need OpenCV): type -> module.
+_LAZY_TYPES: dict[str, str] = {"shape-texture": "pixelfes.models.shape_texture"}
+
+
 def register_model(cls: type[ExpressionModel]) -> type[ExpressionModel]:
     """Make a model class loadable from files and selectable by its ``model_type`` name."""
+    if not cls.model_type:
+        raise ValueError(f"{cls.__name__} has no model_type")
     MODEL_TYPES[cls.model_type] = cls
     return cls
 
 
 def model_class(name: str) -> type[ExpressionModel]:
-    """The model class for a type name such as ``"pixel-rr"``."""
-    _load_optional_models()
+    """The model class for a type name such as ``"pixel-rr"``.
+
+    A lazily registered type's module is imported here; if that import fails, the error
+    is raised as it is (a broken install must not read as an unknown model type).
+    """
+    if name not in MODEL_TYPES and name in _LAZY_TYPES:
+        importlib.import_module(_LAZY_TYPES[name])
     try:
         return MODEL_TYPES[name]
     except KeyError:
-        raise ValueError(
-            f"unknown model type {name!r}; expected one of {', '.join(sorted(MODEL_TYPES))}"
-        ) from None
+        known = sorted(set(MODEL_TYPES) | set(_LAZY_TYPES))
+        raise ValueError(f"unknown model type {name!r}; expected one of {', '.join(known)}"
+                         ) from None
+
+
+def model_types() -> list[str]:
+    """Every model type name, built in or registered lazily."""
+    return sorted(set(MODEL_TYPES) | set(_LAZY_TYPES))
 
 
 def make_model(name: str, **params: Any) -> ExpressionModel:
     """A new, unfitted model of type ``name`` with ``params`` (None values use defaults)."""
     cls = model_class(name)
     return cls(**{k: v for k, v in params.items() if v is not None})
-
-
-def _load_optional_models() -> None:
-    """Register models that live in modules of their own (imported on first use)."""
-    try:
-        from . import shape_texture  # noqa: F401
-    except ImportError:
-        pass
 
 
 __all__ = [
@@ -58,5 +67,6 @@ __all__ = [
     "PixelRR",
     "make_model",
     "model_class",
+    "model_types",
     "register_model",
 ]

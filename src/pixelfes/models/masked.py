@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 
 from .._validation import as_batch, check_pair
-from .base import ExpressionModel, default_info
+from ..alignment import Alignment
+from .base import ExpressionModel, check_streaming, default_info
 
 
 def neighbourhood_features(x: np.ndarray, k: int) -> np.ndarray:
@@ -56,19 +57,18 @@ class MaskedRR(ExpressionModel):
         self.rhs_sums_ = np.zeros((p, f), dtype=np.float64)
         self._accumulate(x, t)
 
-    def partial_fit(self, X: np.ndarray, T: np.ndarray) -> MaskedRR:
+    def partial_fit(self, X: np.ndarray, T: np.ndarray, *,
+                    alignment: Alignment | None = None) -> MaskedRR:
         """Add a batch of pairs to the normal equations and re-solve."""
         self._validate_params()
         xb, tb = as_batch(X, "X"), as_batch(T, "T")
         check_pair(xb, tb)
+        self.alignment_ = check_streaming(self, xb, alignment, "gram_sums_")
         if not hasattr(self, "gram_sums_"):
             self.image_shape_ = xb.image_shape
             self.n_samples_seen_ = 0
             self._fit_values(xb.values, tb.values)
         else:
-            if xb.image_shape != tuple(self.image_shape_):
-                raise ValueError(f"X holds images of shape {xb.image_shape}; earlier batches "
-                                 f"had {tuple(self.image_shape_)}")
             self._accumulate(xb.values, tb.values)
         self.n_samples_seen_ += len(xb.raw)
         return self

@@ -1,8 +1,8 @@
 """The paper's pixel models: Pixel-RR (Eq. 3-6) and Pixel-KR (Eq. 8-16).
 
 Both read one input value per output value and are fitted from the same streaming
-statistics (``pixelfes.stats.PixelStats``). Pixel-KR uses the two facts of DESIGN.md
-section 2: with 8-bit inputs, kernel ridge regression on N samples equals weighted
+statistics (``pixelfes.stats.PixelStats``). Pixel-KR uses the two facts of
+``docs/design.md`` section 2: with 8-bit inputs, kernel ridge regression on N samples equals weighted
 KRR on the 256 distinct levels, and the Gaussian Gram matrix of those levels is
 numerically low-rank, so each pixel is a ridge regression on r shared basis functions.
 """
@@ -13,54 +13,49 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import Batch, as_batch, check_pair
+from .._validation import Batch, as_batch, blend, check_pair
+from ..alignment import Alignment
 from ..stats import PixelStats
-from .base import ExpressionModel, default_info
+from .base import ExpressionModel, check_streaming, default_info, fit_alignment
 
 _CHUNK = 32  # crops per block in the uint8 fast paths: keeps blocks in cache
 
 
 class _PixelModel(ExpressionModel):
-    """Shared streaming machinery: ``partial_fit`` and ``merge`` over ``stats_``."""
+    """Shared streaming machinery: ``partial_fit``, ``fit_stats`` and ``merge`` over ``stats_``."""
 
-    _histograms = False
+    fits_from_stats = True
 
     def _fit_values(self, x: np.ndarray, t: np.ndarray) -> None:
-        self.stats_ = PixelStats(x.shape[1:], histograms=self._histograms).update(x, t)
+        self.stats_ = PixelStats(x.shape[1:], histograms=self.needs_histograms).update(x, t)
         self._solve()
 
-    def partial_fit(self, X: np.ndarray, T: np.ndarray) -> _PixelModel:
+    def partial_fit(self, X: np.ndarray, T: np.ndarray, *,
+                    alignment: Alignment | None = None) -> _PixelModel:
         """Add a batch of pairs to the statistics and re-solve (same result as one fit)."""
         self._validate_params()
         x, t = as_batch(X, "X"), as_batch(T, "T")
         check_pair(x, t)
+        self.alignment_ = check_streaming(self, x, alignment, "stats_")
         if not hasattr(self, "stats_"):
-            if hasattr(self, "image_shape_"):
-                raise ValueError(
-                    "this model was loaded from a file without its training statistics; "
-                    "partial_fit needs a model fitted in this session (or start with fit)"
-                )
             self.image_shape_ = x.image_shape
-            self.stats_ = PixelStats(x.image_shape, histograms=self._histograms)
-        elif x.image_shape != tuple(self.image_shape_):
-            raise ValueError(
-                f"X holds images of shape {x.image_shape}; earlier batches had "
-                f"{tuple(self.image_shape_)}"
-            )
+            self.stats_ = PixelStats(x.image_shape, histograms=self.needs_histograms)
         self.stats_.update(x.values, t.values)
         self.n_samples_seen_ = self.stats_.n
         self._solve()
         return self
 
-    def fit_stats(self, stats: PixelStats) -> _PixelModel:
+    def fit_stats(self, stats: PixelStats, *, alignment: Alignment | None = None) -> _PixelModel:
         """Fit from precomputed statistics (e.g. shards merged with ``+``). Returns self."""
         self._validate_params()
-        if self._histograms and not stats.histograms:
+        if self.needs_histograms and not stats.histograms:
             raise ValueError(f"{type(self).__name__} needs statistics with histograms")
         if stats.n == 0:
             raise ValueError("the statistics hold no training pairs")
+        align = fit_alignment(alignment, stats.image_shape)
         self._reset()
         self.image_shape_ = stats.image_shape
+        self.alignment_ = align
         self.stats_ = stats
         self.n_samples_seen_ = stats.n
         self._solve()
@@ -74,9 +69,13 @@ class _PixelModel(ExpressionModel):
             m._check_fitted()
             if not hasattr(m, "stats_"):
                 raise ValueError("merge needs models that keep their statistics (not loaded ones)")
+        if self.alignment_ != other.alignment_:
+            raise ValueError(f"cannot merge models of different alignments: {self.alignment_} "
+                             f"and {other.alignment_}")
         new = type(self)(**self.get_params())
         new.info = dict(self.info)
         new.image_shape_ = self.image_shape_
+        new.alignment_ = self.alignment_
         new.stats_ = self.stats_ + other.stats_
         new.n_samples_seen_ = new.stats_.n
         new._solve()
@@ -116,8 +115,8 @@ class PixelRR(_PixelModel):
     def _predict_uint8(self, x: Batch, strength: float) -> np.ndarray:
         # y = x + a (w x + b - x) is still affine: fold strength into w and b, then work in
         # 0..255 float32 blocks small enough to stay in cache (10x faster than one big pass).
-        w = (strength * self.coef_ + (1.0 - strength)).astype(np.float32).ravel()
-        b = (255.0 * strength * self.intercept_).astype(np.float32).ravel() + np.float32(0.5)
+        w = blend(1.0, self.coef_, strength).astype(np.float32).ravel()
+        b = (255.0 * blend(0.0, self.intercept_, strength)).astype(np.float32).ravel() + np.float32(0.5)
         src = x.raw.reshape(len(x.raw), -1)
         return _blocked_affine(src, w, b).reshape(x.raw.shape)
 
@@ -144,10 +143,20 @@ def _blocked_affine(src: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray
     return out
 
 
+def gaussian_kernel(a: np.ndarray, b: np.ndarray, sigma: float) -> np.ndarray:
+    """The paper's kernel ``k(a, b) = exp(-(a - b)^2 / (2 sigma^2))`` for vectors a (M,), b (L,): (M, L)."""
+    return np.exp(-((a[:, None] - b[None, :]) ** 2) / (2.0 * sigma**2))
+
+
+def level_grid(levels: int) -> np.ndarray:
+    """The input levels ``v / (levels - 1)`` in [0, 1]."""
+    return np.arange(levels, dtype=np.float64) / (levels - 1)
+
+
 def gaussian_gram(levels: int, sigma: float) -> np.ndarray:
-    """Gram matrix ``exp(-(a - b)^2 / (2 sigma^2))`` of the level grid ``v / (levels - 1)``."""
-    g = np.arange(levels, dtype=np.float64) / (levels - 1)
-    return np.exp(-((g[:, None] - g[None, :]) ** 2) / (2.0 * sigma**2))
+    """Gram matrix of the Gaussian kernel on the level grid ``v / (levels - 1)``."""
+    g = level_grid(levels)
+    return gaussian_kernel(g, g, sigma)
 
 
 def gaussian_basis(levels: int, sigma: float, tol: float) -> tuple[np.ndarray, np.ndarray]:
@@ -175,7 +184,7 @@ class PixelKR(_PixelModel):
 
     model_type = "pixel-kr"
     _param_names = ("lam", "sigma", "tol")
-    _histograms = True
+    needs_histograms = True
 
     def __init__(self, lam: float = 0.4, sigma: float = 3.0, tol: float = 1e-13) -> None:
         self.lam = lam
@@ -227,7 +236,7 @@ class PixelKR(_PixelModel):
         if np.all(on_grid):
             return _gather(self.lookup_table(), np.rint(q).astype(np.intp))
         # Off-grid inputs: exact Nystroem extension phi(x) = k(x, grid) U Lambda^-1/2.
-        grid = np.arange(levels, dtype=np.float64) / (levels - 1)
+        grid = level_grid(levels)
         proj = self.basis_ / self.eigvals_  # U Lambda^-1/2 = Phi Lambda^-1
         coef = self.coef_.reshape(-1, self.rank_)
         flat = x.reshape(len(x), -1)
@@ -235,7 +244,7 @@ class PixelKR(_PixelModel):
         for n in range(len(flat)):
             for i in range(0, flat.shape[1], 4096):
                 v = flat[n, i : i + 4096]
-                k = np.exp(-((v[:, None] - grid[None, :]) ** 2) / (2.0 * self.sigma**2))
+                k = gaussian_kernel(v, grid, float(self.sigma))
                 out[n, i : i + 4096] = np.einsum("pr,pr->p", k @ proj, coef[i : i + 4096])
         return out.reshape(x.shape)
 
@@ -243,8 +252,7 @@ class PixelKR(_PixelModel):
         cache = getattr(self, "_lut_cache", None)
         if cache is None or cache[0] != strength:
             lut = self.lookup_table().reshape(-1, self.basis_.shape[0])
-            grid = np.arange(lut.shape[1], dtype=np.float64) / (lut.shape[1] - 1)
-            lut = grid + strength * (lut - grid)
+            lut = blend(level_grid(lut.shape[1]), lut, strength)
             lut8 = np.rint(np.clip(lut, 0.0, 1.0) * 255.0).astype(np.uint8)
             self._lut_cache = cache = (strength, lut8)
         return _gather(cache[1].reshape(*self.image_shape_, -1), x.raw)

@@ -34,7 +34,7 @@ import numpy as np
 
 from pixelfes._validation import check_strength
 from pixelfes.models.base import NotFittedError
-from pixelfes.selection import group_kfold
+from pixelfes.splits import group_kfold
 
 __all__ = ["ShapeModel", "point_error"]
 
@@ -125,9 +125,13 @@ class ShapeModel:
             )
         if not np.all(np.isfinite(batch)):
             raise ValueError("src contains NaN or infinite coordinates")
-        disp = _displacement(batch, self.method_, self.mean_src_, self.mean_disp_, self.coef_)
-        out = batch + a * disp
+        out = self._predict_checked(batch, a)
         return out[0] if single else out
+
+    def _predict_checked(self, batch: np.ndarray, strength: float) -> np.ndarray:
+        """``src + a (pred - src)`` for checked ``(N, K, 2)`` float64 landmarks."""
+        disp = _displacement(batch, self.method_, self.mean_src_, self.mean_disp_, self.coef_)
+        return batch + strength * disp
 
     # -- saving --------------------------------------------------------------------------
     def to_arrays(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:

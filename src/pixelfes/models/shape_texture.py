@@ -1,7 +1,7 @@
 """Shape + texture: a tiny landmark model moves the face, a pixel model changes its texture.
 
 The paper's pixel models cannot move pixels, and a smile is mostly a change of shape
-(DESIGN.md section 4). This model keeps them where they are good, in texture:
+(``docs/design.md`` section 4). This model keeps them where they are good, in texture:
 
 1. **shape**: target landmarks from source landmarks in the aligned frame
    (:class:`~pixelfes.models.shape.ShapeModel`: mean motion or per-point ridge, chosen by
@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import as_batch, check_pair, check_strength
+from .._validation import Batch, blend, check_landmarks, check_strength
 from ..warp import PiecewiseAffineWarp, remap
 from . import model_class, register_model
 from .base import ExpressionModel, default_info
@@ -36,19 +36,6 @@ from .region import learn_region
 from .shape import ShapeModel
 
 _FOLD_SAFETY = 0.95  # use 95 % of the largest fold-free motion: keeps triangles visibly open
-
-
-def _check_landmarks(landmarks: object, n: int, name: str) -> np.ndarray:
-    arr = np.asarray(landmarks, dtype=np.float64)
-    if arr.ndim == 2:
-        arr = arr[None]
-    if arr.ndim != 3 or arr.shape[2] != 2 or len(arr) != n:
-        raise ValueError(
-            f"{name} must be shaped (N, K, 2) (x, y) with N = {n} images; got {arr.shape}"
-        )
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or infinite coordinates")
-    return arr
 
 
 @register_model
@@ -68,7 +55,7 @@ class ShapeTextureModel(ExpressionModel):
     """
 
     model_type = "shape-texture"
-    uses_landmarks = True
+    requires_landmarks = True
     _param_names = ("texture", "lam", "sigma", "k", "shape", "texture_gain")
 
     def __init__(self, texture: str = "pixel-rr", lam: float = 0.4, sigma: float = 3.0,
@@ -94,26 +81,19 @@ class ShapeTextureModel(ExpressionModel):
         return cls(**{n: params[n] for n in cls._param_names if n in params})
 
     # -- fitting ------------------------------------------------------------------------
-    def fit(self, X: np.ndarray, T: np.ndarray, landmarks_source: np.ndarray | None = None,
-            landmarks_target: np.ndarray | None = None, groups: Any = None) -> ShapeTextureModel:
-        """Learn from aligned pairs ``X``/``T`` ``(N, S, S, C)`` and their landmarks ``(N, K, 2)``.
+    def _fit(self, x: Batch, t: Batch, *, landmarks_source: np.ndarray | None,
+             landmarks_target: np.ndarray | None, groups: np.ndarray | None) -> None:
+        """Learn from aligned pairs ``(N, S, S, C)`` and their landmarks ``(N, K, 2)``.
 
         ``groups`` (one identity per pair) keeps cross-validation of the shape model
         identity-disjoint; without it every pair counts as its own person.
         """
-        self._validate_params()
-        x, t = as_batch(X, "X"), as_batch(T, "T")
-        check_pair(x, t)
         n, h, w, c = x.raw.shape
         if h != w:
             raise ValueError(f"crops must be square (S, S); got {h}x{w}")
-        if landmarks_source is None or landmarks_target is None:
-            raise ValueError("shape-texture needs landmarks_source and landmarks_target (N, 68, 2)")
-        ls = _check_landmarks(landmarks_source, n, "landmarks_source")
-        lt = _check_landmarks(landmarks_target, n, "landmarks_target")
-        self._reset()
-        self.image_shape_ = (h, w, c)
-        groups = np.arange(n) if groups is None else np.asarray([str(g) for g in groups])
+        assert landmarks_source is not None and landmarks_target is not None  # base class checks
+        ls, lt = landmarks_source, landmarks_target
+        groups = np.arange(n).astype(str) if groups is None else groups
         shape = ShapeModel(method=self.shape)
         if self.shape == "auto" and len(set(groups.tolist())) < 2:
             shape = ShapeModel(method="mean")
@@ -126,14 +106,15 @@ class ShapeTextureModel(ExpressionModel):
         self.region_ = learn_region(xr, tr, self.reference_).astype(np.float64)
         self.mean_source_ = np.rint(xr.astype(np.float64).mean(axis=0)).astype(np.uint8)
         self._prepare()
-        self.n_samples_seen_ = n
-        return self
 
     def _prepare(self) -> None:
-        """Precompute the extra texture change added at every synthesis (mean face's change)."""
+        """Precompute the expression's average texture change (the mean face's change).
+
+        ``texture_gain`` is applied at synthesis, so ``set_params(texture_gain=...)`` on a
+        fitted model takes effect at once.
+        """
         mean = self.mean_source_
-        average = self.texture_model_.predict(mean[None])[0].astype(np.float32) - mean
-        self._extra_change = (float(self.texture_gain) - 1.0) * average
+        self._average_change = self.texture_model_.predict(mean[None])[0].astype(np.float32) - mean
 
     def _to_reference(self, images: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
         out = np.empty_like(images)
@@ -145,31 +126,25 @@ class ShapeTextureModel(ExpressionModel):
     def predict_shape(self, landmarks: np.ndarray, strength: float = 1.0) -> np.ndarray:
         """Predicted landmarks ``(K, 2)`` for one face at ``strength``, shortened to avoid folds."""
         self._check_fitted()
-        lm = _check_landmarks(landmarks, 1, "landmarks")[0]
-        target = self.shape_model_.predict(lm, strength=strength)
+        return self._target_shape(check_landmarks(landmarks, 1)[0], check_strength(strength))
+
+    def _target_shape(self, lm: np.ndarray, strength: float) -> np.ndarray:
+        target = self.shape_model_._predict_checked(lm[None], strength)[0]
         limit = self.warp_.limit_motion(lm, target)
         if limit < 1.0:
-            target = lm + _FOLD_SAFETY * limit * (target - lm)
+            target = blend(lm, target, _FOLD_SAFETY * limit)
         return target
 
-    def predict(  # type: ignore[override]  # adds landmarks, which shape-texture needs
-        self, X: np.ndarray, landmarks: np.ndarray | None = None, strength: float = 1.0
-    ) -> np.ndarray:
-        """Synthesize the target expression for crops ``X`` with landmarks ``(N, K, 2)``.
+    def _predict(self, x: Batch, landmarks: np.ndarray | None, strength: float) -> np.ndarray:
+        """Synthesize for crops with landmarks ``(N, K, 2)``: motion and texture change together.
 
-        Returns the same shape and dtype family as ``X``; ``strength`` 0 returns ``X``
-        unchanged, 1 the model, above 1 exaggerates motion and texture change together.
+        ``strength`` scales both; the result keeps the caller's shape and dtype family.
         """
-        self._check_fitted()
-        a = check_strength(strength)
-        x = self._check_input(X)
-        if a == 0.0:
-            return x.in_layout(x.raw.copy())
-        if landmarks is None:
-            raise ValueError("shape-texture needs the crops' landmarks: predict(X, landmarks=...)")
-        lms = _check_landmarks(landmarks, len(x.raw), "landmarks")
+        assert landmarks is not None  # predict() requires them (requires_landmarks)
+        a = strength
         raw = x.raw if x.dtype == np.uint8 else x.values
-        out = np.stack([self._synthesize_one(img, lm, a) for img, lm in zip(raw, lms, strict=True)])
+        out = np.stack([self._synthesize_one(img, lm, a)
+                        for img, lm in zip(raw, landmarks, strict=True)])
         if x.dtype == np.uint8:
             result = out
         else:
@@ -179,21 +154,18 @@ class ShapeTextureModel(ExpressionModel):
     def _synthesize_one(self, image: np.ndarray, lm: np.ndarray, strength: float) -> np.ndarray:
         """One crop (S, S, C), uint8 or float [0, 1] -> uint8 (S, S, C)."""
         img8 = image if image.dtype == np.uint8 else np.rint(image * 255).astype(np.uint8)
-        target = self.predict_shape(lm, strength)
+        target = self._target_shape(lm, strength)
         tri = self.warp_.triangulation
         raster = tri.raster(target)  # one rasterisation of the predicted shape serves both maps
         moved = remap(img8, raster.backward_map(tri.full_points(lm)), interpolation="cubic")
         ref = self.warp_.to_reference(img8, lm).reshape(img8.shape)
         change = self.texture_model_.predict(ref[None])[0].astype(np.float32) - ref
-        change += self._extra_change
+        change += np.float32(float(self.texture_gain) - 1.0) * self._average_change
         change *= self.region_[..., None].astype(np.float32)
         back = remap(change, raster.backward_map(tri.full_points(self.reference_)),
                      interpolation="linear")
         out = moved.reshape(img8.shape).astype(np.float32) + np.float32(strength) * back.reshape(img8.shape)
         return np.clip(np.rint(out), 0, 255).astype(np.uint8)
-
-    def _predict_values(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover - needs landmarks
-        raise ValueError("shape-texture needs landmarks: use predict(X, landmarks=...)")
 
     # -- persistence --------------------------------------------------------------------
     def _state(self) -> dict[str, np.ndarray]:
