@@ -1,6 +1,6 @@
 """Benchmark: piecewise-affine warp to the reference shape and back, per face.
 
-Target (DESIGN.md section 4): both warps together at most 10 ms per face on a 192 x 192
+Target (``docs/design.md`` section 4): both warps together at most 10 ms per face on a 192 x 192
 canvas. Prints the median over repeats of each step, in milliseconds.
 
 Faces are synthetic: a real 68-point layout (dlib on skimage's astronaut, as in

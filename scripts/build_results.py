@@ -584,7 +584,7 @@ person's outline under a ghosted overlay of other training faces (hair, a second
 and sometimes paints a toothy average smile. In the happy -> neutral direction the same
 pattern holds: Pixel-RR/MR change little, Pixel-KR returns the average neutral face. None
 of the paper's four makes an individual's smile: a smile is a change of shape (mouth
-corners, cheeks) that a model reading one pixel per output pixel cannot make (DESIGN.md
+corners, cheeks) that a model reading one pixel per output pixel cannot make (docs/design.md
 section 4); moving the landmarks first is what lets the shape + texture model do it.
 """
 

@@ -149,6 +149,14 @@ def test_read_rgb_draft_is_reduced(tmp_path: Path, rng: np.random.Generator) -> 
     assert scale == 0.5 and small.shape == (400, 600, 3)
 
 
+def test_luminance_is_bt601_on_known_colours() -> None:
+    """Y = 0.299 R + 0.587 G + 0.114 B (ITU-R BT.601), rounded: pinned on primaries and greys."""
+    colours = np.array([[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 255], [0, 0, 0],
+                        [10, 200, 30], [128, 128, 128]], np.uint8)
+    # 76.245, 149.685, 29.07, 255, 0, 123.83, 128 rounded
+    assert to_luminance(colours).tolist() == [76, 150, 29, 255, 0, 124, 128]
+
+
 def test_luminance_pair(rng: np.random.Generator) -> None:
     c = rng.integers(0, 256, (9, 9, 3), dtype=np.uint8)
     y = to_luminance(c)

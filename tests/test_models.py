@@ -249,3 +249,45 @@ def test_make_model_by_name():
     assert isinstance(pixelfes.make_model("pixel-kr", sigma=1.0), PixelKR)
     with pytest.raises(ValueError, match="unknown model type"):
         pixelfes.make_model("gan")
+
+
+@pytest.mark.parametrize("strength", [0.5, 1.5])
+def test_pixel_kr_uint8_lookup_blends_like_the_float_reference(rng, strength):
+    """The uint8 look-up table path equals Eq. 15 blended by ``x + a (f(x) - x)``, rounded."""
+    x, t = make_pairs(rng, n=30, h=3, w=3, c=2, distinct=25)
+    xq = rng.integers(0, 256, size=(6, 3, 3, 2)).astype(np.uint8)
+    model = PixelKR(lam=0.4, sigma=0.3).fit(x, t)
+    f = ref_pixel_kr(f64(x), f64(t), 0.4, 0.3, f64(xq))
+    want = np.clip(f64(xq) + strength * (f - f64(xq)), 0, 1)
+    got = model.predict(xq, strength=strength)
+    assert got.dtype == np.uint8
+    assert np.abs(got.astype(float) / 255 - want).max() <= 0.5 / 255 + 1e-9
+
+
+# -- alignment: recorded by fit, one default, checked ---------------------------------------
+def test_fit_records_the_alignment(rng):
+    x, t = make_pairs(rng, n=6)  # 6x5 crops: no alignment can say that
+    assert PixelRR().fit(x, t).alignment_ is None
+    sq = rng.integers(0, 256, (4, 192, 192, 1)).astype(np.uint8)
+    assert PixelRR().fit(sq, sq).alignment_ == pixelfes.DEFAULT_ALIGNMENT  # the one default
+    paper = pixelfes.Alignment(size=192, margin=1.0)
+    assert PixelRR().fit(sq, sq, alignment=paper).alignment_ == paper
+    with pytest.raises(ValueError, match="alignment says 64 px crops"):
+        PixelRR().fit(sq, sq, alignment=pixelfes.Alignment(size=64))
+    with pytest.raises(TypeError, match="pixelfes.Alignment"):
+        PixelRR().fit(sq, sq, alignment={"size": 192})  # type: ignore[arg-type]
+    streamed = PixelRR().partial_fit(sq[:2], sq[:2], alignment=paper).partial_fit(sq[2:], sq[2:])
+    assert streamed.alignment_ == paper
+    with pytest.raises(ValueError, match="differs from earlier batches"):
+        streamed.partial_fit(sq, sq, alignment=pixelfes.DEFAULT_ALIGNMENT)
+    with pytest.raises(ValueError, match="different alignments"):
+        streamed.merge(PixelRR().fit(sq, sq))
+
+
+@pytest.mark.parametrize("cls", [PixelRR, MaskedRR])
+def test_partial_fit_on_a_loaded_model_is_refused(rng, tmp_path, cls):
+    """A loaded model has no running sums: streaming into it must not silently start over."""
+    x, t = make_pairs(rng, n=8)
+    loaded = pixelfes.load(cls().fit(x, t).save(tmp_path / "m.safetensors"))
+    with pytest.raises(ValueError, match="without its training statistics"):
+        loaded.partial_fit(x, t)

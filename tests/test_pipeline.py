@@ -40,7 +40,7 @@ def test_every_bundled_model_loads_with_its_metadata():
         model = pixelfes.load(entry.path)
         info = model.info
         assert info["source"] in ("neutral", "happy") and info["target"] in ("neutral", "happy")
-        assert info["alignment"]["template"] == "pixelfes-eyes-nose-v1"
+        assert model.alignment_.template == "pixelfes-eyes-nose-v1"
         assert info["training"]["people"] == 82 and "CC BY 4.0" in info["training"]["licence"]
         assert (BUNDLED_DIR / f"{entry.name}.md").is_file(), "every bundled model has a model card"
         total += entry.path.stat().st_size
@@ -169,3 +169,111 @@ def test_cli_missing_model_is_a_message_not_a_traceback(astronaut, tmp_path, cap
     assert main(["synthesize", str(src), "--to", "sad", "-o", str(tmp_path / "o.png"), "-q"]) == 1
     err = capsys.readouterr().err
     assert "pixelfes train" in err and "Traceback" not in err
+
+
+# -- the photo pipeline against an independently composed result ----------------------------
+def _similarity_lstsq(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """Least-squares similarity dst = [[a, -b], [b, a]] src + t, solved as a plain linear system."""
+    rows = []
+    for (x, y) in src:
+        rows += [[x, -y, 1, 0], [y, x, 0, 1]]
+    a, b, tx, ty = np.linalg.lstsq(np.array(rows), dst.reshape(-1), rcond=None)[0]
+    return np.array([[a, -b, tx], [b, a, ty]])
+
+
+def _assert_same_photo(got, want):
+    """Within 1 level, but for OpenCV's fixed-point (1/32 px) warp coordinates: where the change
+    has a steep edge (teeth), a coordinate rounded the other way moves a value by 2-3 levels
+    (measured: 2 of 262,144 pixels at 2 levels on the astronaut)."""
+    d = np.abs(got.astype(int) - want)
+    assert d.max() <= 3 and (d > 1).sum() <= 10, (d.max(), (d > 1).sum())
+
+
+def _composed_photo(rgb, model, landmarks, strength):
+    """Align with the model's alignment -> model -> add the masked change back, step by step."""
+    import cv2
+
+    from pixelfes.face import face_mask, get_template
+
+    al = model.alignment_
+    tpl = get_template(al.template)
+    dst = ((tpl.points - 0.5) / al.margin + 0.5) * al.size - 0.5  # template in crop pixels
+    m = _similarity_lstsq(landmarks[list(tpl.index68)], dst)
+    crop = cv2.warpAffine(rgb, m, (al.size, al.size), flags=cv2.INTER_CUBIC,
+                          borderMode=cv2.BORDER_REPLICATE)
+    lm = landmarks @ m[:, :2].T + m[:, 2]
+    after = model.predict(crop[None], landmarks=lm[None], strength=strength)[0]
+    delta = (after.astype(np.float32) - crop) * face_mask(al)[..., None]
+    inv = cv2.invertAffineTransform(m)
+    back = cv2.warpAffine(delta, inv, rgb.shape[1::-1], flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return np.clip(np.rint(rgb + back), 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("strength", [1.0, 1.5])
+def test_photo_pipeline_equals_the_composed_result(astronaut, strength):
+    from pixelfes.face import detect_faces
+    from pixelfes.pipeline import resolve_model
+
+    model = resolve_model("neutral-to-happy")
+    assert model.alignment_ == pixelfes.DEFAULT_ALIGNMENT  # 192 px, margin 1.5
+    face = detect_faces(astronaut)[0]
+    got = pixelfes.synthesize(astronaut, to="happy", strength=strength)
+    want = _composed_photo(astronaut, model, face.landmarks, strength)
+    _assert_same_photo(got, want)
+    assert (got != astronaut).any(axis=2).sum() > 2000
+
+
+def test_no_detect_equals_the_composed_result(astronaut):
+    """``detect=False`` on a tight face crop: padded, aligned as the model was, changed, cut back."""
+    import cv2
+
+    from pixelfes.face import detect_faces
+    from pixelfes.pipeline import resolve_model
+
+    crop = np.ascontiguousarray(astronaut[50:200, 150:290])
+    model = resolve_model("neutral-to-happy")
+    got = pixelfes.synthesize(crop, to="happy", detect=False)
+    h, w = crop.shape[:2]
+    pad = max(h, w) // 4
+    big = cv2.copyMakeBorder(crop, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+    scale = max(1.0, 480.0 / max(big.shape[:2]))
+    work = cv2.resize(big, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    landmarks = detect_faces(work)[0].landmarks / scale  # HOG finds this face
+    want = _composed_photo(big, model, landmarks, 1.0)[pad : pad + h, pad : pad + w]
+    assert got.shape == crop.shape
+    _assert_same_photo(got, want)
+    assert (got != crop).any(axis=2).sum() > 1000
+
+
+def test_the_model_alignment_is_used_and_unknown_ones_refused(astronaut, tmp_path):
+    """Two models equal but for the recorded margin give different photos, each as composed;
+    a model that does not record its alignment is refused with the fix named."""
+    from pixelfes.face import detect_faces
+    from pixelfes.modelfile import ModelFileError
+
+    # a smooth change (brighter towards the bottom of the crop): where it lands shows the framing
+    x = np.repeat(np.arange(0, 240, 40, dtype=np.uint8)[:, None, None, None], 192, axis=1)
+    x = np.broadcast_to(x, (6, 192, 192, 3)).copy()
+    ramp = np.linspace(0, 60, 192)[None, :, None, None]
+    t = np.clip(x + ramp, 0, 255).astype(np.uint8)
+    face = detect_faces(astronaut)[0]
+    outs = []
+    for margin in (1.5, 1.0):
+        al = pixelfes.Alignment(size=192, margin=margin)
+        model = pixelfes.PixelRR(lam=1.0).fit(x, t, alignment=al)
+        out = pixelfes.synthesize(astronaut, model=model)
+        _assert_same_photo(out, _composed_photo(astronaut, model, face.landmarks, 1.0))
+        outs.append(out)
+    assert np.abs(outs[0].astype(int) - outs[1]).max() > 20
+    unknown = pixelfes.PixelRR().fit(x[:, :64, :64], t[:, :64, :64])
+    assert unknown.alignment_ is None
+    with pytest.raises(ValueError, match="does not record how its 64x64 training crops"):
+        pixelfes.synthesize(astronaut, model=unknown)
+    path = unknown.save(tmp_path / "u.safetensors")
+    assert pixelfes.load(path).alignment_ is None
+    fixed = pixelfes.load(path, alignment=pixelfes.Alignment(size=64, margin=1.0))
+    assert fixed.alignment_ == pixelfes.Alignment(size=64, margin=1.0)
+    assert pixelfes.load(fixed.save(tmp_path / "f.safetensors")).alignment_ == fixed.alignment_
+    with pytest.raises(ModelFileError, match="alignment says 192 px crops"):
+        pixelfes.load(path, alignment=pixelfes.DEFAULT_ALIGNMENT)

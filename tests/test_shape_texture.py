@@ -140,3 +140,50 @@ def test_texture_gain_amplifies_only_the_average_change():
     # set_params on a fitted model takes effect at once (no stale precomputed change)
     one.set_params(texture_gain=3.0)
     assert_array_equal(one.predict(X, landmarks=Ls), three.predict(X, landmarks=Ls))
+
+
+def _composed(model, img, lm, a):
+    """The model's synthesis written out from its parts: motion lm + a (pred - lm), one cubic
+    warp of the input, and a times the texture change warped onto the predicted shape."""
+    from pixelfes.warp import remap
+
+    pred = model.shape_model_.predict(lm)  # strength 1, then blended here
+    target = lm + a * (pred - lm)
+    tri = model.warp_.triangulation
+    raster = tri.raster(target)
+    moved = remap(img, raster.backward_map(tri.full_points(lm)), interpolation="cubic")
+    ref = model.warp_.to_reference(img, lm).reshape(img.shape)
+    mean = model.mean_source_
+    f = model.texture_model_.predict
+    change = (f(ref[None])[0].astype(np.float32) - ref
+              + np.float32(model.texture_gain - 1) * (f(mean[None])[0].astype(np.float32) - mean))
+    change *= model.region_[..., None].astype(np.float32)
+    back = remap(change, raster.backward_map(tri.full_points(model.reference_)),
+                 interpolation="linear")
+    return np.clip(np.rint(moved.astype(np.float32) + np.float32(a) * back), 0, 255)
+
+
+@pytest.mark.parametrize("a", [0.5, 1.0, 1.5])
+def test_synthesis_equals_its_formula(a):
+    """Motion lm + a (pred - lm) and texture a * change: pinned against the written-out formula."""
+    X, T, Ls, Lt = synthetic_pairs(16)
+    model = ShapeTextureModel(shape="mean", texture_gain=2.5).fit(
+        X, T, landmarks_source=Ls, landmarks_target=Lt)
+    Xq, _, Lq, _ = synthetic_pairs(3, seed=11)
+    for img, lm in zip(Xq, Lq, strict=True):
+        pred = model.predict_shape(lm, strength=1.0)
+        assert model.warp_.limit_motion(lm, pred) >= 1.0  # small motion: no fold limiting here
+        assert_allclose(model.predict_shape(lm, strength=a), lm + a * (pred - lm), atol=1e-12)
+        got = model.predict(img[None], landmarks=lm[None], strength=a)[0]
+        assert np.abs(got.astype(int) - _composed(model, img, lm, a)).max() <= 1
+
+
+def test_texture_change_is_linear_in_strength():
+    """With no motion, output - input = a * (texture change): doubling a doubles the change."""
+    X, T, Ls, _ = synthetic_pairs(16)
+    model = ShapeTextureModel(shape="mean").fit(X, T, landmarks_source=Ls, landmarks_target=Ls)
+    x, lm = X[:1], Ls[:1]
+    d = {a: model.predict(x, landmarks=lm, strength=a).astype(float) - x for a in (0.5, 1.0)}
+    ok = (np.abs(d[1.0]) > 2) & (x.astype(float) + 2 * d[1.0] > 0) & (x + 2 * d[1.0] < 255)
+    assert ok.sum() > 100  # the texture model changes these pixels, far from clipping
+    assert np.abs(d[1.0][ok] - 2 * d[0.5][ok]).max() <= 1.0  # 8-bit rounding of each output

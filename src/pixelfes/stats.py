@@ -4,7 +4,7 @@ Every pixel model here reads one input value per output value, so what training 
 from N pairs is, for each pixel-channel ``p``: the exact moment sums
 ``N, Σx, Σx², Σt, Σxt`` (Pixel-RR) and, optionally, value histograms over the ``Q``
 input levels: the count ``n[p, v]`` and target sum ``s[p, v]`` of samples whose input
-is level ``v`` (Pixel-KR, DESIGN.md section 2). Both are sums, so fitting in batches,
+is level ``v`` (Pixel-KR, ``docs/design.md`` section 2). Both are sums, so fitting in batches,
 or on shards merged with ``+``, gives exactly the same statistics as fitting once.
 """
 

@@ -186,7 +186,9 @@ class Triangulation:
             p = np.stack([xs, ys], axis=1).astype(np.float64)
             ph = np.concatenate([p, np.ones((len(p), 1))], axis=1)
             lam = np.einsum("mi,tij->mtj", ph, inv)  # barycentrics in every triangle (M, T, 3)
-            tri_map[ys, xs] = np.argmax(lam.min(axis=2), axis=1)
+            score = lam.min(axis=2)
+            score[:, np.abs(2 * areas) < 1e-9] = -np.inf  # a flat triangle holds no pixel
+            tri_map[ys, xs] = np.argmax(score, axis=1)
         tri_map = _walk_to_containing(tri_map, inv, self.neighbours)
         return Raster(triangle=tri_map, dest_full=full, simplices=self.simplices, dest_inverse=inv)
 
