@@ -31,7 +31,6 @@ from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 from pixelfes.web import create_app  # noqa: E402
 from pixelfes.web.app import STATIC_DIR  # noqa: E402
-
 from web_server import running_server  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -231,7 +231,7 @@ def _add_docs(app: FastAPI) -> None:
         assets: Path | None = Path(swagger_ui_bundle.swagger_ui_path)
     except ImportError:  # the docs page then loads Swagger UI from its CDN
         assets = None
-    kwargs: dict[str, str] = {}
+    kwargs: dict[str, Any] = {}
     if assets is not None and (assets / "swagger-ui-bundle.js").is_file():
         app.mount("/docs-assets", StaticFiles(directory=assets), name="docs-assets")
         kwargs = {"swagger_js_url": "/docs-assets/swagger-ui-bundle.js",
