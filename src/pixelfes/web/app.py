@@ -70,17 +70,20 @@ class Limiter:
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
         sem = self._semaphore()
-        if sem.locked() and self.waiting >= self.max_waiting:
+        if not sem.locked():
+            await sem.acquire()  # a free slot: no wait
+        elif self.waiting >= self.max_waiting:
             self.rejected += 1
             raise Busy
-        self.waiting += 1
-        try:
-            await asyncio.wait_for(sem.acquire(), self.timeout)
-        except TimeoutError:
-            self.rejected += 1
-            raise Busy from None
-        finally:
-            self.waiting -= 1
+        else:
+            self.waiting += 1
+            try:
+                await asyncio.wait_for(sem.acquire(), self.timeout)
+            except TimeoutError:
+                self.rejected += 1
+                raise Busy from None
+            finally:
+                self.waiting -= 1
         try:
             yield
         finally:
@@ -233,6 +236,11 @@ def _add_docs(app: FastAPI) -> None:
         assets = None
     kwargs: dict[str, Any] = {}
     if assets is not None and (assets / "swagger-ui-bundle.js").is_file():
+        # swagger-ui-bundle ships Swagger UI 4, which reads OpenAPI 3.0 documents only; this
+        # API's document uses nothing newer (multipart bodies, plain JSON objects).
+        major = assets.name.removeprefix("swagger-ui-").split(".")[0]  # "swagger-ui-4.15.5"
+        if major.isdigit() and int(major) < 5:
+            app.openapi_version = "3.0.3"
         app.mount("/docs-assets", StaticFiles(directory=assets), name="docs-assets")
         kwargs = {"swagger_js_url": "/docs-assets/swagger-ui-bundle.js",
                   "swagger_css_url": "/docs-assets/swagger-ui.css",
