@@ -346,6 +346,7 @@ def test_busy_server_answers_503(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.slow
 def test_50_concurrent_requests_all_answered_correctly(capsys: pytest.CaptureFixture[str]) -> None:
     import httpx
+
     from web_server import running_server
 
     pytest.importorskip("uvicorn", reason='the web extra is not installed: pip install "pixelfes[web]"')

@@ -144,6 +144,16 @@ def test_page_upload_happy_slider_compare_download(browser: tuple[Any, Path], tm
         assert shown != result_src  # the original while held ...
         assert driver.find_element(By.ID, "photo").get_attribute("src") == result_src  # ... back
 
+        n = _updates(driver)
+        driver.find_element(By.CSS_SELECTOR, ".face").click()  # leave the face out ...
+        assert "No face selected" in driver.find_element(By.ID, "status").text
+        assert driver.find_element(By.ID, "photo").get_attribute("src") == shown  # original
+        assert "off" in driver.find_element(By.CSS_SELECTOR, ".face").get_attribute("class")
+        shot("face-off")
+        driver.find_element(By.CSS_SELECTOR, ".face").click()  # ... and back in
+        _wait(driver, "the result again", lambda d: _updates(d) > n)
+        assert "strength 0.50 on 1 face" in driver.find_element(By.ID, "status").text
+
         driver.find_element(By.ID, "download").click()
         target = downloads / "example_happy.jpg"  # the uploaded name + the expression
         deadline = time.monotonic() + 20

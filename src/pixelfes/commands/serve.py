@@ -49,6 +49,22 @@ def url_of(host: str, port: int) -> str:
     return f"http://{shown}:{port}/"
 
 
+def _warm_up() -> None:
+    """Load the default models and dlib's detector now, so the first photo is not slow."""
+    import numpy as np
+
+    from ..face import NoFaceError
+    from ..pipeline import find_faces, resolve_model
+    from ..web.service import available_models
+
+    for d in available_models()["directions"]:
+        resolve_model(None, d["from"], d["to"])
+    try:
+        find_faces(np.zeros((64, 64, 3), np.uint8))
+    except NoFaceError:
+        pass
+
+
 def run(args: argparse.Namespace) -> int:
     if not 0 < args.port < 65536:
         raise ValueError(f"--port must be in 1..65535; got {args.port}")
@@ -61,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
     except ImportError as exc:
         raise ImportError(f"{MISSING} ({exc})") from None
     app = create_app(cors_origins=args.cors, workers=args.workers)
+    _warm_up()
     if not is_loopback(args.host):
         print(f"warning: listening on {args.host}: other machines on the network can use this "
               "server (no login, no TLS). Use --host 127.0.0.1 to keep it to this machine.",
