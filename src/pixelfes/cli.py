@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from . import __version__
 
 # Subcommands in the order --help lists them; each module has add_parser() and run().
-_COMMANDS = ["synthesize", "models", "train", "apply", "info", "prepare", "evaluate", "cv"]
+_COMMANDS = ["synthesize", "models", "train", "apply", "info", "prepare", "evaluate", "cv",
+             "serve"]
 
 DESCRIPTION = """pixelfes: give a face in a photo another expression, with tiny pixel models
 (Akram & Khan, "Pixel-based Facial Expression Synthesis")."""

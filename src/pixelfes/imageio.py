@@ -27,7 +27,9 @@ from PIL import Image, ImageOps
 from ._atomic import atomic_path
 
 __all__ = [
+    "MAX_PIXELS",
     "LoadedImage",
+    "check_pixels",
     "from_luminance",
     "load_image",
     "read_rgb",
@@ -40,6 +42,18 @@ _GRAY_MODES = ("L", "LA", "1") + _SIXTEEN_BIT_MODES
 # BT.601 luma weights (the Y of JPEG's YCbCr)
 #: ITU-R BT.601 luma weights of (R, G, B): the one luminance of the package (as OpenCV's RGB2GRAY).
 LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114])
+
+#: The pixel budget of one photo (width x height), checked from the header before decoding:
+#: 40 megapixels (a 7300 x 5500 photo) decodes to 120 MB of RGB; more is refused, not tried.
+MAX_PIXELS = 40_000_000
+
+
+def check_pixels(size: tuple[int, int], what: object = "the image") -> None:
+    """Raise ``ValueError`` if ``size`` (width, height) exceeds :data:`MAX_PIXELS` (a bomb guard)."""
+    w, h = (int(v) for v in size)
+    if w <= 0 or h <= 0 or w * h > MAX_PIXELS:
+        raise ValueError(f"{what} is {w}x{h} px ({w * h / 1e6:.1f} MP); pixelfes reads photos of "
+                         f"at most {MAX_PIXELS / 1e6:g} MP: reduce it first")
 
 
 def is_grayscale(im: Image.Image) -> bool:
@@ -248,6 +262,7 @@ def load_image(src: str | os.PathLike[str] | Image.Image | np.ndarray) -> Loaded
             raise FileNotFoundError(f"expected an image file at {path}; not found")
         try:
             with Image.open(path) as img:
+                check_pixels(img.size, path)
                 img.load()
                 return _load_pil(img, kind="path", path=path)
         except (OSError, SyntaxError) as exc:
@@ -332,6 +347,7 @@ def read_rgb(path: str | os.PathLike[str], min_side: int | None = None) -> tuple
     try:
         with Image.open(path) as img:
             full = img.size
+            check_pixels(full, path)
             if min_side and img.format == "JPEG" and max(full) > min_side:
                 f = max(full) / min_side
                 img.draft("RGB", (int(np.ceil(full[0] / f)), int(np.ceil(full[1] / f))))
