@@ -81,12 +81,16 @@ def depthwise_conv2d(x: np.ndarray, filters: np.ndarray, stride: int = 1,
     if x.shape[-1] != c:
         raise ValueError(f"depthwise_conv2d: input has {x.shape[-1]} channels, filters expect {c}")
     views, ho, wo = _taps(x, kh, kw, stride, padding)
-    w = filters.reshape(kh * kw, c * m) if m == 1 else filters.reshape(kh * kw, c, m)
-    out: np.ndarray | None = None
-    for i, v in enumerate(views):  # kh * kw taps (9 for 3x3), each a whole-tensor product
-        term = v * w[i] if m == 1 else (v[..., None] * w[i]).reshape(*v.shape[:3], c * m)
-        out = term if out is None else out + term
-    assert out is not None
+    if m != 1:
+        w = filters.reshape(kh * kw, c, m)
+        terms = ((v[..., None] * w[i]).reshape(*v.shape[:3], c * m) for i, v in enumerate(views))
+        return np.add.reduce(list(terms))
+    w = filters.reshape(kh * kw, c).astype(np.result_type(x, filters), copy=False)
+    out = np.multiply(views[0], w[0])
+    tmp = np.empty_like(out)
+    for i in range(1, len(views)):  # kh * kw taps (9 for 3x3), each a whole-tensor product
+        np.multiply(views[i], w[i], out=tmp)
+        out += tmp
     return out
 
 
