@@ -82,8 +82,8 @@ def depthwise_conv2d(x: np.ndarray, filters: np.ndarray, stride: int = 1,
         raise ValueError(f"depthwise_conv2d: input has {x.shape[-1]} channels, filters expect {c}")
     views, ho, wo = _taps(x, kh, kw, stride, padding)
     if m != 1:
-        w = filters.reshape(kh * kw, c, m)
-        terms = ((v[..., None] * w[i]).reshape(*v.shape[:3], c * m) for i, v in enumerate(views))
+        wm = filters.reshape(kh * kw, c, m)
+        terms = ((v[..., None] * wm[i]).reshape(*v.shape[:3], c * m) for i, v in enumerate(views))
         return np.add.reduce(list(terms))
     w = filters.reshape(kh * kw, c).astype(np.result_type(x, filters), copy=False)
     out = np.multiply(views[0], w[0])
