@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pixelfes.alignment import Alignment
 from pixelfes.datasets import align_image_file, open_dataset
 from pixelfes.evaluate import ExpressionClassifier, confusion_matrix
 from pixelfes.evaluate._faces import detect_box
@@ -79,7 +80,7 @@ def judge_set(root: Path) -> dict[str, object]:
         photos.append(rgb)
         boxes.append(box)
         lm_boxes.append(aligned_rect(landmarks_for_box(rgb, box)))
-        canvases.append(align_image_file(r.path, size=SIZE, margin=MARGIN).crop)
+        canvases.append(align_image_file(r.path, Alignment(SIZE, MARGIN)).crop)
     canvas = np.stack([np.repeat(c, 3, -1) if c.shape[-1] == 1 else c for c in canvases])
     fixed = {"framing": framing_box(SIZE, MARGIN), "faceapi-box": faceapi_box(SIZE, MARGIN)}
     probs: dict[str, np.ndarray] = {}

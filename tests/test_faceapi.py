@@ -17,6 +17,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from PIL import Image
 
 from conftest import real_data
+from pixelfes.alignment import Alignment
 from pixelfes.evaluate import ExpressionClassifier
 from pixelfes.evaluate.faceapi import crop_box, net_inputs
 from pixelfes.evaluate.protocol import FACEAPI_FACE_FRAME_BOX, Scorers, faceapi_box
@@ -280,9 +281,10 @@ def test_faceapi_box_on_the_aligned_canvas() -> None:
 
 
 def test_default_scorers_judge_with_faceapi_second() -> None:
-    s = Scorers.default(192, 1.5, facex=False, identity=False)
+    s = Scorers.default(Alignment(192, 1.5), facex=False, identity=False)
     assert list(s.expression) == ["fer", "faceapi"]
-    assert list(Scorers.default(192, 1.5, facex=False, identity=False, fer=False).expression) == ["faceapi"]
+    only = Scorers.default(Alignment(192, 1.5), facex=False, identity=False, fer=False)
+    assert list(only.expression) == ["faceapi"]
 
 
 def test_cli_judges_are_checked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

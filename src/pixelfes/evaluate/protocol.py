@@ -31,7 +31,12 @@ import numpy as np
 
 from pixelfes.alignment import DEFAULT_ALIGNMENT, Alignment
 from pixelfes.evaluate.data import aligned_pairs
-from pixelfes.evaluate.framing import FACEAPI_FACE_FRAME_BOX, faceapi_box, framing_box, framing_slice
+from pixelfes.evaluate.framing import (
+    FACEAPI_FACE_FRAME_BOX,
+    faceapi_box,
+    framing_box,
+    framing_slice,
+)
 from pixelfes.evaluate.result import ProtocolResult
 from pixelfes.evaluate.scoring import Scorers, score_outputs
 from pixelfes.evaluate.specs import BASELINES, MODEL_LABELS, EvaluationError, ModelSpec
