@@ -5,7 +5,9 @@ TensorFlow's: ``conv2d`` ``(kh, kw, c_in, c_out)``, ``depthwise_conv2d`` ``(kh, 
 ``"same"`` padding is TensorFlow's: the output has ``ceil(size / stride)`` samples and an odd
 total pad puts the extra zero row/column at the bottom/right. Convolutions are vectorised
 over the ``kh * kw`` filter taps (im2col for dense convolution, a sum of shifted strided
-slices for depthwise): no Python loop over pixels or channels.
+slices for depthwise): no Python loop over pixels or channels. Matrix products go through
+OpenCV's ``cv2.gemm``: on a shared 2-core machine numpy's multi-threaded OpenBLAS was 10-90x
+slower for these small products (benchmarks/bench_faceapi.py).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ __all__ = [
     "conv2d",
     "dense",
     "depthwise_conv2d",
+    "matmul",
     "max_pool",
     "pointwise_conv2d",
     "relu",
@@ -30,6 +33,20 @@ __all__ = [
 ]
 
 Padding = Literal["same", "valid"]
+
+
+def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b`` for 2-D arrays, float32 or float64 (the wider of the two) via ``cv2.gemm``."""
+    import cv2
+
+    dtype = np.result_type(a, b)
+    if dtype not in (np.float32, np.float64):
+        dtype = np.dtype(np.float64)
+    a2 = np.ascontiguousarray(a, dtype=dtype)
+    b2 = np.ascontiguousarray(b, dtype=dtype)
+    if a2.shape[0] == 0:
+        return np.zeros((0, b2.shape[1]), dtype)
+    return cv2.gemm(a2, b2, 1.0, None, 0.0)
 
 
 def _pads(size: int, k: int, stride: int, padding: Padding) -> tuple[int, int, int]:
@@ -68,7 +85,7 @@ def conv2d(x: np.ndarray, filters: np.ndarray, bias: np.ndarray | None = None,
         raise ValueError(f"conv2d: input has {x.shape[-1]} channels, filters expect {cin}")
     views, ho, wo = _taps(x, kh, kw, stride, padding)
     cols = np.concatenate(views, axis=-1) if len(views) > 1 else views[0]
-    out = cols.reshape(-1, kh * kw * cin) @ filters.reshape(kh * kw * cin, cout)
+    out = matmul(cols.reshape(-1, kh * kw * cin), filters.reshape(kh * kw * cin, cout))
     out = out.reshape(x.shape[0], ho, wo, cout)
     return out if bias is None else out + bias
 
@@ -97,7 +114,7 @@ def depthwise_conv2d(x: np.ndarray, filters: np.ndarray, stride: int = 1,
 def pointwise_conv2d(x: np.ndarray, filters: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
     """1x1 convolution: a matmul over channels; ``filters`` ``(1, 1, c_in, c_out)`` or ``(c_in, c_out)``."""
     w = filters.reshape(filters.shape[-2], filters.shape[-1])
-    out = x @ w
+    out = matmul(x.reshape(-1, w.shape[0]), w).reshape(*x.shape[:-1], w.shape[1])
     return out if bias is None else out + bias
 
 
@@ -141,7 +158,7 @@ def avg_pool(x: np.ndarray, k: int, stride: int, padding: Padding = "valid") -> 
 
 def dense(x: np.ndarray, weights: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
     """Fully connected layer: ``(N, D) @ (D, K) + (K,)`` (inputs are flattened to ``(N, D)``)."""
-    out = x.reshape(x.shape[0], -1) @ weights
+    out = matmul(x.reshape(x.shape[0], -1), weights)
     return out if bias is None else out + bias
 
 
