@@ -46,7 +46,7 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     b2 = np.ascontiguousarray(b, dtype=dtype)
     if a2.shape[0] == 0:
         return np.zeros((0, b2.shape[1]), dtype)
-    return cv2.gemm(a2, b2, 1.0, None, 0.0)
+    return np.asarray(cv2.gemm(a2, b2, 1.0, None, 0.0))  # type: ignore[call-overload]
 
 
 def _pads(size: int, k: int, stride: int, padding: Padding) -> tuple[int, int, int]:
