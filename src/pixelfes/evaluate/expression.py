@@ -26,8 +26,11 @@ extra) and face-api's net ported to numpy:
     equal to the package's own tfjs run). Colour: it sees the RGB crop of the face box,
     widened by ``margin`` (see :mod:`pixelfes.evaluate.faceapi`), zero-padded to a square,
     bilinearly resized to 112x112, mean-subtracted. Classes: neutral, happy, sad, angry,
-    fearful, disgusted, surprised. Sees more than ``fer`` on real photos (disgust and
-    fear on JAFFE; docs/results.md).
+    fearful, disgusted, surprised. Sees more than ``fer`` on real photos (fear, disgust
+    and anger on JAFFE about half the time on a tight face box; docs/results.md). Its box
+    is dlib's (face-api uses its own detectors), and ``pixelfes evaluate`` gives it
+    face-api's landmark box of the mean face
+    (:func:`pixelfes.evaluate.framing.faceapi_box`), not the paper's wider framing.
 
 Deliberate differences from the packages, each measured on the 82 London pairs (see the
 evaluation notes): the face box is dlib's HOG box (fer and facex use an OpenCV Haar
