@@ -189,7 +189,7 @@ def test_report_is_written_with_every_number(tmp_path):
     methods = data["direction"]["methods"]
     for key in ("input", "mean target", "real target", "Pixel-RR@1", "MR@1"):
         assert key in methods
-    wanted = {m for m, _, _ in COLUMNS if not m.startswith(("fer", "facex"))} | {"stub.accuracy", "stub.p_target"}
+    wanted = {m for m, _, _ in COLUMNS if not m.startswith(("fer", "facex", "faceapi"))} | {"stub.accuracy", "stub.p_target"}
     for key in ("input", "mean target", "Pixel-RR@1", "MR@1"):
         assert wanted <= set(methods[key]["scores"]), key
         for m in wanted:

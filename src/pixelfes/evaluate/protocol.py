@@ -5,8 +5,8 @@ held-out people; each person is held out exactly once, so every pair gets one he
 output per model and strength. The outputs are then judged like the paper does and more:
 
 - expression: share of outputs a pretrained classifier calls the target expression, the
-  mean probability of the target, and the confusion matrix (``fer``; ``facex`` as a second
-  opinion when installed);
+  mean probability of the target, and the confusion matrix (``fer``; face-api's net,
+  ``faceapi``, as a second judge that sees more; ``facex`` too when installed);
 - identity: dlib embedding distance of each output to the same person's real target photo,
   and rank-1 identification among the real targets of all held-out people;
 - image quality against the real target: PSNR, SSIM and sharpness ratio, computed on the
@@ -31,7 +31,12 @@ import numpy as np
 
 from pixelfes.alignment import DEFAULT_ALIGNMENT, Alignment
 from pixelfes.evaluate.data import aligned_pairs
-from pixelfes.evaluate.framing import framing_box, framing_slice
+from pixelfes.evaluate.framing import (
+    FACEAPI_FACE_FRAME_BOX,
+    faceapi_box,
+    framing_box,
+    framing_slice,
+)
 from pixelfes.evaluate.result import ProtocolResult
 from pixelfes.evaluate.scoring import Scorers, score_outputs
 from pixelfes.evaluate.specs import BASELINES, MODEL_LABELS, EvaluationError, ModelSpec
@@ -40,6 +45,7 @@ from pixelfes.splits import kfold_splits
 
 __all__ = [
     "BASELINES",
+    "FACEAPI_FACE_FRAME_BOX",
     "MODEL_LABELS",
     "EvaluationError",
     "ModelSpec",
@@ -47,6 +53,7 @@ __all__ = [
     "Scorers",
     "aligned_pairs",
     "evaluate_direction",
+    "faceapi_box",
     "framing_box",
     "framing_slice",
     "kfold_splits",

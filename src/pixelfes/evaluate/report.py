@@ -30,6 +30,8 @@ __all__ = [
 COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("fer.accuracy", "expr. acc. (fer)", 2),
     ("fer.p_target", "P(target) (fer)", 2),
+    ("faceapi.accuracy", "expr. acc. (faceapi)", 2),
+    ("faceapi.p_target", "P(target) (faceapi)", 2),
     ("facex.accuracy", "expr. acc. (facex)", 2),
     ("identity.distance", "identity dist.", 2),
     ("identity.rank1", "rank-1", 2),
@@ -100,7 +102,8 @@ def direction_table(direction: Mapping[str, Any], strengths: Sequence[float] | N
     method (references first), mean ± std over folds, size and fit time per model.
     ``extra_rows`` are appended verbatim (e.g. a placeholder row)."""
     backends = set(direction.get("expression_backends", []))
-    cols = [c for c in COLUMNS if c[0].split(".")[0] not in ("fer", "facex") or c[0].split(".")[0] in backends]
+    judges = ("fer", "faceapi", "facex")
+    cols = [c for c in COLUMNS if c[0].split(".")[0] not in judges or c[0].split(".")[0] in backends]
     header = ["method"] + [c[1] for c in cols] + ["parameters", "bytes", "fit s"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for key in _rows(direction, strengths):

@@ -9,7 +9,7 @@ from typing import Protocol
 import numpy as np
 
 from pixelfes.alignment import Alignment
-from pixelfes.evaluate.framing import framing_box, framing_slice
+from pixelfes.evaluate.framing import faceapi_box, framing_box, framing_slice
 from pixelfes.evaluate.result import ProtocolResult
 from pixelfes.expressions import EXPRESSIONS
 
@@ -37,16 +37,23 @@ class Scorers:
 
     @classmethod
     def default(cls, alignment: Alignment, facex: bool = True, identity: bool = True,
-                quality: bool = True) -> Scorers:
+                quality: bool = True, faceapi: bool = True, fer: bool = True) -> Scorers:
         """The real scorers, looking at the paper's framing of crops aligned with ``alignment``.
 
-        ``facex`` is added when its model file is installed (a second opinion).
+        ``faceapi`` judges the face box face-api itself would cut (:func:`faceapi_box`);
+        ``facex`` is added when its model file is installed (a second opinion). The first
+        judge (``fer`` unless switched off) is the primary one.
         """
         from pixelfes.evaluate.expression import ExpressionBackendUnavailable, ExpressionClassifier
         from pixelfes.evaluate.identity import IdentityEmbedder
 
         box = framing_box(alignment.size, alignment.margin)
-        expr: dict[str, _Classifier] = {"fer": ExpressionClassifier("fer", face_box=box)}
+        expr: dict[str, _Classifier] = {}
+        if fer:
+            expr["fer"] = ExpressionClassifier("fer", face_box=box)
+        if faceapi:
+            expr["faceapi"] = ExpressionClassifier(
+                "faceapi", face_box=faceapi_box(alignment.size, alignment.margin))
         if facex:
             clf = ExpressionClassifier("facex", face_box=box)
             try:
@@ -106,7 +113,7 @@ def score_outputs(res: ProtocolResult, scorers: Scorers, full: set[float], progr
         res.probs[key] = {}
         strength = info.get("strength")
         scored_fully = strength is None or float(strength) in full
-        # extra strengths (curves) are judged by the primary classifier only: facex is slow
+        # extra strengths (curves) are judged by the primary classifier only: the others are slower
         judges = list(scorers.expression.items())
         for name, clf in judges if scored_fully else judges[:1]:
             p = np.full((n, len(EXPRESSIONS)), np.nan)
