@@ -229,7 +229,7 @@ def _add_docs(app: FastAPI) -> None:
     from fastapi.responses import HTMLResponse
 
     try:
-        import swagger_ui_bundle  # type: ignore[import-untyped]
+        import swagger_ui_bundle
 
         assets: Path | None = Path(swagger_ui_bundle.swagger_ui_path)
     except ImportError:  # the docs page then loads Swagger UI from its CDN
