@@ -34,6 +34,14 @@ def data_dir() -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def _own_model_folder(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets an empty user model folder: none writes to the real one."""
+    folder = tmp_path_factory.mktemp("user-models")
+    monkeypatch.setenv("PIXELFES_MODELS", str(folder))
+    return folder
+
+
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(12345)
@@ -74,3 +82,41 @@ def face_layout(size: int = 96) -> np.ndarray:
     scale = 0.6 * size / (pts[16, 0] - pts[0, 0])
     centre = np.array([0.5 * (pts[0, 0] + pts[16, 0]), 0.5 * (pts[19, 1] + pts[8, 1])])
     return (pts - centre) * scale + np.array([size / 2, 0.54 * size])
+
+
+def rewrite_model(src: Path, dest: Path, meta_edit=None, tensors_edit=None, resign: bool = True,
+                  raw_meta: str | None = None) -> Path:
+    """Copy a model file with its metadata and/or tensors edited (checksum recomputed).
+
+    ``meta_edit(meta) -> meta`` and ``tensors_edit(tensors) -> tensors`` may return anything
+    (a list, a string ...); ``raw_meta`` replaces the metadata JSON text outright.
+    """
+    import json
+
+    from safetensors import safe_open
+    from safetensors.numpy import save_file
+
+    from pixelfes.modelfile import _digest
+
+    with safe_open(str(src), framework="numpy") as f:
+        meta = json.loads(f.metadata()["pixelfes"])
+        tensors = {k: f.get_tensor(k) for k in f.keys()}
+    if tensors_edit is not None:
+        tensors = tensors_edit(tensors)
+    if resign and isinstance(meta, dict):
+        meta["sha256"] = _digest(tensors)
+    if meta_edit is not None:
+        meta = meta_edit(meta)
+    text = raw_meta if raw_meta is not None else json.dumps(meta)
+    save_file(tensors, str(dest), metadata={"pixelfes": text})
+    return dest
+
+
+@pytest.fixture
+def tiny_model_path(tmp_path: Path) -> Path:
+    """A fitted 8x8 RGB Pixel-RR model file, neutral -> sad."""
+    from pixelfes import PixelRR
+
+    model = PixelRR().fit(np.zeros((2, 8, 8, 3), np.uint8), np.full((2, 8, 8, 3), 9, np.uint8))
+    model.info.update(source="neutral", target="sad")
+    return model.save(tmp_path / "tiny.safetensors")

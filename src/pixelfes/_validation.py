@@ -126,12 +126,47 @@ def check_groups(groups: object, n: int) -> np.ndarray | None:
     return g
 
 
-def check_strength(strength: float) -> float:
-    """Strength is a finite real number (0 = input, 1 = model, >1 exaggerates)."""
+#: The documented strength range: 0 = the input, 1 = the model, between blends, above 1
+#: exaggerates. Beyond 3 the change is mostly artefacts; negative values would push the
+#: face *away* from the target expression, which no model was trained for.
+STRENGTH_MIN, STRENGTH_MAX = 0.0, 3.0
+#: Bounds of an aligned crop's side (``--size``): training memory grows with its square.
+CROP_SIZE_MIN, CROP_SIZE_MAX = 8, 512
+#: Bounds of the canvas / face-frame ratio (``--margin``).
+MARGIN_MIN, MARGIN_MAX = 0.5, 4.0
+
+
+def check_strength(strength: float, name: str = "strength") -> float:
+    """Strength is a finite number in [0, 3] (0 = input, 1 = model, >1 exaggerates)."""
     try:
         a = float(strength)
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"strength must be a number; got {strength!r}") from exc
+        raise TypeError(f"{name} must be a number; got {strength!r}") from exc
     if not np.isfinite(a):
-        raise ValueError(f"strength must be finite; got {strength!r}")
+        raise ValueError(f"{name} must be finite; got {strength!r}")
+    if not STRENGTH_MIN <= a <= STRENGTH_MAX:
+        raise ValueError(f"{name} must be in [{STRENGTH_MIN:g}, {STRENGTH_MAX:g}] (0 = unchanged, "
+                         f"1 = the model, above 1 exaggerates); got {strength!r}")
     return a
+
+
+def check_crop_size(size: object, name: str = "size") -> int:
+    """An aligned crop side: a whole number in [8, 512] pixels."""
+    if isinstance(size, bool) or not isinstance(size, int | np.integer):
+        raise TypeError(f"{name} must be a whole number of pixels; got {size!r}")
+    if not CROP_SIZE_MIN <= int(size) <= CROP_SIZE_MAX:
+        raise ValueError(f"{name} must be in {CROP_SIZE_MIN}..{CROP_SIZE_MAX} pixels (128 is the "
+                         f"paper's, 192 the shape + texture model's); got {size}")
+    return int(size)
+
+
+def check_margin(margin: object, name: str = "margin") -> float:
+    """The canvas / face-frame ratio: a finite number in [0.5, 4]."""
+    try:
+        m = float(margin)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a number; got {margin!r}") from exc
+    if not (np.isfinite(m) and MARGIN_MIN <= m <= MARGIN_MAX):
+        raise ValueError(f"{name} must be in [{MARGIN_MIN:g}, {MARGIN_MAX:g}] (1 = the paper's "
+                         f"framing, 1.5 the whole head); got {margin!r}")
+    return m

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
 
 from . import __version__
+from ._errors import DEBUG_ENV, clean_warnings, report, set_debug
 
 # Subcommands in the order --help lists them; each module has add_parser() and run().
 _COMMANDS = ["synthesize", "models", "train", "apply", "info", "prepare", "evaluate", "cv",
@@ -16,11 +20,50 @@ _COMMANDS = ["synthesize", "models", "train", "apply", "info", "prepare", "evalu
 DESCRIPTION = """pixelfes: give a face in a photo another expression, with tiny pixel models
 (Akram & Khan, "Pixel-based Facial Expression Synthesis")."""
 
+EPILOG = f"""every command also takes:
+  --debug          show the full traceback of an error (or set {DEBUG_ENV}=1)
+  --max-pixels N   pixel budget per image (default 50000000; or $PIXELFES_MAX_PIXELS)
+  -q, --quiet, --no-progress   no progress bars"""
+
+
+def _max_pixels(text: str) -> int:
+    try:
+        n = int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of pixels; got {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive number of pixels; got {text!r}")
+    return n
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    """Options every subcommand takes (added here so command modules stay small)."""
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                   help=f"show the full traceback of an error (or set {DEBUG_ENV}=1)")
+    p.add_argument("--max-pixels", type=_max_pixels, default=argparse.SUPPRESS, metavar="N",
+                   help="refuse images with more pixels than this (default 50000000; "
+                        "or $PIXELFES_MAX_PIXELS)")
+    # one spelling for "no progress bars" everywhere: -q, --quiet and --no-progress
+    opts = p._option_string_actions
+    if "--no-progress" in opts and "--quiet" not in opts:
+        p.add_argument("-q", "--quiet", dest="no_progress", action="store_true",
+                       help="same as --no-progress")
+    elif "--quiet" in opts and "--no-progress" not in opts:
+        p.add_argument("--no-progress", dest=opts["--quiet"].dest, action="store_true",
+                       help="same as --quiet")
+    elif "--quiet" not in opts and "--no-progress" not in opts:  # no bars here: accepted anyway
+        p.add_argument("-q", "--quiet", "--no-progress", dest="quiet", action="store_true",
+                       help="no progress bars (this command has none)")
+
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pixelfes", description=DESCRIPTION,
+    parser = argparse.ArgumentParser(prog="pixelfes", description=DESCRIPTION, epilog=EPILOG,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"pixelfes {__version__}")
+    parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help=f"show the full traceback of an error (or set {DEBUG_ENV}=1)")
+    parser.add_argument("--max-pixels", type=_max_pixels, default=argparse.SUPPRESS, metavar="N",
+                        help="refuse images with more pixels than this (default 50000000)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _COMMANDS:
         try:
@@ -30,7 +73,31 @@ def build_parser() -> argparse.ArgumentParser:
                 continue  # command not built yet
             raise
         module.add_parser(sub)
+    for p in sub.choices.values():
+        _add_common(p)
     return parser
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: unwind (so temporary files are removed), then exit 143."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
+@contextmanager
+def _sigterm_unwinds() -> Iterator[None]:
+    """Turn SIGTERM into an exception while a command runs, so no write is left half-done."""
+    try:
+        old = signal.signal(signal.SIGTERM, _on_sigterm)
+    except (ValueError, OSError):  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -39,14 +106,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    from . import imageio
+
+    set_debug(bool(getattr(args, "debug", False)))
+    old_budget = imageio._max_pixels_override
+    if getattr(args, "max_pixels", None) is not None:
+        imageio.set_max_pixels(args.max_pixels)
     try:
-        return int(args.func(args) or 0)
+        with clean_warnings(), _sigterm_unwinds():
+            return int(args.func(args) or 0)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except (ValueError, LookupError, OSError, RuntimeError, ImportError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except Terminated:
+        print("terminated", file=sys.stderr)
+        return 143
+    except Exception as exc:  # noqa: BLE001 - the CLI's last line: one clear line, never a traceback
+        report(exc)
         return 1
+    finally:
+        imageio._max_pixels_override = old_budget
+        set_debug(False)
 
 
 if __name__ == "__main__":

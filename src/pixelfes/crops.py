@@ -32,8 +32,11 @@ def list_images(folder: str | Path) -> list[Path]:
 
 def read_crop(path: str | Path, channels: int | None = None) -> np.ndarray:
     """One crop as (H, W, C) uint8; ``channels`` 1 or 3 converts, None keeps L as 1 and else 3."""
-    with Image.open(path) as im:
-        im.load()
+    from .imageio import _decode_errors, decoded
+
+    with decoded(path) as im:
+        with _decode_errors(Path(path)):
+            im.load()
         if channels is None:
             channels = 1 if is_grayscale(im) else 3
         arr = np.asarray(im.convert("L" if channels == 1 else "RGB"), dtype=np.uint8)

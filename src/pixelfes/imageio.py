@@ -16,7 +16,11 @@ Conventions:
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,33 +31,142 @@ from PIL import Image, ImageOps
 from ._atomic import atomic_path
 
 __all__ = [
-    "MAX_PIXELS",
+        "ImageTooLargeError",
+    "ImageWarning",
     "LoadedImage",
+    "MAX_PIXELS",
+    "MAX_PIXELS_ENV",
     "check_pixels",
+    "max_pixels",
+    "set_max_pixels",
     "from_luminance",
+    "image_format",
     "load_image",
     "read_rgb",
     "save_image",
     "to_luminance",
 ]
 
-_SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")
-_GRAY_MODES = ("L", "LA", "1") + _SIXTEEN_BIT_MODES
-# BT.601 luma weights (the Y of JPEG's YCbCr)
-#: ITU-R BT.601 luma weights of (R, G, B): the one luminance of the package (as OpenCV's RGB2GRAY).
-LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114])
+# -- pixel budget ----------------------------------------------------------------------
+#: Largest image (width x height, in pixels) pixelfes decodes or allocates by default:
+#: 50 megapixels (e.g. 8660 x 5773), 150 MB as 8-bit RGB. Measured peak memory of
+#: ``pixelfes synthesize`` (max RSS): 0.77 GB for a 49 MP photo; 1.23 GB with
+#: ``--no-detect`` on a 22 MP image, whose padded canvas (49.7 MP) is at the budget.
+#: Set ``$PIXELFES_MAX_PIXELS`` or ``--max-pixels``.
+MAX_PIXELS = 50_000_000
+MAX_PIXELS_ENV = "PIXELFES_MAX_PIXELS"
+_max_pixels_override: int | None = None
 
-#: The pixel budget of one photo (width x height), checked from the header before decoding:
-#: 40 megapixels (a 7300 x 5500 photo) decodes to 120 MB of RGB; more is refused, not tried.
-MAX_PIXELS = 40_000_000
+
+class ImageTooLargeError(ValueError):
+    """An image (or a canvas made from it) has more pixels than the pixel budget allows."""
+
+
+class ImageWarning(UserWarning):
+    """An image was read, but not all of it (extra frames) or not exactly as stored."""
+
+
+def _parse_budget(value: object, name: str) -> int:
+    try:
+        n = int(str(value).replace("_", "").strip())
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number of pixels, e.g. 50000000; "
+                         f"got {value!r}") from None
+    if n < 1:
+        raise ValueError(f"{name} must be a positive number of pixels; got {value!r}")
+    return n
+
+
+def set_max_pixels(n: int | None) -> None:
+    """Set this process's pixel budget (``None``: back to ``$PIXELFES_MAX_PIXELS`` or the default)."""
+    global _max_pixels_override
+    _max_pixels_override = None if n is None else _parse_budget(n, "max_pixels")
+
+
+def max_pixels() -> int:
+    """The pixel budget: :func:`set_max_pixels`, else ``$PIXELFES_MAX_PIXELS``, else the default."""
+    if _max_pixels_override is not None:
+        return _max_pixels_override
+    env = os.environ.get(MAX_PIXELS_ENV)
+    if env:
+        return _parse_budget(env, f"${MAX_PIXELS_ENV}")
+    return MAX_PIXELS
 
 
 def check_pixels(size: tuple[int, int], what: object = "the image") -> None:
-    """Raise ``ValueError`` if ``size`` (width, height) exceeds :data:`MAX_PIXELS` (a bomb guard)."""
-    w, h = (int(v) for v in size)
-    if w <= 0 or h <= 0 or w * h > MAX_PIXELS:
-        raise ValueError(f"{what} is {w}x{h} px ({w * h / 1e6:.1f} MP); pixelfes reads photos of "
-                         f"at most {MAX_PIXELS / 1e6:g} MP: reduce it first")
+    """Raise :class:`ImageTooLargeError` if ``size`` (width, height) exceeds the pixel budget.
+
+    The budget is :func:`max_pixels` (``--max-pixels``, ``$PIXELFES_MAX_PIXELS``, else
+    :data:`MAX_PIXELS`); an empty size is a ``ValueError`` too.
+    """
+    width, height = (int(v) for v in size)
+    if width <= 0 or height <= 0:
+        raise ValueError(f"{what} has no pixels ({width} x {height})")
+    budget = max_pixels()
+    if width * height > budget:
+        raise ImageTooLargeError(
+            f"{what} is {width} x {height} = {width * height:,} pixels, "
+            f"over the pixel budget of {budget:,}; shrink it, or raise the budget with "
+            f"--max-pixels N or ${MAX_PIXELS_ENV}=N if you have the memory")
+
+
+def _check_header(img: Image.Image, what: str) -> None:
+    """Budget check from the header (before decoding); multi-frame files warn once."""
+    check_pixels(img.size, what)
+    frames = getattr(img, "n_frames", 1)
+    if isinstance(frames, int) and frames > 1:
+        warnings.warn(f"{what} has {frames} frames (animation or pages); only the first is "
+                      "used, and the output has that one frame", ImageWarning, stacklevel=3)
+
+
+def _open(path: Path) -> Image.Image:
+    """``Image.open`` with Pillow's bomb warning replaced by our own budget check."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        try:
+            return Image.open(path)
+        except Image.DecompressionBombError as exc:
+            raise ImageTooLargeError(f"{path} is too large for Pillow to decode safely: {exc}") from exc
+
+
+@contextlib.contextmanager
+def _decode_errors(path: Path) -> Iterator[None]:
+    """Whatever a damaged file makes the decoder raise becomes one ValueError naming the file."""
+    try:
+        yield
+    except ImageTooLargeError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - Pillow raises OSError, SyntaxError, struct.error, ...
+        raise ValueError(f"cannot read {path} as an image: {exc}") from exc
+
+
+@contextlib.contextmanager
+def decoded(path: str | os.PathLike[str]) -> Iterator[Image.Image]:
+    """Open an image file, its size checked against the budget from the header (not decoded).
+
+    Errors: ``FileNotFoundError`` / ``IsADirectoryError``, ``ImageTooLargeError``, and
+    ``ValueError`` for anything unreadable. Call ``load()`` inside ``_decode_errors``.
+    """
+    path = _image_file(path)
+    with _decode_errors(path):
+        img = _open(path)
+    try:
+        with _decode_errors(path):
+            _check_header(img, str(path))
+        yield img
+    finally:
+        img.close()
+
+
+_SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")
+_GRAY_MODES = ("L", "LA", "1", "F") + _SIXTEEN_BIT_MODES
+# 16 bits per colour channel: Pillow would decode these to 8 bits, so OpenCV reads them
+_DEEP_COLOUR_MODES = ("RGB;16", "RGBA;16")
+# Ranges a floating-point ("F") image may use; the first that holds every value is taken
+_FLOAT_RANGES = (1.0, 255.0, 65535.0)
+#: ITU-R BT.601 luma weights of (R, G, B): the one luminance of the package (as OpenCV's RGB2GRAY).
+LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114])
+
 
 
 def is_grayscale(im: Image.Image) -> bool:
@@ -110,6 +223,7 @@ class LoadedImage:
     dtype: np.dtype | None = None  # array input's dtype
     shape: tuple[int, ...] | None = None  # array input's shape
     palette: Image.Image | None = field(default=None, repr=False)  # P-mode input (upright)
+    float_scale: float = 1.0  # full-scale value of a float ("F") image: 1, 255 or 65535
     info: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -133,7 +247,7 @@ class LoadedImage:
                 f"rgb_result must be (H, W, 3) uint8 like LoadedImage.rgb {self.rgb.shape}; "
                 f"got shape {res.shape}, dtype {res.dtype}"
             )
-        if self.kind == "array":
+        if self.kind == "array" or self.mode in _DEEP_COLOUR_MODES:
             return self._to_array(res)
         return self._to_pil(res)
 
@@ -172,7 +286,13 @@ class LoadedImage:
         mode = self.mode
         if mode == "P" and self.palette is not None:
             return self._to_palette(res)
-        if mode in _SIXTEEN_BIT_MODES:
+        if mode == "F":
+            assert self.base is not None
+            _, delta = self._changed_values(res, gray=True)
+            top = self.float_scale
+            vals = np.clip(self.base + delta * (top / 255.0), 0.0, top)
+            img = Image.fromarray(vals.astype(np.float32), mode="F")
+        elif mode in _SIXTEEN_BIT_MODES:
             assert self.base is not None
             _, delta = self._changed_values(res, gray=True)
             top = 65535.0
@@ -229,7 +349,12 @@ def _upright(img: Image.Image) -> Image.Image:
         orientation = 1
     if orientation in (None, 1):
         return img
-    out = ImageOps.exif_transpose(img)
+    try:
+        out = ImageOps.exif_transpose(img)
+    except Exception:  # noqa: BLE001 - an orientation Pillow cannot apply: keep the pixels as stored
+        warnings.warn(f"could not apply the EXIF orientation {orientation!r}; the image is used "
+                      "as stored", ImageWarning, stacklevel=2)
+        return img
     return out if out is not None else img
 
 
@@ -257,29 +382,97 @@ def load_image(src: str | os.PathLike[str] | Image.Image | np.ndarray) -> Loaded
     if isinstance(src, Image.Image):
         return _load_pil(src, kind="pil", path=None)
     if isinstance(src, (str, os.PathLike)):
-        path = Path(src)
-        if not path.is_file():
-            raise FileNotFoundError(f"expected an image file at {path}; not found")
-        try:
-            with Image.open(path) as img:
-                check_pixels(img.size, path)
+        path = _image_file(src)
+        with decoded(path) as img:
+            if _is_deep_colour(img):
+                deep = _load_deep_colour(path, img)
+                if deep is not None:
+                    return deep
+            with _decode_errors(path):
                 img.load()
-                return _load_pil(img, kind="path", path=path)
-        except (OSError, SyntaxError) as exc:
-            raise ValueError(f"cannot read {path} as an image: {exc}") from exc
+            return _load_pil(img, kind="path", path=path)
     raise TypeError(
         f"src must be a path, a PIL image or a numpy array; got {type(src).__name__}"
     )
 
 
+def _image_file(src: str | os.PathLike[str]) -> Path:
+    """``src`` as a path to an existing file, or a clear error (missing, or a folder)."""
+    path = Path(src)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder, not an image file; give the image files "
+                                f"inside it (e.g. {path / '*.jpg'})")
+    if not path.is_file():
+        raise FileNotFoundError(f"expected an image file at {path}; not found")
+    return path
+
+
+def _is_deep_colour(img: Image.Image) -> bool:
+    """Whether a not yet decoded colour image stores 16 bits per channel (PNG, TIFF)."""
+    if img.mode not in ("RGB", "RGBA"):
+        return False
+    for tile in getattr(img, "tile", None) or []:
+        args = tile[3] if isinstance(tile, tuple) else getattr(tile, "args", None)
+        raw = args[0] if isinstance(args, tuple) and args else args
+        if isinstance(raw, str) and ";16" in raw:
+            return True
+    return False
+
+
+_ORIENT_NUMPY = {  # EXIF orientation -> numpy op on (H, W, C), as ImageOps.exif_transpose does
+    2: lambda a: a[:, ::-1], 3: lambda a: a[::-1, ::-1], 4: lambda a: a[::-1],
+    5: lambda a: a.transpose(1, 0, 2), 6: lambda a: np.rot90(a, -1),
+    7: lambda a: np.rot90(a, 2).transpose(1, 0, 2), 8: lambda a: np.rot90(a, 1),
+}
+
+
+def _load_deep_colour(path: Path, img: Image.Image) -> LoadedImage | None:
+    """16-bit RGB(A) read at full precision by OpenCV; ``None`` if OpenCV cannot read it."""
+    import cv2
+
+    with _decode_errors(path):
+        img.load()  # Pillow checks the file first (8-bit), so OpenCV only sees sound files
+    arr = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if arr is None or arr.dtype != np.uint16 or arr.ndim != 3 or arr.shape[2] not in (3, 4):
+        warnings.warn(f"{path} has 16 bits per colour channel but could only be read as "
+                      "8-bit; the output is 8-bit", ImageWarning, stacklevel=3)
+        return None
+    arr = arr[..., [2, 1, 0, 3][: arr.shape[2]]]  # BGR(A) -> RGB(A)
+    try:
+        orientation = img.getexif().get(0x0112, 1)
+    except Exception:  # noqa: BLE001 - broken EXIF: treat as upright
+        orientation = 1
+    if orientation in _ORIENT_NUMPY:
+        arr = _ORIENT_NUMPY[orientation](arr)
+    loaded = _load_array(np.ascontiguousarray(arr))
+    loaded.kind, loaded.path, loaded.format = "path", path, img.format
+    loaded.mode = "RGB;16" if arr.shape[2] == 3 else "RGBA;16"
+    return loaded
+
+
 def _load_pil(img: Image.Image, kind: str, path: Path | None) -> LoadedImage:
     fmt = img.format
+    check_pixels(img.size, path or "image")
     img = _upright(img)
     info = _keep_info(img)
     mode = img.mode
     alpha = base = None
     palette = None
-    if mode in _SIXTEEN_BIT_MODES:
+    float_scale = 1.0
+    if mode == "F":
+        base = np.asarray(img).astype(np.float64)
+        if not np.all(np.isfinite(base)) or base.min(initial=0) < 0:
+            raise ValueError(f"{path or 'image'}: floating-point image holds negative, NaN or "
+                             "infinite values; expected values in [0, 1], [0, 255] or [0, 65535]")
+        top = float(base.max(initial=0))
+        fits = [r for r in _FLOAT_RANGES if top <= r]
+        if not fits:
+            raise ValueError(f"{path or 'image'}: floating-point image values reach {top:g}; "
+                             "expected values in [0, 1], [0, 255] or [0, 65535]")
+        float_scale = fits[0]
+        g8 = np.clip(np.rint(base * (255.0 / float_scale)), 0, 255).astype(np.uint8)
+        rgb = np.repeat(g8[..., None], 3, axis=2)
+    elif mode in _SIXTEEN_BIT_MODES:
         base = np.asarray(img).astype(np.float64)  # values in 0..65535
         g8 = np.clip(np.rint(base / 257.0), 0, 255).astype(np.uint8)
         rgb = np.repeat(g8[..., None], 3, axis=2)
@@ -299,11 +492,15 @@ def _load_pil(img: Image.Image, kind: str, path: Path | None) -> LoadedImage:
     else:
         rgb = np.asarray(img.convert("RGB"))
     return LoadedImage(rgb=np.ascontiguousarray(rgb), kind=kind, mode=mode, path=path, format=fmt,
-                       alpha=alpha, base=base, palette=palette, info=info)
+                       alpha=alpha, base=base, palette=palette, info=info, float_scale=float_scale)
 
 
 def _load_array(arr: np.ndarray) -> LoadedImage:
     shape = arr.shape
+    if arr.ndim in (2, 3) and min(shape[:2]) < 1:
+        raise ValueError(f"image array has no pixels (shape {shape})")
+    if arr.ndim in (2, 3):
+        check_pixels((shape[1], shape[0]), f"image array {shape}")
     if arr.ndim == 2:
         colour, alpha = arr, None
     elif arr.ndim == 3 and shape[2] in (1, 2, 3, 4):
@@ -342,21 +539,16 @@ def read_rgb(path: str | os.PathLike[str], min_side: int | None = None) -> tuple
     image and its scale relative to the full-size upright image.
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"expected an image file at {path}; not found")
-    try:
-        with Image.open(path) as img:
-            full = img.size
-            check_pixels(full, path)
+    with decoded(path) as img:
+        full = img.size
+        with _decode_errors(path):
             if min_side and img.format == "JPEG" and max(full) > min_side:
                 f = max(full) / min_side
                 img.draft("RGB", (int(np.ceil(full[0] / f)), int(np.ceil(full[1] / f))))
             img.load()
-            scale = img.size[0] / full[0]
-            up = _upright(img)
-            rgb = _load_pil(up, kind="path", path=path).rgb
-    except (OSError, SyntaxError) as exc:
-        raise ValueError(f"cannot read {path} as an image: {exc}") from exc
+        scale = img.size[0] / full[0]
+        up = _upright(img)
+        rgb = _load_pil(up, kind="path", path=path).rgb
     return rgb, scale
 
 
@@ -367,16 +559,18 @@ def save_image(img: Image.Image | np.ndarray, path: str | os.PathLike[str], qual
     hold are converted (alpha dropped, 16-bit reduced to 8-bit, palette expanded).
     """
     path = Path(path)
+    fmt = image_format(path)
     ext = path.suffix.lower()
-    fmt = Image.registered_extensions().get(ext)
-    if fmt is None:
-        raise ValueError(f"cannot tell the image format from the extension {ext!r} of {path}")
     if not (1 <= int(quality) <= 100):
         raise ValueError(f"quality must be in 1..100; got {quality!r}")
     if isinstance(img, np.ndarray):
         arr = img
         if arr.ndim == 3 and arr.shape[2] == 1:
             arr = arr[..., 0]
+        if arr.dtype == np.uint16 and arr.ndim == 3:  # 16-bit colour: Pillow cannot hold it
+            if fmt in ("PNG", "TIFF"):
+                return _save_deep_colour(arr, path, ext)
+            arr = np.clip(np.rint(arr / 257.0), 0, 255).astype(np.uint8)
         pil = Image.fromarray(arr)
     elif isinstance(img, Image.Image):
         pil = img
@@ -386,19 +580,91 @@ def save_image(img: Image.Image | np.ndarray, path: str | os.PathLike[str], qual
     for key in ("icc_profile", "dpi", "exif"):
         if key in pil.info:
             params[key] = pil.info[key]
-    if fmt == "JPEG":
+    if pil.mode == "F" and fmt != "TIFF":  # only TIFF stores floats: write 8-bit
+        vals = np.asarray(pil, dtype=np.float64)
+        top = next((r for r in _FLOAT_RANGES if vals.max(initial=0) <= r), _FLOAT_RANGES[-1])
+        pil = Image.fromarray(np.clip(np.rint(vals * (255.0 / top)), 0, 255).astype(np.uint8))
+    if fmt in ("JPEG", "WEBP"):
         params["quality"] = int(quality)
-        if pil.mode in _SIXTEEN_BIT_MODES:
-            pil = Image.fromarray(np.clip(np.rint(np.asarray(pil) / 257.0), 0, 255).astype(np.uint8))
-        elif pil.mode in ("LA",):
-            pil = pil.convert("L")
-        elif pil.mode not in ("L", "RGB", "CMYK"):
-            pil = pil.convert("RGB")
-    elif fmt == "WEBP":
-        params["quality"] = int(quality)
+    pil = _writable(pil, fmt)
+    limit = _FORMAT_MAX_SIDE.get(fmt)
+    if limit is not None and max(pil.size) > limit:
+        raise ValueError(f"cannot write {path}: {fmt} stores at most {limit} px a side and the "
+                         f"image is {pil.size[0]} x {pil.size[1]}; write a PNG or TIFF instead")
     if "transparency" in pil.info and pil.mode == "P":
         params["transparency"] = pil.info["transparency"]
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path, suffix=ext) as tmp:
-        pil.save(tmp, format=fmt, **params)
+        try:
+            pil.save(tmp, format=fmt, **params)
+        except (OSError, ValueError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - an encoder's limit we do not know of
+            raise ValueError(f"cannot write {path} as {fmt} ({pil.mode}, {pil.size[0]} x "
+                             f"{pil.size[1]}): {type(exc).__name__}: {exc}") from exc
+    return path
+
+
+# Largest side each format can store (GIF/BMP headers hold 16/32-bit sizes; libjpeg, libwebp)
+_FORMAT_MAX_SIDE = {"GIF": 65535, "JPEG": 65500, "WEBP": 16383}
+
+
+@functools.lru_cache(maxsize=256)
+def _can_write(mode: str, fmt: str) -> bool:
+    import io
+
+    try:
+        Image.new(mode, (1, 1)).save(io.BytesIO(), format=fmt)
+    except Exception:  # noqa: BLE001 - any failure means "not this mode"
+        return False
+    return True
+
+
+def _writable(pil: Image.Image, fmt: str) -> Image.Image:
+    """``pil`` in a mode ``fmt`` can store: as is if possible, else the nearest that it can.
+
+    16/32-bit gray goes to 16-bit (PNG) or 8-bit (scaled, not clipped); alpha is kept
+    where the format has it; other colour spaces (CMYK, YCbCr, LAB) become RGB.
+    """
+    mode = pil.mode
+    if _can_write(mode, fmt):
+        return pil
+    if mode in _SIXTEEN_BIT_MODES:
+        vals = np.clip(np.asarray(pil, dtype=np.float64), 0, 65535)
+        if _can_write("I;16", fmt):
+            out = Image.fromarray(np.rint(vals).astype(np.uint16))
+        else:
+            out = Image.fromarray(np.rint(vals / 257.0).astype(np.uint8))
+    elif mode in ("LA", "PA", "RGBA") and _can_write("RGBA", fmt):
+        out = pil.convert("RGBA")
+    elif mode in ("1", "L", "LA", "I", "F"):
+        out = pil.convert("L")
+    else:
+        out = pil.convert("RGB")
+    out.info.update(pil.info)
+    return out
+
+
+def image_format(path: str | os.PathLike[str]) -> str:
+    """The Pillow format name for ``path``'s extension (``"JPEG"``, ``"PNG"``, ...), or a ValueError."""
+    path = Path(path)
+    ext = path.suffix.lower()
+    fmt = Image.registered_extensions().get(ext)
+    if fmt is None or fmt not in Image.SAVE:
+        known = ".jpg, .png, .tif, .webp, .bmp"
+        what = f"the extension {ext!r}" if ext else "no extension"
+        raise ValueError(f"cannot write an image to {path}: {what} is not an image format "
+                         f"pixelfes can write ({known}, ...)")
+    return fmt
+
+
+def _save_deep_colour(arr: np.ndarray, path: Path, ext: str) -> Path:
+    """Write a ``(H, W, 3|4) uint16`` RGB(A) array as 16-bit PNG/TIFF (OpenCV), atomically."""
+    import cv2
+
+    bgr = np.ascontiguousarray(arr[..., [2, 1, 0, 3][: arr.shape[2]]])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path, suffix=ext) as tmp:
+        if not cv2.imwrite(str(tmp), bgr):
+            raise OSError(f"could not write {path} (16-bit {ext})")
     return path

@@ -140,9 +140,11 @@ def _synthesize_whole(rgb: np.ndarray, model: ExpressionModel, strength: float,
     import cv2
 
     from .face import align_face, detect_faces, landmarks_for_box, paste_change
+    from .imageio import check_pixels
 
     h, w = rgb.shape[:2]
     pad = max(h, w) // 4
+    check_pixels((w + 2 * pad, h + 2 * pad), "the padded --no-detect canvas (1.5 x the image)")
     big = cv2.copyMakeBorder(rgb, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
     scale = max(1.0, 480.0 / max(big.shape[:2]))
     work = cv2.resize(big, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC) \

@@ -7,18 +7,26 @@ platform's convention (``$XDG_DATA_HOME/pixelfes/models`` or
 ``~/.local/share/pixelfes/models`` on Linux, ``~/Library/Application
 Support/pixelfes/models`` on macOS, ``%LOCALAPPDATA%\\pixelfes\\models`` on Windows)
 and can be moved with ``$PIXELFES_MODELS``.
+
+A file in the user folder that is not a valid model (damaged, malformed metadata,
+tensors that do not fit) is skipped with one :class:`ModelFileWarning`; everything else
+keeps working. Installing never replaces a model, nor hides a bundled one, unless asked.
 """
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import shutil
 import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .modelfile import read_metadata
+from ._atomic import atomic_path, remove_stale_temps
+from .modelfile import ModelFileError, load_model, read_metadata
 
 BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"
 SUFFIX = ".safetensors"
@@ -28,6 +36,27 @@ _TYPE_ORDER = {"shape-texture": 0, "pixel-rr": 1, "pixel-kr": 2, "mr": 3, "rr": 
 
 class ModelNotFoundError(LookupError):
     """No model for a name or direction; the message says how to get one."""
+
+
+class ModelExistsError(ValueError):
+    """Installing would replace a model of the same name, or hide a bundled one."""
+
+
+class ModelFileWarning(UserWarning):
+    """A file in the model folder is not a usable model and was skipped."""
+
+
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+def check_model_name(name: str) -> str:
+    """A model name is a plain file name: letters, digits, ``.``, ``_``, ``-``; no folders."""
+    if name.endswith(SUFFIX):
+        name = name[: -len(SUFFIX)]
+    if not (isinstance(name, str) and _PLAIN_NAME.fullmatch(name)) or ".." in name:
+        raise ValueError(f"model name {name!r} is not a plain name: use letters, digits, '.', "
+                         "'_' and '-' (at most 100, no folders, no '..'), e.g. my-happy")
+    return name
 
 
 def user_model_dir() -> Path:
@@ -75,17 +104,38 @@ class ModelEntry:
         return bool((self.meta.get("info") or {}).get("default"))
 
 
+@functools.lru_cache(maxsize=256)
+def _verified(path: str, mtime_ns: int, size: int) -> dict[str, Any]:
+    """Metadata of a user model after a full load (checksum, tensors); cached per file version."""
+    load_model(path)
+    return read_metadata(path)
+
+
 def _entries(folder: Path, bundled: bool) -> list[ModelEntry]:
     if not folder.is_dir():
         return []
     out = []
     for path in sorted(folder.glob(f"*{SUFFIX}")):
+        if path.name.startswith("."):
+            continue  # hidden: a temporary file of a write in progress
         try:
-            meta = read_metadata(path)
-        except ValueError:
-            continue  # not a readable pixelfes model: `pixelfes info FILE` says why
+            if bundled:
+                meta = read_metadata(path)
+            else:
+                st = path.stat()
+                meta = _verified(str(path), st.st_mtime_ns, st.st_size)
+        except (ModelFileError, OSError) as exc:
+            text = str(exc) if str(path) in str(exc) else f"{path}: {exc}"
+            warnings.warn(f"skipped a model file that cannot be used: {text}", ModelFileWarning,
+                          stacklevel=3)
+            continue
         out.append(ModelEntry(path.name[: -len(SUFFIX)], path, bundled, meta))
     return out
+
+
+def bundled_names() -> set[str]:
+    """Names of the models shipped with pixelfes."""
+    return {p.name[: -len(SUFFIX)] for p in BUNDLED_DIR.glob(f"*{SUFFIX}")}
 
 
 def list_models() -> list[ModelEntry]:
@@ -102,17 +152,7 @@ def find_model(source: str, target: str, name: str | None = None) -> ModelEntry:
     """The model to use for ``source -> target`` (or the one called ``name``)."""
     models = list_models()
     if name is not None:
-        if name.endswith(SUFFIX) or os.sep in name or Path(name).is_file():
-            path = Path(name).expanduser()
-            if not path.is_file():
-                raise ModelNotFoundError(f"model file {path} does not exist")
-            return ModelEntry(path.stem, path, False, read_metadata(path))
-        for entry in models:
-            if entry.name == name:
-                return entry
-        known = ", ".join(e.name for e in models) or "none"
-        raise ModelNotFoundError(f"no model called {name!r}; known models: {known} "
-                                 "(see `pixelfes models`)")
+        return _named(name, models)
     fits = [e for e in models if e.source == source and e.target == target]
     if not fits:
         have = sorted({f"{e.source}->{e.target}" for e in models})
@@ -125,17 +165,65 @@ def find_model(source: str, target: str, name: str | None = None) -> ModelEntry:
     return min(fits, key=_rank)
 
 
-def install_model(path: str | Path, name: str | None = None) -> Path:
-    """Copy a model file into the user's model folder (atomically); returns the new path."""
-    src = Path(path)
-    meta = read_metadata(src)  # refuse files that are not pixelfes models
+def _named(name: str, models: list[ModelEntry]) -> ModelEntry:
+    path = Path(name).expanduser()
+    if path.is_dir():
+        raise ModelNotFoundError(f"{path} is a folder, not a model file (.safetensors)")
+    if name.endswith(SUFFIX) or "/" in name or os.sep in name or path.is_file():
+        if not path.is_file():
+            raise ModelNotFoundError(f"model file {path} does not exist")
+        return ModelEntry(path.stem, path, False, read_metadata(path))
+    for entry in models:
+        if entry.name == name:
+            return entry
+    known = ", ".join(e.name for e in models) or "none"
+    raise ModelNotFoundError(f"no model called {name!r}; known models: {known} "
+                             "(see `pixelfes models`)")
+
+
+def model_path(name: str | os.PathLike[str]) -> Path:
+    """The file of a model given by path or by a name that ``pixelfes models`` lists."""
+    return _named(os.fspath(name), list_models()).path
+
+
+def default_model_name(meta: dict[str, Any]) -> str:
+    """``SOURCE-to-TARGET-TYPE`` from a model's metadata, as a plain name."""
     info = meta.get("info") or {}
+    name = f"{info.get('source') or 'any'}-to-{info.get('target') or 'any'}-{meta['model_type']}"
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip(".-")[:100] or "model"
+
+
+def install_model(path: str | Path, name: str | None = None, overwrite: bool = False) -> Path:
+    """Copy a model file into the user's model folder (atomically); returns the new path.
+
+    The file is fully checked first (metadata, checksum, tensors). ``name`` must be a
+    plain name (:func:`check_model_name`). Without ``overwrite`` an existing model of that
+    name is never replaced and a bundled model's name is refused (yours would hide it):
+    :class:`ModelExistsError`. Safe against concurrent installs of the same name.
+    """
+    src = Path(path)
+    if name is not None:
+        name = check_model_name(name)
+    meta = read_metadata(src)
+    load_model(src)  # refuse damaged or malformed files before they reach the folder
     if name is None:
-        name = f"{info.get('source') or 'any'}-to-{info.get('target') or 'any'}-{meta['model_type']}"
+        name = default_model_name(meta)
     folder = user_model_dir()
-    folder.mkdir(parents=True, exist_ok=True)
     dest = folder / f"{name}{SUFFIX}"
-    tmp = dest.with_name(f".{dest.name}.tmp")
-    shutil.copyfile(src, tmp)
-    os.replace(tmp, dest)
+    if not overwrite:
+        if dest.exists():
+            raise ModelExistsError(f"a model called {name!r} is already in your model folder "
+                                   f"({dest}); choose another --name, or add --overwrite to "
+                                   "replace it")
+        if name in bundled_names():
+            raise ModelExistsError(f"{name!r} is the name of a bundled model; yours would hide "
+                                   "it. Choose another --name, or add --overwrite to hide it")
+    folder.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(folder)
+    try:
+        with atomic_path(dest, suffix=".tmp", replace=overwrite) as tmp:
+            shutil.copyfile(src, tmp)
+    except FileExistsError:
+        raise ModelExistsError(f"a model called {name!r} was just added to your model folder "
+                               f"by another process ({dest}); add --overwrite to replace it") from None
     return dest

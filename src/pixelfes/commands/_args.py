@@ -5,6 +5,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from .._validation import (
+    CROP_SIZE_MAX,
+    CROP_SIZE_MIN,
+    MARGIN_MAX,
+    MARGIN_MIN,
+    check_crop_size,
+    check_margin,
+)
 from ..alignment import DEFAULT_ALIGNMENT, Alignment
 
 
@@ -28,10 +36,20 @@ def add_alignment_arguments(group: Any, prefix: str = "") -> None:
     """``--size`` and ``--margin`` (template: the default one), defaults shown from one place."""
     d = DEFAULT_ALIGNMENT
     group.add_argument("--size", type=int, default=None,
-                       help=f"{prefix}aligned crop side in pixels (default {d.size})")
+                       help=f"{prefix}aligned crop side in pixels, {CROP_SIZE_MIN}..{CROP_SIZE_MAX} "
+                       f"(default {d.size})")
     group.add_argument("--margin", type=float, default=None,
-                       help=f"{prefix}canvas / face-frame ratio (default {d.margin:g}; 1 = the "
-                       f"paper's tight framing, 1.5 keeps chin and forehead inside)")
+                       help=f"{prefix}canvas / face-frame ratio, {MARGIN_MIN:g}..{MARGIN_MAX:g} "
+                       f"(default {d.margin:g}; 1 = the paper's tight framing, 1.5 keeps chin "
+                       f"and forehead inside)")
+
+
+def check_alignment_args(args: argparse.Namespace) -> None:
+    """``--size`` and ``--margin`` within their documented bounds (before any work)."""
+    if getattr(args, "size", None) is not None:
+        check_crop_size(args.size, "--size")
+    if getattr(args, "margin", None) is not None:
+        check_margin(args.margin, "--margin")
 
 
 def alignment_from_args(args: argparse.Namespace, size: int | None = None) -> Alignment:
@@ -39,6 +57,7 @@ def alignment_from_args(args: argparse.Namespace, size: int | None = None) -> Al
 
     ``size``: the crop side to assume when ``--size`` is not given.
     """
+    check_alignment_args(args)
     chosen = args.size if args.size is not None else (size or DEFAULT_ALIGNMENT.size)
     margin = args.margin if args.margin is not None else DEFAULT_ALIGNMENT.margin
     return Alignment(size=int(chosen), margin=float(margin))

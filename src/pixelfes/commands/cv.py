@@ -10,7 +10,12 @@ from typing import Any
 
 import numpy as np
 
-from ._args import add_alignment_arguments, alignment_from_args, nonempty_floats
+from ._args import (
+    add_alignment_arguments,
+    alignment_from_args,
+    check_alignment_args,
+    nonempty_floats,
+)
 
 EPILOG = """examples:
   pixelfes cv --data ../shared/data/london-face-set --to happy --model pixel-kr --plot cv.png
@@ -35,7 +40,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
                        "k-fold cross-validation.", epilog=EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", type=Path, required=True, help="data set folder or a prepared folder")
-    p.add_argument("--from", dest="from_", default="neutral", help="source expression (default neutral)")
+    p.add_argument("--from", dest="from_", default="neutral", metavar="EXPRESSION",
+                   help="source expression (default neutral)")
     p.add_argument("--to", required=True, help="target expression, e.g. happy")
     p.add_argument("--model", default="pixel-kr", help="model type (default pixel-kr)")
     p.add_argument("--lams", type=nonempty_floats, default=None,
@@ -132,6 +138,9 @@ def run(args: argparse.Namespace) -> int:
     from ..models import model_class
     from ..selection import cross_validate
 
+    check_alignment_args(args)
+    if args.folds < 2:
+        raise ValueError(f"--folds must be 2 or more; got {args.folds}")
     cls = model_class(args.model)
     target = normalize_expression(args.to)
     grid: dict[str, list[float]] = {}

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from ._args import add_alignment_arguments, alignment_from_args, floats, nonempty_floats
+from ._args import (
+    add_alignment_arguments,
+    alignment_from_args,
+    check_alignment_args,
+    floats,
+    nonempty_floats,
+)
 
 EPILOG = """examples:
   pixelfes evaluate --data ../shared/data/london-face-set --from neutral --to happy \\
@@ -39,7 +46,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", type=Path, required=True,
                    help="data set folder (London, JAFFE, KDEF, ...) or a `pixelfes prepare` folder")
-    p.add_argument("--from", dest="from_", default="neutral", help="source expression (default neutral)")
+    p.add_argument("--from", dest="from_", default="neutral", metavar="EXPRESSION",
+                   help="source expression (default neutral)")
     p.add_argument("--to", required=True, help="target expression, e.g. happy")
     p.add_argument("--models", default="pixel-rr,pixel-kr,mr,rr",
                    help="comma-separated model types, optionally with parameters as "
@@ -76,11 +84,36 @@ def _parse_models(text: str) -> list[Any]:
     specs = [ModelSpec.parse(item.replace(";", ",")) for item in text.split(",") if item.strip()]
     if not specs:
         raise ValueError("--models lists no model")
+    for spec in specs:
+        check_model_params(spec.name, spec.params, "--models")
     return specs
+
+
+def check_model_params(name: str, params: dict[str, Any], where: str) -> None:
+    """Known model type, known parameter names, numbers where the model wants numbers."""
+    import inspect
+
+    from ..models import model_class
+
+    cls = model_class(name)
+    defaults = {k: p.default for k, p in inspect.signature(cls).parameters.items()}
+    for key, value in params.items():
+        if key not in cls._param_names:
+            raise ValueError(f"{where}: {name} has no parameter {key!r}; its parameters are "
+                             f"{', '.join(cls._param_names) or 'none'}")
+        default = defaults.get(key)
+        numeric = isinstance(default, int | float) and not isinstance(default, bool)
+        if numeric and not isinstance(value, int | float):
+            raise ValueError(f"{where}: {name}:{key}={value!r} must be a number")
+        if numeric and not math.isfinite(value):
+            raise ValueError(f"{where}: {name}:{key}={value!r} must be finite")
+        if isinstance(default, str) and not isinstance(value, str):
+            raise ValueError(f"{where}: {name}:{key}={value!r} must be a name, not a number")
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``pixelfes evaluate``; returns the exit status."""
+    from .._validation import check_strength
     from ..evaluate.expression import BACKENDS
     from ..evaluate.protocol import Scorers, aligned_pairs, evaluate_direction
     from ..evaluate.report import direction_figures, direction_section, write_report
@@ -91,6 +124,11 @@ def run(args: argparse.Namespace) -> int:
     bad = [j for j in judges if j not in BACKENDS]
     if bad or not judges:
         raise ValueError(f"--judges must list some of {', '.join(BACKENDS)}; got {args.judges!r}")
+    check_alignment_args(args)
+    for a in [*args.strengths, *args.curve_strengths]:
+        check_strength(a, "--strengths")
+    if args.folds < 2:
+        raise ValueError(f"--folds must be 2 or more; got {args.folds}")
     specs = _parse_models(args.models)
     for s in specs:
         model_class(s.name)  # unknown names fail before any work

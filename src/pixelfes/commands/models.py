@@ -21,19 +21,25 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--add", type=Path, metavar="FILE", help="add a model file to your model folder")
-    p.add_argument("--name", help="name for --add (default SOURCE-to-TARGET-TYPE)")
+    p.add_argument("--name", help="name for --add: a plain name such as my-happy (default "
+                   "SOURCE-to-TARGET-TYPE)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="with --add: replace a model of the same name (or hide a bundled one)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..zoo import install_model, list_models, user_model_dir
+    from ..zoo import bundled_names, install_model, list_models, user_model_dir
 
+    if args.name and not args.add:
+        raise ValueError("--name goes with --add FILE")
     if args.add:
-        dest = install_model(args.add, args.name)
+        dest = install_model(args.add, args.name, overwrite=args.overwrite)
         print(f"added {dest}", file=sys.stderr)
     models = list_models()
     rows = [{"name": m.name, "from": m.source, "to": m.target, "type": m.model_type,
              "where": "bundled" if m.bundled else "yours", "default": m.default,
+             "hides_bundled": not m.bundled and m.name in bundled_names(),
              "data": m.training.get("data"), "pairs": m.training.get("pairs"),
              "people": m.training.get("people"), "bytes": m.path.stat().st_size,
              "path": str(m.path)} for m in models]
@@ -46,5 +52,8 @@ def run(args: argparse.Namespace) -> int:
         data = f"{r['data'] or '?'} ({r['pairs'] or '?'} pairs, {r['people'] or '?'} people)"
         print(f"{r['name']:33s}{star} {str(r['from']) + ' -> ' + str(r['to']):20s} "
               f"{r['type']:14s} {r['where']:8s} {m.path.stat().st_size / 1e6:7.2f}M  {data}")
+    hidden = [str(r["name"]) for r in rows if r["hides_bundled"]]
+    if hidden:
+        print(f"\nyours hide the bundled model(s) of the same name: {', '.join(hidden)}")
     print(f"\n* default for its direction. Your model folder: {user_model_dir()}")
     return 0

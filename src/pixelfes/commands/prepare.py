@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ._args import add_alignment_arguments, alignment_from_args
+from ._args import add_alignment_arguments, alignment_from_args, check_alignment_args
 
 EXAMPLES = """examples:
   pixelfes prepare ../shared/data/london-face-set -o aligned/london
@@ -48,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
     from ..datasets import DatasetLayoutError, open_dataset, prepare
 
     try:
+        check_alignment_args(args)
         ds = open_dataset(args.dataset, layout=args.layout)
         print(f"{ds.layout}: {len(ds.records)} images, {len(ds.identities())} identities",
               file=sys.stderr)

@@ -17,7 +17,13 @@ EPILOG = """examples:
 
 Models: `pixelfes models` lists the bundled ones and your own. A photo that fails (no
 face found, unreadable) is reported by name; the others still finish, and the exit code
-is 1 if any failed."""
+is 1 if any failed.
+
+Outputs: -o is a file for one photo and one expression, else a folder (made if needed;
+end -o with / to ask for a folder for one photo). Photos sharing a name (a/x.jpg b/x.jpg)
+get distinct output names (a_x_happy.jpg, b_x_happy.jpg). Nothing is written over an
+input or an existing file unless you add --overwrite; every argument and output name is
+checked before the first photo is processed. --strength is in [0, 3]."""
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -29,10 +35,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--to", required=True,
                    help="target expression: happy, sad, angry, surprised, disgusted, fearful, "
                    "neutral, or 'all' (every expression there is a model for)")
-    p.add_argument("--from", dest="from_", default="neutral",
+    p.add_argument("--from", dest="from_", default="neutral", metavar="EXPRESSION",
                    help="the expression the faces have now (default neutral)")
     p.add_argument("--strength", type=float, default=1.0,
-                   help="0 = unchanged, 1 = the model (default), 0.5 subtler, 1.5 stronger")
+                   help="in [0, 3]: 0 = unchanged, 1 = the model (default), 0.5 subtler, "
+                   "1.5 stronger")
     p.add_argument("--model", default=None,
                    help="a model name from `pixelfes models` or a .safetensors file "
                    "(default: the best model for the direction)")
@@ -44,8 +51,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--grid", action="store_true",
                    help="write one labelled PNG: input | each requested expression")
     p.add_argument("--quality", type=int, default=95, help="JPEG quality of the output (default 95)")
-    p.add_argument("-o", "--output", type=Path, required=True,
-                   help="output file, or a folder when there are several photos or --to all")
+    p.add_argument("-o", "--output", required=True, metavar="OUTPUT",
+                   help="output file, or a folder when there are several photos or --to all "
+                   "(or when it ends with /)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="allow replacing existing files, inputs included")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -64,35 +74,48 @@ def _targets(args: argparse.Namespace) -> list[str]:
     return targets
 
 
-def _out_path(args: argparse.Namespace, photo: Path, target: str, many: bool) -> Path:
-    if args.grid:
-        name = f"{photo.stem}_grid.png"
-        return args.output / name if many else args.output
-    if many:
-        suffix = photo.suffix if photo.suffix.lower() in (".jpg", ".jpeg", ".png", ".tif",
-                                                          ".tiff", ".webp", ".bmp") else ".png"
-        return args.output / f"{photo.stem}_{target}{suffix}"
-    return args.output
+def check_arguments(args: argparse.Namespace) -> None:
+    """Every option checked once, before any model is loaded or photo read."""
+    from .._validation import check_strength
+
+    check_strength(args.strength, "--strength")
+    if not 1 <= args.quality <= 100:
+        raise ValueError(f"--quality must be in 1..100 (JPEG/WebP quality); got {args.quality}")
+    if args.max_faces is not None and args.max_faces < 1:
+        raise ValueError(f"--max-faces must be 1 or more; got {args.max_faces}")
+    if not (args.min_face >= 0 and args.min_face < float("inf")):
+        raise ValueError(f"--min-face must be a size in pixels >= 0; got {args.min_face}")
+
+
+def _no_face_hint(exc: Exception, args: argparse.Namespace) -> str:
+    from ..face import NoFaceError
+
+    if isinstance(exc, NoFaceError):
+        return (f" (smaller faces: lower --min-face, now {args.min_face:g}; a face crop, "
+                "painting or animal: add --no-detect)")
+    return ""
 
 
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from .._errors import report
     from ..expressions import normalize_expression
     from ..grid import labelled_grid
     from ..imageio import load_image, save_image
+    from ..outputs import check_outputs, synthesis_outputs, unique_inputs
     from ..pipeline import resolve_model, synthesize_rgb
 
+    check_arguments(args)
+    photos = unique_inputs(args.photos)
     targets = _targets(args)
     source = normalize_expression(args.from_)
+    plans = synthesis_outputs(photos, args.output, targets, args.grid)
+    check_outputs([p for plan in plans for p in plan.values()], photos, args.overwrite)
     models = {t: resolve_model(args.model, source, t) for t in targets}
-    many = len(args.photos) > 1 or (len(targets) > 1 and not args.grid)
-    if many:
-        args.output.mkdir(parents=True, exist_ok=True)
-    elif args.output.parent and not args.output.parent.exists():
-        raise ValueError(f"output folder {args.output.parent} does not exist")
-    failed = 0
-    for photo in tqdm(args.photos, desc="synthesizing", unit="photo", disable=args.quiet):
+    failed = written = 0
+    for photo, plan in tqdm(list(zip(photos, plans, strict=True)), desc="synthesizing",
+                            unit="photo", disable=args.quiet):
         try:
             loaded = load_image(photo)
             results = {t: synthesize_rgb(loaded.rgb, m, args.strength, detect=not args.no_detect,
@@ -101,14 +124,17 @@ def run(args: argparse.Namespace) -> int:
             if args.grid:
                 grid = labelled_grid([loaded.rgb, *results.values()],
                                      [f"input ({source})", *results.keys()])
-                save_image(grid, _out_path(args, photo, "grid", many))
+                save_image(grid, plan["grid"])
+                written += 1
             else:
                 for t, rgb in results.items():
-                    save_image(loaded.to_output(rgb), _out_path(args, photo, t, many),
-                               quality=args.quality)
+                    save_image(loaded.to_output(rgb), plan[t], quality=args.quality)
+                    written += 1
         except Exception as exc:  # noqa: BLE001 - report per photo, finish the others
             failed += 1
-            tqdm.write(f"error: {photo}: {exc}", file=sys.stderr)
-    done = len(args.photos) - failed
-    print(f"wrote {done} of {len(args.photos)} photo(s) to {args.output}", file=sys.stderr)
+            with tqdm.external_write_mode(file=sys.stderr):
+                report(exc, str(photo), _no_face_hint(exc, args))
+    ok = len(photos) - failed
+    print(f"wrote {written} file(s) for {ok} of {len(photos)} photo(s) to {args.output}",
+          file=sys.stderr)
     return 1 if failed else 0

@@ -7,7 +7,12 @@ import json
 import sys
 from pathlib import Path
 
-from ._args import add_alignment_arguments, alignment_from_args, asked_alignment
+from ._args import (
+    add_alignment_arguments,
+    alignment_from_args,
+    asked_alignment,
+    check_alignment_args,
+)
 
 EPILOG = """examples:
   pixelfes train --model pixel-rr --source crops/neutral --target crops/happy -o happy.safetensors
@@ -16,7 +21,8 @@ EPILOG = """examples:
   pixelfes train --data ~/data/kdef --from neutral --to happy -o happy.safetensors
 
 Pairs are matched by file name (crops/neutral/anna.png <-> crops/happy/anna.png); any
-unmatched or unreadable file is listed and nothing is written."""
+unmatched or unreadable file is listed and nothing is written. An existing -o file or
+installed model of the same name is not replaced unless you add --overwrite."""
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -31,7 +37,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     src.add_argument("--source", type=Path, help="folder of source-expression crops")
     src.add_argument("--target", type=Path, help="folder of target-expression crops (same names)")
     src.add_argument("--data", type=Path, help="a data set folder (KDEF, RaFD, JAFFE, ...)")
-    src.add_argument("--from", dest="from_", default="neutral", help="source expression with --data")
+    src.add_argument("--from", dest="from_", default="neutral", metavar="EXPRESSION",
+                     help="source expression with --data")
     src.add_argument("--to", default=None, help="target expression with --data (e.g. happy)")
     add_alignment_arguments(src, "with --data: ")
     hp = p.add_argument_group("model parameters (paper defaults when omitted)")
@@ -43,6 +50,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", type=Path, help="model file to write (.safetensors)")
     p.add_argument("--install", action="store_true",
                    help="also add the model to your model folder, so `synthesize --to X` finds it")
+    p.add_argument("--name", help="name for --install: a plain name (default SOURCE-to-TARGET-TYPE)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing -o file or installed model of the same name")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
 
@@ -56,6 +66,21 @@ def run(args: argparse.Namespace) -> int:
     cls = model_class(args.model)
     if args.output is None and not args.install:
         raise ValueError("give -o MODEL.safetensors and/or --install")
+    check_alignment_args(args)
+    if args.name is not None:
+        if not args.install:
+            raise ValueError("--name goes with --install")
+        from ..zoo import check_model_name
+
+        check_model_name(args.name)
+    if args.output is not None:
+        if args.output.is_dir():
+            raise ValueError(f"-o {args.output} is a folder; give a file name such as "
+                             f"{args.output / 'model.safetensors'}")
+        if args.output.exists() and not args.overwrite:
+            raise ValueError(f"-o {args.output} already exists (add --overwrite to replace it)")
+        if str(args.output.parent) and not args.output.parent.is_dir():
+            raise ValueError(f"the folder of -o {args.output} does not exist; create it first")
     if cls.requires_landmarks and args.data is None:
         raise ValueError(f"{args.model} learns from landmarks: train it with --data DATASET_DIR")
     params = {"lam": args.lam, "sigma": args.sigma, "k": args.k}
@@ -83,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
         if not (args.source and args.target):
             raise ValueError("give --source DIR and --target DIR (or --data DIR --to EXPRESSION)")
         files = paired_files(args.source, args.target)
+        _check_crop_files(files[0])
         X = read_crops([s for s, _ in files], progress=progress, desc="reading source crops")
         T = read_crops([t for _, t in files], channels=X.shape[-1], progress=progress,
                        desc="reading target crops")
@@ -103,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
 
         with tempfile.TemporaryDirectory() as tmp:
             saved = model.save(Path(tmp) / "model.safetensors", precision=args.precision)
-            installed = install_model(saved)
+            installed = install_model(saved, args.name, overwrite=args.overwrite)
         print(f"installed as {installed} (`pixelfes models` lists it)", file=sys.stderr)
         if args.output is None:
             path = installed
@@ -111,3 +137,20 @@ def run(args: argparse.Namespace) -> int:
                       "parameters": model.n_parameters, "bytes": path.stat().st_size}))
     print(f"wrote {path} ({model.model_type}, {len(X)} pairs)", file=sys.stderr)
     return 0
+
+
+def _check_crop_files(pair: tuple[Path, Path]) -> None:
+    """Crops larger than a model crop can be are refused from their headers, before reading."""
+    from PIL import Image
+
+    from .._validation import CROP_SIZE_MAX
+
+    for path in pair:
+        try:
+            with Image.open(path) as im:
+                w, h = im.size
+        except Exception:  # noqa: BLE001 - unreadable files are listed by read_crops
+            continue
+        if max(w, h) > CROP_SIZE_MAX:
+            raise ValueError(f"{path} is {w}x{h}: training crops must be at most {CROP_SIZE_MAX} "
+                             "px a side (align and shrink them with `pixelfes prepare`)")

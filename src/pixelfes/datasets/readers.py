@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from ..expressions import normalize_expression
 from .base import IMAGE_EXTENSIONS, Dataset, DatasetLayoutError, ImageRecord
@@ -204,13 +206,16 @@ def read_csv_manifest(csv_path: Path) -> Dataset:
     """
     base = csv_path.parent
     with open(csv_path, newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        cols = {c.strip().lower(): c for c in (reader.fieldnames or [])}
-        if "source" not in cols or "target" not in cols:
-            raise DatasetLayoutError(
-                f"{csv_path} must have columns 'source' and 'target'; got {reader.fieldnames}"
-            )
-        rows = list(reader)
+        try:
+            reader = csv.DictReader(fh)
+            cols = {c.strip().lower(): c for c in (reader.fieldnames or [])}
+            if "source" not in cols or "target" not in cols:
+                raise DatasetLayoutError(
+                    f"{csv_path} must have columns 'source' and 'target'; got {reader.fieldnames}"
+                )
+            rows = list(reader)
+        except csv.Error as exc:  # e.g. a field over the csv module's size limit
+            raise DatasetLayoutError(f"{csv_path} is not a readable CSV file: {exc}") from None
     recs, pairs = [], []
 
     def col(row: dict[str, str], *names: str) -> str | None:
@@ -232,14 +237,62 @@ def read_csv_manifest(csv_path: Path) -> Dataset:
     return Dataset(csv_path, "csv", recs, explicit_pairs=pairs)
 
 
+def _finite(v: object) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _check_manifest(manifest: Any, where: Path) -> None:
+    """Every field of an aligned folder's manifest that readers use, checked (DatasetLayoutError)."""
+    def bad(field: str, why: str) -> DatasetLayoutError:
+        return DatasetLayoutError(f"{where}: damaged manifest: {field} {why}; prepare the data "
+                                  "set again with `pixelfes prepare`")
+
+    if not isinstance(manifest, dict):
+        raise bad("the manifest", f"must be a JSON object, not {type(manifest).__name__}")
+    images = manifest.get("images")
+    if not isinstance(images, list):
+        raise bad("images", "must be a list")
+    for i, item in enumerate(images):
+        if not isinstance(item, dict):
+            raise bad(f"images[{i}]", "must be an object")
+        for key in ("identity", "file"):
+            if not isinstance(item.get(key), str) or not item[key]:
+                raise bad(f"images[{i}].{key}", "must be a non-empty string")
+        for key in ("expression", "group", "take"):
+            if item.get(key) is not None and not isinstance(item[key], str):
+                raise bad(f"images[{i}].{key}", "must be a string")
+        lm = item.get("landmarks")
+        if not (isinstance(lm, list) and len(lm) >= 3 and all(
+                isinstance(pt, list) and len(pt) == 2 and all(_finite(v) for v in pt) for pt in lm)):
+            raise bad(f"images[{i}].landmarks", "must be a list of at least 3 [x, y] numbers")
+    pairs = manifest.get("pairs")
+    if pairs is not None and not (isinstance(pairs, list) and all(
+            isinstance(p, list) and len(p) == 2 and all(isinstance(f, str) for f in p) for p in pairs)):
+        raise bad("pairs", "must be a list of [source file, target file]")
+    failures = manifest.get("failures", [])
+    if not (isinstance(failures, list) and all(
+            isinstance(f, dict) and isinstance(f.get("source"), str) and isinstance(f.get("reason"), str)
+            for f in failures)):
+        raise bad("failures", "must be a list of {source, reason}")
+    channels = manifest.get("channels", 3)
+    if isinstance(channels, bool) or channels not in (1, 3):
+        raise bad("channels", f"must be 1 or 3; got {channels!r}")
+
+
 def read_aligned(root: Path) -> Dataset:
     """A folder written by :func:`pixelfes.datasets.prepare` (crops + ``manifest.json``)."""
-    manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
-    if manifest.get("format") != ALIGNED_FORMAT:
+    try:
+        manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise DatasetLayoutError(f"{root / 'manifest.json'} is not readable JSON ({exc}); "
+                                 "prepare the data set again with `pixelfes prepare`") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != ALIGNED_FORMAT:
         raise DatasetLayoutError(
             f"{root / 'manifest.json'} is not a pixelfes aligned-crop manifest "
-            f"(format {manifest.get('format')!r}, expected {ALIGNED_FORMAT!r})"
+            f"(format {manifest.get('format') if isinstance(manifest, dict) else None!r}, "
+            f"expected {ALIGNED_FORMAT!r})"
         )
+    _check_manifest(manifest, root / "manifest.json")
     recs = []
     by_file = {}
     for item in manifest["images"]:
@@ -303,10 +356,11 @@ def detect_layout(path: str | os.PathLike[str]) -> str:
         raise FileNotFoundError(f"expected a data set folder at {root}; not found")
     if (root / "manifest.json").is_file():
         try:
-            if json.loads((root / "manifest.json").read_text(encoding="utf-8")).get("format") == ALIGNED_FORMAT:
-                return "aligned"
-        except (ValueError, OSError):
-            pass
+            manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
+        except (ValueError, OSError, RecursionError):
+            manifest = None
+        if isinstance(manifest, dict) and manifest.get("format") == ALIGNED_FORMAT:
+            return "aligned"
     if _find_csv(root) is not None:
         return "csv"
     if (root / "trainA").is_dir() and (root / "trainB").is_dir():
