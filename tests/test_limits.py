@@ -241,3 +241,18 @@ def test_single_frame_images_do_not_warn(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         load_image(path)
+
+
+@pytest.mark.parametrize("command, needle", [
+    (["train", "--data", "D", "--to", "happy", "--lam", "-1", "-o", "m.safetensors"], "lam must be"),
+    (["train", "--model", "pixel-kr", "--data", "D", "--to", "happy", "--sigma", "0",
+      "-o", "m.safetensors"], "sigma"),
+    (["train", "--model", "mr", "--data", "D", "--to", "happy", "--k", "0", "-o", "m.safetensors"], "k"),
+    (["cv", "--data", "D", "--to", "happy", "--lams=-1,1"], "--lams must be positive"),
+    (["cv", "--data", "D", "--to", "happy", "--sigmas", "0"], "--sigmas must be positive"),
+])
+def test_model_parameters_are_checked_before_any_work(command, needle, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(command) == 1
+    err = capsys.readouterr().err
+    assert needle in err and "Traceback" not in err and "not found" not in err

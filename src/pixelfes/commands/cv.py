@@ -152,6 +152,10 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"{args.model} has no sigma; --sigmas applies to pixel-kr")
     if not grid:
         raise ValueError(f"{args.model} has no lambda or sigma to choose")
+    for name, values in grid.items():
+        bad = [v for v in values if not (np.isfinite(v) and v > 0)]
+        if bad:
+            raise ValueError(f"--{name}s must be positive numbers; got {', '.join(map(str, bad))}")
     progress = not args.no_progress
     pairs = aligned_pairs(args.data, args.from_, target, alignment_from_args(args),
                           cache_dir=args.cache, progress=progress)

@@ -86,6 +86,10 @@ def run(args: argparse.Namespace) -> int:
     params = {"lam": args.lam, "sigma": args.sigma, "k": args.k}
     params = {k: v for k, v in params.items() if v is not None and k in cls._param_names}
     model = cls(**params)
+    try:
+        model._validate_params()  # --lam, --sigma, --k: before any data is read
+    except ValueError as exc:
+        raise ValueError(f"{args.model}: {exc} (--lam, --sigma, --k)") from None
     progress = not args.quiet
     if args.data is not None:
         if args.source or args.target:
