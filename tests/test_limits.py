@@ -250,9 +250,12 @@ def test_single_frame_images_do_not_warn(tmp_path):
     (["train", "--model", "mr", "--data", "D", "--to", "happy", "--k", "0", "-o", "m.safetensors"], "k"),
     (["cv", "--data", "D", "--to", "happy", "--lams=-1,1"], "--lams must be positive"),
     (["cv", "--data", "D", "--to", "happy", "--sigmas", "0"], "--sigmas must be positive"),
+    (["cv", "--data", "D", "--to", "happy", "--plot", "curve.xyz"], "'.xyz'"),
+    (["evaluate", "--data", "D", "--to", "happy", "--report", "taken.txt"], "is a file"),
 ])
 def test_model_parameters_are_checked_before_any_work(command, needle, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "taken.txt").write_text("x")
     assert main(command) == 1
     err = capsys.readouterr().err
     assert needle in err and "Traceback" not in err and "not found" not in err

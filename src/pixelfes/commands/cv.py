@@ -139,6 +139,10 @@ def run(args: argparse.Namespace) -> int:
     from ..selection import cross_validate
 
     check_alignment_args(args)
+    if args.plot is not None:
+        from ..imageio import image_format
+
+        image_format(args.plot)  # a bad extension fails now, not after the cross-validation
     if args.folds < 2:
         raise ValueError(f"--folds must be 2 or more; got {args.folds}")
     cls = model_class(args.model)

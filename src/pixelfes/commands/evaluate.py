@@ -129,6 +129,8 @@ def run(args: argparse.Namespace) -> int:
         check_strength(a, "--strengths")
     if args.folds < 2:
         raise ValueError(f"--folds must be 2 or more; got {args.folds}")
+    if args.report.exists() and not args.report.is_dir():
+        raise ValueError(f"--report {args.report} is a file; give a folder for the report")
     specs = _parse_models(args.models)
     for s in specs:
         model_class(s.name)  # unknown names fail before any work
