@@ -1,0 +1,135 @@
+"""Mouth contrast, tint and detail on full-size London photos, identity-disjoint (issue 11).
+
+For each direction (neutral -> happy, happy -> neutral), each of 5 folds over people
+trains the engine under test on the other 4/5 of the people and changes the held-out
+people's full-size photos; each output's mouth (landmarks found on the output) is compared
+with the same person's real photo of the target expression (pixelfes.evaluate.mouth).
+Rows ``input`` (no change) and ``real target`` (the real photo: all zero) come with every run.
+
+Examples:
+    PYTHONPATH=src python scripts/mouth_eval.py --json /tmp/mouth.json
+    PYTHONPATH=src python scripts/mouth_eval.py --model-factory new=mypkg.engine:factory
+    PYTHONPATH=src python scripts/mouth_eval.py --directions neutral:happy --people 10
+
+A factory is ``factory(fold) -> engine``: ``fold`` is a pixelfes.evaluate.mouth_protocol.
+TrainingFold (``fold.pairs(alignment=None)`` the training people's aligned pairs,
+``fold.people`` their photo files); the engine is a fitted ExpressionModel (applied with
+pixelfes.pipeline.synthesize_rgb) or a callable ``engine(rgb, faces, strength) -> rgb``.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # same float rounding on every run
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from pixelfes._atomic import atomic_path  # noqa: E402
+from pixelfes.evaluate.mouth import DETAIL_GOAL, GROUP_RATIO_GOAL, summarise_mouths  # noqa: E402
+from pixelfes.evaluate.mouth_protocol import (  # noqa: E402
+    london_people,
+    pairs_loader,
+    resolve_factory,
+    run_mouth_folds,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def default_data() -> Path:
+    env = os.environ.get("PIXELFES_DATA")
+    return (Path(env) if env else REPO.parent / "shared" / "data") / "london-face-set"
+
+
+def _f(v: float | None, fmt: str = ".2f") -> str:
+    return "-" if v is None else format(v, fmt)
+
+
+def table(summary: dict, direction: str) -> str:
+    """Markdown table of one direction's summary (rows: methods)."""
+    groups = sorted({g for s in summary.values() for g in s["groups"]})
+    head = (["method", "n", "contrast err", *[f"{g} (n)" for g in groups], "worst/best",
+             "tint err", "detail ratio (median)", "in 0.85-1.2", "open out/real"])
+    lines = [f"### {direction}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for method, s in summary.items():
+        per = [f"{_f(s['groups'][g]['contrast_error'])} ({s['groups'][g]['n']})" if g in s["groups"]
+               else "-" for g in groups]
+        cells = [method, f"{s['n']}" + (f" (+{s['failed']} failed)" if s["failed"] else ""),
+                 _f(s["contrast_error"]), *per, _f(s["group_ratio"]), _f(s["tint_error"]),
+                 f"{_f(s['detail_ratio'])} ({_f(s['detail_ratio_median'])})",
+                 _f(s["detail_in_goal"]), f"{_f(s['open_output'])}/{_f(s['open_real'])}"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments, run the folds for each direction, print tables, write JSON."""
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", type=Path, default=None,
+                   help="London Face Set folder (default $PIXELFES_DATA/london-face-set)")
+    p.add_argument("--model-factory", action="append", default=None, metavar="[LABEL=]NAME|MODULE:FUNC",
+                   help="engine to measure; repeatable (default: shape-texture, today's default)")
+    p.add_argument("--directions", nargs="+", default=["neutral:happy", "happy:neutral"],
+                   metavar="SOURCE:TARGET", help="default: both neutral:happy happy:neutral")
+    p.add_argument("--folds", type=int, default=5, help="folds over people (default 5)")
+    p.add_argument("--seed", type=int, default=0, help="fold seed (default 0)")
+    p.add_argument("--strength", type=float, default=1.0, help="engine strength (default 1)")
+    p.add_argument("--people", type=int, default=None,
+                   help="synthesise only the first N people of a seeded shuffle (quick runs)")
+    p.add_argument("--min-group", type=int, default=3,
+                   help="groups with fewer people stay out of the worst/best ratio (default 3)")
+    p.add_argument("--json", type=Path, default=None, help="write summary + per-person rows here")
+    p.add_argument("--progress", action="store_true", help="progress bars on stderr")
+    args = p.parse_args(argv)
+
+    data = args.data or default_data()
+    if not (data / "london_info.csv").is_file():
+        p.error(f"--data: {data} has no london_info.csv; pass the London Face Set folder")
+    try:
+        factories = dict(resolve_factory(t) for t in (args.model_factory or ["shape-texture"]))
+    except ValueError as exc:
+        p.error(f"--model-factory: {exc}")
+    load = pairs_loader(data, progress=args.progress)
+    report: dict = {"data": str(data), "folds": args.folds, "seed": args.seed,
+                    "strength": args.strength, "methods": list(factories),
+                    "detail_goal": DETAIL_GOAL, "group_ratio_goal": GROUP_RATIO_GOAL,
+                    "directions": {}}
+    for d in args.directions:
+        source, _, target = d.partition(":")
+        if not target:
+            p.error(f"--directions: {d!r} must be SOURCE:TARGET, e.g. neutral:happy")
+        people = london_people(data, source, target)
+        only = None
+        if args.people:
+            order = np.random.default_rng(args.seed).permutation(len(people))
+            only = {people[i].identity for i in order[: args.people]}
+        t0 = time.perf_counter()
+        rows = run_mouth_folds(people, factories, source=source, target=target, load_pairs=load,
+                               n_folds=args.folds, seed=args.seed, strength=args.strength,
+                               only=only, progress=args.progress)
+        summary = summarise_mouths(rows, min_group=args.min_group)
+        report["directions"][d] = {"seconds": round(time.perf_counter() - t0, 1),
+                                   "summary": summary, "rows": rows}
+        print(table(summary, f"{source} -> {target} ({len(people) if only is None else len(only)} "
+                             f"held-out people, {args.folds} folds)"))
+        print()
+        for method, s in summary.items():
+            for f in s["failures"]:
+                print(f"failed ({method}): {f}", file=sys.stderr)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(args.json) as tmp:
+            tmp.write_text(json.dumps(report, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
