@@ -33,7 +33,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 from pixelfes._atomic import atomic_path  # noqa: E402
-from pixelfes.evaluate.mouth import DETAIL_GOAL, GROUP_RATIO_GOAL, summarise_mouths  # noqa: E402
+from pixelfes.evaluate.mouth import DETAIL_GOAL, DETAIL_WIDTH, GROUP_RATIO_GOAL, summarise_mouths  # noqa: E402
 from pixelfes.evaluate.mouth_protocol import (  # noqa: E402
     london_people,
     pairs_loader,
@@ -82,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--folds", type=int, default=5, help="folds over people (default 5)")
     p.add_argument("--seed", type=int, default=0, help="fold seed (default 0)")
     p.add_argument("--strength", type=float, default=1.0, help="engine strength (default 1)")
+    p.add_argument("--detail-width", type=int, default=DETAIL_WIDTH,
+                   help=f"mouth box width for the Laplacian (default {DETAIL_WIDTH})")
     p.add_argument("--people", type=int, default=None,
                    help="synthesise only the first N people of a seeded shuffle (quick runs)")
     p.add_argument("--min-group", type=int, default=3,
@@ -99,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"--model-factory: {exc}")
     load = pairs_loader(data, progress=args.progress)
     report: dict = {"data": str(data), "folds": args.folds, "seed": args.seed,
-                    "strength": args.strength, "methods": list(factories),
+                    "strength": args.strength, "detail_width": args.detail_width, "methods": list(factories),
                     "detail_goal": DETAIL_GOAL, "group_ratio_goal": GROUP_RATIO_GOAL,
                     "directions": {}}
     for d in args.directions:
@@ -114,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         rows = run_mouth_folds(people, factories, source=source, target=target, load_pairs=load,
                                n_folds=args.folds, seed=args.seed, strength=args.strength,
-                               only=only, progress=args.progress)
+                               detail_width=args.detail_width, only=only, progress=args.progress)
         summary = summarise_mouths(rows, min_group=args.min_group)
         report["directions"][d] = {"seconds": round(time.perf_counter() - t0, 1),
                                    "summary": summary, "rows": rows}

@@ -23,7 +23,13 @@ from typing import Any
 import numpy as np
 
 from pixelfes.alignment import Alignment
-from pixelfes.evaluate.mouth import MouthMeasure, compare_mouths, detect_landmarks, measure_mouth
+from pixelfes.evaluate.mouth import (
+    DETAIL_WIDTH,
+    MouthMeasure,
+    compare_mouths,
+    detect_landmarks,
+    measure_mouth,
+)
 from pixelfes.expressions import normalize_expression
 from pixelfes.splits import kfold_splits
 
@@ -194,6 +200,7 @@ def run_mouth_folds(
     n_folds: int = 5,
     seed: int = 0,
     strength: float = 1.0,
+    detail_width: int = DETAIL_WIDTH,
     only: set[str] | None = None,
     find_faces: Callable[[np.ndarray], Sequence[Any]] | None = None,
     landmarks_of: Callable[[np.ndarray], np.ndarray] = detect_landmarks,
@@ -207,7 +214,8 @@ def run_mouth_folds(
     each factory is called once per fold with that fold's :class:`TrainingFold` (training
     people only) and its engine changes the held-out people's ``source`` photos. ``only``:
     synthesise and measure just these identities (their folds are still trained on every
-    other fold's people). ``find_faces`` (default :func:`pixelfes.pipeline.find_faces`,
+    other fold's people). ``detail_width``: see :func:`~pixelfes.evaluate.mouth.laplacian_detail`.
+    ``find_faces`` (default :func:`pixelfes.pipeline.find_faces`,
     largest face) finds the input's faces once; ``landmarks_of`` measures every image.
     ``on_output(person, method, rgb, landmarks)`` sees each image measured (landmarks
     ``None`` when none were found). A failure (no face on an output...) is a row with
@@ -237,7 +245,7 @@ def run_mouth_folds(
     def measured(person: PersonPhotos, method: str, rgb: np.ndarray) -> MouthMeasure | str:
         try:
             lm = landmarks_of(rgb)
-            m = measure_mouth(rgb, lm)
+            m = measure_mouth(rgb, lm, detail_width=detail_width)
         except ValueError as exc:  # NoFaceError is a ValueError
             if on_output is not None:
                 on_output(person, method, rgb, None)
