@@ -56,14 +56,16 @@ def _f(v: float | None, fmt: str = ".2f") -> str:
 def table(summary: dict, direction: str) -> str:
     """Markdown table of one direction's summary (rows: methods)."""
     groups = sorted({g for s in summary.values() for g in s["groups"]})
-    head = (["method", "n", "contrast err", *[f"{g} (n)" for g in groups], "worst/best",
+    head = (["method", "n", "contrast err", "signed", "real open / closed",
+             *[f"{g} (n)" for g in groups], "worst/best",
              "tint err", "detail ratio (median)", "in 0.85-1.2", "open out/real"])
     lines = [f"### {direction}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for method, s in summary.items():
         per = [f"{_f(s['groups'][g]['contrast_error'])} ({s['groups'][g]['n']})" if g in s["groups"]
                else "-" for g in groups]
         cells = [method, f"{s['n']}" + (f" (+{s['failed']} failed)" if s["failed"] else ""),
-                 _f(s["contrast_error"]), *per, _f(s["group_ratio"]), _f(s["tint_error"]),
+                 _f(s["contrast_error"]), _f(s["contrast_difference"], "+.2f"),
+                 f"{_f(s['contrast_error_real_open'])} / {_f(s['contrast_error_real_closed'])}", *per, _f(s["group_ratio"]), _f(s["tint_error"]),
                  f"{_f(s['detail_ratio'])} ({_f(s['detail_ratio_median'])})",
                  _f(s["detail_in_goal"]), f"{_f(s['open_output'])}/{_f(s['open_real'])}"]
         lines.append("| " + " | ".join(cells) + " |")

@@ -139,7 +139,9 @@ def test_flat_mouth_in_flat_skin_gives_the_analytic_contrast_and_tint(closed):
     # the same mouth colour on darker skin: the contrast error is the skin's L* difference
     dark = measure_mouth(_face(MOUTH, lm, skin=(90, 40, 45)), lm)
     assert compare_mouths(dark, m).contrast_error == pytest.approx(LAB[SKIN][0] - LAB[MOUTH2][0], abs=8e-3)
-    assert compare_mouths(m, m).as_dict() == {"contrast_error": 0.0, "tint_error": 0.0, "detail_ratio": 1.0,
+    assert compare_mouths(dark, m).contrast_difference == pytest.approx(LAB[SKIN][0] - LAB[MOUTH2][0], abs=8e-3)
+    assert compare_mouths(m, m).as_dict() == {"contrast_error": 0.0, "contrast_difference": 0.0,
+                                              "tint_error": 0.0, "detail_ratio": 1.0,
                                               "open_output": not closed, "open_real": not closed}
 
 
@@ -181,8 +183,8 @@ def test_detail_ratio_sees_blur():
 
 
 def _row(method, group, c, t=1.0, d=1.0, **kw):
-    return {"method": method, "group": group, "contrast_error": c, "tint_error": t,
-            "detail_ratio": d, "open_output": False, "open_real": True, **kw}
+    return {"method": method, "group": group, "contrast_error": c, "contrast_difference": -c,
+            "tint_error": t, "detail_ratio": d, "open_output": False, "open_real": True, **kw}
 
 
 def test_summarise_means_groups_and_ratio():
@@ -195,8 +197,10 @@ def test_summarise_means_groups_and_ratio():
     m = s["m"]
     assert (m["n"], m["failed"], m["failures"]) == (7, 1, ["x: no face"])
     assert m["contrast_error"] == pytest.approx(130.0 / 7)
-    assert m["groups"]["a"] == {"n": 3, "contrast_error": 3.0, "tint_error": 1.0,
-                                "detail_ratio": pytest.approx(3.2 / 3)}
+    assert m["groups"]["a"] == {"n": 3, "contrast_error": 3.0, "contrast_difference": -3.0,
+                                "tint_error": 1.0, "detail_ratio": pytest.approx(3.2 / 3)}
+    assert m["contrast_difference"] == pytest.approx(-130.0 / 7)
+    assert m["contrast_error_real_open"] == m["contrast_error"] and m["contrast_error_real_closed"] is None
     assert m["groups"]["c"]["n"] == 1
     assert m["group_ratio"] == pytest.approx(7.0 / 3.0)
     assert m["detail_in_goal"] == pytest.approx(6 / 7)

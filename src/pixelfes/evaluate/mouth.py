@@ -297,9 +297,14 @@ def measure_mouth(rgb: np.ndarray, landmarks: np.ndarray | None = None, *,
 
 @dataclass(frozen=True)
 class MouthComparison:
-    """An output's mouth against the real photo of the target expression."""
+    """An output's mouth against the real photo of the target expression.
+
+    ``contrast_difference``: signed, output minus real (positive: the mouth reads too light
+    against the cheeks, e.g. a glowing tooth band); ``contrast_error`` is its magnitude.
+    """
 
     contrast_error: float
+    contrast_difference: float
     tint_error: float
     detail_ratio: float
     open_output: bool
@@ -311,8 +316,9 @@ class MouthComparison:
 
 def compare_mouths(output: MouthMeasure, real: MouthMeasure) -> MouthComparison:
     """Contrast error (L*), tint error (a*b* distance) and detail ratio of ``output`` vs ``real``."""
+    diff = output.contrast - real.contrast
     return MouthComparison(
-        contrast_error=abs(output.contrast - real.contrast),
+        contrast_error=abs(diff), contrast_difference=diff,
         tint_error=float(np.hypot(output.interior_a - real.interior_a,
                                   output.interior_b - real.interior_b)),
         detail_ratio=output.detail / real.detail if real.detail > 0 else float("nan"),
@@ -335,9 +341,11 @@ def summarise_mouths(rows: Sequence[Mapping[str, Any]], *, min_group: int = 3,
                      key: Callable[[Mapping[str, Any]], str] = lambda r: str(r["method"])) -> dict[str, Any]:
     """Means per method and per group of per-person comparison rows.
 
-    Each row: ``method``, ``group`` and the :class:`MouthComparison` fields, or ``failed``
-    (a reason: no face found on the output...), counted and left out of the means.
-    Groups with fewer than ``min_group`` people are listed but do not enter the
+    Each row: ``method``, ``group`` and the :class:`MouthComparison` fields
+    (``contrast_difference`` may be absent), or ``failed`` (a reason: no face found on the
+    output...), counted and left out of the means. The contrast error is also split by
+    whether the real mouth is open. Groups with fewer than ``min_group`` people are listed
+    but do not enter the
     worst/best ratio (one person is not a group mean).
     """
     out: dict[str, Any] = {}
@@ -349,6 +357,7 @@ def summarise_mouths(rows: Sequence[Mapping[str, Any]], *, min_group: int = 3,
             gr = [r for r in ok if str(r["group"]) == g]
             groups[g] = {"n": len(gr),
                          "contrast_error": _mean([r["contrast_error"] for r in gr]),
+                         "contrast_difference": _mean([r.get("contrast_difference", np.nan) for r in gr]),
                          "tint_error": _mean([r["tint_error"] for r in gr]),
                          "detail_ratio": _mean([r["detail_ratio"] for r in gr])}
         counted = [v["contrast_error"] for v in groups.values()
@@ -360,6 +369,9 @@ def summarise_mouths(rows: Sequence[Mapping[str, Any]], *, min_group: int = 3,
             "n": len(ok), "failed": len(mine) - len(ok),
             "failures": [f"{r.get('identity', '?')}: {r['failed']}" for r in mine if r.get("failed")],
             "contrast_error": _mean([r["contrast_error"] for r in ok]),
+            "contrast_difference": _mean([r.get("contrast_difference", np.nan) for r in ok]),
+            "contrast_error_real_open": _mean([r["contrast_error"] for r in ok if r["open_real"]]),
+            "contrast_error_real_closed": _mean([r["contrast_error"] for r in ok if not r["open_real"]]),
             "tint_error": _mean([r["tint_error"] for r in ok]),
             "detail_ratio": _mean(list(detail)),
             "detail_ratio_median": float(np.median(detail)) if len(detail) else None,
