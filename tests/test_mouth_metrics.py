@@ -293,3 +293,31 @@ def test_measure_a_real_london_photo():
     assert m.contrast == pytest.approx(-25.62, abs=0.05)
     assert (m.interior_a, m.interior_b) == pytest.approx((19.77, 8.95), abs=0.05)
     assert m.mouth_width == pytest.approx(161.08, abs=0.05)
+
+
+def _script(name):
+    import importlib.util
+
+    from conftest import REPO
+
+    spec = importlib.util.spec_from_file_location(name, REPO / "scripts" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_mouth_eval_script_refuses_bad_arguments(tmp_path, capsys):
+    main = _script("mouth_eval").main
+    with pytest.raises(SystemExit) as exc:
+        main(["--data", str(tmp_path)])
+    assert exc.value.code == 2 and "london_info.csv" in capsys.readouterr().err
+    (tmp_path / "london_info.csv").write_text("face_id,face_age,face_gender,face_eth\n")
+    with pytest.raises(SystemExit):
+        main(["--data", str(tmp_path), "--model-factory", "nonsense"])
+    assert "--model-factory" in capsys.readouterr().err
+
+
+def test_mouth_eval_table_formats_a_summary():
+    rows = [_row("m", "a", 2.0), _row("m", "b", 4.0), _row("m", "b", 5.0)]
+    text = _script("mouth_eval").table(summarise_mouths(rows, min_group=1), "x -> y")
+    assert "| m | 3 | 3.67 | -3.67 | 3.67 / - | 2.00 (1) | 4.50 (2) | 2.25 |" in text

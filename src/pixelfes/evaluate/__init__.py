@@ -17,6 +17,14 @@ from pixelfes.evaluate.identity import (
     identity_distance,
     rank1_identification,
 )
+from pixelfes.evaluate.mouth import (
+    MouthComparison,
+    MouthMeasure,
+    compare_mouths,
+    measure_mouth,
+    mouth_regions,
+    summarise_mouths,
+)
 from pixelfes.evaluate.protocol import (
     EvaluationError,
     ModelSpec,
@@ -45,6 +53,12 @@ __all__ = [
     "evaluate_direction",
     "kfold_splits",
     "run_protocol",
+    "MouthComparison",
+    "MouthMeasure",
+    "compare_mouths",
+    "measure_mouth",
+    "mouth_regions",
+    "summarise_mouths",
     "SAME_PERSON_THRESHOLD",
     "ExpressionBackendUnavailable",
     "ExpressionClassifier",
