@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from ._scale import add_scale_arguments, wants_batch
+
 EPILOG = """examples:
   pixelfes synthesize photo.jpg --to happy -o photo_happy.jpg
   pixelfes synthesize photo.jpg --to happy --strength 0.5 -o subtle.jpg
@@ -14,6 +16,8 @@ EPILOG = """examples:
   pixelfes synthesize photo.jpg --to all --grid -o grid.png     # input | each expression
   pixelfes synthesize painting.png --no-detect --to happy -o out.png   # already a face crop
   pixelfes synthesize photo.jpg --to happy --model neutral-to-happy-pixel-rr -o paper.jpg
+  pixelfes synthesize photos/*.jpg --to all --jobs 2 -o out/     # resumable, 2 processes
+  pixelfes synthesize photos/*.jpg --to happy --dask tcp://host:8786 -o /shared/out/
 
 Models: `pixelfes models` lists the bundled ones and your own. A photo that fails (no
 face found, unreadable) is reported by name; the others still finish, and the exit code
@@ -23,7 +27,11 @@ Outputs: -o is a file for one photo and one expression, else a folder (made if n
 end -o with / to ask for a folder for one photo). Photos sharing a name (a/x.jpg b/x.jpg)
 get distinct output names (a_x_happy.jpg, b_x_happy.jpg). Nothing is written over an
 input or an existing file unless you add --overwrite; every argument and output name is
-checked before the first photo is processed. --strength is in [0, 3]."""
+checked before the first photo is processed. --strength is in [0, 3].
+
+With --jobs, --dask or --manifest the run is resumable: a manifest in the output folder
+records every output as it is made; rerunning the same command skips what is done and
+retries what failed (other settings are refused)."""
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -57,6 +65,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--overwrite", action="store_true",
                    help="allow replacing existing files, inputs included")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_scale_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -110,6 +119,8 @@ def run(args: argparse.Namespace) -> int:
     photos = unique_inputs(args.photos)
     targets = _targets(args)
     source = normalize_expression(args.from_)
+    if wants_batch(args):
+        return _run_batch(args, photos, source, targets)
     plans = synthesis_outputs(photos, args.output, targets, args.grid)
     check_outputs([p for plan in plans for p in plan.values()], photos, args.overwrite)
     models = {t: resolve_model(args.model, source, t) for t in targets}
@@ -138,3 +149,34 @@ def run(args: argparse.Namespace) -> int:
     print(f"wrote {written} file(s) for {ok} of {len(photos)} photo(s) to {args.output}",
           file=sys.stderr)
     return 1 if failed else 0
+
+
+def _run_batch(args: argparse.Namespace, photos: list[Path], source: str,
+               targets: list[str]) -> int:
+    """The resumable path (``--jobs``/``--dask``/``--manifest``): see :mod:`pixelfes.photojobs`."""
+    from ..batch import Item, Output
+    from ..outputs import OutputError, check_outputs, names_folder, synthesis_outputs
+    from ..photojobs import PhotoJob, report, resolve_refs, run_photo_job
+
+    if args.grid:
+        raise ValueError("--grid is not available with --jobs/--dask/--manifest")
+    plans = synthesis_outputs(photos, args.output, targets, False)
+    if len(photos) * len(targets) == 1 and not names_folder(args.output):
+        raise OutputError(f"with --jobs/--dask/--manifest -o is a folder (the manifest goes "
+                          f"there); end it with /, e.g. -o {Path(args.output).with_suffix('')}/")
+    out_dir = Path(args.output)
+    manifest = Path(args.manifest) if args.manifest else out_dir / "pixelfes-manifest.jsonl"
+    resumed = manifest.exists() and manifest.stat().st_size > 0
+    # a resumed run owns the files its plan names; a new one checks them all first
+    check_outputs([p for plan in plans for p in plan.values() if not (resumed and p.exists())],
+                  photos, args.overwrite)
+    job = PhotoJob(resolve_refs(source, targets, args.model), detect=not args.no_detect,
+                   max_faces=args.max_faces, min_face=args.min_face, quality=args.quality)
+    items = [Item(str(photo), tuple(Output(str(plan[t]), t, args.strength) for t in targets))
+             for photo, plan in zip(photos, plans, strict=True)]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    summary, _ = run_photo_job("synthesize", job, items, manifest, [args.strength],
+                               jobs=args.jobs, dask=args.dask, chunk=args.chunk,
+                               overwrite=True, progress=not args.quiet)
+    report(summary, out_dir, manifest)
+    return 1 if summary.failed else 0

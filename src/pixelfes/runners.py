@@ -1,0 +1,152 @@
+"""Where chunks of work run: in this process, in a pool of processes, or on a Dask cluster.
+
+Every runner has ``imap_unordered(fn, job, chunks, on_fail)``, yielding ``fn(job, chunk)``
+for each chunk as it finishes (in any order), or ``on_fail(chunk, message)`` for a chunk
+that could not be run. ``fn`` must be a module-level function (it is pickled by name);
+workers keep what they load (models) in module-level caches, so each loads it once.
+Only :class:`DaskRunner` imports Dask, and only when it is made.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
+
+C = TypeVar("C")
+R = TypeVar("R")
+Fn = Callable[[Any, C], R]
+OnFail = Callable[[C, str], R]
+
+_POOL_RESTARTS = 3  # a pool that loses a process is rebuilt this many times before giving up
+
+
+def check_jobs(jobs: int | None, name: str = "--jobs") -> int:
+    """``jobs`` as a count of processes (None: one per CPU)."""
+    if jobs is None:
+        return os.cpu_count() or 1
+    if jobs < 1:
+        raise ValueError(f"{name} must be 1 or more (processes); got {jobs}")
+    return jobs
+
+
+class InProcessRunner:
+    """Run each chunk here, one after another (the reference the others must equal)."""
+
+    workers = 1
+
+    def imap_unordered(self, fn: Fn, job: Any, chunks: Sequence[C], on_fail: OnFail) -> Iterator[R]:
+        for chunk in chunks:
+            yield fn(job, chunk)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class PoolRunner:
+    """A pool of ``jobs`` local processes; a process that dies is replaced, its chunks rerun."""
+
+    def __init__(self, jobs: int) -> None:
+        self.workers = check_jobs(jobs)
+
+    def imap_unordered(self, fn: Fn, job: Any, chunks: Sequence[C], on_fail: OnFail) -> Iterator[R]:
+        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+        from concurrent.futures.process import BrokenProcessPool
+
+        left = list(range(len(chunks)))
+        restarts = 0
+        while left:
+            broken = False
+            with ProcessPoolExecutor(max_workers=self.workers) as pool:
+                queue = list(left)
+                running: dict[Any, int] = {}
+                limit = 4 * self.workers
+                while queue or running:
+                    while queue and len(running) < limit:
+                        k = queue.pop(0)
+                        running[pool.submit(fn, job, chunks[k])] = k
+                    finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for fut in finished:
+                        k = running.pop(fut)
+                        try:
+                            result = fut.result()
+                        except BrokenProcessPool:
+                            broken = True
+                            continue
+                        left.remove(k)
+                        yield result
+                    if broken:
+                        break
+            if broken:
+                restarts += 1
+                if restarts > _POOL_RESTARTS:
+                    for k in left:
+                        yield on_fail(chunks[k], "a worker process died repeatedly")
+                    return
+
+    def close(self) -> None:
+        """Nothing to release (each run's pool is closed when it ends)."""
+
+
+class DaskRunner:
+    """Chunks as tasks on a Dask cluster: ``address`` of a running scheduler, or ``"local"``.
+
+    ``"local"`` starts a :class:`distributed.LocalCluster` of ``jobs`` single-threaded worker
+    processes for this run. Dask reschedules the tasks of a worker that is lost; a task
+    that keeps killing workers fails after Dask's ``allowed-failures`` and is reported
+    through ``on_fail``. At most a few tasks per worker are queued at a time, so a work
+    list of millions of files does not flood the scheduler.
+    """
+
+    def __init__(self, address: str, jobs: int | None = None) -> None:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError as exc:
+            raise ImportError("--dask needs Dask: pip install 'pixelfes[dask]'") from exc
+        self.cluster = None
+        if address == "local":
+            self.cluster = LocalCluster(n_workers=check_jobs(jobs), threads_per_worker=1,
+                                        processes=True, dashboard_address=None)
+            self.client = Client(self.cluster)
+        else:
+            self.client = Client(address)
+        self.workers = max(1, sum(self.client.nthreads().values()))
+
+    def imap_unordered(self, fn: Fn, job: Any, chunks: Sequence[C], on_fail: OnFail) -> Iterator[R]:
+        from distributed import as_completed
+
+        queue = list(range(len(chunks)))
+        limit = max(8, 4 * self.workers)
+        index: dict[str, int] = {}
+
+        def submit() -> Any:
+            k = queue.pop(0)
+            fut = self.client.submit(fn, job, chunks[k], pure=False)
+            index[fut.key] = k
+            return fut
+
+        pending = as_completed([submit() for _ in range(min(limit, len(queue)))])
+        for fut in pending:
+            k = index.pop(fut.key)
+            try:
+                result = fut.result()
+            except Exception as exc:  # noqa: BLE001 - a lost task is recorded, the run goes on
+                result = on_fail(chunks[k], f"task failed on the cluster: {type(exc).__name__}: {exc}")
+            fut.release()
+            if queue:
+                pending.add(submit())
+            yield result
+
+    def close(self) -> None:
+        """Disconnect (and stop the local cluster, if this runner started one)."""
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+def make_runner(jobs: int | None = None, dask: str | None = None) -> Any:
+    """The runner the options ask for: Dask if ``dask``, a pool if ``jobs > 1``, else here."""
+    if dask:
+        return DaskRunner(dask, jobs)
+    n = 1 if jobs is None else check_jobs(jobs)
+    return PoolRunner(n) if n > 1 else InProcessRunner()
