@@ -93,11 +93,11 @@ class Manifest:
         path = Path(path)
         manifest = cls(path, settings)
         if not path.exists() or path.stat().st_size == 0:
-            header = {"kind": MANIFEST_KIND, "version": MANIFEST_VERSION,
-                      "fingerprint": fingerprint(settings), "settings": settings}
+            first = {"kind": MANIFEST_KIND, "version": MANIFEST_VERSION,
+                     "fingerprint": fingerprint(settings), "settings": settings}
             path.parent.mkdir(parents=True, exist_ok=True)
             with open(path, "w", encoding="utf-8") as f:
-                f.write(json.dumps(header, sort_keys=True) + "\n")
+                f.write(json.dumps(first, sort_keys=True) + "\n")
                 f.flush()
                 os.fsync(f.fileno())
             return manifest
@@ -108,14 +108,15 @@ class Manifest:
                 f.truncate(len(data))
         lines = data.decode("utf-8").splitlines()
         try:
-            header = json.loads(lines[0]) if lines else {}
+            parsed = json.loads(lines[0]) if lines else {}
         except json.JSONDecodeError:
-            header = {}
+            parsed = {}
+        header: dict[str, Any] = parsed if isinstance(parsed, dict) else {}
         if header.get("kind") != MANIFEST_KIND:
             raise ManifestMismatchError(f"{path} is not a pixelfes manifest; choose another -o "
                                         "(or --manifest) for this run")
         if header.get("fingerprint") != fingerprint(settings):
-            old = header.get("settings", {})
+            old: dict[str, Any] = header.get("settings") or {}
             diff = sorted(k for k in {*old, *settings} if old.get(k) != settings.get(k))
             shown = "; ".join(f"{k}: was {old.get(k)!r}, now {settings.get(k)!r}" for k in diff[:4])
             raise ManifestMismatchError(

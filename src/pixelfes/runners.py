@@ -117,7 +117,7 @@ class DaskRunner:
 
         queue = list(range(len(chunks)))
         limit = max(8, 4 * self.workers)
-        index: dict[str, int] = {}
+        index: dict[Any, int] = {}
 
         def submit() -> Any:
             k = queue.pop(0)

@@ -25,3 +25,89 @@ def add_scale_arguments(p: Any, *, manifest: bool = True) -> None:
 def wants_batch(args: argparse.Namespace) -> bool:
     """Whether the options ask for the resumable batch path (any of the scaling options)."""
     return bool(args.dask or args.jobs is not None or getattr(args, "manifest", None))
+
+
+def train_on_workers(args: argparse.Namespace, model: Any) -> tuple[Any, int]:
+    """``train --jobs/--dask``: the pairs' statistics summed in shards on workers, then fitted.
+
+    Returns the fitted model (its ``info`` filled as the one-process path fills it) and the
+    number of pairs used.
+    """
+    import warnings
+
+    from ..alignment import Alignment
+    from ..crops import CropError, paired_files, read_crop
+    from ..datasets.prepare import FailedImageWarning
+    from ..expressions import normalize_expression
+    from ..runners import check_jobs, make_runner
+    from ..sharded import ShardJob, is_gray_file, sum_shards
+    from ._args import alignment_from_args, asked_alignment
+
+    if not type(model).fits_from_stats:
+        raise ValueError(f"--jobs/--dask train the models whose statistics add up (pixel-rr, "
+                         f"pixel-kr); train {args.model} without them")
+    if args.jobs is not None:
+        check_jobs(args.jobs)
+    hist = type(model).needs_histograms
+    align: Alignment | None
+    if args.data is not None:
+        if args.source or args.target:
+            raise ValueError("give either --data or --source/--target, not both")
+        if not args.to:
+            raise ValueError("--data needs --to EXPRESSION (e.g. --to happy)")
+        from ..datasets import open_dataset
+
+        src, tgt = normalize_expression(args.from_), normalize_expression(args.to)
+        ds = open_dataset(args.data)
+        recs = ds.pair_records(src, tgt)
+        if not recs:
+            raise ValueError(f"no {src} -> {tgt} pairs in {ds.root} (layout {ds.layout})")
+        pairs = [(str(a.path), str(b.path), a.identity) for a, b in recs]
+        files = {p for a, b, _ in pairs for p in (a, b)}
+        if ds.layout == "aligned":
+            align = Alignment.from_dict(ds.meta)
+            asked = asked_alignment(args)
+            if asked is not None and asked != align:
+                raise ValueError(f"{ds.root} was prepared with {align}; asked for {asked}")
+            job = ShardJob(hist, int(ds.meta.get("channels", 3)), align, aligned=True)
+        else:
+            align = alignment_from_args(args)
+            job = ShardJob(hist, 1 if all(is_gray_file(f) for f in files) else 3, align)
+        model.info.update(source=src, target=tgt)
+        data = str(args.data)
+    else:
+        if not (args.source and args.target):
+            raise ValueError("give --source DIR and --target DIR (or --data DIR --to EXPRESSION)")
+        both = paired_files(args.source, args.target)
+        from .train import _check_crop_files
+
+        _check_crop_files(both[0])
+        pairs = [(str(a), str(b), "") for a, b in both]
+        channels = 1 if all(is_gray_file(str(a)) for a, _ in both) else 3
+        size = int(read_crop(both[0][0], channels).shape[1])
+        align = asked_alignment(args, size=size)
+        job = ShardJob(hist, channels)
+        data = f"{args.source} -> {args.target}"
+        if args.to:
+            model.info["target"] = normalize_expression(args.to)
+            model.info["source"] = normalize_expression(args.from_)
+    runner = make_runner(args.jobs, args.dask)
+    try:
+        total = sum_shards(pairs, job, runner, progress=not args.quiet)
+    finally:
+        runner.close()
+    if total.failed and args.data is None:
+        raise CropError("some crops could not be read:", sorted(set(total.failed)))
+    if total.failed:
+        warnings.warn(f"{len(set(total.failed))} image(s) without a usable face were left out: "
+                      + "; ".join(f"{p}: {r.split(';')[0]}" for p, r in sorted(set(total.failed))[:10]),
+                      FailedImageWarning, stacklevel=2)
+    if total.sums is None:
+        raise ValueError(f"no pair of {data} could be used")
+    summary: dict[str, Any] = {"pairs": total.sums.n, "image_shape": list(total.sums.image_shape)}
+    if args.data is not None:
+        summary["people"] = len(set(total.identities))
+    summary["data"] = data
+    model.info["training"] = summary
+    model.fit_stats(total.sums.to_stats(), alignment=align)
+    return model, total.sums.n

@@ -1,0 +1,127 @@
+"""``pixelfes augment``: a data set of photos in, every face with each expression out, labelled."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from pathlib import Path
+
+from ._args import nonempty_floats
+from ._scale import add_scale_arguments
+
+EPILOG = """examples:
+  pixelfes augment photos/ -o augmented/ --to all
+  pixelfes augment photos/ -o augmented/ --to happy,sad --strengths 0.5,1,1.5 --jobs 2
+  pixelfes augment /shared/photos -o /shared/aug --to all --dask tcp://scheduler:8786
+  pixelfes augment crops/ -o augmented/ --to all --no-detect      # already face crops
+
+Writes OUTPUT/<expression>/<path under DATASET> (with _s<strength> before the extension
+when several strengths are asked for) and OUTPUT/labels.csv (source, expression, strength,
+output, faces) of every image made. OUTPUT/manifest.jsonl records each output as it is
+made: rerunning the same command after a crash skips what is done and retries what
+failed; new photos added to DATASET are processed by the rerun."""
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("augment", help="give every face of a photo data set each expression",
+                       description="Augment a data set: every face of every photo under DATASET "
+                       "given each expression there is a model for, written as a labelled "
+                       "data set.", epilog=EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("dataset", type=Path, metavar="DATASET",
+                   help="a folder of photos (searched recursively)")
+    p.add_argument("-o", "--output", type=Path, required=True, help="output folder")
+    p.add_argument("--to", default="all",
+                   help="'all' (every expression there is a model for; default) or a "
+                   "comma-separated list, e.g. happy,sad")
+    p.add_argument("--from", dest="from_", default="neutral", metavar="EXPRESSION",
+                   help="the expression the faces have now (default neutral)")
+    p.add_argument("--strengths", type=nonempty_floats, default=[1.0], metavar="A,B,...",
+                   help="strengths to make, comma-separated (default 1), e.g. 0.5,1,1.5")
+    p.add_argument("--no-detect", action="store_true",
+                   help="take each image as an already cropped face")
+    p.add_argument("--max-faces", type=int, default=None, help="change at most this many faces")
+    p.add_argument("--min-face", type=float, default=40.0,
+                   help="ignore faces smaller than this many pixels (default 40)")
+    p.add_argument("--quality", type=int, default=95, help="JPEG quality (default 95)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="allow replacing files in OUTPUT that no manifest says this run wrote")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_scale_arguments(p)
+    p.set_defaults(func=run)
+
+
+def targets_of(to: str, source: str) -> list[str]:
+    """The expressions asked for: every one with a model from ``source``, or the listed ones."""
+    from ..expressions import EXPRESSIONS, normalize_expression
+    from ..zoo import list_models
+
+    have = {m.target for m in list_models() if m.source == source}
+    if to.strip().lower() == "all":
+        targets = [e for e in EXPRESSIONS if e in have and e != source]
+        if not targets:
+            raise ValueError(f"no models from {source}; see `pixelfes models`")
+        return targets
+    targets = list(dict.fromkeys(normalize_expression(t) for t in to.split(",") if t.strip()))
+    if not targets:
+        raise ValueError(f"--to: expected 'all' or expression names; got {to!r}")
+    return targets
+
+
+def write_labels(manifest_rows: dict[str, dict], out_dir: Path) -> Path:
+    """``OUTPUT/labels.csv`` from the manifest's done rows (atomic; sorted by output)."""
+    from .._atomic import atomic_path
+
+    path = out_dir / "labels.csv"
+    rows = sorted((r for r in manifest_rows.values() if r["status"] == "done"),
+                  key=lambda r: r["output"])
+    with atomic_path(path, suffix=".csv") as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["source", "expression", "strength", "output", "faces"])
+        for r in rows:
+            out = Path(r["output"])
+            rel = out.relative_to(out_dir) if out.is_relative_to(out_dir) else out
+            w.writerow([r["input"], r["expression"], f"{r['strength']:g}", rel.as_posix(),
+                        r["faces_changed"]])
+    return path
+
+
+def run(args: argparse.Namespace) -> int:
+    from .._validation import check_strength
+    from ..expressions import normalize_expression
+    from ..photojobs import (
+        PhotoJob,
+        dataset_photos,
+        plan_augment,
+        report,
+        resolve_refs,
+        run_photo_job,
+    )
+    from ..runners import check_jobs
+
+    for s in args.strengths:
+        check_strength(s)
+    if args.jobs is not None:
+        check_jobs(args.jobs)
+    source = normalize_expression(args.from_)
+    targets = targets_of(args.to, source)
+    photos = dataset_photos(args.dataset)
+    if not photos:
+        raise ValueError(f"no images found under {args.dataset}")
+    out_dir = args.output
+    if out_dir.resolve().is_relative_to(args.dataset.resolve()):
+        raise ValueError(f"-o {out_dir} is inside DATASET {args.dataset}; a rerun would take "
+                         "the outputs for inputs: choose a folder outside it")
+    job = PhotoJob(resolve_refs(source, targets, None), detect=not args.no_detect,
+                   max_faces=args.max_faces, min_face=args.min_face, quality=args.quality)
+    items = plan_augment(photos, args.dataset, out_dir, targets, args.strengths)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    manifest_path = Path(args.manifest) if args.manifest else out_dir / "manifest.jsonl"
+    summary, manifest = run_photo_job("augment", job, items, manifest_path, args.strengths,
+                                      jobs=args.jobs, dask=args.dask, chunk=args.chunk,
+                                      overwrite=args.overwrite, progress=not args.quiet)
+    labels = write_labels(manifest.rows, out_dir)
+    report(summary, out_dir, manifest_path)
+    print(f"labels: {labels}", file=sys.stderr)
+    return 1 if summary.failed else 0
