@@ -208,7 +208,9 @@ def run_items(worker: Callable[[Any, list[Item]], list[dict[str, Any]]], job: An
                     summary.done += 1
                 else:
                     summary.failed += 1
-                    summary.errors.append(f"{r['input']}: {r['error']}")
+                    message = f"{r['input']}: {r['error']}"
+                    if not summary.errors or summary.errors[-1] != message:  # once per photo
+                        summary.errors.append(message)
             bar.update(len(rows))
             if on_chunk is not None:
                 on_chunk(summary.chunks, rows)

@@ -1,0 +1,319 @@
+"""Scaling out: resumable manifests, runners (here, a process pool, Dask), sharded training.
+
+The Dask tests share one LocalCluster of 2 single-threaded worker processes (small memory
+limits); photos are one London photo (docs/images, CC BY 4.0) resized to a few sizes, so
+every output differs and a mix-up cannot pass.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import REPO, make_pairs
+from pixelfes.batch import DONE, Manifest, ManifestMismatchError, iter_lines
+from pixelfes.cli import main
+from pixelfes.models import model_class
+from pixelfes.photojobs import PhotoJob, plan_synthesize, resolve_refs, run_photo_job
+from pixelfes.runners import InProcessRunner, PoolRunner
+from pixelfes.sharded import ExactSums, ShardJob, fit_exact, sum_shards
+from pixelfes.stats import PixelStats
+
+distributed = pytest.importorskip("distributed")
+
+PHOTO = REPO / "docs" / "images" / "london-001-neutral.jpg"
+SIZES = (300, 330, 360, 390, 420, 450)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """A LocalCluster of 2 worker processes and a client to it (shared by this module)."""
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  memory_limit="600MiB", dashboard_address=None) as c, \
+            distributed.Client(c) as client:
+        yield c, client
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory):
+    """Six photos with one face each, and the one-process `synthesize` outputs of them."""
+    root = tmp_path_factory.mktemp("photos")
+    src = root / "in"
+    src.mkdir()
+    with Image.open(PHOTO) as im:
+        for i, s in enumerate(SIZES):
+            im.resize((s, s), Image.LANCZOS).save(src / f"p{i}.jpg", quality=92)
+    paths = sorted(src.glob("*.jpg"))
+    ref = root / "reference"
+    assert main(["synthesize", *map(str, paths), "--to", "happy", "-o", str(ref), "-q"]) == 0
+    return paths, ref
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.glob("*.jpg"))}
+
+
+def _done_rows(manifest: Path) -> list[dict]:
+    return [r for r in iter_lines(manifest) if r["status"] == DONE]
+
+
+def _job(strength: float = 1.0) -> PhotoJob:
+    return PhotoJob(resolve_refs("neutral", ["happy"], None))
+
+
+# -- manifests ----------------------------------------------------------------------------
+def test_manifest_refuses_other_settings_and_drops_a_cut_off_line(tmp_path):
+    path = tmp_path / "m.jsonl"
+    m = Manifest.open(path, {"strengths": [1.0]})
+    m.append([{"output": "a", "status": DONE}, {"output": "b", "status": "failed"}])
+    with open(path, "a") as f:
+        f.write('{"output": "c", "sta')  # a crash in the middle of an append
+    again = Manifest.open(path, {"strengths": [1.0]})
+    assert sorted(again.rows) == ["a", "b"]
+    assert path.read_text().endswith("}\n")
+    with pytest.raises(ManifestMismatchError, match=r"strengths: was \[1.0\], now \[0.5\]"):
+        Manifest.open(path, {"strengths": [0.5]})
+    (tmp_path / "x.jsonl").write_text("hello\n")
+    with pytest.raises(ManifestMismatchError, match="not a pixelfes manifest"):
+        Manifest.open(tmp_path / "x.jsonl", {})
+
+
+def test_cli_rerun_with_other_settings_is_refused(tmp_path, photos, capsys):
+    paths, _ = photos
+    out = tmp_path / "out"
+    args = ["synthesize", str(paths[0]), "--to", "happy", "-o", str(out), "-q", "--jobs", "1"]
+    assert main(args) == 0
+    assert main([*args, "--strength", "0.5"]) == 1
+    assert "records a run with other settings (strengths: was [1.0], now [0.5])" in \
+        capsys.readouterr().err
+
+
+# -- synthesize on every runner: the same bytes as one process ---------------------------
+@pytest.mark.parametrize("how", ["jobs1", "jobs2", "dask"])
+def test_batch_outputs_equal_one_process_byte_for_byte(tmp_path, photos, cluster, how):
+    paths, ref = photos
+    out = tmp_path / "out"
+    extra = {"jobs1": ["--jobs", "1"], "jobs2": ["--jobs", "2"],
+             "dask": ["--dask", cluster[0].scheduler_address]}[how]
+    args = ["synthesize", *map(str, paths), "--to", "happy", "-o", str(out), "-q",
+            "--chunk", "2", *extra]
+    assert main(args) == 0
+    assert _files(out) == _files(ref) and len(_files(ref)) == len(paths)
+    rows = _done_rows(out / "pixelfes-manifest.jsonl")
+    assert sorted(Path(r["output"]).name for r in rows) == sorted(_files(ref))
+    assert {(r["faces_found"], r["faces_changed"]) for r in rows} == {(1, 1)}
+
+
+def test_no_dask_import_without_dask(tmp_path, photos):
+    paths, _ = photos
+    code = ("import sys; from pixelfes.cli import main; "
+            f"rc = main(['synthesize', {str(paths[0])!r}, '--to', 'happy', '-o', "
+            f"{str(tmp_path / 'o')!r}, '-q', '--jobs', '2']); "
+            "print(rc, sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))")
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                          check=True)
+    assert done.stdout.split("\n")[-2] == "0 []"
+
+
+# -- crashes: nothing lost, nothing duplicated ----------------------------------------------
+def test_interrupted_run_resumes_where_it_stopped(tmp_path, photos):
+    paths, ref = photos
+    out = tmp_path / "out"
+    items = plan_synthesize(paths, out, ["happy"], 1.0)
+    manifest = out / "pixelfes-manifest.jsonl"
+
+    def stop(k, rows):
+        if k == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_photo_job("synthesize", _job(), items, manifest, [1.0], jobs=1, dask=None, chunk=2,
+                      overwrite=False, progress=False, on_chunk=stop)
+    assert len(_done_rows(manifest)) == 4
+    summary, _ = run_photo_job("synthesize", _job(), items, manifest, [1.0], jobs=1, dask=None,
+                               chunk=2, overwrite=False, progress=False)
+    assert (summary.skipped, summary.done, summary.failed) == (4, 2, 0)
+    rows = _done_rows(manifest)
+    assert sorted(r["output"] for r in rows) == sorted({r["output"] for r in rows})  # no repeats
+    assert len(rows) == len(paths) and _files(out) == _files(ref)
+    # a done output deleted by hand is made again; the rest is skipped
+    (out / "p3_happy.jpg").unlink()
+    summary, _ = run_photo_job("synthesize", _job(), items, manifest, [1.0], jobs=1, dask=None,
+                               chunk=2, overwrite=False, progress=False)
+    assert (summary.skipped, summary.done) == (5, 1) and _files(out) == _files(ref)
+
+
+def test_a_new_run_does_not_replace_files_it_did_not_write(tmp_path, photos, capsys):
+    paths, _ = photos
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "p0_happy.jpg").write_bytes(b"mine")
+    args = ["synthesize", str(paths[0]), "--to", "happy", "-o", str(out), "-q", "--jobs", "1"]
+    assert main(args) == 1
+    assert "already exist(s) and no manifest says this run wrote them" in capsys.readouterr().err
+    assert (out / "p0_happy.jpg").read_bytes() == b"mine"
+    assert not (out / "pixelfes-manifest.jsonl").exists()
+
+
+def test_dask_worker_killed_mid_run_loses_and_duplicates_nothing(tmp_path, photos, cluster):
+    paths, ref = photos
+    c, client = cluster
+    out = tmp_path / "out"
+    items = plan_synthesize(paths, out, ["happy"], 1.0)
+    manifest = out / "pixelfes-manifest.jsonl"
+    pids = client.run(os.getpid)  # {worker address: process id}
+    killed = []
+
+    def kill(k, rows):  # after the first chunk: SIGKILL a worker that is busy with another
+        if killed:
+            return
+        busy = [w for w, keys in client.processing().items() if keys and w in pids]
+        os.kill(pids[busy[0]], signal.SIGKILL)
+        killed.append(busy[0])
+
+    summary, _ = run_photo_job("synthesize", _job(), items, manifest, [1.0], jobs=None,
+                               dask=c.scheduler_address, chunk=1, overwrite=False,
+                               progress=False, on_chunk=kill)
+    assert killed and (summary.done, summary.failed) == (len(paths), 0)
+    rows = list(iter_lines(manifest))
+    assert len(rows) == len(paths) and all(r["status"] == DONE for r in rows)
+    assert len({r["output"] for r in rows}) == len(paths)
+    assert _files(out) == _files(ref)
+    assert not list(out.glob(".*"))  # no temporary file left behind
+    client.wait_for_workers(2, timeout=30)  # the nanny restarts the killed worker
+
+
+def _die_once(flag: str, chunk: list[int]) -> list[int]:
+    """A pool task that kills its process the first time it sees chunk [3]."""
+    if chunk == [3] and not os.path.exists(flag):
+        Path(flag).write_text("x")
+        os._exit(1)
+    return chunk
+
+
+def test_pool_replaces_a_dead_process_and_reruns_its_chunks(tmp_path):
+    chunks = [[i] for i in range(8)]
+    got = list(PoolRunner(2).imap_unordered(_die_once, str(tmp_path / "flag"), chunks,
+                                            lambda c, m: ["lost", *c]))
+    assert sorted(got) == chunks  # every chunk exactly once, none recorded as lost
+
+
+# -- augment ----------------------------------------------------------------------------------
+def test_augment_writes_a_labelled_data_set_and_resumes(tmp_path, photos, capsys):
+    paths, ref = photos
+    ds = tmp_path / "ds"
+    (ds / "a").mkdir(parents=True)
+    (ds / "b").mkdir()
+    (ds / "a" / "x.jpg").write_bytes(paths[0].read_bytes())
+    (ds / "b" / "x.jpg").write_bytes(paths[1].read_bytes())
+    Image.new("RGB", (64, 64), (90, 90, 90)).save(ds / "blank.png")
+    out = tmp_path / "aug"
+    args = ["augment", str(ds), "-o", str(out), "--strengths", "0,1", "-q"]
+    assert main(args) == 1  # the blank image has no face: listed, the others written
+    assert "blank.png: NoFaceError" in capsys.readouterr().err
+    labels = (out / "labels.csv").read_text().splitlines()
+    assert labels == ["source,expression,strength,output,faces",
+                      f"{ds / 'a' / 'x.jpg'},happy,0,happy/a/x_s0.jpg,1",
+                      f"{ds / 'a' / 'x.jpg'},happy,1,happy/a/x_s1.jpg,1",
+                      f"{ds / 'b' / 'x.jpg'},happy,0,happy/b/x_s0.jpg,1",
+                      f"{ds / 'b' / 'x.jpg'},happy,1,happy/b/x_s1.jpg,1"]
+    assert (out / "happy/a/x_s1.jpg").read_bytes() == (ref / "p0_happy.jpg").read_bytes()
+    zero = tmp_path / "zero.jpg"
+    assert main(["synthesize", str(paths[1]), "--to", "happy", "--strength", "0", "-o",
+                 str(zero), "-q"]) == 0
+    assert (out / "happy/b/x_s0.jpg").read_bytes() == zero.read_bytes()
+    assert main(args) == 1  # the rerun retries only the failed image
+    err = capsys.readouterr().err
+    assert "wrote 0 image(s)" in err and "4 done earlier, 2 failed" in err
+
+
+# -- training on shards -----------------------------------------------------------------------
+def test_exact_sums_match_float_stats_and_do_not_depend_on_the_cut(rng):
+    x, t = make_pairs(rng, n=40, h=4, w=3, c=2)
+    whole = ExactSums((4, 3, 2)).update(x, t)
+    cut = [ExactSums((4, 3, 2)).update(x[a:b], t[a:b]) for a, b in ((0, 7), (7, 30), (30, 40))]
+    merged = cut[2] + cut[0] + cut[1]
+    for name in ("sk", "skk", "sm", "skm", "counts", "msums"):
+        assert np.array_equal(getattr(whole, name), getattr(merged, name))
+    ref = PixelStats((4, 3, 2)).update(x / 255.0, t / 255.0)
+    got = whole.to_stats()
+    assert got.n == ref.n == 40
+    assert np.array_equal(got.counts, ref.counts)
+    for name in ("sx", "sxx", "st", "sxt", "tsums"):  # float sums of k/255 round differently
+        np.testing.assert_allclose(getattr(got, name), getattr(ref, name), rtol=1e-13, atol=0)
+    planted = whole.to_stats()
+    planted.sxt[0] += 1e-9
+    assert not np.allclose(planted.sxt, ref.sxt, rtol=1e-13, atol=0)
+
+
+@pytest.mark.parametrize("kind", ["pixel-rr", "pixel-kr"])
+def test_sharded_fit_on_dask_equals_one_process_bit_for_bit(tmp_path, rng, cluster, kind):
+    x, t = make_pairs(rng, n=30, h=8, w=8, c=3, distinct=40)
+    pairs = []
+    for i in range(len(x)):
+        a, b = tmp_path / f"a{i:02d}.png", tmp_path / f"b{i:02d}.png"
+        Image.fromarray(x[i]).save(a)
+        Image.fromarray(t[i]).save(b)
+        pairs.append((str(a), str(b), ""))
+    cls = model_class(kind)
+    job = ShardJob(cls.needs_histograms, 3)
+    from pixelfes.runners import DaskRunner
+
+    runner = DaskRunner(cluster[0].scheduler_address)
+    try:
+        far = sum_shards(pairs, job, runner, shard_size=7).sums
+    finally:
+        runner.close()
+    near = sum_shards(pairs, job, InProcessRunner(), shard_size=30).sums
+    a = cls().fit_stats(far.to_stats())
+    b = fit_exact(cls(), x, t)
+    ref = cls().fit(x, t)
+    for key, value in b._state().items():
+        assert np.array_equal(a._state()[key], value)
+        np.testing.assert_allclose(value, ref._state()[key], rtol=1e-9, atol=1e-12)
+    assert near.n == far.n == 30
+
+
+def test_train_cli_on_dask_writes_the_same_file(tmp_path, rng, cluster):
+    x, t = make_pairs(rng, n=20, h=12, w=12, c=3, distinct=60)
+    for side, arr in (("src", x), ("tgt", t)):
+        (tmp_path / side).mkdir()
+        for i, img in enumerate(arr):
+            Image.fromarray(img).save(tmp_path / side / f"p{i:02d}.png")
+    common = ["train", "--model", "pixel-kr", "--source", str(tmp_path / "src"), "--target",
+              str(tmp_path / "tgt"), "-q"]
+    assert main([*common, "-o", str(tmp_path / "one.safetensors")]) == 0
+    assert main([*common, "-o", str(tmp_path / "many.safetensors"),
+                 "--dask", cluster[0].scheduler_address]) == 0
+    assert main([*common, "-o", str(tmp_path / "pool.safetensors"), "--jobs", "2"]) == 0
+    one = (tmp_path / "one.safetensors").read_bytes()
+    assert one == (tmp_path / "many.safetensors").read_bytes() == \
+        (tmp_path / "pool.safetensors").read_bytes()
+
+
+def test_train_refuses_scaling_a_model_without_statistics(tmp_path, capsys):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    rc = main(["train", "--model", "mr", "--source", str(tmp_path / "a"), "--target",
+               str(tmp_path / "b"), "-o", str(tmp_path / "m.safetensors"), "--jobs", "2"])
+    assert rc == 1 and "train mr without them" in capsys.readouterr().err
+
+
+def test_manifest_rows_are_json_lines(tmp_path, photos):
+    paths, _ = photos
+    out = tmp_path / "o"
+    assert main(["synthesize", str(paths[0]), "--to", "happy", "-o", str(out), "-q",
+                 "--manifest", str(tmp_path / "run.jsonl")]) == 0
+    header, row = (json.loads(line) for line in (tmp_path / "run.jsonl").read_text().splitlines())
+    assert header["kind"] == "pixelfes-manifest" and header["settings"]["command"] == "synthesize"
+    assert set(row) == {"input", "output", "expression", "strength", "faces_found",
+                        "faces_changed", "status", "error"}
