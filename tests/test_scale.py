@@ -35,11 +35,10 @@ SIZES = (300, 330, 360, 390, 420, 450)
 
 @pytest.fixture(scope="module")
 def cluster():
-    """A LocalCluster of 2 worker processes and a client to it (shared by this module)."""
+    """A LocalCluster of 2 worker processes (shared by this module); tests connect by address."""
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  memory_limit="600MiB", dashboard_address=None) as c, \
-            distributed.Client(c) as client:
-        yield c, client
+                                  memory_limit="600MiB", dashboard_address=None) as c:
+        yield c
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +64,7 @@ def _done_rows(manifest: Path) -> list[dict]:
     return [r for r in iter_lines(manifest) if r["status"] == DONE]
 
 
-def _job(strength: float = 1.0) -> PhotoJob:
+def _job() -> PhotoJob:
     return PhotoJob(resolve_refs("neutral", ["happy"], None))
 
 
@@ -102,7 +101,7 @@ def test_batch_outputs_equal_one_process_byte_for_byte(tmp_path, photos, cluster
     paths, ref = photos
     out = tmp_path / "out"
     extra = {"jobs1": ["--jobs", "1"], "jobs2": ["--jobs", "2"],
-             "dask": ["--dask", cluster[0].scheduler_address]}[how]
+             "dask": ["--dask", cluster.scheduler_address]}[how]
     args = ["synthesize", *map(str, paths), "--to", "happy", "-o", str(out), "-q",
             "--chunk", "2", *extra]
     assert main(args) == 0
@@ -166,7 +165,10 @@ def test_a_new_run_does_not_replace_files_it_did_not_write(tmp_path, photos, cap
 
 def test_dask_worker_killed_mid_run_loses_and_duplicates_nothing(tmp_path, photos, cluster):
     paths, ref = photos
-    c, client = cluster
+    from pixelfes.runners import DaskRunner
+
+    runner = DaskRunner(cluster.scheduler_address)  # one client in this process: the runner's
+    client = runner.client
     out = tmp_path / "out"
     items = plan_synthesize(paths, out, ["happy"], 1.0)
     manifest = out / "pixelfes-manifest.jsonl"
@@ -180,16 +182,19 @@ def test_dask_worker_killed_mid_run_loses_and_duplicates_nothing(tmp_path, photo
         os.kill(pids[busy[0]], signal.SIGKILL)
         killed.append(busy[0])
 
-    summary, _ = run_photo_job("synthesize", _job(), items, manifest, [1.0], jobs=None,
-                               dask=c.scheduler_address, chunk=1, overwrite=False,
-                               progress=False, on_chunk=kill)
-    assert killed and (summary.done, summary.failed) == (len(paths), 0)
+    try:
+        summary, _ = run_photo_job("synthesize", _job(), items, manifest, [1.0], jobs=None,
+                                   dask=None, chunk=1, overwrite=False, progress=False,
+                                   on_chunk=kill, runner=runner)
+        client.wait_for_workers(2, timeout=30)  # the nanny restarts the killed worker
+    finally:
+        runner.close()
+    assert killed and (summary.done, summary.failed) == (len(paths), 0), summary.errors
     rows = list(iter_lines(manifest))
     assert len(rows) == len(paths) and all(r["status"] == DONE for r in rows)
     assert len({r["output"] for r in rows}) == len(paths)
     assert _files(out) == _files(ref)
     assert not list(out.glob(".*"))  # no temporary file left behind
-    client.wait_for_workers(2, timeout=30)  # the nanny restarts the killed worker
 
 
 def _die_once(flag: str, chunk: list[int]) -> list[int]:
@@ -268,7 +273,7 @@ def test_sharded_fit_on_dask_equals_one_process_bit_for_bit(tmp_path, rng, clust
     job = ShardJob(cls.needs_histograms, 3)
     from pixelfes.runners import DaskRunner
 
-    runner = DaskRunner(cluster[0].scheduler_address)
+    runner = DaskRunner(cluster.scheduler_address)
     try:
         far = sum_shards(pairs, job, runner, shard_size=7).sums
     finally:
@@ -293,7 +298,7 @@ def test_train_cli_on_dask_writes_the_same_file(tmp_path, rng, cluster):
               str(tmp_path / "tgt"), "-q"]
     assert main([*common, "-o", str(tmp_path / "one.safetensors")]) == 0
     assert main([*common, "-o", str(tmp_path / "many.safetensors"),
-                 "--dask", cluster[0].scheduler_address]) == 0
+                 "--dask", cluster.scheduler_address]) == 0
     assert main([*common, "-o", str(tmp_path / "pool.safetensors"), "--jobs", "2"]) == 0
     one = (tmp_path / "one.safetensors").read_bytes()
     assert one == (tmp_path / "many.safetensors").read_bytes() == \

@@ -202,20 +202,26 @@ def check_fresh_outputs(items: Sequence[Item], manifest_existed: bool, overwrite
 def run_photo_job(command: str, job: PhotoJob, items: Sequence[Item], manifest_path: Path,
                   strengths: Sequence[float], *, jobs: int | None, dask: str | None,
                   chunk: int, overwrite: bool, progress: bool,
-                  on_chunk: Any = None) -> tuple[RunSummary, Manifest]:
-    """Open/resume the manifest, check outputs, run the pending chunks on the chosen runner."""
+                  on_chunk: Any = None, runner: Any = None) -> tuple[RunSummary, Manifest]:
+    """Open/resume the manifest, check outputs, run the pending chunks on the chosen runner.
+
+    ``runner``: one already made (left open), instead of the one ``jobs``/``dask`` ask for.
+    """
     from .runners import InProcessRunner, make_runner
 
     existed = manifest_path.exists() and manifest_path.stat().st_size > 0
     check_fresh_outputs(items, existed, overwrite)  # before the manifest is made
     manifest = Manifest.open(manifest_path, job.settings(command, strengths))
     todo, _ = pending(items, manifest)
-    runner = make_runner(jobs, dask) if todo else InProcessRunner()  # all done: no cluster
+    own = runner is None
+    if own:
+        runner = make_runner(jobs, dask) if todo else InProcessRunner()  # all done: no cluster
     try:
         summary = run_items(process_chunk, job, items, manifest, runner, chunk_size=chunk,
                             progress=progress, on_chunk=on_chunk)
     finally:
-        runner.close()
+        if own:
+            runner.close()
     return summary, manifest
 
 

@@ -44,40 +44,50 @@ class InProcessRunner:
 
 
 class PoolRunner:
-    """A pool of ``jobs`` local processes; a process that dies is replaced, its chunks rerun."""
+    """A pool of ``jobs`` local processes, kept until :meth:`close` (workers stay warm).
+
+    A process that dies breaks a Python pool; the pool is then rebuilt and the chunks
+    that had not come back are run again (at most a few times).
+    """
 
     def __init__(self, jobs: int) -> None:
         self.workers = check_jobs(jobs)
+        self._pool: Any = None
+
+    def _executor(self) -> Any:
+        from concurrent.futures import ProcessPoolExecutor
+
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.workers)
+        return self._pool
 
     def imap_unordered(self, fn: Fn, job: Any, chunks: Sequence[C], on_fail: OnFail) -> Iterator[R]:
-        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+        from concurrent.futures import FIRST_COMPLETED, wait
         from concurrent.futures.process import BrokenProcessPool
 
         left = list(range(len(chunks)))
         restarts = 0
         while left:
+            pool = self._executor()
+            queue = list(left)
+            running: dict[Any, int] = {}
             broken = False
-            with ProcessPoolExecutor(max_workers=self.workers) as pool:
-                queue = list(left)
-                running: dict[Any, int] = {}
-                limit = 4 * self.workers
-                while queue or running:
-                    while queue and len(running) < limit:
-                        k = queue.pop(0)
-                        running[pool.submit(fn, job, chunks[k])] = k
-                    finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                    for fut in finished:
-                        k = running.pop(fut)
-                        try:
-                            result = fut.result()
-                        except BrokenProcessPool:
-                            broken = True
-                            continue
-                        left.remove(k)
-                        yield result
-                    if broken:
-                        break
+            while (queue or running) and not broken:
+                while queue and len(running) < 4 * self.workers:
+                    k = queue.pop(0)
+                    running[pool.submit(fn, job, chunks[k])] = k
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    k = running.pop(fut)
+                    try:
+                        result = fut.result()
+                    except BrokenProcessPool:
+                        broken = True
+                        continue
+                    left.remove(k)
+                    yield result
             if broken:
+                self.close()
                 restarts += 1
                 if restarts > _POOL_RESTARTS:
                     for k in left:
@@ -85,7 +95,10 @@ class PoolRunner:
                     return
 
     def close(self) -> None:
-        """Nothing to release (each run's pool is closed when it ends)."""
+        """Stop the pool's processes."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
 
 
 class DaskRunner:
