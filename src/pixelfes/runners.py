@@ -163,10 +163,11 @@ class DaskRunner:
 def local_worker_environ() -> dict[str, object]:
     """Dask's environment for new worker processes, less ``MALLOC_TRIM_THRESHOLD_``.
 
-    Dask sets it to 64 KiB to give memory back to the system sooner; glibc then keeps
-    every photo-sized buffer in fresh ``mmap`` pages, and synthesis took 34.7 instead of
-    20.5 CPU-ms per 400 px photo on this machine (benchmarks/bench_scale.py). Workers of
-    a cluster started elsewhere need the same setting in their Dask configuration (README).
+    Dask sets it to 64 KiB to give memory back to the system sooner; any such setting
+    also fixes glibc's mmap threshold at 128 KiB, so every photo-sized buffer is fresh
+    ``mmap`` pages, and synthesis took 34.7 instead of 20.5 CPU-ms per 400 px photo on
+    this machine (benchmarks/bench_scale.py). Workers started elsewhere need a setting
+    in their own Dask configuration (README: ``MALLOC_MMAP_THRESHOLD_``).
     """
     import dask
 
