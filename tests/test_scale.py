@@ -109,6 +109,26 @@ def test_batch_outputs_equal_one_process_byte_for_byte(tmp_path, photos, cluster
     rows = _done_rows(out / "pixelfes-manifest.jsonl")
     assert sorted(Path(r["output"]).name for r in rows) == sorted(_files(ref))
     assert {(r["faces_found"], r["faces_changed"]) for r in rows} == {(1, 1)}
+    if how == "dask":  # each worker process loaded the model once, and kept it
+        with distributed.Client(cluster.scheduler_address) as client:
+            loads = client.run(_model_loads)
+        assert set(loads.values()) <= {0, 1} and sum(loads.values()) >= 1
+
+
+def _model_loads() -> int:
+    from pixelfes.photojobs import _load
+
+    return _load.cache_info().misses
+
+
+def test_bad_scaling_options_fail_before_any_work(tmp_path, photos, capsys):
+    paths, _ = photos
+    base = ["synthesize", str(paths[0]), "--to", "happy", "-o", str(tmp_path / "o"), "-q"]
+    assert main([*base, "--jobs", "0"]) == 1
+    assert main([*base, "--jobs", "1", "--chunk", "0"]) == 1
+    err = capsys.readouterr().err
+    assert "--jobs must be 1 or more" in err and "--chunk must be 1 or more" in err
+    assert not (tmp_path / "o").exists()
 
 
 def test_no_dask_import_without_dask(tmp_path, photos):

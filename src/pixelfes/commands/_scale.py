@@ -23,7 +23,14 @@ def add_scale_arguments(p: Any, *, manifest: bool = True) -> None:
 
 
 def wants_batch(args: argparse.Namespace) -> bool:
-    """Whether the options ask for the resumable batch path (any of the scaling options)."""
+    """Whether the options ask for the resumable batch path (any of the scaling options).
+
+    Checks the scaling options' values first, so a bad one fails before any work.
+    """
+    if args.jobs is not None and args.jobs < 1:
+        raise ValueError(f"--jobs must be 1 or more (processes); got {args.jobs}")
+    if getattr(args, "chunk", 1) < 1:
+        raise ValueError(f"--chunk must be 1 or more (photos per task); got {args.chunk}")
     return bool(args.dask or args.jobs is not None or getattr(args, "manifest", None))
 
 

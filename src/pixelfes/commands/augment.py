@@ -98,12 +98,11 @@ def run(args: argparse.Namespace) -> int:
         resolve_refs,
         run_photo_job,
     )
-    from ..runners import check_jobs
+    from ._scale import wants_batch
 
     for s in args.strengths:
         check_strength(s)
-    if args.jobs is not None:
-        check_jobs(args.jobs)
+    wants_batch(args)  # checks --jobs and --chunk; augment is always a batch run
     source = normalize_expression(args.from_)
     targets = targets_of(args.to, source)
     photos = dataset_photos(args.dataset)
