@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -155,16 +156,22 @@ def _run_batch(args: argparse.Namespace, photos: list[Path], source: str,
                targets: list[str]) -> int:
     """The resumable path (``--jobs``/``--dask``/``--manifest``): see :mod:`pixelfes.photojobs`."""
     from ..batch import Item, Output
-    from ..outputs import OutputError, check_outputs, names_folder, synthesis_outputs
+    from ..outputs import (
+        KEEP_SUFFIXES,
+        OutputError,
+        check_outputs,
+        names_folder,
+        synthesis_outputs,
+    )
     from ..photojobs import PhotoJob, report, resolve_refs, run_photo_job
 
     if args.grid:
         raise ValueError("--grid is not available with --jobs/--dask/--manifest")
-    plans = synthesis_outputs(photos, args.output, targets, False)
-    if len(photos) * len(targets) == 1 and not names_folder(args.output):
-        raise OutputError(f"with --jobs/--dask/--manifest -o is a folder (the manifest goes "
-                          f"there); end it with /, e.g. -o {Path(args.output).with_suffix('')}/")
     out_dir = Path(args.output)
+    if not names_folder(args.output) and out_dir.suffix.lower() in KEEP_SUFFIXES:
+        raise OutputError(f"with --jobs/--dask/--manifest -o is a folder (the manifest goes "
+                          f"there); got {args.output}, e.g. -o {out_dir.with_suffix('')}/")
+    plans = synthesis_outputs(photos, f"{out_dir}{os.sep}", targets, False)
     manifest = Path(args.manifest) if args.manifest else out_dir / "pixelfes-manifest.jsonl"
     resumed = manifest.exists() and manifest.stat().st_size > 0
     # a resumed run owns the files its plan names; a new one checks them all first
