@@ -30,6 +30,13 @@ def check_jobs(jobs: int | None, name: str = "--jobs") -> int:
     return jobs
 
 
+def one_thread_each() -> None:
+    """Pool worker start-up: OpenCV on one thread (one process per core, no oversubscription)."""
+    import cv2
+
+    cv2.setNumThreads(1)
+
+
 class InProcessRunner:
     """Run each chunk here, one after another (the reference the others must equal)."""
 
@@ -55,10 +62,16 @@ class PoolRunner:
         self._pool: Any = None
 
     def _executor(self) -> Any:
+        import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor
 
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers)
+            # workers fork from a fresh fork server, never from this process: a fork of a
+            # process that has run OpenCV can inherit its thread pool in a state that deadlocks
+            method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+            self._pool = ProcessPoolExecutor(max_workers=self.workers,
+                                             mp_context=mp.get_context(method),
+                                             initializer=one_thread_each)
         return self._pool
 
     def imap_unordered(self, fn: Fn, job: Any, chunks: Sequence[C], on_fail: OnFail) -> Iterator[R]:
