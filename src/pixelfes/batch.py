@@ -76,12 +76,13 @@ class Manifest:
     """The JSON-lines record of a run: a header line with the settings, then one row per output.
 
     Rows: ``input, output, expression, strength, faces_found, faces_changed, status, error``.
-    A later row for the same output replaces an earlier one (a retried failure).
+    A later row for the same output replaces an earlier one (a retried failure). Only the
+    set of outputs done is kept in memory (a few hundred bytes each), not the rows.
     """
 
     path: Path
     settings: dict[str, Any]
-    rows: dict[str, dict[str, Any]] = field(default_factory=dict)
+    done: set[str] = field(default_factory=set)
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], settings: dict[str, Any]) -> Manifest:
@@ -124,14 +125,18 @@ class Manifest:
                 "arguments to resume it, or write to another -o folder (or delete the "
                 "manifest to start over)")
         for line in lines[1:]:
-            row = json.loads(line)
-            manifest.rows[row["output"]] = row
+            manifest._note(json.loads(line))
         return manifest
+
+    def _note(self, r: dict[str, Any]) -> None:
+        if r["status"] == DONE:
+            self.done.add(r["output"])
+        else:
+            self.done.discard(r["output"])
 
     def is_done(self, output: str) -> bool:
         """Whether ``output`` is recorded as done and its file is still there."""
-        row = self.rows.get(output)
-        return row is not None and row["status"] == DONE and Path(output).exists()
+        return output in self.done and Path(output).exists()
 
     def append(self, rows: Iterable[dict[str, Any]]) -> None:
         """Append a finished chunk's rows: one write, flushed and fsynced."""
@@ -144,7 +149,7 @@ class Manifest:
             f.flush()
             os.fsync(f.fileno())
         for r in rows:
-            self.rows[r["output"]] = r
+            self._note(r)
 
 
 def pending(items: Sequence[Item], manifest: Manifest) -> tuple[list[Item], int]:

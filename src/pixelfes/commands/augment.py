@@ -6,9 +6,13 @@ import argparse
 import csv
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ._args import nonempty_floats
 from ._scale import add_scale_arguments
+
+if TYPE_CHECKING:
+    from ..batch import Manifest
 
 EPILOG = """examples:
   pixelfes augment photos/ -o augmented/ --to all
@@ -69,19 +73,26 @@ def targets_of(to: str, source: str) -> list[str]:
     return targets
 
 
-def write_labels(manifest_rows: dict[str, dict], out_dir: Path) -> Path:
-    """``OUTPUT/labels.csv`` from the manifest's done rows (atomic; sorted by output)."""
+def write_labels(manifest: Manifest, out_dir: Path) -> Path:
+    """``OUTPUT/labels.csv``: one line per image made, in the order made (atomic).
+
+    Streams the manifest (a row per output, the last one counting), so a run of millions
+    of images never holds its rows in memory.
+    """
     from .._atomic import atomic_path
+    from ..batch import DONE, iter_lines
 
     path = out_dir / "labels.csv"
-    rows = sorted((r for r in manifest_rows.values() if r["status"] == "done"),
-                  key=lambda r: r["output"])
+    listed: set[str] = set()
     with atomic_path(path, suffix=".csv") as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(["source", "expression", "strength", "output", "faces"])
-        for r in rows:
-            out = Path(r["output"])
-            rel = out.relative_to(out_dir) if out.is_relative_to(out_dir) else out
+        for r in iter_lines(manifest.path):
+            out = r["output"]
+            if r["status"] != DONE or out not in manifest.done or out in listed:
+                continue
+            listed.add(out)
+            rel = Path(out).relative_to(out_dir) if Path(out).is_relative_to(out_dir) else Path(out)
             w.writerow([r["input"], r["expression"], f"{r['strength']:g}", rel.as_posix(),
                         r["faces_changed"]])
     return path
@@ -120,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
     summary, manifest = run_photo_job("augment", job, items, manifest_path, args.strengths,
                                       jobs=args.jobs, dask=args.dask, chunk=args.chunk,
                                       overwrite=args.overwrite, progress=not args.quiet)
-    labels = write_labels(manifest.rows, out_dir)
+    labels = write_labels(manifest, out_dir)
     report(summary, out_dir, manifest_path)
     print(f"labels: {labels}", file=sys.stderr)
     return 1 if summary.failed else 0
