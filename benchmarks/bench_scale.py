@@ -158,7 +158,7 @@ def main() -> None:
             t0 = time.perf_counter()
             with dask.config.set({"distributed.nanny.pre-spawn-environ": env}), \
                     LocalCluster(n_workers=w, threads_per_worker=1, processes=True,
-                                 dashboard_address=None) as c:
+                                 dashboard_address=":0") as c:
                 runner = DaskRunner(c.scheduler_address)
                 run_batch(warm, tmp / f"warm-dask{w}", runner, 1)
                 startup[f"dask{w}"] = time.perf_counter() - t0
