@@ -124,6 +124,15 @@ def _model_loads() -> int:
     return _load.cache_info().misses
 
 
+def test_pixel_budget_reaches_the_workers(tmp_path, photos):
+    paths, _ = photos
+    out = tmp_path / "o"
+    assert main(["synthesize", str(paths[0]), "--to", "happy", "-o", str(out), "-q",
+                 "--jobs", "2", "--max-pixels", "1000"]) == 1
+    (row,) = iter_lines(out / "pixelfes-manifest.jsonl")
+    assert row["status"] == "failed" and row["error"].startswith("ImageTooLargeError")
+
+
 def test_bad_scaling_options_fail_before_any_work(tmp_path, photos, capsys):
     paths, _ = photos
     base = ["synthesize", str(paths[0]), "--to", "happy", "-o", str(tmp_path / "o"), "-q"]

@@ -55,6 +55,7 @@ class PhotoJob:
     max_faces: int | None = None
     min_face: float = 40.0
     quality: int = 95
+    max_pixels: int | None = None  # the driver's pixel budget, applied on every worker
 
     def settings(self, command: str, strengths: Sequence[float]) -> dict[str, Any]:
         """The JSON-able settings a manifest is fingerprinted by."""
@@ -62,7 +63,7 @@ class PhotoJob:
                 "source": self.models[0][1].source if self.models else None,
                 "strengths": [float(s) for s in strengths], "detect": self.detect,
                 "max_faces": self.max_faces, "min_face": float(self.min_face),
-                "quality": self.quality}
+                "quality": self.quality}  # not max_pixels: it decides what is refused, not how
 
 
 def resolve_refs(source: str, targets: Sequence[str], model: str | None) -> tuple[tuple[str, ModelRef], ...]:
@@ -102,9 +103,10 @@ def process_chunk(job: PhotoJob, chunk: list[Item]) -> list[dict[str, Any]]:
     the chunk itself never raises for one photo.
     """
     from .face import NoFaceError
-    from .imageio import load_image, save_image
+    from .imageio import load_image, save_image, set_max_pixels
     from .pipeline import find_faces, synthesize_rgb
 
+    set_max_pixels(job.max_pixels)  # a worker process has no --max-pixels of its own
     models = dict(job.models)
     rows: list[dict[str, Any]] = []
     for item in chunk:

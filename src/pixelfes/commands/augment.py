@@ -22,9 +22,9 @@ EPILOG = """examples:
 
 Writes OUTPUT/<expression>/<path under DATASET> (with _s<strength> before the extension
 when several strengths are asked for) and OUTPUT/labels.csv (source, expression, strength,
-output, faces) of every image made. OUTPUT/manifest.jsonl records each output as it is
-made: rerunning the same command after a crash skips what is done and retries what
-failed; new photos added to DATASET are processed by the rerun."""
+output, faces) of every image made. OUTPUT/pixelfes-manifest.jsonl records each output
+as it is made: rerunning the same command after a crash skips what is done and retries
+what failed; new photos added to DATASET are processed by the rerun."""
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -101,6 +101,7 @@ def write_labels(manifest: Manifest, out_dir: Path) -> Path:
 def run(args: argparse.Namespace) -> int:
     from .._validation import check_strength
     from ..expressions import normalize_expression
+    from ..imageio import max_pixels
     from ..photojobs import (
         PhotoJob,
         dataset_photos,
@@ -124,10 +125,11 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"-o {out_dir} is inside DATASET {args.dataset}; a rerun would take "
                          "the outputs for inputs: choose a folder outside it")
     job = PhotoJob(resolve_refs(source, targets, None), detect=not args.no_detect,
-                   max_faces=args.max_faces, min_face=args.min_face, quality=args.quality)
+                   max_faces=args.max_faces, min_face=args.min_face, quality=args.quality,
+                   max_pixels=max_pixels())
     items = plan_augment(photos, args.dataset, out_dir, targets, args.strengths)
     out_dir.mkdir(parents=True, exist_ok=True)
-    manifest_path = Path(args.manifest) if args.manifest else out_dir / "manifest.jsonl"
+    manifest_path = Path(args.manifest) if args.manifest else out_dir / "pixelfes-manifest.jsonl"
     summary, manifest = run_photo_job("augment", job, items, manifest_path, args.strengths,
                                       jobs=args.jobs, dask=args.dask, chunk=args.chunk,
                                       overwrite=args.overwrite, progress=not args.quiet)

@@ -156,6 +156,7 @@ def _run_batch(args: argparse.Namespace, photos: list[Path], source: str,
                targets: list[str]) -> int:
     """The resumable path (``--jobs``/``--dask``/``--manifest``): see :mod:`pixelfes.photojobs`."""
     from ..batch import Item, Output
+    from ..imageio import max_pixels
     from ..outputs import (
         KEEP_SUFFIXES,
         OutputError,
@@ -178,7 +179,8 @@ def _run_batch(args: argparse.Namespace, photos: list[Path], source: str,
     check_outputs([p for plan in plans for p in plan.values() if not (resumed and p.exists())],
                   photos, args.overwrite)
     job = PhotoJob(resolve_refs(source, targets, args.model), detect=not args.no_detect,
-                   max_faces=args.max_faces, min_face=args.min_face, quality=args.quality)
+                   max_faces=args.max_faces, min_face=args.min_face, quality=args.quality,
+                   max_pixels=max_pixels())
     items = [Item(str(photo), tuple(Output(str(plan[t]), t, args.strength) for t in targets))
              for photo, plan in zip(photos, plans, strict=True)]
     out_dir.mkdir(parents=True, exist_ok=True)
