@@ -128,6 +128,7 @@ class ShardJob:
     channels: int | None = None  # crops: 1 or 3; None keeps each file's own
     alignment: Alignment | None = None  # photos of a data set: align them like this
     aligned: bool = False  # the data set is a prepared folder of crops (no detection)
+    max_pixels: int | None = None  # the driver's pixel budget, applied on every worker
 
 
 @dataclass
@@ -155,6 +156,9 @@ def shard_sums(job: ShardJob, shard: Sequence[Pair]) -> ShardResult:
     Pairs whose source or target has no usable face are left out and listed, as
     :func:`pixelfes.datasets.load_pairs` leaves them out.
     """
+    from .imageio import set_max_pixels
+
+    set_max_pixels(job.max_pixels)  # a worker process has no --max-pixels of its own
     crops: dict[str, np.ndarray] = {}
     failed: list[tuple[str, str]] = []
     for path in dict.fromkeys(p for a, b, _ in shard for p in (a, b)):

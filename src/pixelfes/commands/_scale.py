@@ -98,6 +98,11 @@ def train_on_workers(args: argparse.Namespace, model: Any) -> tuple[Any, int]:
         if args.to:
             model.info["target"] = normalize_expression(args.to)
             model.info["source"] = normalize_expression(args.from_)
+    from dataclasses import replace
+
+    from ..imageio import max_pixels
+
+    job = replace(job, max_pixels=max_pixels())
     runner = make_runner(args.jobs, args.dask)
     try:
         # about two shards per worker: each shard's sums are the size of the statistics
