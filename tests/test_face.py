@@ -65,7 +65,12 @@ def test_detects_one_face_with_68_landmarks(astronaut: np.ndarray, face68: Face)
     cx, cy = f.landmarks.mean(0)
     assert x0 < cx < x1 and y0 < cy < y1
     assert f.score > 0
-    assert_allclose(landmarks_for_box(astronaut, f.box), f.landmarks)
+    # the default fit runs on an upright copy of the face: within a pixel of the fit on the box
+    on_box = landmarks_for_box(astronaut, f.box)
+    assert np.linalg.norm(on_box - f.landmarks, axis=1).mean() < 1.0
+    hog = DlibBackend()
+    (box, _), = hog.boxes(astronaut)
+    assert_allclose(landmarks_for_box(astronaut, box), hog.landmarks(astronaut, box))
 
 
 def test_aligned_landmarks_land_on_template(astronaut: np.ndarray, face68: Face) -> None:
@@ -159,10 +164,16 @@ def test_rotated_and_scaled_photo_aligns_to_the_same_crop(astronaut: np.ndarray,
     m = cv2.getRotationMatrix2D((w / 2, h / 2), 10, 0.8)
     moved = cv2.warpAffine(astronaut, m, (w, h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
     a = align_face(astronaut, face68.landmarks, PAPER)
-    b = align_face(moved, detect_faces(moved)[0].landmarks, PAPER)
+    moved_face = detect_faces(moved)[0]
+    b = align_face(moved, moved_face.landmarks, PAPER)
+    # the template points found in the moved photo = the original ones moved (sub-pixel)
+    idx = list(DEFAULT_TEMPLATE.index68)
+    err = np.linalg.norm(transform_points(m, face68.landmarks)[idx] - moved_face.landmarks[idx], axis=1)
+    assert err.mean() < 1.0, err  # measured 0.66 px (HOG boxes before issue 13: 0.71)
     c = slice(16, 112)  # the face; the border holds replicated background
     diff = np.abs(a.crop[c, c].astype(int) - b.crop[c, c]).mean()
-    assert diff < 8.0, diff  # ~1 px landmark jitter on textured skin/hair; measured 6.6
+    # sub-pixel jitter on textured skin/hair moves many crop pixels: measured 10.6 (HOG: 6.6)
+    assert diff < 13.0, diff
 
 
 def test_no_face_raises_clear_error() -> None:
@@ -187,7 +198,11 @@ def test_two_faces_and_limits(astronaut: np.ndarray) -> None:
         detect_faces(two, min_size=400)
     pairs = align_faces(two, Alignment(size=64, margin=1.0))
     assert [a.crop.shape for _, a in pairs] == [(64, 64, 3)] * 2
-    assert np.abs(pairs[0][1].crop.astype(int) - pairs[1][1].crop).mean() < 1.0
+    left, right = sorted((f for f, _ in pairs), key=lambda f: f.box[0])
+    # the two copies are found at the same place up to sub-pixel noise (detector run on the
+    # whole photo, then an upright copy of each face): measured 0.15 px at most
+    assert np.abs(right.landmarks - left.landmarks - [512, 0]).max() < 0.5
+    assert np.abs(pairs[0][1].crop.astype(int) - pairs[1][1].crop).mean() < 2.0  # measured 1.37
 
 
 def test_custom_backend(astronaut: np.ndarray, face68: Face) -> None:

@@ -489,6 +489,8 @@ def _load_pil(img: Image.Image, kind: str, path: Path | None) -> LoadedImage:
     elif mode == "P":
         palette = img.copy()
         rgb = np.asarray(img.convert("RGB"))
+    elif mode == "RGB":  # one copy out of Pillow; convert("RGB") would add one (8 ms at 1350 px)
+        rgb = np.asarray(img)
     else:
         rgb = np.asarray(img.convert("RGB"))
     return LoadedImage(rgb=np.ascontiguousarray(rgb), kind=kind, mode=mode, path=path, format=fmt,

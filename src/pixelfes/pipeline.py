@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,8 +27,26 @@ from .models.base import ExpressionModel
 
 if TYPE_CHECKING:
     from .face import Face
+    from .face.detect import SkippedFace
 
 ImageLike = Any  # a path, a PIL image or an (H, W[, C]) array
+
+
+@dataclass
+class FaceReport:
+    """What happened to the faces of one photo; filled in by :func:`synthesize_rgb`."""
+
+    changed: int = 0
+    skipped: list[SkippedFace] = field(default_factory=list)
+
+    @property
+    def found(self) -> int:
+        return self.changed + len(self.skipped)
+
+    def summary(self) -> str:
+        """``"3 faces found, 2 changed, 1 skipped"``."""
+        return (f"{self.found} face{'s' if self.found != 1 else ''} found, {self.changed} changed, "
+                f"{len(self.skipped)} skipped")
 
 
 @functools.lru_cache(maxsize=8)
@@ -103,28 +122,43 @@ def find_faces(rgb: np.ndarray, *, max_faces: int | None = None, min_size: float
 def synthesize_rgb(rgb: np.ndarray, model: ExpressionModel, strength: float = 1.0, *,
                    faces: Sequence[Face] | None = None, detect: bool = True,
                    max_faces: int | None = None, min_size: float = 40.0,
-                   path: str | Path | None = None) -> np.ndarray:
+                   path: str | Path | None = None, report: FaceReport | None = None) -> np.ndarray:
     """Change every face of ``rgb`` ``(H, W, 3) uint8``; returns a new array of the same shape.
 
     ``faces``: faces already found on this photo (:func:`find_faces`), changed as given
-    without detecting again; ``detect=False``: the image is one face crop.
+    without detecting again; ``detect=False``: the image is one face crop. Found faces too
+    small, beyond ``max_faces`` or with an implausible landmark fit are left as they are
+    and listed, with the reason, in ``report`` (when given). Raises
+    :class:`pixelfes.face.NoFaceError` when no face can be changed (listing skipped ones).
     """
-    from .face import align_face, paste_change
+    from .face import NoFaceError, align_face, paste_change
+    from .face.detect import search_faces
 
     strength = check_strength(strength)
     alignment = alignment_of(model)
     if strength == 0.0:
         return rgb.copy()
     if not detect:
-        return _synthesize_whole(rgb, model, strength, alignment)
+        out = _synthesize_whole(rgb, model, strength, alignment)
+        if report is not None:
+            report.changed += 1
+        return out
     if faces is None:
-        faces = find_faces(rgb, max_faces=max_faces, min_size=min_size, path=path)
-    out = rgb
+        found = search_faces(rgb, landmarks=68, max_faces=max_faces, min_size=min_size)
+        if report is not None:
+            report.changed += len(found.faces)
+            report.skipped.extend(found.skipped)
+        if not found.faces:
+            raise NoFaceError(path, rgb.shape, min_size, skipped=found.skipped)
+        faces = found.faces
+    elif report is not None:
+        report.changed += len(faces)
+    out = rgb.copy()  # one copy for all faces, each pasted in place
     for face in faces:  # each face aligned from the original photo: faces are independent
         aligned = align_face(rgb, face.landmarks, alignment)
         after = apply_to_crop(model, aligned.crop, aligned.landmarks, strength)
-        out = paste_change(out, aligned, after)
-    return out if out is not rgb else rgb.copy()
+        paste_change(out, aligned, after, out=out)
+    return out
 
 
 def _synthesize_whole(rgb: np.ndarray, model: ExpressionModel, strength: float,

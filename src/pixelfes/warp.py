@@ -111,7 +111,11 @@ class Triangulation:
         if simplices is None:
             if len(np.unique(np.round(full, 9), axis=0)) != len(full):
                 raise ValueError("reference has duplicate points (or points on the border points)")
-            from scipy.spatial import Delaunay
+            try:
+                from scipy.spatial import Delaunay
+            except ImportError as exc:
+                raise ImportError("training a shape model needs scipy: pip install 'pixelfes[train]'"
+                                  ) from exc
 
             tri = Delaunay(full).simplices.astype(np.intp)
         else:

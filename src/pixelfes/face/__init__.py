@@ -29,10 +29,14 @@ from .detect import (
     Face,
     FaceBackend,
     FaceModelError,
+    FaceSearch,
     NoFaceError,
+    PyramidBackend,
+    SkippedFace,
     default_backend,
     detect_faces,
     landmarks_for_box,
+    search_faces,
 )
 from .paste import face_mask, paste_back, paste_change
 
@@ -45,7 +49,10 @@ __all__ = [
     "Face",
     "FaceBackend",
     "FaceModelError",
+    "FaceSearch",
     "NoFaceError",
+    "PyramidBackend",
+    "SkippedFace",
     "Template",
     "align_face",
     "align_faces",
@@ -59,6 +66,7 @@ __all__ = [
     "landmarks_for_box",
     "paste_back",
     "paste_change",
+    "search_faces",
     "transform_points",
 ]
 

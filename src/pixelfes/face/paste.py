@@ -146,14 +146,16 @@ def paste_back(photo: np.ndarray, crop: np.ndarray, matrix: np.ndarray,
 
 
 def paste_change(photo: np.ndarray, aligned: AlignedFace, after: np.ndarray,
-                 mask: np.ndarray | None = None) -> np.ndarray:
+                 mask: np.ndarray | None = None, *, out: np.ndarray | None = None) -> np.ndarray:
     """Add the change ``after - aligned.crop`` of an aligned face back into ``photo``; a new photo.
 
     Unlike :func:`paste_back`, only the *difference* is warped back (linear, it is smooth),
     so pixels the model did not change keep their exact values and the face is not
     resampled twice. ``aligned`` comes from :func:`align_face` on this photo; ``after`` is
     the changed ``(S, S[, C]) uint8`` crop; ``mask`` an optional crop-space ``(S, S)``
-    weight in [0, 1] (default :func:`face_mask` of the face's alignment).
+    weight in [0, 1] (default :func:`face_mask` of the face's alignment). ``out``: write
+    the result there instead of into a new copy (``out=photo`` changes ``photo`` in place:
+    one copy for all the faces of a photo, not one per face).
     """
     import cv2
 
@@ -169,7 +171,13 @@ def paste_change(photo: np.ndarray, aligned: AlignedFace, after: np.ndarray,
         delta = delta[..., 0]
     delta *= m if delta.ndim == 2 else m[..., None]
     ys, xs = np.nonzero(np.abs(delta).reshape(s_h, s_w, -1).max(axis=2) > 0)
-    out = photo.copy()
+    if out is None:
+        out = photo.copy()
+    elif out.shape != photo.shape or out.dtype != photo.dtype:
+        raise ValueError(f"out must be shaped like photo {photo.shape} {photo.dtype}; got "
+                         f"{out.shape} {out.dtype}")
+    elif out is not photo:
+        np.copyto(out, photo)
     roi = _photo_roi(matrix, xs, ys, photo.shape[:2])
     if roi is None:
         return out

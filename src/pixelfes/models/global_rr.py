@@ -25,7 +25,10 @@ class GlobalRR(ExpressionModel):
         self.info = default_info()
 
     def _fit_values(self, x: np.ndarray, t: np.ndarray) -> None:
-        import scipy.linalg
+        try:
+            import scipy.linalg
+        except ImportError as exc:
+            raise ImportError("training needs scipy: pip install 'pixelfes[train]'") from exc
 
         n = len(x)
         xf = x.reshape(n, -1)

@@ -1,0 +1,243 @@
+"""Find every face at a bounded cost: MediaPipe's BlazeFace run convolutionally on a pyramid.
+
+The short-range BlazeFace net (``assets/mediapipe``, 229 KB, Apache-2.0) is fully
+convolutional, so OpenCV's DNN module runs it on a whole photo copy of any size (a multiple
+of 16 px), not only on its native 128 x 128. It finds faces about 16-96 px wide in its
+input. One pass at scale ``s0 = PIXELS_PER_MIN_FACE / min_face`` finds the smallest wanted
+faces, each further pass at a quarter of the previous scale the next-larger ones, so the
+cost is about ``(1 + 1/16 + ...) * s0**2`` of the photo's megapixels whatever its size.
+Passes larger than ``TILE`` px are cut into overlapping tiles (bounded memory); each face is
+kept from the tile whose core holds its centre.
+
+Coordinates are ``(x, y)`` photo pixels, continuous, with the image's top-left corner at
+``(0, 0)`` for boxes and pixel centres on integers for key points (as elsewhere in
+:mod:`pixelfes.face`).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["BlazeDetection", "blazeface_detect", "pyramid_scales"]
+
+MODEL = Path(__file__).resolve().parents[1] / "assets" / "mediapipe" / "face_detection_short_range.tflite"
+#: width in the net's input of the smallest face a pass looks for. The cost grows with its
+#: square; ``benchmarks/bench_recall.py --sweep 12,14,16,20``: 12-16 each missed one of the
+#: 22 faces of 40-80 px in the group photos, 20 none
+PIXELS_PER_MIN_FACE = 20.0
+#: ratio of scales between passes; a pass finds faces up to about 5x its smallest ones
+PASS_RATIO = 4.0
+#: largest side of one net input; bigger passes are tiled (memory and cache friendliness)
+TILE = 1024
+#: overlap of tiles in net-input pixels (larger than the largest face one pass finds)
+OVERLAP = 128
+SCORE = 0.5
+_XS = [0, 4, 6, 8, 10, 12, 14]  # columns holding x (box centre, key points)
+_YS = [1, 5, 7, 9, 11, 13, 15]
+NMS_IOU = 0.3
+
+# key points of a detection, in the order the net gives them
+KEYPOINTS = ("right_eye", "left_eye", "nose_tip", "mouth", "right_ear", "left_ear")
+
+
+@dataclass(frozen=True)
+class BlazeDetection:
+    """One BlazeFace detection: square-ish ``box`` (x0, y0, x1, y1), ``score`` in [0, 1] and the
+    six key points ``(6, 2)`` (x, y) of :data:`KEYPOINTS` (the person's right eye is on the
+    image's left)."""
+
+    box: tuple[float, float, float, float]
+    score: float
+    keypoints: np.ndarray = field(repr=False)
+
+    @property
+    def size(self) -> float:
+        x0, y0, x1, y1 = self.box
+        return 0.5 * ((x1 - x0) + (y1 - y0))
+
+
+_LOCK = threading.Lock()
+_NETS: dict[tuple[int, int], Any] = {}
+_MAX_NETS = 6
+
+
+def _net(shape: tuple[int, int]) -> Any:
+    """A net for inputs of ``shape`` (h, w), loaded once per process and shape (5 ms each).
+
+    OpenCV re-plans a net's memory whenever the input shape changes (30-40 ms), so each of
+    the few shapes a pyramid uses keeps its own net.
+    """
+    with _LOCK:
+        net = _NETS.get(shape)
+        if net is None:
+            import cv2
+
+            if len(_NETS) >= _MAX_NETS:
+                _NETS.pop(next(iter(_NETS)))
+            net = _NETS[shape] = cv2.dnn.readNetFromTFLite(str(MODEL))
+        return net
+
+
+def _anchors(h: int, w: int) -> np.ndarray:
+    """Anchor centres ``(N, 2)`` in input pixels, in the order of the net's outputs.
+
+    MediaPipe's short-range layout: stride 8 with 2 anchors per cell, then stride 16 with 6.
+    """
+    out = []
+    for stride, reps in ((8, 2), (16, 6)):
+        fh, fw = h // stride, w // stride
+        yy, xx = np.mgrid[0:fh, 0:fw]
+        c = np.stack([(xx + 0.5) * stride, (yy + 0.5) * stride], axis=-1).reshape(-1, 1, 2)
+        out.append(np.repeat(c, reps, axis=1).reshape(-1, 2))
+    return np.concatenate(out).astype(np.float32)
+
+
+def _run(net: Any, img: np.ndarray, score: float) -> tuple[np.ndarray, np.ndarray]:
+    """Raw detections on one input ``(h, w, 3) uint8`` RGB, h and w multiples of 16.
+
+    Returns ``(M, 16)`` float32 [cx, cy, w, h, 6 x (x, y)] in input pixels and ``(M,)`` scores.
+    """
+    import cv2
+
+    h, w = img.shape[:2]
+    # (x - 127.5) / 127.5: the [-1, 1] range the net was trained with; NCHW float32
+    blob = cv2.dnn.blobFromImage(img, 1.0 / 127.5, mean=(127.5, 127.5, 127.5), swapRB=False)
+    net.setInput(blob)
+    outs = net.forward(net.getUnconnectedOutLayersNames())
+    raw = next(o for o in outs if o.shape[-1] == 16).reshape(-1, 16)
+    logit = next(o for o in outs if o.shape[-1] == 1).reshape(-1)
+    keep = logit > np.log(score / (1.0 - score))
+    if not keep.any():
+        return np.empty((0, 16), np.float32), np.empty(0, np.float32)
+    anchors = _anchors(h, w)[keep]
+    det = raw[keep].copy()
+    det[:, 0:2] += anchors
+    det[:, 4:16] += np.tile(anchors, (1, 6))
+    return det, 1.0 / (1.0 + np.exp(-np.clip(logit[keep], -80, 80)))
+
+
+def pyramid_scales(height: int, width: int, min_face: float = 40.0,
+                   max_face: float | None = None) -> list[float]:
+    """Scales of the passes that find faces from ``min_face`` px up to ``max_face`` (default:
+    the photo's longer side) in a ``height`` x ``width`` photo, finest first."""
+    if not min_face > 0:
+        raise ValueError(f"min_face must be > 0 pixels; got {min_face!r}")
+    top = float(max(height, width)) if max_face is None else float(max_face)
+    s = min(2.0, PIXELS_PER_MIN_FACE / float(min_face))
+    scales = [s]
+    # a pass at scale s finds faces up to about PASS_RATIO * PIXELS_PER_MIN_FACE / s photo px
+    while PASS_RATIO * PIXELS_PER_MIN_FACE / s < top and s * max(height, width) > 64:
+        s /= PASS_RATIO
+        scales.append(s)
+    return scales
+
+
+def _tiles(n: int) -> list[tuple[int, int, int, int]]:
+    """Split ``0..n`` (net-input px) into tiles ``(start, stop, core_start, core_stop)``.
+
+    All tiles have the same size (``TILE``, or ``n`` when smaller) so one net serves them;
+    neighbours overlap by at least ``OVERLAP`` and each core ends mid-overlap.
+    """
+    if n <= TILE:
+        return [(0, n, 0, n)]
+    k = -(-(n - OVERLAP) // (TILE - OVERLAP))
+    starts = [round(i * (n - TILE) / (k - 1)) for i in range(k)]
+    out = []
+    for i, a in enumerate(starts):
+        core_a = 0 if i == 0 else (a + starts[i - 1] + TILE) // 2
+        core_b = n if i == k - 1 else (starts[i + 1] + a + TILE) // 2
+        out.append((a, a + TILE, core_a, core_b))
+    return out
+
+
+def _pass(rgb: np.ndarray, scale: float, score: float) -> np.ndarray:
+    """Detections ``(M, 17)`` (16 box/key-point values in photo pixels + score) of one pass."""
+    import cv2
+
+    h, w = rgb.shape[:2]
+    sw, sh = max(1, round(w * scale)), max(1, round(h * scale))
+    small = rgb if (sw, sh) == (w, h) else cv2.resize(
+        rgb, (sw, sh), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    # grey margin: faces cut by the photo's edge are still found; sizes rounded up to
+    # multiples of 32 (the net needs 16; coarser rounding means fewer distinct shapes)
+    pad = 16
+    ph, pw = -(-(sh + 2 * pad) // 32) * 32, -(-(sw + 2 * pad) // 32) * 32
+    canvas = np.full((ph, pw, 3), 127, np.uint8)
+    canvas[pad:pad + sh, pad:pad + sw] = small
+    found = []
+    for y0, y1, cy0, cy1 in _tiles(ph):
+        for x0, x1, cx0, cx1 in _tiles(pw):
+            net = _net((y1 - y0, x1 - x0))
+            det, sc = _run(net, canvas[y0:y1, x0:x1], score)
+            if not len(det):
+                continue
+            # column layout: 0 cx, 1 cy, 2 w, 3 h, 4.. key points (x, y)
+            det[:, _XS] += x0
+            det[:, _YS] += y0
+            core = ((det[:, 0] >= cx0) & (det[:, 0] < cx1) & (det[:, 1] >= cy0)
+                    & (det[:, 1] < cy1))
+            found.append(np.column_stack([det[core], sc[core]]))
+    if not found:
+        return np.empty((0, 17), np.float32)
+    d = np.concatenate(found).astype(np.float64)
+    fx, fy = sw / w, sh / h
+    d[:, _XS] = (d[:, _XS] - pad) / fx
+    d[:, _YS] = (d[:, _YS] - pad) / fy
+    d[:, 2] /= fx
+    d[:, 3] /= fy
+    # key points to the pixel-centres-on-integers convention
+    d[:, 4:16] -= 0.5
+    return d
+
+
+def _weighted_nms(d: np.ndarray, iou: float) -> list[np.ndarray]:
+    """MediaPipe's weighted non-maximum suppression over rows ``[cx, cy, w, h, kps..., score]``."""
+    order = np.argsort(-d[:, 16])
+    d = d[order]
+    x0, y0 = d[:, 0] - d[:, 2] / 2, d[:, 1] - d[:, 3] / 2
+    x1, y1 = d[:, 0] + d[:, 2] / 2, d[:, 1] + d[:, 3] / 2
+    area = d[:, 2] * d[:, 3]
+    left = np.ones(len(d), bool)
+    out = []
+    for i in range(len(d)):
+        if not left[i]:
+            continue
+        ix = np.clip(np.minimum(x1[i], x1) - np.maximum(x0[i], x0), 0, None)
+        iy = np.clip(np.minimum(y1[i], y1) - np.maximum(y0[i], y0), 0, None)
+        inter = ix * iy
+        # overlapping boxes are one face (averaged); a smaller box mostly inside this better
+        # one is dropped (BlazeFace also fires on the lower half of a large face)
+        same = left & (inter / (area[i] + area - inter) > iou)
+        same[i] = True
+        wts = d[same, 16:17]
+        merged = (d[same, :16] * wts).sum(0) / wts.sum()
+        out.append(np.concatenate([merged, [d[i, 16]]]))
+        left &= ~(same | (inter > 0.6 * area))
+    return out
+
+
+def blazeface_detect(rgb: np.ndarray, min_face: float = 40.0, max_face: float | None = None,
+                     score: float = SCORE) -> list[BlazeDetection]:
+    """Every face of about ``min_face`` px or more in ``rgb`` ``(H, W, 3) uint8``, best first.
+
+    Sizes are BlazeFace's (about 1.1x the width between the ears' tragions); callers filter
+    by their own measure of size.
+    """
+    if not 0 < score < 1:
+        raise ValueError(f"score must be in (0, 1); got {score!r}")
+    h, w = rgb.shape[:2]
+    rows = [_pass(rgb, s, score) for s in pyramid_scales(h, w, min_face, max_face)]
+    d = np.concatenate(rows) if rows else np.empty((0, 17))
+    if not len(d):
+        return []
+    out = []
+    for r in _weighted_nms(d, NMS_IOU):
+        cx, cy, bw, bh = (float(v) for v in r[:4])
+        out.append(BlazeDetection(box=(cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2),
+                                  score=float(r[16]), keypoints=r[4:16].reshape(6, 2).copy()))
+    return out

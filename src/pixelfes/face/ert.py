@@ -1,0 +1,285 @@
+"""dlib's 68-point shape predictor in numpy, loaded in milliseconds from a memory-mapped cache.
+
+dlib parses its 100 MB ``shape_predictor_68_face_landmarks.dat`` on every start (0.5-0.8 s).
+This module reads the same ensemble of regression trees (Kazemi & Sullivan 2014) once, writes
+it as plain ``.npy`` arrays into a user cache folder, and later maps them into memory: a
+cold start costs a few milliseconds. Inference follows dlib's ``shape_predictor`` step by
+step (similarity transform to the reference shape, feature pixels rounded to the nearest
+pixel, trees evaluated in order, leaf values summed in float32), vectorised over the 500
+trees of each cascade level; its points are dlib's before rounding: rounded, they are
+dlib's whole-pixel points (``tests/test_ert.py``).
+
+Cache folder: ``$PIXELFES_CACHE``, else ``$XDG_CACHE_HOME/pixelfes``, else
+``~/.cache/pixelfes``; one sub-folder per model file (name, size and modification time).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["ShapePredictor", "cache_dir", "load_predictor", "parse_dat"]
+
+_FORMAT = 1  # bump when the cached layout changes
+
+
+def cache_dir() -> Path:
+    """Where converted models are kept (created on first use)."""
+    env = os.environ.get("PIXELFES_CACHE")
+    if env:
+        return Path(env)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "pixelfes"
+
+
+# dlib's integers: one control byte (bit 7: negative, low bits: byte count 1-8), then the
+# value's bytes, little-endian. A float is two of them: mantissa and exponent. The whole
+# model file is such tokens, so one regular expression cuts it into them at C speed.
+_TOKEN = re.compile(b"|".join(b"[" + bytes([k, 0x80 | k]) + b"]" + b"." * k for k in range(1, 9)),
+                    re.S)
+
+
+def _token_starts(buf: bytes) -> np.ndarray:
+    """Start offsets ``(N,) int64`` of every integer token in ``buf``."""
+    out, pos, n, chunk = [], 0, len(buf), 1 << 22
+    while pos < n:
+        end = min(n, pos + chunk)
+        lens = np.fromiter(map(len, _TOKEN.findall(buf, pos, end)), dtype=np.int64)
+        ends = np.cumsum(lens)
+        # a token cut by the chunk's end is not matched as a whole: stop before the last ones
+        keep = len(lens) if end == n else int(np.searchsorted(ends, end - pos - 16, side="right"))
+        if keep == 0 or (end == n and ends[-1] != n - pos):
+            raise ValueError("not a dlib shape predictor file (unexpected bytes)")
+        out.append(pos + np.concatenate([[0], ends[: keep - 1]]))
+        pos += int(ends[keep - 1])
+    return np.concatenate(out)
+
+
+def _values(buf: bytes, starts: np.ndarray) -> np.ndarray:
+    """The integers ``(N,) int64`` of the tokens at ``starts``."""
+    b = np.frombuffer(buf, dtype=np.uint8)
+    ctrl = b[starts]
+    size = (ctrl & 0x0F).astype(np.int64)
+    val = np.zeros(len(starts), dtype=np.int64)
+    for k in range(1, 9):
+        has = size >= k
+        if not has.any():
+            break
+        idx = np.minimum(starts + k, len(b) - 1)
+        val |= np.where(has, b[idx].astype(np.int64) << (8 * (k - 1)), 0)
+    return np.where(ctrl & 0x80, -val, val)
+
+
+class _Reader:
+    """Walks the token values in the order dlib's ``serialize`` wrote them."""
+
+    def __init__(self, values: np.ndarray) -> None:
+        self.v = values
+        self.i = 0
+
+    def one(self) -> int:
+        x = int(self.v[self.i])
+        self.i += 1
+        return x
+
+    def ints(self, n: int, stride: int = 1) -> np.ndarray:
+        out = self.v[self.i: self.i + n * stride]
+        self.i += n * stride
+        return out.reshape(n, stride) if stride > 1 else out
+
+    def floats(self, n: int) -> np.ndarray:
+        """``n`` floats (mantissa, exponent pairs) as float32."""
+        pairs = self.ints(n, 2)
+        return np.ldexp(pairs[:, 0].astype(np.float64), pairs[:, 1]).astype(np.float32)
+
+    def column(self) -> np.ndarray:
+        nr, nc = -self.one(), -self.one()  # dlib writes matrix sizes negated
+        if nc != 1 or nr < 0:
+            raise ValueError(f"expected a column vector in the model file; got {nr}x{nc}")
+        return self.floats(nr)
+
+
+def parse_dat(path: str | Path) -> dict[str, np.ndarray]:
+    """Read a dlib ``shape_predictor`` file into arrays (several seconds: done once).
+
+    Returns ``initial (L, 2)``, ``split_idx (C, T, S, 2) int32``, ``split_thresh (C, T, S)``,
+    ``leaves (C, T, S + 1, L, 2) float32``, ``anchor (C, P) int32``, ``deltas (C, P, 2)``:
+    C cascade levels of T trees with S splits, L landmarks, P feature pixels per level.
+    """
+    buf = Path(path).read_bytes()
+    r = _Reader(_values(buf, _token_starts(buf)))
+    if r.one() != 1:
+        raise ValueError(f"{path}: unknown shape predictor version")
+    initial = r.column()
+    n_casc = r.one()
+    idx, thr, leaves = [], [], []
+    for _ in range(n_casc):
+        n_trees = r.one()
+        for _ in range(n_trees):
+            n_splits = r.one()
+            sp = r.ints(n_splits, 4)  # idx1, idx2, thresh mantissa, thresh exponent
+            idx.append(sp[:, :2])
+            thr.append(np.ldexp(sp[:, 2].astype(np.float64), sp[:, 3]).astype(np.float32))
+            n_leaves = r.one()
+            leaves.append(np.stack([r.column() for _ in range(n_leaves)]))
+    if r.one() != n_casc:
+        raise ValueError(f"{path}: anchor lists do not match the cascade")
+    anchor = [r.ints(r.one()) for _ in range(n_casc)]
+    if r.one() != n_casc:
+        raise ValueError(f"{path}: delta lists do not match the cascade")
+    deltas = [r.floats(2 * r.one()).reshape(-1, 2) for _ in range(n_casc)]
+    if r.i != len(r.v):
+        raise ValueError(f"{path}: {len(r.v) - r.i} values left over")
+    t = len(idx) // n_casc
+    n_lm = len(initial) // 2
+    return {
+        "initial": initial.reshape(n_lm, 2),
+        "split_idx": np.stack(idx).reshape(n_casc, t, -1, 2).astype(np.int32),
+        "split_thresh": np.stack(thr).reshape(n_casc, t, -1),
+        "leaves": np.stack(leaves).reshape(n_casc, t, -1, n_lm, 2),
+        "anchor": np.stack(anchor).astype(np.int32),
+        "deltas": np.stack(deltas),
+    }
+
+
+def _cached_arrays(dat: Path) -> dict[str, np.ndarray]:
+    """The model's arrays, memory-mapped from the cache (converted on the first call)."""
+    st = dat.stat()
+    folder = cache_dir() / f"{dat.stem}-{st.st_size}-{st.st_mtime_ns}-v{_FORMAT}"
+    names = ("initial", "split_idx", "split_thresh", "leaves", "anchor", "deltas")
+    if not all((folder / f"{n}.npy").is_file() for n in names):
+        logging.getLogger("pixelfes").warning(
+            "pixelfes: converting %s for fast loading (once, about 15 s) into %s", dat.name, folder)
+        arrays = parse_dat(dat)
+        try:
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=folder.parent))
+            try:
+                for n in names:
+                    np.save(tmp / f"{n}.npy", np.ascontiguousarray(arrays[n]))
+                try:
+                    os.replace(tmp, folder)  # atomic: readers see all files or none
+                except OSError:  # another process won the race: use its copy
+                    if not folder.is_dir():
+                        raise
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+        except OSError as exc:
+            logging.getLogger("pixelfes").warning(
+                "pixelfes: cannot write the model cache %s (%s); set PIXELFES_CACHE to a writable "
+                "folder, or every process converts the model again", folder, exc)
+            return arrays
+    # plain array views of the maps (indexing a np.memmap object costs more)
+    return {n: np.asarray(np.load(folder / f"{n}.npy", mmap_mode="r")) for n in names}
+
+
+def _similarity_2x2(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """Linear part of dlib's ``find_similarity_transform(src, dst)`` (Umeyama), as float32."""
+    s = src.astype(np.float64)
+    d = dst.astype(np.float64)
+    ms, md = s.mean(0), d.mean(0)
+    a, b = s - ms, d - md
+    sigma = (a**2).sum() / len(s)
+    cov = b.T @ a / len(s)
+    u, dd, vt = np.linalg.svd(cov)
+    e = np.eye(2)
+    det = np.linalg.det(cov)
+    if det < 0 or (det == 0 and np.linalg.det(u) * np.linalg.det(vt) < 0):
+        if dd[1] < dd[0]:
+            e[1, 1] = -1
+        else:
+            e[0, 0] = -1
+    r = u @ e @ vt
+    c = (dd @ np.diag(e)) / sigma if sigma != 0 else 1.0
+    return (c * r).astype(np.float32)
+
+
+@dataclass
+class ShapePredictor:
+    """A dlib shape predictor's trees as arrays; call it like ``dlib.shape_predictor``."""
+
+    initial: np.ndarray
+    split_idx: np.ndarray
+    split_thresh: np.ndarray
+    leaves: np.ndarray
+    anchor: np.ndarray
+    deltas: np.ndarray
+
+    @property
+    def n_landmarks(self) -> int:
+        return int(self.initial.shape[0])
+
+    def __post_init__(self) -> None:
+        c, t, n_splits = self.split_idx.shape[:3]
+        # flat, contiguous views for np.take (the leaves stay memory-mapped)
+        self._idx1 = np.ascontiguousarray(self.split_idx[..., 0]).reshape(c, t * n_splits)
+        self._idx2 = np.ascontiguousarray(self.split_idx[..., 1]).reshape(c, t * n_splits)
+        self._thr = np.ascontiguousarray(self.split_thresh).reshape(c, t * n_splits)
+        self._leaves = self.leaves.reshape(c, t * (n_splits + 1), -1)
+        self._initial = np.ascontiguousarray(self.initial, dtype=np.float32)
+
+    def __call__(self, image: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+        """``(L, 2)`` float64 (x, y) points for the face in ``box`` = dlib's
+        ``(left, top, right, bottom)`` (inclusive) of ``image`` ``(H, W, 3) uint8`` RGB or
+        ``(H, W)`` gray; dlib's own points are these rounded to whole pixels."""
+        left, top, right, bottom = (float(v) for v in box)
+        w, h = right - left, bottom - top
+        img = np.asarray(image)
+        height, width = img.shape[:2]
+        n_casc, n_trees, n_splits = self.split_idx.shape[:3]
+        depth = int(np.log2(n_splits + 1))
+        trees = np.arange(n_trees)
+        first_leaf = trees * (n_splits + 1) - n_splits
+        shape = self._initial.copy()
+        for c in range(n_casc):
+            m = _similarity_2x2(self._initial, shape)
+            pts = (self.deltas[c] @ m.T).astype(np.float32) + shape[self.anchor[c]]
+            # dlib: point(tform_to_img(p)), rounding to the nearest pixel
+            px = np.floor(left + pts[:, 0].astype(np.float64) * w + 0.5).astype(np.intp)
+            py = np.floor(top + pts[:, 1].astype(np.float64) * h + 0.5).astype(np.intp)
+            inside = (px >= 0) & (px < width) & (py >= 0) & (py < height)
+            vals = np.zeros(len(px), np.float32)
+            vals[inside] = _intensity(img[py[inside], px[inside]])
+            # every split of every tree at once, then walk down: left child 2i+1 when true
+            go = ((np.take(vals, self._idx1[c]) - np.take(vals, self._idx2[c])) > self._thr[c])
+            go = go.reshape(n_trees, n_splits)
+            node = np.zeros(n_trees, np.intp)
+            for _ in range(depth):
+                node = 2 * node + 2 - go[trees, node]
+            leaf = np.take(self._leaves[c], first_leaf + node, axis=0)
+            # float32 sum in dlib's order: a reduction over the rows (axis 0) of a C-ordered
+            # array adds them one after another (no pairwise reordering; tested)
+            stack = np.concatenate([shape.reshape(1, -1), leaf])
+            shape = np.add.reduce(stack, axis=0, dtype=np.float32).reshape(-1, 2)
+        out = np.empty(shape.shape, np.float64)
+        out[:, 0] = left + shape[:, 0].astype(np.float64) * w
+        out[:, 1] = top + shape[:, 1].astype(np.float64) * h
+        return out
+
+
+def _intensity(pixels: np.ndarray) -> np.ndarray:
+    """dlib's ``get_pixel_intensity``: ``(N,)`` gray values, or ``(N, 3)`` RGB -> (r + g + b) // 3."""
+    if pixels.ndim == 1:
+        return pixels
+    return pixels.astype(np.uint16).sum(axis=1) // 3
+
+
+_LOCK = threading.Lock()
+_LOADED: dict[str, ShapePredictor] = {}
+
+
+def load_predictor(dat: str | Path) -> ShapePredictor:
+    """The predictor of a dlib ``.dat`` file, from the cache (built on first use: seconds)."""
+    key = str(Path(dat).resolve())
+    with _LOCK:
+        if key not in _LOADED:
+            _LOADED[key] = ShapePredictor(**_cached_arrays(Path(dat)))
+        return _LOADED[key]

@@ -1,0 +1,276 @@
+"""Every face in a group photo, the plausibility check, and the per-photo report (issue 13)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from conftest import real_data
+from pixelfes.face import NoFaceError, search_faces
+from pixelfes.face import blazeface as bf
+from pixelfes.face.detect import DlibBackend, PyramidBackend, dlib_box, fit_landmarks
+from pixelfes.face.plausible import LIMITS, assess, check_landmarks, estimate_yaw, mean_shape
+
+skimage_data = pytest.importorskip("skimage.data", reason="scikit-image provides the astronaut photo")
+
+# dlib's HOG box of the astronaut's face in skimage.data.astronaut() (see conftest.ASTRONAUT_68)
+ASTRO_BOX = (175, 76, 266, 167)
+
+
+def astronaut_group(widths: list[int], size: tuple[int, int] = (2400, 1400)) -> tuple[np.ndarray, list]:
+    """The astronaut's face (public domain) pasted at ``widths`` px into a grey photo; centres."""
+    astro = skimage_data.astronaut()
+    x0, y0, x1, y1 = ASTRO_BOX
+    cx, cy, side = (x0 + x1) / 2, (y0 + y1) / 2, x1 - x0
+    patch = astro[int(cy - side): int(cy + side), int(cx - side): int(cx + side)]
+    canvas = np.full((size[1], size[0], 3), 150, np.uint8)
+    truths = []
+    x = 20
+    for w in widths:
+        s = w / side
+        p = cv2.resize(patch, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
+        y = (size[1] - p.shape[0]) // 2
+        canvas[y:y + p.shape[0], x:x + p.shape[1]] = p
+        truths.append((x + p.shape[1] / 2, y + p.shape[0] / 2, w))
+        x += p.shape[1] + 20
+    return canvas, truths
+
+
+def found_all(faces, truths) -> bool:
+    hits = 0
+    for tx, ty, w in truths:
+        hits += any(abs(0.5 * (f.box[0] + f.box[2]) - tx) < 0.3 * w
+                    and abs(0.5 * (f.box[1] + f.box[3]) - ty) < 0.4 * w
+                    and 0.6 * w < f.size < 1.6 * w for f in faces)
+    return hits == len(truths)
+
+
+def test_pyramid_finds_small_and_large_faces_the_old_detector_missed() -> None:
+    widths = [45, 90, 180, 400]
+    rgb, truths = astronaut_group(widths)
+    found = search_faces(rgb)
+    assert found_all(found.faces, truths), [(f.box, f.score) for f in found.faces]
+    assert len(found.faces) == 4 and not found.skipped
+    # before issue 13 (HOG on a 640 px copy) only the large ones were found
+    old = [b for b, _ in DlibBackend().boxes(rgb)]
+    assert len(old) < 4
+
+
+def test_min_face_and_max_faces_are_reported() -> None:
+    rgb, _ = astronaut_group([50, 90, 180])
+    found = search_faces(rgb, min_size=80)
+    assert len(found.faces) == 2
+    small = [s for s in found.skipped if "minimum face size 80" in s.reason]
+    assert len(small) <= 1  # a 50 px face is below 0.75 * 80: beneath notice
+    found = search_faces(rgb, max_faces=1)
+    assert len(found.faces) == 1 and found.faces[0].size > 150
+    assert sum("beyond --max-faces 1" in s.reason for s in found.skipped) == 2
+    assert "face at (" in found.skipped[0].describe()
+
+
+def test_tiles_cover_every_pixel_once_with_equal_sizes() -> None:
+    for n in (100, bf.TILE, bf.TILE + 1, 3 * bf.TILE + 77):
+        tiles = bf._tiles(n)
+        assert {b - a for a, b, _, _ in tiles} == {min(n, bf.TILE)}
+        cores = [(c0, c1) for _, _, c0, c1 in tiles]
+        assert cores[0][0] == 0 and cores[-1][1] == n
+        assert all(cores[i][1] == cores[i + 1][0] for i in range(len(cores) - 1))
+        # each core lies inside its tile, at least OVERLAP / 2 from a shared edge
+        for (a, b, c0, c1), i in zip(tiles, range(len(tiles)), strict=True):
+            assert a <= c0 < c1 <= b
+            if i:
+                assert c0 - a >= bf.OVERLAP // 2 - 1
+
+
+def test_pyramid_scales_are_bounded() -> None:
+    s = bf.pyramid_scales(6000, 8000, min_face=40)
+    assert s[0] == pytest.approx(bf.PIXELS_PER_MIN_FACE / 40)
+    assert all(b == pytest.approx(a / bf.PASS_RATIO) for a, b in zip(s, s[1:], strict=False))
+    # the passes' pixels sum to about s0^2 * 16/15 of the photo's: bounded per megapixel
+    assert sum(x * x for x in s) < 1.1 * s[0] ** 2
+    with pytest.raises(ValueError, match="min_face"):
+        bf.pyramid_scales(100, 100, min_face=0)
+
+
+def test_anchor_count_matches_the_net() -> None:
+    rgb = np.full((96, 160, 3), 128, np.uint8)
+    net = bf._net((96, 160))
+    blob = rgb.astype(np.float32).transpose(2, 0, 1)[None] / 127.5 - 1
+    net.setInput(blob)
+    outs = net.forward(net.getUnconnectedOutLayersNames())
+    assert {o.shape[1] for o in outs} == {len(bf._anchors(96, 160))}
+
+
+def test_a_box_inside_a_better_face_is_dropped() -> None:
+    row = np.zeros(17)
+    big = row.copy()
+    big[[0, 1, 2, 3, 16]] = [100, 100, 100, 100, 0.95]
+    inner = row.copy()
+    inner[[0, 1, 2, 3, 16]] = [100, 120, 40, 40, 0.6]  # the lower half of the same face
+    other = row.copy()
+    other[[0, 1, 2, 3, 16]] = [300, 100, 50, 50, 0.7]
+    out = bf._weighted_nms(np.array([inner, big, other]), 0.3)
+    assert len(out) == 2 and out[0][16] == 0.95 and out[0][0] == 100 and out[1][0] == 300
+
+
+def test_plausibility_of_the_mean_shape_and_broken_shapes() -> None:
+    m = mean_shape() * 100 + 300
+    assert check_landmarks(m) is None
+    assert abs(estimate_yaw(m)) < 3
+    broken = m.copy()
+    broken[48:68, 1] -= 0.9 * (m[48:68, 1].mean() - m[30, 1])  # the mouth pushed onto the nose
+    assert "implausible face shape" in check_landmarks(broken)
+    turned = m.copy()
+    turned[27:36, 0] += 0.45 * (m[16, 0] - m[0, 0])  # nose near the jaw's end: a turned head
+    assert "turned too far" in check_landmarks(turned)
+    drift = m + np.array([0.0, 0.08 * (m[42:48, 0].mean() - m[36:42, 0].mean())])
+    assert "unstable" in check_landmarks(m, refit=drift)
+    assert check_landmarks(m, refit=m + 0.2) is None
+    kp = np.zeros((6, 2))
+    eyes = float(np.hypot(*(m[42:48].mean(0) - m[36:42].mean(0))))
+    kp[0], kp[1] = m[36:42].mean(0), m[42:48].mean(0)
+    kp[3] = m[[48, 51, 54, 57]].mean(0) + [0, 0.5 * eyes]  # the detector's mouth lower down
+    assert "disagree" in check_landmarks(m, keypoints=kp)
+    assert assess(m).instability != assess(m).instability  # nan: not measured
+    with pytest.raises(ValueError, match=r"\(68, 2\)"):
+        assess(m[:5])
+
+
+def squeeze_tilt(rgb: np.ndarray, sx: float, sy: float, degrees: float) -> tuple[np.ndarray, np.ndarray]:
+    h, w = rgb.shape[:2]
+    c = np.array([(w - 1) / 2, (h - 1) / 2])
+    a = np.deg2rad(degrees)
+    lin = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]]) @ np.diag([sx, sy])
+    m = np.hstack([lin, (c - lin @ c)[:, None]])
+    return cv2.warpAffine(rgb, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE), m
+
+
+@pytest.mark.realdata
+def test_squeezed_and_tilted_faces_are_fitted_right_or_skipped() -> None:
+    """London photos squeezed and tilted (the issue's case: mouth put on the upper lip):
+    each face is either skipped with a reason, or fitted within 0.1 pupil distances of its
+    transformed hand-placed points. Bad fits exist among these (the check is exercised)."""
+    from PIL import Image
+
+    from london_groups import DLIB_IDX, TEM_IDX, london_neutral, read_tem
+
+    sources = london_neutral(real_data("london-face-set"))[:6]
+    # (squeeze x, squeeze y, tilt): from benchmarks/bench_plausible.py's range
+    cases = [(0.5, 1.0, 25.0), (1.0, 0.5, -30.0), (0.45, 1.0, -15.0), (0.6, 1.0, 35.0)]
+    skipped = kept = bad_unskipped = bad_raw = 0
+    for photo, tem in sources:
+        rgb = cv2.resize(np.asarray(Image.open(photo).convert("RGB")), (675, 675),
+                         interpolation=cv2.INTER_AREA)
+        t0 = read_tem(tem) * 0.5 - 0.25
+        for sx, sy, deg in cases:
+            img, m = squeeze_tilt(rgb, sx, sy, deg)
+            t = t0 @ m[:, :2].T + m[:, 2]
+            iod = float(np.hypot(*(t[0] - t[1])))
+            found = search_faces(img)
+            def near(box, t=t, iod=iod) -> bool:
+                return bool(np.hypot((box[0] + box[2]) / 2 - t[:2, 0].mean(),
+                                     (box[1] + box[3]) / 2 - t[:2, 1].mean()) < iod)
+
+            raw = [d for d in PyramidBackend().candidates(img) if near(dlib_box(d.keypoints))]
+            if raw:
+                lm, _ = fit_landmarks(img, raw[0].keypoints)
+                bad_raw += np.linalg.norm(lm[DLIB_IDX] - t[TEM_IDX], axis=1).mean() / iod > 0.1
+            for f in found.faces:
+                if near(f.box):
+                    kept += 1
+                    err = np.linalg.norm(f.landmarks[DLIB_IDX] - t[TEM_IDX], axis=1).mean() / iod
+                    bad_unskipped += err > 0.1
+            skipped += sum(near(s.box) for s in found.skipped)
+    n = len(sources) * len(cases)
+    assert bad_raw >= 4, bad_raw  # without the check, these fits are often wrong: measured 8
+    # measured 1: 008 squeezed to 45 %, error 0.117, from the chin; eyes, nose, mouth in place
+    assert bad_unskipped <= 1, (bad_unskipped, kept, skipped)
+    # such squeezes are far outside real faces' shapes: most are skipped (measured 5 kept,
+    # 14 skipped, 5 not found of 24)
+    assert kept >= 3 and skipped >= 8 and kept + skipped >= n // 2, (kept, skipped)
+
+
+def test_pipeline_reports_and_raises_when_nothing_can_change() -> None:
+    from pixelfes.pipeline import FaceReport, resolve_model, synthesize_rgb
+
+    model = resolve_model(None, "neutral", "happy")
+    rgb, _ = astronaut_group([60, 200], size=(700, 500))
+    report = FaceReport()
+    out = synthesize_rgb(rgb, model, report=report)
+    assert report.changed == 2 and report.found == 2 and not report.skipped
+    assert report.summary() == "2 faces found, 2 changed, 0 skipped"
+    assert np.any(out != rgb)
+    with pytest.raises(NoFaceError, match="no face found"):
+        synthesize_rgb(np.full((300, 300, 3), 90, np.uint8), model)
+    with pytest.raises(NoFaceError, match="no face found") as err:
+        synthesize_rgb(rgb, model, min_size=600)
+    assert not err.value.skipped
+
+
+def test_all_faces_skipped_is_an_error_naming_the_reasons(monkeypatch) -> None:
+    from pixelfes.face import plausible
+    from pixelfes.pipeline import FaceReport, resolve_model, synthesize_rgb
+
+    model = resolve_model(None, "neutral", "happy")
+    rgb, _ = astronaut_group([200], size=(500, 400))
+    monkeypatch.setitem(plausible.LIMITS, "residual", 0.0)  # every shape implausible
+    report = FaceReport()
+    with pytest.raises(NoFaceError, match="no face could be changed.*implausible face shape"):
+        synthesize_rgb(rgb, model, report=report)
+    assert report.found == 1 and report.changed == 0
+    assert LIMITS["residual"] == 0.0
+
+
+def test_cli_per_photo_lines_and_jobs_give_the_same_bytes(tmp_path, capsys) -> None:
+    from PIL import Image
+
+    from pixelfes.cli import main
+
+    for i, widths in enumerate(([60, 200], [120], [90, 150], [190])):
+        rgb, _ = astronaut_group(widths, size=(600, 450))
+        Image.fromarray(np.roll(rgb, 7 * i, axis=1)).save(tmp_path / f"p{i}.jpg", quality=90)
+    Image.fromarray(np.full((200, 200, 3), 100, np.uint8)).save(tmp_path / "empty.png")
+    photos = [str(p) for p in sorted(tmp_path.glob("p*.jpg"))] + [str(tmp_path / "empty.png")]
+    code = main(["synthesize", *photos, "--to", "happy", "-o", str(tmp_path / "one"), "-q"])
+    assert code == 1  # the empty photo fails, the others are written
+    err = capsys.readouterr().err
+    assert "p0.jpg: 2 faces found, 2 changed, 0 skipped" in err
+    assert "p1.jpg: 1 face found, 1 changed, 0 skipped" in err
+    assert "empty.png" in err and "no face found" in err
+    # the process pool (--jobs 2, faces found by the same search in each worker): same bytes
+    assert main(["synthesize", *photos, "--to", "happy", "-o", str(tmp_path / "two"), "--jobs", "2",
+                 "-q"]) == 1
+    one = {p.name: p.read_bytes() for p in (tmp_path / "one").iterdir()}
+    two = {p.name: p.read_bytes() for p in (tmp_path / "two").iterdir() if p.name in one}
+    assert len(one) == 4 and one == two
+
+
+def test_paste_change_in_place_equals_a_new_copy() -> None:
+    from pixelfes.face import align_face, detect_faces, paste_change
+
+    photo = np.ascontiguousarray(skimage_data.astronaut())
+    a = align_face(photo, detect_faces(photo)[0].landmarks)
+    after = np.clip(a.crop.astype(int) + 30, 0, 255).astype(np.uint8)
+    new = paste_change(photo, a, after)
+    inplace = photo.copy()
+    assert paste_change(inplace, a, after, out=inplace) is inplace
+    np.testing.assert_array_equal(new, inplace)
+    other = np.zeros_like(photo)
+    np.testing.assert_array_equal(paste_change(photo, a, after, out=other), new)
+    with pytest.raises(ValueError, match="out must be shaped like photo"):
+        paste_change(photo, a, after, out=other[:10])
+
+
+def test_rgb_jpeg_loads_the_same_pixels_without_a_convert(tmp_path) -> None:
+    from PIL import Image
+
+    from pixelfes.imageio import load_image
+
+    path = tmp_path / "a.jpg"
+    Image.fromarray(skimage_data.astronaut()).save(path, quality=90)
+    with Image.open(path) as im:
+        ref = np.asarray(im.convert("RGB"))
+    got = load_image(path)
+    np.testing.assert_array_equal(got.rgb, ref)
+    assert got.mode == "RGB" and got.rgb.flags.c_contiguous

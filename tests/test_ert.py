@@ -1,0 +1,103 @@
+"""The numpy shape predictor gives dlib's points (before dlib rounds them) and loads from a cache."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+dlib = pytest.importorskip("dlib")
+
+from pixelfes.face import ert  # noqa: E402
+from pixelfes.face.detect import model_path  # noqa: E402
+
+
+def _dlib_points(predictor, image: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    shape = predictor(image, dlib.rectangle(*box))
+    return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory) -> tuple[object, object]:
+    """A small dlib predictor trained here on blobs with 5 marked points (not a face model)."""
+    rng = np.random.default_rng(7)
+    images, objects = [], []
+    for _ in range(12):
+        img = rng.integers(0, 60, size=(120, 120, 3), dtype=np.uint8)
+        pts = rng.uniform(35, 85, size=(5, 2))
+        for x, y in pts:
+            img[int(y) - 3:int(y) + 4, int(x) - 3:int(x) + 4] = 230
+        images.append(img)
+        parts = [dlib.point(int(x), int(y)) for x, y in pts]
+        objects.append([dlib.full_object_detection(dlib.rectangle(25, 25, 95, 95), parts)])
+    opts = dlib.shape_predictor_training_options()
+    opts.cascade_depth, opts.num_trees_per_cascade_level, opts.tree_depth = 4, 20, 3
+    opts.oversampling_amount, opts.feature_pool_size, opts.be_verbose = 5, 60, False
+    predictor = dlib.train_shape_predictor(images, objects, opts)
+    path = tmp_path_factory.mktemp("tiny") / "tiny_predictor.dat"
+    predictor.save(str(path))
+    return dlib.shape_predictor(str(path)), path
+
+
+def test_parsed_arrays_have_the_trained_layout(tiny_model) -> None:
+    _, path = tiny_model
+    a = ert.parse_dat(path)
+    assert a["initial"].shape == (5, 2)
+    assert a["split_idx"].shape == (4, 20, 7, 2) and a["split_thresh"].shape == (4, 20, 7)
+    assert a["leaves"].shape == (4, 20, 8, 5, 2) and a["leaves"].dtype == np.float32
+    assert a["anchor"].shape == (4, 60) and a["deltas"].shape == (4, 60, 2)
+    assert a["split_idx"].max() < 60 and a["anchor"].max() < 5
+
+
+def test_tiny_model_matches_dlib_rgb_gray_and_boxes_past_the_edge(tiny_model) -> None:
+    predictor, path = tiny_model
+    ours = ert.ShapePredictor(**ert.parse_dat(path))
+    rng = np.random.default_rng(3)
+    checked = 0
+    for _ in range(20):
+        img = rng.integers(0, 256, size=(110, 140, 3), dtype=np.uint8)
+        x0, y0 = (int(v) for v in rng.integers(-30, 60, size=2))
+        box = (x0, y0, x0 + int(rng.integers(30, 90)), y0 + int(rng.integers(30, 90)))
+        for image in (img, np.ascontiguousarray(img[..., 1])):
+            got = ours(image, box)
+            np.testing.assert_array_equal(np.floor(got + 0.5), _dlib_points(predictor, image, box))
+            checked += 1
+    assert checked == 40
+
+
+def test_dlib_68_point_model_gives_the_same_points() -> None:
+    skimage_data = pytest.importorskip("skimage.data")
+    path = model_path("shape_predictor_68_face_landmarks.dat")
+    ours = ert.load_predictor(path)
+    theirs = dlib.shape_predictor(str(path))
+    img = np.ascontiguousarray(skimage_data.astronaut())
+    rng = np.random.default_rng(0)
+    for _ in range(8):  # boxes jittered around the face: different cascades' paths
+        dx, dy, ds = rng.integers(-8, 9, size=3)
+        box = (int(175 + dx), int(76 + dy), int(266 + dx + ds), int(167 + dy + ds))
+        got = ours(img, box)
+        ref = _dlib_points(theirs, img, box)
+        np.testing.assert_array_equal(np.floor(got + 0.5), ref)
+        assert 0 < np.abs(got - ref).max() <= 0.5  # sub-pixel points, dlib's rounded
+
+
+def test_cache_is_built_once_and_memory_mapped(tiny_model, tmp_path, monkeypatch) -> None:
+    _, path = tiny_model
+    monkeypatch.setenv("PIXELFES_CACHE", str(tmp_path / "cache"))
+    ert._LOADED.clear()
+    first = ert.load_predictor(path)
+    folders = list((tmp_path / "cache").iterdir())
+    assert len(folders) == 1 and len(list(folders[0].glob("*.npy"))) == 6
+    ert._LOADED.clear()
+    monkeypatch.setattr(ert, "parse_dat", lambda p: pytest.fail("the cache was not used"))
+    second = ert.load_predictor(path)
+    assert isinstance(second.leaves.base, np.memmap) or isinstance(second.leaves, np.memmap)
+    np.testing.assert_array_equal(first.leaves, second.leaves)
+    assert ert.load_predictor(path) is second
+    ert._LOADED.clear()
+
+
+def test_not_a_model_file_is_a_clear_error(tmp_path) -> None:
+    bad = tmp_path / "bad.dat"
+    bad.write_bytes(bytes(range(256)) * 4)
+    with pytest.raises(ValueError, match="shape predictor"):
+        ert.parse_dat(bad)
