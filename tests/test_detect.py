@@ -274,3 +274,17 @@ def test_rgb_jpeg_loads_the_same_pixels_without_a_convert(tmp_path) -> None:
     got = load_image(path)
     np.testing.assert_array_equal(got.rgb, ref)
     assert got.mode == "RGB" and got.rgb.flags.c_contiguous
+
+
+def test_threads_find_the_same_faces() -> None:
+    """OpenCV nets are not thread-safe: each thread gets its own (a web server's workers)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    rgb, _ = astronaut_group([60, 120, 240], size=(900, 500))
+    want = [f.landmarks for f in search_faces(rgb).faces]
+    with ThreadPoolExecutor(4) as pool:
+        runs = list(pool.map(lambda _: [f.landmarks for f in search_faces(rgb).faces], range(8)))
+    for got in runs:
+        assert len(got) == len(want) == 3
+        for a, b in zip(got, want, strict=True):
+            np.testing.assert_array_equal(a, b)

@@ -184,9 +184,10 @@ def _similarity_lstsq(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
 def _assert_same_photo(got, want):
     """Within 1 level, but for OpenCV's fixed-point (1/32 px) warp coordinates: where the change
     has a steep edge (teeth), a coordinate rounded the other way moves a value by 2-3 levels
-    (measured: 2 of 262,144 pixels at 2 levels on the astronaut)."""
+    (measured: 2 of 262,144 pixels at 2 levels on the astronaut with whole-pixel landmarks,
+    14 with the sub-pixel ones of issue 13)."""
     d = np.abs(got.astype(int) - want)
-    assert d.max() <= 3 and (d > 1).sum() <= 10, (d.max(), (d > 1).sum())
+    assert d.max() <= 3 and (d > 1).sum() <= 30, (d.max(), (d > 1).sum())
 
 
 def _composed_photo(rgb, model, landmarks, strength):
@@ -239,7 +240,8 @@ def test_no_detect_equals_the_composed_result(astronaut):
     big = cv2.copyMakeBorder(crop, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
     scale = max(1.0, 480.0 / max(big.shape[:2]))
     work = cv2.resize(big, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
-    landmarks = detect_faces(work)[0].landmarks / scale  # HOG finds this face
+    # as the pipeline searches (the pyramid's finest pass depends on the smallest face asked for)
+    landmarks = detect_faces(work, min_size=0.3 * scale * min(h, w))[0].landmarks / scale
     want = _composed_photo(big, model, landmarks, 1.0)[pad : pad + h, pad : pad + w]
     assert got.shape == crop.shape
     _assert_same_photo(got, want)

@@ -61,26 +61,28 @@ class BlazeDetection:
         return 0.5 * ((x1 - x0) + (y1 - y0))
 
 
-_LOCK = threading.Lock()
-_NETS: dict[tuple[int, int], Any] = {}
+_LOCAL = threading.local()
 _MAX_NETS = 6
 
 
 def _net(shape: tuple[int, int]) -> Any:
-    """A net for inputs of ``shape`` (h, w), loaded once per process and shape (5 ms each).
+    """A net for inputs of ``shape`` (h, w), loaded once per thread and shape (5 ms each).
 
     OpenCV re-plans a net's memory whenever the input shape changes (30-40 ms), so each of
-    the few shapes a pyramid uses keeps its own net.
+    the few shapes a pyramid uses keeps its own net; a net is not safe to share between
+    threads (a web server's workers), so each thread has its own.
     """
-    with _LOCK:
-        net = _NETS.get(shape)
-        if net is None:
-            import cv2
+    nets: dict[tuple[int, int], Any] | None = getattr(_LOCAL, "nets", None)
+    if nets is None:
+        nets = _LOCAL.nets = {}
+    net = nets.get(shape)
+    if net is None:
+        import cv2
 
-            if len(_NETS) >= _MAX_NETS:
-                _NETS.pop(next(iter(_NETS)))
-            net = _NETS[shape] = cv2.dnn.readNetFromTFLite(str(MODEL))
-        return net
+        if len(nets) >= _MAX_NETS:
+            nets.pop(next(iter(nets)))
+        net = nets[shape] = cv2.dnn.readNetFromTFLite(str(MODEL))
+    return net
 
 
 def _anchors(h: int, w: int) -> np.ndarray:
