@@ -116,7 +116,7 @@ def fit_exact(model: Any, X: np.ndarray, T: np.ndarray, *,
     """
     x = X if X.ndim == 4 else X[..., None]
     t = T if T.ndim == 4 else T[..., None]
-    sums = ExactSums(tuple(x.shape[1:]), histograms=type(model).needs_histograms)  # type: ignore[arg-type]
+    sums = ExactSums(tuple(x.shape[1:]), histograms=type(model).needs_histograms)
     return model.fit_stats(sums.update(x, t).to_stats(), alignment=alignment)
 
 
@@ -171,7 +171,7 @@ def shard_sums(job: ShardJob, shard: Sequence[Pair]) -> ShardResult:
         return ShardResult(None, [], failed)
     x = np.stack([crops[a] for a, _, _ in used])
     t = np.stack([crops[b] for _, b, _ in used])
-    sums = ExactSums(tuple(x.shape[1:]), histograms=job.histograms).update(x, t)  # type: ignore[arg-type]
+    sums = ExactSums(tuple(x.shape[1:]), histograms=job.histograms).update(x, t)
     return ShardResult(sums, [who for _, _, who in used], failed)
 
 
