@@ -119,27 +119,65 @@ def find_faces(rgb: np.ndarray, *, max_faces: int | None = None, min_size: float
     return detect_faces(rgb, landmarks=68, max_faces=max_faces, min_size=min_size, path=path)
 
 
+def uses_native(model: ExpressionModel, native: bool | None = None) -> bool:
+    """Whether ``model`` runs at the photo's own resolution (:mod:`pixelfes.native`).
+
+    Colour shape + texture models do by default (``native=None``); ``native=False`` keeps
+    the canvas path (the model's crop pasted back), e.g. to reproduce earlier figures.
+    """
+    able = hasattr(model, "predict_shape") and model.image_shape_[2] == 3
+    if native and not able:
+        raise ValueError(f"native=True needs a colour shape + texture model; this is a "
+                         f"{model.model_type} model on {model.image_shape_[2]}-channel crops")
+    return able if native is None else bool(native)
+
+
+def _change_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, model: ExpressionModel,
+                 strength: float, alignment: Alignment, mouth: str, native: bool) -> np.ndarray:
+    """One face of ``photo`` changed into ``out`` in place (``out`` is returned)."""
+    from .face import align_face, paste_change
+
+    if native:
+        from .native import synthesize_face
+
+        synthesize_face(photo, out, landmarks, model, strength, mouth=mouth)
+        return out
+    aligned = align_face(photo, landmarks, alignment)
+    after = apply_to_crop(model, aligned.crop, aligned.landmarks, strength)
+    return paste_change(out, aligned, after, out=out)
+
+
 def synthesize_rgb(rgb: np.ndarray, model: ExpressionModel, strength: float = 1.0, *,
                    faces: Sequence[Face] | None = None, detect: bool = True,
                    max_faces: int | None = None, min_size: float = 40.0,
-                   path: str | Path | None = None, report: FaceReport | None = None) -> np.ndarray:
+                   path: str | Path | None = None, report: FaceReport | None = None,
+                   mouth: str = "auto", native: bool | None = None) -> np.ndarray:
     """Change every face of ``rgb`` ``(H, W, 3) uint8``; returns a new array of the same shape.
 
     ``faces``: faces already found on this photo (:func:`find_faces`), changed as given
     without detecting again; ``detect=False``: the image is one face crop. Found faces too
     small, beyond ``max_faces`` or with an implausible landmark fit are left as they are
-    and listed, with the reason, in ``report`` (when given). Raises
-    :class:`pixelfes.face.NoFaceError` when no face can be changed (listing skipped ones).
+    and listed, with the reason, in ``report`` (when given). ``mouth`` (native engine
+    only): ``"auto"`` opens the mouth with real teeth when the predicted opening is large
+    enough, ``"open"`` always, ``"closed"`` never (lips meet). ``native``: see
+    :func:`uses_native`. Raises :class:`pixelfes.face.NoFaceError` when no face can be
+    changed (listing skipped ones).
     """
-    from .face import NoFaceError, align_face, paste_change
+    from .face import NoFaceError
     from .face.detect import search_faces
+    from .native import check_mouth
 
     strength = check_strength(strength)
     alignment = alignment_of(model)
+    check_mouth(mouth)
+    nat = uses_native(model, native)
+    if mouth != "auto" and not nat:
+        raise ValueError(f"mouth={mouth!r} needs the native engine (a colour shape + texture "
+                         f"model); this is a {model.model_type} model")
     if strength == 0.0:
         return rgb.copy()
     if not detect:
-        out = _synthesize_whole(rgb, model, strength, alignment)
+        out = _synthesize_whole(rgb, model, strength, alignment, mouth, nat)
         if report is not None:
             report.changed += 1
         return out
@@ -153,16 +191,14 @@ def synthesize_rgb(rgb: np.ndarray, model: ExpressionModel, strength: float = 1.
         faces = found.faces
     elif report is not None:
         report.changed += len(faces)
-    out = rgb.copy()  # one copy for all faces, each pasted in place
-    for face in faces:  # each face aligned from the original photo: faces are independent
-        aligned = align_face(rgb, face.landmarks, alignment)
-        after = apply_to_crop(model, aligned.crop, aligned.landmarks, strength)
-        paste_change(out, aligned, after, out=out)
+    out = rgb.copy()  # one copy for all faces, each changed in place
+    for face in faces:  # each face read from the original photo: faces are independent
+        out = _change_face(rgb, out, face.landmarks, model, strength, alignment, mouth, nat)
     return out
 
 
 def _synthesize_whole(rgb: np.ndarray, model: ExpressionModel, strength: float,
-                      alignment: Alignment) -> np.ndarray:
+                      alignment: Alignment, mouth: str = "auto", native: bool = False) -> np.ndarray:
     """``--no-detect``: the image is one face crop (a painting, an animal, a tight crop).
 
     The crop is padded (edges replicated) and enlarged so dlib can work on it. If the HOG
@@ -173,7 +209,7 @@ def _synthesize_whole(rgb: np.ndarray, model: ExpressionModel, strength: float,
     """
     import cv2
 
-    from .face import align_face, detect_faces, landmarks_for_box, paste_change
+    from .face import detect_faces, landmarks_for_box
     from .imageio import check_pixels
 
     h, w = rgb.shape[:2]
@@ -190,16 +226,14 @@ def _synthesize_whole(rgb: np.ndarray, model: ExpressionModel, strength: float,
         box = (scale * (pad + 0.08 * w), scale * (pad + 0.12 * h),
                scale * (pad + 0.92 * w), scale * (pad + 0.98 * h))
         landmarks = landmarks_for_box(work, box) / scale
-    aligned = align_face(big, landmarks, alignment)
-    after = apply_to_crop(model, aligned.crop, aligned.landmarks, strength)
-    out = paste_change(big, aligned, after)
+    out = _change_face(big, big.copy(), landmarks, model, strength, alignment, mouth, native)
     return np.ascontiguousarray(out[pad : pad + h, pad : pad + w])
 
 
 def synthesize(image: ImageLike, to: str = "happy", strength: float = 1.0,
                model: str | os.PathLike[str] | ExpressionModel | None = None, *,
                from_: str = "neutral", detect: bool = True, max_faces: int | None = None,
-               min_size: float = 40.0) -> Any:
+               min_size: float = 40.0, mouth: str = "auto", native: bool | None = None) -> Any:
     """Give every face in ``image`` the expression ``to``; returns the image in its own type.
 
     ``image``: a path, a PIL image or an ``(H, W[, C])`` array (uint8 or 16-bit); the
@@ -207,7 +241,9 @@ def synthesize(image: ImageLike, to: str = "happy", strength: float = 1.0,
     model file path, or a fitted model (default: the best model for ``from_ -> to``).
     ``strength``: 0 returns the photo unchanged, 1 the model, above 1 exaggerates.
     ``detect=False`` treats the image as an already aligned face crop (paintings,
-    animals). Raises :class:`pixelfes.face.NoFaceError` naming the file if no face is found.
+    animals). ``mouth``: ``"auto"``, ``"open"`` (real teeth) or ``"closed"`` (lips meet);
+    ``native``: see :func:`uses_native`. Raises :class:`pixelfes.face.NoFaceError` naming
+    the file if no face is found.
     """
     from .imageio import load_image
 
@@ -215,5 +251,5 @@ def synthesize(image: ImageLike, to: str = "happy", strength: float = 1.0,
     loaded = load_image(image)
     path = image if isinstance(image, str | Path) else getattr(image, "filename", None) or None
     out = synthesize_rgb(loaded.rgb, fitted, strength, detect=detect, max_faces=max_faces,
-                         min_size=min_size, path=path)
+                         min_size=min_size, path=path, mouth=mouth, native=native)
     return loaded.to_output(out)

@@ -33,6 +33,7 @@ __all__ = [
     "PiecewiseAffineWarp",
     "Raster",
     "border_points",
+    "box_backward_map",
     "limit_motion",
     "remap",
 ]
@@ -375,6 +376,7 @@ def limit_motion(
     start: np.ndarray,
     target: np.ndarray,
     min_area_ratio: float = DEFAULT_MIN_AREA_RATIO,
+    ignore: np.ndarray | None = None,
 ) -> float:
     """Largest ``a`` in [0, 1] such that ``start + b (target - start)`` adds no fold for all ``b <= a``.
 
@@ -385,7 +387,8 @@ def limit_motion(
     in ``b``, so the first ``b`` where it reaches the fold threshold is a root.
 
     Triangles already folded at ``start`` (e.g. crossed inner-lip points of a closed
-    mouth) are ignored: they may unfold, and they do not block the motion.
+    mouth) are ignored: they may unfold, and they do not block the motion. ``ignore``
+    ``(T,) bool`` names more triangles allowed to fold (e.g. inside lips that close).
     """
     full0 = triangulation.full_points(start, "start")
     full1 = triangulation.full_points(target, "target")
@@ -404,12 +407,106 @@ def limit_motion(
     c1 = 0.5 * (cross(e1, f2) + cross(f1, e2))
     c2 = 0.5 * cross(f1, f2)
     ok = c0 >= 0  # not folded at the start: these must stay unfolded
+    if ignore is not None:
+        ok &= ~np.asarray(ignore, dtype=bool)
     first = _first_root_in_unit(c2[ok], c1[ok], c0[ok])
     a = float(first.min(initial=1.0))
     if a < 1.0:
         # step back a hair so the returned shape is strictly unfolded in floating point
         a = max(0.0, a * (1.0 - 1e-9) - 1e-12)
     return a
+
+
+def box_backward_map(
+    triangulation: Triangulation,
+    src_full: np.ndarray,
+    dst_full: np.ndarray,
+    box: tuple[int, int, int, int],
+    *,
+    rows: int = 256,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact piecewise-affine backward map over the pixel box ``(x0, y0, x1, y1)`` of any frame.
+
+    ``src_full``/``dst_full`` (``(K + B, 2)``: landmarks then border points, as
+    :meth:`Triangulation.full_points` gives on the canvas) may be expressed in *any* frame
+    reached from the canvas by a similarity or affine map (e.g. a photo): an affine map
+    sends triangles to triangles, so ``photo -> crop``, the canvas warp and ``crop -> photo``
+    composed is again piecewise affine over the same triangle list, and it is evaluated
+    here directly at every pixel centre of the box, with no intermediate grid. Pixels
+    outside the triangulated area (beyond the canvas border) do not move; pixels in
+    sub-pixel gaps between slivers take the least-outside triangle's map.
+    Processed in bands of ``rows`` rows so memory stays bounded on huge photos.
+    Returns ``(map_x, map_y)`` ``(y1 - y0, x1 - x0) float32`` in the same frame.
+    """
+    x0, y0, x1, y1 = (int(v) for v in box)
+    if x1 <= x0 or y1 <= y0:
+        raise ValueError(f"box must be (x0, y0, x1, y1) with x1 > x0 and y1 > y0; got {box}")
+    src = np.asarray(src_full, dtype=np.float64)
+    dst = np.asarray(dst_full, dtype=np.float64)
+    simp = triangulation.simplices
+    inv = _affine_inverse(dst, simp)
+    coef = (inv @ src[simp]).reshape(len(simp), 6)  # [x, y, 1] @ C = source (x, y)
+    areas = _signed_areas(dst, simp)
+    order = np.lexsort((areas, areas > 0))  # folded first: unfolded triangles win overlaps
+    w = x1 - x0
+    map_x = np.empty((y1 - y0, w), np.float32)
+    map_y = np.empty((y1 - y0, w), np.float32)
+    for r0 in range(y0, y1, max(1, int(rows))):
+        r1 = min(y1, r0 + max(1, int(rows)))
+        h = r1 - r0
+        # band-local coordinates keep float32 precise on huge photos
+        shift = np.array([x0, r0], dtype=np.float64)
+        local = dst - shift
+        tri_map = np.full((h, w), -1, dtype=np.int32)
+        fixed = np.rint(local * 16).astype(np.int64)
+        lo = local[simp].min(axis=1)
+        hi = local[simp].max(axis=1)
+        touches = (hi[:, 1] >= -1) & (lo[:, 1] <= h) & (hi[:, 0] >= -1) & (lo[:, 0] <= w)
+        for t in order[touches[order]]:
+            cv2.fillConvexPoly(tri_map, fixed[simp[t]].astype(np.int32), int(t),
+                               lineType=cv2.LINE_8, shift=4)
+        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+        grid = (xx.ravel(), yy.ravel())
+        inv_local = _affine_inverse(local, simp)
+        missing = tri_map < 0
+        outside = np.zeros((h, w), dtype=bool)
+        if missing.any():
+            hull = np.zeros((h, w), dtype=np.uint8)
+            cv2.fillConvexPoly(hull, cv2.convexHull(fixed.astype(np.int32)), 1,
+                               lineType=cv2.LINE_8, shift=4)
+            outside = missing & (hull == 0)
+            missing &= ~outside
+        if missing.any():  # sub-pixel gaps between slivers: the least-outside triangle
+            ys, xs = np.nonzero(missing)
+            p = np.stack([xs, ys, np.ones_like(xs)], axis=1).astype(np.float64)
+            cand = np.flatnonzero(np.abs(2 * areas) >= 1e-9)
+            best = np.full(len(p), -np.inf)
+            pick = np.zeros(len(p), dtype=np.int32)
+            for start in range(0, len(cand), 32):  # bounded (M, 32, 3) blocks
+                c = cand[start:start + 32]
+                score = np.einsum("mi,tij->mtj", p, inv_local[c]).min(axis=2)
+                j = np.argmax(score, axis=1)
+                s = score[np.arange(len(p)), j]
+                better = s > best
+                best = np.where(better, s, best)
+                pick = np.where(better, c[j], pick).astype(np.int32)
+            tri_map[ys, xs] = pick
+        tri_map[outside] = 0
+        tri_map = _walk_to_containing(tri_map, inv_local, triangulation.neighbours, grid=grid,
+                                       skip=outside)
+        # evaluate in band-local destination coordinates: C' = shifted rows of C
+        c = coef.copy()
+        c[:, 4] += x0 * coef[:, 0] + r0 * coef[:, 2]
+        c[:, 5] += x0 * coef[:, 1] + r0 * coef[:, 3]
+        cols = [np.ascontiguousarray(c[:, k], dtype=np.float64).take(tri_map.ravel()) for k in range(6)]
+        gx, gy = grid
+        map_x[r0 - y0 : r1 - y0] = (gx * cols[0] + gy * cols[2] + cols[4]).reshape(h, w)
+        map_y[r0 - y0 : r1 - y0] = (gx * cols[1] + gy * cols[3] + cols[5]).reshape(h, w)
+        if outside.any():  # beyond the triangulated area (the canvas border) nothing moves
+            oy, ox = np.nonzero(outside)
+            map_x[r0 - y0 + oy, ox] = ox + x0
+            map_y[r0 - y0 + oy, ox] = oy + r0
+    return map_x, map_y
 
 
 # -- helpers ------------------------------------------------------------------------------
@@ -479,15 +576,17 @@ def _neighbours(simplices: np.ndarray) -> np.ndarray:
 
 
 def _walk_to_containing(
-    tri_map: np.ndarray, inv: np.ndarray, neighbours: np.ndarray, max_steps: int = 6
+    tri_map: np.ndarray, inv: np.ndarray, neighbours: np.ndarray, max_steps: int = 6,
+    grid: tuple[np.ndarray, np.ndarray] | None = None, skip: np.ndarray | None = None,
 ) -> np.ndarray:
     """Move every pixel that lies outside its triangle to the neighbour across that edge.
 
     Keeps, per pixel, the triangle with the largest smallest barycentric coordinate seen
-    (so folded, overlapping configurations still end in a sensible triangle).
+    (so folded, overlapping configurations still end in a sensible triangle). ``grid``:
+    flattened pixel-centre coordinates ``(x, y)`` of ``tri_map`` (default: the square canvas);
+    ``skip``: pixels (bool, shaped like ``tri_map``) left where they are.
     """
-    n = tri_map.shape[0]
-    xx, yy = _pixel_grid(n)
+    xx, yy = _pixel_grid(tri_map.shape[0]) if grid is None else grid
     # columns 1 and 2 of each inverse (barycentrics 1 and 2); barycentric 0 = 1 - the others
     cols = [np.ascontiguousarray(inv[:, r, c], dtype=np.float32) for c in (1, 2) for r in range(3)]
     tol = -1e-4  # float32 barycentrics of coordinates < 1e4 are good to ~1e-6
@@ -501,7 +600,10 @@ def _walk_to_containing(
     t = tri_map.ravel().astype(np.intp)
     lam = bary(xx, yy, t)
     worst = np.minimum(np.minimum(lam[0], lam[1]), lam[2])
-    idx = np.flatnonzero(worst < tol)
+    bad = worst < tol
+    if skip is not None:
+        bad &= ~skip.ravel()
+    idx = np.flatnonzero(bad)
     cur, best_w, lam = t[idx], worst[idx], lam[:, idx]
     best_t = cur.copy()
     for _ in range(max_steps):
@@ -518,7 +620,7 @@ def _walk_to_containing(
         t[idx] = best_t
         still = w < tol
         idx, cur, best_t, best_w, lam = idx[still], cur[still], best_t[still], best_w[still], lam[:, still]
-    return t.reshape(n, n).astype(np.int32)
+    return t.reshape(tri_map.shape).astype(np.int32)
 
 
 def _signed_areas(full: np.ndarray, simplices: np.ndarray) -> np.ndarray:

@@ -57,6 +57,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "(default: the best model for the direction)")
     p.add_argument("--no-detect", action="store_true",
                    help="take each photo as an already cropped face (paintings, animals)")
+    p.add_argument("--mouth", choices=("auto", "open", "closed"), default="auto",
+                   help="shape + texture models: open the mouth with real teeth, keep it closed "
+                        "(lips meet), or decide from the predicted opening (default auto)")
     p.add_argument("--max-faces", type=int, default=None, help="change at most this many faces")
     p.add_argument("--min-face", type=float, default=40.0,
                    help="find faces down to this many pixels wide (default 40); detection "
@@ -118,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
     from ..grid import labelled_grid
     from ..imageio import load_image, save_image
     from ..outputs import check_outputs, synthesis_outputs, unique_inputs
-    from ..pipeline import FaceReport, resolve_model, synthesize_rgb
+    from ..pipeline import FaceReport, resolve_model, synthesize_rgb, uses_native
 
     check_arguments(args)
     photos = unique_inputs(args.photos)
@@ -137,7 +140,8 @@ def run(args: argparse.Namespace) -> int:
             reports = {t: FaceReport() for t in models}
             results = {t: synthesize_rgb(loaded.rgb, m, args.strength, detect=not args.no_detect,
                                          max_faces=args.max_faces, min_size=args.min_face,
-                                         path=photo, report=reports[t])
+                                         path=photo, report=reports[t],
+                                         mouth=args.mouth if uses_native(m) else "auto")
                        for t, m in models.items()}
             face_report = next(iter(reports.values()))  # the same faces for every target
             with tqdm.external_write_mode(file=sys.stderr):

@@ -1,0 +1,81 @@
+"""The person's own colours the mouth is matched to: cheek skin and lips (linear RGB medians)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+__all__ = ["PersonColours", "person_colours", "to_linear", "to_srgb", "lab"]
+
+OUTER = list(range(48, 60))
+INNER = list(range(60, 68))
+
+
+def to_linear(u8: np.ndarray) -> np.ndarray:
+    """sRGB ``uint8`` (any shape) -> linear light float32 in [0, 1]."""
+    c = np.asarray(u8, dtype=np.float32) / 255.0
+    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4).astype(np.float32)
+
+
+def to_srgb(lin: np.ndarray) -> np.ndarray:
+    """Linear light floats -> sRGB ``uint8`` (clipped)."""
+    c = np.clip(np.asarray(lin, dtype=np.float32), 0.0, 1.0)
+    s = np.where(c <= 0.0031308, 12.92 * c, 1.055 * np.power(c, 1 / 2.4) - 0.055)
+    return np.clip(np.rint(s * 255.0), 0, 255).astype(np.uint8)
+
+
+def lab(rgb_u8: np.ndarray) -> np.ndarray:
+    """CIE L*a*b* (L in [0, 100]) of sRGB ``uint8`` colours ``(..., 3)``."""
+    a = np.asarray(rgb_u8, dtype=np.float32).reshape(-1, 1, 3) / 255.0
+    return cv2.cvtColor(a, cv2.COLOR_RGB2LAB).reshape(np.shape(rgb_u8))
+
+
+@dataclass(frozen=True)
+class PersonColours:
+    """Median colours of one face, sRGB ``(3,) uint8``: cheek skin and lips."""
+
+    skin: np.ndarray
+    lips: np.ndarray
+
+    @property
+    def skin_lab(self) -> np.ndarray:
+        return lab(self.skin)
+
+    @property
+    def lips_lab(self) -> np.ndarray:
+        return lab(self.lips)
+
+
+def _median(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    px = image[mask > 0]
+    if len(px) == 0:
+        raise ValueError("no pixels to measure the face's colours in (landmarks outside the image?)")
+    return np.median(px.reshape(-1, image.shape[2]), axis=0).astype(np.uint8)
+
+
+def person_colours(image: np.ndarray, landmarks: np.ndarray) -> PersonColours:
+    """Skin (two cheek disks below the eyes) and lip (outer minus inner lip outline) medians.
+
+    ``image`` ``(H, W, 3) uint8`` in any frame, ``landmarks`` ``(68, 2)`` (x, y) in that frame.
+    Only the boxes around those places are read, so it is cheap on huge photos.
+    """
+    lm = np.asarray(landmarks, dtype=np.float64)
+    eye = float(np.linalg.norm(lm[45] - lm[36]))
+    lo = np.floor(np.minimum(lm[[1, 15, 41, 46, 57]].min(0), lm[48:60].min(0)) - 4).astype(int)
+    hi = np.ceil(np.maximum(lm[[1, 15, 41, 46, 57]].max(0), lm[48:60].max(0)) + 4).astype(int)
+    h, w = image.shape[:2]
+    x0, y0 = max(0, lo[0]), max(0, lo[1])
+    x1, y1 = min(w, hi[0] + 1), min(h, hi[1] + 1)
+    sub = image[y0:y1, x0:x1]
+    p = lm - (x0, y0)
+    skin = np.zeros(sub.shape[:2], np.uint8)
+    r = max(2, int(round(0.07 * eye)))
+    for a, b, c in ((2, 31, 41), (14, 35, 46)):
+        centre = 0.4 * p[a] + 0.3 * p[b] + 0.3 * p[c]
+        cv2.circle(skin, (int(round(centre[0])), int(round(centre[1]))), r, 1, -1)
+    lips = np.zeros(sub.shape[:2], np.uint8)
+    cv2.fillPoly(lips, [np.rint(p[OUTER] * 16).astype(np.int32)], 1, shift=4)
+    cv2.fillPoly(lips, [np.rint(p[INNER] * 16).astype(np.int32)], 0, shift=4)
+    return PersonColours(skin=_median(sub, skin), lips=_median(sub, lips))

@@ -1,0 +1,137 @@
+"""Lay a real mouth interior into a new inner-lip outline, lit and coloured like the face.
+
+:func:`fill_mouth` works in any frame (a full-size photo or an aligned crop): it takes the
+image *after* the face was warped, the new lip landmarks 48-67 in that frame and the
+person's colours, retrieves the exemplar whose smile (outer-lip curve) and skin are
+nearest, warps it piecewise-affinely (its 20 lip landmarks onto the new ones, so its inner
+lips land on the new inner lips) and blends it inside the inner-lip outline. The outline
+is eroded a little before feathering, so the person's own lips cover the exemplar's lip
+edge (no foreign red fringe). Light and colour follow the person: linear-light channel
+gains from the ratio of the cheek colours (square root: half exposure, half skin tone,
+since the bank is retrieved for a similar skin already); openings deeper than the
+exemplar's are shaded darker towards the middle of the cavity.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ..face.align import estimate_similarity, transform_points
+from ..warp import Triangulation, box_backward_map
+from .bank import MouthBank, load_bank
+from .colour import PersonColours, to_linear, to_srgb
+
+__all__ = ["fill_mouth", "inner_gap", "mouth_frame", "MouthFill"]
+
+_PAIRS = ((61, 67), (62, 66), (63, 65))
+_ERODE = 0.012  # mouth widths the person's lips keep over the exemplar's edge
+_FEATHER = 0.006  # mouth widths of Gaussian feather on the outline
+
+
+def mouth_frame(landmarks: np.ndarray) -> np.ndarray:
+    """``(2, 3)`` similarity from the landmarks' frame into the mouth frame.
+
+    Outer mouth corners (48, 54) go to ``(-0.5, 0)`` and ``(0.5, 0)``: lengths become
+    fractions of the mouth width, y points down (towards the chin). ``landmarks`` is
+    ``(68, 2)`` or the ``(20, 2)`` lip points 48-67.
+    """
+    lm = np.asarray(landmarks, dtype=np.float64)
+    a, b = (lm[48], lm[54]) if len(lm) == 68 else (lm[0], lm[6])
+    return estimate_similarity(np.stack([a, b]), np.array([[-0.5, 0.0], [0.5, 0.0]]))
+
+
+def inner_gap(landmarks: np.ndarray) -> float:
+    """Mean inner-lip opening (pairs 61-67, 62-66, 63-65) in mouth widths, >= 0.
+
+    ``landmarks`` ``(68, 2)`` in any frame (or the 20 lip points 48-67).
+    """
+    lm = np.asarray(landmarks, dtype=np.float64)
+    full = lm if len(lm) == 68 else np.concatenate([np.zeros((48, 2)), lm])
+    f = transform_points(mouth_frame(full), full)
+    return max(0.0, float(np.mean([f[b, 1] - f[a, 1] for a, b in _PAIRS])))
+
+
+class MouthFill:
+    """What :func:`fill_mouth` did: the exemplar used and the changed box ``(x0, y0, x1, y1)``."""
+
+    def __init__(self, index: int, exemplar_id: str, box: tuple[int, int, int, int] | None) -> None:
+        self.index = index
+        self.exemplar_id = exemplar_id
+        self.box = box
+
+    def __repr__(self) -> str:
+        return f"MouthFill(index={self.index}, exemplar_id={self.exemplar_id!r}, box={self.box})"
+
+
+def fill_mouth(image: np.ndarray, lips: np.ndarray, colours: PersonColours,
+               bank: MouthBank | None = None, *, index: int | None = None,
+               exclude: str | None = None, amount: float = 1.0) -> MouthFill:
+    """Paint a real mouth interior inside the inner lips of ``image``, **in place**.
+
+    ``image``: ``(H, W, 3) uint8`` RGB, any frame (photo or crop), already warped to the new
+    shape. ``lips``: ``(20, 2)`` float (x, y) landmarks 48-67 of the new shape in that frame
+    (outer 48-59, inner 60-67). ``colours``: the person's own skin and lip colours
+    (:func:`~pixelfes.mouth.person_colours` on the input). ``bank``: default the bundled
+    one; ``index`` forces an exemplar; ``exclude`` an exemplar id never used. ``amount``
+    in [0, 1] scales the blend (an AU engine may fade it in with the opening). Returns
+    a :class:`MouthFill`; ``box`` is ``None`` when the outline lies outside the image.
+    """
+    if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3 \
+            or image.dtype != np.uint8:
+        raise ValueError("image must be an (H, W, 3) uint8 RGB array; got "
+                         f"{getattr(image, 'shape', type(image).__name__)}")
+    dst = np.asarray(lips, dtype=np.float64)
+    if dst.shape != (20, 2) or not np.all(np.isfinite(dst)):
+        raise ValueError(f"lips must be the (20, 2) finite landmarks 48-67 (x, y); got {dst.shape}")
+    bank = load_bank() if bank is None else bank
+    if index is None:
+        outer = transform_points(mouth_frame(dst), dst)[:12]
+        index = bank.retrieve(outer, colours, exclude=exclude)
+    ex = bank.points[index].astype(np.float64)
+    patch = bank.patches[index]
+    width = float(np.linalg.norm(dst[6] - dst[0]))
+    inner = dst[12:]
+    h, w = image.shape[:2]
+    pad = 2 + int(np.ceil(0.02 * width))
+    x0, y0 = (np.floor(inner.min(0)) - pad).astype(int)
+    x1, y1 = (np.ceil(inner.max(0)) + pad + 1).astype(int)
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+    if x1 <= x0 or y1 <= y0 or amount <= 0:
+        return MouthFill(index, bank.ids[index], None)
+    # exemplar lips -> new lips, piecewise affine; the patch canvas border follows the
+    # corners' similarity so triangles outside the lips stay well shaped
+    side = max(patch.shape[:2])
+    tri = Triangulation.from_reference(ex, side, per_side=2, margin=2.0)
+    sim = estimate_similarity(ex[[0, 6]], dst[[0, 6]])
+    src_full = tri.full_points(ex)
+    dst_full = np.concatenate([dst, transform_points(sim, tri.border)])
+    mx, my = box_backward_map(tri, src_full, dst_full, (x0, y0, x1, y1))
+    sample = cv2.remap(patch, mx, my, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    lin = to_linear(sample)
+    gain = np.sqrt((to_linear(colours.skin) + 1e-3) / (to_linear(bank.skin[index]) + 1e-3))
+    lin *= gain.astype(np.float32)
+    # deeper than the exemplar: the stretched cavity darkens towards its middle
+    ex_gap, dst_gap = inner_gap(ex), inner_gap(dst)
+    if dst_gap > 1.15 * ex_gap > 0:
+        cavity = np.zeros((y1 - y0, x1 - x0), np.float32)
+        mid = (inner[[1, 2, 3]] + inner[[7, 6, 5]]) / 2 - (x0, y0)
+        half = np.array([0.3 * width, 0.45 * dst_gap * width])
+        cv2.ellipse(cavity, (tuple(np.rint(mid[1]).astype(int)), tuple(np.maximum(half, 1).astype(int)), 0),
+                    1.0, -1)
+        cavity = cv2.GaussianBlur(cavity, (0, 0), max(0.5, 0.25 * dst_gap * width))
+        depth = min(0.6, 1.0 - ex_gap / dst_gap)
+        lin *= (1.0 - depth * cavity)[..., None]
+    painted = to_srgb(lin)
+    alpha = np.zeros((y1 - y0, x1 - x0), np.float32)
+    cv2.fillPoly(alpha, [np.rint((inner - (x0, y0)) * 16).astype(np.int32)], 1.0, lineType=cv2.LINE_AA,
+                 shift=4)
+    e = int(round(_ERODE * width))
+    if e > 0:
+        alpha = cv2.erode(alpha, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * e + 1, 2 * e + 1)))
+    alpha = cv2.GaussianBlur(alpha, (0, 0), max(0.5, _FEATHER * width)) * np.float32(min(1.0, amount))
+    region = image[y0:y1, x0:x1]
+    a = alpha[..., None]
+    out = region.astype(np.float32) * (1 - a) + painted.astype(np.float32) * a
+    region[...] = np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    return MouthFill(index, bank.ids[index], (x0, y0, x1, y1))

@@ -1,0 +1,278 @@
+"""The native-resolution engine: a shape + texture model applied to the photo's own pixels.
+
+Why: a model's 192 px canvas holds a mouth about 30 px wide; pasting its output back onto
+a 1350 px photo blows every new edge up ~5.7 times (soft teeth, ghosted lip outlines).
+Here the canvas only *decides*; the photo's pixels are moved once:
+
+1. **motion**: the shape model predicts the landmarks in the aligned frame; photo -> crop,
+   the piecewise-affine backward map and crop -> photo are composed into one backward
+   map over the face at the photo's size (affine maps send triangles to triangles, so it
+   is again piecewise affine). Away from the lips it is the canvas map interpolated
+   (linear: the map is continuous and smooth); over the lips it is evaluated exactly per
+   photo pixel (:func:`pixelfes.warp.box_backward_map`). The photo is then interpolated
+   once (cubic); pixels that move less than ``STILL_PX`` keep their exact bytes.
+2. **texture**: the pixel model's change is turned into a smooth *luminance ratio*
+   (change / local luminance, blurred), multiplied in, so a fold darkens dark and light
+   skin by the same fraction and nothing glows; nothing with edges comes from the canvas.
+3. **mouth**: ``mouth="open"`` opens the inner lips to a real smile's opening and lays
+   its teeth in (:mod:`pixelfes.mouth`); ``"closed"`` makes the lips meet, which also
+   removes the teeth of a smile that is being closed; ``"auto"`` opens when the predicted
+   opening is at least ``OPEN_GAP`` of the mouth width.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .alignment import Alignment
+from .face.align import invert_affine, transform_points
+from .mouth import MouthBank, fill_mouth, inner_gap, load_bank, mouth_frame, person_colours
+from .warp import box_backward_map, limit_motion, remap
+
+__all__ = ["MOUTH_MODES", "NativeResult", "synthesize_face", "target_shape", "OPEN_GAP", "STILL_PX"]
+
+MOUTH_MODES = ("auto", "open", "closed")
+OPEN_GAP = 0.05  # predicted inner-lip gap (mouth widths) from which "auto" opens the mouth
+STILL_PX = 0.05  # photo pixels: motion below this leaves a pixel byte-identical
+_GAIN_SIGMA = 2.0  # canvas px: the texture ratio is this smooth (~9 photo px on a 1350 px photo)
+_GAIN_LIMITS = (0.6, 1.6)
+_LIP_MARGIN = 0.2  # mouth widths around the outer lips where the texture ratio fades out
+_LIP_KEEP = 0.8
+_OUTER_FOLLOW = 0.5
+_MOTION_GROW = 1.15  # the face ellipse grown by this much bounds the motion ...
+_MOTION_FEATHER = 0.06  # ... fading out over this share of the face frame  # opening a mouth keeps at least this share of each lip's thickness
+_UPPER = ((50, 61), (51, 62), (52, 63))
+_LOWER = ((58, 67), (57, 66), (56, 65))
+_LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class NativeResult:
+    """What happened to one face: the mouth mode used and the exemplar (if any)."""
+
+    mouth: str
+    exemplar: str | None
+    box: tuple[int, int, int, int] | None
+
+
+def check_mouth(mouth: str) -> str:
+    if mouth not in MOUTH_MODES:
+        raise ValueError(f"mouth must be one of {', '.join(MOUTH_MODES)}; got {mouth!r}")
+    return mouth
+
+
+def _mouth_triangles(simplices: np.ndarray) -> np.ndarray:
+    """``(T,) bool``: triangles with every corner on the lips' inner outline or mouth corners."""
+    inside = set(range(60, 68)) | {48, 54}
+    return np.array([all(int(v) in inside for v in t) for t in simplices])
+
+
+def close_lips(lm: np.ndarray) -> np.ndarray:
+    """The same shape with the inner lips meeting: each upper/lower inner pair at its midpoint."""
+    out = np.array(lm, dtype=np.float64, copy=True)
+    for a, b in ((61, 67), (62, 66), (63, 65)):
+        mid = (out[a] + out[b]) / 2
+        out[a] = out[b] = mid
+    return out
+
+
+def open_lips(source: np.ndarray, target: np.ndarray, lips_frame: np.ndarray,
+              amount: float) -> np.ndarray:
+    """``target`` with its lips moved towards a real smile's ``lips_frame`` (``(20, 2)``,
+    landmarks 48-67 in the mouth frame): inner lips all the way (``amount`` 1), the outer
+    lips' curve ``_OUTER_FOLLOW`` of the way.
+
+    Each lip keeps at least ``_LIP_KEEP`` of its thickness in ``source`` (the outer lip
+    moves out with it), so lips thin a little as in a real smile but never vanish.
+    """
+    out = np.array(target, dtype=np.float64, copy=True)
+    tf = mouth_frame(out)
+    back = invert_affine(tf)
+    f = transform_points(tf, out)
+    fs = transform_points(mouth_frame(source), source)
+    a = float(np.clip(amount, 0.0, 1.0))
+    ex = np.asarray(lips_frame, dtype=np.float64)
+    f[48:60] = f[48:60] + _OUTER_FOLLOW * a * (ex[:12] - f[48:60])
+    f[60:68] = f[60:68] + a * (ex[12:] - f[60:68])
+    for pairs, sign in ((_UPPER, -1.0), (_LOWER, 1.0)):
+        for o, i in pairs:
+            need = _LIP_KEEP * abs(fs[o, 1] - fs[i, 1])
+            have = sign * (f[o, 1] - f[i, 1])
+            if have < need:
+                f[o, 1] += sign * (need - have)
+    # the outer points between those follow half way
+    for p, (q, r) in ((49, (48, 50)), (53, (52, 54)), (59, (48, 58)), (55, (54, 56))):
+        f[p, 1] = max(f[p, 1], (f[q, 1] + f[r, 1]) / 2) if p in (59, 55) else \
+            min(f[p, 1], (f[q, 1] + f[r, 1]) / 2)
+    out[48:68] = transform_points(back, f[48:68])
+    return out
+
+
+def target_shape(model: object, lm: np.ndarray, strength: float, mouth: str = "auto",
+                 bank: MouthBank | None = None, colours: object | None = None,
+                 exclude: str | None = None) -> tuple[np.ndarray, str, int | None]:
+    """Predicted crop landmarks ``(68, 2)``, the mouth mode used and the exemplar index.
+
+    The shape model's motion is shortened only by folds *outside* the mouth: triangles
+    between the inner lips may collapse (lips that meet), which today's fold limit
+    counted as a fold and so left teeth squeezed between lips that never closed.
+    """
+    tri = model.warp_.triangulation  # type: ignore[attr-defined]
+    pred = model.shape_model_._predict_checked(lm[None], strength)[0]  # type: ignore[attr-defined]
+    ignore = _mouth_triangles(tri.simplices)
+    mode = mouth
+    if mode == "auto":
+        gap = inner_gap(pred)
+        mode = "closed" if gap < OPEN_GAP else "open" if gap > inner_gap(lm) else "own"
+    index = None
+    if mode == "own":  # an open mouth that stays open keeps its own teeth
+        goal = pred
+    elif mode == "closed":
+        goal = close_lips(pred)
+    else:
+        bank = load_bank() if bank is None else bank
+        outer = transform_points(mouth_frame(pred), pred)[48:60]
+        index = bank.retrieve(outer, colours, exclude=exclude)  # type: ignore[arg-type]
+        goal = open_lips(lm, pred, bank.frame_points()[index], strength)
+    a = limit_motion(tri, lm, goal, ignore=ignore)
+    if a < 1.0:
+        goal = lm + 0.95 * a * (goal - lm)
+    return goal, mode, index
+
+
+@functools.lru_cache(maxsize=4)
+def _motion_weight(alignment: Alignment) -> np.ndarray:
+    """``(S, S) float32`` in [0, 1]: 1 over the face, fading out a little beyond the jaw.
+
+    The triangulation carries the jaw's motion out to the crop's border (hair, collar,
+    background); this keeps it to the face and its immediate surroundings.
+    """
+    from .face.align import to_crop_coords
+    from .face.paste import _ELLIPSE_AXES, _ELLIPSE_CENTRE
+
+    size, margin = alignment.size, alignment.margin
+    face_px = size / margin
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float64)
+    c = to_crop_coords(np.array([_ELLIPSE_CENTRE]), size, margin)[0]
+    ax = np.array(_ELLIPSE_AXES) * face_px * _MOTION_GROW
+    hard = ((((xx - c[0]) / ax[0]) ** 2 + ((yy - c[1]) / ax[1]) ** 2) <= 1.0).astype(np.float32)
+    w = cv2.GaussianBlur(hard, (0, 0), _MOTION_FEATHER * face_px)
+    w = np.clip((w - 0.02) / 0.98, 0.0, 1.0)  # exactly 0 well outside
+    w.flags.writeable = False
+    return w.astype(np.float32)
+
+
+def _texture_ratio(model: object, crop: np.ndarray, lm: np.ndarray, raster: object,
+                   strength: float) -> np.ndarray:
+    """Smooth luminance ratio ``(S, S) float32`` (1 = unchanged) on the predicted shape.
+
+    The pixel model's change of this face, over the face's own (blurred) luminance, plus
+    ``texture_gain - 1`` times the average change over the mean face's luminance: a
+    relative change, the same fraction on every skin tone. Zero inside the inner lips
+    (the mouth module paints there).
+    """
+    m = model
+    warp = m.warp_  # type: ignore[attr-defined]
+    ref = warp.to_reference(crop, lm).reshape(crop.shape)
+    change = m.texture_model_.predict(ref[None])[0].astype(np.float32) - ref  # type: ignore[attr-defined]
+    blur = (lambda a: cv2.GaussianBlur(a, (0, 0), _GAIN_SIGMA))  # noqa: E731
+    y_ref = blur(ref.astype(np.float32) @ _LUMA) + 8.0
+    mean = m.mean_source_.astype(np.float32)  # type: ignore[attr-defined]
+    y_mean = blur(mean @ _LUMA) + 8.0
+    own = blur(change @ _LUMA) / y_ref
+    avg = blur(m._average_change.astype(np.float32) @ _LUMA) / y_mean  # type: ignore[attr-defined]
+    ratio = own + np.float32(float(m.texture_gain) - 1.0) * avg  # type: ignore[attr-defined]
+    # the lips keep the person's own texture (and the mouth module paints the interior):
+    # the average change there is the average smile's lip outline, a ghost on anyone else
+    hole = np.zeros(ratio.shape, np.float32)
+    refl = m.reference_  # type: ignore[attr-defined]
+    cv2.fillPoly(hole, [np.rint(cv2.convexHull(refl[48:60].astype(np.float32)).reshape(-1, 2) * 16)
+                        .astype(np.int32)], 1.0, shift=4)
+    grow = max(1, int(round(_LIP_MARGIN * float(np.linalg.norm(refl[54] - refl[48])))))
+    hole = cv2.dilate(hole, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
+    hole = cv2.GaussianBlur(hole, (0, 0), grow / 2)
+    ratio *= m.region_.astype(np.float32) * (1.0 - hole)  # type: ignore[attr-defined]
+    tri = warp.triangulation
+    back = remap(ratio, raster.backward_map(tri.full_points(refl)),  # type: ignore[attr-defined]
+                 interpolation="linear").reshape(ratio.shape)
+    return np.clip(1.0 + np.float32(strength) * back, *_GAIN_LIMITS).astype(np.float32)
+
+
+def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, model: object,
+                    strength: float, *, mouth: str = "auto", bank: MouthBank | None = None,
+                    exclude: str | None = None) -> NativeResult:
+    """Change one face of ``photo`` (``(H, W, 3) uint8``, read only) into ``out`` (same shape, written).
+
+    ``landmarks``: the face's ``(68, 2)`` photo landmarks; ``model`` a fitted
+    shape + texture model; ``exclude``: a mouth-bank id never used (testing on bank people).
+    """
+    from .face.align import align_face
+    from .face.paste import _photo_roi
+
+    check_mouth(mouth)
+    alignment = model.alignment_  # type: ignore[attr-defined]
+    aligned = align_face(photo, landmarks, alignment)
+    crop, lm, mat = aligned.crop, aligned.landmarks, aligned.matrix
+    colours = person_colours(photo, np.asarray(landmarks, dtype=np.float64))
+    target, mode, index = target_shape(model, lm, strength, mouth, bank, colours, exclude)
+    tri = model.warp_.triangulation  # type: ignore[attr-defined]
+    raster = tri.raster(target)
+    cmx, cmy = raster.backward_map(tri.full_points(lm))
+    gain = _texture_ratio(model, crop, lm, raster, strength)
+    # canvas displacement in photo coordinates (photo source - photo destination)
+    inv = invert_affine(mat)
+    n = alignment.size
+    gy, gx = np.mgrid[0:n, 0:n].astype(np.float32)
+    a = inv[:, :2].astype(np.float32)
+    dx = a[0, 0] * (cmx - gx) + a[0, 1] * (cmy - gy)
+    dy = a[1, 0] * (cmx - gx) + a[1, 1] * (cmy - gy)
+    weight = _motion_weight(alignment)
+    dx *= weight
+    dy *= weight
+    moving = (np.hypot(dx, dy) > STILL_PX) | (np.abs(gain - 1.0) > 1e-3)
+    ys, xs = np.nonzero(cv2.dilate(moving.astype(np.uint8), np.ones((3, 3), np.uint8)))
+    roi = _photo_roi(mat, xs, ys, photo.shape[:2])
+    if roi is None:
+        return NativeResult(mode, None, None)
+    (x0, y0, x1, y1), roi_m = roi
+    size = (x1 - x0, y1 - y0)
+    lin = cv2.INTER_LINEAR
+    ux = cv2.warpAffine(dx, roi_m, size, flags=lin, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    uy = cv2.warpAffine(dy, roi_m, size, flags=lin, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    ug = cv2.warpAffine(gain - 1.0, roi_m, size, flags=lin, borderMode=cv2.BORDER_CONSTANT,
+                        borderValue=0)
+    # exact per-pixel map over the lips, where the triangles bend most
+    dst_photo = transform_points(inv, tri.full_points(target))
+    src_photo = transform_points(inv, tri.full_points(lm))
+    lips = dst_photo[48:68]
+    width = float(np.linalg.norm(lips[6] - lips[0]))
+    pad = 0.25 * width
+    lx0, ly0 = np.maximum(np.floor(lips.min(0) - pad).astype(int), (x0, y0))
+    lx1, ly1 = np.minimum(np.ceil(lips.max(0) + pad).astype(int) + 1, (x1, y1))
+    bx, by = np.mgrid[y0:y1, x0:x1][::-1].astype(np.float32)
+    ux += bx
+    uy += by
+    if lx1 > lx0 and ly1 > ly0:
+        ex, ey = box_backward_map(tri, src_photo, dst_photo, (lx0, ly0, lx1, ly1))
+        ux[ly0 - y0:ly1 - y0, lx0 - x0:lx1 - x0] = ex
+        uy[ly0 - y0:ly1 - y0, lx0 - x0:lx1 - x0] = ey
+    still = (np.abs(ux - bx) <= STILL_PX) & (np.abs(uy - by) <= STILL_PX) & (np.abs(ug) <= 1e-3)
+    del bx, by
+    warped = cv2.remap(photo, ux, uy, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    del ux, uy
+    moved = warped.astype(np.float32)
+    moved *= (1.0 + ug)[..., None]
+    np.rint(moved, out=moved)
+    np.clip(moved, 0, 255, out=moved)
+    region = out[y0:y1, x0:x1]
+    np.copyto(region, moved.astype(np.uint8), where=~still[..., None])
+    exemplar = None
+    if mode == "open" and index is not None:
+        bank = load_bank() if bank is None else bank
+        fill_mouth(out, transform_points(inv, target[48:68]), colours, bank, index=index)
+        exemplar = bank.ids[index]
+    return NativeResult(mode, exemplar, (x0, y0, x1, y1))
