@@ -17,7 +17,9 @@ Here the canvas only *decides*; the photo's pixels are moved once:
 3. **mouth**: ``mouth="open"`` opens the inner lips to a real smile's opening and lays
    its teeth in (:mod:`pixelfes.mouth`); ``"closed"`` makes the lips meet, which also
    removes the teeth of a smile that is being closed; ``"auto"`` opens when the predicted
-   opening is at least ``OPEN_GAP`` of the mouth width.
+   opening is at least ``OPEN_GAP`` of the mouth width and wider than the input's, closes
+   when it is below that or narrower than the input's, and otherwise keeps the
+   input's own open mouth.
 """
 
 from __future__ import annotations
@@ -30,10 +32,10 @@ import numpy as np
 
 from .alignment import Alignment
 from .face.align import invert_affine, transform_points
-from .mouth import MouthBank, fill_mouth, inner_gap, load_bank, mouth_frame, person_colours
-from .warp import box_backward_map, limit_motion, remap
+from .mouth import MouthBank, close_mouth, fill_mouth, inner_gap, load_bank, mouth_frame, person_colours
+from .warp import Triangulation, box_backward_map, limit_motion, remap
 
-__all__ = ["MOUTH_MODES", "NativeResult", "synthesize_face", "target_shape", "OPEN_GAP", "STILL_PX"]
+__all__ = ["MOUTH_MODES", "NativeResult", "photo_map", "synthesize_face", "target_shape", "OPEN_GAP", "STILL_PX"]
 
 MOUTH_MODES = ("auto", "open", "closed")
 OPEN_GAP = 0.05  # predicted inner-lip gap (mouth widths) from which "auto" opens the mouth
@@ -43,6 +45,7 @@ _GAIN_LIMITS = (0.6, 1.6)
 _LIP_MARGIN = 0.2  # mouth widths around the outer lips where the texture ratio fades out
 _LIP_KEEP = 0.8
 _OUTER_FOLLOW = 0.5
+_EXACT_PAD = 0.25  # mouth widths around the lips where the photo map is evaluated exactly
 _MOTION_GROW = 1.15  # the face ellipse grown by this much bounds the motion ...
 _MOTION_FEATHER = 0.06  # ... fading out over this share of the face frame  # opening a mouth keeps at least this share of each lip's thickness
 _UPPER = ((50, 61), (51, 62), (52, 63))
@@ -126,8 +129,8 @@ def target_shape(model: object, lm: np.ndarray, strength: float, mouth: str = "a
     ignore = _mouth_triangles(tri.simplices)
     mode = mouth
     if mode == "auto":
-        gap = inner_gap(pred)
-        mode = "closed" if gap < OPEN_GAP else "open" if gap > inner_gap(lm) else "own"
+        gap, now = inner_gap(pred), inner_gap(lm)
+        mode = "closed" if gap < OPEN_GAP or gap < 0.9 * now else "open" if gap > now else "own"
     index = None
     if mode == "own":  # an open mouth that stays open keeps its own teeth
         goal = pred
@@ -141,6 +144,8 @@ def target_shape(model: object, lm: np.ndarray, strength: float, mouth: str = "a
     a = limit_motion(tri, lm, goal, ignore=ignore)
     if a < 1.0:
         goal = lm + 0.95 * a * (goal - lm)
+        if mode == "closed":  # shortened motion, but lips that still meet
+            goal = close_lips(goal)
     return goal, mode, index
 
 
@@ -202,6 +207,62 @@ def _texture_ratio(model: object, crop: np.ndarray, lm: np.ndarray, raster: obje
     return np.clip(1.0 + np.float32(strength) * back, *_GAIN_LIMITS).astype(np.float32)
 
 
+def photo_map(matrix: np.ndarray, triangulation: Triangulation, source: np.ndarray,
+              target: np.ndarray, alignment: Alignment, shape: tuple[int, int],
+              also: np.ndarray | None = None) -> tuple[tuple[int, int, int, int], np.ndarray,
+                                                        np.ndarray] | None:
+    """The face's backward map at the photo's size: photo -> crop, canvas warp, crop -> photo.
+
+    ``matrix``: photo -> crop ``(2, 3)``; ``source``/``target``: crop landmarks ``(K, 2)``;
+    ``shape``: the photo's ``(H, W)``; ``also``: ``(S, S) bool`` canvas pixels to include even
+    if they do not move (where the texture changes). Returns the photo box
+    ``(x0, y0, x1, y1)`` and ``(map_x, map_y)`` ``(y1 - y0, x1 - x0) float32`` in photo
+    pixels, or ``None`` when nothing moves. Over the lips the map is exact per photo
+    pixel; elsewhere the canvas displacement interpolated linearly (it is continuous and
+    piecewise linear: the difference is a fraction of a pixel, only where triangles bend).
+    Motion fades out just beyond the face (:func:`_motion_weight`).
+    """
+    from .face.paste import _photo_roi
+
+    tri = triangulation
+    raster = tri.raster(target)
+    cmx, cmy = raster.backward_map(tri.full_points(source))
+    inv = invert_affine(matrix)
+    n = alignment.size
+    gy, gx = np.mgrid[0:n, 0:n].astype(np.float32)
+    a = inv[:, :2].astype(np.float32)
+    weight = _motion_weight(alignment)
+    dx = (a[0, 0] * (cmx - gx) + a[0, 1] * (cmy - gy)) * weight
+    dy = (a[1, 0] * (cmx - gx) + a[1, 1] * (cmy - gy)) * weight
+    moving = np.hypot(dx, dy) > STILL_PX
+    if also is not None:
+        moving |= also
+    ys, xs = np.nonzero(cv2.dilate(moving.astype(np.uint8), np.ones((3, 3), np.uint8)))
+    roi = _photo_roi(matrix, xs, ys, shape)
+    if roi is None:
+        return None
+    (x0, y0, x1, y1), roi_m = roi
+    size = (x1 - x0, y1 - y0)
+    flags, border = cv2.INTER_LINEAR, cv2.BORDER_CONSTANT
+    ux = cv2.warpAffine(dx, roi_m, size, flags=flags, borderMode=border, borderValue=0)
+    uy = cv2.warpAffine(dy, roi_m, size, flags=flags, borderMode=border, borderValue=0)
+    ux += np.arange(x0, x1, dtype=np.float32)[None, :]
+    uy += np.arange(y0, y1, dtype=np.float32)[:, None]
+    # exact per-pixel map over the lips, where the triangles bend most
+    dst_photo = transform_points(inv, tri.full_points(target))
+    src_photo = transform_points(inv, tri.full_points(source))
+    lips = dst_photo[48:68] if len(source) == 68 else dst_photo[: len(source)]
+    width = float(np.ptp(lips[:, 0]))
+    pad = _EXACT_PAD * width
+    lx0, ly0 = np.maximum(np.floor(lips.min(0) - pad).astype(int), (x0, y0))
+    lx1, ly1 = np.minimum(np.ceil(lips.max(0) + pad).astype(int) + 1, (x1, y1))
+    if lx1 > lx0 and ly1 > ly0:
+        ex, ey = box_backward_map(tri, src_photo, dst_photo, (lx0, ly0, lx1, ly1))
+        ux[ly0 - y0:ly1 - y0, lx0 - x0:lx1 - x0] = ex
+        uy[ly0 - y0:ly1 - y0, lx0 - x0:lx1 - x0] = ey
+    return (x0, y0, x1, y1), ux, uy
+
+
 def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, model: object,
                     strength: float, *, mouth: str = "auto", bank: MouthBank | None = None,
                     exclude: str | None = None) -> NativeResult:
@@ -211,7 +272,6 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
     shape + texture model; ``exclude``: a mouth-bank id never used (testing on bank people).
     """
     from .face.align import align_face
-    from .face.paste import _photo_roi
 
     check_mouth(mouth)
     alignment = model.alignment_  # type: ignore[attr-defined]
@@ -220,59 +280,41 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
     colours = person_colours(photo, np.asarray(landmarks, dtype=np.float64))
     target, mode, index = target_shape(model, lm, strength, mouth, bank, colours, exclude)
     tri = model.warp_.triangulation  # type: ignore[attr-defined]
-    raster = tri.raster(target)
-    cmx, cmy = raster.backward_map(tri.full_points(lm))
-    gain = _texture_ratio(model, crop, lm, raster, strength)
-    # canvas displacement in photo coordinates (photo source - photo destination)
-    inv = invert_affine(mat)
-    n = alignment.size
-    gy, gx = np.mgrid[0:n, 0:n].astype(np.float32)
-    a = inv[:, :2].astype(np.float32)
-    dx = a[0, 0] * (cmx - gx) + a[0, 1] * (cmy - gy)
-    dy = a[1, 0] * (cmx - gx) + a[1, 1] * (cmy - gy)
-    weight = _motion_weight(alignment)
-    dx *= weight
-    dy *= weight
-    moving = (np.hypot(dx, dy) > STILL_PX) | (np.abs(gain - 1.0) > 1e-3)
-    ys, xs = np.nonzero(cv2.dilate(moving.astype(np.uint8), np.ones((3, 3), np.uint8)))
-    roi = _photo_roi(mat, xs, ys, photo.shape[:2])
-    if roi is None:
+    gain = _texture_ratio(model, crop, lm, tri.raster(target), strength)
+    textured = np.abs(gain - 1.0) > 1e-3
+    got = photo_map(mat, tri, lm, target, alignment, photo.shape[:2], also=textured)
+    if got is None:
         return NativeResult(mode, None, None)
-    (x0, y0, x1, y1), roi_m = roi
-    size = (x1 - x0, y1 - y0)
-    lin = cv2.INTER_LINEAR
-    ux = cv2.warpAffine(dx, roi_m, size, flags=lin, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    uy = cv2.warpAffine(dy, roi_m, size, flags=lin, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    ug = cv2.warpAffine(gain - 1.0, roi_m, size, flags=lin, borderMode=cv2.BORDER_CONSTANT,
-                        borderValue=0)
-    # exact per-pixel map over the lips, where the triangles bend most
-    dst_photo = transform_points(inv, tri.full_points(target))
-    src_photo = transform_points(inv, tri.full_points(lm))
-    lips = dst_photo[48:68]
-    width = float(np.linalg.norm(lips[6] - lips[0]))
-    pad = 0.25 * width
-    lx0, ly0 = np.maximum(np.floor(lips.min(0) - pad).astype(int), (x0, y0))
-    lx1, ly1 = np.minimum(np.ceil(lips.max(0) + pad).astype(int) + 1, (x1, y1))
-    bx, by = np.mgrid[y0:y1, x0:x1][::-1].astype(np.float32)
-    ux += bx
-    uy += by
-    if lx1 > lx0 and ly1 > ly0:
-        ex, ey = box_backward_map(tri, src_photo, dst_photo, (lx0, ly0, lx1, ly1))
-        ux[ly0 - y0:ly1 - y0, lx0 - x0:lx1 - x0] = ex
-        uy[ly0 - y0:ly1 - y0, lx0 - x0:lx1 - x0] = ey
-    still = (np.abs(ux - bx) <= STILL_PX) & (np.abs(uy - by) <= STILL_PX) & (np.abs(ug) <= 1e-3)
-    del bx, by
+    (x0, y0, x1, y1), ux, uy = got
+    _, roi_m = _roi_matrix(mat, x0, y0)
+    ug = cv2.warpAffine(gain - 1.0, roi_m, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR,
+                        borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    still = (np.abs(ug) <= 1e-3)
+    still &= np.abs(ux - np.arange(x0, x1, dtype=np.float32)[None, :]) <= STILL_PX
+    still &= np.abs(uy - np.arange(y0, y1, dtype=np.float32)[:, None]) <= STILL_PX
     warped = cv2.remap(photo, ux, uy, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
     del ux, uy
     moved = warped.astype(np.float32)
+    del warped
     moved *= (1.0 + ug)[..., None]
     np.rint(moved, out=moved)
     np.clip(moved, 0, 255, out=moved)
     region = out[y0:y1, x0:x1]
     np.copyto(region, moved.astype(np.uint8), where=~still[..., None])
     exemplar = None
+    if mode == "closed":
+        close_mouth(out, transform_points(invert_affine(mat), target[48:68]), colours)
     if mode == "open" and index is not None:
         bank = load_bank() if bank is None else bank
-        fill_mouth(out, transform_points(inv, target[48:68]), colours, bank, index=index)
+        fill_mouth(out, transform_points(invert_affine(mat), target[48:68]), colours, bank,
+                   index=index)
         exemplar = bank.ids[index]
     return NativeResult(mode, exemplar, (x0, y0, x1, y1))
+
+
+def _roi_matrix(matrix: np.ndarray, x0: int, y0: int) -> tuple[np.ndarray, np.ndarray]:
+    """(crop -> photo, crop -> photo box at ``(x0, y0)``) affine matrices."""
+    inv = invert_affine(matrix)
+    roi = inv.copy()
+    roi[:, 2] -= (x0, y0)
+    return inv, roi

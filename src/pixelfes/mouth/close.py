@@ -1,0 +1,60 @@
+"""Closing a mouth: whatever is not lip inside the new lips is painted over with lip.
+
+A smile's inner-lip landmarks sit on the lips, but its teeth reach past them, so moving
+the inner lips together still carries tooth pixels along the lip edge. Inside the new
+outer-lip outline, pixels far brighter (teeth) or darker (the cavity) than the person's
+own lip colour are filled from the surrounding lip (OpenCV inpainting), and a faint
+seam is drawn where the lips meet.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .colour import PersonColours, lab
+
+__all__ = ["close_mouth"]
+
+_BRIGHTER = 12.0  # L* above the lip median: tooth
+_DARKER = 22.0  # L* below the lip median: cavity
+_SEAM = 0.8  # luminance factor on the line where the lips meet
+
+
+def close_mouth(image: np.ndarray, lips: np.ndarray, colours: PersonColours) -> tuple[int, int, int, int] | None:
+    """Paint lip over teeth and cavity inside the outer lips of ``image``, **in place**.
+
+    ``image`` ``(H, W, 3) uint8`` RGB in any frame, already warped to the closed shape;
+    ``lips`` ``(20, 2)`` landmarks 48-67 there; ``colours`` the person's own colours (lip
+    median measured on the input). Returns the changed box, or ``None``.
+    """
+    pts = np.asarray(lips, dtype=np.float64)
+    h, w = image.shape[:2]
+    width = float(np.linalg.norm(pts[6] - pts[0]))
+    pad = 3 + int(0.05 * width)
+    x0, y0 = np.maximum(np.floor(pts[:12].min(0)).astype(int) - pad, 0)
+    x1, y1 = np.minimum(np.ceil(pts[:12].max(0)).astype(int) + pad + 1, (w, h))
+    if x1 <= x0 or y1 <= y0:
+        return None
+    region = image[y0:y1, x0:x1]
+    local = pts - (x0, y0)
+    inside = np.zeros(region.shape[:2], np.uint8)
+    cv2.fillPoly(inside, [np.rint(local[:12] * 16).astype(np.int32)], 1, shift=4)
+    inside = cv2.erode(inside, np.ones((3, 3), np.uint8))
+    light = lab(region)[..., 0]
+    # the input's lip band may hold teeth of a smile: trust the darker of its median and
+    # the median inside the new (closed) lips, which are mostly lip
+    lip_l = min(float(colours.lips_lab[0]), float(np.median(light[inside > 0])) if inside.any() else 1e9)
+    odd = ((light > lip_l + _BRIGHTER) | (light < lip_l - _DARKER)) & (inside > 0)
+    if odd.any():
+        grow = max(1, int(round(0.01 * width)))
+        mask = cv2.dilate(odd.astype(np.uint8), np.ones((2 * grow + 1,) * 2, np.uint8)) & inside
+        filled = cv2.inpaint(np.ascontiguousarray(region), mask * 255, max(3, 2 * grow), cv2.INPAINT_TELEA)
+        region[...] = filled
+    seam = np.zeros(region.shape[:2], np.float32)
+    line = np.rint(local[[12, 13, 14, 15, 16]] * 16).astype(np.int32)
+    cv2.polylines(seam, [line], False, 1.0, max(1, int(round(0.012 * width))), cv2.LINE_AA, shift=4)
+    seam = cv2.GaussianBlur(seam, (0, 0), max(0.6, 0.006 * width))
+    out = region.astype(np.float32) * (1.0 - (1.0 - _SEAM) * seam)[..., None]
+    region[...] = np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    return (int(x0), int(y0), int(x1), int(y1))

@@ -1,0 +1,177 @@
+"""The native-resolution engine and the mouth module: maps, identity, mouth modes, retrieval."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+import pixelfes
+from pixelfes import native
+from pixelfes.face import align_face, detect_faces
+from pixelfes.face.align import invert_affine, transform_points
+from pixelfes.mouth import MouthBank, PersonColours, fill_mouth, inner_gap, load_bank
+from pixelfes.pipeline import resolve_model
+from pixelfes.warp import box_backward_map
+
+skimage_data = pytest.importorskip("skimage.data")
+
+
+@pytest.fixture(scope="module")
+def astronaut() -> np.ndarray:
+    return skimage_data.astronaut()
+
+
+@pytest.fixture(scope="module")
+def face(astronaut):
+    return detect_faces(astronaut)[0]
+
+
+@pytest.fixture(scope="module")
+def model():
+    return resolve_model("neutral-to-happy")
+
+
+def _reference_map(triangulation, src, dst, points):
+    """Plain reference: for each point find the destination triangle containing it by brute
+    force (barycentrics against every triangle) and apply that triangle's affine map."""
+    out = []
+    for p in points:
+        best, val = -np.inf, None
+        for t in triangulation.simplices:
+            a, b, c = dst[t]
+            m = np.array([[b[0] - a[0], c[0] - a[0]], [b[1] - a[1], c[1] - a[1]]])
+            if abs(np.linalg.det(m)) < 1e-9:
+                continue
+            l1, l2 = np.linalg.solve(m, p - a)
+            w = min(1 - l1 - l2, l1, l2)
+            if w > best:
+                best = w
+                s = src[t]
+                val = s[0] + l1 * (s[1] - s[0]) + l2 * (s[2] - s[0])
+        out.append(val)
+    return np.array(out)
+
+
+def test_box_map_equals_the_canvas_map_and_the_composed_two_step_warp(model):
+    tri = model.warp_.triangulation
+    ref = model.reference_
+    src = ref + np.random.default_rng(0).normal(0, 1.5, ref.shape)
+    full_s, full_d = tri.full_points(src), tri.full_points(ref)
+    cx, cy = tri.raster(ref).backward_map(full_s)
+    bx, by = box_backward_map(tri, full_s, full_d, (0, 0, 192, 192), rows=50)
+    assert_allclose(bx, cx, atol=1e-3)
+    assert_allclose(by, cy, atol=1e-3)
+    # a photo frame 5.7x the canvas, rotated: crop -> photo is affine, so the composed map
+    # at photo pixel p is inv(B(M p)) with B the canvas map evaluated exactly at M p
+    a = np.array([[5.7, 0.4], [-0.4, 5.7]])
+    off = np.array([30.0, 60.0])
+
+    def to_photo(p):
+        return p @ a.T + off
+
+    box = (200, 250, 900, 1000)
+    mx, my = box_backward_map(tri, to_photo(full_s), to_photo(full_d), box, rows=97)
+    rng = np.random.default_rng(1)
+    px = np.stack([rng.integers(box[0], box[2], 40), rng.integers(box[1], box[3], 40)], 1)
+    crop_pts = (px - off) @ np.linalg.inv(a).T
+    want = to_photo(_reference_map(tri, full_s, full_d, crop_pts))
+    got = np.stack([mx[px[:, 1] - box[1], px[:, 0] - box[0]], my[px[:, 1] - box[1], px[:, 0] - box[0]]], 1)
+    assert_allclose(got, want, atol=2e-3)
+
+
+def test_photo_map_is_the_exact_map_over_the_lips_and_close_elsewhere(astronaut, face, model):
+    al = align_face(astronaut, face.landmarks, model.alignment_)
+    target, _, _ = native.target_shape(model, al.landmarks, 1.0, "closed")
+    tri = model.warp_.triangulation
+    (x0, y0, x1, y1), ux, uy = native.photo_map(al.matrix, tri, al.landmarks, target,
+                                                model.alignment_, astronaut.shape[:2])
+    inv = invert_affine(al.matrix)
+    ex, ey = box_backward_map(tri, transform_points(inv, tri.full_points(al.landmarks)),
+                              transform_points(inv, tri.full_points(target)), (x0, y0, x1, y1))
+    w = native._motion_weight(model.alignment_)
+    # inside the face (motion weight 1) the interpolated canvas map stays within 0.35 px of
+    # the exact composition (measured 0.2 px on this face, at triangle bends); at the lips
+    # it is exact
+    yy, xx = np.mgrid[y0:y1, x0:x1]
+    crop_xy = transform_points(al.matrix, np.stack([xx.ravel(), yy.ravel()], 1))
+    ci = np.clip(np.rint(crop_xy).astype(int), 0, 191)
+    inner = (w[ci[:, 1], ci[:, 0]] == 1.0).reshape(ux.shape)
+    err = np.hypot(ux - ex, uy - ey)
+    assert err[inner].max() < 0.35 and np.median(err[inner]) < 0.02
+    lips = transform_points(inv, target[48:68])
+    lx0, ly0 = np.floor(lips.min(0)).astype(int)
+    lx1, ly1 = np.ceil(lips.max(0)).astype(int)
+    assert_allclose(ux[ly0 - y0:ly1 - y0, lx0 - x0:lx1 - x0], ex[ly0 - y0:ly1 - y0, lx0 - x0:lx1 - x0],
+                    atol=1e-3)
+
+
+def test_unchanged_pixels_are_byte_identical_and_strength_zero_is_identity(astronaut, face, model):
+    out = astronaut.copy()
+    res = native.synthesize_face(astronaut, out, face.landmarks, model, 1.0)
+    x0, y0, x1, y1 = res.box
+    outside = np.ones(astronaut.shape[:2], bool)
+    outside[y0:y1, x0:x1] = False
+    assert_array_equal(out[outside], astronaut[outside])
+    changed = (out != astronaut).any(axis=2)
+    assert 5000 < changed.sum() < 0.8 * (x1 - x0) * (y1 - y0)
+    assert_array_equal(pixelfes.synthesize(astronaut, to="happy", strength=0), astronaut)
+    # the library path is this engine by default
+    assert_array_equal(pixelfes.synthesize(astronaut, to="happy"), out)
+
+
+def test_mouth_closed_opens_no_gap_and_open_lays_in_teeth(astronaut, face, model):
+    al = align_face(astronaut, face.landmarks, model.alignment_)
+    closed, mode, index = native.target_shape(model, al.landmarks, 1.0, "closed")
+    assert mode == "closed" and index is None and inner_gap(closed) == 0.0
+    out = astronaut.copy()
+    res = native.synthesize_face(astronaut, out, face.landmarks, model, 1.0, mouth="closed")
+    assert res.mouth == "closed" and res.exemplar is None
+    opened, mode, index = native.target_shape(
+        model, al.landmarks, 1.0, "open", colours=pixelfes.mouth.person_colours(astronaut, face.landmarks))
+    assert mode == "open" and inner_gap(opened) > 0.08
+    out2 = astronaut.copy()
+    res2 = native.synthesize_face(astronaut, out2, face.landmarks, model, 1.0, mouth="open")
+    assert res2.exemplar is not None
+    assert (out2 != out).any()
+    with pytest.raises(ValueError, match="mouth must be one of"):
+        pixelfes.synthesize(astronaut, to="happy", mouth="wide")
+    with pytest.raises(ValueError, match="native engine"):
+        pixelfes.synthesize(astronaut, to="happy", model="neutral-to-happy-pixel-rr", mouth="open")
+
+
+def _tiny_bank() -> MouthBank:
+    bank = load_bank()
+    return MouthBank(bank.patches[:4], bank.points[:4], bank.skin[:4], bank.lips[:4], bank.ids[:4])
+
+
+def test_bank_retrieval_is_deterministic_with_ties_to_the_lowest_index():
+    bank = _tiny_bank()
+    pts = bank.frame_points()
+    colours = PersonColours(skin=bank.skin[2], lips=bank.lips[2])
+    assert bank.retrieve(pts[2, :12], colours) == 2  # its own smile and skin
+    assert bank.retrieve(pts[2, :12], colours, exclude=bank.ids[2]) != 2
+    twin = MouthBank(np.concatenate([bank.patches[:1]] * 2), np.concatenate([bank.points[:1]] * 2),
+                     np.concatenate([bank.skin[:1]] * 2), np.concatenate([bank.lips[:1]] * 2), ("a", "b"))
+    assert twin.retrieve(twin.frame_points()[0, :12], PersonColours(twin.skin[0], twin.lips[0])) == 0
+    # the bundled bank: open smiles only, uint8 patches, and small
+    full = load_bank()
+    assert 20 <= len(full) <= 60 and full.patches.dtype == np.uint8
+    assert full.gaps().min() >= 0.08
+    assert full.patches.nbytes < 4e6
+
+
+def test_fill_mouth_changes_only_the_inside_of_the_inner_lips():
+    bank = _tiny_bank()
+    image = np.full((200, 300, 3), 120, np.uint8)
+    frame = bank.frame_points()[1]  # the exemplar's own lips, 200 px wide, at (150, 100)
+    lips = frame * 200 + (150, 100)
+    res = fill_mouth(image, lips, PersonColours(bank.skin[1], bank.lips[1]), bank, index=1)
+    assert res.index == 1 and res.exemplar_id == bank.ids[1]
+    changed = (image != 120).any(axis=2)
+    assert changed.sum() > 500
+    import cv2
+
+    poly = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(poly, [np.rint(lips[12:]).astype(np.int32)], 1)
+    assert not (changed & (cv2.dilate(poly, np.ones((5, 5), np.uint8)) == 0)).any()
