@@ -209,15 +209,16 @@ def _texture_ratio(model: object, crop: np.ndarray, lm: np.ndarray, raster: obje
 
 def photo_map(matrix: np.ndarray, triangulation: Triangulation, source: np.ndarray,
               target: np.ndarray, alignment: Alignment, shape: tuple[int, int],
-              also: np.ndarray | None = None) -> tuple[tuple[int, int, int, int], np.ndarray,
-                                                        np.ndarray] | None:
+              also: np.ndarray | None = None, extra: np.ndarray | None = None
+              ) -> tuple[tuple[int, int, int, int], np.ndarray, np.ndarray, np.ndarray | None] | None:
     """The face's backward map at the photo's size: photo -> crop, canvas warp, crop -> photo.
 
     ``matrix``: photo -> crop ``(2, 3)``; ``source``/``target``: crop landmarks ``(K, 2)``;
     ``shape``: the photo's ``(H, W)``; ``also``: ``(S, S) bool`` canvas pixels to include even
-    if they do not move (where the texture changes). Returns the photo box
-    ``(x0, y0, x1, y1)`` and ``(map_x, map_y)`` ``(y1 - y0, x1 - x0) float32`` in photo
-    pixels, or ``None`` when nothing moves. Over the lips the map is exact per photo
+    if they do not move (where the texture changes); ``extra``: an ``(S, S) float32`` canvas
+    layer brought to the photo box along (linear, 0 outside the canvas). Returns the photo
+    box ``(x0, y0, x1, y1)``, ``(map_x, map_y)`` ``(y1 - y0, x1 - x0) float32`` in photo
+    pixels and the extra layer (or ``None``), or ``None`` when nothing moves. Over the lips the map is exact per photo
     pixel; elsewhere the canvas displacement interpolated linearly (it is continuous and
     piecewise linear: the difference is a fraction of a pixel, only where triangles bend).
     Motion fades out just beyond the face (:func:`_motion_weight`).
@@ -244,8 +245,11 @@ def photo_map(matrix: np.ndarray, triangulation: Triangulation, source: np.ndarr
     (x0, y0, x1, y1), roi_m = roi
     size = (x1 - x0, y1 - y0)
     flags, border = cv2.INTER_LINEAR, cv2.BORDER_CONSTANT
-    ux = cv2.warpAffine(dx, roi_m, size, flags=flags, borderMode=border, borderValue=0)
-    uy = cv2.warpAffine(dy, roi_m, size, flags=flags, borderMode=border, borderValue=0)
+    layers = [dx, dy] if extra is None else [dx, dy, extra]
+    up = cv2.warpAffine(cv2.merge(layers), roi_m, size, flags=flags, borderMode=border,
+                        borderValue=0)  # one pass for all layers
+    parts = cv2.split(up)
+    ux, uy = parts[0], parts[1]
     ux += np.arange(x0, x1, dtype=np.float32)[None, :]
     uy += np.arange(y0, y1, dtype=np.float32)[:, None]
     # exact per-pixel map over the lips, where the triangles bend most
@@ -260,7 +264,7 @@ def photo_map(matrix: np.ndarray, triangulation: Triangulation, source: np.ndarr
         ex, ey = box_backward_map(tri, src_photo, dst_photo, (lx0, ly0, lx1, ly1))
         ux[ly0 - y0:ly1 - y0, lx0 - x0:lx1 - x0] = ex
         uy[ly0 - y0:ly1 - y0, lx0 - x0:lx1 - x0] = ey
-    return (x0, y0, x1, y1), ux, uy
+    return (x0, y0, x1, y1), ux, uy, (parts[2] if extra is not None else None)
 
 
 def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, model: object,
@@ -282,25 +286,23 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
     tri = model.warp_.triangulation  # type: ignore[attr-defined]
     gain = _texture_ratio(model, crop, lm, tri.raster(target), strength)
     textured = np.abs(gain - 1.0) > 1e-3
-    got = photo_map(mat, tri, lm, target, alignment, photo.shape[:2], also=textured)
+    got = photo_map(mat, tri, lm, target, alignment, photo.shape[:2], also=textured,
+                    extra=gain - 1.0)
     if got is None:
         return NativeResult(mode, None, None)
-    (x0, y0, x1, y1), ux, uy = got
-    _, roi_m = _roi_matrix(mat, x0, y0)
-    ug = cv2.warpAffine(gain - 1.0, roi_m, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR,
-                        borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    still = (np.abs(ug) <= 1e-3)
+    (x0, y0, x1, y1), ux, uy, ug = got
+    assert ug is not None
+    still = np.abs(ug) <= 1e-3
+    ug += 1.0
     still &= np.abs(ux - np.arange(x0, x1, dtype=np.float32)[None, :]) <= STILL_PX
     still &= np.abs(uy - np.arange(y0, y1, dtype=np.float32)[:, None]) <= STILL_PX
     warped = cv2.remap(photo, ux, uy, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
     del ux, uy
-    moved = warped.astype(np.float32)
+    # OpenCV multiplies, rounds and saturates in one pass
+    moved = cv2.multiply(warped, cv2.merge([ug, ug, ug]), dtype=cv2.CV_8U)
     del warped
-    moved *= (1.0 + ug)[..., None]
-    np.rint(moved, out=moved)
-    np.clip(moved, 0, 255, out=moved)
     region = out[y0:y1, x0:x1]
-    np.copyto(region, moved.astype(np.uint8), where=~still[..., None])
+    np.copyto(region, moved, where=~still[..., None])
     exemplar = None
     if mode == "closed":
         close_mouth(out, transform_points(invert_affine(mat), target[48:68]), colours)

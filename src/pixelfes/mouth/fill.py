@@ -52,6 +52,23 @@ def inner_gap(landmarks: np.ndarray) -> float:
     return max(0.0, float(np.mean([f[b, 1] - f[a, 1] for a, b in _PAIRS])))
 
 
+_TRIANGULATIONS: dict[tuple[str, bytes], Triangulation] = {}
+
+
+def _triangulation(bank: MouthBank, index: int) -> Triangulation:
+    """The exemplar's lip triangulation (Delaunay of its 20 points + its patch border), cached."""
+    key = (bank.ids[index], bank.points[index].tobytes())
+    tri = _TRIANGULATIONS.get(key)
+    if tri is None:
+        if len(_TRIANGULATIONS) > 512:
+            _TRIANGULATIONS.clear()
+        side = max(bank.patches.shape[1:3])
+        tri = Triangulation.from_reference(bank.points[index].astype(np.float64), side,
+                                           per_side=2, margin=2.0)
+        _TRIANGULATIONS[key] = tri
+    return tri
+
+
 class MouthFill:
     """What :func:`fill_mouth` did: the exemplar used and the changed box ``(x0, y0, x1, y1)``."""
 
@@ -101,8 +118,7 @@ def fill_mouth(image: np.ndarray, lips: np.ndarray, colours: PersonColours,
         return MouthFill(index, bank.ids[index], None)
     # exemplar lips -> new lips, piecewise affine; the patch canvas border follows the
     # corners' similarity so triangles outside the lips stay well shaped
-    side = max(patch.shape[:2])
-    tri = Triangulation.from_reference(ex, side, per_side=2, margin=2.0)
+    tri = _triangulation(bank, index)
     sim = estimate_similarity(ex[[0, 6]], dst[[0, 6]])
     src_full = tri.full_points(ex)
     dst_full = np.concatenate([dst, transform_points(sim, tri.border)])
