@@ -4,7 +4,8 @@ Run:  python scripts/build_bundled_models.py [--data ../shared/data/london-face-
 
 Trains, on all 82 people of the London set (CC BY 4.0, see its SOURCE.md), for
 neutral -> happy and happy -> neutral: the shape + texture model (the default), the
-paper's Pixel-RR and Pixel-KR (lambda 0.4, sigma 3). Each is stored in float16 when that
+paper's Pixel-RR and Pixel-KR (lambda 0.4, sigma 3); and the native engine's mouth bank
+(`src/pixelfes/mouth/london-mouths.safetensors`: the open smiles' mouth interiors). Each is stored in float16 when that
 costs under 0.5/255 mean error on the training crops, else float32, and the script
 says which. Held-out figures for the model cards come from identity-disjoint 5-fold
 cross-validation (each person scored by models that never saw them):
@@ -178,6 +179,42 @@ def measure_heldout(data: Path, out: Path, folds: int = 5) -> dict:
     return table
 
 
+def build_bank(data: Path) -> dict:
+    """The mouth bank of the native engine: the open smiles of all 82 people (CC BY 4.0)."""
+    from pixelfes.face import detect_faces
+    from pixelfes.imageio import load_image
+    from pixelfes.mouth import MouthBank
+    from pixelfes.mouth.bank import BANK_PATH, MIN_GAP
+
+    photos, lms, neutral, ids = [], [], [], []
+    for path in sorted((data / "smiling_front").glob("*_08.jpg")):
+        other = data / "neutral_front" / f"{path.name[:3]}_03.jpg"
+        if not other.is_file():
+            continue
+        rgb = load_image(path).rgb
+        photos.append(rgb)
+        lms.append(detect_faces(rgb, landmarks=68, max_faces=1)[0].landmarks)
+        neutral.append(detect_faces(load_image(other).rgb, landmarks=68, max_faces=1)[0].landmarks)
+        ids.append(path.name[:3])
+    bank = MouthBank.build(photos, lms, ids, neutral_landmarks=neutral)
+    bank.save(BANK_PATH)
+    digest = hashlib.sha256(BANK_PATH.read_bytes()).hexdigest()
+    card = BANK_PATH.with_suffix(".md")
+    text = card.read_text() if card.is_file() else ""
+    marker = "## Build"
+    head = text.split(marker)[0].rstrip() + "\n\n" if marker in text else text
+    card.write_text(head + f"{marker}\n\n- teeth of {len(bank)} open smiles, smile motions of "
+                    f"all {len(ids)} people "
+                    f"(inner-lip gap >= {MIN_GAP} of the mouth width), "
+                    f"{BANK_PATH.stat().st_size:,} bytes, sha256 `{digest}`.\n"
+                    f"- Data: {ATTRIBUTION}.\n"
+                    "- Rebuild: `python scripts/build_bundled_models.py`.\n")
+    print(f"mouth bank: {len(bank)} exemplars, {BANK_PATH.stat().st_size / 1e6:.2f} MB, "
+          f"sha256 {digest[:16]}", flush=True)
+    return {"name": "london-mouths", "type": "mouth-bank", "exemplars": len(bank),
+            "bytes": BANK_PATH.stat().st_size, "sha256": digest}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data" / "london-face-set")
@@ -194,8 +231,9 @@ def main() -> None:
     heldout_file = args.out / "HELDOUT.json"
     heldout = json.loads(heldout_file.read_text()) if heldout_file.is_file() else None
     built = build(args.data, args.out, heldout)
+    built.append(build_bank(args.data))
     (args.out / "BUILD.json").write_text(json.dumps(built, indent=2) + "\n")
-    total = sum(b["bytes"] for b in built)
+    total = sum(b["bytes"] for b in built)  # models + the mouth bank
     print(f"total {total / 1e6:.2f} MB in {args.out}")
 
 

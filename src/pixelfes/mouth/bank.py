@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -26,9 +26,10 @@ PX = 160  # patch pixels per mouth width
 X_RANGE = (-0.6, 0.6)  # mouth-frame extent of a patch (mouth widths)
 Y_RANGE = (-0.35, 0.4)
 MIN_GAP = 0.08  # inner-lip gap / mouth width above which a smile counts as open
-_FORMAT = 1
+_FORMAT = 2
 _SHAPE_SCALE = 0.06  # mouth widths: outer-lip shape difference worth one colour unit
 _COLOUR_SCALE = 8.0  # L*a*b* units: typical skin colour difference that matters
+_NEUTRAL_SCALE = 0.04  # mouth widths: neutral-lip shape difference worth one colour unit
 
 
 def patch_size() -> tuple[int, int]:
@@ -51,9 +52,34 @@ class MouthBank:
     skin: np.ndarray
     lips: np.ndarray
     ids: tuple[str, ...]
+    # every smile of the build, open or closed: how its face moved from the person's neutral
+    # photo (68 landmarks, unit face frame of the alignment template), that neutral photo's
+    # lips in the mouth frame, its skin colour, and which patch holds its teeth (-1: none)
+    motion: np.ndarray = field(default_factory=lambda: np.zeros((0, 68, 2), np.float32))
+    neutral: np.ndarray = field(default_factory=lambda: np.zeros((0, 20, 2), np.float32))
+    people_skin: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), np.uint8))
+    people: tuple[str, ...] = ()
+    patch_of: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
 
     def __len__(self) -> int:
         return len(self.patches)
+
+    def retrieve_smile(self, neutral_lips: np.ndarray, colours: PersonColours, *,
+                       open_only: bool = False, exclude: str | None = None) -> int:
+        """Index (into ``motion``) of the smile whose person's neutral lips ``(20, 2)`` (mouth
+        frame) and skin are nearest; ``open_only``: only smiles with teeth. Ties: lowest index."""
+        if len(self.motion) == 0:
+            raise ValueError("this mouth bank holds no smile motions; rebuild it with neutral photos")
+        d_shape = ((self.neutral.astype(np.float64) - np.asarray(neutral_lips)[None]) ** 2).sum(axis=(1, 2))
+        d_col = ((lab(self.people_skin) - colours.skin_lab[None]) ** 2).sum(axis=1)
+        cost = d_shape / _NEUTRAL_SCALE**2 + d_col / _COLOUR_SCALE**2
+        if open_only:
+            cost = np.where(self.patch_of >= 0, cost, np.inf)
+        if exclude is not None:
+            cost = np.where(np.array(self.people) == exclude, np.inf, cost)
+        if not np.isfinite(cost).any():
+            raise ValueError("no smile in the mouth bank fits (all excluded)")
+        return int(np.argmin(cost))
 
     def frame_points(self) -> np.ndarray:
         """``(N, 20, 2)`` lip landmarks in mouth-frame units."""
@@ -62,11 +88,15 @@ class MouthBank:
 
     def gaps(self) -> np.ndarray:
         """``(N,)`` inner-lip gap of every exemplar, in mouth widths."""
-        from .fill import inner_gap
+        cached = self.__dict__.get("_gaps")
+        if cached is None:
+            from .fill import inner_gap
 
-        full = np.zeros((len(self), 68, 2))
-        full[:, 48:68] = self.frame_points()
-        return np.array([inner_gap(f) for f in full])
+            full = np.zeros((len(self), 68, 2))
+            full[:, 48:68] = self.frame_points()
+            cached = np.array([inner_gap(f) for f in full])
+            object.__setattr__(self, "_gaps", cached)
+        return cached
 
     def retrieve(self, outer_frame: np.ndarray, colours: PersonColours,
                  exclude: str | None = None) -> int:
@@ -95,36 +125,62 @@ class MouthBank:
                 "source": "Face Research Lab London Set (DeBruine & Jones 2017), CC BY 4.0"}
         out = Path(path)
         with atomic_path(out) as tmp:
+            meta["people"] = json.dumps(list(self.people))
             save_file({"patches": np.ascontiguousarray(self.patches),
                        "points": self.points.astype(np.float32), "skin": self.skin,
-                       "lips": self.lips}, str(tmp), metadata=meta)
+                       "lips": self.lips, "motion": self.motion.astype(np.float32),
+                       "neutral": self.neutral.astype(np.float32),
+                       "people_skin": self.people_skin.astype(np.uint8),
+                       "patch_of": self.patch_of.astype(np.int32)}, str(tmp), metadata=meta)
         return out
 
     @classmethod
-    def build(cls, photos: list[np.ndarray], landmarks: list[np.ndarray], ids: list[str]) -> MouthBank:
-        """Bank of the open smiles among ``photos`` (``(H, W, 3) uint8``) with ``(68, 2)`` landmarks."""
-        from ..face.align import transform_points, warp_to_crop
+    def build(cls, photos: list[np.ndarray], landmarks: list[np.ndarray], ids: list[str],
+              neutral_landmarks: list[np.ndarray] | None = None) -> MouthBank:
+        """Bank of ``photos`` (smiles, ``(H, W, 3) uint8``) with their ``(68, 2)`` landmarks.
+
+        Teeth patches are kept for the open smiles; with ``neutral_landmarks`` (the same
+        people's neutral photos, in their own photo frames) every smile's motion is kept too.
+        """
+        from ..alignment import DEFAULT_ALIGNMENT
+        from ..face.align import crop_matrix, transform_points, warp_to_crop
         from .fill import inner_gap, mouth_frame
 
         size = patch_size()
         fp = frame_to_patch()
         patches, points, skins, lips, kept = [], [], [], [], []
-        for rgb, lm, pid in zip(photos, landmarks, ids, strict=True):
+        motion, neutral, pskin, patch_of = [], [], [], []
+        unit = DEFAULT_ALIGNMENT.margin / DEFAULT_ALIGNMENT.size  # crop px -> face-frame units
+        for k, (rgb, lm, pid) in enumerate(zip(photos, landmarks, ids, strict=True)):
             lm = np.asarray(lm, dtype=np.float64)
-            if inner_gap(lm) < MIN_GAP:
-                continue
-            tf = mouth_frame(lm)
-            m = np.hstack([fp[:, :2] @ tf[:, :2], (fp[:, :2] @ tf[:, 2] + fp[:, 2])[:, None]])
-            patches.append(warp_to_crop(rgb, m, size))
-            points.append(transform_points(m, lm[48:68]).astype(np.float32))
             c = person_colours(rgb, lm)
-            skins.append(c.skin)
-            lips.append(c.lips)
-            kept.append(str(pid))
-        if not patches:
-            return cls(np.zeros((0, size[1], size[0], 3), np.uint8), np.zeros((0, 20, 2), np.float32),
-                       np.zeros((0, 3), np.uint8), np.zeros((0, 3), np.uint8), ())
-        return cls(np.stack(patches), np.stack(points), np.stack(skins), np.stack(lips), tuple(kept))
+            is_open = inner_gap(lm) >= MIN_GAP
+            if is_open:
+                tf = mouth_frame(lm)
+                m = np.hstack([fp[:, :2] @ tf[:, :2], (fp[:, :2] @ tf[:, 2] + fp[:, 2])[:, None]])
+                patches.append(warp_to_crop(rgb, m, size))
+                points.append(transform_points(m, lm[48:68]).astype(np.float32))
+                skins.append(c.skin)
+                lips.append(c.lips)
+                kept.append(str(pid))
+            if neutral_landmarks is not None:
+                ln = np.asarray(neutral_landmarks[k], dtype=np.float64)
+                a = transform_points(crop_matrix(ln), ln)
+                b = transform_points(crop_matrix(lm), lm)
+                motion.append(((b - a) * unit).astype(np.float32))
+                neutral.append(transform_points(mouth_frame(ln), ln)[48:68].astype(np.float32))
+                pskin.append(c.skin)
+                patch_of.append(len(patches) - 1 if is_open else -1)
+        h, w = size[1], size[0]
+        return cls(np.stack(patches) if patches else np.zeros((0, h, w, 3), np.uint8),
+                   np.stack(points) if points else np.zeros((0, 20, 2), np.float32),
+                   np.stack(skins) if skins else np.zeros((0, 3), np.uint8),
+                   np.stack(lips) if lips else np.zeros((0, 3), np.uint8), tuple(kept),
+                   np.stack(motion) if motion else np.zeros((0, 68, 2), np.float32),
+                   np.stack(neutral) if neutral else np.zeros((0, 20, 2), np.float32),
+                   np.stack(pskin) if pskin else np.zeros((0, 3), np.uint8),
+                   tuple(str(i) for i in ids) if neutral_landmarks is not None else (),
+                   np.array(patch_of, np.int32))
 
 
 def _read(path: str) -> MouthBank:
@@ -136,7 +192,9 @@ def _read(path: str) -> MouthBank:
             raise ValueError(f"{path} is not a mouth bank of format {_FORMAT} at {PX} px per mouth "
                              "width; rebuild it with scripts/build_bundled_models.py")
         t = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
-    return MouthBank(t["patches"], t["points"], t["skin"], t["lips"], tuple(json.loads(meta["ids"])))
+    return MouthBank(t["patches"], t["points"], t["skin"], t["lips"], tuple(json.loads(meta["ids"])),
+                     t["motion"], t["neutral"], t["people_skin"], tuple(json.loads(meta["people"])),
+                     t["patch_of"])
 
 
 @functools.lru_cache(maxsize=4)
