@@ -175,3 +175,21 @@ def test_fill_mouth_changes_only_the_inside_of_the_inner_lips():
     poly = np.zeros(image.shape[:2], np.uint8)
     cv2.fillPoly(poly, [np.rint(lips[12:]).astype(np.int32)], 1)
     assert not (changed & (cv2.dilate(poly, np.ones((5, 5), np.uint8)) == 0)).any()
+
+
+def test_smiles_follow_a_retrieved_real_smile_and_auto_closes_weak_ones(astronaut, face, model):
+    from pixelfes.mouth import person_colours
+
+    al = align_face(astronaut, face.landmarks, model.alignment_)
+    colours = person_colours(astronaut, face.landmarks)
+    bank = load_bank()
+    assert len(bank.motion) == 82 and (bank.patch_of >= 0).sum() == len(bank)
+    neutral = transform_points(pixelfes.mouth.mouth_frame(al.landmarks), al.landmarks)[48:68]
+    j = bank.retrieve_smile(neutral, colours, open_only=True)
+    assert j == bank.retrieve_smile(neutral, colours, open_only=True) and bank.patch_of[j] >= 0
+    assert bank.retrieve_smile(neutral, colours, exclude=bank.people[j]) != j
+    _, mode, index = native.target_shape(model, al.landmarks, 1.0, "auto", colours=colours)
+    assert mode == "open" and index == bank.patch_of[j]
+    # strength 0.3 x any open smile's gap (>= 0.08) is below OPEN_GAP: a closed smile
+    weak, mode, index = native.target_shape(model, al.landmarks, 0.3, "auto", colours=colours)
+    assert mode == "closed" and index is None and inner_gap(weak) == 0.0

@@ -26,13 +26,23 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
 
 from .alignment import Alignment
 from .face.align import invert_affine, transform_points
-from .mouth import MouthBank, close_mouth, fill_mouth, inner_gap, load_bank, mouth_frame, person_colours
+from .mouth import (
+    MouthBank,
+    PersonColours,
+    close_mouth,
+    fill_mouth,
+    inner_gap,
+    load_bank,
+    mouth_frame,
+    person_colours,
+)
 from .warp import Triangulation, box_backward_map, limit_motion, remap
 
 __all__ = ["MOUTH_MODES", "NativeResult", "photo_map", "synthesize_face", "target_shape", "OPEN_GAP", "STILL_PX"]
@@ -120,8 +130,8 @@ def open_lips(source: np.ndarray, target: np.ndarray, lips_frame: np.ndarray,
     return out
 
 
-def target_shape(model: object, lm: np.ndarray, strength: float, mouth: str = "auto",
-                 bank: MouthBank | None = None, colours: object | None = None,
+def target_shape(model: Any, lm: np.ndarray, strength: float, mouth: str = "auto",
+                 bank: MouthBank | None = None, colours: PersonColours | None = None,
                  exclude: str | None = None) -> tuple[np.ndarray, str, int | None]:
     """Predicted crop landmarks ``(68, 2)``, the mouth mode used and the teeth exemplar index.
 
@@ -140,17 +150,17 @@ def target_shape(model: object, lm: np.ndarray, strength: float, mouth: str = "a
     lips may collapse (lips that meet), which the model's own fold limit counts as a fold
     (and so left teeth squeezed between lips that never closed).
     """
-    tri = model.warp_.triangulation  # type: ignore[attr-defined]
-    pred = model.shape_model_._predict_checked(lm[None], strength)[0]  # type: ignore[attr-defined]
+    tri = model.warp_.triangulation
+    pred = model.shape_model_._predict_checked(lm[None], strength)[0]
     ignore = _mouth_triangles(tri.simplices)
     smile = getattr(model, "info", {}).get("target") == "happy"
     index = None
     if smile and colours is not None:
         bank = load_bank() if bank is None else bank
         neutral = transform_points(mouth_frame(lm), lm)[48:68]
-        j = bank.retrieve_smile(neutral, colours, open_only=mouth != "closed",  # type: ignore[arg-type]
+        j = bank.retrieve_smile(neutral, colours, open_only=mouth != "closed",
                                 exclude=exclude)
-        align = model.alignment_  # type: ignore[attr-defined]
+        align = model.alignment_
         moved = lm + strength * bank.motion[j].astype(np.float64) * (align.size / align.margin)
         pred = pred + _SMILE_FOLLOW[:, None] * (moved - pred)
         index = int(bank.patch_of[j]) if bank.patch_of[j] >= 0 else None
@@ -171,8 +181,10 @@ def target_shape(model: object, lm: np.ndarray, strength: float, mouth: str = "a
     else:
         bank = load_bank() if bank is None else bank
         if index is None:
+            if colours is None:
+                raise ValueError("opening a mouth needs the person's colours (colours=)")
             outer = transform_points(mouth_frame(pred), pred)[48:60]
-            index = bank.retrieve(outer, colours, exclude=exclude)  # type: ignore[arg-type]
+            index = bank.retrieve(outer, colours, exclude=exclude)
         goal = open_lips(lm, pred, bank.frame_points()[index], strength)
     a = limit_motion(tri, lm, goal, ignore=ignore)
     if a < 1.0:
@@ -204,7 +216,7 @@ def _motion_weight(alignment: Alignment) -> np.ndarray:
     return w.astype(np.float32)
 
 
-def _texture_ratio(model: object, crop: np.ndarray, lm: np.ndarray, raster: object,
+def _texture_ratio(model: Any, crop: np.ndarray, lm: np.ndarray, raster: Any,
                    strength: float) -> np.ndarray:
     """Smooth luminance ratio ``(S, S) float32`` (1 = unchanged) on the predicted shape.
 
@@ -214,28 +226,30 @@ def _texture_ratio(model: object, crop: np.ndarray, lm: np.ndarray, raster: obje
     (the mouth module paints there).
     """
     m = model
-    warp = m.warp_  # type: ignore[attr-defined]
+    warp = m.warp_
     ref = warp.to_reference(crop, lm).reshape(crop.shape)
-    change = m.texture_model_.predict(ref[None])[0].astype(np.float32) - ref  # type: ignore[attr-defined]
-    blur = (lambda a: cv2.GaussianBlur(a, (0, 0), _GAIN_SIGMA))  # noqa: E731
+    change = m.texture_model_.predict(ref[None])[0].astype(np.float32) - ref
+    def blur(a: np.ndarray) -> np.ndarray:
+        return np.asarray(cv2.GaussianBlur(a, (0, 0), _GAIN_SIGMA), dtype=np.float32)
+
     y_ref = blur(ref.astype(np.float32) @ _LUMA) + 8.0
-    mean = m.mean_source_.astype(np.float32)  # type: ignore[attr-defined]
+    mean = m.mean_source_.astype(np.float32)
     y_mean = blur(mean @ _LUMA) + 8.0
     own = blur(change @ _LUMA) / y_ref
-    avg = blur(m._average_change.astype(np.float32) @ _LUMA) / y_mean  # type: ignore[attr-defined]
-    ratio = own + np.float32(float(m.texture_gain) - 1.0) * avg  # type: ignore[attr-defined]
+    avg = blur(m._average_change.astype(np.float32) @ _LUMA) / y_mean
+    ratio = own + np.float32(float(m.texture_gain) - 1.0) * avg
     # the lips keep the person's own texture (and the mouth module paints the interior):
     # the average change there is the average smile's lip outline, a ghost on anyone else
-    hole = np.zeros(ratio.shape, np.float32)
-    refl = m.reference_  # type: ignore[attr-defined]
-    cv2.fillPoly(hole, [np.rint(cv2.convexHull(refl[48:60].astype(np.float32)).reshape(-1, 2) * 16)
+    poly = np.zeros(ratio.shape, np.float32)
+    refl = m.reference_
+    cv2.fillPoly(poly, [np.rint(cv2.convexHull(refl[48:60].astype(np.float32)).reshape(-1, 2) * 16)
                         .astype(np.int32)], 1.0, shift=4)
     grow = max(1, int(round(_LIP_MARGIN * float(np.linalg.norm(refl[54] - refl[48])))))
-    hole = cv2.dilate(hole, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
-    hole = cv2.GaussianBlur(hole, (0, 0), grow / 2)
-    ratio *= m.region_.astype(np.float32) * (1.0 - hole)  # type: ignore[attr-defined]
+    grown = cv2.dilate(poly, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
+    hole = np.asarray(cv2.GaussianBlur(grown, (0, 0), grow / 2), dtype=np.float32)
+    ratio *= m.region_.astype(np.float32) * (1.0 - hole)
     tri = warp.triangulation
-    back = remap(ratio, raster.backward_map(tri.full_points(refl)),  # type: ignore[attr-defined]
+    back = remap(ratio, raster.backward_map(tri.full_points(refl)),
                  interpolation="linear").reshape(ratio.shape)
     return np.clip(1.0 + np.float32(strength) * back, *_GAIN_LIMITS).astype(np.float32)
 
@@ -300,7 +314,7 @@ def photo_map(matrix: np.ndarray, triangulation: Triangulation, source: np.ndarr
     return (x0, y0, x1, y1), ux, uy, (parts[2] if extra is not None else None)
 
 
-def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, model: object,
+def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, model: Any,
                     strength: float, *, mouth: str = "auto", bank: MouthBank | None = None,
                     exclude: str | None = None) -> NativeResult:
     """Change one face of ``photo`` (``(H, W, 3) uint8``, read only) into ``out`` (same shape, written).
@@ -311,12 +325,12 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
     from .face.align import align_face
 
     check_mouth(mouth)
-    alignment = model.alignment_  # type: ignore[attr-defined]
+    alignment = model.alignment_
     aligned = align_face(photo, landmarks, alignment)
     crop, lm, mat = aligned.crop, aligned.landmarks, aligned.matrix
     colours = person_colours(photo, np.asarray(landmarks, dtype=np.float64))
     target, mode, index = target_shape(model, lm, strength, mouth, bank, colours, exclude)
-    tri = model.warp_.triangulation  # type: ignore[attr-defined]
+    tri = model.warp_.triangulation
     gain = _texture_ratio(model, crop, lm, tri.raster(target), strength)
     textured = np.abs(gain - 1.0) > 1e-3
     got = photo_map(mat, tri, lm, target, alignment, photo.shape[:2], also=textured,

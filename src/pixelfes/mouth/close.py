@@ -38,9 +38,9 @@ def close_mouth(image: np.ndarray, lips: np.ndarray, colours: PersonColours) -> 
         return None
     region = image[y0:y1, x0:x1]
     local = pts - (x0, y0)
-    inside = np.zeros(region.shape[:2], np.uint8)
-    cv2.fillPoly(inside, [np.rint(local[:12] * 16).astype(np.int32)], 1, shift=4)
-    inside = cv2.erode(inside, np.ones((3, 3), np.uint8))
+    poly = np.zeros(region.shape[:2], np.uint8)
+    cv2.fillPoly(poly, [np.rint(local[:12] * 16).astype(np.int32)], 1, shift=4)
+    inside: np.ndarray = cv2.erode(poly, np.ones((3, 3), np.uint8))
     light = lab(region)[..., 0]
     # the input's lip band may hold teeth of a smile: trust the darker of its median and
     # the median inside the new (closed) lips, which are mostly lip
@@ -48,13 +48,14 @@ def close_mouth(image: np.ndarray, lips: np.ndarray, colours: PersonColours) -> 
     odd = ((light > lip_l + _BRIGHTER) | (light < lip_l - _DARKER)) & (inside > 0)
     if odd.any():
         grow = max(1, int(round(0.01 * width)))
-        mask = cv2.dilate(odd.astype(np.uint8), np.ones((2 * grow + 1,) * 2, np.uint8)) & inside
+        grown: np.ndarray = cv2.dilate(odd.astype(np.uint8), np.ones((2 * grow + 1,) * 2, np.uint8))
+        mask = grown & inside
         filled = cv2.inpaint(np.ascontiguousarray(region), mask * 255, max(3, 2 * grow), cv2.INPAINT_TELEA)
         region[...] = filled
-    seam = np.zeros(region.shape[:2], np.float32)
+    line_img = np.zeros(region.shape[:2], np.float32)
     line = np.rint(local[[12, 13, 14, 15, 16]] * 16).astype(np.int32)
-    cv2.polylines(seam, [line], False, 1.0, max(1, int(round(0.012 * width))), cv2.LINE_AA, shift=4)
-    seam = cv2.GaussianBlur(seam, (0, 0), max(0.6, 0.006 * width))
+    cv2.polylines(line_img, [line], False, 1.0, max(1, int(round(0.012 * width))), cv2.LINE_AA, shift=4)
+    seam: np.ndarray = cv2.GaussianBlur(line_img, (0, 0), max(0.6, 0.006 * width))
     out = region.astype(np.float32) * (1.0 - (1.0 - _SEAM) * seam)[..., None]
     region[...] = np.clip(np.rint(out), 0, 255).astype(np.uint8)
     return (int(x0), int(y0), int(x1), int(y1))

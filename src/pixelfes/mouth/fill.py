@@ -25,8 +25,8 @@ from .colour import PersonColours, to_linear, to_srgb
 __all__ = ["fill_mouth", "inner_gap", "mouth_frame", "MouthFill"]
 
 _PAIRS = ((61, 67), (62, 66), (63, 65))
-_ERODE = 0.012  # mouth widths the person's lips keep over the exemplar's edge
-_FEATHER = 0.006  # mouth widths of Gaussian feather on the outline
+_ERODE = 0.0  # mouth widths the person's lips keep over the exemplar's edge (none: the stretched lip line of a closed mouth must be covered)
+_FEATHER = 0.004  # mouth widths of Gaussian feather on the outline
 
 
 def mouth_frame(landmarks: np.ndarray) -> np.ndarray:
