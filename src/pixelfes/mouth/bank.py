@@ -29,6 +29,8 @@ MIN_GAP = 0.08  # inner-lip gap / mouth width above which a smile counts as open
 _FORMAT = 2
 _SHAPE_SCALE = 0.06  # mouth widths: outer-lip shape difference worth one colour unit
 _COLOUR_SCALE = 8.0  # L*a*b* units: typical skin colour difference that matters
+#: Smiles whose teeth are not lent out (their motion still is), and why: looked at one by one.
+UNSUITABLE_TEETH = {"103": "a discoloured front tooth reads as a defect on anyone else"}
 _NEUTRAL_SCALE = 0.04  # mouth widths: neutral-lip shape difference worth one colour unit
 
 
@@ -139,7 +141,8 @@ class MouthBank:
               neutral_landmarks: list[np.ndarray] | None = None) -> MouthBank:
         """Bank of ``photos`` (smiles, ``(H, W, 3) uint8``) with their ``(68, 2)`` landmarks.
 
-        Teeth patches are kept for the open smiles; with ``neutral_landmarks`` (the same
+        Teeth patches are kept for the open smiles (but :data:`UNSUITABLE_TEETH`); with
+        ``neutral_landmarks`` (the same
         people's neutral photos, in their own photo frames) every smile's motion is kept too.
         """
         from ..alignment import DEFAULT_ALIGNMENT
@@ -154,7 +157,7 @@ class MouthBank:
         for k, (rgb, lm, pid) in enumerate(zip(photos, landmarks, ids, strict=True)):
             lm = np.asarray(lm, dtype=np.float64)
             c = person_colours(rgb, lm)
-            is_open = inner_gap(lm) >= MIN_GAP
+            is_open = inner_gap(lm) >= MIN_GAP and str(pid) not in UNSUITABLE_TEETH
             if is_open:
                 tf = mouth_frame(lm)
                 m = np.hstack([fp[:, :2] @ tf[:, :2], (fp[:, :2] @ tf[:, 2] + fp[:, 2])[:, None]])
