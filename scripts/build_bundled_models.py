@@ -122,9 +122,31 @@ def write_card(entry: dict, model, out: Path, heldout: dict | None) -> None:
     else:
         lines.append("Run `python scripts/build_bundled_models.py --cards` to measure them "
                      "(identity-disjoint 5-fold over the 82 people).")
+    native_file = out / "NATIVE_HELDOUT.json"
+    if info.get("default") and native_file.is_file():
+        lines += ["", *native_card_lines(json.loads(native_file.read_text()), entry["name"])]
     lines += ["", f"Rebuild bit for bit: `python scripts/build_bundled_models.py` (sha256 "
               f"`{entry['sha256']}`).", ""]
     (out / f"{entry['name']}.md").write_text("\n".join(lines))
+
+
+def native_card_lines(native: dict, name: str) -> list[str]:
+    """Full-size mouth figures of the native engine vs the canvas engine (scripts/native_eval.py)."""
+    d = {"neutral-to-happy": "nh", "happy-to-neutral": "hn"}.get(name)
+    if d is None or d not in native:
+        return []
+    lines = ["## At the photo's own size (the native engine, the default for photos)", "",
+             "Identity-disjoint 5-fold (model and mouth bank trained on 4/5 of the people, the "
+             "other 1/5 measured), 1350 px photos, mouth found by 68 landmarks on each output, "
+             "against the person's real photo (`PYTHONPATH=src python scripts/native_eval.py`; "
+             "docs/design.md section 7):", "",
+             "| engine | contrast error (L*) | worst / best ethnicity group | tint error (a*b*) "
+             "| detail ratio (mean / median) |", "|---|---|---|---|---|"]
+    for engine, label in (("canvas", "canvas (model crop pasted back)"), ("native", "**native**")):
+        r = native[d][engine]
+        lines.append(f"| {label} | {r['contrast_error']} | {r['worst_over_best_group']} | "
+                     f"{r['tint_error']} | {r['detail']} / {r['detail_median']} |")
+    return lines
 
 
 METRICS = [("fer.accuracy", "share called {target} by fer", "{:.2f}"),

@@ -50,11 +50,14 @@ __all__ = ["MOUTH_MODES", "NativeResult", "photo_map", "synthesize_face", "targe
 MOUTH_MODES = ("auto", "open", "closed")
 OPEN_GAP = 0.05  # predicted inner-lip gap (mouth widths) from which "auto" opens the mouth
 STILL_PX = 0.05  # photo pixels: motion below this leaves a pixel byte-identical
-_GAIN_SIGMA = 2.0  # canvas px: the texture ratio is this smooth (~9 photo px on a 1350 px photo)
+_GAIN_SIGMA = 1.25  # canvas px: the texture ratio is this smooth (~7 photo px on a 1350 px photo)
+_RATIO_GAIN = 1.5  # the relative change is amplified this much: the average fold is fainter than any one
 _GAIN_LIMITS = (0.6, 1.6)
 _LIP_MARGIN = 0.2  # mouth widths around the outer lips where the texture ratio fades out
 _LIP_KEEP = 0.8
 _OUTER_FOLLOW = 0.5
+_OPEN_SOURCE = 0.02  # inner-lip gap (mouth widths) above which the input mouth counts as open
+_LIP_ONLY = 0.3  # closing an open mouth reads its lips from this far inside them
 # how far each landmark follows a retrieved real smile's motion (rest: the shape model)
 _SMILE_FOLLOW = np.zeros(68)
 _SMILE_FOLLOW[48:68] = 1.0  # lips
@@ -95,6 +98,22 @@ def close_lips(lm: np.ndarray) -> np.ndarray:
     for a, b in ((61, 67), (62, 66), (63, 65)):
         mid = (out[a] + out[b]) / 2
         out[a] = out[b] = mid
+    return out
+
+
+def lip_only_source(lm: np.ndarray, share: float = _LIP_ONLY) -> np.ndarray:
+    """``lm`` with the inner lips moved ``share`` of each lip's thickness into the lip.
+
+    Used as the *source* of the warp when a mouth closes: dlib's inner-lip points sit on
+    the lips, but the teeth of a smile reach past them, so the lip triangles would carry
+    tooth pixels into the closed mouth. Reading the lips from this thinner band takes
+    only lip (stretched a little), the person's own lip texture.
+    """
+    out = np.array(lm, dtype=np.float64, copy=True)
+    for o, i in (*_UPPER, *_LOWER):
+        out[i] = lm[i] + share * (lm[o] - lm[i])
+    for o, i in ((48, 60), (54, 64)):  # the inner corners towards the outer ones
+        out[i] = lm[i] + share * (lm[o] - lm[i])
     return out
 
 
@@ -251,7 +270,7 @@ def _texture_ratio(model: Any, crop: np.ndarray, lm: np.ndarray, raster: Any,
     tri = warp.triangulation
     back = remap(ratio, raster.backward_map(tri.full_points(refl)),
                  interpolation="linear").reshape(ratio.shape)
-    return np.clip(1.0 + np.float32(strength) * back, *_GAIN_LIMITS).astype(np.float32)
+    return np.clip(1.0 + np.float32(strength * _RATIO_GAIN) * back, *_GAIN_LIMITS).astype(np.float32)
 
 
 def photo_map(matrix: np.ndarray, triangulation: Triangulation, source: np.ndarray,
@@ -333,7 +352,8 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
     tri = model.warp_.triangulation
     gain = _texture_ratio(model, crop, lm, tri.raster(target), strength)
     textured = np.abs(gain - 1.0) > 1e-3
-    got = photo_map(mat, tri, lm, target, alignment, photo.shape[:2], also=textured,
+    source = lip_only_source(lm) if mode == "closed" and inner_gap(lm) > _OPEN_SOURCE else lm
+    got = photo_map(mat, tri, source, target, alignment, photo.shape[:2], also=textured,
                     extra=gain - 1.0)
     if got is None:
         return NativeResult(mode, None, None)

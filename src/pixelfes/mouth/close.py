@@ -16,9 +16,9 @@ from .colour import PersonColours, lab
 
 __all__ = ["close_mouth"]
 
-_BRIGHTER = 12.0  # L* above the lip median: tooth
+_BRIGHTER = 8.0  # L* above the lip median: tooth
 _DARKER = 22.0  # L* below the lip median: cavity
-_SEAM = 0.8  # luminance factor on the line where the lips meet
+_SEAM = 0.88  # luminance factor on the line where the lips meet
 
 
 def close_mouth(image: np.ndarray, lips: np.ndarray, colours: PersonColours) -> tuple[int, int, int, int] | None:
@@ -47,7 +47,7 @@ def close_mouth(image: np.ndarray, lips: np.ndarray, colours: PersonColours) -> 
     lip_l = min(float(colours.lips_lab[0]), float(np.median(light[inside > 0])) if inside.any() else 1e9)
     odd = ((light > lip_l + _BRIGHTER) | (light < lip_l - _DARKER)) & (inside > 0)
     if odd.any():
-        grow = max(1, int(round(0.01 * width)))
+        grow = max(1, int(round(0.02 * width)))  # teeth edges are soft: take their halo too
         grown: np.ndarray = cv2.dilate(odd.astype(np.uint8), np.ones((2 * grow + 1,) * 2, np.uint8))
         mask = grown & inside
         filled = cv2.inpaint(np.ascontiguousarray(region), mask * 255, max(3, 2 * grow), cv2.INPAINT_TELEA)
