@@ -84,8 +84,9 @@ def test_photo_map_is_the_exact_map_over_the_lips_and_close_elsewhere(astronaut,
     al = align_face(astronaut, face.landmarks, model.alignment_)
     target, _, _ = native.target_shape(model, al.landmarks, 1.0, "closed")
     tri = model.warp_.triangulation
-    (x0, y0, x1, y1), ux, uy, _ = native.photo_map(al.matrix, tri, al.landmarks, target,
-                                                model.alignment_, astronaut.shape[:2])
+    (x0, y0, x1, y1), maps, _, _ = native.photo_map(al.matrix, tri, al.landmarks, target,
+                                                    model.alignment_, astronaut.shape[:2])
+    ux, uy = maps[..., 0], maps[..., 1]
     inv = invert_affine(al.matrix)
     ex, ey = box_backward_map(tri, transform_points(inv, tri.full_points(al.landmarks)),
                               transform_points(inv, tri.full_points(target)), (x0, y0, x1, y1))

@@ -63,6 +63,7 @@ _SMILE_FOLLOW = np.zeros(68)
 _SMILE_FOLLOW[48:68] = 1.0  # lips
 _SMILE_FOLLOW[2:15] = 0.5  # jaw line
 _SMILE_FOLLOW[31:36] = 0.5  # nose base
+_TILE = 96  # photo pixels: the warp is interpolated tile by tile, only where something moves
 _EXACT_PAD = 0.25  # mouth widths around the lips where the photo map is evaluated exactly
 _MOTION_GROW = 1.15  # the face ellipse grown by this much bounds the motion ...
 _MOTION_FEATHER = 0.06  # ... fading out over this share of the face frame  # opening a mouth keeps at least this share of each lip's thickness
@@ -276,15 +277,16 @@ def _texture_ratio(model: Any, crop: np.ndarray, lm: np.ndarray, raster: Any,
 def photo_map(matrix: np.ndarray, triangulation: Triangulation, source: np.ndarray,
               target: np.ndarray, alignment: Alignment, shape: tuple[int, int],
               also: np.ndarray | None = None, extra: np.ndarray | None = None
-              ) -> tuple[tuple[int, int, int, int], np.ndarray, np.ndarray, np.ndarray | None] | None:
+              ) -> tuple[tuple[int, int, int, int], np.ndarray, np.ndarray | None, np.ndarray] | None:
     """The face's backward map at the photo's size: photo -> crop, canvas warp, crop -> photo.
 
     ``matrix``: photo -> crop ``(2, 3)``; ``source``/``target``: crop landmarks ``(K, 2)``;
     ``shape``: the photo's ``(H, W)``; ``also``: ``(S, S) bool`` canvas pixels to include even
     if they do not move (where the texture changes); ``extra``: an ``(S, S) float32`` canvas
     layer brought to the photo box along (linear, 0 outside the canvas). Returns the photo
-    box ``(x0, y0, x1, y1)``, ``(map_x, map_y)`` ``(y1 - y0, x1 - x0) float32`` in photo
-    pixels and the extra layer (or ``None``), or ``None`` when nothing moves. Over the lips the map is exact per photo
+    box ``(x0, y0, x1, y1)``, the map ``(y1 - y0, x1 - x0, 2) float32`` (source x, y in photo
+    pixels, as ``cv2.remap`` takes it), the extra layer (or ``None``) and ``still``
+    ``(y1 - y0, x1 - x0) bool`` (moves at most ``STILL_PX``), or ``None`` when nothing moves. Over the lips the map is exact per photo
     pixel; elsewhere the canvas displacement interpolated linearly (it is continuous and
     piecewise linear: the difference is a fraction of a pixel, only where triangles bend).
     Motion fades out just beyond the face (:func:`_motion_weight`).
@@ -311,13 +313,12 @@ def photo_map(matrix: np.ndarray, triangulation: Triangulation, source: np.ndarr
     (x0, y0, x1, y1), roi_m = roi
     size = (x1 - x0, y1 - y0)
     flags, border = cv2.INTER_LINEAR, cv2.BORDER_CONSTANT
-    layers = [dx, dy] if extra is None else [dx, dy, extra]
-    up = cv2.warpAffine(cv2.merge(layers), roi_m, size, flags=flags, borderMode=border,
-                        borderValue=0)  # one pass for all layers
-    parts = cv2.split(up)
-    ux, uy = parts[0], parts[1]
-    ux += np.arange(x0, x1, dtype=np.float32)[None, :]
-    uy += np.arange(y0, y1, dtype=np.float32)[:, None]
+    maps = cv2.warpAffine(cv2.merge([dx, dy]), roi_m, size, flags=flags, borderMode=border,
+                          borderValue=0)  # (h, w, 2): displacement, both axes in one pass
+    # both displacement components within STILL_PX (cv2.inRange: 20x numpy's max over axis 2)
+    still = cv2.inRange(maps, (-STILL_PX, -STILL_PX, 0, 0), (STILL_PX, STILL_PX, 0, 0)) > 0
+    maps[..., 0] += np.arange(x0, x1, dtype=np.float32)[None, :]
+    maps[..., 1] += np.arange(y0, y1, dtype=np.float32)[:, None]
     # exact per-pixel map over the lips, where the triangles bend most
     dst_photo = transform_points(inv, tri.full_points(target))
     src_photo = transform_points(inv, tri.full_points(source))
@@ -328,9 +329,17 @@ def photo_map(matrix: np.ndarray, triangulation: Triangulation, source: np.ndarr
     lx1, ly1 = np.minimum(np.ceil(lips.max(0) + pad).astype(int) + 1, (x1, y1))
     if lx1 > lx0 and ly1 > ly0:
         ex, ey = box_backward_map(tri, src_photo, dst_photo, (lx0, ly0, lx1, ly1))
-        ux[ly0 - y0:ly1 - y0, lx0 - x0:lx1 - x0] = ex
-        uy[ly0 - y0:ly1 - y0, lx0 - x0:lx1 - x0] = ey
-    return (x0, y0, x1, y1), ux, uy, (parts[2] if extra is not None else None)
+        sub = maps[ly0 - y0:ly1 - y0, lx0 - x0:lx1 - x0]
+        sub[..., 0] = ex
+        sub[..., 1] = ey
+        grid_x = np.arange(lx0, lx1, dtype=np.float32)[None, :]
+        grid_y = np.arange(ly0, ly1, dtype=np.float32)[:, None]
+        still[ly0 - y0:ly1 - y0, lx0 - x0:lx1 - x0] = \
+            (np.abs(ex - grid_x) <= STILL_PX) & (np.abs(ey - grid_y) <= STILL_PX)
+    layer = None
+    if extra is not None:
+        layer = cv2.warpAffine(extra, roi_m, size, flags=flags, borderMode=border, borderValue=0)
+    return (x0, y0, x1, y1), maps, layer, still
 
 
 def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, model: Any,
@@ -357,19 +366,26 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
                     extra=gain - 1.0)
     if got is None:
         return NativeResult(mode, None, None)
-    (x0, y0, x1, y1), ux, uy, ug = got
+    (x0, y0, x1, y1), maps, ug, still = got
     assert ug is not None
-    still = np.abs(ug) <= 1e-3
-    ug += 1.0
-    still &= np.abs(ux - np.arange(x0, x1, dtype=np.float32)[None, :]) <= STILL_PX
-    still &= np.abs(uy - np.arange(y0, y1, dtype=np.float32)[:, None]) <= STILL_PX
-    warped = cv2.remap(photo, ux, uy, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
-    del ux, uy
-    # OpenCV multiplies, rounds and saturates in one pass
-    moved = cv2.multiply(warped, cv2.merge([ug, ug, ug]), dtype=cv2.CV_8U)
-    del warped
+    changed = np.abs(ug) > 1e-3
+    still &= ~changed
     region = out[y0:y1, x0:x1]
-    np.copyto(region, moved, where=~still[..., None])
+    move = (~still).view(np.uint8)
+    t = _TILE
+    for ty in range(0, y1 - y0, t):  # interpolate only the tiles where something moves
+        for tx in range(0, x1 - x0, t):
+            m = move[ty:ty + t, tx:tx + t]
+            if not m.any():
+                continue
+            warped = cv2.remap(photo, maps[ty:ty + t, tx:tx + t], None, cv2.INTER_CUBIC,
+                               borderMode=cv2.BORDER_REPLICATE)
+            g = ug[ty:ty + t, tx:tx + t]
+            if np.abs(g).max() > 1e-3:  # OpenCV multiplies, rounds and saturates in one pass
+                g = g + np.float32(1.0)
+                warped = cv2.multiply(warped, cv2.merge([g, g, g]), dtype=cv2.CV_8U)
+            cv2.copyTo(warped, m, region[ty:ty + t, tx:tx + t])
+    del maps
     exemplar = None
     if mode == "closed":
         close_mouth(out, transform_points(invert_affine(mat), target[48:68]), colours)
