@@ -313,8 +313,9 @@ def photo_map(matrix: np.ndarray, triangulation: Triangulation, source: np.ndarr
     (x0, y0, x1, y1), roi_m = roi
     size = (x1 - x0, y1 - y0)
     flags, border = cv2.INTER_LINEAR, cv2.BORDER_CONSTANT
-    maps = cv2.warpAffine(cv2.merge([dx, dy]), roi_m, size, flags=flags, borderMode=border,
-                          borderValue=0)  # (h, w, 2): displacement, both axes in one pass
+    maps: np.ndarray = np.asarray(cv2.warpAffine(  # (h, w, 2): displacement, one pass for both
+        cv2.merge([dx, dy]), roi_m, size, flags=flags, borderMode=border, borderValue=0),
+        dtype=np.float32)
     # both displacement components within STILL_PX (cv2.inRange: 20x numpy's max over axis 2)
     still = cv2.inRange(maps, (-STILL_PX, -STILL_PX, 0, 0), (STILL_PX, STILL_PX, 0, 0)) > 0
     maps[..., 0] += np.arange(x0, x1, dtype=np.float32)[None, :]
@@ -378,8 +379,8 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
             m = move[ty:ty + t, tx:tx + t]
             if not m.any():
                 continue
-            warped = cv2.remap(photo, maps[ty:ty + t, tx:tx + t], None, cv2.INTER_CUBIC,
-                               borderMode=cv2.BORDER_REPLICATE)
+            warped = cv2.remap(photo, maps[ty:ty + t, tx:tx + t], None,  # type: ignore[call-overload]
+                               cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
             g = ug[ty:ty + t, tx:tx + t]
             if np.abs(g).max() > 1e-3:  # OpenCV multiplies, rounds and saturates in one pass
                 g = g + np.float32(1.0)
