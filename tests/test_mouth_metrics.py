@@ -211,7 +211,10 @@ def test_summarise_means_groups_and_ratio():
 def test_resolve_factory():
     assert resolve_factory("shape-texture") == ("shape-texture", FACTORIES["shape-texture"])
     label, f = resolve_factory("new=pixelfes.evaluate.mouth_protocol:shape_texture_factory")
-    assert label == "new" and f is FACTORIES["shape-texture"]
+    from pixelfes.evaluate.mouth_protocol import shape_texture_factory
+
+    assert label == "new" and f is shape_texture_factory
+    assert resolve_factory("native")[1] is FACTORIES["native"]
     assert resolve_factory("pixelfes.evaluate.mouth_protocol:shape_texture_factory")[0] == "shape_texture_factory"
     with pytest.raises(ValueError, match="module:function"):
         resolve_factory("nonsense")

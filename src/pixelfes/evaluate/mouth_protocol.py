@@ -139,8 +139,23 @@ def shape_texture_factory(fold: TrainingFold) -> Any:
     return make_model("shape-texture").fit(pairs.X, pairs.T, **pairs.fit_kwargs())
 
 
+def _canvas(fold: TrainingFold) -> Any:
+    from .engines import canvas_factory
+
+    return canvas_factory(fold)
+
+
+def _native(fold: TrainingFold) -> Any:
+    from .engines import native_factory
+
+    return native_factory(fold)
+
+
 #: Engines by name; anything else is given as ``module:function`` (:func:`resolve_factory`).
-FACTORIES: dict[str, ModelFactory] = {"shape-texture": shape_texture_factory}
+#: ``shape-texture`` is the model applied as before the native engine (the crop pasted back:
+#: a bare model would now run natively with the bundled mouth bank, which holds everyone);
+#: ``native`` is the native engine with a mouth bank of the fold's training people.
+FACTORIES: dict[str, ModelFactory] = {"shape-texture": _canvas, "native": _native}
 
 
 def resolve_factory(text: str) -> tuple[str, ModelFactory]:

@@ -1,0 +1,64 @@
+"""Engines for the mouth folds (:mod:`pixelfes.evaluate.mouth_protocol`): canvas and native.
+
+Both train today's ``shape-texture`` model on the fold's people. ``canvas`` applies it as
+before the native engine (the model's 192 px crop pasted back, ``native=False``);
+``native`` applies it at the photo's own size (:mod:`pixelfes.native`) with a mouth bank
+built from the fold's training people only, so no held-out person is given their own
+teeth or smile (the bundled bank holds all 82 London people).
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["canvas_factory", "native_factory"]
+
+
+@functools.lru_cache(maxsize=512)
+def _photo(path: str) -> tuple[np.ndarray, np.ndarray]:
+    from pixelfes.imageio import load_image
+    from pixelfes.pipeline import find_faces
+
+    rgb = load_image(Path(path)).rgb
+    return rgb, find_faces(rgb, max_faces=1)[0].landmarks
+
+
+def _model(fold: Any) -> Any:
+    from .mouth_protocol import shape_texture_factory
+
+    model = shape_texture_factory(fold)
+    model.info["source"], model.info["target"] = fold.source, fold.target
+    return model
+
+
+def canvas_factory(fold: Any) -> Any:
+    """``engine(rgb, faces, strength)``: the model's crop pasted back (the engine before native)."""
+    from pixelfes.pipeline import synthesize_rgb
+
+    model = _model(fold)
+    return lambda rgb, faces, strength: synthesize_rgb(rgb, model, strength, faces=faces, native=False)
+
+
+def native_factory(fold: Any) -> Any:
+    """``engine(rgb, faces, strength)``: the native engine with the fold's own mouth bank."""
+    from pixelfes.mouth import MouthBank
+    from pixelfes.native import synthesize_face
+
+    model = _model(fold)
+    people = [p for p in fold.people if "happy" in p.photos and "neutral" in p.photos]
+    smiles = [_photo(str(p.photos["happy"])) for p in people]
+    bank = MouthBank.build([s[0] for s in smiles], [s[1] for s in smiles],
+                           [p.identity for p in people],
+                           neutral_landmarks=[_photo(str(p.photos["neutral"]))[1] for p in people])
+
+    def engine(rgb: np.ndarray, faces: Any, strength: float) -> np.ndarray:
+        out = rgb.copy()
+        for face in faces:
+            synthesize_face(rgb, out, face.landmarks, model, strength, bank=bank)
+        return out
+
+    return engine
