@@ -362,7 +362,8 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
     tri = model.warp_.triangulation
     gain = _texture_ratio(model, crop, lm, tri.raster(target), strength)
     textured = np.abs(gain - 1.0) > 1e-3
-    source = lip_only_source(lm) if mode == "closed" and inner_gap(lm) > _OPEN_SOURCE else lm
+    was_open = mode == "closed" and inner_gap(lm) > _OPEN_SOURCE
+    source = lip_only_source(lm) if was_open else lm
     got = photo_map(mat, tri, source, target, alignment, photo.shape[:2], also=textured,
                     extra=gain - 1.0)
     if got is None:
@@ -388,7 +389,7 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
             cv2.copyTo(warped, m, region[ty:ty + t, tx:tx + t])
     del maps
     exemplar = None
-    if mode == "closed":
+    if was_open:  # a closed input mouth has no teeth to paint over
         close_mouth(out, transform_points(invert_affine(mat), target[48:68]), colours)
     if mode == "open" and index is not None:
         bank = load_bank() if bank is None else bank

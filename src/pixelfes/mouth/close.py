@@ -16,8 +16,9 @@ from .colour import PersonColours, lab
 
 __all__ = ["close_mouth"]
 
-_BRIGHTER = 8.0  # L* above the lip median: tooth
+_BRIGHTER = 12.0  # L* above the lip median: tooth
 _DARKER = 22.0  # L* below the lip median: cavity
+_BAND = 0.07  # mouth widths either side of the meeting line searched for leftover teeth
 _SEAM = 0.88  # luminance factor on the line where the lips meet
 
 
@@ -45,7 +46,12 @@ def close_mouth(image: np.ndarray, lips: np.ndarray, colours: PersonColours) -> 
     # the input's lip band may hold teeth of a smile: trust the darker of its median and
     # the median inside the new (closed) lips, which are mostly lip
     lip_l = min(float(colours.lips_lab[0]), float(np.median(light[inside > 0])) if inside.any() else 1e9)
-    odd = ((light > lip_l + _BRIGHTER) | (light < lip_l - _DARKER)) & (inside > 0)
+    # teeth left over lie along the line where the lips now meet: look only near it, so
+    # the lips' own highlights and creases are never painted over
+    near = np.zeros(region.shape[:2], np.uint8)
+    band = max(3, int(round(2 * _BAND * width)))
+    cv2.polylines(near, [np.rint(local[[12, 13, 14, 15, 16]]).astype(np.int32)], False, 1, band)
+    odd = ((light > lip_l + _BRIGHTER) | (light < lip_l - _DARKER)) & (inside > 0) & (near > 0)
     if odd.any():
         grow = max(1, int(round(0.02 * width)))  # teeth edges are soft: take their halo too
         grown: np.ndarray = cv2.dilate(odd.astype(np.uint8), np.ones((2 * grow + 1,) * 2, np.uint8))
