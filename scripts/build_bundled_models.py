@@ -131,21 +131,28 @@ def write_card(entry: dict, model, out: Path, heldout: dict | None) -> None:
 
 
 def native_card_lines(native: dict, name: str) -> list[str]:
-    """Full-size mouth figures of the native engine vs the canvas engine (scripts/native_eval.py)."""
-    d = {"neutral-to-happy": "nh", "happy-to-neutral": "hn"}.get(name)
-    if d is None or d not in native:
+    """Full-size mouth figures, native vs canvas engine, from ``scripts/mouth_eval.py --json``
+    (stored as bundled/NATIVE_HELDOUT.json)."""
+    key = {"neutral-to-happy": "neutral:happy", "happy-to-neutral": "happy:neutral"}.get(name)
+    if key is None or key not in native.get("directions", {}):
         return []
+    summary = native["directions"][key]["summary"]
     lines = ["## At the photo's own size (the native engine, the default for photos)", "",
-             "Identity-disjoint 5-fold (model and mouth bank trained on 4/5 of the people, the "
-             "other 1/5 measured), 1350 px photos, mouth found by 68 landmarks on each output, "
-             "against the person's real photo (`PYTHONPATH=src python scripts/native_eval.py`; "
-             "docs/design.md section 7):", "",
-             "| engine | contrast error (L*) | worst / best ethnicity group | tint error (a*b*) "
-             "| detail ratio (mean / median) |", "|---|---|---|---|---|"]
-    for engine, label in (("canvas", "canvas (model crop pasted back)"), ("native", "**native**")):
-        r = native[d][engine]
-        lines.append(f"| {label} | {r['contrast_error']} | {r['worst_over_best_group']} | "
-                     f"{r['tint_error']} | {r['detail']} / {r['detail_median']} |")
+             "Identity-disjoint 5-fold over the 82 people (model *and* mouth bank trained on 4/5, "
+             "the other 1/5 measured), 1350 px photos, mouth found by 68 landmarks on each "
+             "output, against the person's real photo (docs/mouth.md; `PYTHONPATH=src python "
+             "scripts/mouth_eval.py --model-factory shape-texture --model-factory native`):", "",
+             "| engine | contrast error (L*) | where the real mouth is open / closed | worst / best "
+             "group | tint error (a*b*) | detail ratio | outputs open / real open |",
+             "|---|---|---|---|---|---|---|"]
+    for engine, label in (("shape-texture", "canvas (the model's crop pasted back)"),
+                          ("native", "**native**")):
+        r = summary[engine]
+        groups = [g["contrast_error"] for g in r["groups"].values() if g["n"] >= 3]
+        ratio = max(groups) / min(groups) if groups else float("nan")
+        lines.append(f"| {label} | {r['contrast_error']:.2f} | {r['contrast_error_real_open']:.2f} / "
+                     f"{r['contrast_error_real_closed']:.2f} | {ratio:.2f} | {r['tint_error']:.2f} | "
+                     f"{r['detail_ratio']:.2f} | {r['open_output']:.2f} / {r['open_real']:.2f} |")
     return lines
 
 
