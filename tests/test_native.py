@@ -195,3 +195,17 @@ def test_smiles_follow_a_retrieved_real_smile_and_auto_closes_weak_ones(astronau
     assert bank.gaps().max() < 0.25
     weak, mode, index = native.target_shape(model, al.landmarks, 0.2, "auto", colours=colours)
     assert mode == "closed" and index is None and inner_gap(weak) == 0.0
+
+
+def test_cli_mouth_option_equals_the_api(astronaut, tmp_path):
+    from PIL import Image
+
+    from pixelfes.cli import main
+
+    src = tmp_path / "a.png"
+    Image.fromarray(astronaut).save(src)
+    for mouth in ("closed", "open"):
+        out = tmp_path / f"{mouth}.png"
+        assert main(["synthesize", str(src), "--to", "happy", "--mouth", mouth, "-o", str(out), "-q"]) == 0
+        assert_array_equal(np.asarray(Image.open(out)), pixelfes.synthesize(astronaut, to="happy", mouth=mouth))
+    assert (np.asarray(Image.open(tmp_path / "closed.png")) != np.asarray(Image.open(tmp_path / "open.png"))).any()
