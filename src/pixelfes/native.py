@@ -50,10 +50,10 @@ __all__ = ["MOUTH_MODES", "NativeResult", "photo_map", "synthesize_face", "targe
 MOUTH_MODES = ("auto", "open", "closed")
 OPEN_GAP = 0.05  # predicted inner-lip gap (mouth widths) from which "auto" opens the mouth
 STILL_PX = 0.05  # photo pixels: motion below this leaves a pixel byte-identical
-_GAIN_SIGMA = 1.25  # canvas px: the texture ratio is this smooth (~7 photo px on a 1350 px photo)
-_RATIO_GAIN = 1.5  # the relative change is amplified this much: the average fold is fainter than any one
+_GAIN_SIGMA = 2.0  # canvas px: the texture ratio is this smooth (~11 photo px on a 1350 px photo)
+_RATIO_GAIN = 1.0  # 1.5 drew a grey moustache-like shadow on women's upper lips at 1:1
 _GAIN_LIMITS = (0.6, 1.6)
-_LIP_MARGIN = 0.2  # mouth widths around the outer lips where the texture ratio fades out
+_LIP_MARGIN = 0.12  # mouth widths around lips and philtrum where the texture ratio fades out
 _LIP_KEEP = 0.8
 _OUTER_FOLLOW = 0.5
 _OPEN_SOURCE = 0.02  # inner-lip gap (mouth widths) above which the input mouth counts as open
@@ -262,7 +262,10 @@ def _texture_ratio(model: Any, crop: np.ndarray, lm: np.ndarray, raster: Any,
     # the average change there is the average smile's lip outline, a ghost on anyone else
     poly = np.zeros(ratio.shape, np.float32)
     refl = m.reference_
-    cv2.fillPoly(poly, [np.rint(cv2.convexHull(refl[48:60].astype(np.float32)).reshape(-1, 2) * 16)
+    # lips and the skin between nose and lips (the philtrum): there the average change is
+    # the average face's moustache shadow and lip outline, never this person's
+    keep_out = np.concatenate([refl[48:60], refl[31:36]]).astype(np.float32)
+    cv2.fillPoly(poly, [np.rint(cv2.convexHull(keep_out).reshape(-1, 2) * 16)
                         .astype(np.int32)], 1.0, shift=4)
     grow = max(1, int(round(_LIP_MARGIN * float(np.linalg.norm(refl[54] - refl[48])))))
     grown = cv2.dilate(poly, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
