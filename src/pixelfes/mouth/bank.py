@@ -27,6 +27,7 @@ X_RANGE = (-0.6, 0.6)  # mouth-frame extent of a patch (mouth widths)
 Y_RANGE = (-0.35, 0.4)
 MIN_GAP = 0.08  # inner-lip gap / mouth width above which a smile counts as open
 _FORMAT = 2
+_META_KEY = "pixelfes_mouth_bank"
 _SHAPE_SCALE = 0.06  # mouth widths: outer-lip shape difference worth one colour unit
 _COLOUR_SCALE = 8.0  # L*a*b* units: typical skin colour difference that matters
 #: Smiles whose teeth are not lent out (their motion still is), and why: looked at one by one.
@@ -128,6 +129,9 @@ class MouthBank:
         out = Path(path)
         with atomic_path(out) as tmp:
             meta["people"] = json.dumps(list(self.people))
+            # one metadata key: safetensors writes several in a random order (bytes would
+            # differ from build to build with equal contents)
+            meta = {_META_KEY: json.dumps(meta, sort_keys=True)}
             save_file({"patches": np.ascontiguousarray(self.patches),
                        "points": self.points.astype(np.float32), "skin": self.skin,
                        "lips": self.lips, "motion": self.motion.astype(np.float32),
@@ -190,7 +194,7 @@ def _read(path: str) -> MouthBank:
     from safetensors import safe_open
 
     with safe_open(path, framework="numpy") as f:
-        meta = f.metadata() or {}
+        meta = json.loads((f.metadata() or {}).get(_META_KEY, "{}"))
         if meta.get("format") != str(_FORMAT) or int(meta.get("px", -1)) != PX:
             raise ValueError(f"{path} is not a mouth bank of format {_FORMAT} at {PX} px per mouth "
                              "width; rebuild it with scripts/build_bundled_models.py")
