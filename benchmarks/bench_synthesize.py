@@ -5,7 +5,10 @@ Run:  python benchmarks/bench_synthesize.py [--repeat 15]
 Photos: NASA's astronaut (scikit-image, public domain) placed in a 640x480 frame, and a
 1350x1350 London Face Set photo when ../shared/data is present. Stages: decode, detect
 (BlazeFace pyramid down to 40 px faces), 68 landmarks (numpy trees on an upright copy, a
-second fit and the plausibility check), align, model, paste back, encode (JPEG). Also the cold start: a new Python process importing pixelfes and running one
+second fit and the plausibility check), align, model, paste back, encode (JPEG), for the
+canvas engine (the model's crop pasted back) and the native engine (the default: one warp
+of the photo's own pixels, all under "paste"), with the ratio of their totals measured in
+the same process. Also the cold start: a new Python process importing pixelfes and running one
 synthesize (model load, dlib model load) — measured as the whole process time.
 """
 
@@ -35,13 +38,17 @@ def photo_640x480() -> Image.Image:
 
 
 def stages(path: Path, model, repeat: int, clock=time.process_time,
-           min_face: float = 40.0) -> dict[str, float]:
+           min_face: float = 40.0, native: bool = False) -> dict[str, float]:
     """Median milliseconds per stage of one photo (``clock``: CPU time of this process by
-    default, so other processes on a busy machine count less; OpenCV single-threaded)."""
+    default, so other processes on a busy machine count less; OpenCV single-threaded).
+
+    ``native``: the native engine (the default for photos), which aligns, changes and
+    writes back in one step at the photo's size: its time is all under "paste"."""
     from pixelfes.face import align_face, paste_change
     from pixelfes.face.detect import PyramidBackend, fit_landmarks
     from pixelfes.face.plausible import check_landmarks
     from pixelfes.imageio import load_image
+    from pixelfes.native import synthesize_face
     from pixelfes.pipeline import alignment_of, apply_to_crop
 
     alignment = alignment_of(model)
@@ -61,13 +68,16 @@ def stages(path: Path, model, repeat: int, clock=time.process_time,
             if check_landmarks(lm, refit=again, keypoints=d.keypoints) is None:
                 lms.append(lm)
         t3 = clock()
-        aligned = [align_face(loaded.rgb, lm, alignment) for lm in lms]
+        aligned = [] if native else [align_face(loaded.rgb, lm, alignment) for lm in lms]
         t4 = clock()
         afters = [apply_to_crop(model, a.crop, a.landmarks, 1.0) for a in aligned]
         t5 = clock()
         out = loaded.rgb.copy()
         for a, after in zip(aligned, afters, strict=True):
             paste_change(out, a, after, out=out)
+        if native:
+            for lm in lms:
+                synthesize_face(loaded.rgb, out, lm, model, 1.0)
         t6 = clock()
         buf = io.BytesIO()
         loaded.to_output(out).save(buf, format="JPEG", quality=95)
@@ -114,11 +124,17 @@ def main() -> None:
         print(f"{'photo':24s} " + " ".join(f"{k:>9s}" for k in
               ("decode", "detect", "landmarks", "align", "model", "paste", "encode", "total")))
         for name, path in photos.items():
-            med = stages(path, model, args.repeat, min_face=args.min_face)
-            print(f"{name:24s} " + " ".join(f"{v:9.1f}" for v in med.values()) + "   ms CPU (median)")
-            wall = stages(path, model, max(3, args.repeat // 3), clock=time.perf_counter,
-                          min_face=args.min_face)["total"]
-            print(f"{'':24s} {'':>69s} {wall:9.1f}   ms wall")
+            totals = {}
+            for engine, nat in (("canvas", False), ("native", True)):
+                med = stages(path, model, args.repeat, min_face=args.min_face, native=nat)
+                totals[engine] = med["total"]
+                print(f"{name:24s} " + " ".join(f"{v:9.1f}" for v in med.values())
+                      + f"   ms CPU (median), {engine}")
+                wall = stages(path, model, max(3, args.repeat // 3), clock=time.perf_counter,
+                              min_face=args.min_face, native=nat)["total"]
+                print(f"{'':24s} {'':>69s} {wall:9.1f}   ms wall")
+            print(f"{'':24s} native / canvas total (CPU, same process): "
+                  f"{totals['native'] / totals['canvas']:.2f}x")
         wall, cpu = cold_start(photos["640x480 (astronaut)"], Path(tmp) / "out.jpg")
         print(f"\ncold start (new process: import, models, one 640x480 photo written): "
               f"{wall:.2f} s wall, {cpu:.2f} s CPU")
