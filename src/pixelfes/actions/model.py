@@ -1,0 +1,270 @@
+"""``ActionUnitModel``: expressions and facial actions with no training, from the ICT basis.
+
+Each face's pose is fitted to its landmarks (:mod:`.pose`), the recipe's 3D landmark
+motion is rotated and projected with that pose into the aligned crop, shortened where it
+would fold the triangulation, and the crop is warped once (cubic) onto the moved
+landmarks; folds are shaded (:mod:`.folds`) and a mouth that opens gets an interior
+(:mod:`.mouth`). "Fitting" only reads the shipped asset: the model works for every face,
+expression and strength at once.
+
+Recipes: ``expression`` (one of :data:`~.recipes.RECIPES`), plus ``au`` extra unit
+intensities on top; ``expression="neutral"`` removes the actions estimated on each face
+(:func:`~.analysis.estimate_units`); ``relative=True`` makes ``au`` a *target*: each face
+gets ``au`` minus its own estimated actions (expression transfer, ``--like``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from .._validation import as_batch, check_strength
+from ..models import register_model
+from ..models.base import ExpressionModel, default_info
+from ..warp import PiecewiseAffineWarp, remap
+from .analysis import ANALYSIS_UNITS, estimate_units
+from .basis import load_basis, parse_units
+from .folds import FoldShading
+from .mouth import paint_mouth
+from .pose import fit_pose
+from .recipes import recipe_for
+
+__all__ = ["ActionUnitModel", "ActionsOnTop"]
+
+_FOLD_SAFETY = 0.95  # as the shape + texture model: 95 % of the largest fold-free motion
+DEFAULT_ALIGNMENT = {"size": 192, "margin": 1.5, "template": "pixelfes-eyes-nose-v1"}
+
+
+def _check_landmarks(landmarks: object, n: int) -> np.ndarray:
+    arr = np.asarray(landmarks, dtype=np.float64)
+    if arr.ndim == 2:
+        arr = arr[None]
+    if arr.ndim != 3 or arr.shape[1:] != (68, 2) or len(arr) != n:
+        raise ValueError(f"landmarks must be shaped (N, 68, 2) (x, y) with N = {n} crops; "
+                         f"got {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError("landmarks contain NaN or infinite coordinates")
+    return arr
+
+
+@register_model
+class ActionUnitModel(ExpressionModel):
+    """Facial actions as landmark motion plus fold shading and a mouth interior; no training.
+
+    Parameters: ``expression`` a recipe name (or "neutral": undo each face's own actions;
+    None: only ``au``), ``au`` unit intensities (``{"AU12": 0.8}``, ``{12: 0.8}`` or
+    ``"12=0.8,1=0.5"``), ``relative`` (``au`` is the target, each face's own actions are
+    subtracted), ``fold_gain`` the strength of the fold shading (0 = none), ``mouth``
+    whether an opening mouth gets an interior, ``teeth`` whether it shows upper teeth.
+    """
+
+    model_type = "action-units"
+    uses_landmarks = True
+    requires_landmarks = True
+    _param_names = ("expression", "au", "relative", "fold_gain", "mouth", "teeth")
+
+    def __init__(self, expression: str | None = None, au: Any = None, relative: bool = False,
+                 fold_gain: float = 1.0, mouth: bool = True, teeth: bool = True) -> None:
+        self.expression = expression
+        self.au = au
+        self.relative = relative
+        self.fold_gain = fold_gain
+        self.mouth = mouth
+        self.teeth = teeth
+        self.info = default_info()
+
+    # -- "fitting": read the asset ---------------------------------------------------------
+    def fit(self, X: Any = None, T: Any = None, *, alignment: Any = None,  # type: ignore[override]
+            **_: Any) -> ActionUnitModel:
+        """Prepare the model from the shipped basis (``X``/``T`` are ignored: nothing is learned).
+
+        ``alignment``: a mapping or object with ``size``, ``margin``, ``template`` (default
+        192 px, margin 1.5, "pixelfes-eyes-nose-v1", the bundled models' framing).
+        """
+        if not (np.isfinite(self.fold_gain) and 0 <= self.fold_gain <= 5):
+            raise ValueError(f"fold_gain must be within [0, 5]; got {self.fold_gain!r}")
+        self._reset()
+        align = dict(DEFAULT_ALIGNMENT)
+        if alignment is not None:
+            get = alignment.get if isinstance(alignment, Mapping) else \
+                (lambda k, d=None: getattr(alignment, k, d))
+            align = {k: get(k, v) for k, v in align.items()}
+        size = int(align["size"])
+        self.weights_ = self._recipe_weights()
+        self.alignment_ = _alignment_object(align)
+        self.image_shape_ = (size, size, 3)
+        self.n_samples_seen_ = 0
+        self._prepare()
+        target = None if self.expression is None else str(self.expression)
+        self.info = {**default_info(), "source": None if target == "neutral" else "neutral",
+                     "target": target, "template": align["template"],
+                     "alignment": {"size": size, "margin": float(align["margin"]),
+                                   "template": align["template"]},
+                     "training": {"data": "ICT Face Model Light (MIT), no photos"}}
+        return self
+
+    def _recipe_weights(self) -> dict[str, float]:
+        weights: dict[str, float] = {}
+        if self.expression is not None and str(self.expression).lower() != "neutral":
+            weights.update(recipe_for(str(self.expression)).units)
+        for k, v in parse_units(self.au).items():
+            weights[k] = weights.get(k, 0.0) + v
+        return weights
+
+    def _prepare(self) -> None:
+        basis = load_basis()
+        size = self.image_shape_[0]
+        # the shipped reference lives on a 192 px canvas (pixel centres on integers)
+        ref = (basis.shading_reference + 0.5) * (size / basis.shading.shape[1]) - 0.5
+        self.warp_ = PiecewiseAffineWarp(ref, size)
+        self.folds_ = FoldShading(basis, self.warp_, gain=float(self.fold_gain))
+
+    @property
+    def neutralizes(self) -> bool:
+        return self.expression is not None and str(self.expression).lower() == "neutral"
+
+    # -- synthesis -----------------------------------------------------------------------
+    def face_weights(self, landmarks: np.ndarray) -> dict[str, float]:
+        """The unit intensities applied to the face with these ``(68, 2)`` landmarks."""
+        self._check_fitted()
+        weights = dict(self.weights_)
+        if self.neutralizes or self.relative:
+            own = estimate_units(landmarks).units
+            for k in ANALYSIS_UNITS:
+                weights[k] = weights.get(k, 0.0) - own[k]
+        return weights
+
+    def predict_shape(self, landmarks: np.ndarray, strength: float = 1.0,
+                      weights: Mapping[str, float] | None = None) -> np.ndarray:
+        """Moved landmarks ``(68, 2)`` of one face at ``strength``, shortened to avoid folds."""
+        self._check_fitted()
+        lm = _check_landmarks(landmarks, 1)[0]
+        w = self.face_weights(lm) if weights is None else dict(weights)
+        target = lm + strength * self.motion(lm, w)
+        limit = self.warp_.limit_motion(lm, target)
+        if limit < 1.0:
+            target = lm + _FOLD_SAFETY * limit * (target - lm)
+        return target
+
+    def motion(self, landmarks: np.ndarray, weights: Mapping[str, float]) -> np.ndarray:
+        """``(68, 2)`` image motion of ``weights`` for a face with these landmarks (its pose)."""
+        basis = load_basis()
+        pose = fit_pose(landmarks, basis.mean_shape)
+        return pose.project_motion(basis.motion_3d(weights))
+
+    def predict(  # type: ignore[override]  # landmarks are required
+        self, X: np.ndarray, landmarks: np.ndarray | None = None, strength: float = 1.0
+    ) -> np.ndarray:
+        """Apply the actions to aligned crops ``X`` ``(N, S, S, C)`` with landmarks ``(N, 68, 2)``.
+
+        Same shape and dtype family out; strength 0 returns ``X`` exactly.
+        """
+        self._check_fitted()
+        a = check_strength(strength)
+        x = as_batch(X, "X")
+        s = self.image_shape_[0]
+        if x.image_shape[:2] != (s, s):
+            raise ValueError(f"X holds crops of {x.image_shape[:2]}; this model works on {s} x {s} "
+                             "aligned crops (see its alignment_)")
+        if a == 0.0:
+            return x.in_layout(x.raw.copy())
+        if landmarks is None:
+            raise ValueError("action units need the crops' landmarks: predict(X, landmarks=...)")
+        lms = _check_landmarks(landmarks, len(x.raw))
+        raw = x.raw if x.dtype == np.uint8 else np.rint(np.clip(x.values, 0, 1) * 255).astype(np.uint8)
+        out = np.stack([self.synthesize_one(img, lm, a) for img, lm in zip(raw, lms, strict=True)])
+        if x.dtype != np.uint8:
+            out = (out.astype(np.float64) / 255.0).astype(x.dtype)
+        return x.in_layout(out)
+
+    def synthesize_one(self, image: np.ndarray, landmarks: np.ndarray, strength: float = 1.0
+                       ) -> np.ndarray:
+        """One crop ``(S, S, C)`` uint8 with landmarks ``(68, 2)`` -> the changed crop (uint8)."""
+        lm = np.asarray(landmarks, dtype=np.float64)
+        weights = self.face_weights(lm)
+        scaled = {k: strength * v for k, v in weights.items()}
+        target = self.predict_shape(lm, 1.0, scaled)
+        tri = self.warp_.triangulation
+        raster = tri.raster(target)
+        img = image if image.ndim == 3 else image[..., None]
+        moved = remap(img, raster.backward_map(tri.full_points(lm)), interpolation="cubic")
+        moved = moved.reshape(img.shape)
+        # the folds follow the motion actually applied (after fold limiting)
+        applied = _applied_fraction(lm, target, strength * self.motion(lm, weights))
+        moved = self.folds_.apply(moved, raster, {k: applied * v for k, v in scaled.items()}, target)
+        if self.mouth:
+            moved = paint_mouth(moved, lm, target, img, teeth=bool(self.teeth))
+        return moved.reshape(image.shape)
+
+    def _predict_values(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover - needs landmarks
+        raise ValueError("action units need landmarks: use predict(X, landmarks=...)")
+
+    # -- persistence: the recipe is the whole state -------------------------------------
+    def _state(self) -> dict[str, np.ndarray]:
+        basis = load_basis()
+        return {"weights": basis.weights_vector(self.weights_)}
+
+    def _set_state(self, tensors: dict[str, np.ndarray], learned: dict[str, Any]) -> None:
+        self._set_learned_meta(learned)
+        basis = load_basis()
+        w = tensors["weights"]
+        self.weights_ = {u: float(v) for u, v in zip(basis.units, w, strict=True) if v != 0}
+        align = (self.info or {}).get("alignment") or DEFAULT_ALIGNMENT
+        self.alignment_ = _alignment_object({**DEFAULT_ALIGNMENT, **align})
+        self._prepare()
+
+
+def _applied_fraction(lm: np.ndarray, target: np.ndarray, motion: np.ndarray) -> float:
+    """How much of ``motion`` survived fold limiting (1 = all of it)."""
+    full = float((motion * motion).sum())
+    if full <= 0:
+        return 1.0
+    return float(np.clip(((target - lm) * motion).sum() / full, 0.0, 1.0))
+
+
+def _alignment_object(align: Mapping[str, Any]) -> Any:
+    """``pixelfes.alignment.Alignment`` when main has it, else a plain frozen record."""
+    try:
+        from ..alignment import Alignment  # type: ignore[import-not-found]
+
+        return Alignment(size=int(align["size"]), margin=float(align["margin"]),
+                         template=str(align["template"]))
+    except ImportError:
+        from types import MappingProxyType
+
+        return MappingProxyType({"size": int(align["size"]), "margin": float(align["margin"]),
+                                 "template": str(align["template"])})
+
+
+class ActionsOnTop(ExpressionModel):
+    """A learned model followed by extra action units (``--au`` on top of a learned ``--to``).
+
+    The learned model runs first; the actions then move the landmarks it predicts (its
+    ``predict_shape`` when it has one, else the input's) and warp its output.
+    """
+
+    model_type = "actions-on-top"
+    uses_landmarks = True
+    requires_landmarks = True
+
+    def __init__(self, base: ExpressionModel, actions: ActionUnitModel) -> None:
+        self.base = base
+        self.actions = actions
+        self.info = dict(base.info or {})
+        self.image_shape_ = base.image_shape_
+        if getattr(actions, "image_shape_", None) is None:
+            actions.fit(alignment=(base.info or {}).get("alignment"))
+
+    def predict(  # type: ignore[override]
+        self, X: np.ndarray, landmarks: np.ndarray | None = None, strength: float = 1.0
+    ) -> np.ndarray:
+        kwargs = {"landmarks": landmarks} if getattr(self.base, "uses_landmarks", False) else {}
+        y = self.base.predict(X, strength=strength, **kwargs)
+        if landmarks is None:
+            raise ValueError("action units need the crops' landmarks: predict(X, landmarks=...)")
+        lms = _check_landmarks(landmarks, len(np.asarray(X)))
+        shape = getattr(self.base, "predict_shape", None)
+        moved = np.stack([shape(lm, strength) if shape else lm for lm in lms])
+        return self.actions.predict(y, landmarks=moved, strength=strength)
