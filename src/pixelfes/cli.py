@@ -14,8 +14,8 @@ from . import __version__
 from ._errors import DEBUG_ENV, clean_warnings, report, set_debug
 
 # Subcommands in the order --help lists them; each module has add_parser() and run().
-_COMMANDS = ["synthesize", "augment", "models", "train", "apply", "info", "prepare", "evaluate", "cv",
-             "serve"]
+_COMMANDS = ["synthesize", "analyze", "augment", "models", "train", "apply", "info", "prepare",
+             "evaluate", "cv", "serve"]
 
 DESCRIPTION = """pixelfes: give a face in a photo another expression, with tiny pixel models
 (Akram & Khan, "Pixel-based Facial Expression Synthesis")."""

@@ -57,8 +57,26 @@ def _load_cached(path: str, mtime: float) -> ExpressionModel:
 
 
 def resolve_model(model: str | os.PathLike[str] | ExpressionModel | None, source: str = "neutral",
-                  target: str = "happy") -> ExpressionModel:
-    """A fitted model from a bundled/user model name, a file path, or a model (passed through)."""
+                  target: str | None = "happy", *, engine: str = "auto", au: Any = None,
+                  like: Any = None) -> ExpressionModel:
+    """A fitted model from a bundled/user model name, a file path, or a model (passed through).
+
+    Without a learned model for ``neutral -> target`` (or for ``-> neutral``), the action
+    units' recipe is used (``engine``: "auto", "learned" or "actions"); ``au`` adds unit
+    intensities, ``like`` (intensities of another face) transfers its actions.
+    See :mod:`pixelfes.actions.engine`.
+    """
+    if engine != "learned" or au or like is not None or target is None:
+        from .actions.engine import resolve
+
+        return resolve(model, normalize_expression(source),
+                       None if target is None else normalize_expression(target),
+                       engine=engine, au=au, like=like, learned=_resolve_learned)
+    return _resolve_learned(model, source, target)
+
+
+def _resolve_learned(model: str | os.PathLike[str] | ExpressionModel | None, source: str,
+                     target: str) -> ExpressionModel:
     if isinstance(model, ExpressionModel):
         model._check_fitted()
         return model
@@ -230,10 +248,11 @@ def _synthesize_whole(rgb: np.ndarray, model: ExpressionModel, strength: float,
     return np.ascontiguousarray(out[pad : pad + h, pad : pad + w])
 
 
-def synthesize(image: ImageLike, to: str = "happy", strength: float = 1.0,
+def synthesize(image: ImageLike, to: str | None = None, strength: float = 1.0,
                model: str | os.PathLike[str] | ExpressionModel | None = None, *,
                from_: str = "neutral", detect: bool = True, max_faces: int | None = None,
-               min_size: float = 40.0, mouth: str = "auto", native: bool | None = None) -> Any:
+               min_size: float = 40.0, mouth: str = "auto", native: bool | None = None,
+               au: Any = None, engine: str = "auto", like: ImageLike | None = None) -> Any:
     """Give every face in ``image`` the expression ``to``; returns the image in its own type.
 
     ``image``: a path, a PIL image or an ``(H, W[, C])`` array (uint8 or 16-bit); the
@@ -244,10 +263,21 @@ def synthesize(image: ImageLike, to: str = "happy", strength: float = 1.0,
     animals). ``mouth``: ``"auto"``, ``"open"`` (real teeth) or ``"closed"`` (lips meet);
     ``native``: see :func:`uses_native`. Raises :class:`pixelfes.face.NoFaceError` naming
     the file if no face is found.
+    ``to`` defaults to "happy" unless ``au`` or ``like`` is given. ``au``: facial action
+    units to add, ``{1: 0.8, "12L": 0.5}`` or ``"1=0.8,12L=0.5"``; ``engine``: "auto" (a
+    learned model where one exists, else the action units), "learned" or "actions";
+    ``like``: another photo whose first face's actions every face takes.
     """
     from .imageio import load_image
 
-    fitted = resolve_model(model, from_, to)
+    if to is None and au is None and like is None:
+        to = "happy"
+    like_units = None
+    if like is not None:
+        from .actions.photo import analyze_image
+
+        like_units = analyze_image(like)[0].units
+    fitted = resolve_model(model, from_, to, engine=engine, au=au, like=like_units)
     loaded = load_image(image)
     path = image if isinstance(image, str | Path) else getattr(image, "filename", None) or None
     out = synthesize_rgb(loaded.rgb, fitted, strength, detect=detect, max_faces=max_faces,

@@ -43,8 +43,9 @@ def run(args: argparse.Namespace) -> int:
              "data": m.training.get("data"), "pairs": m.training.get("pairs"),
              "people": m.training.get("people"), "bytes": m.path.stat().st_size,
              "path": str(m.path)} for m in models]
+    actions = _action_rows()
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print(json.dumps(rows, indent=2))  # unchanged list of model files for scripts
         return 0
     print(f"{'name':34s} {'from -> to':20s} {'type':14s} {'where':8s} {'size':>8s}  trained on")
     for r, m in zip(rows, models, strict=True):
@@ -56,4 +57,27 @@ def run(args: argparse.Namespace) -> int:
     if hidden:
         print(f"\nyours hide the bundled model(s) of the same name: {', '.join(hidden)}")
     print(f"\n* default for its direction. Your model folder: {user_model_dir()}")
+    if actions is not None:
+        print("\nNo training needed (action units from the ICT 3D face model, MIT): where no "
+              "learned model exists,\n`--to EXPRESSION` uses these recipes (`--engine actions` "
+              "picks them always):")
+        for r in actions["recipes"]:
+            units = " + ".join(f"{k} {v:g}" for k, v in r["units"].items())
+            print(f"  neutral -> {r['expression']:10s} {units:44s} ({r['prototype']})")
+        print("  any     -> neutral    removes the actions estimated on each face")
+        print("Action units for --au (UNIT=INTENSITY; L/R = the person's own side):")
+        for u in actions["units"]:
+            print(f"  AU{u['number']:<3d} {u['name']:22s} sides: {u['sides']:11s} ICT: {u['recipe']}")
     return 0
+
+
+def _action_rows() -> dict | None:
+    """The action-unit recipes and units, or None if the asset is missing."""
+    try:
+        from ..actions import RECIPES, unit_table
+    except ImportError:  # pragma: no cover - the asset ships with the package
+        return None
+    return {"recipes": [{"expression": r.expression, "units": r.units, "prototype": r.prototype}
+                        for r in RECIPES.values()],
+            "units": [{"number": u.number, "name": u.name, "sides": u.sides, "recipe": u.recipe}
+                      for u in unit_table()]}

@@ -19,6 +19,11 @@ EPILOG = """examples:
   pixelfes synthesize photo.jpg --to happy --model neutral-to-happy-pixel-rr -o paper.jpg
   pixelfes synthesize photos/*.jpg --to all --jobs 2 -o out/     # resumable, 2 processes
   pixelfes synthesize photos/*.jpg --to happy --dask tcp://host:8786 -o /shared/out/
+  pixelfes synthesize photo.jpg --to surprised -o wow.jpg       # no training: action units
+  pixelfes synthesize photo.jpg --au 1=0.8,2=0.8,26=0.5 -o au.jpg   # facial actions (FACS)
+  pixelfes synthesize photo.jpg --to happy --au 4R=0.6 -o smirk.jpg  # learned model + actions
+  pixelfes synthesize me.jpg --like other.jpg -o me_like.jpg    # take the other face's actions
+  pixelfes synthesize surprised.jpg --to neutral -o calm.jpg    # remove the estimated actions
 
 Models: `pixelfes models` lists the bundled ones and your own. Each photo gets a line on
 stderr: how many faces were found, changed and skipped, and why each skipped face was
@@ -35,7 +40,17 @@ checked before the first photo is processed. --strength is in [0, 3].
 
 With --jobs, --dask or --manifest the run is resumable: a manifest in the output folder
 records every output as it is made; rerunning the same command skips what is done and
-retries what failed (other settings are refused)."""
+retries what failed (other settings are refused); --au, --like and --engine are not
+available there yet.
+
+
+Engines: a learned model is used where one exists for the direction (the bundled London
+neutral <-> happy, or one you trained); every other expression from neutral, and neutral
+from any expression, uses facial action units from the ICT 3D face model (no training):
+--engine actions picks them even where a learned model exists.
+Action units (--au UNIT=INTENSITY,...; 1 = the 3D model's full action; L/R suffix = the
+person's own left/right side only):
+  """
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -44,9 +59,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        "the result (same size and format).", epilog=EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("photos", type=Path, nargs="+", help="input photos (JPEG, PNG, TIFF, ...)")
-    p.add_argument("--to", required=True,
+    p.add_argument("--to", default=None,
                    help="target expression: happy, sad, angry, surprised, disgusted, fearful, "
-                   "neutral, or 'all' (every expression there is a model for)")
+                   "neutral, or 'all' (every expression there is a model or recipe for); "
+                   "optional with --au or --like")
     p.add_argument("--from", dest="from_", default="neutral", metavar="EXPRESSION",
                    help="the expression the faces have now (default neutral)")
     p.add_argument("--strength", type=float, default=1.0,
@@ -55,6 +71,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", default=None,
                    help="a model name from `pixelfes models` or a .safetensors file "
                    "(default: the best model for the direction)")
+    p.add_argument("--au", default=None, metavar="UNITS",
+                   help="facial action units to add, e.g. 1=0.8,2=0.8,26=0.5 or 12L=0.6 "
+                   "(alone or on top of --to); see the list below")
+    p.add_argument("--engine", choices=("auto", "learned", "actions"), default="auto",
+                   help="auto: a learned model where one exists, else action units (default); "
+                   "learned: only learned models; actions: the action-unit recipes")
+    p.add_argument("--like", type=Path, default=None, metavar="PHOTO",
+                   help="give every face the facial actions of the first face in PHOTO")
     p.add_argument("--no-detect", action="store_true",
                    help="take each photo as an already cropped face (paintings, animals)")
     p.add_argument("--mouth", choices=("auto", "open", "closed"), default="auto",
@@ -75,6 +99,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     add_scale_arguments(p)
     p.set_defaults(func=run)
+    try:
+        from ..actions.basis import units_help
+
+        p.epilog = (p.epilog or "") + units_help()
+    except (ImportError, OSError):  # pragma: no cover - the asset ships with the package
+        pass
 
 
 def _targets(args: argparse.Namespace) -> list[str]:
@@ -82,9 +112,17 @@ def _targets(args: argparse.Namespace) -> list[str]:
     from ..zoo import list_models
 
     source = normalize_expression(args.from_)
+    if args.to is None:
+        if args.au is None and args.like is None:
+            raise ValueError("give a target expression (--to), action units (--au) or --like PHOTO")
+        return ["actions"]
     if args.to.lower() != "all":
         return [normalize_expression(args.to)]
     have = {m.target for m in list_models() if m.source == source}
+    if source == "neutral" and args.engine != "learned":
+        from ..actions.recipes import RECIPES
+
+        have |= set(RECIPES)
     targets = [e for e in EXPRESSIONS if e in have and e != source]
     if not targets:
         raise ValueError(f"no models from {source}; see `pixelfes models`")
@@ -102,6 +140,12 @@ def check_arguments(args: argparse.Namespace) -> None:
         raise ValueError(f"--max-faces must be 1 or more; got {args.max_faces}")
     if not (args.min_face >= 0 and args.min_face < float("inf")):
         raise ValueError(f"--min-face must be a size in pixels >= 0; got {args.min_face}")
+    if args.au is not None:
+        from ..actions.basis import parse_units
+
+        parse_units(args.au)  # a bad unit or intensity is named before any photo is read
+    if args.like is not None and not args.like.is_file():
+        raise ValueError(f"--like {args.like}: no such photo")
 
 
 def _no_face_hint(exc: Exception, args: argparse.Namespace) -> str:
@@ -128,10 +172,19 @@ def run(args: argparse.Namespace) -> int:
     targets = _targets(args)
     source = normalize_expression(args.from_)
     if wants_batch(args):
+        if args.au is not None or args.like is not None or args.engine != "auto":
+            raise ValueError("--au, --like and --engine do not work with --jobs, --dask or "
+                             "--manifest yet; run without them")
         return _run_batch(args, photos, source, targets)
+    like = None
+    if args.like is not None:
+        from ..actions.photo import analyze_image
+
+        like = analyze_image(args.like)[0].units
     plans = synthesis_outputs(photos, args.output, targets, args.grid)
     check_outputs([p for plan in plans for p in plan.values()], photos, args.overwrite)
-    models = {t: resolve_model(args.model, source, t) for t in targets}
+    models = {t: resolve_model(args.model, source, None if t == "actions" else t,
+                               engine=args.engine, au=args.au, like=like) for t in targets}
     failed = written = 0
     for photo, plan in tqdm(list(zip(photos, plans, strict=True)), desc="synthesizing",
                             unit="photo", disable=args.quiet):

@@ -19,7 +19,8 @@ MODEL_TYPES: dict[str, type[ExpressionModel]] = {
 
 
 # Model types whose modules are imported on first use (they need OpenCV): type -> module.
-_LAZY_TYPES: dict[str, str] = {"shape-texture": "pixelfes.models.shape_texture"}
+_LAZY_TYPES: dict[str, str] = {"shape-texture": "pixelfes.models.shape_texture",
+                                "action-units": "pixelfes.actions.model"}
 
 
 def register_model(cls: type[ExpressionModel]) -> type[ExpressionModel]:

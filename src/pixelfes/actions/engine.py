@@ -1,0 +1,69 @@
+"""Which engine changes a face: a learned model where one exists, else the action units.
+
+``resolve(model, source, target, engine=..., au=..., like=...)`` is what
+:func:`pixelfes.pipeline.resolve_model` calls when the action units may be involved:
+
+- ``engine="auto"`` (default): a learned model for ``source -> target`` (bundled or the
+  user's) wins; without one, ``neutral -> happy|sad|angry|surprised|disgusted|fearful``
+  uses the expression's recipe and ``any -> neutral`` removes each face's estimated actions;
+- ``engine="learned"``: only a learned model (an error names how to train one);
+- ``engine="actions"``: always the recipe (or the removal, for ``--to neutral``).
+
+``au`` (unit intensities) is added: alone (``target=None``), on top of the recipe, or as
+an extra step after a learned model. ``like`` (unit intensities estimated on another
+face) makes every face take those actions instead of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ..models.base import ExpressionModel
+from .basis import parse_units
+from .model import ActionsOnTop, ActionUnitModel
+from .recipes import RECIPES
+
+__all__ = ["ENGINES", "resolve"]
+
+ENGINES: tuple[str, ...] = ("auto", "learned", "actions")
+
+
+def _actions(target: str | None, au: dict[str, float], relative: bool = False) -> ActionUnitModel:
+    return ActionUnitModel(expression=target, au=au or None, relative=relative).fit()
+
+
+def resolve(model: Any, source: str, target: str | None, *, engine: str = "auto",
+            au: str | Mapping[Any, float] | None = None,
+            like: Mapping[str, float] | None = None,
+            learned: Callable[[Any, str, str], ExpressionModel]) -> ExpressionModel:
+    """The fitted model for this request (see the module docstring); ``learned`` finds learned ones."""
+    from ..zoo import ModelNotFoundError
+
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}; got {engine!r}")
+    units = parse_units(au)
+    if like is not None:
+        merged = dict(like)
+        for k, v in units.items():
+            merged[k] = merged.get(k, 0.0) + v
+        return _actions(None, merged, relative=True)
+    if target is None:
+        if not units:
+            raise ValueError("nothing to do: give a target expression (--to) or action units (--au)")
+        return _actions(None, units)
+    usable = target in RECIPES and source == "neutral" or target == "neutral"
+    if engine == "actions" and model is None:
+        if not usable:
+            raise ValueError(f"the action units make {', '.join(RECIPES)} from neutral and neutral "
+                             f"from any expression; not {source} -> {target}")
+        return _actions(target, units)
+    try:
+        base = learned(model, source, target)
+    except ModelNotFoundError:
+        if engine == "learned" or model is not None or not usable:
+            raise
+        return _actions(target, units)
+    if not units:
+        return base
+    return ActionsOnTop(base, ActionUnitModel(au=units).fit(alignment=(base.info or {}).get("alignment")))
