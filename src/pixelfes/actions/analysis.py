@@ -4,9 +4,10 @@ The landmarks' offsets from the posed neutral mean shape are explained as
 ``sum_u w_u * project(motion_u) + sum_k c_k * project(identity_k)`` with ``w >= 0``
 (actions) and ``c`` free but ridge-penalised (the person's own face shape, ICT identity
 modes), by least squares. ``c`` is eliminated in closed form, which leaves a small
-non-negative least-squares problem in ``w``; the pose is then refitted on the landmarks
-with the estimated actions removed (the eyes and nose that fix the pose move a little
-under AU5/6/7/9), twice. Units whose motion is nearly the same on the 68 landmarks as
+non-negative least-squares problem in ``w``; the pose is then refitted to the landmarks
+with the estimated actions and face shape included (the eyes and nose that fix the pose
+move a little under AU1/5/6/7/9), until the intensities change by less than 0.001 (at most
+12 rounds; a plain fixed point, typically 5-8 rounds). Units whose motion is nearly the same on the 68 landmarks as
 another's are left out of the fit (AU27 = more AU26, AU25, AU11 ~ AU10, AU24 ~ AU23,
 sides): :data:`ANALYSIS_UNITS`.
 """
@@ -46,27 +47,34 @@ def _nnls(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def estimate_units(landmarks: np.ndarray, units: tuple[str, ...] = ANALYSIS_UNITS,
-                   basis: ActionUnitBasis | None = None, iterations: int = 2) -> UnitEstimate:
+                   basis: ActionUnitBasis | None = None, iterations: int = 12,
+                   identity_ridge: float = IDENTITY_RIDGE) -> UnitEstimate:
     """Estimate ``units`` intensities of one face from its ``(68, 2)`` landmarks (x, y).
 
     Works in any pixel frame (photo or aligned crop): the pose's scale normalises it.
+    ``identity_ridge``: how strongly the person's own face shape is held to the mean
+    (``inf`` = not fitted: exact for the ICT mean face, biased by real faces' shape; the
+    default lets face shape explain what the actions cannot, which on the 82 London neutral
+    faces cut the summed false intensities from 2.2 to about 1).
     """
     b = basis or load_basis()
     lm = np.asarray(landmarks, dtype=np.float64)
     if lm.shape != (68, 2) or not np.all(np.isfinite(lm)):
         raise ValueError(f"landmarks must be finite (68, 2) (x, y) points; got shape {lm.shape}")
     rows = [b.index(u) for u in units]
-    motion, ident = b.motion[rows], b.identity
+    motion = b.motion[rows]
+    ident = b.identity if np.isfinite(identity_ridge) else b.identity[:0]
     pose = fit_pose(lm, b.mean_shape)
     w = np.zeros(len(rows))
     c = np.zeros(len(ident))
+    w_prev = np.full(len(rows), np.inf)
     for _ in range(max(1, iterations)):
         s2 = pose.scale**2
         a = pose.project_motion(motion).reshape(len(rows), -1).T  # (136, U)
-        bb = pose.project_motion(ident).reshape(len(ident), -1).T  # (136, K)
+        bb = pose.project_motion(ident).reshape(len(ident), 136).T  # (136, K)
         r = (lm - pose.project(b.mean_shape)).ravel()
         # eliminate c: min ||a w + bb c - r||^2 + lam ||c||^2  ->  P-weighted problem in w
-        lam = IDENTITY_RIDGE * s2
+        lam = (identity_ridge if np.isfinite(identity_ridge) else 1.0) * s2
         g = bb.T @ bb + lam * np.eye(len(ident))
         pa = a - bb @ np.linalg.solve(g, bb.T @ a)
         pr = r - bb @ np.linalg.solve(g, bb.T @ r)
@@ -75,6 +83,9 @@ def estimate_units(landmarks: np.ndarray, units: tuple[str, ...] = ANALYSIS_UNIT
         chol = np.linalg.cholesky(m)
         w = _nnls(chol.T, np.linalg.solve(chol, q))
         c = np.linalg.solve(g, bb.T @ (r - a @ w))
+        if np.abs(w - w_prev).max() < 1e-3:
+            break
+        w_prev = w
         shape = b.mean_shape + np.tensordot(w, motion, axes=1) + np.tensordot(c, ident, axes=1)
         pose = fit_pose(lm, shape)
     fit = pose.project(b.mean_shape + np.tensordot(w, motion, axes=1) + np.tensordot(c, ident, axes=1))

@@ -18,9 +18,10 @@ import numpy as np
 
 __all__ = ["POSE_POINTS", "Pose", "fit_pose", "pose_from_angles", "to_camera"]
 
-# Eyes (36-47) and the nose (27-35): rigid enough under expression, and the nose's depth
+# Eyes (36-47) and the nose (28-35; 27, the nose root, rises with AU1): rigid enough under
+# expression, and the nose's depth
 # makes yaw and pitch observable. The jaw line is a silhouette, brows and mouth move.
-POSE_POINTS: tuple[int, ...] = tuple(range(27, 48))
+POSE_POINTS: tuple[int, ...] = tuple(range(28, 48))
 
 _ICT_TO_CAMERA = np.diag([1.0, -1.0, -1.0])
 

@@ -1,0 +1,142 @@
+"""Measure the action-unit engine on JAFFE (landmark motion vs real) and London (fer, identity).
+
+JAFFE (research use only): outputs stay under --out, nothing is committed. For each of the
+six expressions and each person with a neutral and that expression, the recipe's landmark
+motion (placed with the person's pose, in the aligned 192 px frame) is compared with the
+person's real neutral -> expression motion: mean point error in pixels and as a fraction
+of the outer-eye-corner distance, next to "no motion" and next to a shape model trained on
+the other people (leave-one-person-out, ``ShapeModel(method="mean")``). fer then judges the
+recipe's outputs on JAFFE's neutral crops next to the real expression crops.
+
+London (CC BY; all 82 people are held out for the action units, which learn nothing):
+each expression at strength 1: fer share called the target, mean P(target) in -> out and
+the share of people whose P(target) rose, dlib identity distance to the input, sharpness
+(gradient energy ratio output / input).
+
+Run: PYTHONPATH=src python scripts/measure_actions.py --out /tmp/au/measure
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from pixelfes.actions import RECIPES, ActionUnitModel
+from pixelfes.evaluate.expression import ExpressionClassifier
+from pixelfes.evaluate.identity import IdentityEmbedder, identity_distance
+from pixelfes.evaluate.protocol import aligned_pairs
+from pixelfes.evaluate.quality import gradient_energy
+from pixelfes.expressions import EXPRESSIONS
+from pixelfes.models.shape import ShapeModel
+
+DATA = Path(os.environ.get("PIXELFES_DATA", "/work/shared/data"))
+FACE_BOX = (0.17, 0.17, 0.83, 0.83)  # the face in a 192 px, margin-1.5 crop (fixed box)
+
+
+def _eye_dist(lm: np.ndarray) -> np.ndarray:
+    return np.linalg.norm(lm[..., 45, :] - lm[..., 36, :], axis=-1)
+
+
+def jaffe(cache: Path, fer: ExpressionClassifier, variants: dict[str, dict]) -> dict:
+    out: dict = {}
+    for expr in RECIPES:
+        p = aligned_pairs(DATA / "jaffe", "neutral", expr, size=192, margin=1.5, cache_dir=cache)
+        ids = np.array(p.identities)
+        ls, lt = p.landmarks_source, p.landmarks_target
+        model = ActionUnitModel(expr).fit()
+        rec = np.stack([model.predict_shape(lm) for lm in ls])
+        loo = np.empty_like(lt)
+        for person in np.unique(ids):
+            train, test = ids != person, ids == person
+            sm = ShapeModel(method="mean").fit(ls[train], lt[train])
+            loo[test] = np.stack([sm.predict(lm) for lm in ls[test]])
+        eye = _eye_dist(ls)
+
+        def err(pred: np.ndarray) -> dict:
+            e = np.linalg.norm(pred - lt, axis=2).mean(axis=1)
+            # per person first (JAFFE has 2-4 photos of each expression per person)
+            per = np.array([e[ids == q].mean() for q in np.unique(ids)])
+            rel = np.array([(e / eye)[ids == q].mean() for q in np.unique(ids)])
+            return {"px": float(per.mean()), "eye_frac": float(rel.mean())}
+
+        row = {"pairs": int(len(ids)), "people": int(len(np.unique(ids))),
+               "no_motion": err(ls), "recipe": err(rec), "shape_loo": err(loo)}
+        crops = p.X if p.X.shape[-1] == 3 else np.repeat(p.X, 3, axis=-1)
+        real = p.T if p.T.shape[-1] == 3 else np.repeat(p.T, 3, axis=-1)
+        k = EXPRESSIONS.index(expr)
+        # one output per unique neutral photo
+        _, first = np.unique([str(a.tobytes()[:64]) + str(i) for i, a in zip(ids, p.X)], return_index=True)
+        for name, params in variants.items():
+            m = ActionUnitModel(expr, **params).fit()
+            y = m.predict(crops, landmarks=ls)
+            prob = fer.predict_proba(y)[:, k]
+            row[f"fer_{name}"] = {"called": float((fer.predict_proba(y).argmax(1) == k).mean()),
+                                  "p_target": float(prob.mean())}
+        pin = fer.predict_proba(crops)
+        preal = fer.predict_proba(real)
+        row["fer_input"] = {"called": float((pin.argmax(1) == k).mean()), "p_target": float(pin[:, k].mean())}
+        row["fer_real"] = {"called": float((preal.argmax(1) == k).mean()), "p_target": float(preal[:, k].mean())}
+        out[expr] = row
+        print(expr, json.dumps(row), flush=True)
+    return out
+
+
+def london(cache: Path, fer: ExpressionClassifier, variants: dict[str, dict], out_dir: Path) -> dict:
+    p = aligned_pairs(DATA / "london-face-set", "neutral", "happy", size=192, margin=1.5, cache_dir=cache)
+    x, lm = p.X, p.landmarks_source
+    emb = IdentityEmbedder(face_box=FACE_BOX)
+    e_in = emb.embed(x)
+    p_in = fer.predict_proba(x)
+    g_in = gradient_energy(x)
+    res: dict = {"people": len(x)}
+    for expr in RECIPES:
+        k = EXPRESSIONS.index(expr)
+        for name, params in variants.items():
+            m = ActionUnitModel(expr, **params).fit()
+            t0 = time.perf_counter()
+            y = m.predict(x, landmarks=lm)
+            dt = (time.perf_counter() - t0) / len(x)
+            pr = fer.predict_proba(y)
+            idd = identity_distance(e_in, emb.embed(y))
+            row = {"called": float((pr.argmax(1) == k).mean()),
+                   "p_in": float(p_in[:, k].mean()), "p_out": float(pr[:, k].mean()),
+                   "rose": float((pr[:, k] > p_in[:, k]).mean()),
+                   "rose_005": float((pr[:, k] > p_in[:, k] + 0.05).mean()),
+                   "identity": float(idd.mean()), "identity_max": float(idd.max()),
+                   "sharpness": float((gradient_energy(y) / g_in).mean()),
+                   "ms_per_face": 1e3 * dt,
+                   "top": {e: float((pr.argmax(1) == j).mean()) for j, e in enumerate(EXPRESSIONS)
+                           if (pr.argmax(1) == j).any()}}
+            res[f"{expr}/{name}"] = row
+            print(expr, name, json.dumps(row), flush=True)
+            if name == "default":
+                np.save(out_dir / f"london_{expr}.npy", y)
+    return res
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", type=Path, default=Path("/tmp/au/measure"))
+    ap.add_argument("--cache", type=Path, default=Path("/tmp/au/cache"))
+    ap.add_argument("--skip-jaffe", action="store_true")
+    ap.add_argument("--skip-london", action="store_true")
+    args = ap.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    fer = ExpressionClassifier("fer", face_box=FACE_BOX)
+    variants = {"default": {}, "no_folds": {"fold_gain": 0.0}, "no_mouth": {"mouth": False}}
+    result: dict = {}
+    if not args.skip_london:
+        result["london"] = london(args.cache, fer, variants, args.out)
+    if not args.skip_jaffe:
+        result["jaffe"] = jaffe(args.cache, fer, variants)
+    (args.out / "results.json").write_text(json.dumps(result, indent=1))
+    print("wrote", args.out / "results.json")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,314 @@
+"""Action units from the ICT face model: basis, pose, analysis, synthesis, engine choice."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from pixelfes.actions import (
+    RECIPES,
+    ActionUnitModel,
+    estimate_units,
+    fit_pose,
+    load_basis,
+    parse_units,
+    pose_from_angles,
+)
+from pixelfes.actions.mouth import inner_gap, paint_mouth
+
+# dlib 68-point index of each point's mirror image (left <-> right of the face)
+MIRROR = np.array(
+    list(range(16, -1, -1)) + list(range(26, 21, -1)) + list(range(21, 16, -1)) + [27, 28, 29, 30]
+    + [35, 34, 33, 32, 31] + [45, 44, 43, 42, 47, 46] + [39, 38, 37, 36, 41, 40]
+    + [54, 53, 52, 51, 50, 49, 48, 59, 58, 57, 56, 55] + [64, 63, 62, 61, 60, 67, 66, 65]
+)
+
+
+def mirror(points: np.ndarray) -> np.ndarray:
+    return (points * [-1.0, 1.0, 1.0])[..., MIRROR, :]
+
+
+@pytest.fixture(scope="module")
+def basis():
+    return load_basis()
+
+
+def frontal_face(basis, weights=None, scale=4.3, pose=(0.0, 0.0, 0.0)):
+    """Landmarks of the ICT mean face (plus ``weights`` actions) placed like an aligned crop."""
+    shape = basis.mean_shape + (basis.motion_3d(weights) if weights else 0.0)
+    return pose_from_angles(*pose, scale, (95.5, 100.0)).project(shape)
+
+
+def synthetic_crop(lm: np.ndarray) -> np.ndarray:
+    """A 192 px crop with a skin-coloured face, darker lips and eyes with bright whites."""
+    import cv2
+
+    img = np.full((192, 192, 3), (200, 200, 205), np.uint8)
+    cv2.fillPoly(img, [np.rint(lm[:17]).astype(np.int32)], (180, 140, 120))
+    cv2.ellipse(img, (int(lm[27, 0]), int(lm[19, 1]) - 5), (40, 30), 0, 0, 360, (180, 140, 120), -1)
+    for eye in (range(36, 42), range(42, 48)):
+        cv2.fillPoly(img, [np.rint(lm[list(eye)]).astype(np.int32)], (230, 230, 230))
+    cv2.fillPoly(img, [np.rint(lm[48:60]).astype(np.int32)], (150, 80, 80))
+    yy, xx = np.mgrid[0:192, 0:192]
+    return np.clip(img + ((xx * 7 + yy * 3) % 11)[..., None], 0, 255).astype(np.uint8)
+
+
+# -- the shipped basis ------------------------------------------------------------------
+
+
+def test_basis_contents(basis):
+    assert basis.motion.shape == (len(basis.units), 68, 3)
+    assert basis.mean_shape.shape == (68, 3)
+    # provenance (SOURCE.md): outer eye corners at x = -+4.459 cm, chin at y = -7.567 cm
+    np.testing.assert_allclose(basis.mean_shape[[36, 45], 0], [-4.45898, 4.45898], atol=1e-5)
+    np.testing.assert_allclose(basis.mean_shape[8, 1], -7.5671, atol=1e-4)
+    assert {"AU1", "AU12L", "AU12R", "AU26", "AU30L"} <= set(basis.units)
+    # AU26 is a third of ICT's full jaw opening: the chin's motion, pinned from jawOpen
+    np.testing.assert_allclose(basis.motion[basis.index("AU26")][57], 0.35 * np.array([0.0, -3.51, -2.14]),
+                               atol=0.01)
+
+
+def test_left_right_symmetric(basis):
+    """Each L unit is the mirror image of its R unit and L + R = both (ICT is symmetric to 0.05 mm)."""
+    np.testing.assert_allclose(mirror(basis.mean_shape), basis.mean_shape, atol=5e-4)
+    pairs = [u[:-1] for u in basis.units if u.endswith("L") and u[:-1] in basis.units]
+    assert len(pairs) == 15
+    for base in pairs:
+        left, right = basis.motion[basis.index(base + "L")], basis.motion[basis.index(base + "R")]
+        both = basis.motion[basis.index(base)]
+        np.testing.assert_allclose(mirror(left), right, atol=5e-3, err_msg=base)
+        np.testing.assert_allclose(left + right, both, atol=1e-6, err_msg=base)
+    # the person's left (L) moves the landmarks on the image's right of a frontal face
+    left = basis.motion[basis.index("AU12L")]
+    assert np.linalg.norm(left[54]) > 1.0 and np.linalg.norm(left[48]) < 0.1
+
+
+def test_parse_units():
+    assert parse_units("1=0.8, 2=0.8,au26=0.5,12L=-0.3") == {"AU1": 0.8, "AU2": 0.8, "AU26": 0.5,
+                                                             "AU12L": -0.3}
+    assert parse_units({12: 1, "AU6": 0.5}) == {"AU12": 1.0, "AU6": 0.5}
+    with pytest.raises(ValueError, match="like 12=0.8"):
+        parse_units("12")
+    with pytest.raises(ValueError, match="not supported"):
+        parse_units("3=1")
+    with pytest.raises(ValueError, match="not supported"):
+        parse_units("10L=1")  # AU10 has no sides in ICT
+    with pytest.raises(ValueError, match="must be a number"):
+        parse_units("12=lots")
+
+
+# -- pose ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("yaw, pitch, roll", [(0, 0, 0), (25, -10, 5), (-35, 15, -12), (10, 0, 30)])
+def test_pose_recovered_from_projected_shape(basis, yaw, pitch, roll):
+    truth = pose_from_angles(yaw, pitch, roll, 4.3, (95.5, 100.0))
+    lm = truth.project(basis.mean_shape)
+    est = fit_pose(lm)
+    np.testing.assert_allclose(est.angles, (yaw, pitch, roll), atol=1e-6)
+    assert est.scale == pytest.approx(4.3, abs=1e-9)
+    np.testing.assert_allclose(est.translation, (95.5, 100.0), atol=1e-7)
+
+
+def test_pose_signs(basis):
+    """yaw > 0 moves the nose tip to the image's left; roll > 0 lowers the image-right eye."""
+    lm = pose_from_angles(20, 0, 0, 4.3, (0, 0)).project(basis.mean_shape)
+    assert lm[30, 0] < 0.5 * (lm[36, 0] + lm[45, 0])
+    lm = pose_from_angles(0, 0, 10, 4.3, (0, 0)).project(basis.mean_shape)
+    assert lm[45, 1] > lm[36, 1]
+
+
+def test_motion_follows_pose(basis):
+    """The same action moves the landmarks along the head's rotation (here 90 deg roll)."""
+    model = ActionUnitModel(au={"AU26": 1.0}).fit()
+    lm0 = frontal_face(basis)
+    lm90 = frontal_face(basis, pose=(0, 0, 90))
+    m0 = model.motion(lm0, {"AU26": 1.0})
+    m90 = model.motion(lm90, {"AU26": 1.0})
+    # frontal: the chin drops 0.35 * 3.51 cm * 4.3 px/cm = 5.28 px straight down
+    np.testing.assert_allclose(m0[57], [0.0, 0.35 * 3.51 * 4.3], atol=0.02)
+    np.testing.assert_allclose(m90[57], [-m0[57, 1], 0.0], atol=1e-6)
+
+
+# -- synthesis ----------------------------------------------------------------------------
+
+
+def test_strength_zero_is_identity(basis):
+    lm = frontal_face(basis)
+    crop = synthetic_crop(lm)
+    model = ActionUnitModel("surprised").fit()
+    np.testing.assert_array_equal(model.predict(crop[None], landmarks=lm[None], strength=0.0)[0], crop)
+
+
+def test_motion_linear_in_strength(basis):
+    lm = frontal_face(basis)
+    model = ActionUnitModel("surprised").fit()  # opens the mouth: nothing folds
+    one = model.predict_shape(lm, 1.0) - lm
+    assert model.warp_.limit_motion(lm, lm + one) == 1.0
+    for a in (0.25, 0.5, 0.75):
+        np.testing.assert_allclose(model.predict_shape(lm, a) - lm, a * one, atol=1e-9)
+    # the recipe's motion is the sum of its units' motions
+    total = sum(model.motion(lm, {k: v}) for k, v in RECIPES["surprised"].units.items())
+    np.testing.assert_allclose(one, total, atol=1e-9)
+    # sad presses the closed lips together (AU17): there the motion is shortened to 95 % of
+    # the largest fold-free fraction, along the same direction
+    sad = ActionUnitModel("sad").fit()
+    full = sad.motion(lm, RECIPES["sad"].units)
+    limit = sad.warp_.limit_motion(lm, lm + full)
+    assert 0.0 < limit < 1.0
+    np.testing.assert_allclose(sad.predict_shape(lm, 1.0) - lm, 0.95 * limit * full, atol=1e-9)
+
+
+def test_fold_limiting_shortens_strong_motion(basis):
+    lm = frontal_face(basis)
+    model = ActionUnitModel(au={"AU43": 1.0}).fit()  # eyes closed: lids meet
+    strong = model.predict_shape(lm, 3.0)
+    assert not model.warp_.find_folds(strong).any()
+    full = lm + 3.0 * model.motion(lm, {"AU43": 1.0})
+    assert np.abs(strong - lm).max() < np.abs(full - lm).max()
+
+
+def test_predict_moves_pixels_and_opens_mouth(basis):
+    lm = frontal_face(basis)
+    crop = synthetic_crop(lm)
+    model = ActionUnitModel("surprised").fit()
+    out = model.predict(crop[None], landmarks=lm[None])[0]
+    assert out.shape == crop.shape and out.dtype == np.uint8
+    target = model.predict_shape(lm)
+    assert inner_gap(target) > inner_gap(lm) + 3
+    # the new opening is dark (cavity) with a brighter band of teeth under the upper lip
+    cx = int(round(target[62, 0]))
+    col = out[int(target[62, 1]) + 1 : int(target[66, 1]), cx].astype(float).mean(axis=1)
+    assert col.min() < 60 and col.max() > 120
+    # floats in [0, 1] give the same result
+    outf = model.predict(crop[None] / 255.0, landmarks=lm[None])[0]
+    np.testing.assert_allclose(outf * 255, out, atol=0.51)
+
+
+def test_mouth_unchanged_when_not_opening(basis):
+    lm = frontal_face(basis)
+    crop = synthetic_crop(lm)
+    assert paint_mouth(crop, lm, lm) is crop
+
+
+def test_folds_darken_between_brows(basis):
+    lm = frontal_face(basis)
+    crop = synthetic_crop(lm)
+    with_folds = ActionUnitModel(au={"AU4": 1.0}).fit().predict(crop[None], landmarks=lm[None])[0]
+    without = ActionUnitModel(au={"AU4": 1.0}, fold_gain=0.0).fit().predict(
+        crop[None], landmarks=lm[None])[0]
+    x = int(round(0.5 * (lm[21, 0] + lm[22, 0])))
+    y0, y1 = int(lm[21, 1]), int(lm[39, 1])
+    band = slice(x - 6, x + 7)
+    assert with_folds[y0:y1, band].mean() < without[y0:y1, band].mean() - 1.0
+
+
+def test_needs_landmarks_and_right_size(basis):
+    model = ActionUnitModel("happy").fit()
+    crop = synthetic_crop(frontal_face(basis))
+    with pytest.raises(ValueError, match="landmarks"):
+        model.predict(crop[None])
+    with pytest.raises(ValueError, match="192 x 192"):
+        model.predict(crop[None, :100, :100], landmarks=frontal_face(basis)[None])
+    with pytest.raises(ValueError, match="unknown expression"):
+        ActionUnitModel("bored").fit()
+
+
+def test_save_load_roundtrip(tmp_path, basis):
+    from pixelfes import load
+
+    model = ActionUnitModel("angry", au="12L=0.5").fit()
+    path = model.save(tmp_path / "angry.safetensors")
+    again = load(path)
+    assert type(again) is ActionUnitModel
+    assert again.weights_ == pytest.approx(model.weights_)
+    lm = frontal_face(basis)
+    crop = synthetic_crop(lm)
+    np.testing.assert_array_equal(again.predict(crop[None], landmarks=lm[None]),
+                                  model.predict(crop[None], landmarks=lm[None]))
+
+
+# -- analysis -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("pose", [(0, 0, 0), (20, -8, 6), (-30, 10, -15)])
+def test_nnls_recovers_known_weights(basis, pose):
+    truth = {"AU1": 0.7, "AU4": 0.3, "AU12": 0.9, "AU26": 0.5}
+    lm = frontal_face(basis, truth, pose=pose)
+    est = estimate_units(lm, identity_ridge=np.inf)  # the face is the ICT mean: no identity
+    for k, v in est.units.items():
+        # tolerance: the pose refit stops when intensities change by < 0.001 a round
+        assert v == pytest.approx(truth.get(k, 0.0), abs=0.02), (k, est.units)
+    np.testing.assert_allclose(est.pose.angles, pose, atol=0.1)
+    assert est.rms < 0.05
+    # with the person's own shape fitted too (the default), a little of the motion may be
+    # taken for face shape: pinned so a change to the trade-off shows
+    got = estimate_units(lm).units
+    for k, v in truth.items():
+        assert got[k] == pytest.approx(v, abs=0.05), (k, got)
+    assert sum(v for k, v in got.items() if k not in truth) < 0.1
+
+
+def test_nnls_neutral_mean_is_zero(basis):
+    est = estimate_units(frontal_face(basis))
+    assert max(est.units.values()) < 1e-6
+
+
+def test_neutralize_undoes_synthesized_actions(basis):
+    truth = {"AU1": 0.8, "AU2": 0.8, "AU26": 0.8}
+    lm = frontal_face(basis, truth)
+    back = ActionUnitModel("neutral").fit().predict_shape(lm)
+    np.testing.assert_allclose(back, frontal_face(basis), atol=0.15)
+
+
+# -- engine choice and the command line ---------------------------------------------------
+
+
+def test_engine_choice(monkeypatch, tmp_path):
+    from pixelfes.actions.model import ActionsOnTop
+    from pixelfes.pipeline import resolve_model
+    from pixelfes.zoo import ModelNotFoundError
+
+    monkeypatch.setenv("PIXELFES_MODELS", str(tmp_path))  # no user models
+    assert type(resolve_model(None, "neutral", "sad")) is ActionUnitModel
+    assert type(resolve_model(None, "neutral", "happy")).__name__ == "ShapeTextureModel"
+    assert type(resolve_model(None, "neutral", "happy", engine="actions")) is ActionUnitModel
+    assert type(resolve_model(None, "neutral", "happy", au="4=1")) is ActionsOnTop
+    assert type(resolve_model(None, "surprised", "neutral")) is ActionUnitModel
+    only = resolve_model(None, "neutral", None, au="1=0.8,2=0.8")
+    assert only.weights_ == {"AU1": 0.8, "AU2": 0.8}
+    with pytest.raises(ModelNotFoundError, match="train"):
+        resolve_model(None, "neutral", "sad", engine="learned")
+    with pytest.raises(ValueError, match="engine must be"):
+        resolve_model(None, "neutral", "sad", engine="magic")
+
+
+def test_cli_lists_units_and_recipes(capsys):
+    from pixelfes.cli import main
+
+    assert main(["models"]) == 0
+    out = capsys.readouterr().out
+    assert "neutral -> angry" in out and "AU12" in out and "lip corner puller" in out
+    with pytest.raises(SystemExit):
+        main(["synthesize", "--help"])
+    assert "26 jaw drop" in capsys.readouterr().out
+
+
+def test_cli_analyze_and_synthesize_real_photo(tmp_path, capsys):
+    from conftest import real_data
+
+    from pixelfes.cli import main
+
+    photo = sorted((real_data("london-face-set") / "neutral_front").glob("*.jpg"))[0]
+    out = tmp_path / "surprised.jpg"
+    assert main(["synthesize", str(photo), "--to", "surprised", "-o", str(out), "-q"]) == 0
+    capsys.readouterr()
+    assert main(["analyze", str(out), "--json"]) == 0
+    faces = json.loads(capsys.readouterr().out)["faces"]
+    assert len(faces) == 1 and len(faces[0]["box"]) == 4
+    au = faces[0]["au"]
+    assert au.get("AU26", 0) > 0.5 and au.get("AU1", 0) > 0.3
+    assert main(["synthesize", str(photo), "--au", "12=1,6=0.8", "-o", str(tmp_path / "a.png"),
+                 "-q"]) == 0
