@@ -197,7 +197,9 @@ def main() -> None:
     # Only the front of the face: vertices facing the viewer, below the hairline.
     front = (_vertex_normals(neutral, d["quads"])[:, 2] > 0.2) & (neutral[:, 1] < 8.0)
     maps = [_shading_map(neutral, full_motion[au], d["quads"], sim, front) for au in SHADED]
-    maps[SHADED.index(4)] += _glabella_lines(reference)
+    # AU4: the ICT shading (mostly the lowered brow's shadow on the upper lid) at 60 %, which
+    # at full strength read as dark eye make-up on London faces, plus the drawn furrows
+    maps[SHADED.index(4)] = 0.6 * maps[SHADED.index(4)] + _glabella_lines(reference)
 
     arrays = {
         "mean_shape": mean.astype(np.float32),

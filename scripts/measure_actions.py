@@ -64,8 +64,15 @@ def jaffe(cache: Path, fer: ExpressionClassifier, variants: dict[str, dict]) -> 
             rel = np.array([(e / eye)[ids == q].mean() for q in np.unique(ids)])
             return {"px": float(per.mean()), "eye_frac": float(rel.mean())}
 
+        # diagnostic only (one number fitted on JAFFE, not used anywhere): the strength
+        # that best matches the real motion, and the error there
+        m, d = rec - ls, lt - ls
+        best = float((m * d).sum() / max((m * m).sum(), 1e-12))
+        cos = float((m.mean(0) * d.mean(0)).sum() / (np.linalg.norm(m.mean(0)) * np.linalg.norm(d.mean(0)) + 1e-12))
         row = {"pairs": int(len(ids)), "people": int(len(np.unique(ids))),
-               "no_motion": err(ls), "recipe": err(rec), "shape_loo": err(loo)}
+               "no_motion": err(ls), "recipe": err(rec), "shape_loo": err(loo),
+               "best_strength": best, "recipe_at_best": err(ls + best * m),
+               "cosine_mean_motion": cos}
         crops = p.X if p.X.shape[-1] == 3 else np.repeat(p.X, 3, axis=-1)
         real = p.T if p.T.shape[-1] == 3 else np.repeat(p.T, 3, axis=-1)
         k = EXPRESSIONS.index(expr)
@@ -93,7 +100,8 @@ def london(cache: Path, fer: ExpressionClassifier, variants: dict[str, dict], ou
     e_in = emb.embed(x)
     p_in = fer.predict_proba(x)
     g_in = gradient_energy(x)
-    res: dict = {"people": len(x)}
+    res: dict = {"people": len(x),
+                 "real_smile_identity": float(identity_distance(e_in, emb.embed(p.T)).mean())}
     for expr in RECIPES:
         k = EXPRESSIONS.index(expr)
         for name, params in variants.items():
@@ -116,6 +124,13 @@ def london(cache: Path, fer: ExpressionClassifier, variants: dict[str, dict], ou
             print(expr, name, json.dumps(row), flush=True)
             if name == "default":
                 np.save(out_dir / f"london_{expr}.npy", y)
+                for a in (0.5, 0.75):
+                    ya = m.predict(x, landmarks=lm, strength=a)
+                    pa = fer.predict_proba(ya)
+                    res[f"{expr}/strength{a}"] = {
+                        "called": float((pa.argmax(1) == k).mean()), "p_out": float(pa[:, k].mean()),
+                        "rose": float((pa[:, k] > p_in[:, k]).mean()),
+                        "identity": float(identity_distance(e_in, emb.embed(ya)).mean())}
     return res
 
 

@@ -152,13 +152,15 @@ def test_motion_linear_in_strength(basis):
     # the recipe's motion is the sum of its units' motions
     total = sum(model.motion(lm, {k: v}) for k, v in RECIPES["surprised"].units.items())
     np.testing.assert_allclose(one, total, atol=1e-9)
-    # sad presses the closed lips together (AU17): there the motion is shortened to 95 % of
-    # the largest fold-free fraction, along the same direction
+    # sad presses the closed lips together (AU17): the lips stop at contact and the lower
+    # face is shortened, while the brows (upper face) keep their whole motion
     sad = ActionUnitModel("sad").fit()
     full = sad.motion(lm, RECIPES["sad"].units)
-    limit = sad.warp_.limit_motion(lm, lm + full)
-    assert 0.0 < limit < 1.0
-    np.testing.assert_allclose(sad.predict_shape(lm, 1.0) - lm, 0.95 * limit * full, atol=1e-9)
+    assert sad.warp_.limit_motion(lm, lm + full) < 1.0  # the plain motion would fold
+    got = sad.predict_shape(lm, 1.0)
+    assert not sad.warp_.find_folds(got).any()
+    np.testing.assert_allclose(got[17:48] - lm[17:48], full[17:48], atol=1e-9)
+    assert np.abs(got[48:] - lm[48:]).max() > 0.5
 
 
 def test_fold_limiting_shortens_strong_motion(basis):

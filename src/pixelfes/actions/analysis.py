@@ -68,26 +68,30 @@ def estimate_units(landmarks: np.ndarray, units: tuple[str, ...] = ANALYSIS_UNIT
     w = np.zeros(len(rows))
     c = np.zeros(len(ident))
     w_prev = np.full(len(rows), np.inf)
+    flat_motion = motion.reshape(len(rows), 68, 3)
     for _ in range(max(1, iterations)):
         s2 = pose.scale**2
-        a = pose.project_motion(motion).reshape(len(rows), -1).T  # (136, U)
-        bb = pose.project_motion(ident).reshape(len(ident), 136).T  # (136, K)
+        lin = pose.scale * (pose.rotation @ np.diag([1.0, -1.0, -1.0]))[:2]  # (2, 3)
+        a = (flat_motion @ lin.T).reshape(len(rows), 136).T  # (136, U)
+        bb = (ident @ lin.T).reshape(len(ident), 136).T  # (136, K)
         r = (lm - pose.project(b.mean_shape)).ravel()
         # eliminate c: min ||a w + bb c - r||^2 + lam ||c||^2  ->  P-weighted problem in w
         lam = (identity_ridge if np.isfinite(identity_ridge) else 1.0) * s2
         g = bb.T @ bb + lam * np.eye(len(ident))
-        pa = a - bb @ np.linalg.solve(g, bb.T @ a)
-        pr = r - bb @ np.linalg.solve(g, bb.T @ r)
+        both = np.linalg.solve(g, bb.T @ np.column_stack([a, r])) if len(ident) else \
+            np.zeros((0, len(rows) + 1))
+        pa = a - bb @ both[:, :-1]
+        pr = r - bb @ both[:, -1]
         m = a.T @ pa + UNIT_RIDGE * s2 * np.eye(len(rows))
         q = a.T @ pr
         chol = np.linalg.cholesky(m)
         w = _nnls(chol.T, np.linalg.solve(chol, q))
-        c = np.linalg.solve(g, bb.T @ (r - a @ w))
+        c = both[:, -1] - both[:, :-1] @ w
+        shape = b.mean_shape + np.tensordot(w, motion, axes=1) + np.tensordot(c, ident, axes=1)
+        pose = fit_pose(lm, shape)
         if np.abs(w - w_prev).max() < 1e-3:
             break
         w_prev = w
-        shape = b.mean_shape + np.tensordot(w, motion, axes=1) + np.tensordot(c, ident, axes=1)
-        pose = fit_pose(lm, shape)
     fit = pose.project(b.mean_shape + np.tensordot(w, motion, axes=1) + np.tensordot(c, ident, axes=1))
     rms = float(np.sqrt(((fit - lm) ** 2).sum(axis=1).mean()))
     return UnitEstimate({u: float(v) for u, v in zip(units, w, strict=True)}, pose, c, rms)

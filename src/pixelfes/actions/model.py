@@ -138,15 +138,35 @@ class ActionUnitModel(ExpressionModel):
 
     def predict_shape(self, landmarks: np.ndarray, strength: float = 1.0,
                       weights: Mapping[str, float] | None = None) -> np.ndarray:
-        """Moved landmarks ``(68, 2)`` of one face at ``strength``, shortened to avoid folds."""
+        """Moved landmarks ``(68, 2)`` of one face at ``strength``, shortened to avoid folds.
+
+        Two things keep a fold in one place from weakening the whole expression: lips
+        pressed together stop where they meet (inner-lip pairs never cross, along the
+        face's own vertical), and the upper face (brows, eyes, nose: points 17-47) and the
+        lower face (jaw and mouth) are fold-limited one after the other, each by its own
+        factor (95 % of the largest fold-free fraction, as the shape + texture model).
+        """
         self._check_fitted()
         lm = _check_landmarks(landmarks, 1)[0]
         w = self.face_weights(lm) if weights is None else dict(weights)
-        target = lm + strength * self.motion(lm, w)
-        limit = self.warp_.limit_motion(lm, target)
-        if limit < 1.0:
-            target = lm + _FOLD_SAFETY * limit * (target - lm)
-        return target
+        motion = strength * self.motion(lm, w)
+        target = _stop_lips_at_contact(lm, lm + motion, self._down(lm))
+        out = lm.copy()
+        for part in (_UPPER, _LOWER):
+            step = out.copy()
+            step[part] = target[part]
+            limit = self.warp_.limit_motion(out, step)
+            if limit < 1.0:
+                step = out + _FOLD_SAFETY * limit * (step - out)
+            out = step
+        return out
+
+    def _down(self, landmarks: np.ndarray) -> np.ndarray:
+        """The face's own downward direction in the image (unit 2-vector, from its pose)."""
+        basis = load_basis()
+        pose = fit_pose(landmarks, basis.mean_shape)
+        d = pose.project_motion(np.array([[0.0, -1.0, 0.0]]))[0]
+        return d / max(float(np.linalg.norm(d)), 1e-12)
 
     def motion(self, landmarks: np.ndarray, weights: Mapping[str, float]) -> np.ndarray:
         """``(68, 2)`` image motion of ``weights`` for a face with these landmarks (its pose)."""
@@ -191,9 +211,12 @@ class ActionUnitModel(ExpressionModel):
         img = image if image.ndim == 3 else image[..., None]
         moved = remap(img, raster.backward_map(tri.full_points(lm)), interpolation="cubic")
         moved = moved.reshape(img.shape)
-        # the folds follow the motion actually applied (after fold limiting)
-        applied = _applied_fraction(lm, target, strength * self.motion(lm, weights))
-        moved = self.folds_.apply(moved, raster, {k: applied * v for k, v in scaled.items()}, target)
+        # the folds follow the motion actually applied (after fold limiting), per face half
+        full = self.motion(lm, scaled)
+        applied = {part: _applied_fraction(lm[idx], target[idx], full[idx])
+                   for part, idx in (("upper", _UPPER), ("lower", _LOWER))}
+        folds = {k: applied[_unit_part(k)] * v for k, v in scaled.items()}
+        moved = self.folds_.apply(moved, raster, folds, target)
         if self.mouth:
             moved = paint_mouth(moved, lm, target, img, teeth=bool(self.teeth))
         return moved.reshape(image.shape)
@@ -214,6 +237,37 @@ class ActionUnitModel(ExpressionModel):
         align = (self.info or {}).get("alignment") or DEFAULT_ALIGNMENT
         self.alignment_ = _alignment_object({**DEFAULT_ALIGNMENT, **align})
         self._prepare()
+
+
+_UPPER = np.arange(17, 48)
+_LOWER = np.r_[0:17, 48:68]
+_LIP_PAIRS = ((61, 67), (62, 66), (63, 65))
+
+
+def _stop_lips_at_contact(start: np.ndarray, target: np.ndarray, down: np.ndarray) -> np.ndarray:
+    """Where a motion would push a lower inner-lip point above its upper partner, meet midway.
+
+    Only pairs that were not already crossed at ``start`` (dlib's closed mouths often are)
+    are held; they stop at contact, so a pressed mouth does not fold its triangles.
+    """
+    out = target.copy()
+    for up, lo in _LIP_PAIRS:
+        before = float((start[lo] - start[up]) @ down)
+        after = float((out[lo] - out[up]) @ down)
+        if after < 0.0 <= before or (before < 0.0 and after < before):
+            floor = min(before, 0.0)
+            shift = 0.5 * (floor - after) * down
+            out[lo] += shift
+            out[up] -= shift
+    return out
+
+
+def _unit_part(key: str) -> str:
+    """"upper" when most of a unit's landmark motion is on brows, eyes and nose, else "lower"."""
+    basis = load_basis()
+    m = basis.motion[basis.index(key)]
+    up = float((m[_UPPER] ** 2).sum())
+    return "upper" if up >= 0.5 * float((m**2).sum()) else "lower"
 
 
 def _applied_fraction(lm: np.ndarray, target: np.ndarray, motion: np.ndarray) -> float:

@@ -25,9 +25,16 @@ _LUMA = np.array([0.299, 0.587, 0.114])
 
 
 def inner_gap(landmarks: np.ndarray) -> float:
-    """Mean opening between the inner lips (pairs 61-67, 62-66, 63-65), in pixels."""
+    """Mean opening between the inner lips (pairs 61-67, 62-66, 63-65), pixels, >= 0.
+
+    Measured along the face's vertical (perpendicular to the outer eye corners' line), so
+    lips pressed past each other (crossed points of a closed mouth) count as closed.
+    """
     lm = np.asarray(landmarks, dtype=np.float64)
-    return float(np.mean([np.linalg.norm(lm[a] - lm[b]) for a, b in ((61, 67), (62, 66), (63, 65))]))
+    eye = lm[45] - lm[36]
+    down = np.array([-eye[1], eye[0]]) / max(float(np.linalg.norm(eye)), 1e-12)
+    gaps = [float((lm[b] - lm[a]) @ down) for a, b in ((61, 67), (62, 66), (63, 65))]
+    return max(0.0, float(np.mean(gaps)))
 
 
 def _smooth_closed(points: np.ndarray, per_segment: int = 6) -> np.ndarray:
@@ -162,7 +169,7 @@ def paint_mouth(image: np.ndarray, before: np.ndarray, after: np.ndarray,
         u = np.arcsin(np.clip((xx - cx) / (0.5 * width), -1, 1)) / (np.pi / 2)  # [-1, 1]
         phase = u * 4.0  # about 8 teeth across the mouth
         seams = np.exp(-0.5 * ((phase - np.round(phase)) / 0.06) ** 2)
-        teeth_l *= 1.0 - 0.25 * seams * np.clip(below / (0.3 * height + 1e-6), 0.0, 1.0)
+        teeth_l *= 1.0 - 0.12 * seams * np.clip(below / (0.3 * height + 1e-6), 0.0, 1.0)
         teeth_l *= 1.0 - 0.25 * np.clip(below / (height + 1e-6), 0.0, 1.0)
         tint = np.array([1.0, 0.98, 0.95]) if chans == 3 else np.array([1.0])
         tooth = teeth_l[..., None] * tint[None, None, :]

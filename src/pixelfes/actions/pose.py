@@ -114,10 +114,11 @@ def fit_pose(landmarks: np.ndarray, shape_ict: np.ndarray | None = None,
     p2 = lm[idx]
     mu3, mu2 = p3.mean(0), p2.mean(0)
     a, b = p3 - mu3, p2 - mu2
-    m, *_ = np.linalg.lstsq(a, b, rcond=None)  # (3, 2): b ~ a @ m
+    m = np.linalg.solve(a.T @ a, a.T @ b)  # (3, 2): b ~ a @ m, normal equations (3 x 3)
     u, sig, vt = np.linalg.svd(m.T, full_matrices=False)  # m.T = (2, 3)
     r2 = u @ vt
-    r3 = np.cross(r2[0], r2[1])
+    x, y = r2
+    r3 = np.array([x[1] * y[2] - x[2] * y[1], x[2] * y[0] - x[0] * y[2], x[0] * y[1] - x[1] * y[0]])
     rot = np.vstack([r2, r3])
     # refit the scale for the orthonormal rows (least squares, closed form)
     proj = a @ r2.T

@@ -38,9 +38,10 @@ RECIPES: dict[str, Recipe] = {
         Recipe("sad", {"AU1": 1.0, "AU4": 0.5, "AU15": 1.0, "AU17": 0.4}, "EMFACS 1+4+15",
                "AU17 (chin raiser) added (the pouting chin of sadness); AU4 at half so the inner "
                "brows still rise (AU1 and AU4 pull the inner brow in opposite directions)."),
-        Recipe("surprised", {"AU1": 1.0, "AU2": 1.0, "AU5": 0.8, "AU26": 1.0},
-               "EMFACS 1+2+5B+26", "AU5 at 0.8 (FACS gives 5B, a slight lid raise, but the "
-               "ICT lid motion is small); AU26 = a third of ICT's full jaw opening."),
+        Recipe("surprised", {"AU1": 1.0, "AU2": 1.0, "AU5": 1.0, "AU26": 1.4},
+               "EMFACS 1+2+5B+26", "AU5 at 1 (FACS gives 5B, a slight lid raise, but the "
+               "ICT lid motion is small); AU26 1.4 = half of ICT's full jaw opening (1.0 "
+               "read as surprised for 4 of 10 development faces, 1.4 for 8 of 10)."),
         Recipe("fearful", {"AU1": 1.0, "AU2": 0.6, "AU4": 0.5, "AU5": 1.0, "AU7": 0.3,
                            "AU20": 0.9, "AU26": 0.6}, "EMFACS 1+2+4+5+7+20+26",
                "AU2 below AU1 and AU4 at half give the flat, drawn-together raised brows of "
@@ -49,9 +50,9 @@ RECIPES: dict[str, Recipe] = {
                "EMFACS 4+5+7+23", "AU4 at 2 (twice the ICT scan's lowering, which alone hardly reads on a photo, "
                "with the drawn glabella furrows); AU17 added: it presses the chin up "
                "against the tightened lips."),
-        Recipe("disgusted", {"AU9": 1.2, "AU10": 0.4, "AU15": 0.6, "AU16": 0.3},
+        Recipe("disgusted", {"AU9": 1.0, "AU10": 0.4, "AU15": 0.6, "AU16": 0.3},
                "EMFACS 9+15+16", "AU10 (upper lip raiser) added: the raised upper lip and the "
-               "lowered lower lip show the upper teeth; AU9 above 1 wrinkles the nose more."),
+               "lowered lower lip show the upper teeth."),
     )
 }
 
