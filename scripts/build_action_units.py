@@ -136,7 +136,7 @@ def _glabella_lines(reference: np.ndarray) -> np.ndarray:
 
     The light ICT mesh lowers and gathers the brows but has too few vertices between them
     for the vertical creases AU4 makes; they are drawn here as two thin dark Gaussian lines
-    (-12 % luminance per unit of AU4 at the centre, 1.5 px wide on the 192 px canvas) from the inner brow
+    (-8 % luminance per unit of AU4 at the centre, 1.5 px wide on the 192 px canvas) from the inner brow
     ends down 60 % of the way to the eyes' inner corners.
     """
     inner_r, inner_l = reference[21], reference[22]
@@ -149,7 +149,7 @@ def _glabella_lines(reference: np.ndarray) -> np.ndarray:
     inside = np.sin(np.pi * along) * ((yy >= top) & (yy <= bottom))
     out = np.zeros((MAP_SIZE, MAP_SIZE))
     for dx in (-0.18 * gap, 0.18 * gap):
-        out -= 0.12 * inside * np.exp(-0.5 * ((xx - mid[0] - dx) / 1.5) ** 2)
+        out -= 0.08 * inside * np.exp(-0.5 * ((xx - mid[0] - dx) / 1.5) ** 2)
     return out
 
 

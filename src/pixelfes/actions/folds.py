@@ -7,7 +7,9 @@ aligned canvas around the ICT mean landmarks; AU4 adds two drawn glabella furrow
 gets ``sum(intensity * map)`` warped from the mean landmarks onto its own moved landmarks
 (the same piecewise-affine triangulation as the motion) and multiplied into its pixels:
 a relative change, so a crease darkens dark skin and light skin by the same fraction.
-Inside the lips it is left out (the lips' own shading is not predicted well).
+Inside the lips it is left out (the lips' own shading is not predicted well), and
+brightening is halved (``highlight``): darkening creases read as folds, but a full-strength
+highlight on the cheeks read as a pale smudge.
 """
 
 from __future__ import annotations
@@ -25,11 +27,13 @@ __all__ = ["FoldShading"]
 class FoldShading:
     """Shading maps of the basis placed on one canvas size (built once per model)."""
 
-    def __init__(self, basis: ActionUnitBasis, warp: PiecewiseAffineWarp, gain: float = 1.0) -> None:
+    def __init__(self, basis: ActionUnitBasis, warp: PiecewiseAffineWarp, gain: float = 1.0,
+                 highlight: float = 0.5) -> None:
         import cv2
 
         size = warp.size
         self.gain = float(gain)
+        self.highlight = float(highlight)
         self.units = basis.shading_units
         scale = size / basis.shading.shape[1]
         if scale != 1.0:
@@ -76,6 +80,9 @@ class FoldShading:
         moved = moved * self.gain
         lips = _lip_mask(target, image.shape[:2])
         moved *= 1.0 - lips
+        # brightening (surfaces turned to the light: cheek tops in a smile) at ``highlight``
+        # of the prediction: at full strength it read as pale smudges on the cheeks
+        moved = np.where(moved > 0, self.highlight * moved, moved)
         factor = np.clip(1.0 + moved, 0.3, 1.7)
         out = image.astype(np.float32) * (factor[..., None] if image.ndim == 3 else factor)
         return np.clip(np.rint(out), 0, 255).astype(np.uint8)

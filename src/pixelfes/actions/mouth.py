@@ -20,7 +20,6 @@ __all__ = ["inner_gap", "paint_mouth"]
 
 _INNER = list(range(60, 68))
 _OUTER = list(range(48, 60))
-_UPPER_INNER = [60, 61, 62, 63, 64]
 _LUMA = np.array([0.299, 0.587, 0.114])
 
 
@@ -149,16 +148,17 @@ def paint_mouth(image: np.ndarray, before: np.ndarray, after: np.ndarray,
     interior = cavity
     if teeth:
         # upper teeth: from the upper inner lip down to about 40 % of the gap
-        ux = a[_UPPER_INNER, 0]
-        uy = a[_UPPER_INNER, 1]
-        order = np.argsort(ux)
-        top = np.interp(xx, ux[order], uy[order])
+        # the upper inner lip as a smooth curve (60 -> 64: the first 4 segments of the outline)
+        upper = _smooth_closed(a[_INNER])[: 4 * 6 + 1]
+        order = np.argsort(upper[:, 0])
+        top = np.interp(xx, upper[order, 0], upper[order, 1])
         gap = inner_gap(a)
-        height = min(0.75 * gap, 0.13 * width)
+        height = min(0.75 * gap, 0.17 * width)
         below = yy - top
-        band = np.clip(1.0 - np.abs(below - 0.5 * height) / (0.5 * height + 1e-6), 0.0, 1.0)
-        band = np.clip(band * 3.0, 0.0, 1.0)
+        # teeth reach up under the lip; the biting edge is crisp (a pixel of softening)
+        band = np.clip(below + 1.0, 0.0, 1.0) * np.clip(height - below, 0.0, 1.0)
         across = np.clip(np.abs(xx - 0.5 * (a[48, 0] + a[54, 0])) / (0.5 * width), 0.0, 1.0)
+        band *= np.clip((0.85 - across) / 0.2, 0.0, 1.0)  # no teeth in the mouth corners
         # teeth lit like the eyes' whites (1.15 x their bright part: both reflect the light
         # falling on the face whatever the skin), darker towards the corners
         sclera = _sclera_luminance(src, b)
