@@ -15,7 +15,6 @@ import csv
 import os
 from pathlib import Path
 
-import numpy as np
 from PIL import Image, ImageDraw
 
 from pixelfes.actions import RECIPES, ActionUnitModel

@@ -57,7 +57,8 @@ def jaffe(cache: Path, fer: ExpressionClassifier, variants: dict[str, dict]) -> 
             loo[test] = np.stack([sm.predict(lm) for lm in ls[test]])
         eye = _eye_dist(ls)
 
-        def err(pred: np.ndarray) -> dict:
+        def err(pred: np.ndarray, lt: np.ndarray = lt, ids: np.ndarray = ids,
+                eye: np.ndarray = eye) -> dict:
             e = np.linalg.norm(pred - lt, axis=2).mean(axis=1)
             # per person first (JAFFE has 2-4 photos of each expression per person)
             per = np.array([e[ids == q].mean() for q in np.unique(ids)])
@@ -69,15 +70,20 @@ def jaffe(cache: Path, fer: ExpressionClassifier, variants: dict[str, dict]) -> 
         m, d = rec - ls, lt - ls
         best = float((m * d).sum() / max((m * m).sum(), 1e-12))
         cos = float((m.mean(0) * d.mean(0)).sum() / (np.linalg.norm(m.mean(0)) * np.linalg.norm(d.mean(0)) + 1e-12))
-        row = {"pairs": int(len(ids)), "people": int(len(np.unique(ids))),
+        # --to neutral from the real expression photo, against the same person's neutral
+        neutral = ActionUnitModel("neutral").fit()
+        back = np.stack([neutral.predict_shape(lm) for lm in lt])
+        e_back = np.linalg.norm(back - ls, axis=2).mean(axis=1)
+        e_keep = np.linalg.norm(lt - ls, axis=2).mean(axis=1)
+        to_neutral = {"removed_px": float(np.mean([e_back[ids == q].mean() for q in np.unique(ids)])),
+                      "no_motion_px": float(np.mean([e_keep[ids == q].mean() for q in np.unique(ids)]))}
+        row = {"pairs": int(len(ids)), "people": int(len(np.unique(ids))), "to_neutral": to_neutral,
                "no_motion": err(ls), "recipe": err(rec), "shape_loo": err(loo),
                "best_strength": best, "recipe_at_best": err(ls + best * m),
                "cosine_mean_motion": cos}
         crops = p.X if p.X.shape[-1] == 3 else np.repeat(p.X, 3, axis=-1)
         real = p.T if p.T.shape[-1] == 3 else np.repeat(p.T, 3, axis=-1)
         k = EXPRESSIONS.index(expr)
-        # one output per unique neutral photo
-        _, first = np.unique([str(a.tobytes()[:64]) + str(i) for i, a in zip(ids, p.X)], return_index=True)
         for name, params in variants.items():
             m = ActionUnitModel(expr, **params).fit()
             y = m.predict(crops, landmarks=ls)

@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
+from typing import Any
 
 import numpy as np
 
@@ -133,7 +134,7 @@ def parse_units(spec: str | Mapping[object, float] | None) -> dict[str, float]:
     """
     if spec is None:
         return {}
-    items: list[tuple[object, object]]
+    items: list[tuple[Any, Any]]
     if isinstance(spec, str):
         items = []
         for part in (p.strip() for p in spec.split(",")):

@@ -54,7 +54,7 @@ class FoldShading:
         out = None
         for i, unit in enumerate(self.units):
             w = float(weights.get(unit, 0.0))
-            gain = np.float32(w) if w else None
+            gain: np.ndarray | None = np.full(self.maps.shape[1:], w, np.float32) if w else None
             for side in ("L", "R"):
                 ws = float(weights.get(unit + side, 0.0))
                 if ws:

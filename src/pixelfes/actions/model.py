@@ -33,6 +33,7 @@ from .recipes import recipe_for
 
 __all__ = ["ActionUnitModel", "ActionsOnTop"]
 
+NEUTRAL_FLOOR = 0.25  # unit intensity that a neutral face's analysis reaches by itself
 _FOLD_SAFETY = 0.95  # as the shape + texture model: 95 % of the largest fold-free motion
 DEFAULT_ALIGNMENT = {"size": 192, "margin": 1.5, "template": "pixelfes-eyes-nose-v1"}
 
@@ -86,7 +87,7 @@ class ActionUnitModel(ExpressionModel):
         if not (np.isfinite(self.fold_gain) and 0 <= self.fold_gain <= 5):
             raise ValueError(f"fold_gain must be within [0, 5]; got {self.fold_gain!r}")
         self._reset()
-        align = dict(DEFAULT_ALIGNMENT)
+        align: dict[str, Any] = dict(DEFAULT_ALIGNMENT)
         if alignment is not None:
             get = alignment.get if isinstance(alignment, Mapping) else \
                 (lambda k, d=None: getattr(alignment, k, d))
@@ -133,7 +134,12 @@ class ActionUnitModel(ExpressionModel):
         if self.neutralizes or self.relative:
             own = estimate_units(landmarks).units
             for k in ANALYSIS_UNITS:
-                weights[k] = weights.get(k, 0.0) - own[k]
+                # --to neutral removes only what exceeds the analysis' noise floor (real
+                # neutral faces read up to about 0.3 on some units: face shape and dlib's
+                # landmark conventions, see analysis.py); --like takes the difference of two
+                # estimates, in which that floor cancels
+                remove = max(own[k] - NEUTRAL_FLOOR, 0.0) if self.neutralizes else own[k]
+                weights[k] = weights.get(k, 0.0) - remove
         return weights
 
     def predict_shape(self, landmarks: np.ndarray, strength: float = 1.0,

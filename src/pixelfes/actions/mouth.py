@@ -72,7 +72,7 @@ def _polygon_mask(points: np.ndarray, shape: tuple[int, int], blur: float) -> np
 
     mask = np.zeros(shape, dtype=np.uint8)
     cv2.fillPoly(mask, [np.rint(points * 16).astype(np.int32)], 255, lineType=cv2.LINE_AA, shift=4)
-    out = mask.astype(np.float32) / 255.0
+    out: np.ndarray = mask.astype(np.float32) / 255.0
     if blur > 0:
         out = cv2.GaussianBlur(out, (0, 0), blur)
     return out

@@ -49,6 +49,7 @@ def analyze_image(image: Any, *, max_faces: int | None = None, min_size: float =
     out = []
     for f in faces:
         est = estimate_units(f.landmarks)
-        out.append(FaceUnits(tuple(float(v) for v in f.box), est.units, est.pose, est.rms,
+        x0, y0, x1, y1 = (float(v) for v in f.box)
+        out.append(FaceUnits((x0, y0, x1, y1), est.units, est.pose, est.rms,
                              np.asarray(f.landmarks)))
     return out
