@@ -40,7 +40,7 @@ def crop_and_landmarks() -> tuple[np.ndarray, np.ndarray]:
     if photos:
         from pixelfes.datasets.prepare import align_image_file
 
-        a = align_image_file(photos[0], size=192, margin=1.5)
+        a = align_image_file(photos[0])
         crop = a.crop if a.crop.shape[2] == 3 else np.repeat(a.crop, 3, axis=2)
         return crop, a.landmarks
     lm = pose_from_angles(0, 0, 0, 4.3, (95.5, 100.0)).project(load_basis().mean_shape)

@@ -18,7 +18,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from pixelfes.actions import RECIPES, ActionUnitModel
-from pixelfes.evaluate.protocol import aligned_pairs
+from pixelfes.evaluate.data import aligned_pairs
 from pixelfes.grid import _font
 
 DATA = Path(os.environ.get("PIXELFES_DATA", "/work/shared/data"))
@@ -47,7 +47,7 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=Path("/tmp/au/cache"))
     ap.add_argument("--tile", type=int, default=128)
     args = ap.parse_args()
-    p = aligned_pairs(DATA / "london-face-set", "neutral", "happy", size=192, margin=1.5, cache_dir=args.cache)
+    p = aligned_pairs(DATA / "london-face-set", "neutral", "happy", cache_dir=args.cache)
     rows = pick_people(list(p.identities))
     models = [ActionUnitModel(e).fit() for e in RECIPES]
     labels = ["input (neutral)", *RECIPES]

@@ -29,7 +29,7 @@ import numpy as np
 from pixelfes.actions import RECIPES, ActionUnitModel
 from pixelfes.evaluate.expression import ExpressionClassifier
 from pixelfes.evaluate.identity import IdentityEmbedder, identity_distance
-from pixelfes.evaluate.protocol import aligned_pairs
+from pixelfes.evaluate.data import aligned_pairs
 from pixelfes.evaluate.quality import gradient_energy
 from pixelfes.expressions import EXPRESSIONS
 from pixelfes.models.shape import ShapeModel
@@ -45,7 +45,7 @@ def _eye_dist(lm: np.ndarray) -> np.ndarray:
 def jaffe(cache: Path, fer: ExpressionClassifier, variants: dict[str, dict]) -> dict:
     out: dict = {}
     for expr in RECIPES:
-        p = aligned_pairs(DATA / "jaffe", "neutral", expr, size=192, margin=1.5, cache_dir=cache)
+        p = aligned_pairs(DATA / "jaffe", "neutral", expr, cache_dir=cache)
         ids = np.array(p.identities)
         ls, lt = p.landmarks_source, p.landmarks_target
         model = ActionUnitModel(expr).fit()
@@ -100,7 +100,7 @@ def jaffe(cache: Path, fer: ExpressionClassifier, variants: dict[str, dict]) -> 
 
 
 def london(cache: Path, fer: ExpressionClassifier, variants: dict[str, dict], out_dir: Path) -> dict:
-    p = aligned_pairs(DATA / "london-face-set", "neutral", "happy", size=192, margin=1.5, cache_dir=cache)
+    p = aligned_pairs(DATA / "london-face-set", "neutral", "happy", cache_dir=cache)
     x, lm = p.X, p.landmarks_source
     emb = IdentityEmbedder(face_box=FACE_BOX)
     e_in = emb.embed(x)

@@ -66,4 +66,4 @@ def resolve(model: Any, source: str, target: str | None, *, engine: str = "auto"
         return _actions(target, units)
     if not units:
         return base
-    return ActionsOnTop(base, ActionUnitModel(au=units).fit(alignment=(base.info or {}).get("alignment")))
+    return ActionsOnTop(base, ActionUnitModel(au=units).fit(alignment=base.alignment_))

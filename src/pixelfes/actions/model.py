@@ -20,7 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import as_batch, check_strength
+from .._validation import Batch, as_batch
+from ..alignment import DEFAULT_ALIGNMENT, Alignment
 from ..models import register_model
 from ..models.base import ExpressionModel, default_info
 from ..warp import PiecewiseAffineWarp, remap
@@ -35,7 +36,6 @@ __all__ = ["ActionUnitModel", "ActionsOnTop"]
 
 NEUTRAL_FLOOR = 0.25  # unit intensity that a neutral face's analysis reaches by itself
 _FOLD_SAFETY = 0.95  # as the shape + texture model: 95 % of the largest fold-free motion
-DEFAULT_ALIGNMENT = {"size": 192, "margin": 1.5, "template": "pixelfes-eyes-nose-v1"}
 
 
 def _check_landmarks(landmarks: object, n: int) -> np.ndarray:
@@ -62,7 +62,6 @@ class ActionUnitModel(ExpressionModel):
     """
 
     model_type = "action-units"
-    uses_landmarks = True
     requires_landmarks = True
     _param_names = ("expression", "au", "relative", "fold_gain", "mouth", "teeth")
 
@@ -77,32 +76,28 @@ class ActionUnitModel(ExpressionModel):
         self.info = default_info()
 
     # -- "fitting": read the asset ---------------------------------------------------------
-    def fit(self, X: Any = None, T: Any = None, *, alignment: Any = None,  # type: ignore[override]
-            **_: Any) -> ActionUnitModel:
-        """Prepare the model from the shipped basis (``X``/``T`` are ignored: nothing is learned).
+    def fit(self, X: Any = None, T: Any = None, *,  # type: ignore[override]
+            landmarks_source: Any = None, landmarks_target: Any = None, groups: Any = None,
+            alignment: Alignment | None = None) -> ActionUnitModel:
+        """Prepare the model from the shipped basis; nothing is learned, so data is ignored.
 
-        ``alignment``: a mapping or object with ``size``, ``margin``, ``template`` (default
-        192 px, margin 1.5, "pixelfes-eyes-nose-v1", the bundled models' framing).
+        ``alignment``: the crops' framing (default :data:`pixelfes.alignment.DEFAULT_ALIGNMENT`,
+        192 px, margin 1.5, template "pixelfes-eyes-nose-v1", as the bundled models).
         """
         if not (np.isfinite(self.fold_gain) and 0 <= self.fold_gain <= 5):
             raise ValueError(f"fold_gain must be within [0, 5]; got {self.fold_gain!r}")
+        if alignment is not None and not isinstance(alignment, Alignment):
+            raise TypeError(f"alignment must be a pixelfes.Alignment; got {type(alignment).__name__}")
         self._reset()
-        align: dict[str, Any] = dict(DEFAULT_ALIGNMENT)
-        if alignment is not None:
-            get = alignment.get if isinstance(alignment, Mapping) else \
-                (lambda k, d=None: getattr(alignment, k, d))
-            align = {k: get(k, v) for k, v in align.items()}
-        size = int(align["size"])
+        align = alignment or DEFAULT_ALIGNMENT
         self.weights_ = self._recipe_weights()
-        self.alignment_ = _alignment_object(align)
-        self.image_shape_ = (size, size, 3)
+        self.alignment_ = align
+        self.image_shape_ = (align.size, align.size, 3)
         self.n_samples_seen_ = 0
         self._prepare()
         target = None if self.expression is None else str(self.expression)
         self.info = {**default_info(), "source": None if target == "neutral" else "neutral",
-                     "target": target, "template": align["template"],
-                     "alignment": {"size": size, "margin": float(align["margin"]),
-                                   "template": align["template"]},
+                     "target": target,
                      "training": {"data": "ICT Face Model Light (MIT), no photos"}}
         return self
 
@@ -180,27 +175,22 @@ class ActionUnitModel(ExpressionModel):
         pose = fit_pose(landmarks, basis.mean_shape)
         return pose.project_motion(basis.motion_3d(weights))
 
-    def predict(  # type: ignore[override]  # landmarks are required
-        self, X: np.ndarray, landmarks: np.ndarray | None = None, strength: float = 1.0
-    ) -> np.ndarray:
-        """Apply the actions to aligned crops ``X`` ``(N, S, S, C)`` with landmarks ``(N, 68, 2)``.
-
-        Same shape and dtype family out; strength 0 returns ``X`` exactly.
-        """
-        self._check_fitted()
-        a = check_strength(strength)
+    def _check_input(self, X: np.ndarray) -> Batch:
+        """Crops of the model's canvas size, gray (C = 1) or colour (C = 3)."""
         x = as_batch(X, "X")
         s = self.image_shape_[0]
         if x.image_shape[:2] != (s, s):
             raise ValueError(f"X holds crops of {x.image_shape[:2]}; this model works on {s} x {s} "
                              "aligned crops (see its alignment_)")
-        if a == 0.0:
-            return x.in_layout(x.raw.copy())
-        if landmarks is None:
+        return x
+
+    def _predict(self, x: Batch, landmarks: np.ndarray | None, strength: float) -> np.ndarray:
+        """Apply the actions to checked crops with landmarks ``(N, 68, 2)``."""
+        if landmarks is None:  # pragma: no cover - the base class checks requires_landmarks
             raise ValueError("action units need the crops' landmarks: predict(X, landmarks=...)")
         lms = _check_landmarks(landmarks, len(x.raw))
         raw = x.raw if x.dtype == np.uint8 else np.rint(np.clip(x.values, 0, 1) * 255).astype(np.uint8)
-        out = np.stack([self.synthesize_one(img, lm, a) for img, lm in zip(raw, lms, strict=True)])
+        out = np.stack([self.synthesize_one(img, lm, strength) for img, lm in zip(raw, lms, strict=True)])
         if x.dtype != np.uint8:
             out = (out.astype(np.float64) / 255.0).astype(x.dtype)
         return x.in_layout(out)
@@ -240,8 +230,7 @@ class ActionUnitModel(ExpressionModel):
         basis = load_basis()
         w = tensors["weights"]
         self.weights_ = {u: float(v) for u, v in zip(basis.units, w, strict=True) if v != 0}
-        align = (self.info or {}).get("alignment") or DEFAULT_ALIGNMENT
-        self.alignment_ = _alignment_object({**DEFAULT_ALIGNMENT, **align})
+        self.alignment_ = DEFAULT_ALIGNMENT.with_size(self.image_shape_[0])  # the file's replaces it
         self._prepare()
 
 
@@ -284,20 +273,6 @@ def _applied_fraction(lm: np.ndarray, target: np.ndarray, motion: np.ndarray) ->
     return float(np.clip(((target - lm) * motion).sum() / full, 0.0, 1.0))
 
 
-def _alignment_object(align: Mapping[str, Any]) -> Any:
-    """``pixelfes.alignment.Alignment`` when main has it, else a plain frozen record."""
-    try:
-        from ..alignment import Alignment  # type: ignore[import-not-found]
-
-        return Alignment(size=int(align["size"]), margin=float(align["margin"]),
-                         template=str(align["template"]))
-    except ImportError:
-        from types import MappingProxyType
-
-        return MappingProxyType({"size": int(align["size"]), "margin": float(align["margin"]),
-                                 "template": str(align["template"])})
-
-
 class ActionsOnTop(ExpressionModel):
     """A learned model followed by extra action units (``--au`` on top of a learned ``--to``).
 
@@ -306,7 +281,6 @@ class ActionsOnTop(ExpressionModel):
     """
 
     model_type = "actions-on-top"
-    uses_landmarks = True
     requires_landmarks = True
 
     def __init__(self, base: ExpressionModel, actions: ActionUnitModel) -> None:
@@ -314,17 +288,17 @@ class ActionsOnTop(ExpressionModel):
         self.actions = actions
         self.info = dict(base.info or {})
         self.image_shape_ = base.image_shape_
-        if getattr(actions, "image_shape_", None) is None:
-            actions.fit(alignment=(base.info or {}).get("alignment"))
+        self.alignment_ = base.alignment_
+        if not hasattr(actions, "weights_"):
+            actions.fit(alignment=base.alignment_)
 
-    def predict(  # type: ignore[override]
-        self, X: np.ndarray, landmarks: np.ndarray | None = None, strength: float = 1.0
-    ) -> np.ndarray:
-        kwargs = {"landmarks": landmarks} if getattr(self.base, "uses_landmarks", False) else {}
-        y = self.base.predict(X, strength=strength, **kwargs)
-        if landmarks is None:
+    def _check_input(self, X: np.ndarray) -> Batch:
+        return self.base._check_input(X)
+
+    def _predict(self, x: Batch, landmarks: np.ndarray | None, strength: float) -> np.ndarray:
+        y = self.base.predict(x.raw, landmarks=landmarks, strength=strength)
+        if landmarks is None:  # pragma: no cover - the base class checks requires_landmarks
             raise ValueError("action units need the crops' landmarks: predict(X, landmarks=...)")
-        lms = _check_landmarks(landmarks, len(np.asarray(X)))
         shape = getattr(self.base, "predict_shape", None)
-        moved = np.stack([shape(lm, strength) if shape else lm for lm in lms])
-        return self.actions.predict(y, landmarks=moved, strength=strength)
+        moved = np.stack([shape(lm, strength) if shape else lm for lm in landmarks])
+        return x.in_layout(self.actions.predict(y, landmarks=moved, strength=strength))
