@@ -27,9 +27,9 @@ from pathlib import Path
 import numpy as np
 
 from pixelfes.actions import RECIPES, ActionUnitModel
+from pixelfes.evaluate.data import aligned_pairs
 from pixelfes.evaluate.expression import ExpressionClassifier
 from pixelfes.evaluate.identity import IdentityEmbedder, identity_distance
-from pixelfes.evaluate.data import aligned_pairs
 from pixelfes.evaluate.quality import gradient_energy
 from pixelfes.expressions import EXPRESSIONS
 from pixelfes.models.shape import ShapeModel
