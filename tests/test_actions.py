@@ -259,7 +259,7 @@ def test_nnls_neutral_mean_is_zero(basis):
 
 
 def test_neutralize_undoes_synthesized_actions(basis):
-    """--to neutral removes what is above the noise floor (0.25) of each estimated unit."""
+    """--to neutral removes what is above the noise floor (0.1) of each estimated unit."""
     from pixelfes.actions.model import NEUTRAL_FLOOR
 
     truth = {"AU1": 0.8, "AU2": 0.8, "AU26": 1.2}
@@ -320,3 +320,43 @@ def test_cli_analyze_and_synthesize_real_photo(tmp_path, capsys):
     assert au.get("AU26", 0) > 0.5 and au.get("AU1", 0) > 0.3
     assert main(["synthesize", str(photo), "--au", "12=1,6=0.8", "-o", str(tmp_path / "a.png"),
                  "-q"]) == 0
+
+
+def test_closing_mouth_turns_the_old_opening_into_a_lip_line(basis):
+    import cv2
+
+    open_lm = frontal_face(basis, {"AU26": 1.5})
+    crop = synthetic_crop(open_lm)
+    cv2.fillPoly(crop, [np.rint(open_lm[60:68]).astype(np.int32)], (235, 235, 235))  # teeth
+    closed = frontal_face(basis)
+    out = paint_mouth(crop, open_lm, closed)
+    # just below the closed lips' meeting line: inside the old opening, within the line
+    y = int(round(0.5 * (closed[62, 1] + closed[66, 1]))) + 1
+    x = int(round(closed[62, 0]))
+    assert crop[y, x].mean() > 200 and out[y, x].mean() < 120  # teeth seam -> dark lip line
+    assert np.array_equal(out[:40], crop[:40])  # nothing far from the mouth changes
+
+
+def test_like_takes_the_difference_of_actions(basis):
+    """--like: a face already showing the other face's actions does not move."""
+    lm = frontal_face(basis, {"AU12": 0.8, "AU6": 0.5})
+    like = estimate_units(lm).units
+    model = ActionUnitModel(au=like, relative=True).fit()
+    np.testing.assert_allclose(model.predict_shape(lm), lm, atol=0.05)
+    # and a neutral face takes them
+    neutral = frontal_face(basis)
+    moved = model.predict_shape(neutral)
+    np.testing.assert_allclose(moved[[48, 54]], lm[[48, 54]], atol=0.3)
+
+
+def test_pressed_lips_are_not_an_opening(basis):
+    """dlib often crosses a closed mouth's inner-lip points; pressing them further is no gap."""
+    lm = frontal_face(basis)
+    crossed = lm.copy()
+    crossed[[65, 66, 67], 1] -= 1.0  # lower inner lip 1 px above the upper one
+    pressed = crossed.copy()
+    pressed[[65, 66, 67], 1] -= 3.0
+    assert inner_gap(crossed) == 0.0 and inner_gap(pressed) == 0.0
+    assert inner_gap(frontal_face(basis, {"AU26": 1.0})) > 3.0
+    crop = synthetic_crop(lm)
+    assert paint_mouth(crop, crossed, pressed) is crop

@@ -87,6 +87,52 @@ def _mean_colour(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return (px * w[:, None]).sum(0) / total
 
 
+def _close_mouth(image: np.ndarray, before: np.ndarray, after: np.ndarray, source: np.ndarray,
+                 closing: float) -> np.ndarray:
+    """A mouth that closes: what is left of the old opening becomes the dark line between lips.
+
+    The warp squeezes the old interior (teeth, cavity) into the thin new inner-lip outline,
+    which leaves a bright seam of teeth between closed lips; it is replaced by the lips'
+    own colour darkened (a closed mouth's lip line), fading in with how much the mouth
+    closed (``closing``: the gap lost, as a fraction of the mouth width).
+    """
+    import cv2
+
+    width = float(np.linalg.norm(after[54] - after[48]))
+    h, w = image.shape[:2]
+    pad = int(np.ceil(0.15 * width)) + 2
+    x0, y0 = (np.floor(after[_OUTER].min(0)).astype(int) - pad).clip(0)
+    x1, y1 = np.ceil(after[_OUTER].max(0)).astype(int) + pad
+    x1, y1 = min(int(x1), w), min(int(y1), h)
+    bx0, by0 = (np.floor(before[_OUTER].min(0)).astype(int) - pad).clip(0)
+    bx1, by1 = np.ceil(before[_OUTER].max(0)).astype(int) + pad
+    bx1, by1 = min(int(bx1), w), min(int(by1), h)
+    if x1 <= x0 or y1 <= y0 or bx1 <= bx0 or by1 <= by0:
+        return image
+    boff = np.array([bx0, by0], dtype=np.float64)
+    sbox = source[by0:by1, bx0:bx1]
+    lips = np.clip(_polygon_mask(before[_OUTER] - boff, sbox.shape[:2], 0)
+                   - _polygon_mask(before[_INNER] - boff, sbox.shape[:2], 0), 0, 1)
+    line = _mean_colour(sbox, lips) * 0.55
+    off = np.array([x0, y0], dtype=np.float64)
+    # the new inner outline, widened to cover the squeezed seam (about 2 % of the width)
+    inner = _polygon_mask(_smooth_closed(after[_INNER]) - off, (y1 - y0, x1 - x0), 0)
+    grow = max(1, int(round(0.02 * width)))
+    inner = cv2.dilate(inner, np.ones((2 * grow + 1, 2 * grow + 1), np.float32))
+    inner = cv2.GaussianBlur(inner, (0, 0), max(0.5, 0.01 * width))
+    alpha = float(np.clip(closing / 0.1, 0.0, 1.0))
+    m = (alpha * inner)[..., None]
+    region = image[y0:y1, x0:x1].astype(np.float64) / 255.0
+    if region.ndim == 2:
+        region = region[..., None]
+    chans = region.shape[-1]
+    out_box = region * (1.0 - m) + line[None, None, :chans] * m
+    out = image.copy()
+    out[y0:y1, x0:x1] = np.clip(np.rint(out_box * 255.0), 0, 255).astype(np.uint8).reshape(
+        out[y0:y1, x0:x1].shape)
+    return out
+
+
 def paint_mouth(image: np.ndarray, before: np.ndarray, after: np.ndarray,
                 source: np.ndarray | None = None, *, teeth: bool = True,
                 fade: float = 0.06) -> np.ndarray:
@@ -107,6 +153,8 @@ def paint_mouth(image: np.ndarray, before: np.ndarray, after: np.ndarray,
     growth = inner_gap(a) - inner_gap(b)
     alpha = float(np.clip(growth / (fade * width), 0.0, 1.0))
     if alpha <= 0.0:
+        if growth < -fade * width:
+            return _close_mouth(image, b, a, src, -growth / width)
         return image
     h, w = image.shape[:2]
     # work in the mouth's bounding box only
