@@ -281,10 +281,13 @@ def test_engine_choice(monkeypatch, tmp_path):
     from pixelfes.zoo import ModelNotFoundError
 
     monkeypatch.setenv("PIXELFES_MODELS", str(tmp_path))  # no user models
-    assert type(resolve_model(None, "neutral", "sad")) is ActionUnitModel
+    sad = resolve_model(None, "neutral", "sad")
+    assert type(sad) is ActionUnitModel
+    assert sad.alignment_.size == 384 and sad.alignment_.margin == 1.5  # photo canvas
     assert type(resolve_model(None, "neutral", "happy")).__name__ == "ShapeTextureModel"
     assert type(resolve_model(None, "neutral", "happy", engine="actions")) is ActionUnitModel
-    assert type(resolve_model(None, "neutral", "happy", au="4=1")) is ActionsOnTop
+    on_top = resolve_model(None, "neutral", "happy", au="4=1")
+    assert type(on_top) is ActionsOnTop and on_top.alignment_.size == 192  # the learned model's
     assert type(resolve_model(None, "surprised", "neutral")) is ActionUnitModel
     only = resolve_model(None, "neutral", None, au="1=0.8,2=0.8")
     assert only.weights_ == {"AU1": 0.8, "AU2": 0.8}
@@ -360,3 +363,20 @@ def test_pressed_lips_are_not_an_opening(basis):
     assert inner_gap(frontal_face(basis, {"AU26": 1.0})) > 3.0
     crop = synthetic_crop(lm)
     assert paint_mouth(crop, crossed, pressed) is crop
+
+
+def test_canvas_size_scales_the_motion(basis):
+    """A 384 px model moves a face twice as many pixels as the 192 px model (same framing)."""
+    from pixelfes.alignment import DEFAULT_ALIGNMENT
+
+    lm = frontal_face(basis)
+    big = 2.0 * (lm + 0.5) - 0.5  # pixel centres on integers on both canvases
+    small_model = ActionUnitModel("surprised").fit()
+    big_model = ActionUnitModel("surprised").fit(alignment=DEFAULT_ALIGNMENT.with_size(384))
+    np.testing.assert_allclose(big_model.predict_shape(big) - big,
+                               2.0 * (small_model.predict_shape(lm) - lm), atol=1e-6)
+    crop = synthetic_crop(lm)
+    import cv2
+
+    out = big_model.predict(cv2.resize(crop, (384, 384))[None], landmarks=big[None])[0]
+    assert out.shape == (384, 384, 3)
