@@ -201,7 +201,10 @@ def paint_mouth(image: np.ndarray, before: np.ndarray, after: np.ndarray,
         order = np.argsort(upper[:, 0])
         top = np.interp(xx, upper[order, 0], upper[order, 1])
         gap = inner_gap(a)
-        height = min(0.75 * gap, 0.17 * width)
+        # a wide-open jaw (AU26/27) shows only the edges of the upper teeth (the upper lip
+        # stays down over them); parted lips of a smile show them whole
+        covered = float(np.clip(1.5 - gap / (0.3 * width), 0.4, 1.0))
+        height = min(0.75 * gap, 0.17 * width * covered)
         below = yy - top
         # teeth reach up under the lip; the biting edge is crisp (a pixel of softening)
         band = np.clip(below + 1.0, 0.0, 1.0) * np.clip(height - below, 0.0, 1.0)
