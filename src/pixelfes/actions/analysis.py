@@ -54,8 +54,9 @@ def estimate_units(landmarks: np.ndarray, units: tuple[str, ...] = ANALYSIS_UNIT
     Works in any pixel frame (photo or aligned crop): the pose's scale normalises it.
     ``identity_ridge``: how strongly the person's own face shape is held to the mean
     (``inf`` = not fitted: exact for the ICT mean face, biased by real faces' shape; the
-    default lets face shape explain what the actions cannot, which on the 82 London neutral
-    faces cut the summed false intensities from 2.2 to about 1).
+    default, 0.01, lets face shape explain what the actions cannot: on the 82 London pairs
+    the summed intensities of the neutral faces fall from 2.42 to 1.83 and the AU12 rise
+    from neutral to smile grows from 0.10 to 0.29; 0.1 is alike, 0.001 worse, 3.01 / 0.23).
     """
     b = basis or load_basis()
     lm = np.asarray(landmarks, dtype=np.float64)
