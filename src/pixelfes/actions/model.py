@@ -120,6 +120,11 @@ class ActionUnitModel(ExpressionModel):
         self.warp_ = PiecewiseAffineWarp(ref, size)
         self.folds_ = FoldShading(basis, self.warp_, gain=float(self.fold_gain))
 
+    def self_test_landmarks(self) -> np.ndarray:
+        """``(68, 2)`` landmarks of the ICT mean face on this model's canvas (file self-test)."""
+        self._check_fitted()
+        return self.warp_.reference.copy()
+
     @property
     def neutralizes(self) -> bool:
         return self.expression is not None and str(self.expression).lower() == "neutral"
