@@ -5,6 +5,9 @@ action units, which learn nothing. People are chosen to span skin tones and gend
 (london_info.csv), not by how well they come out. Each tile is the 128 px framing of the
 192 px aligned crop; the PNG is palette-quantised to stay small.
 
+Also writes london-action-units-detail.png beside it: one face at the photo's own resolution
+(the action units' 384 px photo canvas pasted back into the 1350 px photo).
+
 Run: PYTHONPATH=src python scripts/actions_figure.py [-o docs/figures/london-action-units-grid.png]
 """
 
@@ -41,6 +44,35 @@ def pick_people(identities: list[str]) -> list[int]:
     return chosen
 
 
+def detail_figure(out: Path, person: str = "004", size: int = 300) -> None:
+    """Photo-resolution crops (the 384 px action canvas pasted into the 1350 px photo)."""
+    from pixelfes.imageio import load_image
+    from pixelfes.pipeline import find_faces, resolve_model, synthesize_rgb
+
+    rgb = load_image(DATA / "london-face-set" / "neutral_front" / f"{person}_03.jpg").rgb
+    faces = find_faces(rgb)
+    lm = faces[0].landmarks
+    x0, x1 = int(lm[:, 0].min()) + 30, int(lm[:, 0].max()) - 30
+    y0, y1 = int(lm[17:27, 1].min()) - 20, int(lm[:, 1].max()) - 10
+    side = max(x1 - x0, y1 - y0)
+    cx, cy = (x0 + x1) // 2, (y0 + y1) // 2
+    box = (cx - side // 2, cy - side // 2, cx + side // 2, cy + side // 2)
+    labels = ["input (neutral)", "surprised", "angry", "disgusted", "fearful"]
+    tiles = [Image.fromarray(rgb).crop(box)]
+    for e in labels[1:]:
+        model = resolve_model(None, "neutral", e, engine="actions")
+        tiles.append(Image.fromarray(synthesize_rgb(rgb, model, faces=faces)).crop(box))
+    head = 22
+    sheet = Image.new("RGB", (size * len(tiles), head + size), "white")
+    draw = ImageDraw.Draw(sheet)
+    for j, (t, lab) in enumerate(zip(tiles, labels, strict=True)):
+        sheet.paste(t.resize((size, size), Image.LANCZOS), (j * size, head))
+        draw.text((j * size + 4, 3), lab, fill="black", font=_font(14))
+    sheet.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
+        out, optimize=True)
+    print(f"wrote {out} ({out.stat().st_size / 1e3:.0f} kB)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("-o", "--output", type=Path, default=ROOT / "docs" / "figures" / "london-action-units-grid.png")
@@ -67,6 +99,7 @@ def main() -> None:
     sheet.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
         args.output, optimize=True)
     print(f"wrote {args.output} ({args.output.stat().st_size / 1e3:.0f} kB), people {[p.identities[i] for i in rows]}")
+    detail_figure(args.output.with_name("london-action-units-detail.png"))
 
 
 if __name__ == "__main__":

@@ -27,18 +27,36 @@ def london(r: dict) -> list[str]:
             out.append(f"| {e} | {v.replace('_', ' ')} | {x['called']:.2f} | {x['p_in']:.3f} -> "
                        f"{x['p_out']:.3f} | {x['rose']:.2f} | {x['rose_005']:.2f} | "
                        f"{x['identity']:.3f} ({x['identity_max']:.2f}) | {x['sharpness']:.2f} | {top} |")
+    fa = ["", "face-api's expression net (tight face box), strength 1: called / P(target) in -> out "
+          "/ rose / rose by 0.05+ (real London smiles: "
+          + (f"{r['real_smile_faceapi']['called']:.2f} called happy, P {r['real_smile_faceapi']['p_out']:.2f}"
+             if "real_smile_faceapi" in r else "n/a") + "):", "",
+          "| expression | variant | called | P in -> out | rose | rose 0.05+ | top classes |",
+          "|---|---|---|---|---|---|---|"]
+    for e in EXPRS:
+        for v in ("default", "no_folds", "no_mouth"):
+            x = (r.get(f"{e}/{v}") or {}).get("faceapi")
+            if x is None:
+                continue
+            top = ", ".join(f"{k} {p:.2f}" for k, p in sorted(x["top"].items(), key=lambda kv: -kv[1])[:3])
+            fa.append(f"| {e} | {v.replace('_', ' ')} | {x['called']:.2f} | {x['p_in']:.3f} -> "
+                      f"{x['p_out']:.3f} | {x['rose']:.2f} | {x['rose_005']:.2f} | {top} |")
+    out += fa
     out += ["", "Strength (default variant):", "",
-            "| expression | strength | fer called | P(target) out | rose | identity |", "|---|---|---|---|---|---|"]
+            "| expression | strength | fer called | P(target) out | rose | face-api called | P out | rose "
+            "| identity |", "|---|---|---|---|---|---|---|---|---|"]
     for e in EXPRS:
         for a in ("0.5", "0.75"):
             x = r.get(f"{e}/strength{a}")
             if x:
+                f = x.get("faceapi", {"called": float("nan"), "p_out": float("nan"), "rose": float("nan")})
                 out.append(f"| {e} | {a} | {x['called']:.2f} | {x['p_out']:.3f} | {x['rose']:.2f} | "
-                           f"{x['identity']:.3f} |")
+                           f"{f['called']:.2f} | {f['p_out']:.3f} | {f['rose']:.2f} | {x['identity']:.3f} |")
         d = r.get(f"{e}/default")
         if d:
+            f = d.get("faceapi", {"called": float("nan"), "p_out": float("nan"), "rose": float("nan")})
             out.append(f"| {e} | 1 | {d['called']:.2f} | {d['p_out']:.3f} | {d['rose']:.2f} | "
-                       f"{d['identity']:.3f} |")
+                       f"{f['called']:.2f} | {f['p_out']:.3f} | {f['rose']:.2f} | {d['identity']:.3f} |")
     return out
 
 
@@ -75,6 +93,21 @@ def jaffe(r: dict) -> list[str]:
 
         out.append(f"| {e} | {g('fer_input')} | {g('fer_default')} | {g('fer_no_folds')} | "
                    f"{g('fer_no_mouth')} | {g('fer_real')} |")
+    if any("faceapi_default" in (r.get(e) or {}) for e in EXPRS):
+        out += ["", "face-api on JAFFE: called / mean P(target) / share whose P(target) rose over "
+                "the neutral input's:", "",
+                "| expression | input (neutral) | recipe | without folds | without mouth | real photos |",
+                "|---|---|---|---|---|---|"]
+        for e in EXPRS:
+            x = r.get(e)
+            if not x or "faceapi_default" not in x:
+                continue
+
+            def h(k: str, x: dict = x) -> str:
+                return f"{x[k]['called']:.2f} / {x[k]['p_out']:.3f} / {x[k]['rose']:.2f}"
+
+            out.append(f"| {e} | {h('faceapi_input')} | {h('faceapi_default')} | "
+                       f"{h('faceapi_no_folds')} | {h('faceapi_no_mouth')} | {h('faceapi_real')} |")
     return out
 
 

@@ -5,11 +5,12 @@ six expressions and each person with a neutral and that expression, the recipe's
 motion (placed with the person's pose, in the aligned 192 px frame) is compared with the
 person's real neutral -> expression motion: mean point error in pixels and as a fraction
 of the outer-eye-corner distance, next to "no motion" and next to a shape model trained on
-the other people (leave-one-person-out, ``ShapeModel(method="mean")``). fer then judges the
-recipe's outputs on JAFFE's neutral crops next to the real expression crops.
+the other people (leave-one-person-out, ``ShapeModel(method="mean")``). fer and face-api's
+expression net then judge the recipe's outputs on JAFFE's neutral crops next to the real
+expression crops.
 
 London (CC BY; all 82 people are held out for the action units, which learn nothing):
-each expression at strength 1: fer share called the target, mean P(target) in -> out and
+each expression at strength 1: fer's and face-api's share called the target, mean P(target) in -> out and
 the share of people whose P(target) rose, dlib identity distance to the input, sharpness
 (gradient energy ratio output / input).
 
@@ -29,6 +30,7 @@ import numpy as np
 from pixelfes.actions import RECIPES, ActionUnitModel
 from pixelfes.evaluate.data import aligned_pairs
 from pixelfes.evaluate.expression import ExpressionClassifier
+from pixelfes.evaluate.framing import faceapi_box
 from pixelfes.evaluate.identity import IdentityEmbedder, identity_distance
 from pixelfes.evaluate.quality import gradient_energy
 from pixelfes.expressions import EXPRESSIONS
@@ -42,7 +44,18 @@ def _eye_dist(lm: np.ndarray) -> np.ndarray:
     return np.linalg.norm(lm[..., 45, :] - lm[..., 36, :], axis=-1)
 
 
-def jaffe(cache: Path, fer: ExpressionClassifier, variants: dict[str, dict]) -> dict:
+def _judge(clf: ExpressionClassifier, images: np.ndarray, p_in: np.ndarray, k: int) -> dict:
+    """Share called class ``k``, mean P(k), share whose P(k) rose over the input's."""
+    pr = clf.predict_proba(images)
+    return {"called": float((pr.argmax(1) == k).mean()), "p_out": float(pr[:, k].mean()),
+            "p_in": float(p_in[:, k].mean()), "rose": float((pr[:, k] > p_in[:, k]).mean()),
+            "rose_005": float((pr[:, k] > p_in[:, k] + 0.05).mean()),
+            "top": {e: float((pr.argmax(1) == j).mean()) for j, e in enumerate(EXPRESSIONS)
+                    if (pr.argmax(1) == j).any()}}
+
+
+def jaffe(cache: Path, fer: ExpressionClassifier, variants: dict[str, dict],
+          faceapi: ExpressionClassifier) -> dict:
     out: dict = {}
     for expr in RECIPES:
         p = aligned_pairs(DATA / "jaffe", "neutral", expr, cache_dir=cache)
@@ -90,6 +103,12 @@ def jaffe(cache: Path, fer: ExpressionClassifier, variants: dict[str, dict]) -> 
             prob = fer.predict_proba(y)[:, k]
             row[f"fer_{name}"] = {"called": float((fer.predict_proba(y).argmax(1) == k).mean()),
                                   "p_target": float(prob.mean())}
+        fa_in = faceapi.predict_proba(crops)
+        for name, params in variants.items():
+            y = ActionUnitModel(expr, **params).fit().predict(crops, landmarks=ls)
+            row[f"faceapi_{name}"] = _judge(faceapi, y, fa_in, k)
+        row["faceapi_real"] = _judge(faceapi, real, fa_in, k)
+        row["faceapi_input"] = _judge(faceapi, crops, fa_in, k)
         pin = fer.predict_proba(crops)
         preal = fer.predict_proba(real)
         row["fer_input"] = {"called": float((pin.argmax(1) == k).mean()), "p_target": float(pin[:, k].mean())}
@@ -99,15 +118,19 @@ def jaffe(cache: Path, fer: ExpressionClassifier, variants: dict[str, dict]) -> 
     return out
 
 
-def london(cache: Path, fer: ExpressionClassifier, variants: dict[str, dict], out_dir: Path) -> dict:
+def london(cache: Path, fer: ExpressionClassifier, variants: dict[str, dict], out_dir: Path,
+           faceapi: ExpressionClassifier) -> dict:
     p = aligned_pairs(DATA / "london-face-set", "neutral", "happy", cache_dir=cache)
     x, lm = p.X, p.landmarks_source
     emb = IdentityEmbedder(face_box=FACE_BOX)
     e_in = emb.embed(x)
     p_in = fer.predict_proba(x)
+    fa_in = faceapi.predict_proba(x)
     g_in = gradient_energy(x)
     res: dict = {"people": len(x),
-                 "real_smile_identity": float(identity_distance(e_in, emb.embed(p.T)).mean())}
+                 "real_smile_identity": float(identity_distance(e_in, emb.embed(p.T)).mean()),
+                 "real_smile_fer": _judge(fer, p.T, p_in, EXPRESSIONS.index("happy")),
+                 "real_smile_faceapi": _judge(faceapi, p.T, fa_in, EXPRESSIONS.index("happy"))}
     for expr in RECIPES:
         k = EXPRESSIONS.index(expr)
         for name, params in variants.items():
@@ -126,6 +149,7 @@ def london(cache: Path, fer: ExpressionClassifier, variants: dict[str, dict], ou
                    "ms_per_face": 1e3 * dt,
                    "top": {e: float((pr.argmax(1) == j).mean()) for j, e in enumerate(EXPRESSIONS)
                            if (pr.argmax(1) == j).any()}}
+            row["faceapi"] = _judge(faceapi, y, fa_in, k)
             res[f"{expr}/{name}"] = row
             print(expr, name, json.dumps(row), flush=True)
             if name == "default":
@@ -136,7 +160,8 @@ def london(cache: Path, fer: ExpressionClassifier, variants: dict[str, dict], ou
                     res[f"{expr}/strength{a}"] = {
                         "called": float((pa.argmax(1) == k).mean()), "p_out": float(pa[:, k].mean()),
                         "rose": float((pa[:, k] > p_in[:, k]).mean()),
-                        "identity": float(identity_distance(e_in, emb.embed(ya)).mean())}
+                        "identity": float(identity_distance(e_in, emb.embed(ya)).mean()),
+                        "faceapi": _judge(faceapi, ya, fa_in, k)}
     return res
 
 
@@ -149,12 +174,14 @@ def main() -> None:
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     fer = ExpressionClassifier("fer", face_box=FACE_BOX)
+    # face-api reads a tight face box (its own landmark box of the mean face; evaluate.framing)
+    faceapi = ExpressionClassifier("faceapi", face_box=faceapi_box(192, 1.5))
     variants = {"default": {}, "no_folds": {"fold_gain": 0.0}, "no_mouth": {"mouth": False}}
     result: dict = {}
     if not args.skip_london:
-        result["london"] = london(args.cache, fer, variants, args.out)
+        result["london"] = london(args.cache, fer, variants, args.out, faceapi)
     if not args.skip_jaffe:
-        result["jaffe"] = jaffe(args.cache, fer, variants)
+        result["jaffe"] = jaffe(args.cache, fer, variants, faceapi)
     (args.out / "results.json").write_text(json.dumps(result, indent=1))
     print("wrote", args.out / "results.json")
 
