@@ -50,9 +50,11 @@ RECIPES: dict[str, Recipe] = {
                "EMFACS 4+5+7+23", "AU4 at 2 (twice the ICT scan's lowering, which alone hardly reads on a photo, "
                "with the drawn glabella furrows); AU17 added: it presses the chin up "
                "against the tightened lips."),
-        Recipe("disgusted", {"AU9": 1.0, "AU10": 0.4, "AU15": 0.6, "AU16": 0.3},
-               "EMFACS 9+15+16", "AU10 (upper lip raiser) added: the raised upper lip and the "
-               "lowered lower lip show the upper teeth."),
+        Recipe("disgusted", {"AU9": 1.2, "AU10": 0.3, "AU15": 0.8, "AU16": 0.2, "AU4": 0.5,
+                             "AU17": 0.3}, "EMFACS 9+15+16",
+               "AU10 added (the raised upper lip shows the teeth), AU4 and AU17 added (lowered "
+               "brows, a raised chin): with 9+10+15+16 alone face-api called 1 of 20 "
+               "development faces disgusted (most read as surprised), with them 8 of 20."),
     )
 }
 
