@@ -380,3 +380,56 @@ def test_canvas_size_scales_the_motion(basis):
 
     out = big_model.predict(cv2.resize(crop, (384, 384))[None], landmarks=big[None])[0]
     assert out.shape == (384, 384, 3)
+
+
+def test_api_synthesize_with_action_units_needs_no_data():
+    """pixelfes.synthesize(..., to=angry | au=...) on a bundled test photo: no training, no data."""
+    import pixelfes
+    from skimage import data as skimage_data
+
+    photo = np.ascontiguousarray(skimage_data.astronaut())
+    angry = pixelfes.synthesize(photo, to="angry")
+    assert angry.shape == photo.shape and angry.dtype == np.uint8
+    assert np.abs(angry.astype(int) - photo).max() > 20  # the face changed
+    raised = pixelfes.synthesize(photo, au={1: 0.8, 2: 0.8})
+    moved = np.abs(raised.astype(int) - photo).sum(axis=2) > 10
+    ys = np.nonzero(moved)[0]
+    # brows only: every changed pixel lies above the mouth (astronaut's mouth is near y 240)
+    assert ys.size > 0 and ys.max() < 230
+    assert np.array_equal(pixelfes.synthesize(photo, au={1: 0.8}, strength=0.0), photo)
+    with pytest.raises(ValueError, match="not supported"):
+        pixelfes.synthesize(photo, au="3=1")
+
+
+def test_in_photo_warp_matches_the_crop_warp(basis):
+    """At the photo's own resolution the face moves as on the canvas (same landmarks)."""
+    from pixelfes.alignment import DEFAULT_ALIGNMENT
+    from pixelfes.face.align import crop_matrix, invert_affine, transform_points
+
+    model = ActionUnitModel("surprised").fit(alignment=DEFAULT_ALIGNMENT)
+    lm_crop = frontal_face(basis)
+    # a "photo": the crop scaled 2x into a larger canvas; its landmarks scaled the same way
+    crop = synthetic_crop(lm_crop)
+    import cv2
+
+    photo = np.full((480, 480, 3), 200, np.uint8)
+    photo[48:432, 48:432] = cv2.resize(crop, (384, 384), interpolation=cv2.INTER_CUBIC)
+    plm = 2.0 * (lm_crop + 0.5) - 0.5 + 48.0
+    out = model.synthesize_in_photo(photo, plm)
+    assert out.shape == photo.shape and out.dtype == np.uint8
+    assert np.array_equal(out[:10], photo[:10]) and np.array_equal(out[-10:], photo[-10:])
+    # the chin (landmark 8) moved down by the canvas motion, scaled to the photo
+    m = crop_matrix(plm, model.alignment_)
+    target = transform_points(invert_affine(m), model.predict_shape(transform_points(m, plm)))
+    assert target[8, 1] - plm[8, 1] > 4.0
+    # the mouth opened at the photo's resolution: dark cavity inside the new lips
+    cx = int(round(target[66, 0]))
+    col = out[int(target[62, 1]) + 2: int(target[66, 1]) - 1, cx].mean(axis=1)
+    assert col.min() < 60
+    # strength 0 through the pipeline: the photo back unchanged
+    from pixelfes.pipeline import synthesize_rgb
+    from pixelfes.face import Face
+
+    face = Face(box=(0.0, 0.0, 480.0, 480.0), score=1.0, landmarks=plm)
+    assert np.array_equal(synthesize_rgb(photo, model, 0.0, faces=[face]), photo)
+    assert not np.array_equal(synthesize_rgb(photo, model, 1.0, faces=[face]), photo)

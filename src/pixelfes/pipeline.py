@@ -143,7 +143,8 @@ def uses_native(model: ExpressionModel, native: bool | None = None) -> bool:
     Colour shape + texture models do by default (``native=None``); ``native=False`` keeps
     the canvas path (the model's crop pasted back), e.g. to reproduce earlier figures.
     """
-    able = hasattr(model, "predict_shape") and model.image_shape_[2] == 3
+    able = (hasattr(model, "predict_shape") and model.image_shape_[2] == 3
+            and not hasattr(model, "synthesize_in_photo"))  # the action units have their own
     if native and not able:
         raise ValueError(f"native=True needs a colour shape + texture model; this is a "
                          f"{model.model_type} model on {model.image_shape_[2]}-channel crops")
@@ -155,6 +156,10 @@ def _change_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, mode
     """One face of ``photo`` changed into ``out`` in place (``out`` is returned)."""
     from .face import align_face, paste_change
 
+    in_photo = getattr(model, "synthesize_in_photo", None)  # engines that warp the photo itself
+    if in_photo is not None:
+        out[...] = in_photo(out, landmarks, strength)
+        return out
     if native:
         from .native import synthesize_face
 

@@ -66,24 +66,30 @@ class FoldShading:
             out = part if out is None else out + part
         return out
 
-    def apply(self, image: np.ndarray, raster: Raster, weights: Mapping[str, float],
-              target: np.ndarray) -> np.ndarray:
-        """Multiply ``image`` (warped crop, uint8, landmarks ``target``) by the fold shading."""
+    def factor(self, raster: Raster, weights: Mapping[str, float], target: np.ndarray
+               ) -> np.ndarray | None:
+        """``(S, S) float32`` luminance factor on the canvas of ``target`` (None = no fold unit)."""
         if self.gain == 0.0:
-            return image
+            return None
         change = self.combined(weights)
         if change is None:
-            return image
+            return None
         tri = self.warp.triangulation
         moved = remap(change, raster.backward_map(tri.full_points(self.warp.reference)),
                       interpolation="linear")
         moved = moved * self.gain
-        lips = _lip_mask(target, image.shape[:2])
-        moved *= 1.0 - lips
+        moved *= 1.0 - _lip_mask(target, moved.shape[:2])
         # brightening (surfaces turned to the light: cheek tops in a smile) at ``highlight``
         # of the prediction: at full strength it read as pale smudges on the cheeks
         moved = np.where(moved > 0, self.highlight * moved, moved)
-        factor = np.clip(1.0 + moved, 0.3, 1.7)
+        return np.clip(1.0 + moved, 0.3, 1.7).astype(np.float32)
+
+    def apply(self, image: np.ndarray, raster: Raster, weights: Mapping[str, float],
+              target: np.ndarray) -> np.ndarray:
+        """Multiply ``image`` (warped crop, uint8, landmarks ``target``) by the fold shading."""
+        factor = self.factor(raster, weights, target)
+        if factor is None:
+            return image
         out = image.astype(np.float32) * (factor[..., None] if image.ndim == 3 else factor)
         return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 

@@ -28,7 +28,7 @@ from ..warp import PiecewiseAffineWarp, remap
 from .analysis import ANALYSIS_UNITS, estimate_units
 from .basis import load_basis, parse_units
 from .folds import FoldShading
-from .mouth import paint_mouth
+from .mouth import inner_gap, old_interior_mask, paint_mouth
 from .pose import fit_pose
 from .recipes import recipe_for
 
@@ -203,27 +203,97 @@ class ActionUnitModel(ExpressionModel):
             out = (out.astype(np.float64) / 255.0).astype(x.dtype)
         return x.in_layout(out)
 
-    def synthesize_one(self, image: np.ndarray, landmarks: np.ndarray, strength: float = 1.0
-                       ) -> np.ndarray:
-        """One crop ``(S, S, C)`` uint8 with landmarks ``(68, 2)`` -> the changed crop (uint8)."""
-        lm = np.asarray(landmarks, dtype=np.float64)
+    def _plan(self, lm: np.ndarray, strength: float) -> tuple[np.ndarray, Any, tuple[np.ndarray, np.ndarray], dict[str, float]]:
+        """Moved landmarks, their raster, the backward map and the fold weights of one face."""
         weights = self.face_weights(lm)
         scaled = {k: strength * v for k, v in weights.items()}
         target = self.predict_shape(lm, 1.0, scaled)
         tri = self.warp_.triangulation
         raster = tri.raster(target)
-        img = image if image.ndim == 3 else image[..., None]
-        moved = remap(img, raster.backward_map(tri.full_points(lm)), interpolation="cubic")
-        moved = moved.reshape(img.shape)
+        maps = raster.backward_map(tri.full_points(lm))
         # the folds follow the motion actually applied (after fold limiting), per face half
         full = self.motion(lm, scaled)
         applied = {part: _applied_fraction(lm[idx], target[idx], full[idx])
                    for part, idx in (("upper", _UPPER), ("lower", _LOWER))}
         folds = {k: applied[_unit_part(k)] * v for k, v in scaled.items()}
+        return target, raster, maps, folds
+
+    def synthesize_one(self, image: np.ndarray, landmarks: np.ndarray, strength: float = 1.0
+                       ) -> np.ndarray:
+        """One crop ``(S, S, C)`` uint8 with landmarks ``(68, 2)`` -> the changed crop (uint8)."""
+        lm = np.asarray(landmarks, dtype=np.float64)
+        target, raster, maps, folds = self._plan(lm, strength)
+        img = image if image.ndim == 3 else image[..., None]
+        moved = remap(img, maps, interpolation="cubic").reshape(img.shape)
         moved = self.folds_.apply(moved, raster, folds, target)
         if self.mouth:
-            moved = paint_mouth(moved, lm, target, img, teeth=bool(self.teeth))
+            closing = inner_gap(target) < inner_gap(lm)
+            old = old_interior_mask(lm, maps, img.shape[:2]) if closing else None
+            moved = paint_mouth(moved, lm, target, img, teeth=bool(self.teeth), old_interior=old)
         return moved.reshape(image.shape)
+
+    def synthesize_in_photo(self, photo: np.ndarray, landmarks: np.ndarray,
+                            strength: float = 1.0) -> np.ndarray:
+        """Change one face of ``photo`` ``(H, W, C)`` uint8 at the photo's own resolution.
+
+        ``landmarks``: the face's ``(68, 2)`` points in the photo. The motion is planned on
+        the aligned canvas as in :meth:`synthesize_one`, but the photo itself is resampled
+        once (cubic) through that warp composed with the alignment, and the folds and the
+        mouth are drawn at the photo's resolution: no detail of the moved face is lost, and
+        nothing of the old face stays behind where it moved away (pasting a low-resolution
+        *change* onto the photo leaves the photo's own fine detail, e.g. teeth, in place).
+        Returns a new photo; pixels outside the face's canvas are unchanged.
+        """
+        import cv2
+
+        from ..face.align import crop_matrix, invert_affine, transform_points
+
+        self._check_fitted()
+        plm = np.asarray(landmarks, dtype=np.float64)
+        m = crop_matrix(plm, self.alignment_)
+        lm = transform_points(m, plm)
+        target, raster, maps, folds = self._plan(lm, float(strength))
+        size = self.image_shape_[0]
+        inv = invert_affine(m)
+        corners = transform_points(inv, np.array([[-0.5, -0.5], [size - 0.5, -0.5],
+                                                  [-0.5, size - 0.5], [size - 0.5, size - 0.5]]))
+        h, w = photo.shape[:2]
+        x0, y0 = np.floor(corners.min(0)).astype(int).clip(0)
+        x1 = int(min(w, np.ceil(corners[:, 0].max()) + 1))
+        y1 = int(min(h, np.ceil(corners[:, 1].max()) + 1))
+        if x1 <= x0 or y1 <= y0:
+            return photo.copy()
+        yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+        qx = (m[0, 0] * xx + m[0, 1] * yy + m[0, 2]).astype(np.float32)  # crop coordinates
+        qy = (m[1, 0] * xx + m[1, 1] * yy + m[1, 2]).astype(np.float32)
+        # the canvas warp is the identity on its border: outside it, the map is q itself
+        inside = (qx >= 0) & (qy >= 0) & (qx <= size - 1) & (qy <= size - 1)
+        sx = np.where(inside, cv2.remap(maps[0], qx, qy, cv2.INTER_LINEAR,
+                                        borderMode=cv2.BORDER_REPLICATE), qx)
+        sy = np.where(inside, cv2.remap(maps[1], qx, qy, cv2.INTER_LINEAR,
+                                        borderMode=cv2.BORDER_REPLICATE), qy)
+        px = (inv[0, 0] * sx + inv[0, 1] * sy + inv[0, 2]).astype(np.float32)
+        py = (inv[1, 0] * sx + inv[1, 1] * sy + inv[1, 2]).astype(np.float32)
+        src = photo if photo.ndim == 3 else photo[..., None]
+        roi = cv2.remap(src, px, py, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+        roi = roi.reshape(y1 - y0, x1 - x0, -1)
+        factor = self.folds_.factor(raster, folds, target)
+        if factor is not None:
+            f = np.where(inside, cv2.remap(factor, qx, qy, cv2.INTER_LINEAR,
+                                           borderMode=cv2.BORDER_REPLICATE), 1.0)
+            roi = np.clip(np.rint(roi.astype(np.float32) * f[..., None]), 0, 255).astype(np.uint8)
+        if self.mouth:
+            off = np.array([x0, y0], dtype=np.float64)
+            before = plm - off
+            after = transform_points(inv, target) - off
+            rmaps = (px - np.float32(x0), py - np.float32(y0))
+            src_roi = src[y0:y1, x0:x1]
+            closing = inner_gap(after) < inner_gap(before)
+            old = old_interior_mask(before, rmaps, roi.shape[:2]) if closing else None
+            roi = paint_mouth(roi, before, after, src_roi, teeth=bool(self.teeth), old_interior=old)
+        out = photo.copy()
+        out[y0:y1, x0:x1] = roi.reshape(out[y0:y1, x0:x1].shape)
+        return out
 
     def _predict_values(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover - needs landmarks
         raise ValueError("action units need landmarks: use predict(X, landmarks=...)")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["inner_gap", "paint_mouth"]
+__all__ = ["inner_gap", "old_interior_mask", "paint_mouth"]
 
 _INNER = list(range(60, 68))
 _OUTER = list(range(48, 60))
@@ -88,13 +88,16 @@ def _mean_colour(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 def _close_mouth(image: np.ndarray, before: np.ndarray, after: np.ndarray, source: np.ndarray,
-                 closing: float) -> np.ndarray:
-    """A mouth that closes: what is left of the old opening becomes the dark line between lips.
+                 closing: float, old_interior: np.ndarray | None = None) -> np.ndarray:
+    """A mouth that closes: the old opening becomes lips, with a dark line where they meet.
 
-    The warp squeezes the old interior (teeth, cavity) into the thin new inner-lip outline,
-    which leaves a bright seam of teeth between closed lips; it is replaced by the lips'
-    own colour darkened (a closed mouth's lip line), fading in with how much the mouth
-    closed (``closing``: the gap lost, as a fraction of the mouth width).
+    The warp squeezes the old interior (teeth, cavity) into a thin band between the new
+    lips, which leaves a seam of teeth. ``old_interior`` ``(S, S)`` in [0, 1] says exactly
+    where the old inner-lip area landed in ``image`` (the source's inner-lip polygon pushed
+    through the warp); it is filled with the person's own lip colour, and a line of that
+    colour darkened to 0.7 is drawn along the new inner-lip outline (a closed mouth's lip
+    line). Without ``old_interior`` only the line, widened, is drawn. Both fade in with how
+    much the mouth closed (``closing``: the gap lost, as a fraction of the mouth width).
     """
     import cv2
 
@@ -113,35 +116,50 @@ def _close_mouth(image: np.ndarray, before: np.ndarray, after: np.ndarray, sourc
     sbox = source[by0:by1, bx0:bx1]
     lips = np.clip(_polygon_mask(before[_OUTER] - boff, sbox.shape[:2], 0)
                    - _polygon_mask(before[_INNER] - boff, sbox.shape[:2], 0), 0, 1)
-    line = _mean_colour(sbox, lips) * 0.55
+    lip = _mean_colour(sbox, lips)
     off = np.array([x0, y0], dtype=np.float64)
-    # the new inner outline, widened to cover the squeezed seam (about 2 % of the width)
-    inner = _polygon_mask(_smooth_closed(after[_INNER]) - off, (y1 - y0, x1 - x0), 0)
-    grow = max(1, int(round(0.02 * width)))
-    inner = cv2.dilate(inner, np.ones((2 * grow + 1, 2 * grow + 1), np.float32))
-    inner = cv2.GaussianBlur(inner, (0, 0), max(0.5, 0.01 * width))
-    alpha = float(np.clip(closing / 0.1, 0.0, 1.0))
-    m = (alpha * inner)[..., None]
+    box = (y1 - y0, x1 - x0)
+    line = _polygon_mask(_smooth_closed(after[_INNER]) - off, box, 0)
+    grow = max(1, int(round((0.01 if old_interior is not None else 0.03) * width)))
+    line = cv2.dilate(line, np.ones((2 * grow + 1, 2 * grow + 1), np.float32))
+    line = cv2.GaussianBlur(line, (0, 0), max(0.5, 0.008 * width))
+    alpha = float(np.clip(closing / 0.03, 0.0, 1.0))
     region = image[y0:y1, x0:x1].astype(np.float64) / 255.0
     if region.ndim == 2:
         region = region[..., None]
     chans = region.shape[-1]
-    out_box = region * (1.0 - m) + line[None, None, :chans] * m
+    if old_interior is not None:
+        fill = np.clip(old_interior[y0:y1, x0:x1].astype(np.float64), 0.0, 1.0)
+        fill = cv2.GaussianBlur(fill, (0, 0), max(0.5, 0.006 * width))[..., None] * alpha
+        region = region * (1.0 - fill) + lip[None, None, :chans] * fill
+    m = (alpha * line)[..., None]
+    out_box = region * (1.0 - m) + (0.7 * lip)[None, None, :chans] * m
     out = image.copy()
     out[y0:y1, x0:x1] = np.clip(np.rint(out_box * 255.0), 0, 255).astype(np.uint8).reshape(
         out[y0:y1, x0:x1].shape)
     return out
 
 
+def old_interior_mask(before: np.ndarray, maps: tuple[np.ndarray, np.ndarray],
+                      shape: tuple[int, int]) -> np.ndarray:
+    """Where the inner-lip area of ``before`` lands through a backward warp ``maps``: (S, S) [0, 1]."""
+    import cv2
+
+    src = _polygon_mask(_smooth_closed(np.asarray(before, dtype=np.float64)[_INNER]), shape, 0)
+    return cv2.remap(src, maps[0], maps[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+
+
 def paint_mouth(image: np.ndarray, before: np.ndarray, after: np.ndarray,
                 source: np.ndarray | None = None, *, teeth: bool = True,
-                fade: float = 0.06) -> np.ndarray:
+                fade: float = 0.06, old_interior: np.ndarray | None = None) -> np.ndarray:
     """Paint the interior of the mouth opened from landmarks ``before`` to ``after``.
 
     ``image``: the warped crop ``(S, S, C)`` uint8 (C = 1 or 3) whose landmarks are
     ``after`` (68, 2); ``source``: the crop before the warp (landmarks ``before``), where
     lip and skin colours are measured (default ``image``). ``fade``: the opening growth,
-    as a fraction of the mouth width, over which the paint fades in. Returns a new array;
+    as a fraction of the mouth width, over which the paint fades in. ``old_interior``:
+    where the source's inner-lip area landed in ``image`` (:func:`old_interior_mask`),
+    used when the mouth closes. Returns a new array;
     ``image`` itself when the mouth does not open more.
     """
     src = image if source is None else source
@@ -154,7 +172,7 @@ def paint_mouth(image: np.ndarray, before: np.ndarray, after: np.ndarray,
     alpha = float(np.clip(growth / (fade * width), 0.0, 1.0))
     if alpha <= 0.0:
         if growth < -fade * width:
-            return _close_mouth(image, b, a, src, -growth / width)
+            return _close_mouth(image, b, a, src, -growth / width, old_interior)
         return image
     h, w = image.shape[:2]
     # work in the mouth's bounding box only
@@ -204,7 +222,9 @@ def paint_mouth(image: np.ndarray, before: np.ndarray, after: np.ndarray,
         # a wide-open jaw (AU26/27) shows only the edges of the upper teeth (the upper lip
         # stays down over them); parted lips of a smile show them whole
         covered = float(np.clip(1.5 - gap / (0.3 * width), 0.4, 1.0))
-        height = min(0.75 * gap, 0.17 * width * covered)
+        # slightly parted lips (a smile) show teeth nearly to the lower lip
+        fill = float(np.clip(0.95 - 2.0 * (gap / width - 0.05), 0.65, 0.95))
+        height = min(fill * gap, 0.17 * width * covered)
         below = yy - top
         # teeth reach up under the lip; the biting edge is crisp (a pixel of softening)
         band = np.clip(below + 1.0, 0.0, 1.0) * np.clip(height - below, 0.0, 1.0)
@@ -219,10 +239,14 @@ def paint_mouth(image: np.ndarray, before: np.ndarray, after: np.ndarray,
         cx = 0.5 * (a[48, 0] + a[54, 0])
         u = np.arcsin(np.clip((xx - cx) / (0.5 * width), -1, 1)) / (np.pi / 2)  # [-1, 1]
         phase = u * 4.0  # about 8 teeth across the mouth
-        seams = np.exp(-0.5 * ((phase - np.round(phase)) / 0.06) ** 2)
+        frac = phase - np.round(phase)  # [-0.5, 0.5] across each tooth
+        seams = np.exp(-0.5 * (frac / 0.06) ** 2)
         teeth_l *= 1.0 - 0.12 * seams * np.clip(below / (0.3 * height + 1e-6), 0.0, 1.0)
+        teeth_l *= 1.0 - 0.12 * (2.0 * frac) ** 2  # each tooth rounded: darker at its sides
+        # the biting edge a little darker (thinner, translucent enamel)
+        teeth_l *= 1.0 - 0.15 * np.clip((below - 0.8 * height) / (0.2 * height + 1e-6), 0.0, 1.0)
         teeth_l *= 1.0 - 0.25 * np.clip(below / (height + 1e-6), 0.0, 1.0)
-        tint = np.array([1.0, 0.98, 0.95]) if chans == 3 else np.array([1.0])
+        tint = np.array([1.0, 0.96, 0.89]) if chans == 3 else np.array([1.0])
         tooth = teeth_l[..., None] * tint[None, None, :]
         t_alpha = band[..., None] * np.clip(gap / (0.05 * width), 0.0, 1.0)
         interior = interior * (1 - t_alpha) + tooth * t_alpha
