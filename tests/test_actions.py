@@ -384,8 +384,9 @@ def test_canvas_size_scales_the_motion(basis):
 
 def test_api_synthesize_with_action_units_needs_no_data():
     """pixelfes.synthesize(..., to=angry | au=...) on a bundled test photo: no training, no data."""
-    import pixelfes
     from skimage import data as skimage_data
+
+    import pixelfes
 
     photo = np.ascontiguousarray(skimage_data.astronaut())
     angry = pixelfes.synthesize(photo, to="angry")
@@ -427,8 +428,8 @@ def test_in_photo_warp_matches_the_crop_warp(basis):
     col = out[int(target[62, 1]) + 2: int(target[66, 1]) - 1, cx].mean(axis=1)
     assert col.min() < 60
     # strength 0 through the pipeline: the photo back unchanged
-    from pixelfes.pipeline import synthesize_rgb
     from pixelfes.face import Face
+    from pixelfes.pipeline import synthesize_rgb
 
     face = Face(box=(0.0, 0.0, 480.0, 480.0), score=1.0, landmarks=plm)
     assert np.array_equal(synthesize_rgb(photo, model, 0.0, faces=[face]), photo)
