@@ -67,6 +67,17 @@ def main() -> None:
         m = ActionUnitModel(expr).fit()
         t = median_ms(lambda m=m: m.predict(crop[None], landmarks=lm[None]), args.repeat)
         print(f"action units, {expr:10s}                        {t:7.2f} ms  ({t / ref:5.1f} x remap)")
+    photos = sorted((DATA / "london-face-set" / "neutral_front").glob("*.jpg"))
+    if photos:
+        from pixelfes.imageio import load_image
+        from pixelfes.pipeline import find_faces, resolve_model
+
+        rgb = load_image(photos[0]).rgb
+        face = find_faces(rgb)[0]
+        for expr in ("surprised", "angry"):
+            m = resolve_model(None, "neutral", expr, engine="actions")  # 384 px plan, photo warp
+            t = median_ms(lambda m=m: m.synthesize_in_photo(rgb, face.landmarks), args.repeat)
+            print(f"in the 1350 px photo, {expr:10s}               {t:7.2f} ms  ({t / ref:5.1f} x remap)")
     t = median_ms(lambda: estimate_units(lm), args.repeat)
     print(f"analysis (pose + NNLS of 17 units)               {t:7.2f} ms  ({t / ref:5.1f} x remap)")
 

@@ -28,10 +28,10 @@ from .recipes import RECIPES
 __all__ = ["ENGINES", "PHOTO_CANVAS", "resolve"]
 
 ENGINES: tuple[str, ...] = ("auto", "learned", "actions")
-# On photos the action units work on a 384 px aligned canvas (the learned models' framing,
-# margin 1.5, at twice their 192 px): they learn nothing from pixels, so nothing ties them
-# to 192, and at 192 a face of a 1350 px portrait is upsampled about 5x on the way back
-# (soft teeth, lost stubble). 384 costs about 6 ms a face (192: 3 ms, 576: 11-14 ms).
+# On photos the action units plan their motion on a 384 px aligned canvas (the learned
+# models' framing, margin 1.5, at twice their 192 px) and then resample the photo itself
+# (ActionUnitModel.synthesize_in_photo): they learn nothing from pixels, so nothing ties
+# them to 192. Planning at 384 costs about 6 ms a face (192: 3 ms).
 PHOTO_CANVAS = 384
 
 
