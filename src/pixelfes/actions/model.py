@@ -250,7 +250,7 @@ class ActionUnitModel(ExpressionModel):
 
         self._check_fitted()
         plm = np.asarray(landmarks, dtype=np.float64)
-        m = crop_matrix(plm, self.alignment_)
+        m = crop_matrix(plm, self.alignment_ or DEFAULT_ALIGNMENT)
         lm = transform_points(m, plm)
         target, raster, maps, folds = self._plan(lm, float(strength))
         size = self.image_shape_[0]

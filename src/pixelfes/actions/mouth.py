@@ -124,12 +124,12 @@ def _close_mouth(image: np.ndarray, before: np.ndarray, after: np.ndarray, sourc
     line = cv2.dilate(line, np.ones((2 * grow + 1, 2 * grow + 1), np.float32))
     line = cv2.GaussianBlur(line, (0, 0), max(0.5, 0.008 * width))
     alpha = float(np.clip(closing / 0.03, 0.0, 1.0))
-    region = image[y0:y1, x0:x1].astype(np.float64) / 255.0
+    region: np.ndarray = image[y0:y1, x0:x1].astype(np.float64) / 255.0
     if region.ndim == 2:
         region = region[..., None]
     chans = region.shape[-1]
     if old_interior is not None:
-        fill = np.clip(old_interior[y0:y1, x0:x1].astype(np.float64), 0.0, 1.0)
+        fill: np.ndarray = np.clip(old_interior[y0:y1, x0:x1].astype(np.float64), 0.0, 1.0)
         fill = cv2.GaussianBlur(fill, (0, 0), max(0.5, 0.006 * width))[..., None] * alpha
         region = region * (1.0 - fill) + lip[None, None, :chans] * fill
     m = (alpha * line)[..., None]
