@@ -149,7 +149,7 @@ def parse_units(spec: str | Mapping[object, float] | None) -> dict[str, float]:
     out: dict[str, float] = {}
     for k, v in items:
         try:
-            value = float(v)  # type: ignore[arg-type]
+            value = float(v)
         except (TypeError, ValueError):
             raise ValueError(f"intensity of action unit {k!r} must be a number; got {v!r}") from None
         if not np.isfinite(value) or abs(value) > 3:

@@ -79,7 +79,7 @@ class ActionUnitModel(ExpressionModel):
         self.info = default_info()
 
     # -- "fitting": read the asset ---------------------------------------------------------
-    def fit(self, X: Any = None, T: Any = None, *,  # type: ignore[override]
+    def fit(self, X: Any = None, T: Any = None, *,
             landmarks_source: Any = None, landmarks_target: Any = None, groups: Any = None,
             alignment: Alignment | None = None) -> ActionUnitModel:
         """Prepare the model from the shipped basis; nothing is learned, so data is ignored.
