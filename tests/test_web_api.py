@@ -73,12 +73,26 @@ def bomb_png(width: int, height: int) -> bytes:
 # -- the good paths ---------------------------------------------------------------------
 
 
-def test_models_lists_directions_and_no_action_units(client: TestClient) -> None:
+def test_models_lists_directions_and_action_units(client: TestClient) -> None:
     info = client.get("/api/models").json()
     assert {"from": "neutral", "to": "happy", "model": "neutral-to-happy"} in info["directions"]
-    assert "happy" in info["expressions"]
-    assert info["action_units"] == []
+    # the other expressions come from the action units' recipes, with no training
+    assert {"from": "neutral", "to": "surprised", "model": "action-units"} in info["directions"]
+    assert {"happy", "sad", "angry", "surprised", "disgusted", "fearful"} <= set(info["expressions"])
+    units = {u["id"]: u for u in info["action_units"]}
+    assert {"1", "2", "4", "12", "26"} <= set(units) and units["12"]["name"]
     assert {m["name"] for m in info["models"]} >= {"neutral-to-happy", "happy-to-neutral"}
+
+
+def test_action_units_alone_and_on_top_of_an_expression(client: TestClient) -> None:
+    photo = EXAMPLE.read_bytes()
+    r = post(client, "/api/synthesize", photo, to="surprised")
+    assert r.status_code == 200, r.text
+    assert r.headers["X-Pixelfes-Model"] == "action-units"
+    happy = post(client, "/api/synthesize", photo, to="happy")
+    raised = post(client, "/api/synthesize", photo, to="happy", au="1=0.8,2=0.8")
+    assert happy.status_code == raised.status_code == 200, raised.text
+    assert raised.content != happy.content  # the brows went up on top of the smile
 
 
 def test_faces_returns_the_face_box(client: TestClient) -> None:
@@ -204,12 +218,13 @@ def test_the_cli_reads_the_same_pixel_budget(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("fields", "status", "words"), [
     ({"to": "grumpy"}, 400, "unknown expression 'grumpy'"),
-    ({"to": "sad"}, 422, "no model for neutral -> sad"),
+    ({"to": "sad", "from": "happy"}, 422, "no model for happy -> sad"),
     ({}, 400, "'to'"),
     ({"to": "happy", "strength": "lots"}, 400, "strength must be a number"),
     ({"to": "happy", "strength": "5"}, 400, "strength must be in 0..2"),
     ({"to": "happy", "faces": "first"}, 400, "face indices"),
-    ({"to": "happy", "au": "12=0.8,6=0.5"}, 400, "action-unit control"),
+    ({"to": "happy", "au": "99=0.8"}, 400, "au: action unit '99' is not supported"),
+    ({"to": "happy", "au": "12=lots"}, 400, "au: "),
     ({"to": "happy", "model": "/etc/passwd"}, 400, "unknown form field 'model'"),
 ])
 def test_bad_fields(client: TestClient, fields: dict[str, str], status: int, words: str) -> None:

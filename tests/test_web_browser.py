@@ -108,7 +108,9 @@ def test_page_upload_happy_slider_compare_download(browser: tuple[Any, Path], tm
         buttons = _wait(driver, "expression buttons",
                         lambda d: d.find_elements(By.CSS_SELECTOR, "#expressions button"))
         assert "happy" in [b.get_attribute("data-to") for b in buttons]
-        assert driver.find_element(By.ID, "aus").get_attribute("hidden") is not None  # no AUs
+        aus = driver.find_element(By.ID, "aus")  # action-unit sliders, one per FACS unit
+        assert aus.get_attribute("hidden") is None
+        assert driver.find_elements(By.CSS_SELECTOR, '#au-sliders input[data-au="12"]')
         shot("page")
 
         driver.find_element(By.ID, "file").send_keys(str(EXAMPLE))  # a real file upload
@@ -161,6 +163,17 @@ def test_page_upload_happy_slider_compare_download(browser: tuple[Any, Path], tm
             time.sleep(0.1)
         shot("downloaded")
         assert target.is_file(), f"no download; folder has {os.listdir(downloads)}"
+
+        n = _updates(driver)
+        src_before = driver.find_element(By.ID, "photo").get_attribute("src")
+        brows = driver.find_element(By.ID, "au-1")  # AU 1, inner brow raiser, on top of happy
+        driver.execute_script("arguments[0].scrollIntoView()", brows)
+        brows.click()
+        brows.send_keys(*([Keys.ARROW_RIGHT] * 6))
+        _wait(driver, "the result with AU 1", lambda d: _updates(d) > n
+              and d.find_element(By.ID, "photo").get_attribute("src") != src_before)
+        assert "strength 0.50 on 1 face" in driver.find_element(By.ID, "status").text
+        shot("action-unit-1")
 
     got = target.read_bytes()
     want = PhotoService().synthesize(EXAMPLE.read_bytes(), "happy", 0.5).data

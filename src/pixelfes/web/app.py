@@ -210,11 +210,11 @@ def create_app(*, cors_origins: Sequence[str] = (), workers: int | None = None,
         to = text(got, "to")
         if not to:
             raise UploadError(400, "the form field 'to' (the target expression) is missing")
-        check_action_units(text(got, "au"))
+        au = check_action_units(text(got, "au"))
         strength = parse_strength(text(got, "strength"))
         picked = parse_faces(text(got, "faces"))
         source = text(got, "from") or "neutral"
-        res = await run(lambda: service.synthesize(got["image"], to, strength, source, picked))
+        res = await run(lambda: service.synthesize(got["image"], to, strength, source, picked, au))
         return Response(res.data, media_type=res.mime, headers={
             "X-Pixelfes-Faces": str(res.faces_changed), "X-Pixelfes-Model": res.model,
             "X-Pixelfes-Server-Ms": f"{res.server_ms:.1f}", "Cache-Control": "no-store"})

@@ -14,6 +14,9 @@ from ..face import NoFaceError
 from .cache import CachedPhoto, FaceCache, photo_key
 from .uploads import MAX_UPLOAD_BYTES, UploadError, decode_upload, encode_like
 
+#: The model name reported for syntheses made by the action units' recipes (no learned model).
+ACTION_UNITS = "action-units"
+
 #: Strength the page and API accept (0 = unchanged, 1 = the model, up to 2x exaggerated).
 MAX_STRENGTH = 2.0
 
@@ -53,30 +56,40 @@ def parse_faces(text: str | None) -> list[int] | None:
     return picked
 
 
-def check_action_units(text: str | None) -> None:
-    """Action-unit control does not exist in this pixelfes yet: an ``au`` value is a clear 400."""
-    if text is not None and text.strip():
-        raise UploadError(400, "action-unit control (the 'au' field) is not available in this "
-                               "pixelfes version: GET /api/models lists action_units: []. "
-                               "Leave 'au' out and choose an expression with 'to'.")
+def check_action_units(text: str | None) -> dict[str, float] | None:
+    """``"1=0.8,12L=0.5"`` -> unit intensities (None when empty); a bad item is a clear 400."""
+    if text is None or not text.strip():
+        return None
+    from ..actions.basis import parse_units
+
+    try:
+        return parse_units(text)
+    except ValueError as exc:
+        raise UploadError(400, f"au: {exc} (GET /api/models lists the action units)") from None
 
 
 def available_models() -> dict[str, Any]:
     """The models, directions and target expressions the server can use (GET /api/models)."""
+    from ..actions.basis import unit_table
+    from ..actions.recipes import RECIPES
     from ..expressions import EXPRESSIONS
     from ..zoo import find_model, list_models
 
     models = list_models()
-    directions = sorted({(m.source, m.target) for m in models if m.source and m.target},
+    learned = {(m.source, m.target) for m in models if m.source and m.target}
+    # every expression from neutral by the action units' recipes where no model is learned
+    actions = {("neutral", e) for e in RECIPES if e != "neutral"} - learned
+    directions = sorted(learned | actions,
                         key=lambda st: (EXPRESSIONS.index(st[0]) if st[0] in EXPRESSIONS else 9,
                                         EXPRESSIONS.index(st[1]) if st[1] in EXPRESSIONS else 9))
     return {
         "models": [{"name": m.name, "from": m.source, "to": m.target, "type": m.model_type,
                     "default": m.default, "bundled": m.bundled} for m in models],
-        "directions": [{"from": s, "to": t, "model": find_model(s, t).name}
-                       for s, t in directions],
+        "directions": [{"from": s, "to": t, "model": ACTION_UNITS if (s, t) in actions
+                        else find_model(s, t).name} for s, t in directions],
         "expressions": sorted({t for _, t in directions}, key=EXPRESSIONS.index),
-        "action_units": [],
+        "action_units": [{"id": str(u.number), "name": u.name, "sides": u.sides}
+                         for u in unit_table()],
         "max_strength": MAX_STRENGTH,
     }
 
@@ -113,8 +126,10 @@ class PhotoService:
                            "score": round(f.score, 3)} for i, f in enumerate(entry.faces)]}
 
     def synthesize(self, data: bytes, to: str, strength: float = 1.0, source: str = "neutral",
-                   faces: Sequence[int] | None = None) -> Result:
-        """The upload with the chosen faces given expression ``to``, in the upload's format."""
+                   faces: Sequence[int] | None = None,
+                   au: dict[str, float] | None = None) -> Result:
+        """The upload with the chosen faces given expression ``to`` (plus action units ``au``),
+        in the upload's format."""
         from ..expressions import normalize_expression
         from ..pipeline import resolve_model, synthesize_rgb
         from ..zoo import ModelNotFoundError, find_model
@@ -125,8 +140,11 @@ class PhotoService:
         except ValueError as exc:
             raise UploadError(400, str(exc)) from None
         try:
-            entry_name = find_model(origin, target).name
-            model = resolve_model(None, origin, target)
+            model = resolve_model(None, origin, target, au=au)
+            try:
+                entry_name = find_model(origin, target).name
+            except ModelNotFoundError:
+                entry_name = ACTION_UNITS
         except ModelNotFoundError:
             raise UploadError(422, f"no model for {origin} -> {target} on this server; "
                                    "GET /api/models lists the directions there are") from None
