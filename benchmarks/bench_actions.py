@@ -11,28 +11,12 @@ mean face on a flat synthetic crop.
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
-import time
-from collections.abc import Callable
-from pathlib import Path
 
 import cv2
 import numpy as np
 
+from _common import DATA, median_ms
 from pixelfes.actions import ActionUnitModel, estimate_units, load_basis, pose_from_angles
-
-DATA = Path(os.environ.get("PIXELFES_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data"))
-
-
-def median_ms(fn: Callable[[], object], repeat: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return 1e3 * statistics.median(times)
 
 
 def crop_and_landmarks() -> tuple[np.ndarray, np.ndarray]:

@@ -8,31 +8,14 @@ Photos: skimage's astronaut resized and padded to 640x480, and a 1350x1350 Londo
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
-import time
-from collections.abc import Callable
-from pathlib import Path
 
 import cv2
 import numpy as np
 
+from _common import DATA, median_ms
 from pixelfes.alignment import Alignment
 from pixelfes.face import align_face, detect_faces, paste_back
 from pixelfes.imageio import read_rgb
-
-DATA = Path(os.environ.get("PIXELFES_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data"))
-
-
-def median_ms(fn: Callable[[], object], repeat: int) -> float:
-    """Median wall time of ``fn`` in milliseconds (one warm-up call first)."""
-    fn()
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return 1000 * statistics.median(times)
 
 
 def astronaut_640x480() -> np.ndarray:
