@@ -14,7 +14,6 @@ import argparse
 import statistics
 import sys  # noqa: E402
 import time
-from collections.abc import Callable
 from pathlib import Path  # noqa: E402
 
 import numpy as np
@@ -22,17 +21,8 @@ import numpy as np
 from pixelfes.warp import PiecewiseAffineWarp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from _common import median_ms  # noqa: E402
 from conftest import face_layout as layout  # noqa: E402  (dlib's 68 points on the astronaut)
-
-
-def median_ms(fn: Callable[[], object], repeats: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return 1e3 * statistics.median(times)
 
 
 def main() -> None:
