@@ -101,3 +101,49 @@ def test_not_a_model_file_is_a_clear_error(tmp_path) -> None:
     bad.write_bytes(bytes(range(256)) * 4)
     with pytest.raises(ValueError, match="shape predictor"):
         ert.parse_dat(bad)
+
+
+def _umeyama_2x2(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """Umeyama (1991) by SVD, reflections excluded: the reference for the closed form."""
+    a, b = src - src.mean(0), dst - dst.mean(0)
+    u, d, vt = np.linalg.svd(b.T @ a / len(a))
+    e = np.diag([1.0, np.sign(np.linalg.det(u) * np.linalg.det(vt))])
+    return (np.trace(np.diag(d) @ e) / ((a**2).sum() / len(a))) * (u @ e @ vt)
+
+
+def test_closed_form_similarity_equals_umeyama() -> None:
+    rng = np.random.default_rng(3)
+    for i in range(300):
+        src = rng.normal(size=(68, 2))
+        th, c = rng.uniform(-3, 3), rng.uniform(0.2, 3)
+        rot = c * np.array([[np.cos(th), -np.sin(th)], [np.sin(th), np.cos(th)]])
+        dst = src @ rot.T + rng.normal(scale=rng.uniform(0, 1.5), size=src.shape)
+        if i % 4 == 0:
+            dst[:, 0] *= -1  # a mirrored target: the best rotation, not a reflection
+        np.testing.assert_allclose(ert._similarity_2x2(src, dst), _umeyama_2x2(src, dst),
+                                   rtol=1e-5, atol=1e-6)
+    assert np.array_equal(ert._similarity_2x2(np.zeros((3, 2)), np.ones((3, 2))), np.eye(2))
+
+
+def test_a_sampled_view_reads_the_pixels_of_the_warped_view() -> None:
+    """``detect._View`` gives the intensities the 68-point trees would read in the turned,
+    zoomed view made whole by ``cv2.warpAffine``, at the pixels asked for only."""
+    import cv2
+    from skimage.data import astronaut
+
+    from pixelfes.face.detect import _View
+
+    rgb = np.ascontiguousarray(astronaut())
+    m = cv2.getRotationMatrix2D((230.0, 110.0), 8.0, 0.9)
+    m[:, 2] += 159.5 - np.array([230.0, 110.0])
+    frame = cv2.warpAffine(rgb, m, (320, 320), flags=cv2.INTER_CUBIC,
+                           borderMode=cv2.BORDER_REPLICATE)
+    rng = np.random.default_rng(0)
+    px, py = rng.integers(-20, 340, 4000), rng.integers(-20, 340, 4000)
+    got = _View(rgb, m, 320)(px, py)
+    inside = (px >= 0) & (px < 320) & (py >= 0) & (py < 320)
+    want = ert._intensity(frame[py[inside], px[inside]]).astype(np.float32)
+    assert np.all(got[~inside] == 0)
+    # equal up to OpenCV's fixed-point coordinates (1/32 px in remap, finer in warpAffine)
+    diff = np.abs(got[inside] - want)
+    assert diff.max() <= 4 and np.mean(diff > 0) < 0.05 and np.mean(diff > 1) < 0.005

@@ -66,6 +66,13 @@ def resolve_model(model: str | os.PathLike[str] | ExpressionModel | None, source
     intensities, ``like`` (intensities of another face) transfers its actions.
     See :mod:`pixelfes.actions.engine`.
     """
+    if engine == "auto" and not au and like is None and target is not None:
+        from .zoo import ModelNotFoundError
+
+        try:  # a learned model wins: the action units are not even imported (cold start)
+            return _resolve_learned(model, source, target)
+        except ModelNotFoundError:
+            pass
     if engine != "learned" or au or like is not None or target is None:
         from .actions.engine import resolve
 

@@ -112,13 +112,9 @@ class Triangulation:
         if simplices is None:
             if len(np.unique(np.round(full, 9), axis=0)) != len(full):
                 raise ValueError("reference has duplicate points (or points on the border points)")
-            try:
-                from scipy.spatial import Delaunay
-            except ImportError as exc:
-                raise ImportError("training a shape model needs scipy: pip install 'pixelfes[train]'"
-                                  ) from exc
+            from ._cache import delaunay
 
-            tri = Delaunay(full).simplices.astype(np.intp)
+            tri = delaunay(full)
         else:
             tri = np.asarray(simplices)
             if tri.ndim != 2 or tri.shape[1] != 3 or not np.issubdtype(tri.dtype, np.integer):

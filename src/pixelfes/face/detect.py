@@ -202,8 +202,7 @@ def _predict(rgb: np.ndarray, box: tuple[float, float, float, float], n: int) ->
     68 points: the same trees run in numpy from a memory-mapped cache (:mod:`.ert`; loads in
     ms, not 0.5-0.8 s), giving dlib's points before dlib rounds them to whole pixels.
     """
-    x0, y0, x1, y1 = (float(v) for v in box)
-    rect = (round(x0), round(y0), round(x1) - 1, round(y1) - 1)
+    rect = _rect(box)
     if n == 68:
         return _cached("ert68")(rgb, rect)
     dlib = _dlib()
@@ -307,14 +306,56 @@ FIT_SIDE = 320
 CROP = 2.0
 
 
+def _rect(box: tuple[float, float, float, float]) -> tuple[int, int, int, int]:
+    """dlib's inclusive whole-pixel rectangle of a continuous box."""
+    x0, y0, x1, y1 = (float(v) for v in box)
+    return (round(x0), round(y0), round(x1) - 1, round(y1) - 1)
+
+
+class _View:
+    """A ``size`` x ``size`` view of ``src`` through the affine ``m`` (src -> view, 2 x 3),
+    bicubic with replicated borders like ``cv2.warpAffine``, computed only at the pixels
+    asked for: the trees of the 68-point fit read about 4000 of them, not the whole view."""
+
+    def __init__(self, src: np.ndarray, m: np.ndarray, size: int) -> None:
+        import cv2
+
+        self.src = src
+        self.inv = np.asarray(cv2.invertAffineTransform(m), dtype=np.float64)
+        self.size = size
+
+    def __call__(self, px: np.ndarray, py: np.ndarray) -> np.ndarray:
+        import cv2
+
+        from .ert import _intensity
+
+        inside = (px >= 0) & (px < self.size) & (py >= 0) & (py < self.size)
+        x, y = px[inside].astype(np.float64), py[inside].astype(np.float64)
+        a = self.inv
+        mx = (a[0, 0] * x + a[0, 1] * y + a[0, 2]).astype(np.float32)[None]
+        my = (a[1, 0] * x + a[1, 1] * y + a[1, 2]).astype(np.float32)[None]
+        got = cv2.remap(self.src, mx, my, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+        vals = np.zeros(len(px), np.float32)
+        vals[inside] = _intensity(got.reshape(len(mx[0]), -1).squeeze(1) if got.ndim == 2
+                                  else got.reshape(-1, 3))
+        return vals
+
+
+#: grey weights of dlib's pixel intensity, (r + g + b) / 3
+_THIRDS = np.full((1, 3), 1.0 / 3.0, np.float32)
+
+
 def fit_landmarks(rgb: np.ndarray, keypoints: np.ndarray, n: int = 68, *, refit: bool = True
                   ) -> tuple[np.ndarray, np.ndarray | None]:
     """dlib's ``n``-point fit for a face given by BlazeFace's ``(6, 2)`` key points.
 
-    A face tilted by more than :data:`ROLL_UPRIGHT` degrees is cut out turned upright (eyes
-    level) and fitted there; the points are mapped back. With ``refit`` (68 points), the
-    predictor also runs from the box its first fit implies: the second fit, returned beside
-    the first, measures its stability (:mod:`pixelfes.face.plausible`).
+    A face tilted by more than :data:`ROLL_UPRIGHT` degrees is seen turned upright (eyes
+    level), at most :data:`FIT_SIDE` px, and fitted there; the points are mapped back. For 68
+    points that view is sampled only where the trees read it (:class:`_View`), a large face
+    from a grey copy of its region area-reduced first (bicubic alone would alias). With
+    ``refit`` (68 points), the predictor also runs from the box its first fit implies: the
+    second fit, returned beside the first, measures its stability
+    (:mod:`pixelfes.face.plausible`).
     """
     import cv2
 
@@ -324,39 +365,50 @@ def fit_landmarks(rgb: np.ndarray, keypoints: np.ndarray, n: int = 68, *, refit:
     x0, y0, x1, y1 = dlib_box(kp)
     side = 0.5 * ((x1 - x0) + (y1 - y0))
     zoom = min(1.0, FIT_SIDE / side) if FIT_SIDE else 1.0
-    frame, back = rgb, None
-    if abs(angle) > ROLL_UPRIGHT or zoom < 1.0:
-        size = int(np.ceil(CROP * side * zoom))
-        centre = (0.5 * (x0 + x1) - 0.5, 0.5 * (y0 + y1) - 0.5)  # pixel-centre coordinates
-        m = np.asarray(cv2.getRotationMatrix2D(centre, angle, zoom), dtype=np.float64)
-        m[:, 2] += (size - 1) / 2.0 - np.asarray(centre)
-        src = rgb
-        if zoom < 0.75:  # area-reduce the region first: cubic alone would alias
-            r = int(np.ceil(0.75 * CROP * side))
-            cx, cy = int(round(centre[0])), int(round(centre[1]))
-            ox, oy = max(cx - r, 0), max(cy - r, 0)
-            roi = rgb[oy:cy + r + 1, ox:cx + r + 1]
+    if not (abs(angle) > ROLL_UPRIGHT or zoom < 1.0):
+        lm = _predict(rgb, dlib_box(kp), n)
+        again = _predict(rgb, dlib_box(_pseudo_keypoints(lm)), n) if refit and n == 68 else None
+        return lm, again
+    size = int(np.ceil(CROP * side * zoom))
+    centre = (0.5 * (x0 + x1) - 0.5, 0.5 * (y0 + y1) - 0.5)  # pixel-centre coordinates
+    kp_m = np.asarray(cv2.getRotationMatrix2D(centre, angle, zoom), dtype=np.float64)
+    kp_m[:, 2] += (size - 1) / 2.0 - np.asarray(centre)
+    m, src = kp_m, rgb
+    if zoom < 0.75:  # area-reduce the region the view covers first: bicubic alone would alias
+        t = np.radians(angle)
+        r = int(np.ceil(0.5 * CROP * side * (abs(np.cos(t)) + abs(np.sin(t))))) + 4
+        cx, cy = int(round(centre[0])), int(round(centre[1]))
+        ox, oy = max(cx - r, 0), max(cy - r, 0)
+        roi = rgb[oy:cy + r + 1, ox:cx + r + 1]
+        if n == 68:  # halve the region until the view is at most 1.5x finer: cheap and smooth
+            src, k = roi, 1.0
+            while zoom * k < 0.75 and min(src.shape[:2]) > 8:
+                src, k = cv2.pyrDown(src), 2 * k
+            # pyrDown's pixel q is the region's pixel 2q (its kernel is centred there)
+            to_photo = np.array([[k, 0, ox], [0, k, oy]], dtype=np.float64)
+        else:
             f = zoom / 0.9
-            src = cv2.resize(roi, (max(1, round(roi.shape[1] * f)), max(1, round(roi.shape[0] * f))),
-                             interpolation=cv2.INTER_AREA)
+            src = cv2.resize(roi, (max(1, round(roi.shape[1] * f)),
+                                   max(1, round(roi.shape[0] * f))), interpolation=cv2.INTER_AREA)
             fx, fy = src.shape[1] / roi.shape[1], src.shape[0] / roi.shape[0]
             # reduced pixel q <-> photo pixel p: p = (q + 0.5) / f - 0.5 + offset
-            to_photo = np.array([[1 / fx, 0, 0.5 / fx - 0.5 + ox], [0, 1 / fy, 0.5 / fy - 0.5 + oy]])
-            m = np.hstack([m[:, :2] @ to_photo[:, :2], (m[:, :2] @ to_photo[:, 2] + m[:, 2])[:, None]])
-            kp_m = np.asarray(cv2.getRotationMatrix2D(centre, angle, zoom), dtype=np.float64)
-            kp_m[:, 2] += (size - 1) / 2.0 - np.asarray(centre)
-        else:
-            kp_m = m
+            to_photo = np.array([[1 / fx, 0, 0.5 / fx - 0.5 + ox],
+                                 [0, 1 / fy, 0.5 / fy - 0.5 + oy]])
+        m = np.hstack([m[:, :2] @ to_photo[:, :2], (m[:, :2] @ to_photo[:, 2] + m[:, 2])[:, None]])
+    kp = kp @ kp_m[:, :2].T + kp_m[:, 2]
+    back = cv2.invertAffineTransform(kp_m)
+    if n == 68:
+        view = _View(src, m, size)
+        tree = _cached("ert68")
+        lm = tree.fit(view, _rect(dlib_box(kp)))
+        again = tree.fit(view, _rect(dlib_box(_pseudo_keypoints(lm)))) if refit else None
+    else:
         frame = cv2.warpAffine(src, m, (size, size), flags=cv2.INTER_CUBIC,
                                borderMode=cv2.BORDER_REPLICATE)
-        kp = kp @ kp_m[:, :2].T + kp_m[:, 2]
-        back = cv2.invertAffineTransform(kp_m)
-    lm = _predict(frame, dlib_box(kp), n)
-    again = _predict(frame, dlib_box(_pseudo_keypoints(lm)), n) if refit and n == 68 else None
-    if back is not None:
-        lm = lm @ back[:, :2].T + back[:, 2]
-        if again is not None:
-            again = again @ back[:, :2].T + back[:, 2]
+        lm, again = _predict(frame, dlib_box(kp), n), None
+    lm = lm @ back[:, :2].T + back[:, 2]
+    if again is not None:
+        again = again @ back[:, :2].T + back[:, 2]
     return lm, again
 
 

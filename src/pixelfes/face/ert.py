@@ -21,23 +21,17 @@ import re
 import shutil
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .._cache import cache_dir
+
 __all__ = ["ShapePredictor", "cache_dir", "load_predictor", "parse_dat"]
 
 _FORMAT = 1  # bump when the cached layout changes
-
-
-def cache_dir() -> Path:
-    """Where converted models are kept (created on first use)."""
-    env = os.environ.get("PIXELFES_CACHE")
-    if env:
-        return Path(env)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "pixelfes"
 
 
 # dlib's integers: one control byte (bit 7: negative, low bits: byte count 1-8), then the
@@ -182,24 +176,21 @@ def _cached_arrays(dat: Path) -> dict[str, np.ndarray]:
 
 
 def _similarity_2x2(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-    """Linear part of dlib's ``find_similarity_transform(src, dst)`` (Umeyama), as float32."""
+    """Linear part of dlib's ``find_similarity_transform(src, dst)`` (Umeyama), as float32.
+
+    In 2-D, Umeyama's rotation-only optimum (reflections excluded) is the closed form
+    ``[[p, -q], [q, p]] / sum |a|^2`` with ``p = sum a . b``, ``q = sum a x b`` of the centred
+    points: the SVD's result without an SVD (equal to float rounding; ``tests/test_ert.py``)."""
     s = src.astype(np.float64)
     d = dst.astype(np.float64)
-    ms, md = s.mean(0), d.mean(0)
-    a, b = s - ms, d - md
-    sigma = (a**2).sum() / len(s)
-    cov = b.T @ a / len(s)
-    u, dd, vt = np.linalg.svd(cov)
-    e = np.eye(2)
-    det = np.linalg.det(cov)
-    if det < 0 or (det == 0 and np.linalg.det(u) * np.linalg.det(vt) < 0):
-        if dd[1] < dd[0]:
-            e[1, 1] = -1
-        else:
-            e[0, 0] = -1
-    r = u @ e @ vt
-    c = (dd @ np.diag(e)) / sigma if sigma != 0 else 1.0
-    return (c * r).astype(np.float32)
+    a = s - s.mean(0)
+    b = d - d.mean(0)
+    norm = float((a * a).sum())
+    if norm == 0:
+        return np.eye(2, dtype=np.float32)
+    p = float((a * b).sum())
+    q = float((a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]).sum())
+    return (np.array([[p, -q], [q, p]]) / norm).astype(np.float32)
 
 
 @dataclass
@@ -230,10 +221,25 @@ class ShapePredictor:
         """``(L, 2)`` float64 (x, y) points for the face in ``box`` = dlib's
         ``(left, top, right, bottom)`` (inclusive) of ``image`` ``(H, W, 3) uint8`` RGB or
         ``(H, W)`` gray; dlib's own points are these rounded to whole pixels."""
-        left, top, right, bottom = (float(v) for v in box)
-        w, h = right - left, bottom - top
         img = np.asarray(image)
         height, width = img.shape[:2]
+
+        def pixels(px: np.ndarray, py: np.ndarray) -> np.ndarray:
+            inside = (px >= 0) & (px < width) & (py >= 0) & (py < height)
+            vals = np.zeros(len(px), np.float32)
+            vals[inside] = _intensity(img[py[inside], px[inside]])
+            return vals
+
+        return self.fit(pixels, box)
+
+    def fit(self, pixels: Callable[[np.ndarray, np.ndarray], np.ndarray],
+            box: tuple[float, float, float, float]) -> np.ndarray:
+        """The fit of :meth:`__call__` on an image given only by ``pixels(px, py)``: the
+        ``(N,)`` float32 intensities at whole-pixel ``(N,)`` coordinates (0 outside the
+        image). Lets a caller sample a turned or zoomed view of a photo at the few thousand
+        pixels the trees read, instead of making that view whole."""
+        left, top, right, bottom = (float(v) for v in box)
+        w, h = right - left, bottom - top
         n_casc, n_trees, n_splits = self.split_idx.shape[:3]
         depth = int(np.log2(n_splits + 1))
         trees = np.arange(n_trees)
@@ -245,9 +251,7 @@ class ShapePredictor:
             # dlib: point(tform_to_img(p)), rounding to the nearest pixel
             px = np.floor(left + pts[:, 0].astype(np.float64) * w + 0.5).astype(np.intp)
             py = np.floor(top + pts[:, 1].astype(np.float64) * h + 0.5).astype(np.intp)
-            inside = (px >= 0) & (px < width) & (py >= 0) & (py < height)
-            vals = np.zeros(len(px), np.float32)
-            vals[inside] = _intensity(img[py[inside], px[inside]])
+            vals = np.asarray(pixels(px, py), dtype=np.float32)
             # every split of every tree at once, then walk down: left child 2i+1 when true
             go = ((np.take(vals, self._idx1[c]) - np.take(vals, self._idx2[c])) > self._thr[c])
             go = go.reshape(n_trees, n_splits)
