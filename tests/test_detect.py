@@ -301,3 +301,40 @@ def test_threads_find_the_same_faces() -> None:
         assert len(got) == len(want) == 3
         for a, b in zip(got, want, strict=True):
             np.testing.assert_array_equal(a, b)
+
+
+def test_many_photos_run_in_a_pool_by_default_with_the_same_bytes_and_lines(
+        tmp_path, capsys, monkeypatch) -> None:
+    """From AUTO_JOBS_PHOTOS photos a plain run uses one process per core: the same files,
+    byte for byte, and the same per-photo lines (faces, skips, errors) as one process."""
+    from PIL import Image
+
+    from pixelfes import runners
+    from pixelfes.cli import main
+    from pixelfes.commands import synthesize as cmd
+
+    monkeypatch.setattr(runners, "usable_cores", lambda: 2)  # a pool even on one core
+    made = []
+    for i in range(cmd.AUTO_JOBS_PHOTOS - 1):
+        rgb, _ = astronaut_group([150] if i % 2 else [110, 60], size=(420, 320))
+        made.append(tmp_path / f"p{i}.jpg")
+        Image.fromarray(np.roll(rgb, 5 * i, axis=1)).save(made[-1], quality=90)
+    (tmp_path / "broken.jpg").write_bytes(b"not a photo")
+    photos = [str(p) for p in made] + [str(tmp_path / "broken.jpg")]
+    calls = []
+    real = runners.make_runner
+    monkeypatch.setattr(runners, "make_runner", lambda jobs=None, dask=None: calls.append(jobs)
+                        or real(jobs, dask))
+    assert main(["synthesize", *photos, "--to", "happy", "-o", str(tmp_path / "pool"), "-q"]) == 1
+    pool_err = capsys.readouterr().err
+    monkeypatch.setattr(cmd, "AUTO_JOBS_PHOTOS", 10**6)
+    assert main(["synthesize", *photos, "--to", "happy", "-o", str(tmp_path / "one"), "-q"]) == 1
+    one_err = capsys.readouterr().err
+    assert calls == [2, 1]
+    one = {p.name: p.read_bytes() for p in (tmp_path / "one").iterdir()}
+    pool = {p.name: p.read_bytes() for p in (tmp_path / "pool").iterdir()}
+    assert len(one) == len(made) and one == pool
+    lines = sorted(ln for ln in one_err.splitlines() if not ln.startswith("wrote"))
+    assert lines == sorted(ln for ln in pool_err.splitlines() if not ln.startswith("wrote"))
+    assert any("broken.jpg" in ln and ln.startswith("error:") for ln in lines)
+    assert sum("2 faces found, 2 changed" in ln for ln in lines) == 4

@@ -21,10 +21,18 @@ OnFail = Callable[[C, str], R]
 _POOL_RESTARTS = 3  # a pool that loses a process is rebuilt this many times before giving up
 
 
-def check_jobs(jobs: int | None, name: str = "--jobs") -> int:
-    """``jobs`` as a count of processes (None: one per CPU)."""
-    if jobs is None:
+def usable_cores() -> int:
+    """The CPUs this process may run on (its affinity mask, e.g. a cluster job's share)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not Linux
         return os.cpu_count() or 1
+
+
+def check_jobs(jobs: int | None, name: str = "--jobs") -> int:
+    """``jobs`` as a count of processes (None: one per usable CPU)."""
+    if jobs is None:
+        return usable_cores()
     if jobs < 1:
         raise ValueError(f"{name} must be 1 or more (processes); got {jobs}")
     return jobs

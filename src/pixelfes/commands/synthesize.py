@@ -5,9 +5,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ._scale import add_scale_arguments, wants_batch
+
+if TYPE_CHECKING:
+    from ..models.base import ExpressionModel
 
 EPILOG = """examples:
   pixelfes synthesize photo.jpg --to happy -o photo_happy.jpg
@@ -38,10 +43,11 @@ get distinct output names (a_x_happy.jpg, b_x_happy.jpg). Nothing is written ove
 input or an existing file unless you add --overwrite; every argument and output name is
 checked before the first photo is processed. --strength is in [0, 3].
 
-With --jobs, --dask or --manifest the run is resumable: a manifest in the output folder
-records every output as it is made; rerunning the same command skips what is done and
-retries what failed (other settings are refused); --au, --like and --engine are not
-available there yet.
+Speed: from 8 photos a run uses one process per core by itself (the same bytes as one
+process; models load once per process). With --jobs, --dask or --manifest the run is
+also resumable: a manifest in the output folder records every output as it is made;
+rerunning the same command skips what is done and retries what failed (other settings
+are refused); --au, --like and --engine are not available there yet.
 
 
 Engines: a learned model is used where one exists for the direction (the bundled London
@@ -148,24 +154,123 @@ def check_arguments(args: argparse.Namespace) -> None:
         raise ValueError(f"--like {args.like}: no such photo")
 
 
-def _no_face_hint(exc: Exception, args: argparse.Namespace) -> str:
+def _no_face_hint(exc: Exception, min_face: float) -> str:
     from ..face import NoFaceError
 
     if isinstance(exc, NoFaceError):
-        return (f" (smaller faces: lower --min-face, now {args.min_face:g}; a face crop, "
+        return (f" (smaller faces: lower --min-face, now {min_face:g}; a face crop, "
                 "painting or animal: add --no-detect)")
     return ""
+
+
+#: a plain run (``--jobs`` not given) of at least this many photos uses one process per core
+AUTO_JOBS_PHOTOS = 8
+
+
+@dataclass(frozen=True)
+class PlainJob:
+    """What every photo of a plain run needs (picklable: sent once to each worker process)."""
+
+    model: str | None
+    source: str
+    targets: tuple[str, ...]
+    engine: str
+    au: str | None
+    like: tuple[tuple[str, float], ...] | None
+    strength: float
+    detect: bool
+    max_faces: int | None
+    min_face: float
+    mouth: str
+    grid: bool
+    quality: int
+    max_pixels: int | None
+    debug: bool
+
+
+@dataclass
+class PhotoOutcome:
+    """One photo's result: its stderr lines (faces found/changed/skipped, or the error)."""
+
+    photo: str
+    lines: list[str]
+    written: int = 0
+    failed: bool = False
+
+
+_WORKER_MODELS: dict[tuple[object, ...], dict[str, ExpressionModel]] = {}
+
+
+def _models(job: PlainJob) -> dict[str, ExpressionModel]:
+    """The job's models, resolved once per process."""
+    from ..pipeline import resolve_model
+
+    key = (job.model, job.source, job.targets, job.engine, job.au, job.like)
+    got = _WORKER_MODELS.get(key)
+    if got is None:
+        like = None if job.like is None else dict(job.like)
+        got = _WORKER_MODELS[key] = {
+            t: resolve_model(job.model, job.source, None if t == "actions" else t,
+                             engine=job.engine, au=job.au, like=like) for t in job.targets}
+    return got
+
+
+def synthesize_photos(job: PlainJob, chunk: list[tuple[str, dict[str, Path]]]) -> list[PhotoOutcome]:
+    """Make every output of each photo of ``chunk`` (in this process or a pool worker)."""
+    import io
+
+    from .._errors import report, set_debug
+    from ..grid import labelled_grid
+    from ..imageio import load_image, save_image, set_max_pixels
+    from ..pipeline import FaceReport, synthesize_rgb, uses_native
+
+    set_debug(job.debug)
+    set_max_pixels(job.max_pixels)
+    models = _models(job)
+    done = []
+    for photo, plan in chunk:
+        outcome = PhotoOutcome(photo, [])
+        try:
+            loaded = load_image(photo)
+            reports = {t: FaceReport() for t in models}
+            results = {t: synthesize_rgb(loaded.rgb, m, job.strength, detect=job.detect,
+                                         max_faces=job.max_faces, min_size=job.min_face,
+                                         path=photo, report=reports[t],
+                                         mouth=job.mouth if uses_native(m) else "auto")
+                       for t, m in models.items()}
+            face_report = next(iter(reports.values()))  # the same faces for every target
+            outcome.lines.append(f"{photo}: {face_report.summary()}")
+            outcome.lines += [f"  skipped {f.describe()}" for f in face_report.skipped]
+            if job.grid:
+                grid = labelled_grid([loaded.rgb, *results.values()],
+                                     [f"input ({job.source})", *results.keys()])
+                save_image(grid, plan["grid"])
+                outcome.written += 1
+            else:
+                for t, rgb in results.items():
+                    save_image(loaded.to_output(rgb), plan[t], quality=job.quality)
+                    outcome.written += 1
+        except Exception as exc:  # noqa: BLE001 - report per photo, finish the others
+            outcome.failed = True
+            text = io.StringIO()
+            report(exc, photo, _no_face_hint(exc, job.min_face), file=text)
+            outcome.lines += text.getvalue().rstrip("\n").splitlines()
+        done.append(outcome)
+    return done
+
+
+def _lost(chunk: list[tuple[str, dict[str, Path]]], message: str) -> list[PhotoOutcome]:
+    return [PhotoOutcome(photo, [f"error: {photo}: {message}"], failed=True) for photo, _ in chunk]
 
 
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from .._errors import report
     from ..expressions import normalize_expression
-    from ..grid import labelled_grid
-    from ..imageio import load_image, save_image
+    from ..imageio import max_pixels
     from ..outputs import check_outputs, synthesis_outputs, unique_inputs
-    from ..pipeline import FaceReport, resolve_model, synthesize_rgb, uses_native
+    from ..pipeline import resolve_model
+    from ..runners import make_runner, usable_cores
 
     check_arguments(args)
     photos = unique_inputs(args.photos)
@@ -183,37 +288,32 @@ def run(args: argparse.Namespace) -> int:
         like = analyze_image(args.like)[0].units
     plans = synthesis_outputs(photos, args.output, targets, args.grid)
     check_outputs([p for plan in plans for p in plan.values()], photos, args.overwrite)
-    models = {t: resolve_model(args.model, source, None if t == "actions" else t,
-                               engine=args.engine, au=args.au, like=like) for t in targets}
+    for t in targets:  # a missing model is named before any photo is read
+        resolve_model(args.model, source, None if t == "actions" else t, engine=args.engine,
+                      au=args.au, like=like)
+    from .._errors import debug_enabled
+
+    job = PlainJob(args.model, source, tuple(targets), args.engine, args.au,
+                   None if like is None else tuple(sorted(like.items())), args.strength,
+                   not args.no_detect, args.max_faces, args.min_face, args.mouth, args.grid,
+                   args.quality, max_pixels(), debug_enabled())
+    chunks = [[(str(photo), plan)] for photo, plan in zip(photos, plans, strict=True)]
+    jobs = min(usable_cores(), len(photos)) if len(photos) >= AUTO_JOBS_PHOTOS else 1
+    runner = make_runner(jobs)
     failed = written = 0
-    for photo, plan in tqdm(list(zip(photos, plans, strict=True)), desc="synthesizing",
-                            unit="photo", disable=args.quiet):
-        try:
-            loaded = load_image(photo)
-            reports = {t: FaceReport() for t in models}
-            results = {t: synthesize_rgb(loaded.rgb, m, args.strength, detect=not args.no_detect,
-                                         max_faces=args.max_faces, min_size=args.min_face,
-                                         path=photo, report=reports[t],
-                                         mouth=args.mouth if uses_native(m) else "auto")
-                       for t, m in models.items()}
-            face_report = next(iter(reports.values()))  # the same faces for every target
-            with tqdm.external_write_mode(file=sys.stderr):
-                print(f"{photo}: {face_report.summary()}", file=sys.stderr)
-                for f in face_report.skipped:
-                    print(f"  skipped {f.describe()}", file=sys.stderr)
-            if args.grid:
-                grid = labelled_grid([loaded.rgb, *results.values()],
-                                     [f"input ({source})", *results.keys()])
-                save_image(grid, plan["grid"])
-                written += 1
-            else:
-                for t, rgb in results.items():
-                    save_image(loaded.to_output(rgb), plan[t], quality=args.quality)
-                    written += 1
-        except Exception as exc:  # noqa: BLE001 - report per photo, finish the others
-            failed += 1
-            with tqdm.external_write_mode(file=sys.stderr):
-                report(exc, str(photo), _no_face_hint(exc, args))
+    try:
+        with tqdm(total=len(chunks), desc="synthesizing", unit="photo", disable=args.quiet,
+                  file=sys.stderr) as bar:
+            for outcomes in runner.imap_unordered(synthesize_photos, job, chunks, _lost):
+                for o in outcomes:
+                    failed += o.failed
+                    written += o.written
+                    with tqdm.external_write_mode(file=sys.stderr):
+                        for line in o.lines:
+                            print(line, file=sys.stderr)
+                bar.update(len(outcomes))
+    finally:
+        runner.close()
     ok = len(photos) - failed
     print(f"wrote {written} file(s) for {ok} of {len(photos)} photo(s) to {args.output}",
           file=sys.stderr)
