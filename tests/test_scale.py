@@ -118,6 +118,18 @@ def test_batch_outputs_equal_one_process_byte_for_byte(tmp_path, photos, cluster
         assert set(loads.values()) <= {0, 1} and sum(loads.values()) >= 1
 
 
+def test_batch_path_takes_the_mouth_option(tmp_path, photos):
+    """``--mouth`` reaches the workers: --jobs 1 --mouth closed equals the plain run's bytes."""
+    paths, _ = photos
+    one = ["synthesize", str(paths[0]), "--to", "happy", "-q", "--mouth"]
+    assert main([*one, "closed", "-o", str(tmp_path / "plain") + "/"]) == 0
+    assert main([*one, "closed", "-o", str(tmp_path / "batch"), "--jobs", "1"]) == 0
+    assert main([*one, "open", "-o", str(tmp_path / "open"), "--jobs", "1"]) == 0
+    plain, batch = _files(tmp_path / "plain"), _files(tmp_path / "batch")
+    assert plain == batch and len(plain) == 1
+    assert _files(tmp_path / "open") != batch
+
+
 def _model_loads() -> int:
     from pixelfes.photojobs import _load
 

@@ -56,6 +56,7 @@ class PhotoJob:
     min_face: float = 40.0
     quality: int = 95
     max_pixels: int | None = None  # the driver's pixel budget, applied on every worker
+    mouth: str = "auto"  # shape + texture models: --mouth auto|open|closed
 
     def settings(self, command: str, strengths: Sequence[float]) -> dict[str, Any]:
         """The JSON-able settings a manifest is fingerprinted by."""
@@ -63,7 +64,7 @@ class PhotoJob:
                 "source": self.models[0][1].source if self.models else None,
                 "strengths": [float(s) for s in strengths], "detect": self.detect,
                 "max_faces": self.max_faces, "min_face": float(self.min_face),
-                "quality": self.quality}  # not max_pixels: it decides what is refused, not how
+                "quality": self.quality, "mouth": self.mouth}  # not max_pixels: it decides what is refused, not how
 
 
 def resolve_refs(source: str, targets: Sequence[str], model: str | None) -> tuple[tuple[str, ModelRef], ...]:
@@ -104,7 +105,7 @@ def process_chunk(job: PhotoJob, chunk: list[Item]) -> list[dict[str, Any]]:
     """
     from .face import NoFaceError
     from .imageio import load_image, save_image, set_max_pixels
-    from .pipeline import find_faces, synthesize_rgb
+    from .pipeline import find_faces, synthesize_rgb, uses_native
 
     set_max_pixels(job.max_pixels)  # a worker process has no --max-pixels of its own
     models = dict(job.models)
@@ -131,7 +132,8 @@ def process_chunk(job: PhotoJob, chunk: list[Item]) -> list[dict[str, Any]]:
             try:
                 model = _load(models[out.expression])
                 rgb = synthesize_rgb(loaded.rgb, model, out.strength, faces=faces,
-                                     detect=job.detect, path=item.input)
+                                     detect=job.detect, path=item.input,
+                                     mouth=job.mouth if uses_native(model) else "auto")
                 Path(out.path).parent.mkdir(parents=True, exist_ok=True)
                 save_image(loaded.to_output(rgb), out.path, quality=job.quality)
                 rows.append(row(item, out, found, changed, DONE, None))

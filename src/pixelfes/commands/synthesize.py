@@ -348,7 +348,7 @@ def _run_batch(args: argparse.Namespace, photos: list[Path], source: str,
                   photos, args.overwrite)
     job = PhotoJob(resolve_refs(source, targets, args.model), detect=not args.no_detect,
                    max_faces=args.max_faces, min_face=args.min_face, quality=args.quality,
-                   max_pixels=max_pixels())
+                   max_pixels=max_pixels(), mouth=args.mouth)
     items = [Item(str(photo), tuple(Output(str(plan[t]), t, args.strength) for t in targets))
              for photo, plan in zip(photos, plans, strict=True)]
     out_dir.mkdir(parents=True, exist_ok=True)
