@@ -176,3 +176,47 @@ def test_bad_inputs(tmp_path: Path) -> None:
     li = load_image(np.zeros((4, 4, 3), np.uint8))
     with pytest.raises(ValueError, match="rgb_result must be"):
         li.to_output(np.zeros((5, 4, 3), np.uint8))
+
+
+@pytest.mark.parametrize("orientation", [1, 2, 3, 4, 5, 6, 7, 8])
+def test_rgb_jpeg_fast_path_equals_pillows(tmp_path, monkeypatch, orientation) -> None:
+    """RGB JPEGs are decoded by OpenCV into the array directly: the same upright pixels and
+    the same metadata as Pillow's path, for every EXIF orientation."""
+    from PIL import Image
+
+    from pixelfes import imageio
+
+    rng = np.random.default_rng(orientation)
+    arr = np.clip(rng.normal(128, 60, (37, 53, 3)), 0, 255).astype(np.uint8)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    exif[0x010F] = "pixelfes test"  # Make: kept in the output
+    path = tmp_path / "o.jpg"
+    Image.fromarray(arr).save(path, quality=90, exif=exif.tobytes(), dpi=(200, 200))
+    calls = []
+    real = imageio._load_rgb_jpeg
+    monkeypatch.setattr(imageio, "_load_rgb_jpeg", lambda *a: calls.append(1) or real(*a))
+    fast = imageio.load_image(path)
+    monkeypatch.setattr(imageio, "_load_rgb_jpeg", lambda *a: None)
+    slow = imageio.load_image(path)
+    assert calls and fast.kind == slow.kind == "path" and fast.format == slow.format == "JPEG"
+    assert fast.rgb.flags.c_contiguous and np.array_equal(fast.rgb, slow.rgb)
+    assert fast.rgb.shape == ((53, 37, 3) if orientation >= 5 else (37, 53, 3))
+    assert fast.info.keys() == slow.info.keys() and fast.info == slow.info
+    assert fast.mode == slow.mode == "RGB"
+
+
+def test_a_cut_off_jpeg_is_refused_not_padded(tmp_path) -> None:
+    """A file cut off mid-scan is an error (OpenCV before 4.10 pads it with grey: the fast
+    path checks the end marker first; 4.14 refuses by itself)."""
+    from PIL import Image
+
+    from pixelfes.imageio import load_image
+
+    path = tmp_path / "cut.jpg"
+    noise = np.random.default_rng(0).integers(0, 255, (256, 256, 3), dtype=np.uint8)
+    Image.fromarray(noise).save(path, quality=90)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) * 2 // 3])  # cut in the middle of the scan
+    with pytest.raises(ValueError):
+        load_image(path)
