@@ -1,12 +1,14 @@
-"""``pixelfes synthesize --jobs 2`` against one process on 40 photos: wall time, same bytes.
+"""``pixelfes synthesize --jobs 2`` and the default against ``--jobs 1`` on 40 photos.
 
 Run:  python benchmarks/bench_jobs.py [--photos 40] [--rounds 2]
 
 Each run is a new ``pixelfes synthesize`` process over the same photos (the London Face
 Set's neutral photos, 1350 px, when ../shared/data is there; else the astronaut in
-640x480 frames); runs alternate between the job counts; the figure is the ratio of the
-median wall times. Load average is printed: on a shared machine other processes take
-cores away from the two workers. The outputs of all runs must be byte-identical.
+640x480 frames): ``--jobs 1`` (one process), ``--jobs 2`` (a pool of two) and no ``--jobs``
+(the default: from 8 photos, one process per usable core, no manifest). Runs alternate;
+the figures are ratios of median wall times. Load average is printed: on a shared machine
+other processes take cores away from the workers. The outputs of all runs must be
+byte-identical.
 """
 
 from __future__ import annotations
@@ -40,20 +42,16 @@ def photos(n: int, tmp: Path) -> list[Path]:
     return out
 
 
-def run(files: list[Path], jobs: int | None, out: Path, threads: int | None = None
-        ) -> tuple[float, str]:
-    """One ``pixelfes synthesize`` process (``jobs`` None: the one-process path)."""
+def run(files: list[Path], jobs: int | None, out: Path) -> tuple[float, str]:
+    """One ``pixelfes synthesize`` process (``jobs`` None: no --jobs, the default)."""
     cmd = [sys.executable, "-m", "pixelfes.cli", "synthesize", *map(str, files), "--to", "happy",
            "-o", f"{out}{os.sep}", "-q"] + ([] if jobs is None else ["--jobs", str(jobs)])
-    env = dict(os.environ)
-    if threads:
-        env["OPENCV_FOR_THREADS_NUM"] = str(threads)  # OpenCV's own thread count
     t = time.perf_counter()
-    subprocess.run(cmd, check=True, stderr=subprocess.DEVNULL, env=env)
+    subprocess.run(cmd, check=True, stderr=subprocess.DEVNULL)
     wall = time.perf_counter() - t
     digest = hashlib.sha256()
     for p in sorted(out.iterdir()):
-        if p.suffix != ".jsonl":  # the --jobs run's manifest
+        if p.suffix != ".jsonl":  # the --jobs runs' manifest
             digest.update(p.name.encode() + p.read_bytes())
     return wall, digest.hexdigest()
 
@@ -63,25 +61,25 @@ def main() -> None:
     ap.add_argument("--photos", type=int, default=40)
     ap.add_argument("--rounds", type=int, default=2)
     args = ap.parse_args()
+    from pixelfes.runners import usable_cores
+
     with tempfile.TemporaryDirectory() as tmp:
         files = photos(args.photos, Path(tmp))
-        # (jobs, OpenCV threads of the one process: its default, or 1 = one core)
-        variants: list[tuple[int | None, int | None]] = [(None, None), (None, 1), (2, None)]
-        walls: dict[tuple[int | None, int | None], list[float]] = {v: [] for v in variants}
+        variants: list[int | None] = [1, 2, None]
+        walls: dict[int | None, list[float]] = {v: [] for v in variants}
         digests = set()
         for r in range(args.rounds):
-            for jobs, threads in variants:
-                wall, digest = run(files, jobs, Path(tmp) / f"out_{jobs}_{threads}_{r}", threads)
-                walls[(jobs, threads)].append(wall)
+            for jobs in variants:
+                wall, digest = run(files, jobs, Path(tmp) / f"out_{jobs}_{r}")
+                walls[jobs].append(wall)
                 digests.add(digest)
-                what = ("one process" if jobs is None else f"--jobs {jobs}") + (
-                    " (OpenCV 1 thread)" if threads else "")
-                print(f"  round {r + 1}, {what:26s}: {wall:6.2f} s   (load average "
+                what = f"--jobs {jobs}" if jobs else f"default ({usable_cores()} processes)"
+                print(f"  round {r + 1}, {what:24s}: {wall:6.2f} s   (load average "
                       f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)", flush=True)
-        one, one1, two = (statistics.median(walls[v]) for v in variants)
-        print(f"\n{len(files)} photos: one process {one:.2f} s ({one1:.2f} s on one core), "
-              f"--jobs 2 {two:.2f} s: {one / two:.2f}x ({one1 / two:.2f}x against one core); "
-              f"outputs identical across runs: {len(digests) == 1}")
+        one, two, auto = (statistics.median(walls[v]) for v in variants)
+        print(f"\n{len(files)} photos: --jobs 1 {one:.2f} s, --jobs 2 {two:.2f} s ({one / two:.2f}x), "
+              f"default {auto:.2f} s ({one / auto:.2f}x); outputs identical across runs: "
+              f"{len(digests) == 1}")
 
 
 if __name__ == "__main__":
