@@ -175,6 +175,34 @@ def train_size_figure(curve: dict[str, Any], labels: list[str], path: Path) -> P
     return curve_panels(panels, path, title="neutral -> happy, held-out people vs training set size")
 
 
+#: sections of results.md that other scripts write (scripts/judge_confusion.py): a rebuild
+#: carries them over from the old file instead of dropping them
+FOREIGN_SECTIONS = ("## Know the judges",)
+
+
+def carry_foreign_sections(old: str, new: str) -> str:
+    """``new`` plus each :data:`FOREIGN_SECTIONS` section of ``old`` (heading to the next
+    ``## `` heading) that ``new`` does not have itself."""
+    lines = old.splitlines(keepends=True)
+    out = new if new.endswith("\n") else new + "\n"
+    for head in FOREIGN_SECTIONS:
+        if head in new:
+            continue
+        start = next((i for i, ln in enumerate(lines) if ln.startswith(head)), None)
+        if start is None:
+            continue
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")),
+                   len(lines))
+        out += "\n" + "".join(lines[start:end]).rstrip("\n") + "\n"
+    return out
+
+
+def write_results_md(path: Path, md: str) -> None:
+    """Write results.md, keeping the sections other scripts own."""
+    old = path.read_text(encoding="utf-8") if path.is_file() else ""
+    path.write_text(carry_foreign_sections(old, md), encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.render_only:
@@ -185,8 +213,8 @@ def main(argv: list[str] | None = None) -> int:
         if "training_size" in saved:  # cheap: redraw from the numbers
             train_size_figure(saved["training_size"], saved["models"],
                               args.out / "figures" / "london-training-size.png")
-        (args.out / "results.md").write_text(
-            render(saved, existing_figures(args.out / "figures"), args, has_st), encoding="utf-8")
+        write_results_md(args.out / "results.md",
+                         render(saved, existing_figures(args.out / "figures"), args, has_st))
         return 0
     log = Log()
     progress = not args.no_progress
@@ -369,8 +397,7 @@ def main(argv: list[str] | None = None) -> int:
     results["seconds"] = log.steps
     results["total_seconds"] = time.perf_counter() - log.t0
     write_json(results, args.out / "results.json")
-    md = render(results, figs, args, has_st)
-    (args.out / "results.md").write_text(md, encoding="utf-8")
+    write_results_md(args.out / "results.md", render(results, figs, args, has_st))
     print(f"wrote {args.out / 'results.md'} in {results['total_seconds']:.0f} s", file=sys.stderr)
     return 0
 

@@ -328,3 +328,14 @@ def test_mouth_eval_table_formats_a_summary():
     rows = [_row("m", "a", 2.0), _row("m", "b", 4.0), _row("m", "b", 5.0)]
     text = _script("mouth_eval").table(summarise_mouths(rows, min_group=1), "x -> y")
     assert "| m | 3 | 3.67 | -3.67 | 3.67 / - | 2.00 (1) | 4.50 (2) | 2.25 |" in text
+
+
+def test_results_rebuild_keeps_the_judges_section():
+    """build_results.py rewrites docs/results.md; the section judge_confusion.py wrote stays."""
+    carry = _script("build_results").carry_foreign_sections
+    old = "# R\n\n## A\nold a\n\n## Know the judges: x\nj1\nj2\n\n## Z\nz\n"
+    new = "# R\n\n## A\nnew a\n"
+    assert carry(old, new) == "# R\n\n## A\nnew a\n\n## Know the judges: x\nj1\nj2\n"
+    assert carry("", new) == new
+    mine = new + "\n## Know the judges: y\nfresh\n"
+    assert carry(old, mine) == mine  # a rebuild that writes the section itself wins
