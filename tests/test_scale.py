@@ -331,6 +331,28 @@ def test_augment_writes_a_labelled_data_set_and_resumes(tmp_path, photos, capsys
     assert "wrote 0 image(s)" in err and "4 done earlier, 2 failed" in err
 
 
+def test_augment_of_many_photos_uses_every_core_by_default(tmp_path, photos, monkeypatch):
+    """From 8 photos and no --jobs, augment runs one process per core: the same bytes."""
+    from pixelfes import runners
+    from pixelfes.commands.synthesize import AUTO_JOBS_PHOTOS
+
+    paths, _ = photos
+    ds = tmp_path / "ds"
+    ds.mkdir()
+    for i in range(AUTO_JOBS_PHOTOS):
+        (ds / f"x{i}.jpg").write_bytes(paths[i % len(paths)].read_bytes())
+    monkeypatch.setattr(runners, "usable_cores", lambda: 2)
+    asked = []
+    real = runners.make_runner
+    monkeypatch.setattr(runners, "make_runner",
+                        lambda jobs=None, dask=None: asked.append(jobs) or real(jobs, dask))
+    assert main(["augment", str(ds), "-o", str(tmp_path / "auto"), "-q", "--chunk", "2"]) == 0
+    assert main(["augment", str(ds), "-o", str(tmp_path / "one"), "-q", "--jobs", "1"]) == 0
+    assert asked == [2, 1]
+    auto = _files(tmp_path / "auto" / "happy")
+    assert len(auto) == AUTO_JOBS_PHOTOS and auto == _files(tmp_path / "one" / "happy")
+
+
 # -- training on shards -----------------------------------------------------------------------
 def test_exact_sums_match_float_stats_and_do_not_depend_on_the_cut(rng):
     x, t = make_pairs(rng, n=40, h=4, w=3, c=2)

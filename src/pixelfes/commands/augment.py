@@ -24,7 +24,8 @@ Writes OUTPUT/<expression>/<path under DATASET> (with _s<strength> before the ex
 when several strengths are asked for) and OUTPUT/labels.csv (source, expression, strength,
 output, faces) of every image made. OUTPUT/pixelfes-manifest.jsonl records each output
 as it is made: rerunning the same command after a crash skips what is done and retries
-what failed; new photos added to DATASET are processed by the rerun."""
+what failed; new photos added to DATASET are processed by the rerun. From 8 photos it runs
+one process per core unless --jobs says otherwise (the same bytes either way)."""
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -111,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
         run_photo_job,
     )
     from ._scale import wants_batch
+    from .synthesize import AUTO_JOBS_PHOTOS
 
     for s in args.strengths:
         check_strength(s)
@@ -130,8 +132,13 @@ def run(args: argparse.Namespace) -> int:
     items = plan_augment(photos, args.dataset, out_dir, targets, args.strengths)
     out_dir.mkdir(parents=True, exist_ok=True)
     manifest_path = Path(args.manifest) if args.manifest else out_dir / "pixelfes-manifest.jsonl"
+    jobs = args.jobs
+    if jobs is None and not args.dask and len(photos) >= AUTO_JOBS_PHOTOS:
+        from ..runners import usable_cores
+
+        jobs = min(usable_cores(), -(-len(items) // args.chunk))  # one process per core
     summary, manifest = run_photo_job("augment", job, items, manifest_path, args.strengths,
-                                      jobs=args.jobs, dask=args.dask, chunk=args.chunk,
+                                      jobs=jobs, dask=args.dask, chunk=args.chunk,
                                       overwrite=args.overwrite, progress=not args.quiet)
     labels = write_labels(manifest, out_dir)
     report(summary, out_dir, manifest_path)
