@@ -1,0 +1,168 @@
+"""A blind real-vs-edited test: pairs of one person's real photo and edited photo, at face size.
+
+``make``: for held-out London people (5 identity-disjoint folds, as in scripts/mouth_eval.py:
+the engine of each person's fold never saw them), the real photo of the target expression
+and the engine's output from the person's source photo, each cropped to the same face-size
+box around its own face (1:1 pixels, no resampling), side by side in a random order (A | B).
+The answer key goes to a separate file: give a rater only the pairs folder.
+
+``score``: the rater's answers (JSON ``{"pair_01": {"edited": "A", "confidence": 4,
+"natural_A": 3, "natural_B": 4}, ...}``) against the key: how often the edited photo was
+picked out, mean confidence, mean naturalness of real and edited photos, per direction.
+
+Examples:
+    PIXELFES_DATA=../shared/data PYTHONPATH=src python scripts/blind_pairs.py make \\
+        --people 10 --directions neutral:happy,happy:neutral -o /tmp/blind/pairs --key /tmp/blind/key.json
+    PYTHONPATH=src python scripts/blind_pairs.py score --key /tmp/blind/key.json --answers answers.json
+
+London photos are CC BY 4.0 (DeBruine & Jones 2017).
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+#: the crop around a face, in face widths (jaw to jaw): the whole face and some hair
+FACE_BOX = 1.6
+
+
+def default_data() -> Path:
+    env = os.environ.get("PIXELFES_DATA")
+    return (Path(env) if env else REPO.parent / "shared" / "data") / "london-face-set"
+
+
+def face_crop(rgb: np.ndarray, landmarks: np.ndarray, side: int) -> np.ndarray:
+    """A ``side`` x ``side`` crop centred on the face (landmarks' centre), grey past the edge."""
+    c = np.round(landmarks.mean(0)).astype(int)
+    out = np.full((side, side, 3), 128, np.uint8)
+    x0, y0 = c[0] - side // 2, c[1] - side // 2
+    sx0, sy0 = max(x0, 0), max(y0, 0)
+    sx1, sy1 = min(x0 + side, rgb.shape[1]), min(y0 + side, rgb.shape[0])
+    out[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = rgb[sy0:sy1, sx0:sx1]
+    return out
+
+
+def make(args: argparse.Namespace) -> int:
+    from PIL import Image
+
+    from pixelfes.evaluate.mouth_protocol import (
+        london_people,
+        pairs_loader,
+        resolve_factory,
+        run_mouth_folds,
+    )
+
+    rng = np.random.default_rng(args.seed)
+    label, factory = resolve_factory(args.factory)
+    loader = pairs_loader(args.data)
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    key: dict[str, Any] = {}
+    n = 0
+    for direction in args.directions.split(","):
+        source, target = direction.split(":")
+        people = london_people(args.data, source, target)
+        chosen = sorted(rng.choice([p.identity for p in people], args.people, replace=False))
+        seen: dict[str, dict[str, tuple[np.ndarray, np.ndarray | None]]] = {}
+
+        def keep(person: Any, method: str, rgb: np.ndarray, lm: np.ndarray | None,
+                 seen: dict = seen) -> None:
+            if method in (label, "real target"):
+                seen.setdefault(person.identity, {})[method] = (rgb, lm)
+
+        run_mouth_folds(people, {label: factory}, source=source, target=target,
+                        load_pairs=loader, only=set(chosen), on_output=keep,
+                        progress=not args.quiet)
+        for ident in chosen:
+            got = seen.get(ident, {})
+            if label not in got or "real target" not in got or any(
+                    v[1] is None for v in got.values()):
+                print(f"skipped {ident} ({direction}): no face on an output", file=sys.stderr)
+                continue
+            (real, real_lm), (edit, edit_lm) = got["real target"], got[label]
+            width = float(np.ptp(real_lm[:17, 0]))
+            side = int(round(FACE_BOX * width))
+            a_is_edited = bool(rng.integers(2))
+            left, right = ((face_crop(edit, edit_lm, side), face_crop(real, real_lm, side))
+                           if a_is_edited else
+                           (face_crop(real, real_lm, side), face_crop(edit, edit_lm, side)))
+            gap = np.full((side, 12, 3), 255, np.uint8)
+            n += 1
+            name = f"pair_{n:02d}"
+            Image.fromarray(np.concatenate([left, gap, right], 1)).save(out / f"{name}.png")
+            key[name] = {"identity": ident, "direction": direction, "edited": "A" if a_is_edited else "B",
+                         "face_px": round(width)}
+    order = list(key)
+    rng.shuffle(order)  # pair numbers by direction would tell the rater which is which
+    renamed = {}
+    for i, old in enumerate(order, 1):
+        new = f"blind_{i:02d}"
+        (out / f"{old}.png").rename(out / f"{new}.png")
+        renamed[new] = key[old]
+    Path(args.key).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.key).write_text(json.dumps(renamed, indent=1), encoding="utf-8")
+    print(f"wrote {len(renamed)} pairs to {out}, key {args.key}", file=sys.stderr)
+    return 0
+
+
+def score(args: argparse.Namespace) -> int:
+    key = json.loads(Path(args.key).read_text(encoding="utf-8"))
+    answers = json.loads(Path(args.answers).read_text(encoding="utf-8"))
+    by: dict[str, list[dict[str, float]]] = {}
+    for name, truth in key.items():
+        a = answers.get(name)
+        if a is None:
+            print(f"no answer for {name}", file=sys.stderr)
+            continue
+        edited = truth["edited"]
+        real = "B" if edited == "A" else "A"
+        by.setdefault(truth["direction"], []).append({
+            "caught": float(str(a["edited"]).strip().upper() == edited),
+            "confidence": float(a["confidence"]),
+            "natural_edited": float(a[f"natural_{edited}"]),
+            "natural_real": float(a[f"natural_{real}"]),
+        })
+    print("| direction | pairs | edited picked out | confidence (1-5) | naturalness edited | naturalness real |")
+    print("|---|---|---|---|---|---|")
+    for d, rows in by.items():
+        m = {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
+        print(f"| {d} | {len(rows)} | {int(sum(r['caught'] for r in rows))} of {len(rows)} | "
+              f"{m['confidence']:.1f} | {m['natural_edited']:.2f} | {m['natural_real']:.2f} |")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog="\n".join(__doc__.splitlines()[1:]))
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    m = sub.add_parser("make", help="write blind pairs and their key")
+    m.add_argument("--data", type=Path, default=default_data())
+    m.add_argument("--people", type=int, default=10, help="held-out people per direction")
+    m.add_argument("--directions", default="neutral:happy,happy:neutral")
+    m.add_argument("--factory", default="native", help="engine factory (see scripts/mouth_eval.py)")
+    m.add_argument("--seed", type=int, default=2026)
+    m.add_argument("-o", "--output", required=True, help="folder for the pairs (give only this to the rater)")
+    m.add_argument("--key", required=True, help="answer key JSON (keep it from the rater)")
+    m.add_argument("-q", "--quiet", action="store_true")
+    s = sub.add_parser("score", help="score a rater's answers against the key")
+    s.add_argument("--key", required=True)
+    s.add_argument("--answers", required=True)
+    args = ap.parse_args(argv)
+    return make(args) if args.cmd == "make" else score(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
