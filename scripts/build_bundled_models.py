@@ -215,7 +215,7 @@ def build_bank(data: Path) -> dict:
     from pixelfes.mouth import MouthBank
     from pixelfes.mouth.bank import BANK_PATH, MIN_GAP
 
-    photos, lms, neutral, ids = [], [], [], []
+    photos, lms, neutral, neutral_rgb, ids = [], [], [], [], []
     for path in sorted((data / "smiling_front").glob("*_08.jpg")):
         other = data / "neutral_front" / f"{path.name[:3]}_03.jpg"
         if not other.is_file():
@@ -223,9 +223,10 @@ def build_bank(data: Path) -> dict:
         rgb = load_image(path).rgb
         photos.append(rgb)
         lms.append(detect_faces(rgb, landmarks=68, max_faces=1)[0].landmarks)
-        neutral.append(detect_faces(load_image(other).rgb, landmarks=68, max_faces=1)[0].landmarks)
+        neutral_rgb.append(load_image(other).rgb)
+        neutral.append(detect_faces(neutral_rgb[-1], landmarks=68, max_faces=1)[0].landmarks)
         ids.append(path.name[:3])
-    bank = MouthBank.build(photos, lms, ids, neutral_landmarks=neutral)
+    bank = MouthBank.build(photos, lms, ids, neutral_landmarks=neutral, neutral_photos=neutral_rgb)
     bank.save(BANK_PATH)
     digest = hashlib.sha256(BANK_PATH.read_bytes()).hexdigest()
     card = BANK_PATH.with_suffix(".md")

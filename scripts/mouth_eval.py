@@ -34,6 +34,7 @@ import numpy as np  # noqa: E402
 
 from pixelfes._atomic import atomic_path  # noqa: E402
 from pixelfes.evaluate.mouth import DETAIL_GOAL, DETAIL_WIDTH, GROUP_RATIO_GOAL, summarise_mouths  # noqa: E402
+from pixelfes.evaluate.photo_scores import CropCollector, score_crops  # noqa: E402
 from pixelfes.evaluate.mouth_protocol import (  # noqa: E402
     london_people,
     pairs_loader,
@@ -72,6 +73,15 @@ def table(summary: dict, direction: str) -> str:
     return "\n".join(lines)
 
 
+def judges_table(scores: dict) -> str:
+    """Markdown table of :func:`score_crops`' means (rows: methods)."""
+    keys = [k for k in next(iter(scores.values())) if k != "n"]
+    lines = ["| method | n | " + " | ".join(keys) + " |", "|" + "---|" * (len(keys) + 2)]
+    for method, s in scores.items():
+        lines.append(f"| {method} | {int(s['n'])} | " + " | ".join(_f(s.get(k), ".3f") for k in keys) + " |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, run the folds for each direction, print tables, write JSON."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -91,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--min-group", type=int, default=3,
                    help="groups with fewer people stay out of the worst/best ratio (default 3)")
     p.add_argument("--json", type=Path, default=None, help="write summary + per-person rows here")
+    p.add_argument("--judges", action="store_true",
+                   help="also score every image with the canvas judges (fer, face-api, facex, identity, "
+                        "PSNR/SSIM/sharpness), cut back to the canvas (pixelfes.evaluate.photo_scores)")
     p.add_argument("--progress", action="store_true", help="progress bars on stderr")
     args = p.parse_args(argv)
 
@@ -116,15 +129,22 @@ def main(argv: list[str] | None = None) -> int:
             order = np.random.default_rng(args.seed).permutation(len(people))
             only = {people[i].identity for i in order[: args.people]}
         t0 = time.perf_counter()
+        collector = CropCollector() if args.judges else None
         rows = run_mouth_folds(people, factories, source=source, target=target, load_pairs=load,
                                n_folds=args.folds, seed=args.seed, strength=args.strength,
-                               detail_width=args.detail_width, only=only, progress=args.progress)
+                               detail_width=args.detail_width, only=only, progress=args.progress,
+                               on_output=collector)
         summary = summarise_mouths(rows, min_group=args.min_group)
         report["directions"][d] = {"seconds": round(time.perf_counter() - t0, 1),
                                    "summary": summary, "rows": rows}
         print(table(summary, f"{source} -> {target} ({len(people) if only is None else len(only)} "
                              f"held-out people, {args.folds} folds)"))
         print()
+        if collector is not None:
+            scores = score_crops(collector.crops, target, ["input", *factories, "real target"])
+            report["directions"][d]["judges"] = scores
+            print(judges_table(scores))
+            print()
         for method, s in summary.items():
             for f in s["failures"]:
                 print(f"failed ({method}): {f}", file=sys.stderr)

@@ -45,7 +45,7 @@ from .mouth import (
 )
 from .warp import Triangulation, box_backward_map, limit_motion, remap
 
-__all__ = ["MOUTH_MODES", "NativeResult", "photo_map", "synthesize_face", "target_shape", "OPEN_GAP", "STILL_PX"]
+__all__ = ["MOUTH_MODES", "NativeResult", "photo_map", "smile_mouth", "synthesize_face", "target_shape", "OPEN_GAP", "STILL_PX"]
 
 MOUTH_MODES = ("auto", "open", "closed")
 OPEN_GAP = 0.05  # predicted inner-lip gap (mouth widths) from which "auto" opens the mouth
@@ -150,6 +150,25 @@ def open_lips(source: np.ndarray, target: np.ndarray, lips_frame: np.ndarray,
     return out
 
 
+def smile_mouth(bank: MouthBank, neutral_lips: np.ndarray, colours: PersonColours,
+                strength: float, exclude: str | None = None) -> str:
+    """``"open"`` or ``"closed"``: the smile with the lower expected mouth error for this person.
+
+    Whether someone's smile shows teeth is barely visible in their neutral photo, so
+    ``"auto"`` weighs it: :meth:`MouthBank.open_probability` (lips parted at rest) against
+    :meth:`MouthBank.open_threshold` (what a wrong guess costs either way, from the bank's
+    own people). A bank without those figures opens. Either way a weak smile (``strength``
+    x the nearest open smile's gap below ``OPEN_GAP``) stays closed.
+    """
+    j = bank.retrieve_smile(neutral_lips, colours, open_only=True, exclude=exclude)
+    opening = strength * bank.gaps()[int(bank.patch_of[j])]
+    if opening < OPEN_GAP:
+        return "closed"
+    if not bank.has_decision():
+        return "open"
+    return "open" if bank.open_probability(neutral_lips) >= bank.open_threshold(colours) else "closed"
+
+
 def target_shape(model: Any, lm: np.ndarray, strength: float, mouth: str = "auto",
                  bank: MouthBank | None = None, colours: PersonColours | None = None,
                  exclude: str | None = None) -> tuple[np.ndarray, str, int | None]:
@@ -178,16 +197,15 @@ def target_shape(model: Any, lm: np.ndarray, strength: float, mouth: str = "auto
     if smile and colours is not None:
         bank = load_bank() if bank is None else bank
         neutral = transform_points(mouth_frame(lm), lm)[48:68]
-        j = bank.retrieve_smile(neutral, colours, open_only=mouth != "closed",
+        mode = mouth
+        if mode == "auto":
+            mode = smile_mouth(bank, neutral, colours, strength, exclude)
+        j = bank.retrieve_smile(neutral, colours, open_only=mode != "closed",
                                 exclude=exclude)
         align = model.alignment_
         moved = lm + strength * bank.motion[j].astype(np.float64) * (align.size / align.margin)
         pred = pred + _SMILE_FOLLOW[:, None] * (moved - pred)
         index = int(bank.patch_of[j]) if bank.patch_of[j] >= 0 else None
-        mode = mouth
-        if mode == "auto":  # a small opening (weak strength) smiles with closed lips
-            opening = strength * bank.gaps()[index] if index is not None else 0.0
-            mode = "open" if opening >= OPEN_GAP else "closed"
     else:
         mode = mouth
         if mode == "auto":

@@ -53,7 +53,8 @@ def native_factory(fold: Any) -> Any:
     smiles = [_photo(str(p.photos["happy"])) for p in people]
     bank = MouthBank.build([s[0] for s in smiles], [s[1] for s in smiles],
                            [p.identity for p in people],
-                           neutral_landmarks=[_photo(str(p.photos["neutral"]))[1] for p in people])
+                           neutral_landmarks=[_photo(str(p.photos["neutral"]))[1] for p in people],
+                           neutral_photos=[_photo(str(p.photos["neutral"]))[0] for p in people])
 
     def engine(rgb: np.ndarray, faces: Any, strength: float) -> np.ndarray:
         out = rgb.copy()

@@ -275,11 +275,14 @@ def region_stats(rgb: np.ndarray, regions: MouthRegions, detail_width: int = DET
 def detect_landmarks(rgb: np.ndarray, path: str | Path | None = None) -> np.ndarray:
     """``(68, 2)`` landmarks of the largest face of ``rgb`` (dlib, full resolution).
 
-    Raises :class:`pixelfes.face.NoFaceError` (naming ``path``) when there is none.
+    The judge takes dlib's fit as it is (``check=False``): the synthesis pipeline skips fits
+    that do not reproduce themselves, but a judge that skipped an output would drop that
+    person from one method's mean and not another's. Raises
+    :class:`pixelfes.face.NoFaceError` (naming ``path``) when no face is found.
     """
     from pixelfes.face import detect_faces
 
-    return detect_faces(rgb, landmarks=68, max_faces=1, path=path)[0].landmarks
+    return detect_faces(rgb, landmarks=68, max_faces=1, path=path, check=False)[0].landmarks
 
 
 def measure_mouth(rgb: np.ndarray, landmarks: np.ndarray | None = None, *,

@@ -19,14 +19,14 @@ import numpy as np
 
 from .colour import PersonColours, lab, person_colours
 
-__all__ = ["MouthBank", "load_bank", "BANK_PATH", "PX", "X_RANGE", "Y_RANGE", "MIN_GAP"]
+__all__ = ["MouthBank", "load_bank", "logistic_fit", "BANK_PATH", "PX", "X_RANGE", "Y_RANGE", "MIN_GAP"]
 
 BANK_PATH = Path(__file__).with_name("london-mouths.safetensors")
 PX = 160  # patch pixels per mouth width
 X_RANGE = (-0.6, 0.6)  # mouth-frame extent of a patch (mouth widths)
 Y_RANGE = (-0.35, 0.4)
 MIN_GAP = 0.08  # inner-lip gap / mouth width above which a smile counts as open
-_FORMAT = 2
+_FORMAT = 3
 _META_KEY = "pixelfes_mouth_bank"
 _SHAPE_SCALE = 0.06  # mouth widths: outer-lip shape difference worth one colour unit
 _COLOUR_SCALE = 8.0  # L*a*b* units: typical skin colour difference that matters
@@ -63,6 +63,12 @@ class MouthBank:
     people_skin: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), np.uint8))
     people: tuple[str, ...] = ()
     patch_of: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    # per smile: mouth interior (or closed lip line) minus cheek L* of the smile and of the
+    # person's neutral photo (nan: not measured), and whether the smile shows its teeth by
+    # the mouth measure's own rule (pixelfes.evaluate.mouth.OPEN_AREA)
+    smile_contrast: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    neutral_contrast: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    smile_open: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
 
     def __len__(self) -> int:
         return len(self.patches)
@@ -83,6 +89,64 @@ class MouthBank:
         if not np.isfinite(cost).any():
             raise ValueError("no smile in the mouth bank fits (all excluded)")
         return int(np.argmin(cost))
+
+    def has_decision(self) -> bool:
+        """Whether the bank can say how likely a smile is to show teeth (format 3 with neutral photos)."""
+        return (len(self.smile_open) == len(self.motion) > 0 and len(set(self.smile_open.tolist())) == 2
+                and bool(np.all(np.isfinite(self.smile_contrast)))
+                and bool(np.all(np.isfinite(self.neutral_contrast))))
+
+    def open_probability(self, neutral_lips: np.ndarray) -> float:
+        """P(this person's smile shows teeth) from their neutral lips ``(20, 2)`` (mouth frame).
+
+        Logistic in the square root of the neutral inner-lip gap (lips parted at rest),
+        fitted on the bank's own people (:func:`logistic_fit`). Weak evidence (on London
+        about 0.6 AUC): it moves the probability only for clearly parted or clearly shut lips.
+        """
+        from .fill import inner_gap
+
+        w = self.__dict__.get("_logit")
+        if w is None:
+            x = np.sqrt([inner_gap(n) for n in self.neutral.astype(np.float64)])
+            w = logistic_fit(x, self.smile_open.astype(np.float64))
+            object.__setattr__(self, "_logit", w)
+        z = w[0] + w[1] * np.sqrt(inner_gap(np.asarray(neutral_lips, dtype=np.float64)))
+        return float(1.0 / (1.0 + np.exp(-z)))
+
+    def open_threshold(self, colours: PersonColours | None = None) -> float:
+        """The probability of an open smile above which showing teeth has the lower expected error.
+
+        The expected mouth-contrast error (interior minus cheek L*, as measured against the
+        person's real smile) of each choice, estimated on the bank's own people: teeth lent
+        by another person cost ``|c_j - c_i|`` against smile ``i`` (mean over the bank's
+        open smiles ``j != i``); a closed smile costs ``|neutral_i - c_i|`` (the person's
+        own lip line). With ``d_open`` = cost(teeth | closed) - cost(closed | closed) and
+        ``d_closed`` = cost(closed | open) - cost(teeth | open), teeth win when
+        ``P(open) > d_open / (d_open + d_closed)``. With ``colours`` the bank's people count
+        by skin similarity (Gaussian in cheek L*, ``_COLOUR_SCALE``): teeth stand out more
+        against dark skin, so a wrong guess costs more there, either way.
+        """
+        s = self.smile_contrast.astype(np.float64)
+        n = self.neutral_contrast.astype(np.float64)
+        op = self.smile_open.astype(bool)
+        costs = self.__dict__.get("_costs")
+        if costs is None:
+            lent = np.abs(s[op][None, :] - s[:, None])  # (person i, open smile j)
+            idx = np.flatnonzero(op)
+            lent[idx, np.arange(len(idx))] = np.nan  # nobody lends their own teeth
+            costs = (np.nanmean(lent, axis=1), np.abs(n - s))
+            object.__setattr__(self, "_costs", costs)
+        teeth, shut = costs
+        if colours is None:
+            w = np.ones(len(s))
+        else:
+            dl = lab(self.people_skin)[:, 0] - float(colours.skin_lab[0])
+            w = np.exp(-0.5 * (dl / _COLOUR_SCALE) ** 2) + 1e-9
+        d_open = float(np.average(teeth[~op] - shut[~op], weights=w[~op]))
+        d_closed = float(np.average(shut[op] - teeth[op], weights=w[op]))
+        if d_open <= 0:
+            return 0.0
+        return float(np.clip(d_open / (d_open + d_closed), 0.0, 1.0)) if d_closed > 0 else 1.0
 
     def frame_points(self) -> np.ndarray:
         """``(N, 20, 2)`` lip landmarks in mouth-frame units."""
@@ -137,18 +201,25 @@ class MouthBank:
                        "lips": self.lips, "motion": self.motion.astype(np.float32),
                        "neutral": self.neutral.astype(np.float32),
                        "people_skin": self.people_skin.astype(np.uint8),
-                       "patch_of": self.patch_of.astype(np.int32)}, str(tmp), metadata=meta)
+                       "patch_of": self.patch_of.astype(np.int32),
+                       "smile_contrast": self.smile_contrast.astype(np.float32),
+                       "neutral_contrast": self.neutral_contrast.astype(np.float32),
+                       "smile_open": self.smile_open.astype(np.uint8)}, str(tmp), metadata=meta)
         return out
 
     @classmethod
     def build(cls, photos: list[np.ndarray], landmarks: list[np.ndarray], ids: list[str],
-              neutral_landmarks: list[np.ndarray] | None = None) -> MouthBank:
+              neutral_landmarks: list[np.ndarray] | None = None,
+              neutral_photos: list[np.ndarray] | None = None) -> MouthBank:
         """Bank of ``photos`` (smiles, ``(H, W, 3) uint8``) with their ``(68, 2)`` landmarks.
 
         Teeth patches are kept for the open smiles (but :data:`UNSUITABLE_TEETH`); with
         ``neutral_landmarks`` (the same
-        people's neutral photos, in their own photo frames) every smile's motion is kept too.
+        people's neutral photos, in their own photo frames) every smile's motion is kept too;
+        with ``neutral_photos`` as well, each smile's and neutral mouth's contrast (what
+        :meth:`open_threshold` weighs).
         """
+        from ..evaluate.mouth import OPEN_AREA, mouth_regions, region_stats
         from ..alignment import DEFAULT_ALIGNMENT
         from ..face.align import crop_matrix, transform_points, warp_to_crop
         from .fill import inner_gap, mouth_frame
@@ -157,6 +228,7 @@ class MouthBank:
         fp = frame_to_patch()
         patches, points, skins, lips, kept = [], [], [], [], []
         motion, neutral, pskin, patch_of = [], [], [], []
+        s_con, n_con, s_open = [], [], []
         unit = DEFAULT_ALIGNMENT.margin / DEFAULT_ALIGNMENT.size  # crop px -> face-frame units
         for k, (rgb, lm, pid) in enumerate(zip(photos, landmarks, ids, strict=True)):
             lm = np.asarray(lm, dtype=np.float64)
@@ -178,6 +250,13 @@ class MouthBank:
                 neutral.append(transform_points(mouth_frame(ln), ln)[48:68].astype(np.float32))
                 pskin.append(c.skin)
                 patch_of.append(len(patches) - 1 if is_open else -1)
+                reg = mouth_regions(lm, rgb.shape)
+                s_con.append(region_stats(rgb, reg).contrast)
+                s_open.append(reg.opening >= OPEN_AREA)
+                if neutral_photos is not None:
+                    n_con.append(region_stats(neutral_photos[k], mouth_regions(ln, neutral_photos[k].shape)).contrast)
+                else:
+                    n_con.append(np.nan)
         h, w = size[1], size[0]
         return cls(np.stack(patches) if patches else np.zeros((0, h, w, 3), np.uint8),
                    np.stack(points) if points else np.zeros((0, 20, 2), np.float32),
@@ -187,7 +266,27 @@ class MouthBank:
                    np.stack(neutral) if neutral else np.zeros((0, 20, 2), np.float32),
                    np.stack(pskin) if pskin else np.zeros((0, 3), np.uint8),
                    tuple(str(i) for i in ids) if neutral_landmarks is not None else (),
-                   np.array(patch_of, np.int32))
+                   np.array(patch_of, np.int32), np.array(s_con, np.float32),
+                   np.array(n_con, np.float32), np.array(s_open, bool))
+
+
+def logistic_fit(x: np.ndarray, y: np.ndarray, ridge: float = 1e-3, steps: int = 50) -> np.ndarray:
+    """``(2,)`` intercept and slope of a 1-D logistic regression (Newton's method, a tiny ridge
+    so separable data stay finite); ``x`` is standardised inside and mapped back."""
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    mu, sd = float(x.mean()), float(x.std()) or 1.0
+    a = np.c_[np.ones_like(x), (x - mu) / sd]
+    w = np.zeros(2)
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-(a @ w)))
+        g = a.T @ (p - y) + ridge * w
+        h = (a * (p * (1 - p))[:, None]).T @ a + ridge * np.eye(2)
+        step = np.linalg.solve(h, g)
+        w -= step
+        if np.abs(step).max() < 1e-10:
+            break
+    return np.array([w[0] - w[1] * mu / sd, w[1] / sd])
 
 
 def _read(path: str) -> MouthBank:
@@ -201,7 +300,8 @@ def _read(path: str) -> MouthBank:
         t = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
     return MouthBank(t["patches"], t["points"], t["skin"], t["lips"], tuple(json.loads(meta["ids"])),
                      t["motion"], t["neutral"], t["people_skin"], tuple(json.loads(meta["people"])),
-                     t["patch_of"])
+                     t["patch_of"], t["smile_contrast"], t["neutral_contrast"],
+                     t["smile_open"].astype(bool))
 
 
 @functools.lru_cache(maxsize=4)

@@ -20,13 +20,43 @@ import numpy as np
 from ..face.align import estimate_similarity, transform_points
 from ..warp import Triangulation, box_backward_map
 from .bank import MouthBank, load_bank
-from .colour import PersonColours, to_linear, to_srgb
+from .colour import PersonColours, lab, to_linear, to_srgb
 
 __all__ = ["fill_mouth", "inner_gap", "mouth_frame", "MouthFill"]
 
 _PAIRS = ((61, 67), (62, 66), (63, 65))
 _ERODE = 0.0  # mouth widths the person's lips keep over the exemplar's edge (none: the stretched lip line of a closed mouth must be covered)
 _FEATHER = 0.004  # mouth widths of Gaussian feather on the outline
+_LIP_LIKE = (0.35, 0.75)  # shares of the exemplar's lip a* between which a pixel turns from tooth to lip
+
+
+def lip_likeness(sample: np.ndarray, exemplar_lips: np.ndarray) -> np.ndarray:
+    """``(H, W) float32`` in [0, 1]: how lip-coloured each pixel of an exemplar's interior is.
+
+    1 where a* reaches ``_LIP_LIKE[1]`` of the exemplar's own lip a* (its inner lip and
+    gums), 0 at ``_LIP_LIKE[0]`` of it and below (teeth, which are nearly neutral, and the
+    dark cavity, whose a* is small because its lightness is), linear between.
+    """
+    a = lab(sample)[..., 1]
+    a_lip = max(float(lab(exemplar_lips)[1]), 1.0)
+    lo, hi = _LIP_LIKE[0] * a_lip, _LIP_LIKE[1] * a_lip
+    return np.clip((a - lo) / (hi - lo), 0.0, 1.0).astype(np.float32)
+
+
+def interior_gains(sample: np.ndarray, colours: PersonColours, exemplar_skin: np.ndarray,
+                   exemplar_lips: np.ndarray) -> np.ndarray:
+    """``(H, W, 3) float32`` linear-light channel gains taking an exemplar's interior to the person.
+
+    Teeth and cavity: ``sqrt(person's cheek / exemplar's cheek)`` (half exposure, half skin
+    tone: the bank is retrieved for a similar skin already). Lip-coloured pixels (the
+    exemplar's inner lip and gums, :func:`lip_likeness`): the full ratio of the lip
+    colours, so the inner lip continues the person's own lip instead of showing another
+    person's (a salmon band on mauve lips).
+    """
+    teeth = np.sqrt((to_linear(colours.skin) + 1e-3) / (to_linear(exemplar_skin) + 1e-3))
+    lip = (to_linear(colours.lips) + 1e-3) / (to_linear(exemplar_lips) + 1e-3)
+    w = lip_likeness(sample, exemplar_lips)[..., None]
+    return (teeth[None, None] * (1.0 - w) + lip[None, None] * w).astype(np.float32)
 
 
 def mouth_frame(landmarks: np.ndarray) -> np.ndarray:
@@ -125,8 +155,7 @@ def fill_mouth(image: np.ndarray, lips: np.ndarray, colours: PersonColours,
     mx, my = box_backward_map(tri, src_full, dst_full, (x0, y0, x1, y1))
     sample = cv2.remap(patch, mx, my, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
     lin = to_linear(sample)
-    gain = np.sqrt((to_linear(colours.skin) + 1e-3) / (to_linear(bank.skin[index]) + 1e-3))
-    lin *= gain.astype(np.float32)
+    lin *= interior_gains(sample, colours, bank.skin[index], bank.lips[index])
     # deeper than the exemplar: the stretched cavity darkens towards its middle
     ex_gap, dst_gap = inner_gap(ex), inner_gap(dst)
     if dst_gap > 1.15 * ex_gap > 0:
