@@ -34,13 +34,13 @@ import numpy as np  # noqa: E402
 
 from pixelfes._atomic import atomic_path  # noqa: E402
 from pixelfes.evaluate.mouth import DETAIL_GOAL, DETAIL_WIDTH, GROUP_RATIO_GOAL, summarise_mouths  # noqa: E402
-from pixelfes.evaluate.photo_scores import CropCollector, score_crops  # noqa: E402
 from pixelfes.evaluate.mouth_protocol import (  # noqa: E402
     london_people,
     pairs_loader,
     resolve_factory,
     run_mouth_folds,
 )
+from pixelfes.evaluate.photo_scores import CropCollector, score_crops  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -123,7 +123,7 @@ def test_interior_gains_teeth_follow_the_skin_lips_follow_the_lips():
                     (1 - w) * teeth_gain + w * lip_gain, rtol=1e-5)
 
 
-def test_auto_smile_closes_when_teeth_are_unlikely_and_opens_when_likely():
+def test_likely_smile_closes_when_teeth_are_unlikely_and_auto_opens():
     from pixelfes import native
 
     bank = load_bank()
@@ -132,13 +132,16 @@ def test_auto_smile_closes_when_teeth_are_unlikely_and_opens_when_likely():
     shut[[13, 14, 15], 1] = shut[[19, 18, 17], 1] = 0.0
     t = bank.open_threshold(colours)
     p = bank.open_probability(shut)
-    assert native.smile_mouth(bank, shut, colours, 1.0) == ("open" if p >= t else "closed")
+    assert native.smile_mouth(bank, shut, colours, 1.0, likely=True) == ("open" if p >= t else "closed")
+    assert native.smile_mouth(bank, shut, colours, 1.0) == "open"  # auto: a smile that reads as one
     wide = shut.copy()
     wide[[13, 14, 15], 1] -= 0.1
     wide[[19, 18, 17], 1] += 0.1
     assert bank.open_probability(wide) > 0.9
-    assert native.smile_mouth(bank, wide, colours, 1.0) == ("open" if bank.open_probability(wide) >= t else "closed")
-    assert native.smile_mouth(bank, wide, colours, 0.1) == "closed"  # a weak smile stays closed
+    assert native.smile_mouth(bank, wide, colours, 1.0, likely=True) == (
+        "open" if bank.open_probability(wide) >= t else "closed")
+    for likely in (False, True):
+        assert native.smile_mouth(bank, wide, colours, 0.1, likely=likely) == "closed"  # weak: closed
 
 
 def test_crop_collector_frames_outputs_like_the_input():

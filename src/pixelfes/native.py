@@ -47,7 +47,7 @@ from .warp import Triangulation, box_backward_map, limit_motion, remap
 
 __all__ = ["MOUTH_MODES", "NativeResult", "photo_map", "smile_mouth", "synthesize_face", "target_shape", "OPEN_GAP", "STILL_PX"]
 
-MOUTH_MODES = ("auto", "open", "closed")
+MOUTH_MODES = ("auto", "open", "closed", "likely")
 OPEN_GAP = 0.05  # predicted inner-lip gap (mouth widths) from which "auto" opens the mouth
 STILL_PX = 0.05  # photo pixels: motion below this leaves a pixel byte-identical
 _GAIN_SIGMA = 2.0  # canvas px: the texture ratio is this smooth (~11 photo px on a 1350 px photo)
@@ -151,20 +151,25 @@ def open_lips(source: np.ndarray, target: np.ndarray, lips_frame: np.ndarray,
 
 
 def smile_mouth(bank: MouthBank, neutral_lips: np.ndarray, colours: PersonColours,
-                strength: float, exclude: str | None = None) -> str:
-    """``"open"`` or ``"closed"``: the smile with the lower expected mouth error for this person.
+                strength: float, exclude: str | None = None, likely: bool = False) -> str:
+    """``"open"`` or ``"closed"``: the mouth of a smile in mode ``"auto"`` (``likely`` False)
+    or ``"likely"``.
 
-    Whether someone's smile shows teeth is barely visible in their neutral photo, so
-    ``"auto"`` weighs it: :meth:`MouthBank.open_probability` (lips parted at rest) against
-    :meth:`MouthBank.open_threshold` (what a wrong guess costs either way, from the bank's
-    own people). A bank without those figures opens. Either way a weak smile (``strength``
-    x the nearest open smile's gap below ``OPEN_GAP``) stays closed.
+    ``"auto"`` opens (a smile that reads as one), but a weak smile (``strength`` x the
+    nearest open smile's gap below ``OPEN_GAP``) stays closed. ``"likely"`` also weighs
+    whether this person's smile shows teeth, which their neutral photo barely tells:
+    :meth:`MouthBank.open_probability` (lips parted at rest) against
+    :meth:`MouthBank.open_threshold` (the break-even of what a wrong guess costs in mouth
+    contrast either way, from the bank's own people). On London that threshold (0.46-1.0)
+    is above nearly everyone's probability (0.42-0.88): it closes about 9 smiles in 10,
+    which halves the contrast error where the real smile is closed and leaves most faces
+    looking unchanged (docs/mouth.md).
     """
     j = bank.retrieve_smile(neutral_lips, colours, open_only=True, exclude=exclude)
     opening = strength * bank.gaps()[int(bank.patch_of[j])]
     if opening < OPEN_GAP:
         return "closed"
-    if not bank.has_decision():
+    if not likely or not bank.has_decision():
         return "open"
     return "open" if bank.open_probability(neutral_lips) >= bank.open_threshold(colours) else "closed"
 
@@ -198,8 +203,8 @@ def target_shape(model: Any, lm: np.ndarray, strength: float, mouth: str = "auto
         bank = load_bank() if bank is None else bank
         neutral = transform_points(mouth_frame(lm), lm)[48:68]
         mode = mouth
-        if mode == "auto":
-            mode = smile_mouth(bank, neutral, colours, strength, exclude)
+        if mode in ("auto", "likely"):
+            mode = smile_mouth(bank, neutral, colours, strength, exclude, likely=mode == "likely")
         j = bank.retrieve_smile(neutral, colours, open_only=mode != "closed",
                                 exclude=exclude)
         align = model.alignment_
@@ -207,7 +212,7 @@ def target_shape(model: Any, lm: np.ndarray, strength: float, mouth: str = "auto
         pred = pred + _SMILE_FOLLOW[:, None] * (moved - pred)
         index = int(bank.patch_of[j]) if bank.patch_of[j] >= 0 else None
     else:
-        mode = mouth
+        mode = "auto" if mouth == "likely" else mouth
         if mode == "auto":
             gap, now = inner_gap(pred), inner_gap(lm)
             mode = "closed" if gap < OPEN_GAP or gap < 0.9 * now else "open" if gap > now else "own"

@@ -87,9 +87,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="give every face the facial actions of the first face in PHOTO")
     p.add_argument("--no-detect", action="store_true",
                    help="take each photo as an already cropped face (paintings, animals)")
-    p.add_argument("--mouth", choices=("auto", "open", "closed"), default="auto",
+    p.add_argument("--mouth", choices=("auto", "open", "closed", "likely"), default="auto",
                    help="shape + texture models: open the mouth with real teeth, keep it closed "
-                        "(lips meet), or decide from the predicted opening (default auto)")
+                        "(lips meet), decide from the predicted opening (default auto), or "
+                        "'likely': teeth only where the neutral photo makes an open smile likely "
+                        "enough to be the lower expected error (mostly closed smiles)")
     p.add_argument("--max-faces", type=int, default=None, help="change at most this many faces")
     p.add_argument("--min-face", type=float, default=40.0,
                    help="find faces down to this many pixels wide (default 40); detection "

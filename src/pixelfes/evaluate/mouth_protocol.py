@@ -151,11 +151,19 @@ def _native(fold: TrainingFold) -> Any:
     return native_factory(fold)
 
 
+def _native_likely(fold: TrainingFold) -> Any:
+    from .engines import native_likely_factory
+
+    return native_likely_factory(fold)
+
+
 #: Engines by name; anything else is given as ``module:function`` (:func:`resolve_factory`).
 #: ``shape-texture`` is the model applied as before the native engine (the crop pasted back:
 #: a bare model would now run natively with the bundled mouth bank, which holds everyone);
-#: ``native`` is the native engine with a mouth bank of the fold's training people.
-FACTORIES: dict[str, ModelFactory] = {"shape-texture": _canvas, "native": _native}
+#: ``native`` is the native engine with a mouth bank of the fold's training people;
+#: ``native-likely`` the same with ``mouth="likely"``.
+FACTORIES: dict[str, ModelFactory] = {"shape-texture": _canvas, "native": _native,
+                                      "native-likely": _native_likely}
 
 
 def resolve_factory(text: str) -> tuple[str, ModelFactory]:

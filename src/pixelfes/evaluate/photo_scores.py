@@ -55,11 +55,11 @@ class CropCollector:
             for meth, img in self._pending.pop(ident, []):
                 self.crops[(ident, meth)] = warp_to_crop(img, m, size)
             return
-        m = self._frame.get(ident)
-        if m is None:  # the input is measured first; keep it until it is
+        frame = self._frame.get(ident)
+        if frame is None:  # the input is measured first; keep it until it is
             self._pending.setdefault(ident, []).append((method, rgb.copy()))
             return
-        self.crops[(ident, method)] = warp_to_crop(rgb, m, size)
+        self.crops[(ident, method)] = warp_to_crop(rgb, frame, size)
 
 
 def score_crops(crops: dict[tuple[str, str], np.ndarray], target: str, methods: Sequence[str],

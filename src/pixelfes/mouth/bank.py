@@ -219,8 +219,8 @@ class MouthBank:
         with ``neutral_photos`` as well, each smile's and neutral mouth's contrast (what
         :meth:`open_threshold` weighs).
         """
-        from ..evaluate.mouth import OPEN_AREA, mouth_regions, region_stats
         from ..alignment import DEFAULT_ALIGNMENT
+        from ..evaluate.mouth import OPEN_AREA, mouth_regions, region_stats
         from ..face.align import crop_matrix, transform_points, warp_to_crop
         from .fill import inner_gap, mouth_frame
 
