@@ -206,3 +206,33 @@ def test_score_crops_against_plain_metrics():
     d = [np.linalg.norm(crops[(f"p{i}", "a")].reshape(-1)[:4].astype(float)
                         - crops[(f"p{i}", "real target")].reshape(-1)[:4]) for i in range(3)]
     assert s["identity.distance"] == pytest.approx(np.mean(d))
+
+
+def test_closed_follow_carries_the_inner_lips_with_their_columns():
+    from pixelfes import native
+
+    rng = np.random.default_rng(5)
+    src = rng.normal(0, 10, (68, 2))
+    tgt = src + rng.normal(0, 3, (68, 2))
+    out = native.closed_follow(src, tgt, meet=False)
+    for uo, ui, li, lo in ((50, 61, 67, 58), (51, 62, 66, 57), (52, 63, 65, 56)):
+        shift = ((tgt[uo] - src[uo]) + (tgt[lo] - src[lo])) / 2  # plain: the column's mean motion
+        assert_allclose(out[ui], src[ui] + shift)
+        assert_allclose(out[li], src[li] + shift)
+    assert_allclose(out[60], src[60] + tgt[48] - src[48])
+    assert_allclose(out[64], src[64] + tgt[54] - src[54])
+    keep = [i for i in range(68) if i not in range(60, 68)]
+    assert_allclose(out[keep], tgt[keep])  # everything else is the target
+    met = native.closed_follow(src, tgt)
+    for a, b in ((61, 67), (62, 66), (63, 65)):
+        assert_allclose(met[a], (out[a] + out[b]) / 2)
+        assert_allclose(met[a], met[b])
+
+
+def test_retrieval_of_closed_smiles_only():
+    bank = load_bank()
+    colours = PersonColours(skin=bank.people_skin[0], lips=np.array([170, 100, 100], np.uint8))
+    j = bank.retrieve_smile(bank.neutral[3], colours, closed_only=True)
+    assert not bank.smile_open[j]
+    k = bank.retrieve_smile(bank.neutral[3], colours, open_only=True)
+    assert bank.patch_of[k] >= 0

@@ -102,6 +102,44 @@ def close_lips(lm: np.ndarray) -> np.ndarray:
     return out
 
 
+#: mouth columns: (upper outer, upper inner, lower inner, lower outer); inner corners follow
+#: the outer corners
+_COLUMNS = ((50, 61, 67, 58), (51, 62, 66, 57), (52, 63, 65, 56))
+
+
+def _teeth_gap(smile: bool) -> float:
+    """Inner-lip gap of the input above which ``"closed"`` closes it over teeth.
+
+    For a smile the input is a neutral face: lips parted at rest (up to the bank's
+    ``MIN_GAP``, where London smiles start to show teeth) are the person's own and stay;
+    for other targets (e.g. happy -> neutral) any opening beyond ``_OPEN_SOURCE`` is closed.
+    """
+    from .mouth.bank import MIN_GAP
+
+    return MIN_GAP if smile else _OPEN_SOURCE
+
+
+def closed_follow(source: np.ndarray, target: np.ndarray, meet: bool = True) -> np.ndarray:
+    """``target`` with the inner lips of a ``source`` mouth without teeth carried along.
+
+    Each inner pair moves by the mean motion of its column's outer points (inner corners
+    by the outer corners'), so the lips keep their own meeting line (and, ``meet`` False,
+    their own small parting). Closing at the midpoint of the predicted inner lips instead
+    pulled one lip into the other wherever the prediction had them apart: a bent seam in
+    the upper lip and a smeared lower lip (043, 062 at 1:1).
+    """
+    out = np.array(target, dtype=np.float64, copy=True)
+    src = np.asarray(source, dtype=np.float64)
+    d = out - src
+    for uo, ui, li, lo in _COLUMNS:
+        shift = (d[uo] + d[lo]) / 2
+        out[ui] = src[ui] + shift
+        out[li] = src[li] + shift
+    out[60] = src[60] + d[48]
+    out[64] = src[64] + d[54]
+    return close_lips(out) if meet else out
+
+
 def lip_only_source(lm: np.ndarray, share: float = _LIP_ONLY) -> np.ndarray:
     """``lm`` with the inner lips moved ``share`` of each lip's thickness into the lip.
 
@@ -205,8 +243,10 @@ def target_shape(model: Any, lm: np.ndarray, strength: float, mouth: str = "auto
         mode = mouth
         if mode in ("auto", "likely"):
             mode = smile_mouth(bank, neutral, colours, strength, exclude, likely=mode == "likely")
+        # a closed smile follows a real closed smile (an open one's lips, pressed together
+        # at their midpoints, bent the upper lip into a visible kink)
         j = bank.retrieve_smile(neutral, colours, open_only=mode != "closed",
-                                exclude=exclude)
+                                closed_only=mode == "closed", exclude=exclude)
         align = model.alignment_
         moved = lm + strength * bank.motion[j].astype(np.float64) * (align.size / align.margin)
         pred = pred + _SMILE_FOLLOW[:, None] * (moved - pred)
@@ -219,7 +259,10 @@ def target_shape(model: Any, lm: np.ndarray, strength: float, mouth: str = "auto
     if mode == "own":  # an open mouth that stays open keeps its own teeth
         goal = pred
     elif mode == "closed":
-        goal = close_lips(pred)
+        if inner_gap(lm) > _teeth_gap(smile):
+            goal = close_lips(pred)
+        else:  # no teeth to close over: the lips follow, meeting only if they met already
+            goal = closed_follow(lm, pred, meet=inner_gap(lm) <= _OPEN_SOURCE)
         index = None
     else:
         bank = load_bank() if bank is None else bank
@@ -232,8 +275,8 @@ def target_shape(model: Any, lm: np.ndarray, strength: float, mouth: str = "auto
     a = limit_motion(tri, lm, goal, ignore=ignore)
     if a < 1.0:
         goal = lm + 0.95 * a * (goal - lm)
-        if mode == "closed":  # shortened motion, but lips that still meet
-            goal = close_lips(goal)
+        if mode == "closed" and (inner_gap(lm) > _teeth_gap(smile) or inner_gap(lm) <= _OPEN_SOURCE):
+            goal = close_lips(goal)  # shortened motion, but lips that still meet
     return goal, mode, index
 
 
@@ -388,7 +431,8 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
     tri = model.warp_.triangulation
     gain = _texture_ratio(model, crop, lm, tri.raster(target), strength)
     textured = np.abs(gain - 1.0) > 1e-3
-    was_open = mode == "closed" and inner_gap(lm) > _OPEN_SOURCE
+    smile = getattr(model, "info", {}).get("target") == "happy"
+    was_open = mode == "closed" and inner_gap(lm) > _teeth_gap(smile)
     source = lip_only_source(lm) if was_open else lm
     got = photo_map(mat, tri, source, target, alignment, photo.shape[:2], also=textured,
                     extra=gain - 1.0)

@@ -74,9 +74,11 @@ class MouthBank:
         return len(self.patches)
 
     def retrieve_smile(self, neutral_lips: np.ndarray, colours: PersonColours, *,
-                       open_only: bool = False, exclude: str | None = None) -> int:
+                       open_only: bool = False, exclude: str | None = None,
+                       closed_only: bool = False) -> int:
         """Index (into ``motion``) of the smile whose person's neutral lips ``(20, 2)`` (mouth
-        frame) and skin are nearest; ``open_only``: only smiles with teeth. Ties: lowest index."""
+        frame) and skin are nearest; ``open_only``: only smiles with teeth; ``closed_only``:
+        only smiles without (when the bank knows, :attr:`smile_open`). Ties: lowest index."""
         if len(self.motion) == 0:
             raise ValueError("this mouth bank holds no smile motions; rebuild it with neutral photos")
         d_shape = ((self.neutral.astype(np.float64) - np.asarray(neutral_lips)[None]) ** 2).sum(axis=(1, 2))
@@ -84,6 +86,8 @@ class MouthBank:
         cost = d_shape / _NEUTRAL_SCALE**2 + d_col / _COLOUR_SCALE**2
         if open_only:
             cost = np.where(self.patch_of >= 0, cost, np.inf)
+        if closed_only and len(self.smile_open) == len(cost) and (~self.smile_open).any():
+            cost = np.where(self.smile_open, np.inf, cost)
         if exclude is not None:
             cost = np.where(np.array(self.people) == exclude, np.inf, cost)
         if not np.isfinite(cost).any():
