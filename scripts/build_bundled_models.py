@@ -141,18 +141,35 @@ def native_card_lines(native: dict, name: str) -> list[str]:
              "Identity-disjoint 5-fold over the 82 people (model *and* mouth bank trained on 4/5, "
              "the other 1/5 measured), 1350 px photos, mouth found by 68 landmarks on each "
              "output, against the person's real photo (docs/mouth.md; `PYTHONPATH=src python "
-             "scripts/mouth_eval.py --model-factory shape-texture --model-factory native`):", "",
+             "scripts/mouth_eval.py --model-factory shape-texture --model-factory native "
+             "--model-factory native-likely --judges`):", "",
              "| engine | contrast error (L*) | where the real mouth is open / closed | worst / best "
              "group | tint error (a*b*) | detail ratio | outputs open / real open |",
              "|---|---|---|---|---|---|---|"]
     for engine, label in (("shape-texture", "canvas (the model's crop pasted back)"),
-                          ("native", "**native**")):
+                          ("native", "**native**"), ("native-likely", 'native, `mouth="likely"`')):
+        if engine not in summary:
+            continue
         r = summary[engine]
         groups = [g["contrast_error"] for g in r["groups"].values() if g["n"] >= 3]
         ratio = max(groups) / min(groups) if groups else float("nan")
         lines.append(f"| {label} | {r['contrast_error']:.2f} | {r['contrast_error_real_open']:.2f} / "
                      f"{r['contrast_error_real_closed']:.2f} | {ratio:.2f} | {r['tint_error']:.2f} | "
                      f"{r['detail_ratio']:.2f} | {r['open_output']:.2f} / {r['open_real']:.2f} |")
+    judges = native["directions"][key].get("judges")
+    if judges:
+        lines += ["", "The canvas judges on the same outputs, cut back to the model's canvas "
+                  "(`pixelfes.evaluate.photo_scores`):", "",
+                  "| engine | fer: called target | face-api | identity distance | PSNR | SSIM | sharpness |",
+                  "|---|---|---|---|---|---|---|"]
+        for engine in ("input", "shape-texture", "native", "native-likely", "real target"):
+            j = judges.get(engine)
+            if j is None:
+                continue
+            cells = [f"{j.get(k, float('nan')):.{d}f}" if k in j else "-" for k, d in
+                     (("fer.accuracy", 2), ("faceapi.accuracy", 2), ("identity.distance", 3),
+                      ("quality.psnr", 2), ("quality.ssim", 3), ("quality.sharpness", 2))]
+            lines.append(f"| {engine} | " + " | ".join(cells) + " |")
     return lines
 
 

@@ -175,7 +175,8 @@ def test_fill_mouth_changes_only_the_inside_of_the_inner_lips():
 
     poly = np.zeros(image.shape[:2], np.uint8)
     cv2.fillPoly(poly, [np.rint(lips[12:]).astype(np.int32)], 1)
-    assert not (changed & (cv2.dilate(poly, np.ones((5, 5), np.uint8)) == 0)).any()
+    # 3 px: the anti-aliased outline (1 px) and the feather's tail (sigma 0.8 px at this width)
+    assert not (changed & (cv2.dilate(poly, np.ones((7, 7), np.uint8)) == 0)).any()
 
 
 def test_smiles_follow_a_retrieved_real_smile_and_auto_closes_weak_ones(astronaut, face, model):
