@@ -236,3 +236,30 @@ def test_retrieval_of_closed_smiles_only():
     assert not bank.smile_open[j]
     k = bank.retrieve_smile(bank.neutral[3], colours, open_only=True)
     assert bank.patch_of[k] >= 0
+
+
+def test_smile_corners_are_the_mean_of_the_same_kind_of_smile():
+    from pixelfes import native
+    from pixelfes.face import detect_faces
+    from pixelfes.face.align import align_face
+    from pixelfes.mouth import person_colours
+    from pixelfes.pipeline import resolve_model
+
+    skimage_data = pytest.importorskip("skimage.data")
+    bank = load_bank()
+    opened = bank.patch_of >= 0
+    # plain reference: a loop over the bank's open smiles
+    ref = np.zeros((2, 2))
+    for k in np.flatnonzero(opened):
+        ref += bank.motion[k][[48, 54]]
+    assert_allclose(native.smile_corners(bank, True), ref / opened.sum(), rtol=1e-6)
+    assert_allclose(native.smile_corners(bank, False), bank.motion[~opened][:, [48, 54]].mean(0), rtol=1e-6)
+    # the predicted corners of an open smile are the input's plus strength x that mean
+    rgb = skimage_data.astronaut()
+    face = detect_faces(rgb)[0]
+    model = resolve_model("neutral-to-happy")
+    al = align_face(rgb, face.landmarks, model.alignment_)
+    goal, mode, _ = native.target_shape(model, al.landmarks, 0.8, "open", bank, person_colours(rgb, face.landmarks))
+    scale = model.alignment_.size / model.alignment_.margin
+    assert mode == "open"
+    assert_allclose(goal[[48, 54]], al.landmarks[[48, 54]] + 0.8 * ref / opened.sum() * scale, atol=1e-6)
