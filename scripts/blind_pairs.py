@@ -70,11 +70,15 @@ def make(args: argparse.Namespace) -> int:
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     key: dict[str, Any] = {}
+    used: set[str] = set()
     n = 0
     for direction in args.directions.split(","):
         source, target = direction.split(":")
         people = london_people(args.data, source, target)
-        chosen = sorted(rng.choice([p.identity for p in people], args.people, replace=False))
+        # different people in each direction: one person's two pairs would hint at each other
+        free = [p.identity for p in people if p.identity not in used]
+        chosen = sorted(rng.choice(free, min(args.people, len(free)), replace=False))
+        used.update(chosen)
         seen: dict[str, dict[str, tuple[np.ndarray, np.ndarray | None]]] = {}
 
         def keep(person: Any, method: str, rgb: np.ndarray, lm: np.ndarray | None,
