@@ -283,7 +283,7 @@ def test_engine_choice(monkeypatch, tmp_path):
     monkeypatch.setenv("PIXELFES_MODELS", str(tmp_path))  # no user models
     sad = resolve_model(None, "neutral", "sad")
     assert type(sad) is ActionUnitModel
-    assert sad.alignment_.size == 384 and sad.alignment_.margin == 1.5  # photo canvas
+    assert sad.alignment_.size == 192 and sad.alignment_.margin == 1.5  # photo canvas
     assert type(resolve_model(None, "neutral", "happy")).__name__ == "ShapeTextureModel"
     assert type(resolve_model(None, "neutral", "happy", engine="actions")) is ActionUnitModel
     on_top = resolve_model(None, "neutral", "happy", au="4=1")
@@ -325,7 +325,7 @@ def test_cli_analyze_and_synthesize_real_photo(tmp_path, capsys):
                  "-q"]) == 0
 
 
-def test_closing_mouth_turns_the_old_opening_into_a_lip_line(basis):
+def test_closing_mouth_paints_lip_over_the_old_teeth(basis):
     import cv2
 
     open_lm = frontal_face(basis, {"AU26": 1.5})
@@ -336,7 +336,9 @@ def test_closing_mouth_turns_the_old_opening_into_a_lip_line(basis):
     # just below the closed lips' meeting line: inside the old opening, within the line
     y = int(round(0.5 * (closed[62, 1] + closed[66, 1]))) + 1
     x = int(round(closed[62, 0]))
-    assert crop[y, x].mean() > 200 and out[y, x].mean() < 120  # teeth seam -> dark lip line
+    # pixelfes.mouth.close_mouth paints lip over the squeezed teeth: the tooth pixel now has
+    # the lips' colour (red above blue, far from the 235 gray of the teeth)
+    assert crop[y, x].mean() > 200 and out[y, x].mean() < 160 and int(out[y, x, 0]) > int(out[y, x, 2]) + 30
     assert np.array_equal(out[:40], crop[:40])  # nothing far from the mouth changes
 
 
@@ -434,3 +436,107 @@ def test_in_photo_warp_matches_the_crop_warp(basis):
     face = Face(box=(0.0, 0.0, 480.0, 480.0), score=1.0, landmarks=plm)
     assert np.array_equal(synthesize_rgb(photo, model, 0.0, faces=[face]), photo)
     assert not np.array_equal(synthesize_rgb(photo, model, 1.0, faces=[face]), photo)
+
+
+def test_added_actions_hold_the_nose_rigid(basis):
+    """The nose (28-35) moves only with the units whose muscles move it; removal uses the raw basis."""
+    from pixelfes.actions.model import NOSE_UNITS, synthesis_motion
+
+    rigid = synthesis_motion()
+    for key in ("AU12", "AU12L", "AU6", "AU26", "AU15"):
+        i = basis.index(key)
+        assert np.abs(basis.motion[i, 28:36]).max() > 1e-3  # the ICT scan drags the nose ...
+        assert np.all(rigid[i, 28:36] == 0.0)  # ... the synthesis does not
+        np.testing.assert_array_equal(rigid[i, :28], basis.motion[i, :28])
+        np.testing.assert_array_equal(rigid[i, 36:], basis.motion[i, 36:])
+    for key in (*NOSE_UNITS, "AU9L", "AU9R"):
+        np.testing.assert_array_equal(rigid[basis.index(key)], basis.motion[basis.index(key)])
+    lm = frontal_face(basis)
+    model = ActionUnitModel("happy").fit()
+    moved = model.predict_shape(lm)
+    np.testing.assert_allclose(moved[28:36], lm[28:36], atol=1e-9)  # happy leaves the nose
+    assert np.abs(moved[48:68] - lm[48:68]).max() > 3.0
+    # negative intensities (--to neutral, --like) move the nose as the analysis' basis does
+    w = {"AU12": -0.5}
+    raw = fit_pose(lm, basis.mean_shape).project_motion(basis.motion_3d(w))
+    np.testing.assert_allclose(model.motion(lm, w), raw, atol=1e-12)
+
+
+def test_photo_path_matches_a_plain_composed_remap(basis):
+    """The photo-resolution path (native's photo_map, tiles) equals the plain composition:
+    photo -> crop, the canvas backward map interpolated, crop -> photo, one cubic remap."""
+    import cv2
+
+    from pixelfes.alignment import DEFAULT_ALIGNMENT
+    from pixelfes.face.align import crop_matrix, invert_affine, transform_points
+
+    model = ActionUnitModel("surprised", fold_gain=0.0, mouth=False).fit(alignment=DEFAULT_ALIGNMENT)
+    lm_crop = frontal_face(basis)
+    crop = synthetic_crop(lm_crop)
+    photo = np.full((480, 480, 3), 200, np.uint8)
+    photo[48:432, 48:432] = cv2.resize(crop, (384, 384), interpolation=cv2.INTER_CUBIC)
+    photo = cv2.GaussianBlur(photo, (0, 0), 1.0)
+    plm = 2.0 * (lm_crop + 0.5) - 0.5 + 48.0
+    out = model.synthesize_in_photo(photo, plm)
+    # the plain reference, written out
+    m = crop_matrix(plm, model.alignment_)
+    target, _, maps, _ = model._plan(transform_points(m, plm), 1.0)
+    yy, xx = np.mgrid[0:480, 0:480].astype(np.float32)
+    qx = (m[0, 0] * xx + m[0, 1] * yy + m[0, 2]).astype(np.float32)
+    qy = (m[1, 0] * xx + m[1, 1] * yy + m[1, 2]).astype(np.float32)
+    sx = cv2.remap(maps[0], qx, qy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    sy = cv2.remap(maps[1], qx, qy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    inv = invert_affine(m)
+    px = (inv[0, 0] * sx + inv[0, 1] * sy + inv[0, 2]).astype(np.float32)
+    py = (inv[1, 0] * sx + inv[1, 1] * sy + inv[1, 2]).astype(np.float32)
+    ref = cv2.remap(photo, px, py, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    # over the face (eyes to chin), where the motion is not faded at the face's edge
+    y0, y1 = int(plm[19, 1]) - 10, int(plm[8, 1]) - 10
+    x0, x1 = int(plm[36, 0]), int(plm[45, 0])
+    diff = np.abs(out[y0:y1, x0:x1].astype(int) - ref[y0:y1, x0:x1].astype(int))
+    assert np.abs(ref[y0:y1, x0:x1].astype(int) - photo[y0:y1, x0:x1].astype(int)).max() > 60  # it moved
+    assert diff.mean() < 0.3 and np.percentile(diff, 99) <= 3
+    # away from the face nothing is touched, byte for byte
+    assert np.array_equal(out[:30], photo[:30]) and np.array_equal(out[:, :30], photo[:, :30])
+
+
+def test_mouth_interior_is_pixelfes_mouth(basis):
+    """An opening mouth gets the bank's real teeth (pixelfes.mouth); a closing one close_mouth."""
+    from pixelfes.actions.mouth import _toothy
+    from pixelfes.mouth import load_bank
+
+    toothy = _toothy()
+    bank = load_bank()
+    assert toothy.shape == (len(bank),) and 30 <= int(toothy.sum()) < len(bank)
+    assert not toothy[bank.ids.index("140")]  # the smile whose "opening" shows only lip
+    lm = frontal_face(basis)
+    crop = synthetic_crop(lm)
+    model = ActionUnitModel(au={"AU25": 1.0, "AU26": 0.8}).fit()
+    target = model.predict_shape(lm)
+    out = paint_mouth(crop, lm, target, crop)
+    again = paint_mouth(crop, lm, target, crop)
+    assert np.array_equal(out, again)  # deterministic
+    cx = int(round(target[62, 0]))
+    col = out[int(np.ceil(target[62, 1])) + 1: int(target[66, 1]), cx].astype(float)
+    top, bottom = col[: len(col) // 3].mean(), col[-len(col) // 4:].mean()
+    assert top > 150 and bottom < 80  # teeth under the upper lip, the cavity below
+    assert np.array_equal(out[:60], crop[:60])  # only the mouth changes
+    gray = paint_mouth(crop[..., :1], lm, target, crop[..., :1])  # gray: the cavity only
+    assert gray.shape == (192, 192, 1) and gray[int(target[66, 1]) - 2, cx, 0] < 80
+
+
+def test_fill_mouth_deeper_than_the_exemplar():
+    """pixelfes.mouth.fill_mouth lays an exemplar into an opening deeper than its own (the
+    action units' wide jaws); it used to crash in cv2.ellipse on numpy integers there."""
+    from pixelfes.mouth import PersonColours, fill_mouth, load_bank
+
+    bank = load_bank()
+    lips = bank.frame_points()[0] * 100.0 + [100.0, 60.0]
+    deep = lips.copy()
+    deep[[17, 18, 19], 1] += 25.0  # lower inner lip far below the exemplar's
+    img = np.full((140, 200, 3), 150, np.uint8)
+    col = PersonColours(skin=bank.skin[0].copy(), lips=np.array([150, 80, 80], np.uint8))
+    box = fill_mouth(img, deep, col, bank, index=0).box
+    assert box is not None
+    x0, y0, x1, y1 = box
+    assert (img[y0:y1, x0:x1] != 150).any() and (img[:y0] == 150).all()

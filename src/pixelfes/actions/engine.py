@@ -28,11 +28,11 @@ from .recipes import RECIPES
 __all__ = ["ENGINES", "PHOTO_CANVAS", "resolve"]
 
 ENGINES: tuple[str, ...] = ("auto", "learned", "actions")
-# On photos the action units plan their motion on a 384 px aligned canvas (the learned
-# models' framing, margin 1.5, at twice their 192 px) and then resample the photo itself
-# (ActionUnitModel.synthesize_in_photo): they learn nothing from pixels, so nothing ties
-# them to 192. Planning at 384 costs about 6 ms a face (192: 3 ms).
-PHOTO_CANVAS = 384
+# On photos the action units plan their motion on the 192 px aligned canvas of the learned
+# models and the native engine, then resample the photo itself once through the composed
+# map (pixelfes.native.photo_map, exact over the lips): the canvas only decides, so a finer
+# one buys nothing (the fold maps are 192 px themselves) and planning at 384 cost 1 ms more.
+PHOTO_CANVAS = 192
 
 
 def _actions(target: str | None, au: dict[str, float], relative: bool = False) -> ActionUnitModel:

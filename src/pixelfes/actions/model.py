@@ -15,6 +15,7 @@ gets ``au`` minus its own estimated actions (expression transfer, ``--like``).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,7 +29,7 @@ from ..warp import PiecewiseAffineWarp, remap
 from .analysis import ANALYSIS_UNITS, estimate_units
 from .basis import load_basis, parse_units
 from .folds import FoldShading
-from .mouth import inner_gap, old_interior_mask, paint_mouth
+from .mouth import paint_mouth
 from .pose import fit_pose
 from .recipes import recipe_for
 
@@ -178,10 +179,19 @@ class ActionUnitModel(ExpressionModel):
         return d / max(float(np.linalg.norm(d)), 1e-12)
 
     def motion(self, landmarks: np.ndarray, weights: Mapping[str, float]) -> np.ndarray:
-        """``(68, 2)`` image motion of ``weights`` for a face with these landmarks (its pose)."""
+        """``(68, 2)`` image motion of ``weights`` for a face with these landmarks (its pose).
+
+        Added actions hold the nose below its root (points 28-35) rigid except for the
+        units whose muscles move it (:data:`NOSE_UNITS`, :func:`synthesis_motion`); removed
+        ones (negative intensities: ``--to neutral``, ``--like``) use the raw basis, the one
+        the analysis explained the real landmarks with.
+        """
         basis = load_basis()
         pose = fit_pose(landmarks, basis.mean_shape)
-        return pose.project_motion(basis.motion_3d(weights))
+        w = basis.weights_vector(weights)
+        m3 = np.tensordot(np.maximum(w, 0.0), synthesis_motion(), axes=1) \
+            + np.tensordot(np.minimum(w, 0.0), basis.motion, axes=1)
+        return pose.project_motion(m3)
 
     def _check_input(self, X: np.ndarray) -> Batch:
         """Crops of the model's canvas size, gray (C = 1) or colour (C = 3)."""
@@ -203,14 +213,16 @@ class ActionUnitModel(ExpressionModel):
             out = (out.astype(np.float64) / 255.0).astype(x.dtype)
         return x.in_layout(out)
 
-    def _plan(self, lm: np.ndarray, strength: float) -> tuple[np.ndarray, Any, tuple[np.ndarray, np.ndarray], dict[str, float]]:
-        """Moved landmarks, their raster, the backward map and the fold weights of one face."""
+    def _plan(self, lm: np.ndarray, strength: float, with_map: bool = True
+              ) -> tuple[np.ndarray, Any, tuple[np.ndarray, np.ndarray] | None, dict[str, float]]:
+        """Moved landmarks, their raster, the backward map (None unless ``with_map``) and the
+        fold weights of one face."""
         weights = self.face_weights(lm)
         scaled = {k: strength * v for k, v in weights.items()}
         target = self.predict_shape(lm, 1.0, scaled)
         tri = self.warp_.triangulation
         raster = tri.raster(target)
-        maps = raster.backward_map(tri.full_points(lm))
+        maps = raster.backward_map(tri.full_points(lm)) if with_map else None
         # the folds follow the motion actually applied (after fold limiting), per face half
         full = self.motion(lm, scaled)
         applied = {part: _applied_fraction(lm[idx], target[idx], full[idx])
@@ -223,13 +235,12 @@ class ActionUnitModel(ExpressionModel):
         """One crop ``(S, S, C)`` uint8 with landmarks ``(68, 2)`` -> the changed crop (uint8)."""
         lm = np.asarray(landmarks, dtype=np.float64)
         target, raster, maps, folds = self._plan(lm, strength)
+        assert maps is not None
         img = image if image.ndim == 3 else image[..., None]
         moved = remap(img, maps, interpolation="cubic").reshape(img.shape)
         moved = self.folds_.apply(moved, raster, folds, target)
         if self.mouth:
-            closing = inner_gap(target) < inner_gap(lm)
-            old = old_interior_mask(lm, maps, img.shape[:2]) if closing else None
-            moved = paint_mouth(moved, lm, target, img, teeth=bool(self.teeth), old_interior=old)
+            moved = paint_mouth(moved, lm, target, img, teeth=bool(self.teeth))
         return moved.reshape(image.shape)
 
     def synthesize_in_photo(self, photo: np.ndarray, landmarks: np.ndarray,
@@ -237,62 +248,47 @@ class ActionUnitModel(ExpressionModel):
         """Change one face of ``photo`` ``(H, W, C)`` uint8 at the photo's own resolution.
 
         ``landmarks``: the face's ``(68, 2)`` points in the photo. The motion is planned on
-        the aligned canvas as in :meth:`synthesize_one`, but the photo itself is resampled
-        once (cubic) through that warp composed with the alignment, and the folds and the
-        mouth are drawn at the photo's resolution: no detail of the moved face is lost, and
-        nothing of the old face stays behind where it moved away (pasting a low-resolution
-        *change* onto the photo leaves the photo's own fine detail, e.g. teeth, in place).
-        Returns a new photo; pixels outside the face's canvas are unchanged.
+        the aligned canvas as in :meth:`synthesize_one`; the native engine's one composed
+        backward map (:func:`pixelfes.native.photo_map`: photo -> canvas, the canvas warp,
+        canvas -> photo, evaluated exactly over the lips) then resamples the photo itself
+        once (cubic), only in the tiles where something moves, with the fold shading
+        brought along as a luminance ratio; the mouth is drawn at the photo's resolution.
+        Pixels that neither move nor change keep their bytes. Returns a new photo.
         """
-        import cv2
-
         from ..face.align import crop_matrix, invert_affine, transform_points
+        from ..native import photo_map
 
         self._check_fitted()
         plm = np.asarray(landmarks, dtype=np.float64)
-        m = crop_matrix(plm, self.alignment_ or DEFAULT_ALIGNMENT)
+        align = self.alignment_ or DEFAULT_ALIGNMENT
+        m = crop_matrix(plm, align)
         lm = transform_points(m, plm)
-        target, raster, maps, folds = self._plan(lm, float(strength))
-        size = self.image_shape_[0]
-        inv = invert_affine(m)
-        corners = transform_points(inv, np.array([[-0.5, -0.5], [size - 0.5, -0.5],
-                                                  [-0.5, size - 0.5], [size - 0.5, size - 0.5]]))
-        h, w = photo.shape[:2]
-        x0, y0 = np.floor(corners.min(0)).astype(int).clip(0)
-        x1 = int(min(w, np.ceil(corners[:, 0].max()) + 1))
-        y1 = int(min(h, np.ceil(corners[:, 1].max()) + 1))
-        if x1 <= x0 or y1 <= y0:
-            return photo.copy()
-        yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
-        qx = (m[0, 0] * xx + m[0, 1] * yy + m[0, 2]).astype(np.float32)  # crop coordinates
-        qy = (m[1, 0] * xx + m[1, 1] * yy + m[1, 2]).astype(np.float32)
-        # the canvas warp is the identity on its border: outside it, the map is q itself
-        inside = (qx >= 0) & (qy >= 0) & (qx <= size - 1) & (qy <= size - 1)
-        sx = np.where(inside, cv2.remap(maps[0], qx, qy, cv2.INTER_LINEAR,
-                                        borderMode=cv2.BORDER_REPLICATE), qx)
-        sy = np.where(inside, cv2.remap(maps[1], qx, qy, cv2.INTER_LINEAR,
-                                        borderMode=cv2.BORDER_REPLICATE), qy)
-        px = (inv[0, 0] * sx + inv[0, 1] * sy + inv[0, 2]).astype(np.float32)
-        py = (inv[1, 0] * sx + inv[1, 1] * sy + inv[1, 2]).astype(np.float32)
-        src = photo if photo.ndim == 3 else photo[..., None]
-        roi = cv2.remap(src, px, py, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
-        roi = roi.reshape(y1 - y0, x1 - x0, -1)
+        target, raster, _, folds = self._plan(lm, float(strength), with_map=False)
         factor = self.folds_.factor(raster, folds, target)
-        if factor is not None:
-            f = np.where(inside, cv2.remap(factor, qx, qy, cv2.INTER_LINEAR,
-                                           borderMode=cv2.BORDER_REPLICATE), 1.0)
-            roi = np.clip(np.rint(roi.astype(np.float32) * f[..., None]), 0, 255).astype(np.uint8)
-        if self.mouth:
-            off = np.array([x0, y0], dtype=np.float64)
-            before = plm - off
-            after = transform_points(inv, target) - off
-            rmaps = (px - np.float32(x0), py - np.float32(y0))
-            src_roi = src[y0:y1, x0:x1]
-            closing = inner_gap(after) < inner_gap(before)
-            old = old_interior_mask(before, rmaps, roi.shape[:2]) if closing else None
-            roi = paint_mouth(roi, before, after, src_roi, teeth=bool(self.teeth), old_interior=old)
+        src = photo if photo.ndim == 3 else photo[..., None]
+        extra = None if factor is None else factor - np.float32(1.0)
+        got = photo_map(m, self.warp_.triangulation, lm, target, align, src.shape[:2],
+                        also=None if extra is None else np.abs(extra) > 1e-3, extra=extra)
         out = photo.copy()
-        out[y0:y1, x0:x1] = roi.reshape(out[y0:y1, x0:x1].shape)
+        if got is None:
+            return out
+        (x0, y0, x1, y1), maps, gain, still = got
+        if gain is not None:
+            still &= np.abs(gain) <= 1e-3
+        _remap_tiles(src, out if out.ndim == 3 else out[..., None], (x0, y0), maps, gain, still)
+        if self.mouth:
+            after = transform_points(invert_affine(m), target)
+            # the mouth box only: colours and the interior are local to the lips
+            pad = int(np.ceil(0.6 * float(np.ptp(plm[48:68, 0])))) + 2
+            bx0, by0 = np.floor(np.minimum(plm[48:68].min(0), after[48:68].min(0)) - pad).astype(int).clip(0)
+            bx1 = int(min(photo.shape[1], np.ceil(max(plm[48:68, 0].max(), after[48:68, 0].max()) + pad)))
+            by1 = int(min(photo.shape[0], np.ceil(max(plm[48:68, 1].max(), after[48:68, 1].max()) + pad)))
+            off = np.array([bx0, by0], dtype=np.float64)
+            view = out[by0:by1, bx0:bx1]
+            painted = paint_mouth(view, plm - off, after - off, photo[by0:by1, bx0:bx1],
+                                  teeth=bool(self.teeth))
+            if painted is not view:
+                view[...] = painted
         return out
 
     def _predict_values(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover - needs landmarks
@@ -313,6 +309,61 @@ class ActionUnitModel(ExpressionModel):
 
 
 _UPPER = np.arange(17, 48)
+_NOSE = np.arange(28, 36)  # bridge, tip and base; 27 (the root, between the brows) moves with them
+#: Units whose muscles move the nose itself: levator labii superioris alaeque nasi (AU9, and
+#: the nasal part of AU10/AU11) lifts the alae; nasalis and dilator naris (AU38, AU39) have no
+#: ICT shape. Every other unit leaves bone and cartilage where they are.
+NOSE_UNITS = ("AU9", "AU10", "AU11")
+
+
+@functools.lru_cache(maxsize=1)
+def synthesis_motion() -> np.ndarray:
+    """``(U, 68, 3)``: the basis' motion with the nose (28-35) rigid for non-nose units.
+
+    The ICT scans drag the nose's skin with the cheeks and lips (its AU12 widens the nose by
+    about 23 %, 3.7 px on the 192 px canvas of a London face; the real London smiles widen it
+    by 1.1 px), and a changed nose is what the identity measure notices most
+    (docs/actions.md). The nose is bone and cartilage: only units whose muscles insert there
+    (:data:`NOSE_UNITS`) move it. Analysis keeps the raw basis (real landmarks do move).
+    """
+    basis = load_basis()
+    motion = basis.motion.copy()
+    for i, key in enumerate(basis.units):
+        if not any(key == u or key.startswith(u) and key[len(u):] in ("L", "R") for u in NOSE_UNITS):
+            motion[i, _NOSE] = 0.0
+    motion.flags.writeable = False
+    return motion
+
+
+def _remap_tiles(photo: np.ndarray, out: np.ndarray, origin: tuple[int, int], maps: np.ndarray,
+                 gain: np.ndarray | None, still: np.ndarray, tile: int = 96) -> None:
+    """Resample ``photo`` through the photo map into ``out`` (in place), tile by tile.
+
+    Only tiles where something moves or is shaded are interpolated (cubic, once); inside
+    them, only the pixels that do (``~still``) are written, times ``1 + gain``.
+    """
+    import cv2
+
+    x0, y0 = origin
+    h, w = still.shape
+    region = out[y0:y0 + h, x0:x0 + w]
+    move = (~still).view(np.uint8)
+    for ty in range(0, h, tile):
+        for tx in range(0, w, tile):
+            m = move[ty:ty + tile, tx:tx + tile]
+            if not m.any():
+                continue
+            warped = cv2.remap(photo, maps[ty:ty + tile, tx:tx + tile], None,  # type: ignore[call-overload]
+                               cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+            chans = photo.shape[2]
+            if gain is not None:
+                g = gain[ty:ty + tile, tx:tx + tile]
+                if np.abs(g).max() > 1e-3:  # OpenCV multiplies, rounds and saturates in one pass
+                    g = g + np.float32(1.0)
+                    warped = cv2.multiply(warped, cv2.merge([g] * chans) if chans > 1 else g,
+                                          dtype=cv2.CV_8U)
+            sub = region[ty:ty + tile, tx:tx + tile]
+            cv2.copyTo(warped.reshape(sub.shape), m, sub)
 _LOWER = np.r_[0:17, 48:68]
 _LIP_PAIRS = ((61, 67), (62, 66), (63, 65))
 

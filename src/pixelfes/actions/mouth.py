@@ -14,9 +14,16 @@ a full-resolution crop); all sizes are relative to the mouth's width.
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 import numpy as np
 
-__all__ = ["inner_gap", "old_interior_mask", "paint_mouth"]
+__all__ = ["inner_gap", "paint_mouth"]
+
+OPEN_SOURCE = 0.02  # inner-lip gap (mouth widths) above which an input mouth counts as open (as native)
+COVER = 0.5  # share of a smile exemplar's opening the upper lip covers on a wide-open jaw
+TEETH_LSTAR = 15.0  # L* above the lip median that counts as tooth in a bank exemplar
 
 _INNER = list(range(60, 68))
 _OUTER = list(range(48, 60))
@@ -49,24 +56,6 @@ def _smooth_closed(points: np.ndarray, per_segment: int = 6) -> np.ndarray:
     return np.concatenate(out)
 
 
-def _sclera_luminance(image: np.ndarray, lm: np.ndarray) -> float | None:
-    """Bright part (95th percentile) of the eyes' luminance, [0, 1]; None if too few pixels."""
-    vals = []
-    for eye in (range(36, 42), range(42, 48)):
-        pts = lm[list(eye)]
-        x0, y0 = np.floor(pts.min(0)).astype(int).clip(0)
-        x1, y1 = np.ceil(pts.max(0)).astype(int) + 1
-        sub = image[y0:y1, x0:x1]
-        if sub.size == 0:
-            continue
-        m = _polygon_mask(pts - [x0, y0], sub.shape[:2], 0) > 0.5
-        px = sub.reshape(*sub.shape[:2], -1)[m].astype(np.float64) / 255.0
-        vals.append(px @ _LUMA if px.shape[-1] == 3 else px[:, 0])
-    if not vals or sum(len(v) for v in vals) < 6:
-        return None
-    return float(np.percentile(np.concatenate(vals), 95))
-
-
 def _polygon_mask(points: np.ndarray, shape: tuple[int, int], blur: float) -> np.ndarray:
     import cv2
 
@@ -87,95 +76,15 @@ def _mean_colour(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return (px * w[:, None]).sum(0) / total
 
 
-def _close_mouth(image: np.ndarray, before: np.ndarray, after: np.ndarray, source: np.ndarray,
-                 closing: float, old_interior: np.ndarray | None = None) -> np.ndarray:
-    """A mouth that closes: the old opening becomes lips, with a dark line where they meet.
-
-    The warp squeezes the old interior (teeth, cavity) into a thin band between the new
-    lips, which leaves a seam of teeth. ``old_interior`` ``(S, S)`` in [0, 1] says exactly
-    where the old inner-lip area landed in ``image`` (the source's inner-lip polygon pushed
-    through the warp); it is filled with the person's own lip colour, and a line of that
-    colour darkened to 0.7 is drawn along the new inner-lip outline (a closed mouth's lip
-    line). Without ``old_interior`` only the line, widened, is drawn. Both fade in with how
-    much the mouth closed (``closing``: the gap lost, as a fraction of the mouth width).
-    """
+def _cavity(image: np.ndarray, before: np.ndarray, after: np.ndarray, source: np.ndarray,
+            alpha: float) -> np.ndarray:
+    """The dark cavity inside the new inner lips: the person's lip colour darkened, deeper
+    towards the middle, blended in with ``alpha`` (the opening's growth). A new array."""
     import cv2
 
-    width = float(np.linalg.norm(after[54] - after[48]))
-    h, w = image.shape[:2]
-    pad = int(np.ceil(0.15 * width)) + 2
-    x0, y0 = (np.floor(after[_OUTER].min(0)).astype(int) - pad).clip(0)
-    x1, y1 = np.ceil(after[_OUTER].max(0)).astype(int) + pad
-    x1, y1 = min(int(x1), w), min(int(y1), h)
-    bx0, by0 = (np.floor(before[_OUTER].min(0)).astype(int) - pad).clip(0)
-    bx1, by1 = np.ceil(before[_OUTER].max(0)).astype(int) + pad
-    bx1, by1 = min(int(bx1), w), min(int(by1), h)
-    if x1 <= x0 or y1 <= y0 or bx1 <= bx0 or by1 <= by0:
-        return image
-    boff = np.array([bx0, by0], dtype=np.float64)
-    sbox = source[by0:by1, bx0:bx1]
-    lips = np.clip(_polygon_mask(before[_OUTER] - boff, sbox.shape[:2], 0)
-                   - _polygon_mask(before[_INNER] - boff, sbox.shape[:2], 0), 0, 1)
-    lip = _mean_colour(sbox, lips)
-    off = np.array([x0, y0], dtype=np.float64)
-    box = (y1 - y0, x1 - x0)
-    line = _polygon_mask(_smooth_closed(after[_INNER]) - off, box, 0)
-    grow = max(1, int(round((0.01 if old_interior is not None else 0.03) * width)))
-    line = cv2.dilate(line, np.ones((2 * grow + 1, 2 * grow + 1), np.float32))
-    line = cv2.GaussianBlur(line, (0, 0), max(0.5, 0.008 * width))
-    alpha = float(np.clip(closing / 0.03, 0.0, 1.0))
-    region: np.ndarray = image[y0:y1, x0:x1].astype(np.float64) / 255.0
-    if region.ndim == 2:
-        region = region[..., None]
-    chans = region.shape[-1]
-    if old_interior is not None:
-        fill: np.ndarray = np.clip(old_interior[y0:y1, x0:x1].astype(np.float64), 0.0, 1.0)
-        fill = cv2.GaussianBlur(fill, (0, 0), max(0.5, 0.006 * width))[..., None] * alpha
-        region = region * (1.0 - fill) + lip[None, None, :chans] * fill
-    m = (alpha * line)[..., None]
-    out_box = region * (1.0 - m) + (0.7 * lip)[None, None, :chans] * m
-    out = image.copy()
-    out[y0:y1, x0:x1] = np.clip(np.rint(out_box * 255.0), 0, 255).astype(np.uint8).reshape(
-        out[y0:y1, x0:x1].shape)
-    return out
-
-
-def old_interior_mask(before: np.ndarray, maps: tuple[np.ndarray, np.ndarray],
-                      shape: tuple[int, int]) -> np.ndarray:
-    """Where the inner-lip area of ``before`` lands through a backward warp ``maps``: (S, S) [0, 1]."""
-    import cv2
-
-    src = _polygon_mask(_smooth_closed(np.asarray(before, dtype=np.float64)[_INNER]), shape, 0)
-    return cv2.remap(src, maps[0], maps[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-
-
-def paint_mouth(image: np.ndarray, before: np.ndarray, after: np.ndarray,
-                source: np.ndarray | None = None, *, teeth: bool = True,
-                fade: float = 0.06, old_interior: np.ndarray | None = None) -> np.ndarray:
-    """Paint the interior of the mouth opened from landmarks ``before`` to ``after``.
-
-    ``image``: the warped crop ``(S, S, C)`` uint8 (C = 1 or 3) whose landmarks are
-    ``after`` (68, 2); ``source``: the crop before the warp (landmarks ``before``), where
-    lip and skin colours are measured (default ``image``). ``fade``: the opening growth,
-    as a fraction of the mouth width, over which the paint fades in. ``old_interior``:
-    where the source's inner-lip area landed in ``image`` (:func:`old_interior_mask`),
-    used when the mouth closes. Returns a new array;
-    ``image`` itself when the mouth does not open more.
-    """
-    src = image if source is None else source
-    b = np.asarray(before, dtype=np.float64)
-    a = np.asarray(after, dtype=np.float64)
+    a, b = after, before
     width = float(np.linalg.norm(a[54] - a[48]))
-    if width <= 1.0:
-        return image
-    growth = inner_gap(a) - inner_gap(b)
-    alpha = float(np.clip(growth / (fade * width), 0.0, 1.0))
-    if alpha <= 0.0:
-        if growth < -fade * width:
-            return _close_mouth(image, b, a, src, -growth / width, old_interior)
-        return image
     h, w = image.shape[:2]
-    # work in the mouth's bounding box only
     pad = int(np.ceil(0.15 * width)) + 2
     x0, y0 = (np.floor(a[_OUTER].min(0)).astype(int) - pad).clip(0)
     x1, y1 = np.ceil(a[_OUTER].max(0)).astype(int) + pad
@@ -184,77 +93,153 @@ def paint_mouth(image: np.ndarray, before: np.ndarray, after: np.ndarray,
         return image
     off = np.array([x0, y0], dtype=np.float64)
     box = (y1 - y0, x1 - x0)
-    blur = max(0.4, 0.012 * width)
-    inner = _polygon_mask(_smooth_closed(a[_INNER]) - off, box, blur)
+    inner = _polygon_mask(_smooth_closed(a[_INNER]) - off, box, max(0.4, 0.012 * width))
     if inner.max() <= 0:
         return image
-    # colours measured on the source crop, around its own mouth
     bx0, by0 = (np.floor(b[_OUTER].min(0)).astype(int) - pad).clip(0)
     bx1, by1 = np.ceil(b[_OUTER].max(0)).astype(int) + pad
-    bx1, by1 = min(int(bx1), w), min(int(by1), h)
+    sbox = source[by0:min(int(by1), h), bx0:min(int(bx1), w)]
     boff = np.array([bx0, by0], dtype=np.float64)
-    sbox = src[by0:by1, bx0:bx1]
     lips = _polygon_mask(b[_OUTER] - boff, sbox.shape[:2], 0) - _polygon_mask(b[_INNER] - boff, sbox.shape[:2], 0)
-    ring = _polygon_mask(b[_OUTER] - boff, sbox.shape[:2], 0.25 * width)
-    skin = np.clip(ring - _polygon_mask(b[_OUTER] - boff, sbox.shape[:2], 0), 0, 1)
-    lip = _mean_colour(sbox, np.clip(lips, 0, 1))
-    skin_c = _mean_colour(sbox, skin)
-    chans = image.shape[2] if image.ndim == 3 else 1
-    luma = (lambda c: float(c @ _LUMA)) if chans == 3 else (lambda c: float(c[0]))
-    skin_l = max(luma(skin_c), 1e-3)
-
-    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float64)
-    # depth cue: darker away from the lips (distance inside the polygon, relative)
-    import cv2
-
+    lip = _mean_colour(sbox.reshape(*sbox.shape[:2], -1), np.clip(lips, 0, 1))
     hard = (inner > 0.5).astype(np.uint8)
     depth = cv2.distanceTransform(hard, cv2.DIST_L2, 3).astype(np.float64) if hard.any() else np.zeros(box)
     depth = np.clip(depth / max(0.5 * inner_gap(a), 1.0), 0.0, 1.0)
     cavity = lip[None, None, :] * (0.30 - 0.14 * depth[..., None])
-    interior = cavity
-    if teeth:
-        # upper teeth: from the upper inner lip down to about 40 % of the gap
-        # the upper inner lip as a smooth curve (60 -> 64: the first 4 segments of the outline)
-        upper = _smooth_closed(a[_INNER])[: 4 * 6 + 1]
-        order = np.argsort(upper[:, 0])
-        top = np.interp(xx, upper[order, 0], upper[order, 1])
-        gap = inner_gap(a)
-        # a wide-open jaw (AU26/27) shows only the edges of the upper teeth (the upper lip
-        # stays down over them); parted lips of a smile show them whole
-        covered = float(np.clip(1.5 - gap / (0.3 * width), 0.4, 1.0))
-        # slightly parted lips (a smile) show teeth nearly to the lower lip
-        fill = float(np.clip(0.95 - 2.0 * (gap / width - 0.05), 0.65, 0.95))
-        height = min(fill * gap, 0.17 * width * covered)
-        below = yy - top
-        # teeth reach up under the lip; the biting edge is crisp (a pixel of softening)
-        band = np.clip(below + 1.0, 0.0, 1.0) * np.clip(height - below, 0.0, 1.0)
-        across = np.clip(np.abs(xx - 0.5 * (a[48, 0] + a[54, 0])) / (0.5 * width), 0.0, 1.0)
-        band *= np.clip((0.85 - across) / 0.2, 0.0, 1.0)  # no teeth in the mouth corners
-        # teeth lit like the eyes' whites (1.15 x their bright part: both reflect the light
-        # falling on the face whatever the skin), darker towards the corners
-        sclera = _sclera_luminance(src, b)
-        ref_l = min(1.0, 1.15 * sclera) if sclera is not None else 0.85 * np.sqrt(skin_l)
-        teeth_l = ref_l * (1.0 - 0.8 * across**2)
-        # incisor boundaries: faint darker lines, tooth widths shrinking towards the corners
-        cx = 0.5 * (a[48, 0] + a[54, 0])
-        u = np.arcsin(np.clip((xx - cx) / (0.5 * width), -1, 1)) / (np.pi / 2)  # [-1, 1]
-        phase = u * 4.0  # about 8 teeth across the mouth
-        frac = phase - np.round(phase)  # [-0.5, 0.5] across each tooth
-        seams = np.exp(-0.5 * (frac / 0.06) ** 2)
-        teeth_l *= 1.0 - 0.12 * seams * np.clip(below / (0.3 * height + 1e-6), 0.0, 1.0)
-        teeth_l *= 1.0 - 0.12 * (2.0 * frac) ** 2  # each tooth rounded: darker at its sides
-        # the biting edge a little darker (thinner, translucent enamel)
-        teeth_l *= 1.0 - 0.15 * np.clip((below - 0.8 * height) / (0.2 * height + 1e-6), 0.0, 1.0)
-        teeth_l *= 1.0 - 0.25 * np.clip(below / (height + 1e-6), 0.0, 1.0)
-        tint = np.array([1.0, 0.96, 0.89]) if chans == 3 else np.array([1.0])
-        tooth = teeth_l[..., None] * tint[None, None, :]
-        t_alpha = band[..., None] * np.clip(gap / (0.05 * width), 0.0, 1.0)
-        interior = interior * (1 - t_alpha) + tooth * t_alpha
     m = (alpha * inner)[..., None]
-    region = image[y0:y1, x0:x1].astype(np.float64) / 255.0
-    if region.ndim == 2:
-        region = region[..., None]
-    out_box = region * (1.0 - m) + interior[..., :chans] * m
+    region = image[y0:y1, x0:x1].astype(np.float64).reshape(*box, -1) / 255.0
+    out_box = region * (1.0 - m) + cavity[..., : region.shape[-1]] * m
     out = image.copy()
-    out[y0:y1, x0:x1] = np.clip(np.rint(out_box * 255.0), 0, 255).astype(np.uint8).reshape(out[y0:y1, x0:x1].shape)
+    out[y0:y1, x0:x1] = np.clip(np.rint(out_box * 255.0), 0, 255).astype(np.uint8).reshape(
+        out[y0:y1, x0:x1].shape)
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def _toothy() -> np.ndarray:
+    """``(N,) bool``: bank exemplars whose opening shows teeth (interior much brighter than lip).
+
+    A few open smiles of the bank show lip or tongue where the teeth would be; laid into a
+    fear or disgust mouth they read as a second pair of lips, so the AU engine skips them.
+    """
+    import cv2
+
+    from ..mouth import load_bank
+    from ..mouth.colour import lab
+
+    bank = load_bank()
+    keep = np.zeros(len(bank), bool)
+    for i in range(len(bank)):
+        pts = bank.points[i].astype(np.float64)
+        patch = bank.patches[i]
+        inner = np.zeros(patch.shape[:2], np.uint8)
+        cv2.fillPoly(inner, [np.rint(pts[12:] * 16).astype(np.int32)], 1, shift=4)
+        lips = np.zeros(patch.shape[:2], np.uint8)
+        cv2.fillPoly(lips, [np.rint(pts[:12] * 16).astype(np.int32)], 1, shift=4)
+        lips &= 1 - inner
+        light = lab(patch)[..., 0]
+        if inner.any() and lips.any():
+            keep[i] = float(np.mean(light[inner > 0] > np.median(light[lips > 0]) + TEETH_LSTAR)) >= 0.3
+    return keep
+
+
+def _teeth(image: np.ndarray, before: np.ndarray, after: np.ndarray, colours: Any,
+           alpha: float) -> np.ndarray:
+    """Real upper teeth from :mod:`pixelfes.mouth`'s bank in the new opening (in place).
+
+    The exemplar is laid in at its own opening (its inner lips onto the new upper inner lip
+    and a lower lip placed at the exemplar's gap), so its teeth are neither stretched to a
+    wide-open jaw nor squashed into a slit; below them the cavity shows, above the upper lip
+    covers them. Only the part inside the new inner-lip outline is kept.
+    """
+    from ..face.align import transform_points
+    from ..mouth import bank as bank_module
+    from ..mouth import fill_mouth, load_bank, mouth_frame
+    from ..mouth import inner_gap as gap_w
+    from ..mouth.colour import lab
+
+    bank = load_bank()
+    a = np.asarray(after, dtype=np.float64)
+    lips = a[48:68].copy()
+    outer = transform_points(mouth_frame(lips), lips)[:12]
+    # the bank's own retrieval cost (outer-lip shape and skin colour), among exemplars with teeth
+    d_shape = ((bank.frame_points()[:, :12] - outer[None]) ** 2).sum(axis=(1, 2))
+    d_col = ((lab(bank.skin) - colours.skin_lab[None]) ** 2).sum(axis=1)
+    cost = d_shape / bank_module._SHAPE_SCALE**2 + d_col / bank_module._COLOUR_SCALE**2
+    index = int(np.argmin(np.where(_toothy(), cost, np.inf))) if _toothy().any() else int(np.argmin(cost))
+    g, eg = gap_w(a), float(bank.gaps()[index])
+    k = eg / max(g, 1e-6)
+    for up, lo in ((13, 19), (14, 18), (15, 17)):  # virtual lower inner lip at the exemplar's gap
+        lips[lo] = lips[up] + k * (a[48 + lo] - a[48 + up])
+    lips[[12, 16]] = a[[60, 64]]
+    # a jaw opened wider than a smile leaves the relaxed upper lip over more of the teeth
+    # (only their edges show, as in surprise): the exemplar moves up under the upper lip by
+    # up to half its own opening as the gap grows from 0.15 to 0.3 mouth widths
+    width = float(np.linalg.norm(a[54] - a[48]))
+    along = (a[54] - a[48]) / max(width, 1e-9)
+    down = np.array([-along[1], along[0]])
+    lips[12:] -= COVER * float(np.clip((g - 0.15) / 0.15, 0.0, 1.0)) * eg * width * down
+    layer = image.copy()
+    box = fill_mouth(layer, lips, colours, bank, index=index).box
+    if box is None:
+        return image
+    x0, y0, x1, y1 = box
+    xx = np.arange(x0, x1, dtype=np.float64)[None, :]
+    yy = np.arange(y0, y1, dtype=np.float64)[:, None]
+    upper = np.interp(xx, a[60:65, 0], a[60:65, 1])
+    order = [12, 19, 18, 17, 16]
+    lower = np.interp(xx, lips[order, 0], lips[order, 1])
+    # below the teeth (a jaw opened wider than the exemplar's), the exemplar's own lower lip
+    # fades into the cavity over the lower 45 % of its opening
+    t = np.clip((lower - yy) / np.maximum(0.45 * (lower - upper), 1.0), 0.0, 1.0) if k < 1 else \
+        np.ones((y1 - y0, x1 - x0))
+    inside = _polygon_mask(_smooth_closed(a[_INNER]) - (x0, y0), (y1 - y0, x1 - x0), max(0.4, 0.006 * width))
+    t = (alpha * t * inside)[..., None].astype(np.float32)
+    old = image[y0:y1, x0:x1].astype(np.float32)
+    new = layer[y0:y1, x0:x1].astype(np.float32)
+    image[y0:y1, x0:x1] = np.clip(np.rint(old + t * (new - old)), 0, 255).astype(np.uint8)
+    return image
+
+
+def paint_mouth(image: np.ndarray, before: np.ndarray, after: np.ndarray,
+                source: np.ndarray | None = None, *, teeth: bool = True,
+                fade: float = 0.06) -> np.ndarray:
+    """The mouth interior after landmarks moved from ``before`` to ``after`` (one face).
+
+    ``image``: the warped face ``(S, S, C)`` uint8 (crop or photo box, C = 1 or 3) whose
+    landmarks are ``after`` (68, 2); ``source``: the image before the warp (landmarks
+    ``before``), where the person's colours are measured (default ``image``). The mouth
+    interior is :mod:`pixelfes.mouth`'s (one interior for every engine):
+
+    - a mouth that opens further (by more than 0 of the mouth width; fully at ``fade``):
+      a dark cavity in the person's lip colour, and real upper teeth from the London bank
+      (:func:`pixelfes.mouth.fill_mouth`, lit by the person's cheek colour);
+    - an open mouth that closes: :func:`pixelfes.mouth.close_mouth` paints lip over what
+      the warp squeezed between the lips.
+
+    Gray crops (C = 1) get the cavity only. Returns a new array, or ``image`` itself when
+    the mouth neither opens nor closes.
+    """
+    from ..mouth import close_mouth, person_colours
+    from ..mouth import inner_gap as gap_w
+
+    src = image if source is None else source
+    b = np.asarray(before, dtype=np.float64)
+    a = np.asarray(after, dtype=np.float64)
+    if float(np.linalg.norm(a[54] - a[48])) <= 1.0:
+        return image
+    growth = gap_w(a) - gap_w(b)
+    colour = image.ndim == 3 and image.shape[2] == 3
+    if growth < -fade and gap_w(b) > OPEN_SOURCE:
+        if not colour:
+            return image
+        out = image.copy()
+        close_mouth(out, a[48:68], person_colours(src, b))
+        return out
+    alpha = float(np.clip(growth / fade, 0.0, 1.0))
+    if alpha <= 0.0:
+        return image
+    out = _cavity(image, b, a, src if src.ndim == 3 else src[..., None], alpha)
+    if teeth and colour:
+        out = _teeth(out, b, a, person_colours(src, b), alpha)
     return out

@@ -162,8 +162,9 @@ def fill_mouth(image: np.ndarray, lips: np.ndarray, colours: PersonColours,
         cavity = np.zeros((y1 - y0, x1 - x0), np.float32)
         mid = (inner[[1, 2, 3]] + inner[[7, 6, 5]]) / 2 - (x0, y0)
         half = np.array([0.3 * width, 0.45 * dst_gap * width])
-        cv2.ellipse(cavity, (tuple(np.rint(mid[1]).astype(int)), tuple(np.maximum(half, 1).astype(int)), 0),
-                    1.0, -1)
+        centre = (float(mid[1][0]), float(mid[1][1]))  # cv2 takes Python numbers, not numpy ints
+        axes = (float(max(half[0], 1.0)), float(max(half[1], 1.0)))
+        cv2.ellipse(cavity, (centre, axes, 0.0), 1.0, -1)
         cavity = cv2.GaussianBlur(cavity, (0, 0), max(0.5, 0.25 * dst_gap * width))
         depth = min(0.6, 1.0 - ex_gap / dst_gap)
         lin *= (1.0 - depth * cavity)[..., None]

@@ -1,0 +1,154 @@
+"""Choose the recipes' intensities on training folds and report them on held-out people.
+
+Each recipe keeps its units and, within each half of the face, their ratios (FACS upper
+face: AU1, 2, 4, 5, 6, 7, 43; lower face: the rest); what is chosen is one scale for the
+upper-face units and one for the lower-face units, from a grid (GRID x GRID). London
+(CC BY 4.0), 82 people, 5 identity-disjoint folds (``pixelfes.splits.group_kfold``, seed
+0): on the 4 training folds, the pair with the highest mean P(target) over the judges that
+recognise the real expression on JAFFE at 40 % or more (face-api: all six; fer: happy, sad,
+surprised) whose mean identity distance to the input is at most IDENTITY_BUDGET; that pair
+is applied to the held-out fold. Every person is reported once, held out. The shipped
+intensities are the pair chosen the same way on all 82 people (the folds estimate how well
+this choice generalises). Nothing is tuned to a person, nothing comes from JAFFE.
+
+Run: PIXELFES_DATA=../shared/data PYTHONPATH=src python scripts/choose_intensities.py \\
+         --out /tmp/au/choose    # ~15 min on 2 busy cores; per-candidate results are cached
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from pixelfes.actions import RECIPES, ActionUnitModel
+from pixelfes.evaluate.data import aligned_pairs
+from pixelfes.evaluate.expression import ExpressionClassifier
+from pixelfes.evaluate.framing import faceapi_box
+from pixelfes.evaluate.identity import IdentityEmbedder, identity_distance
+from pixelfes.evaluate.quality import gradient_energy
+from pixelfes.expressions import EXPRESSIONS
+from pixelfes.splits import group_kfold
+
+DATA = Path(os.environ.get("PIXELFES_DATA", "/work/shared/data"))
+FACE_BOX = (0.17, 0.17, 0.83, 0.83)  # the face in a 192 px, margin-1.5 crop (as measure_actions)
+GRID = (0.6, 0.8, 1.0)
+# angry and disgusted change identity most (0.40 and 0.45 at the by-eye intensities), so
+# their grid reaches further down; fixed before any fold was looked at
+GRIDS = {"angry": (0.4, 0.6, 0.8, 1.0), "disgusted": (0.4, 0.6, 0.8, 1.0)}
+IDENTITY_BUDGET = 0.29  # the issue's 0.30, less a margin for the held-out spread
+UPPER_FACE = {"AU1", "AU2", "AU4", "AU5", "AU6", "AU7", "AU43"}
+# judges that recognise the real expression on JAFFE at >= 40 % (docs/actions.md)
+JUDGES = {"faceapi": set(RECIPES), "fer": {"happy", "sad", "surprised"}}
+DEVELOPMENT = 20  # the first people (sorted ids) the earlier by-eye choices looked at
+
+
+def scaled_units(expr: str, upper: float, lower: float, base: dict[str, float] | None = None
+                 ) -> dict[str, float]:
+    units = RECIPES[expr].units if base is None else base
+    return {k: v * (upper if k.rstrip("LR") in UPPER_FACE else lower) for k, v in units.items()}
+
+
+def candidate_scores(expr: str, units: dict[str, float], x: np.ndarray, lm: np.ndarray,
+                     judges: dict[str, ExpressionClassifier], emb: IdentityEmbedder,
+                     e_in: np.ndarray, g_in: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-person judge probabilities, identity distance and sharpness of one candidate."""
+    y = ActionUnitModel(au=units).fit().predict(x, landmarks=lm)
+    out = {name: j.predict_proba(y) for name, j in judges.items()}
+    out["identity"] = identity_distance(e_in, emb.embed(y))
+    out["sharpness"] = gradient_energy(y) / g_in
+    return out
+
+
+def summarise(scores: dict[str, np.ndarray], p_in: dict[str, np.ndarray], expr: str,
+              mask: np.ndarray | None = None) -> dict:
+    k = EXPRESSIONS.index(expr)
+    sel = np.ones(len(scores["identity"]), bool) if mask is None else mask
+    row: dict = {"identity": float(scores["identity"][sel].mean()),
+                 "identity_max": float(scores["identity"][sel].max()),
+                 "sharpness": float(scores["sharpness"][sel].mean()), "people": int(sel.sum())}
+    for name in JUDGES:
+        pr, pi = scores[name][sel], p_in[name][sel]
+        row[name] = {"called": float((pr.argmax(1) == k).mean()), "p_in": float(pi[:, k].mean()),
+                     "p_out": float(pr[:, k].mean()), "rose": float((pr[:, k] > pi[:, k]).mean()),
+                     "rose_005": float((pr[:, k] >= pi[:, k] + 0.05).mean()),
+                     "top": {e: float((pr.argmax(1) == j).mean()) for j, e in enumerate(EXPRESSIONS)
+                             if (pr.argmax(1) == j).any()}}
+    return row
+
+
+def objective(scores: dict[str, np.ndarray], expr: str, idx: np.ndarray) -> float:
+    k = EXPRESSIONS.index(expr)
+    return float(np.mean([scores[n][idx, k].mean() for n, seen in JUDGES.items() if expr in seen]))
+
+
+def choose(cands: dict[tuple[float, float], dict[str, np.ndarray]], expr: str, idx: np.ndarray
+           ) -> tuple[float, float]:
+    """The candidate with the best objective on ``idx`` within the identity budget there
+    (the least identity-changing one if none is within it)."""
+    ok = [c for c, s in cands.items() if s["identity"][idx].mean() <= IDENTITY_BUDGET]
+    if not ok:
+        return min(cands, key=lambda c: float(cands[c]["identity"][idx].mean()))
+    return max(ok, key=lambda c: (objective(cands[c], expr, idx), -sum(c)))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", type=Path, default=Path("/tmp/au/choose"))
+    ap.add_argument("--cache", type=Path, default=Path("/tmp/au/cache"))
+    ap.add_argument("--expressions", default=",".join(RECIPES))
+    ap.add_argument("--folds", type=int, default=5)
+    args = ap.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    p = aligned_pairs(DATA / "london-face-set", "neutral", "happy", cache_dir=args.cache)
+    x, lm, ids = p.X, p.landmarks_source, np.array([str(i) for i in p.identities])
+    judges = {"faceapi": ExpressionClassifier("faceapi", face_box=faceapi_box(192, 1.5)),
+              "fer": ExpressionClassifier("fer", face_box=FACE_BOX)}
+    emb = IdentityEmbedder(face_box=FACE_BOX)
+    e_in, g_in = emb.embed(x), gradient_energy(x)
+    p_in = {n: j.predict_proba(x) for n, j in judges.items()}
+    folds = group_kfold(ids, args.folds, seed=0)
+    dev = np.isin(ids, sorted(set(ids))[:DEVELOPMENT])
+    report: dict = {"people": int(len(ids)), "grid": list(GRID), "grids": GRIDS, "identity_budget": IDENTITY_BUDGET,
+                    "folds": [sorted(ids[f].tolist()) for f in folds], "expressions": {}}
+    for expr in args.expressions.split(","):
+        cands = {}
+        grid = GRIDS.get(expr, GRID)
+        for a in grid:
+            for b in grid:
+                path = args.out / f"{expr}_{a:g}_{b:g}.npz"
+                if path.exists():
+                    with np.load(path) as d:
+                        cands[(a, b)] = {k: d[k] for k in d.files}
+                    continue
+                s = candidate_scores(expr, scaled_units(expr, a, b), x, lm, judges, emb, e_in, g_in)
+                np.savez(path, **s)
+                cands[(a, b)] = s
+                print(expr, a, b, f"identity {s['identity'].mean():.3f}", flush=True)
+        held = {k: np.empty_like(v) for k, v in cands[(1.0, 1.0)].items()}
+        chosen = []
+        for f in folds:
+            train = np.setdiff1d(np.arange(len(ids)), f)
+            c = choose(cands, expr, train)
+            chosen.append(list(c))
+            for k in held:
+                held[k][f] = cands[c][k][f]
+        final = choose(cands, expr, np.arange(len(ids)))
+        report["expressions"][expr] = {
+            "fold_choices": chosen, "shipped": list(final),
+            "units": {k: round(v, 3) for k, v in scaled_units(expr, *final).items()},
+            "held_out": summarise(held, p_in, expr),
+            "held_out_not_development": summarise(held, p_in, expr, ~dev),
+            "unscaled": summarise(cands[(1.0, 1.0)], p_in, expr)}
+        r = report["expressions"][expr]
+        print(expr, "folds", chosen, "shipped", final, json.dumps(r["held_out"]), flush=True)
+    name = args.out / f"choice-{'-'.join(report['expressions'])}.json"
+    name.write_text(json.dumps(report, indent=1))
+    print("wrote", name)
+
+
+if __name__ == "__main__":
+    main()
