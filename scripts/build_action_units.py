@@ -197,9 +197,11 @@ def main() -> None:
     # Only the front of the face: vertices facing the viewer, below the hairline.
     front = (_vertex_normals(neutral, d["quads"])[:, 2] > 0.2) & (neutral[:, 1] < 8.0)
     maps = [_shading_map(neutral, full_motion[au], d["quads"], sim, front) for au in SHADED]
-    # AU4: the ICT shading (mostly the lowered brow's shadow on the upper lid) at 60 %, which
-    # at full strength read as dark eye make-up on London faces, plus the drawn furrows
-    maps[SHADED.index(4)] = 0.6 * maps[SHADED.index(4)] + _glabella_lines(reference)
+    # AU4: only the drawn furrows. The ICT shading of AU4 is mostly the lowered brow's shadow
+    # on the upper lid; at 60 % (the earlier choice; at 100 % it read as dark eye make-up) it
+    # still cost 0.04 of identity distance on 16 London faces and lowered neither judge's
+    # P(angry) when left out (docs/actions.md, "what drives the identity distance")
+    maps[SHADED.index(4)] = _glabella_lines(reference)
 
     arrays = {
         "mean_shape": mean.astype(np.float32),

@@ -3,7 +3,7 @@
 The asset holds, for the units that crease the skin (AU4 brow lowerer, AU6 cheek raiser,
 AU9 nose wrinkler, AU11/AU12 nasolabial fold), the ratio of Lambertian shading after and
 before the unit's 3D motion (light from the front, a little above), drawn on the default
-aligned canvas around the ICT mean landmarks; AU4 adds two drawn glabella furrows. A face
+aligned canvas around the ICT mean landmarks; AU4's map is two drawn glabella furrows. A face
 gets ``sum(intensity * map)`` warped from the mean landmarks onto its own moved landmarks
 (the same piecewise-affine triangulation as the motion) and multiplied into its pixels:
 a relative change, so a crease darkens dark skin and light skin by the same fraction.
