@@ -2,7 +2,9 @@
 
 Each recipe keeps its units and, within each half of the face, their ratios (FACS upper
 face: AU1, 2, 4, 5, 6, 7, 43; lower face: the rest); what is chosen is one scale for the
-upper-face units and one for the lower-face units, from a grid (GRID x GRID). London
+upper-face units and one for the lower-face units, from a grid (GRID x GRID, GRIDS for three
+expressions), and for the recipe with AU9 (disgusted) the nose wrinkler's share of its brow
+and nose motion (NOSE_SHARES). London
 (CC BY 4.0), 82 people, 5 identity-disjoint folds (``pixelfes.splits.group_kfold``, seed
 0): on the 4 training folds, the pair with the highest mean P(target) over the judges that
 recognise the real expression on JAFFE at 40 % or more (face-api: all six; fer: happy, sad,
@@ -25,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from pixelfes.actions import RECIPES, ActionUnitModel
+from pixelfes.actions.recipes import UPPER_FACE
 from pixelfes.evaluate.data import aligned_pairs
 from pixelfes.evaluate.expression import ExpressionClassifier
 from pixelfes.evaluate.framing import faceapi_box
@@ -35,12 +38,15 @@ from pixelfes.splits import group_kfold
 
 DATA = Path(os.environ.get("PIXELFES_DATA", "/work/shared/data"))
 FACE_BOX = (0.17, 0.17, 0.83, 0.83)  # the face in a 192 px, margin-1.5 crop (as measure_actions)
-GRID = (0.6, 0.8, 1.0)
+GRID = (0.6, 0.7, 0.8, 0.9, 1.0)
 # angry and disgusted change identity most (0.40 and 0.45 at the by-eye intensities), so
-# their grid reaches further down; fixed before any fold was looked at
-GRIDS = {"angry": (0.4, 0.6, 0.8, 1.0), "disgusted": (0.4, 0.6, 0.8, 1.0)}
+# their grid reaches further down; sad was within the budget, so its grid reaches up
+GRIDS = {"angry": (0.4, 0.5, 0.6, 0.7, 0.8, 1.0), "disgusted": (0.4, 0.6, 0.8, 1.0),
+         "sad": (0.8, 1.0, 1.2)}
+# the nose wrinkler's share of the scan's brow and nose motion (pixelfes.actions.model
+# NOSE_WRINKLE_SHARE), a third choice for the recipes with AU9
+NOSE_SHARES = (0.5, 1.0)
 IDENTITY_BUDGET = 0.29  # the issue's 0.30, less a margin for the held-out spread
-UPPER_FACE = {"AU1", "AU2", "AU4", "AU5", "AU6", "AU7", "AU43"}
 # judges that recognise the real expression on JAFFE at >= 40 % (docs/actions.md)
 JUDGES = {"faceapi": set(RECIPES), "fer": {"happy", "sad", "surprised"}}
 DEVELOPMENT = 20  # the first people (sorted ids) the earlier by-eye choices looked at
@@ -48,14 +54,17 @@ DEVELOPMENT = 20  # the first people (sorted ids) the earlier by-eye choices loo
 
 def scaled_units(expr: str, upper: float, lower: float, base: dict[str, float] | None = None
                  ) -> dict[str, float]:
-    units = RECIPES[expr].units if base is None else base
+    units = RECIPES[expr].by_eye if base is None else base
     return {k: v * (upper if k.rstrip("LR") in UPPER_FACE else lower) for k, v in units.items()}
 
 
-def candidate_scores(expr: str, units: dict[str, float], x: np.ndarray, lm: np.ndarray,
+def candidate_scores(units: dict[str, float], nose_share: float, x: np.ndarray, lm: np.ndarray,
                      judges: dict[str, ExpressionClassifier], emb: IdentityEmbedder,
                      e_in: np.ndarray, g_in: np.ndarray) -> dict[str, np.ndarray]:
     """Per-person judge probabilities, identity distance and sharpness of one candidate."""
+    from pixelfes.actions import model as model_module
+
+    model_module.NOSE_WRINKLE_SHARE = nose_share
     y = ActionUnitModel(au=units).fit().predict(x, landmarks=lm)
     out = {name: j.predict_proba(y) for name, j in judges.items()}
     out["identity"] = identity_distance(e_in, emb.embed(y))
@@ -85,8 +94,8 @@ def objective(scores: dict[str, np.ndarray], expr: str, idx: np.ndarray) -> floa
     return float(np.mean([scores[n][idx, k].mean() for n, seen in JUDGES.items() if expr in seen]))
 
 
-def choose(cands: dict[tuple[float, float], dict[str, np.ndarray]], expr: str, idx: np.ndarray
-           ) -> tuple[float, float]:
+def choose(cands: dict[tuple[float, ...], dict[str, np.ndarray]], expr: str, idx: np.ndarray
+           ) -> tuple[float, ...]:
     """The candidate with the best objective on ``idx`` within the identity budget there
     (the least identity-changing one if none is within it)."""
     ok = [c for c, s in cands.items() if s["identity"][idx].mean() <= IDENTITY_BUDGET]
@@ -115,20 +124,24 @@ def main() -> None:
     report: dict = {"people": int(len(ids)), "grid": list(GRID), "grids": GRIDS, "identity_budget": IDENTITY_BUDGET,
                     "folds": [sorted(ids[f].tolist()) for f in folds], "expressions": {}}
     for expr in args.expressions.split(","):
-        cands = {}
+        cands: dict[tuple[float, ...], dict[str, np.ndarray]] = {}
         grid = GRIDS.get(expr, GRID)
+        shares = NOSE_SHARES if "AU9" in RECIPES[expr].by_eye else (1.0,)
         for a in grid:
             for b in grid:
-                path = args.out / f"{expr}_{a:g}_{b:g}.npz"
-                if path.exists():
-                    with np.load(path) as d:
-                        cands[(a, b)] = {k: d[k] for k in d.files}
-                    continue
-                s = candidate_scores(expr, scaled_units(expr, a, b), x, lm, judges, emb, e_in, g_in)
-                np.savez(path, **s)
-                cands[(a, b)] = s
-                print(expr, a, b, f"identity {s['identity'].mean():.3f}", flush=True)
-        held = {k: np.empty_like(v) for k, v in cands[(1.0, 1.0)].items()}
+                for share in shares:
+                    key = (a, b, share)
+                    path = args.out / (f"{expr}_{a:g}_{b:g}.npz" if share == 1.0 else
+                                       f"{expr}_{a:g}_{b:g}_nose{share:g}.npz")
+                    if path.exists():
+                        with np.load(path) as d:
+                            cands[key] = {k: d[k] for k in d.files}
+                        continue
+                    s = candidate_scores(scaled_units(expr, a, b), share, x, lm, judges, emb, e_in, g_in)
+                    np.savez(path, **s)
+                    cands[key] = s
+                    print(expr, key, f"identity {s['identity'].mean():.3f}", flush=True)
+        held = {k: np.empty_like(v) for k, v in cands[(1.0, 1.0, 1.0)].items()}
         chosen = []
         for f in folds:
             train = np.setdiff1d(np.arange(len(ids)), f)
@@ -139,10 +152,10 @@ def main() -> None:
         final = choose(cands, expr, np.arange(len(ids)))
         report["expressions"][expr] = {
             "fold_choices": chosen, "shipped": list(final),
-            "units": {k: round(v, 3) for k, v in scaled_units(expr, *final).items()},
+            "units": {k: round(v, 3) for k, v in scaled_units(expr, final[0], final[1]).items()},
             "held_out": summarise(held, p_in, expr),
             "held_out_not_development": summarise(held, p_in, expr, ~dev),
-            "unscaled": summarise(cands[(1.0, 1.0)], p_in, expr)}
+            "unscaled": summarise(cands[(1.0, 1.0, 1.0)], p_in, expr)}
         r = report["expressions"][expr]
         print(expr, "folds", chosen, "shipped", final, json.dumps(r["held_out"]), flush=True)
     name = args.out / f"choice-{'-'.join(report['expressions'])}.json"

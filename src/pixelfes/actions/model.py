@@ -189,7 +189,7 @@ class ActionUnitModel(ExpressionModel):
         basis = load_basis()
         pose = fit_pose(landmarks, basis.mean_shape)
         w = basis.weights_vector(weights)
-        m3 = np.tensordot(np.maximum(w, 0.0), synthesis_motion(), axes=1) \
+        m3 = np.tensordot(np.maximum(w, 0.0), synthesis_motion(NOSE_WRINKLE_SHARE), axes=1) \
             + np.tensordot(np.minimum(w, 0.0), basis.motion, axes=1)
         return pose.project_motion(m3)
 
@@ -316,21 +316,31 @@ _NOSE = np.arange(28, 36)  # bridge, tip and base; 27 (the root, between the bro
 NOSE_UNITS = ("AU9", "AU10", "AU11")
 
 
-@functools.lru_cache(maxsize=1)
-def synthesis_motion() -> np.ndarray:
-    """``(U, 68, 3)``: the basis' motion with the nose (28-35) rigid for non-nose units.
+#: Share of the ICT nose wrinkler's (AU9's) motion of the brows and the nose (points 17-35)
+#: that synthesis applies; its lips keep all of theirs. The scan lifts the whole nose 3.4 px
+#: and lowers the brows 1.4 px on a London 192 px crop at intensity 1 (a strong sneer): chosen
+#: between 0.5 and 1 on training folds with the disgust recipe (scripts/choose_intensities.py).
+NOSE_WRINKLE_SHARE = 0.5
 
-    The ICT scans drag the nose's skin with the cheeks and lips (its AU12 widens the nose by
-    about 23 %, 3.7 px on the 192 px canvas of a London face; the real London smiles widen it
-    by 1.1 px), and a changed nose is what the identity measure notices most
-    (docs/actions.md). The nose is bone and cartilage: only units whose muscles insert there
-    (:data:`NOSE_UNITS`) move it. Analysis keeps the raw basis (real landmarks do move).
+
+@functools.lru_cache(maxsize=4)
+def synthesis_motion(nose_wrinkle_share: float = 1.0) -> np.ndarray:
+    """``(U, 68, 3)``: the basis' motion as synthesis applies it (analysis keeps the raw basis).
+
+    The nose (28-35) is rigid for non-nose units: the ICT scans drag the nose's skin with
+    the cheeks and lips (its AU12 widens the nose by about 23 %, 3.7 px on the 192 px canvas
+    of a London face; the real London smiles widen it by 1.1 px), and a changed nose is what
+    the identity measure notices most (docs/actions.md). The nose is bone and cartilage: only
+    units whose muscles insert there (:data:`NOSE_UNITS`) move it. AU9 moves the brows and
+    the nose by ``nose_wrinkle_share`` of the scan (:data:`NOSE_WRINKLE_SHARE`).
     """
     basis = load_basis()
     motion = basis.motion.copy()
     for i, key in enumerate(basis.units):
         if not any(key == u or key.startswith(u) and key[len(u):] in ("L", "R") for u in NOSE_UNITS):
             motion[i, _NOSE] = 0.0
+        if key.rstrip("LR") == "AU9":
+            motion[i, 17:36] *= float(nose_wrinkle_share)
     motion.flags.writeable = False
     return motion
 

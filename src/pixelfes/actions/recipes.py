@@ -28,9 +28,13 @@ class Recipe:
     units: dict[str, float] = field(hash=False)
     prototype: str
     note: str
+    #: the intensities set by eye before the fold choice; ``units`` scales them per face half
+    by_eye: dict[str, float] = field(default_factory=dict, hash=False)
+    #: (upper-face scale, lower-face scale) chosen on training folds
+    scales: tuple[float, float] = (1.0, 1.0)
 
 
-RECIPES: dict[str, Recipe] = {
+_BY_EYE: dict[str, Recipe] = {
     r.expression: r
     for r in (
         Recipe("happy", {"AU6": 0.9, "AU12": 1.0, "AU25": 0.5}, "EMFACS 6+12",
@@ -57,6 +61,20 @@ RECIPES: dict[str, Recipe] = {
                "development faces disgusted (most read as surprised), with them 8 of 20."),
     )
 }
+
+
+# (upper-face scale, lower-face scale) of the by-eye intensities, chosen on training folds
+CHOSEN: dict[str, tuple[float, float]] = {e: (1.0, 1.0) for e in _BY_EYE}
+UPPER_FACE = frozenset({"AU1", "AU2", "AU4", "AU5", "AU6", "AU7", "AU43"})
+
+
+def _scaled(r: Recipe) -> Recipe:
+    up, low = CHOSEN[r.expression]
+    units = {k: round(v * (up if k.rstrip("LR") in UPPER_FACE else low), 3) for k, v in r.units.items()}
+    return Recipe(r.expression, units, r.prototype, r.note, by_eye=dict(r.units), scales=(up, low))
+
+
+RECIPES: dict[str, Recipe] = {e: _scaled(r) for e, r in _BY_EYE.items()}
 
 
 def recipe_for(expression: str) -> Recipe:
