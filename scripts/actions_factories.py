@@ -5,7 +5,7 @@ Run (scripts/ on the path so this module imports):
         --model-factory actions=actions_factories:actions --json /tmp/au/mouth_actions.json
 Every fold gets the same engine (the action units ignore the training people): the
 expression's recipe for neutral -> X, the removal of the estimated actions for X -> neutral,
-on the 384 px photo canvas that `pixelfes synthesize` uses.
+changing the photo at its own resolution as `pixelfes synthesize` does.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ action units, which learn nothing. People are chosen to span skin tones and gend
 192 px aligned crop; the PNG is palette-quantised to stay small.
 
 Also writes london-action-units-detail.png beside it: one face at the photo's own resolution
-(the action units' 384 px photo canvas pasted back into the 1350 px photo).
+(the photo itself changed at its own resolution, as `pixelfes synthesize` does).
 
 Run: PYTHONPATH=src python scripts/actions_figure.py [-o docs/figures/london-action-units-grid.png]
 """
@@ -45,7 +45,7 @@ def pick_people(identities: list[str]) -> list[int]:
 
 
 def detail_figure(out: Path, person: str = "004", size: int = 300) -> None:
-    """Photo-resolution crops (the 384 px action canvas pasted into the 1350 px photo)."""
+    """Crops of the 1350 px photo changed at its own resolution (the action units' photo path)."""
     from pixelfes.imageio import load_image
     from pixelfes.pipeline import find_faces, resolve_model, synthesize_rgb
 

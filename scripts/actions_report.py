@@ -1,6 +1,8 @@
-"""Markdown tables from scripts/measure_actions.py's results.json (for docs/actions.md).
+"""Markdown tables from scripts/measure_actions.py's results.json or scripts/choose_intensities.py's
+choice JSON (for docs/actions.md).
 
 Run: python scripts/actions_report.py /tmp/au/measure/results.json
+     python scripts/actions_report.py /tmp/au/choose/choice-happy-sad-surprised-fearful-angry-disgusted.json
 """
 
 from __future__ import annotations
@@ -111,9 +113,64 @@ def jaffe(r: dict) -> list[str]:
     return out
 
 
+def held_out(r: dict) -> list[str]:
+    """The fold choice's held-out table: both judges, identity, sharpness."""
+    def judge(x: dict) -> str:
+        return (f"{x['called']:.2f} | {x['p_in']:.3f} -> {x['p_out']:.3f} | "
+                f"{x['rose']:.2f} ({x['rose_005']:.2f})")
+
+    out = [f"London, {r['people']} people, each held out once (5 identity-disjoint folds; "
+           f"identity budget on the training folds {r['identity_budget']}):", "",
+           "| expression | scales (upper, lower[, AU9 nose]) per fold -> shipped | face-api called | "
+           "face-api P in -> out | face-api rose (+0.05) | fer called | fer P in -> out | "
+           "fer rose (+0.05) | identity (max) | sharpness |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for e in EXPRS:
+        x = r["expressions"].get(e)
+        if x is None:
+            continue
+        folds = ", ".join("/".join(f"{v:g}" for v in c) for c in x["fold_choices"])
+        ship = "/".join(f"{v:g}" for v in x["shipped"])
+        h = x["held_out"]
+        out.append(f"| {e} | {folds} -> **{ship}** | {judge(h['faceapi'])} | {judge(h['fer'])} | "
+                   f"{h['identity']:.3f} ({h['identity_max']:.2f}) | {h['sharpness']:.2f} |")
+    out += ["", "The same people at the by-eye intensities (scales 1/1, this engine):", "",
+            "| expression | face-api called | face-api P in -> out | face-api rose (+0.05) | fer called | "
+            "fer P in -> out | fer rose (+0.05) | identity (max) | sharpness |",
+            "|---|---|---|---|---|---|---|---|---|"]
+    for e in EXPRS:
+        x = r["expressions"].get(e)
+        if x is None:
+            continue
+        h = x["unscaled"]
+        out.append(f"| {e} | {judge(h['faceapi'])} | {judge(h['fer'])} | "
+                   f"{h['identity']:.3f} ({h['identity_max']:.2f}) | {h['sharpness']:.2f} |")
+    out += ["", "Held out, people the by-eye choices never looked at (all but the first 20 ids):", "",
+            "| expression | face-api called | face-api rose (+0.05) | fer called | fer rose (+0.05) | identity |",
+            "|---|---|---|---|---|---|"]
+    for e in EXPRS:
+        x = r["expressions"].get(e)
+        if x is None:
+            continue
+        h = x["held_out_not_development"]
+        out.append(f"| {e} ({h['people']} people) | {h['faceapi']['called']:.2f} | {h['faceapi']['rose']:.2f} "
+                   f"({h['faceapi']['rose_005']:.2f}) | {h['fer']['called']:.2f} | {h['fer']['rose']:.2f} "
+                   f"({h['fer']['rose_005']:.2f}) | {h['identity']:.3f} |")
+    tops = []
+    for e in EXPRS:
+        x = r["expressions"].get(e)
+        if x is None:
+            continue
+        for n in ("faceapi", "fer"):
+            t = sorted(x["held_out"][n]["top"].items(), key=lambda kv: -kv[1])[:3]
+            tops.append(f"{n} {e}: " + ", ".join(f"{k} {v:.2f}" for k, v in t))
+    return out + ["", "Top classes (held out): " + "; ".join(tops) + "."]
+
+
 def main() -> None:
     res = json.loads(Path(sys.argv[1]).read_text())
     lines: list[str] = []
+    if "expressions" in res:
+        lines += held_out(res)
     if "london" in res:
         lines += london(res["london"]) + [""]
     if "jaffe" in res:

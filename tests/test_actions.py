@@ -540,3 +540,19 @@ def test_fill_mouth_deeper_than_the_exemplar():
     assert box is not None
     x0, y0, x1, y1 = box
     assert (img[y0:y1, x0:x1] != 150).any() and (img[:y0] == 150).all()
+
+
+def test_recipes_are_the_by_eye_intensities_scaled_per_face_half():
+    """Shipped intensities = by-eye values x the fold-chosen (upper, lower) scale, written out."""
+    from pixelfes.actions.recipes import CHOSEN, UPPER_FACE
+
+    assert set(CHOSEN) == set(RECIPES) and UPPER_FACE == {"AU1", "AU2", "AU4", "AU5", "AU6", "AU7", "AU43"}
+    angry = RECIPES["angry"]
+    assert angry.scales == (0.6, 0.8)
+    assert angry.units == {"AU4": 1.2, "AU5": 0.24, "AU7": 0.6, "AU17": 0.32, "AU23": 0.8}
+    assert RECIPES["sad"].units == {"AU1": 1.0, "AU4": 0.5, "AU15": 1.2, "AU17": 0.48}
+    for r in RECIPES.values():
+        up, low = CHOSEN[r.expression]
+        assert set(r.units) == set(r.by_eye)
+        for k, v in r.by_eye.items():
+            assert r.units[k] == pytest.approx(v * (up if k in UPPER_FACE else low), abs=5e-4)

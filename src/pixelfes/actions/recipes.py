@@ -7,17 +7,23 @@ the form commonly tabulated from them (e.g. the "emotions" table of the Wikipedi
 that core, the addition is ours and the note says why (not a claim about EMFACS).
 
 Intensities: 1.0 is the ICT shape at full activation, which the ICT scans capture as the
-actor's strongest pose (about FACS intensity D-E). The numbers below were chosen by eye
-(a few London faces, fer on 10 development people; nothing fitted to JAFFE) so each
-expression reads at strength 1 without folding the mesh; they are not measured norms.
-``strength`` in synthesis scales every unit together.
+actor's strongest pose (about FACS intensity D-E). The by-eye values below (``by_eye``) were
+set earlier by eye on a few London faces and fer on 10-20 development people (nothing
+fitted to JAFFE); they fix the ratios of the units within each half of the face. The
+shipped ``units`` scale them by two factors, one for the upper-face units (FACS: AU1, 2,
+4, 5, 6, 7, 43) and one for the lower face, chosen on training folds of the 82 London
+people: the pair with the highest mean P(target) of the judges that recognise the real
+expression, among those whose identity distance to the input stays within 0.29
+(``scripts/choose_intensities.py``; held-out figures in docs/actions.md). Not measured
+norms: intensities that read within an identity budget. ``strength`` in synthesis scales
+every unit together.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["RECIPES", "Recipe", "recipe_for"]
+__all__ = ["CHOSEN", "RECIPES", "UPPER_FACE", "Recipe", "recipe_for"]
 
 
 @dataclass(frozen=True)
@@ -51,20 +57,26 @@ _BY_EYE: dict[str, Recipe] = {
                "AU2 below AU1 and AU4 at half give the flat, drawn-together raised brows of "
                "fear; AU20 stretches the lips sideways; the jaw opens less than in surprise."),
         Recipe("angry", {"AU4": 2.0, "AU5": 0.4, "AU7": 1.0, "AU17": 0.4, "AU23": 1.0},
-               "EMFACS 4+5+7+23", "AU4 at 2 (twice the ICT scan's lowering, which alone hardly reads on a photo, "
-               "with the drawn glabella furrows); AU17 added: it presses the chin up "
-               "against the tightened lips."),
+               "EMFACS 4+5+7+23", "AU4 at 2 by eye (twice the ICT scan's lowering, which alone "
+               "hardly read on a photo, with the drawn glabella furrows; 1.2 after the fold "
+               "choice); AU17 added: it presses the chin up against the tightened lips."),
         Recipe("disgusted", {"AU9": 1.2, "AU10": 0.3, "AU15": 0.8, "AU16": 0.2, "AU4": 0.5,
                              "AU17": 0.3}, "EMFACS 9+15+16",
                "AU10 added (the raised upper lip shows the teeth), AU4 and AU17 added (lowered "
                "brows, a raised chin): with 9+10+15+16 alone face-api called 1 of 20 "
-               "development faces disgusted (most read as surprised), with them 8 of 20."),
+               "development faces disgusted (most read as surprised), with them 8 of 20. "
+               "AU9 moves the brows and nose by half of the scan (model.NOSE_WRINKLE_SHARE)."),
     )
 }
 
 
 # (upper-face scale, lower-face scale) of the by-eye intensities, chosen on training folds
-CHOSEN: dict[str, tuple[float, float]] = {e: (1.0, 1.0) for e in _BY_EYE}
+# (scripts/choose_intensities.py: each of 5 identity-disjoint folds of the 82 London people
+# chose the same or a neighbouring pair; these are the pairs chosen on all 82 the same way)
+CHOSEN: dict[str, tuple[float, float]] = {
+    "happy": (0.6, 1.0), "sad": (1.0, 1.2), "surprised": (0.7, 1.0), "fearful": (0.7, 0.9),
+    "angry": (0.6, 0.8), "disgusted": (1.0, 0.6),
+}
 UPPER_FACE = frozenset({"AU1", "AU2", "AU4", "AU5", "AU6", "AU7", "AU43"})
 
 
