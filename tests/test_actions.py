@@ -556,3 +556,12 @@ def test_recipes_are_the_by_eye_intensities_scaled_per_face_half():
         assert set(r.units) == set(r.by_eye)
         for k, v in r.by_eye.items():
             assert r.units[k] == pytest.approx(v * (up if k in UPPER_FACE else low), abs=5e-4)
+
+
+def test_gray_photo_keeps_a_gray_mouth(basis):
+    lm = frontal_face(basis)
+    crop = np.repeat(synthetic_crop(lm)[..., 1:2], 3, axis=2)  # gray stored as RGB
+    target = ActionUnitModel(au={"AU25": 1.0, "AU26": 0.8}).fit().predict_shape(lm)
+    out = paint_mouth(crop, lm, target, crop)
+    assert not np.array_equal(out, crop)
+    assert np.array_equal(out[..., 0], out[..., 1]) and np.array_equal(out[..., 1], out[..., 2])

@@ -93,7 +93,13 @@ def _cavity(image: np.ndarray, before: np.ndarray, after: np.ndarray, source: np
         return image
     off = np.array([x0, y0], dtype=np.float64)
     box = (y1 - y0, x1 - x0)
-    inner = _polygon_mask(_smooth_closed(a[_INNER]) - off, box, max(0.4, 0.012 * width))
+    # the opening's edge is soft (the lips curl into the mouth): the outline shrunk by 1 % of
+    # the mouth width and feathered by 1.5 %, so the cavity fades in inside the lips' edge
+    inner = _polygon_mask(_smooth_closed(a[_INNER]) - off, box, 0)
+    grow = int(round(0.01 * width))
+    if grow > 0:
+        inner = cv2.erode(inner, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
+    inner = cv2.GaussianBlur(inner, (0, 0), max(0.4, 0.015 * width))
     if inner.max() <= 0:
         return image
     bx0, by0 = (np.floor(b[_OUTER].min(0)).astype(int) - pad).clip(0)
@@ -105,7 +111,7 @@ def _cavity(image: np.ndarray, before: np.ndarray, after: np.ndarray, source: np
     hard = (inner > 0.5).astype(np.uint8)
     depth = cv2.distanceTransform(hard, cv2.DIST_L2, 3).astype(np.float64) if hard.any() else np.zeros(box)
     depth = np.clip(depth / max(0.5 * inner_gap(a), 1.0), 0.0, 1.0)
-    cavity = lip[None, None, :] * (0.30 - 0.14 * depth[..., None])
+    cavity = lip[None, None, :] * (0.38 - 0.22 * depth[..., None])  # lighter at the lips, dark deep in
     m = (alpha * inner)[..., None]
     region = image[y0:y1, x0:x1].astype(np.float64).reshape(*box, -1) / 255.0
     out_box = region * (1.0 - m) + cavity[..., : region.shape[-1]] * m
@@ -242,4 +248,18 @@ def paint_mouth(image: np.ndarray, before: np.ndarray, after: np.ndarray,
     out = _cavity(image, b, a, src if src.ndim == 3 else src[..., None], alpha)
     if teeth and colour:
         out = _teeth(out, b, a, person_colours(src, b), alpha)
+        if _is_gray(src, b):  # a gray photo in RGB: the bank's teeth must not bring colour
+            x0, y0 = np.floor(a[_OUTER].min(0)).astype(int).clip(0)
+            x1, y1 = np.ceil(a[_OUTER].max(0)).astype(int) + 1
+            box = out[y0:y1, x0:x1].astype(np.float64)
+            box[...] = (box @ _LUMA)[..., None]
+            out[y0:y1, x0:x1] = np.clip(np.rint(box), 0, 255).astype(np.uint8)
     return out
+
+
+def _is_gray(image: np.ndarray, landmarks: np.ndarray) -> bool:
+    """Whether the face around the mouth has equal channels (a gray photo stored as RGB)."""
+    x0, y0 = np.floor(landmarks[_OUTER].min(0)).astype(int).clip(0)
+    x1, y1 = np.ceil(landmarks[_OUTER].max(0)).astype(int) + 1
+    box = image[y0:y1, x0:x1].astype(np.int16)
+    return bool(box.size) and int(np.abs(box - box[..., :1]).max()) <= 2
