@@ -220,8 +220,9 @@ def paint_mouth(image: np.ndarray, before: np.ndarray, after: np.ndarray,
     - a mouth that opens further (by more than 0 of the mouth width; fully at ``fade``):
       a dark cavity in the person's lip colour, and real upper teeth from the London bank
       (:func:`pixelfes.mouth.fill_mouth`, lit by the person's cheek colour);
-    - an open mouth that closes: :func:`pixelfes.mouth.close_mouth` paints lip over what
-      the warp squeezed between the lips.
+    - an open mouth (gap above ``OPEN_SOURCE``) whose opening at least halves:
+      :func:`pixelfes.mouth.close_mouth` paints lip over what the warp squeezed between
+      the lips.
 
     Gray crops (C = 1) get the cavity only. Returns a new array, or ``image`` itself when
     the mouth neither opens nor closes.
@@ -236,7 +237,8 @@ def paint_mouth(image: np.ndarray, before: np.ndarray, after: np.ndarray,
         return image
     growth = gap_w(a) - gap_w(b)
     colour = image.ndim == 3 and image.shape[2] == 3
-    if growth < -fade and gap_w(b) > OPEN_SOURCE:
+    # an open input mouth that (at least) halves its opening: lip over the squeezed teeth
+    if gap_w(b) > OPEN_SOURCE and gap_w(a) <= 0.5 * gap_w(b):
         if not colour:
             return image
         out = image.copy()
