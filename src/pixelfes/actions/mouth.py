@@ -1,15 +1,16 @@
-"""A mouth interior for mouths that open: a dark cavity and upper teeth, lit like the face.
+"""The action units' mouth interior: a dark cavity, and :mod:`pixelfes.mouth`'s real teeth.
 
 When landmarks open the lips, a piecewise-affine warp can only stretch the thin line of
 lip between them. :func:`paint_mouth` paints what an opened mouth shows instead, inside
 the new inner-lip outline (landmarks 60-67, through a smooth closed curve): a cavity whose
-colour is the person's own lip colour darkened (deeper towards the middle), and a band of
-upper teeth under the upper lip whose brightness follows the whites of the person's own
-eyes (the same light on a similar surface, so teeth neither glow on dark skin nor look
-grey on light skin), shaded darker towards the mouth corners. Only the *new*
-opening is painted: the paint fades in as the gap grows beyond the input's, so a mouth
-that was already open keeps its own teeth. Works on any canvas size (the aligned crop or
-a full-resolution crop); all sizes are relative to the mouth's width.
+colour is the person's own lip colour darkened (deeper towards the middle), and the upper
+teeth of the London mouth bank that the native engine's smiles use
+(:func:`pixelfes.mouth.fill_mouth`), at the exemplar's own opening under the upper lip.
+A mouth that closes gets :func:`pixelfes.mouth.close_mouth`. One mouth interior for every
+engine (docs/design.md section 7). Only the *new* opening is painted: the paint fades in
+as the gap grows beyond the input's, so a mouth that was already open keeps its own
+teeth. Works on any canvas size (the aligned crop or a photo box); all sizes are relative
+to the mouth's width.
 """
 
 from __future__ import annotations
