@@ -221,7 +221,7 @@ def paint_mouth(image: np.ndarray, before: np.ndarray, after: np.ndarray,
     - a mouth that opens further (by more than 0 of the mouth width; fully at ``fade``):
       a dark cavity in the person's lip colour, and real upper teeth from the London bank
       (:func:`pixelfes.mouth.fill_mouth`, lit by the person's cheek colour);
-    - an open mouth (gap above ``OPEN_SOURCE``) whose opening at least halves:
+    - an open mouth (gap above ``OPEN_SOURCE``) that closes by more than ``fade``:
       :func:`pixelfes.mouth.close_mouth` paints lip over what the warp squeezed between
       the lips.
 
@@ -238,8 +238,11 @@ def paint_mouth(image: np.ndarray, before: np.ndarray, after: np.ndarray,
         return image
     growth = gap_w(a) - gap_w(b)
     colour = image.ndim == 3 and image.shape[2] == 3
-    # an open input mouth that (at least) halves its opening: lip over the squeezed teeth
-    if gap_w(b) > OPEN_SOURCE and gap_w(a) <= 0.5 * gap_w(b):
+    # an open input mouth that closes by more than ``fade`` of the mouth width (a smile's
+    # teeth to hide): lip over what the warp squeezed. Not for lips only parted by a little
+    # that a pressing unit (AU17, AU23, AU24) closes: there close_mouth's inpainting smeared
+    # the lips' own texture at 1:1 (London 126, 006), and no teeth needed hiding.
+    if growth < -fade and gap_w(b) > OPEN_SOURCE:
         if not colour:
             return image
         out = image.copy()
