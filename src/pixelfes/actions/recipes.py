@@ -74,7 +74,7 @@ _BY_EYE: dict[str, Recipe] = {
 # (scripts/choose_intensities.py: each of 5 identity-disjoint folds of the 82 London people
 # chose the same or a neighbouring pair; these are the pairs chosen on all 82 the same way)
 CHOSEN: dict[str, tuple[float, float]] = {
-    "happy": (0.6, 1.0), "sad": (1.0, 1.2), "surprised": (0.7, 1.0), "fearful": (0.7, 0.9),
+    "happy": (0.6, 1.0), "sad": (1.0, 1.2), "surprised": (0.7, 1.0), "fearful": (0.9, 0.8),
     "angry": (0.6, 0.8), "disgusted": (1.0, 0.6),
 }
 UPPER_FACE = frozenset({"AU1", "AU2", "AU4", "AU5", "AU6", "AU7", "AU43"})
