@@ -430,7 +430,10 @@ def box_backward_map(
     composed is again piecewise affine over the same triangle list, and it is evaluated
     here directly at every pixel centre of the box, with no intermediate grid. Pixels
     outside the triangulated area (beyond the canvas border) do not move; pixels in
-    sub-pixel gaps between slivers take the least-outside triangle's map.
+    sub-pixel gaps between slivers take the least-outside triangle's map. Triangles
+    thinner than ``_THIN_PX`` (lips pressed together: their source triangle is a whole
+    strip of teeth) own no pixel: drawn, they would paint a one-pixel line sampled across
+    that strip (the dark dashes at closed lip corners); their pixels go to a neighbour.
     Processed in bands of ``rows`` rows so memory stays bounded on huge photos.
     Returns ``(map_x, map_y)`` ``(y1 - y0, x1 - x0) float32`` in the same frame.
     """
@@ -443,7 +446,9 @@ def box_backward_map(
     inv = _affine_inverse(dst, simp)
     coef = (inv @ src[simp]).reshape(len(simp), 6)  # [x, y, 1] @ C = source (x, y)
     areas = _signed_areas(dst, simp)
+    usable = _heights(dst, simp) >= _THIN_PX
     order = np.lexsort((areas, areas > 0))  # folded first: unfolded triangles win overlaps
+    order = order[usable[order]]
     w = x1 - x0
     map_x = np.empty((y1 - y0, w), np.float32)
     map_y = np.empty((y1 - y0, w), np.float32)
@@ -472,24 +477,17 @@ def box_backward_map(
                                lineType=cv2.LINE_8, shift=4)
             outside = missing & (hull == 0)
             missing &= ~outside
+        cand = np.flatnonzero(usable & (np.abs(2 * areas) >= 1e-9))
         if missing.any():  # sub-pixel gaps between slivers: the least-outside triangle
             ys, xs = np.nonzero(missing)
-            p = np.stack([xs, ys, np.ones_like(xs)], axis=1).astype(np.float64)
-            cand = np.flatnonzero(np.abs(2 * areas) >= 1e-9)
-            best = np.full(len(p), -np.inf)
-            pick = np.zeros(len(p), dtype=np.int32)
-            for start in range(0, len(cand), 32):  # bounded (M, 32, 3) blocks
-                c = cand[start:start + 32]
-                score = np.einsum("mi,tij->mtj", p, inv_local[c]).min(axis=2)
-                j = np.argmax(score, axis=1)
-                s = score[np.arange(len(p)), j]
-                better = s > best
-                best = np.where(better, s, best)
-                pick = np.where(better, c[j], pick).astype(np.int32)
-            tri_map[ys, xs] = pick
+            tri_map[ys, xs] = _least_outside(xs, ys, inv_local, cand)
         tri_map[outside] = 0
         tri_map = _walk_to_containing(tri_map, inv_local, triangulation.neighbours, grid=grid,
                                        skip=outside)
+        thin = ~usable[tri_map] & ~outside  # the walk may step into a sliver: step back out
+        if thin.any() and len(cand):
+            ys, xs = np.nonzero(thin)
+            tri_map[ys, xs] = _least_outside(xs, ys, inv_local, cand)
         # evaluate in band-local destination coordinates: C' = shifted rows of C
         c = coef.copy()
         c[:, 4] += x0 * coef[:, 0] + r0 * coef[:, 2]
@@ -506,6 +504,32 @@ def box_backward_map(
 
 
 # -- helpers ------------------------------------------------------------------------------
+
+_THIN_PX = 0.5  # destination triangles lower than this (pixels) own no pixel of their own
+
+
+def _heights(full: np.ndarray, simplices: np.ndarray) -> np.ndarray:
+    """``(T,)`` smallest height of each triangle (twice its area over its longest edge), >= 0."""
+    v = full[simplices]
+    edges = np.linalg.norm(v - np.roll(v, 1, axis=1), axis=2).max(axis=1)
+    return np.abs(2 * _signed_areas(full, simplices)) / np.maximum(edges, 1e-12)
+
+
+def _least_outside(xs: np.ndarray, ys: np.ndarray, inv: np.ndarray, cand: np.ndarray) -> np.ndarray:
+    """Per pixel ``(xs, ys)``, the triangle of ``cand`` whose smallest barycentric is largest."""
+    p = np.stack([xs, ys, np.ones_like(xs)], axis=1).astype(np.float64)
+    best = np.full(len(p), -np.inf)
+    pick = np.zeros(len(p), dtype=np.int32)
+    for start in range(0, len(cand), 32):  # bounded (M, 32, 3) blocks
+        c = cand[start:start + 32]
+        score = np.einsum("mi,tij->mtj", p, inv[c]).min(axis=2)
+        j = np.argmax(score, axis=1)
+        s = score[np.arange(len(p)), j]
+        better = s > best
+        best = np.where(better, s, best)
+        pick = np.where(better, c[j], pick).astype(np.int32)
+    return pick
+
 
 
 def _first_root_in_unit(c2: np.ndarray, c1: np.ndarray, c0: np.ndarray) -> np.ndarray:

@@ -3,7 +3,7 @@
 A smile's inner-lip landmarks sit on the lips, but its teeth reach past them, so moving
 the inner lips together still carries tooth pixels along the lip edge. Inside the new
 outer-lip outline, pixels far brighter (teeth) or darker (the cavity) than the person's
-own lip colour are filled from the surrounding lip (OpenCV inpainting), and a faint
+own lip colour, or far less red than it (teeth in the corners' shadow), are filled from the surrounding lip (OpenCV inpainting), and a faint
 seam is drawn where the lips meet.
 """
 
@@ -19,6 +19,7 @@ __all__ = ["close_mouth"]
 _BRIGHTER = 12.0  # L* above the lip median: tooth
 _DARKER = 22.0  # L* below the lip median: cavity
 _BAND = 0.07  # mouth widths either side of the meeting line searched for leftover teeth
+_GREY = 0.5  # share of the lip's own a* below which a pixel is not lip (teeth, shadowed teeth, cavity)
 _SEAM = 0.88  # luminance factor on the line where the lips meet
 
 
@@ -42,7 +43,8 @@ def close_mouth(image: np.ndarray, lips: np.ndarray, colours: PersonColours) -> 
     poly = np.zeros(region.shape[:2], np.uint8)
     cv2.fillPoly(poly, [np.rint(local[:12] * 16).astype(np.int32)], 1, shift=4)
     inside: np.ndarray = cv2.erode(poly, np.ones((3, 3), np.uint8))
-    light = lab(region)[..., 0]
+    colour = lab(region)
+    light = colour[..., 0]
     # the input's lip band may hold teeth of a smile: trust the darker of its median and
     # the median inside the new (closed) lips, which are mostly lip
     lip_l = min(float(colours.lips_lab[0]), float(np.median(light[inside > 0])) if inside.any() else 1e9)
@@ -51,7 +53,11 @@ def close_mouth(image: np.ndarray, lips: np.ndarray, colours: PersonColours) -> 
     near = np.zeros(region.shape[:2], np.uint8)
     band = max(3, int(round(2 * _BAND * width)))
     cv2.polylines(near, [np.rint(local[[12, 13, 14, 15, 16]]).astype(np.int32)], False, 1, band)
-    odd = ((light > lip_l + _BRIGHTER) | (light < lip_l - _DARKER)) & (inside > 0) & (near > 0)
+    # teeth in the corners' shadow are about as light as lip but nearly grey (yellow,
+    # greenish): lip is red, so a pixel far less red than the lip is no lip either
+    lip_a = max(float(colours.lips_lab[1]), 1.0)
+    greyish = colour[..., 1] < _GREY * lip_a
+    odd = ((light > lip_l + _BRIGHTER) | (light < lip_l - _DARKER) | greyish) & (inside > 0) & (near > 0)
     if odd.any():
         grow = max(1, int(round(0.02 * width)))  # teeth edges are soft: take their halo too
         grown: np.ndarray = cv2.dilate(odd.astype(np.uint8), np.ones((2 * grow + 1,) * 2, np.uint8))
