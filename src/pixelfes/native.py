@@ -45,7 +45,7 @@ from .mouth import (
 )
 from .warp import Triangulation, box_backward_map, limit_motion, remap
 
-__all__ = ["MOUTH_MODES", "NativeResult", "photo_map", "smile_corners", "smile_mouth", "synthesize_face", "target_shape", "OPEN_GAP", "STILL_PX"]
+__all__ = ["MOUTH_MODES", "NativeResult", "apply_gain", "photo_map", "smile_corners", "smile_mouth", "synthesize_face", "target_shape", "OPEN_GAP", "STILL_PX"]
 
 MOUTH_MODES = ("auto", "open", "closed", "likely")
 OPEN_GAP = 0.05  # predicted inner-lip gap (mouth widths) from which "auto" opens the mouth
@@ -358,6 +358,25 @@ def _texture_ratio(model: Any, crop: np.ndarray, lm: np.ndarray, raster: Any,
     return np.clip(1.0 + np.float32(strength * _RATIO_GAIN) * back, *_GAIN_LIMITS).astype(np.float32)
 
 
+def apply_gain(rgb: np.ndarray, gain: np.ndarray) -> np.ndarray:
+    """``rgb`` ``(H, W, 3) uint8`` times a luminance ``gain`` ``(H, W) float32``.
+
+    Darkening (gain < 1) scales the channels, as a shadow does; lightening scales L* at
+    constant a* and b* (sRGB's encoding and L* are both near-perceptual, so the ratio is
+    nearly the same on either): a channel gain above 1 raises chroma with lightness and
+    saturates red first on light skin, turning lightened skin orange or yellow.
+    """
+    out = cv2.multiply(rgb, cv2.merge([gain, gain, gain]), dtype=cv2.CV_8U)
+    up = gain > 1.0
+    if up.any():
+        lab_ = cv2.cvtColor(rgb.astype(np.float32) / np.float32(255.0), cv2.COLOR_RGB2LAB)
+        lab_[..., 0] = np.minimum(lab_[..., 0] * gain, 100.0)
+        lit = cv2.cvtColor(lab_, cv2.COLOR_LAB2RGB)
+        lit8 = np.clip(np.rint(lit * 255.0), 0, 255).astype(np.uint8)
+        out[up] = lit8[up]
+    return np.asarray(out)
+
+
 def photo_map(matrix: np.ndarray, triangulation: Triangulation, source: np.ndarray,
               target: np.ndarray, alignment: Alignment, shape: tuple[int, int],
               also: np.ndarray | None = None, extra: np.ndarray | None = None
@@ -468,9 +487,8 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
             warped = cv2.remap(photo, maps[ty:ty + t, tx:tx + t], None,  # type: ignore[call-overload]
                                cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
             g = ug[ty:ty + t, tx:tx + t]
-            if np.abs(g).max() > 1e-3:  # OpenCV multiplies, rounds and saturates in one pass
-                g = g + np.float32(1.0)
-                warped = cv2.multiply(warped, cv2.merge([g, g, g]), dtype=cv2.CV_8U)
+            if np.abs(g).max() > 1e-3:
+                warped = apply_gain(warped, g + np.float32(1.0))
             cv2.copyTo(warped, m, region[ty:ty + t, tx:tx + t])
     del maps
     exemplar = None

@@ -1,0 +1,157 @@
+"""Closing a smile (happy -> neutral): slivers of pressed lips, shadowed teeth, lightened folds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+from pixelfes import native
+from pixelfes.evaluate.mouth import srgb_to_lab
+from pixelfes.mouth import PersonColours, close_mouth
+from pixelfes.mouth.colour import lab
+from pixelfes.pipeline import resolve_model
+from pixelfes.warp import box_backward_map
+
+# -- lightening keeps a* and b* ------------------------------------------------------------
+
+_M = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
+_WHITE = _M.sum(axis=1)
+
+
+def _lab_to_srgb(L, a, b):
+    """Plain CIELAB (D65) -> sRGB floats in [0, 1], the textbook formulas."""
+    fy = (L + 16) / 116
+    f = np.stack([fy + a / 500, fy, fy - b / 200], -1)
+    xyz = np.where(f > 6 / 29, f ** 3, 3 * (6 / 29) ** 2 * (f - 4 / 29)) * _WHITE
+    lin = xyz @ np.linalg.inv(_M).T
+    lin = np.clip(lin, 0, 1)
+    return np.where(lin <= 0.0031308, 12.92 * lin, 1.055 * lin ** (1 / 2.4) - 0.055)
+
+
+def test_apply_gain_darkens_by_channels_and_lightens_l_star_at_constant_a_b():
+    rng = np.random.default_rng(0)
+    # skin-like colours, light and dark, with the red channel high (saturates first)
+    base = np.array([[232, 190, 165], [200, 150, 120], [120, 80, 60], [90, 60, 50]], float)
+    rgb = np.clip(base[rng.integers(0, 4, (6, 50))] + rng.normal(0, 6, (6, 50, 3)), 0, 255).astype(np.uint8)
+    gain = rng.uniform(0.6, 1.6, (6, 50)).astype(np.float32)
+    out = native.apply_gain(rgb, gain)
+    down = gain <= 1.0
+    want_down = np.clip(np.rint(rgb.astype(np.float64) * gain[..., None]), 0, 255)
+    assert np.abs(out[down] - want_down[down]).max() <= 1  # OpenCV rounds in float32
+    # lightening: the plain reference raises L* at the same a*, b*
+    lab_in = srgb_to_lab(rgb)
+    L = np.minimum(lab_in[..., 0] * gain, 100.0)
+    want_up = np.clip(np.rint(_lab_to_srgb(L, lab_in[..., 1], lab_in[..., 2]) * 255), 0, 255)
+    up = ~down
+    assert np.abs(out[up].astype(float) - want_up[up]).max() <= 2
+    # and so chroma does not rise with lightness as it does under a channel gain
+    lab_out = srgb_to_lab(out)
+    plain = np.clip(np.rint(rgb * gain[..., None]), 0, 255).astype(np.uint8)
+    lab_plain = srgb_to_lab(plain)
+    chroma = np.hypot(lab_out[..., 1], lab_out[..., 2]) - np.hypot(lab_in[..., 1], lab_in[..., 2])
+    chroma_plain = np.hypot(lab_plain[..., 1], lab_plain[..., 2]) - np.hypot(lab_in[..., 1], lab_in[..., 2])
+    assert chroma[up].max() < 2.0  # rounding (out of gamut, clipping lowers it)
+    assert np.median(np.abs(chroma[up])) < 0.5
+    assert chroma_plain[up].mean() > 1.0  # the channel gain raises it: what turned folds orange
+
+
+def test_apply_gain_is_identity_at_one():
+    rgb = np.random.default_rng(1).integers(0, 256, (8, 9, 3), dtype=np.uint8)
+    assert_array_equal(native.apply_gain(rgb, np.ones((8, 9), np.float32)), rgb)
+
+
+# -- slivers of lips that meet own no pixel ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def model():
+    return resolve_model("happy-to-neutral")
+
+
+def _thick_reference(tri, src, dst, points, thin=0.5):
+    """Plain reference: the triangle at least ``thin`` px high with the largest smallest
+    barycentric (brute force over all of them), its affine map applied."""
+    out = []
+    for p in points:
+        best, val = -np.inf, None
+        for t in tri.simplices:
+            a, b, c = dst[t]
+            area2 = abs((b[0] - a[0]) * (c[1] - a[1]) - (c[0] - a[0]) * (b[1] - a[1]))
+            longest = max(np.linalg.norm(b - a), np.linalg.norm(c - b), np.linalg.norm(a - c))
+            if area2 / longest < thin:
+                continue
+            m = np.array([[b[0] - a[0], c[0] - a[0]], [b[1] - a[1], c[1] - a[1]]])
+            l1, l2 = np.linalg.solve(m, p - a)
+            w = min(1 - l1 - l2, l1, l2)
+            if w > best:
+                best = w
+                s = src[t]
+                val = s[0] + l1 * (s[1] - s[0]) + l2 * (s[2] - s[0])
+        out.append(val)
+    return np.array(out)
+
+
+def test_pressed_lips_take_a_neighbours_map_not_a_line_across_the_teeth(model):
+    tri = model.warp_.triangulation
+    ref = model.reference_.astype(np.float64)
+    src = ref.copy()
+    for a, b in ((61, 67), (62, 66), (63, 65)):  # an open smile ...
+        src[a, 1] -= 2.0
+        src[b, 1] += 2.0
+    dst = native.close_lips(ref)  # ... closed: the triangles between the inner lips are flat
+    a = np.array([[5.7, 0.4], [-0.4, 5.7]])
+    off = np.array([30.0, 60.0])
+    fs, fd = tri.full_points(src) @ a.T + off, tri.full_points(dst) @ a.T + off
+    lips = fd[60:68]
+    x0, y0 = np.floor(lips.min(0) - 6).astype(int)
+    x1, y1 = np.ceil(lips.max(0) + 6).astype(int)
+    mx, my = box_backward_map(tri, fs, fd, (x0, y0, x1, y1))
+    # every pixel along the meeting line (the polyline 60-64, 3 px either side)
+    xs = np.arange(x0, x1)
+    line_y = np.interp(xs, fd[60:65, 0], fd[60:65, 1])
+    px = np.array([(x, int(round(y)) + d) for x, y in zip(xs, line_y, strict=True) for d in range(-3, 4)
+                   if lips[0, 0] < x < lips[4, 0]], float)
+    want = _thick_reference(tri, fs, fd, px)
+    got = np.stack([mx[px[:, 1].astype(int) - y0, px[:, 0].astype(int) - x0],
+                    my[px[:, 1].astype(int) - y0, px[:, 0].astype(int) - x0]], 1)
+    assert_allclose(got, want, atol=2e-3)
+
+
+# -- shadowed teeth in the corners are painted over ---------------------------------------
+
+
+def _mouth(width=240.0, cx=160.0, cy=90.0):
+    t = np.linspace(0, 2 * np.pi, 13)[:-1]
+    outer = np.stack([cx - 0.5 * width * np.cos(t), cy - 0.18 * width * np.sin(t)], 1)
+    xs = cx + np.array([-0.45, -0.2, 0.0, 0.2, 0.45]) * width
+    upper = np.stack([xs, np.full(5, cy)], 1)
+    inner = np.concatenate([upper, upper[[3, 2, 1]]])  # closed: lower inner = upper inner
+    return np.concatenate([outer, inner])
+
+
+def test_close_mouth_paints_greyish_teeth_as_light_as_the_lip():
+    lip = np.array([165, 95, 100], np.uint8)
+    img = np.zeros((180, 320, 3), np.uint8)
+    img[:] = (205, 160, 140)  # skin
+    pts = _mouth()
+    import cv2
+
+    cv2.fillPoly(img, [np.rint(pts[:12]).astype(np.int32)], lip.tolist())
+    lip_lab = lab(lip)
+    # a greyish-yellow tooth at the left corner, as light as the lip (no L* test catches it)
+    tooth = np.array([134, 120, 100], np.uint8)  # a* 2.2: greyish, not green
+    assert abs(float(lab(tooth)[0]) - float(lip_lab[0])) < 5 and lab(tooth)[1] < 0.3 * lip_lab[1]
+    corner = (slice(86, 95), slice(70, 86))
+    img[corner] = tooth
+    # a darker red crease elsewhere on the line: lip, left alone
+    crease = (slice(86, 95), slice(200, 216))
+    img[crease] = (140, 70, 78)
+    colours = PersonColours(skin=np.array([205, 160, 140], np.uint8), lips=lip)
+    out = img.copy()
+    close_mouth(out, pts, colours)
+    a_out = lab(out[corner])[..., 1]
+    assert np.median(a_out) > 0.6 * lip_lab[1]  # lip-red now
+    # the crease only gets the seam's faint darkening
+    assert np.abs(out[crease].astype(int) - img[crease].astype(int)).max() <= 0.15 * 255
+    assert lab(out[crease])[..., 1].mean() > 0.8 * lab(img[crease])[..., 1].mean()
