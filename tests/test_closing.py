@@ -155,3 +155,27 @@ def test_close_mouth_paints_greyish_teeth_as_light_as_the_lip():
     # the crease only gets the seam's faint darkening
     assert np.abs(out[crease].astype(int) - img[crease].astype(int)).max() <= 0.15 * 255
     assert lab(out[crease])[..., 1].mean() > 0.8 * lab(img[crease])[..., 1].mean()
+
+
+def test_close_mouth_leaves_a_grey_photo_s_lips_alone_but_for_the_seam():
+    import cv2
+
+    pts = _mouth()
+    grey = PersonColours(skin=np.array([170, 170, 170], np.uint8), lips=np.array([120, 120, 120], np.uint8))
+
+    def photo(striped):
+        img = np.full((180, 320, 3), 170, np.uint8)
+        cv2.fillPoly(img, [np.rint(pts[:12]).astype(np.int32)], (120, 120, 120))
+        if striped:  # grey lip creases across the meeting line
+            img[80:100, 60:260:6] = 100
+        return img
+
+    flat = photo(False)
+    seam = flat.copy()
+    close_mouth(seam, pts, grey)
+    factor = seam.astype(float) / flat  # the seam alone (nothing to inpaint on a flat lip)
+    img = photo(True)
+    out = img.copy()
+    close_mouth(out, pts, grey)
+    # no inpainting: the creases are only darkened by the seam, as the flat lip was
+    assert np.abs(out - np.rint(img * factor)).max() <= 1

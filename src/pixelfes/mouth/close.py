@@ -3,8 +3,8 @@
 A smile's inner-lip landmarks sit on the lips, but its teeth reach past them, so moving
 the inner lips together still carries tooth pixels along the lip edge. Inside the new
 outer-lip outline, pixels far brighter (teeth) or darker (the cavity) than the person's
-own lip colour, or far less red than it (teeth in the corners' shadow), are filled from the surrounding lip (OpenCV inpainting), and a faint
-seam is drawn where the lips meet.
+own lip colour, or far less red than it (teeth in the corners' shadow), are filled from
+the surrounding lip (OpenCV inpainting), and a faint seam is drawn where the lips meet.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ _BRIGHTER = 12.0  # L* above the lip median: tooth
 _DARKER = 22.0  # L* below the lip median: cavity
 _BAND = 0.07  # mouth widths either side of the meeting line searched for leftover teeth
 _GREY = 0.5  # share of the lip's own a* below which a pixel is not lip (teeth, shadowed teeth, cavity)
+_RED_LIP = 5.0  # lip a* below which (a grey photo) the a* test is not made
 _SEAM = 0.88  # luminance factor on the line where the lips meet
 
 
@@ -55,8 +56,8 @@ def close_mouth(image: np.ndarray, lips: np.ndarray, colours: PersonColours) -> 
     cv2.polylines(near, [np.rint(local[[12, 13, 14, 15, 16]]).astype(np.int32)], False, 1, band)
     # teeth in the corners' shadow are about as light as lip but nearly grey (yellow,
     # greenish): lip is red, so a pixel far less red than the lip is no lip either
-    lip_a = max(float(colours.lips_lab[1]), 1.0)
-    greyish = colour[..., 1] < _GREY * lip_a
+    lip_a = float(colours.lips_lab[1])
+    greyish = colour[..., 1] < _GREY * lip_a if lip_a >= _RED_LIP else np.zeros(light.shape, bool)
     odd = ((light > lip_l + _BRIGHTER) | (light < lip_l - _DARKER) | greyish) & (inside > 0) & (near > 0)
     if odd.any():
         grow = max(1, int(round(0.02 * width)))  # teeth edges are soft: take their halo too
