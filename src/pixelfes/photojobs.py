@@ -203,9 +203,19 @@ def check_fresh_outputs(items: Sequence[Item], manifest_existed: bool, overwrite
                          "this run wrote them; choose another -o, or add --overwrite")
 
 
+#: photos per task when --chunk is not given: the manifest is saved after each task
+DEFAULT_CHUNK = 8
+
+
+def auto_chunk(n_items: int, workers: int) -> int:
+    """``DEFAULT_CHUNK``, or fewer so that each worker gets at least 4 tasks: with 40
+    photos and 2 workers, chunks of 8 would leave one worker idle for the last one."""
+    return max(1, min(DEFAULT_CHUNK, -(-n_items // (4 * max(1, workers)))))
+
+
 def run_photo_job(command: str, job: PhotoJob, items: Sequence[Item], manifest_path: Path,
                   strengths: Sequence[float], *, jobs: int | None, dask: str | None,
-                  chunk: int, overwrite: bool, progress: bool,
+                  chunk: int | None, overwrite: bool, progress: bool,
                   on_chunk: Any = None, runner: Any = None) -> tuple[RunSummary, Manifest]:
     """Open/resume the manifest, check outputs, run the pending chunks on the chosen runner.
 
@@ -220,6 +230,8 @@ def run_photo_job(command: str, job: PhotoJob, items: Sequence[Item], manifest_p
     own = runner is None
     if own:
         runner = make_runner(jobs, dask) if todo else InProcessRunner()  # all done: no cluster
+    if chunk is None:
+        chunk = auto_chunk(len(todo), runner.workers)
     try:
         summary = run_items(process_chunk, job, items, manifest, runner, chunk_size=chunk,
                             progress=progress, on_chunk=on_chunk)

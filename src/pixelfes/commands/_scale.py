@@ -15,8 +15,9 @@ def add_scale_arguments(p: Any, *, manifest: bool = True) -> None:
                    help="run on Dask: a scheduler address (tcp://host:8786), or 'local' for a "
                    "LocalCluster of --jobs workers; needs pip install 'pixelfes[dask]'")
     if manifest:
-        g.add_argument("--chunk", type=int, default=8, metavar="N",
-                       help="photos per task (default 8); the manifest is saved after each")
+        g.add_argument("--chunk", type=int, default=None, metavar="N",
+                       help="photos per task (default: 8, fewer when there are few photos per "
+                       "worker, so every worker stays busy); the manifest is saved after each")
         g.add_argument("--manifest", default=None, metavar="FILE",
                        help="the run's record (default OUTPUT/pixelfes-manifest.jsonl); a rerun "
                        "with the same arguments skips what it lists as done")
@@ -29,7 +30,8 @@ def wants_batch(args: argparse.Namespace) -> bool:
     """
     if args.jobs is not None and args.jobs < 1:
         raise ValueError(f"--jobs must be 1 or more (processes); got {args.jobs}")
-    if getattr(args, "chunk", 1) < 1:
+    chunk = getattr(args, "chunk", None)
+    if chunk is not None and chunk < 1:
         raise ValueError(f"--chunk must be 1 or more (photos per task); got {args.chunk}")
     return bool(args.dask or args.jobs is not None or getattr(args, "manifest", None))
 

@@ -136,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
     if jobs is None and not args.dask and len(photos) >= AUTO_JOBS_PHOTOS:
         from ..runners import usable_cores
 
-        jobs = min(usable_cores(), -(-len(items) // args.chunk))  # one process per core
+        jobs = min(usable_cores(), len(items))  # one process per core
     summary, manifest = run_photo_job("augment", job, items, manifest_path, args.strengths,
                                       jobs=jobs, dask=args.dask, chunk=args.chunk,
                                       overwrite=args.overwrite, progress=not args.quiet)
