@@ -26,7 +26,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from london_groups import DLIB_IDX, TEM_IDX, london_neutral, read_tem  # noqa: E402
+from london_groups import DLIB_IDX, TEM_IDX, london_neutral, read_tem, squeeze_tilt  # noqa: E402
 
 DATA = Path(os.environ.get("PIXELFES_DATA", REPO.parent / "shared" / "data"))
 MEASURES = ("instability", "disagreement", "yaw", "residual")
@@ -62,19 +62,6 @@ def build_mean(shapes: list[np.ndarray]) -> np.ndarray:
     for _ in range(10):
         mean = normalise(np.mean([align(p, mean) for p in shapes], axis=0))
     return mean
-
-
-def squeeze_tilt(rgb: np.ndarray, sx: float, sy: float, degrees: float) -> tuple[np.ndarray, np.ndarray]:
-    """``rgb`` squeezed by (sx, sy) and turned by ``degrees`` about its centre; and the map."""
-    import cv2
-
-    h, w = rgb.shape[:2]
-    c = np.array([(w - 1) / 2, (h - 1) / 2])
-    a = np.deg2rad(degrees)
-    lin = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]]) @ np.diag([sx, sy])
-    m = np.hstack([lin, (c - lin @ c)[:, None]])
-    return cv2.warpAffine(rgb, m, (w, h), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_REPLICATE), m
 
 
 def main() -> None:

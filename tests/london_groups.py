@@ -162,3 +162,17 @@ def match(truths: list[TrueFace], boxes: list[tuple[float, float, float, float]]
             used.add(best)
         out.append(best)
     return out
+
+
+def squeeze_tilt(rgb: np.ndarray, sx: float, sy: float, degrees: float) -> tuple[np.ndarray, np.ndarray]:
+    """``rgb`` squeezed by (sx, sy) and turned by ``degrees`` about its centre; and the map
+    (a wrong-fit maker for the plausibility check: tests and benchmarks/bench_plausible.py)."""
+    import cv2
+
+    h, w = rgb.shape[:2]
+    c = np.array([(w - 1) / 2, (h - 1) / 2])
+    a = np.deg2rad(degrees)
+    lin = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]]) @ np.diag([sx, sy])
+    m = np.hstack([lin, (c - lin @ c)[:, None]])
+    return cv2.warpAffine(rgb, m, (w, h), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REPLICATE), m

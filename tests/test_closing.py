@@ -12,6 +12,7 @@ from pixelfes.mouth import PersonColours, close_mouth
 from pixelfes.mouth.colour import lab
 from pixelfes.pipeline import resolve_model
 from pixelfes.warp import box_backward_map
+from warp_reference import brute_force_map
 
 # -- lightening keeps a* and b* ------------------------------------------------------------
 
@@ -69,29 +70,6 @@ def model():
     return resolve_model("happy-to-neutral")
 
 
-def _thick_reference(tri, src, dst, points, thin=0.5):
-    """Plain reference: the triangle at least ``thin`` px high with the largest smallest
-    barycentric (brute force over all of them), its affine map applied."""
-    out = []
-    for p in points:
-        best, val = -np.inf, None
-        for t in tri.simplices:
-            a, b, c = dst[t]
-            area2 = abs((b[0] - a[0]) * (c[1] - a[1]) - (c[0] - a[0]) * (b[1] - a[1]))
-            longest = max(np.linalg.norm(b - a), np.linalg.norm(c - b), np.linalg.norm(a - c))
-            if area2 / longest < thin:
-                continue
-            m = np.array([[b[0] - a[0], c[0] - a[0]], [b[1] - a[1], c[1] - a[1]]])
-            l1, l2 = np.linalg.solve(m, p - a)
-            w = min(1 - l1 - l2, l1, l2)
-            if w > best:
-                best = w
-                s = src[t]
-                val = s[0] + l1 * (s[1] - s[0]) + l2 * (s[2] - s[0])
-        out.append(val)
-    return np.array(out)
-
-
 def test_pressed_lips_take_a_neighbours_map_not_a_line_across_the_teeth(model):
     tri = model.warp_.triangulation
     ref = model.reference_.astype(np.float64)
@@ -112,7 +90,7 @@ def test_pressed_lips_take_a_neighbours_map_not_a_line_across_the_teeth(model):
     line_y = np.interp(xs, fd[60:65, 0], fd[60:65, 1])
     px = np.array([(x, int(round(y)) + d) for x, y in zip(xs, line_y, strict=True) for d in range(-3, 4)
                    if lips[0, 0] < x < lips[4, 0]], float)
-    want = _thick_reference(tri, fs, fd, px)
+    want = brute_force_map(tri, fs, fd, px, thin=0.5)
     got = np.stack([mx[px[:, 1].astype(int) - y0, px[:, 0].astype(int) - x0],
                     my[px[:, 1].astype(int) - y0, px[:, 0].astype(int) - x0]], 1)
     assert_allclose(got, want, atol=2e-3)

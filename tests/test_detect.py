@@ -150,15 +150,6 @@ def test_plausibility_of_the_mean_shape_and_broken_shapes() -> None:
         assess(m[:5])
 
 
-def squeeze_tilt(rgb: np.ndarray, sx: float, sy: float, degrees: float) -> tuple[np.ndarray, np.ndarray]:
-    h, w = rgb.shape[:2]
-    c = np.array([(w - 1) / 2, (h - 1) / 2])
-    a = np.deg2rad(degrees)
-    lin = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]]) @ np.diag([sx, sy])
-    m = np.hstack([lin, (c - lin @ c)[:, None]])
-    return cv2.warpAffine(rgb, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE), m
-
-
 @pytest.mark.realdata
 def test_squeezed_and_tilted_faces_are_fitted_right_or_skipped() -> None:
     """London photos squeezed and tilted (the issue's case: mouth put on the upper lip):
@@ -166,7 +157,7 @@ def test_squeezed_and_tilted_faces_are_fitted_right_or_skipped() -> None:
     transformed hand-placed points. Bad fits exist among these (the check is exercised)."""
     from PIL import Image
 
-    from london_groups import DLIB_IDX, TEM_IDX, london_neutral, read_tem
+    from london_groups import DLIB_IDX, TEM_IDX, london_neutral, read_tem, squeeze_tilt
 
     sources = london_neutral(real_data("london-face-set"))[:6]
     # (squeeze x, squeeze y, tilt): from benchmarks/bench_plausible.py's range

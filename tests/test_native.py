@@ -13,6 +13,7 @@ from pixelfes.face.align import invert_affine, transform_points
 from pixelfes.mouth import MouthBank, PersonColours, fill_mouth, inner_gap, load_bank
 from pixelfes.pipeline import resolve_model
 from pixelfes.warp import box_backward_map
+from warp_reference import brute_force_map
 
 skimage_data = pytest.importorskip("skimage.data")
 
@@ -30,27 +31,6 @@ def face(astronaut):
 @pytest.fixture(scope="module")
 def model():
     return resolve_model("neutral-to-happy")
-
-
-def _reference_map(triangulation, src, dst, points):
-    """Plain reference: for each point find the destination triangle containing it by brute
-    force (barycentrics against every triangle) and apply that triangle's affine map."""
-    out = []
-    for p in points:
-        best, val = -np.inf, None
-        for t in triangulation.simplices:
-            a, b, c = dst[t]
-            m = np.array([[b[0] - a[0], c[0] - a[0]], [b[1] - a[1], c[1] - a[1]]])
-            if abs(np.linalg.det(m)) < 1e-9:
-                continue
-            l1, l2 = np.linalg.solve(m, p - a)
-            w = min(1 - l1 - l2, l1, l2)
-            if w > best:
-                best = w
-                s = src[t]
-                val = s[0] + l1 * (s[1] - s[0]) + l2 * (s[2] - s[0])
-        out.append(val)
-    return np.array(out)
 
 
 def test_box_map_equals_the_canvas_map_and_the_composed_two_step_warp(model):
@@ -75,7 +55,7 @@ def test_box_map_equals_the_canvas_map_and_the_composed_two_step_warp(model):
     rng = np.random.default_rng(1)
     px = np.stack([rng.integers(box[0], box[2], 40), rng.integers(box[1], box[3], 40)], 1)
     crop_pts = (px - off) @ np.linalg.inv(a).T
-    want = to_photo(_reference_map(tri, full_s, full_d, crop_pts))
+    want = to_photo(brute_force_map(tri, full_s, full_d, crop_pts))
     got = np.stack([mx[px[:, 1] - box[1], px[:, 0] - box[0]], my[px[:, 1] - box[1], px[:, 0] - box[0]]], 1)
     assert_allclose(got, want, atol=2e-3)
 
