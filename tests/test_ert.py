@@ -145,5 +145,6 @@ def test_a_sampled_view_reads_the_pixels_of_the_warped_view() -> None:
     want = ert._intensity(frame[py[inside], px[inside]]).astype(np.float32)
     assert np.all(got[~inside] == 0)
     # equal up to OpenCV's fixed-point coordinates (1/32 px in remap, finer in warpAffine)
+    assert np.array_equal(_View(rgb, m, 320)(px[~inside][:5], py[~inside][:5]), np.zeros(5))
     diff = np.abs(got[inside] - want)
     assert diff.max() <= 4 and np.mean(diff > 0) < 0.05 and np.mean(diff > 1) < 0.005

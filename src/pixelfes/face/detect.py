@@ -330,19 +330,17 @@ class _View:
         from .ert import _intensity
 
         inside = (px >= 0) & (px < self.size) & (py >= 0) & (py < self.size)
+        vals = np.zeros(len(px), np.float32)
+        if not inside.any():  # every point off the view (cv2.remap refuses an empty map)
+            return vals
         x, y = px[inside].astype(np.float64), py[inside].astype(np.float64)
         a = self.inv
         mx = (a[0, 0] * x + a[0, 1] * y + a[0, 2]).astype(np.float32)[None]
         my = (a[1, 0] * x + a[1, 1] * y + a[1, 2]).astype(np.float32)[None]
         got = cv2.remap(self.src, mx, my, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
-        vals = np.zeros(len(px), np.float32)
-        vals[inside] = _intensity(got.reshape(len(mx[0]), -1).squeeze(1) if got.ndim == 2
-                                  else got.reshape(-1, 3))
+        # remap of a (1, N) map gives (1, N) grey or (1, N, 3) RGB pixels
+        vals[inside] = _intensity(got.reshape(-1, 3) if got.ndim == 3 else got.reshape(-1))
         return vals
-
-
-#: grey weights of dlib's pixel intensity, (r + g + b) / 3
-_THIRDS = np.full((1, 3), 1.0 / 3.0, np.float32)
 
 
 def fit_landmarks(rgb: np.ndarray, keypoints: np.ndarray, n: int = 68, *, refit: bool = True
