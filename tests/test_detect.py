@@ -314,8 +314,8 @@ def test_many_photos_run_in_a_pool_by_default_with_the_same_bytes_and_lines(
     photos = [str(p) for p in made] + [str(tmp_path / "broken.jpg")]
     calls = []
     real = runners.make_runner
-    monkeypatch.setattr(runners, "make_runner", lambda jobs=None, dask=None: calls.append(jobs)
-                        or real(jobs, dask))
+    monkeypatch.setattr(runners, "make_runner", lambda jobs=None, dask=None, **kw: calls.append(jobs)
+                        or real(jobs, dask, **kw))
     assert main(["synthesize", *photos, "--to", "happy", "-o", str(tmp_path / "pool"), "-q"]) == 1
     pool_err = capsys.readouterr().err
     monkeypatch.setattr(cmd, "AUTO_JOBS_PHOTOS", 10**6)

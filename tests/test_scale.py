@@ -439,7 +439,8 @@ def test_manifest_rows_are_json_lines(tmp_path, photos):
 def test_auto_chunk_keeps_every_worker_busy():
     from pixelfes.photojobs import DEFAULT_CHUNK, auto_chunk
 
-    assert auto_chunk(40, 2) == 5 and auto_chunk(1000, 2) == DEFAULT_CHUNK == 8
-    assert auto_chunk(3, 4) == 1 and auto_chunk(0, 2) == 1 and auto_chunk(64, 1) == 8
-    assert auto_chunk(41, 2) == 6 and auto_chunk(100, 3) == 8 and auto_chunk(90, 3) == 8
-    assert auto_chunk(60, 2) == 8 and auto_chunk(56, 2) == 7  # ceil(n / (4 workers))
+    assert auto_chunk(40, 2) == 2 and auto_chunk(1000, 2) == DEFAULT_CHUNK == 8
+    assert auto_chunk(3, 4) == 1 and auto_chunk(0, 2) == 1 and auto_chunk(64, 1) == 4
+    assert auto_chunk(33, 2) == 2 and auto_chunk(32, 2) == 1 and auto_chunk(400, 3) == 8
+    assert auto_chunk(240, 2) == 8 and auto_chunk(224, 2) == 7  # ceil(n / (16 x workers))
+    assert auto_chunk(200, 1) == 8 and auto_chunk(17, 1) == 2

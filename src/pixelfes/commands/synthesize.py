@@ -7,7 +7,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ._scale import add_scale_arguments, wants_batch
 
@@ -266,13 +266,9 @@ def _lost(chunk: list[tuple[str, dict[str, Path]]], message: str) -> list[PhotoO
 
 
 def run(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
     from ..expressions import normalize_expression
-    from ..imageio import max_pixels
-    from ..outputs import check_outputs, synthesis_outputs, unique_inputs
-    from ..pipeline import resolve_model
-    from ..runners import make_runner, usable_cores
+    from ..outputs import unique_inputs
+    from ..runners import InProcessRunner, make_runner, usable_cores
 
     check_arguments(args)
     photos = unique_inputs(args.photos)
@@ -282,7 +278,30 @@ def run(args: argparse.Namespace) -> int:
         if args.au is not None or args.like is not None or args.engine != "auto":
             raise ValueError("--au, --like and --engine do not work with --jobs, --dask or "
                              "--manifest yet; run without them")
-        return _run_batch(args, photos, source, targets)
+        # a pool's workers come up while the run is planned; a Dask cluster only once
+        # the plan holds (it takes seconds to start)
+        runner = InProcessRunner() if args.dask else make_runner(args.jobs, start=True)
+        try:
+            return _run_batch(args, photos, source, targets, runner)
+        finally:
+            runner.close()
+    jobs = min(usable_cores(), len(photos)) if len(photos) >= AUTO_JOBS_PHOTOS else 1
+    runner = make_runner(jobs, start=True)  # workers come up while the run is planned
+    try:
+        return _run_plain(args, photos, source, targets, runner)
+    finally:
+        runner.close()
+
+
+def _run_plain(args: argparse.Namespace, photos: list[Path], source: str, targets: list[str],
+               runner: Any) -> int:
+    """The default path: one photo per task, its lines printed as it finishes."""
+    from tqdm import tqdm
+
+    from ..imageio import max_pixels
+    from ..outputs import check_outputs, synthesis_outputs
+    from ..pipeline import resolve_model
+
     like = None
     if args.like is not None:
         from ..actions.photo import analyze_image
@@ -300,22 +319,17 @@ def run(args: argparse.Namespace) -> int:
                    not args.no_detect, args.max_faces, args.min_face, args.mouth, args.grid,
                    args.quality, max_pixels(), debug_enabled())
     chunks = [[(str(photo), plan)] for photo, plan in zip(photos, plans, strict=True)]
-    jobs = min(usable_cores(), len(photos)) if len(photos) >= AUTO_JOBS_PHOTOS else 1
-    runner = make_runner(jobs)
     failed = written = 0
-    try:
-        with tqdm(total=len(chunks), desc="synthesizing", unit="photo", disable=args.quiet,
-                  file=sys.stderr) as bar:
-            for outcomes in runner.imap_unordered(synthesize_photos, job, chunks, _lost):
-                for o in outcomes:
-                    failed += o.failed
-                    written += o.written
-                    with tqdm.external_write_mode(file=sys.stderr):
-                        for line in o.lines:
-                            print(line, file=sys.stderr)
-                bar.update(len(outcomes))
-    finally:
-        runner.close()
+    with tqdm(total=len(chunks), desc="synthesizing", unit="photo", disable=args.quiet,
+              file=sys.stderr) as bar:
+        for outcomes in runner.imap_unordered(synthesize_photos, job, chunks, _lost):
+            for o in outcomes:
+                failed += o.failed
+                written += o.written
+                with tqdm.external_write_mode(file=sys.stderr):
+                    for line in o.lines:
+                        print(line, file=sys.stderr)
+            bar.update(len(outcomes))
     ok = len(photos) - failed
     print(f"wrote {written} file(s) for {ok} of {len(photos)} photo(s) to {args.output}",
           file=sys.stderr)
@@ -323,7 +337,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_batch(args: argparse.Namespace, photos: list[Path], source: str,
-               targets: list[str]) -> int:
+               targets: list[str], runner: Any) -> int:
     """The resumable path (``--jobs``/``--dask``/``--manifest``): see :mod:`pixelfes.photojobs`."""
     from ..batch import Item, Output
     from ..imageio import max_pixels
@@ -356,6 +370,7 @@ def _run_batch(args: argparse.Namespace, photos: list[Path], source: str,
     out_dir.mkdir(parents=True, exist_ok=True)
     summary, _ = run_photo_job("synthesize", job, items, manifest, [args.strength],
                                jobs=args.jobs, dask=args.dask, chunk=args.chunk,
-                               overwrite=True, progress=not args.quiet)
+                               overwrite=True, progress=not args.quiet,
+                               runner=None if args.dask else runner)
     report(summary, out_dir, manifest)
     return 1 if summary.failed else 0
