@@ -115,6 +115,57 @@ def test_both_runtimes_give_the_same_detections() -> None:
     assert a[1].max() > 0  # a face is there: the comparison covers a detection
 
 
+def test_second_look_window_maps_back_to_the_photo() -> None:
+    """A window's pixel q is photo point (x0 + kx q, y0 + ky q): on a photo whose value is
+    its own column (or row) number, each window pixel holds the photo coordinate of its
+    centre (area averaging of a ramp), and what lies beyond the photo is grey."""
+    h, w = 300, 250
+    ramp_x = np.repeat(np.repeat(np.arange(w, dtype=np.uint8)[None, :, None], h, 0), 3, 2)
+    ramp_y = np.ascontiguousarray(np.repeat(np.repeat(np.arange(h) % 256, 1)[:, None, None]
+                                            .astype(np.uint8), w, 1).repeat(3, 2))
+    for cx, cy, scale, side in ((120.0, 150.0, 0.5, 64), (20.0, 280.0, 0.5, 128), (240.0, 10.0, 0.8, 64)):
+        for img, axis in ((ramp_x, 0), (ramp_y, 1)):
+            win, (x0, y0, kx, ky) = bf._window(img, cx, cy, scale, side)
+            assert win.shape == (side, side, 3) and kx == pytest.approx(1 / scale, rel=0.05)
+            q = np.arange(side) + 0.5  # window pixel centres
+            px = x0 + kx * q - 0.5  # photo coordinate (pixel centres on integers)
+            py = y0 + ky * q - 0.5
+            inside_x = (px > 1) & (px < w - 2)
+            inside_y = (py > 1) & (py < min(h, 256) - 2)
+            if axis == 0:
+                got = win[side // 2, :, 0].astype(float)
+                assert np.abs(got[inside_x] - px[inside_x]).max() < 0.75
+                assert (got[(px < -kx) | (px > w - 1 + kx)] == 127).all()
+            else:
+                got = win[:, side // 2, 0].astype(float)
+                assert np.abs(got[inside_y] - py[inside_y]).max() < 0.75
+                assert (got[(py < -ky) | (py > h - 1 + ky)] == 127).all()
+
+
+def test_the_finest_pass_as_a_cascade_finds_what_the_whole_pass_finds(monkeypatch) -> None:
+    """Small and mid-size faces in a photo big enough for the cascade: the same faces as
+    the whole finest pass, boxes within 10 % of their size and scores within 0.15; and
+    with second looks priced out, exactly the whole pass."""
+    rgb, truths = astronaut_group([40, 46, 55, 70, 95, 130, 400], size=(2200, 1200))
+    scales = bf.pyramid_scales(*rgb.shape[:2])
+    assert rgb.shape[0] * rgb.shape[1] * scales[0] ** 2 >= bf.CASCADE_FROM
+
+    def faces(cheap: float) -> list:
+        monkeypatch.setattr(bf, "CHEAP", cheap)
+        return bf.blazeface_detect(rgb)
+
+    whole, cascade = faces(1.0), faces(0.8)
+    assert found_all(whole, truths) and found_all(cascade, truths)
+    assert len(cascade) == len(whole)  # the faces and the 400 px face's lower half (0.56)
+    for a in whole:
+        b = min(cascade, key=lambda d: np.hypot(*(np.subtract(d.box[:2], a.box[:2]))))
+        assert np.abs(np.subtract(a.box, b.box)).max() < 0.1 * a.size
+        assert abs(a.score - b.score) < 0.15
+    monkeypatch.setattr(bf, "RECHECK_COST", 1e9)  # a second look costs more than the pass
+    priced_out = faces(0.8)
+    assert [d.box for d in priced_out] == [d.box for d in whole]
+
+
 def test_a_box_inside_a_better_face_is_dropped() -> None:
     row = np.zeros(17)
     big = row.copy()
