@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..face.pose import _ICT_TO_CAMERA, fit_camera, to_camera
+
 __all__ = ["POSE_POINTS", "Pose", "fit_pose", "pose_from_angles", "to_camera"]
 
 # Eyes (36-47) and the nose (28-35; 27, the nose root, rises with AU1): rigid enough under
@@ -23,12 +25,6 @@ __all__ = ["POSE_POINTS", "Pose", "fit_pose", "pose_from_angles", "to_camera"]
 # makes yaw and pitch observable. The jaw line is a silhouette, brows and mouth move.
 POSE_POINTS: tuple[int, ...] = tuple(range(28, 48))
 
-_ICT_TO_CAMERA = np.diag([1.0, -1.0, -1.0])
-
-
-def to_camera(points: np.ndarray) -> np.ndarray:
-    """ICT coordinates (y up, z towards the viewer) -> camera axes (y down, z away)."""
-    return np.asarray(points, dtype=np.float64) @ _ICT_TO_CAMERA
 
 
 def _rx(a: float) -> np.ndarray:
@@ -110,20 +106,5 @@ def fit_pose(landmarks: np.ndarray, shape_ict: np.ndarray | None = None,
 
         shape_ict = load_basis().mean_shape
     idx = list(points)
-    p3 = to_camera(shape_ict)[idx]
-    p2 = lm[idx]
-    mu3, mu2 = p3.mean(0), p2.mean(0)
-    a, b = p3 - mu3, p2 - mu2
-    m = np.linalg.solve(a.T @ a, a.T @ b)  # (3, 2): b ~ a @ m, normal equations (3 x 3)
-    u, sig, vt = np.linalg.svd(m.T, full_matrices=False)  # m.T = (2, 3)
-    r2 = u @ vt
-    x, y = r2
-    r3 = np.array([x[1] * y[2] - x[2] * y[1], x[2] * y[0] - x[0] * y[2], x[0] * y[1] - x[1] * y[0]])
-    rot = np.vstack([r2, r3])
-    # refit the scale for the orthonormal rows (least squares, closed form)
-    proj = a @ r2.T
-    scale = float((proj * b).sum() / max((proj * proj).sum(), 1e-12))
-    if scale < 0:  # reflection: flip to the proper rotation with the same projection up to sign
-        scale, rot = -scale, np.diag([-1.0, -1.0, 1.0]) @ rot
-    t = mu2 - scale * (mu3 @ rot.T)[:2]
+    scale, rot, t = fit_camera(to_camera(shape_ict)[idx], lm[idx])
     return Pose(scale, rot, t)
