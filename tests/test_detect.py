@@ -197,6 +197,14 @@ def test_plausibility_of_the_mean_shape_and_broken_shapes() -> None:
         assert ("turned too far" in (check_landmarks(seen) or "")) == (abs(yaw) > 45)
     drift = m + np.array([0.0, 0.08 * (m[42:48, 0].mean() - m[36:42, 0].mean())])
     assert "unstable" in check_landmarks(m, refit=drift)
+    # near two limits at once: each alone passes, together they say "wrong fit"
+    from pixelfes.face.plausible import Plausibility
+
+    near = Plausibility(instability=0.8 * LIMITS["instability"], disagreement=0.1, yaw=0.0,
+                        residual=0.7 * LIMITS["residual"])
+    assert "both unsteady" in near.reason()  # 0.64 + 0.49 > 1
+    assert Plausibility(0.8 * LIMITS["instability"], 0.1, 0.0, 0.5 * LIMITS["residual"]).reason() is None
+    assert Plausibility(float("nan"), 0.1, 0.0, 0.9 * LIMITS["residual"]).reason() is None
     assert check_landmarks(m, refit=m + 0.2) is None
     kp = np.zeros((6, 2))
     eyes = float(np.hypot(*(m[42:48].mean(0) - m[36:42].mean(0))))

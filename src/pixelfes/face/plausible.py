@@ -22,12 +22,15 @@ Limits (:data:`LIMITS`), set from the London fits and checked on the others with
 JAFFE's seven expressions, the wild crops) instability is at most 0.043, disagreement at
 most 0.33 (London 0.29), yaw at most 13 degrees and the residual at most 0.171 (JAFFE's
 expressions; London 0.122). The limits (0.05, 0.40, 45, 0.22 = 1.2x, 1.4x, -, 1.8x the
-London maxima) skip none of those faces and all false detections on the London photos; of
-20 wrong fits (error > 0.1 pupil distances) on squeezed and tilted London faces they skip
-13 (with the 2D residual: 16), and 34 of 253 right fits (faces squeezed to half their
-width, outside any real face's shape; 2D: 29). On the 6 real group photos (22 faces
-counted by eye, 1280-1537 x 1920 px): 21 found, 20 changed (with the 2D residual and
-yaw: 14), 1 skipped: a profile behind a hand, fitted wrong.
+London maxima) skip none of those faces and all false detections on the London photos.
+Each alone skipped 13 of 20 wrong fits (error > 0.1 pupil distances) on squeezed and
+tilted London faces (the 2D residual: 16); a fit near two limits at once is wrong too:
+``(instability / limit)^2 + (residual / limit)^2 > 1`` (real faces: at most 0.84 on 159
+London, JAFFE and group-photo faces) brings it to 19 of 20, and 40 of 253 right fits
+skipped (all faces squeezed to about half their width, outside any real face's shape;
+2D: 29). On the 6 real group photos (22 faces counted by eye, 1280-1537 x 1920 px): 21
+found, 20 changed (with the 2D residual and yaw: 14), 1 skipped: a profile behind a hand,
+fitted wrong.
 """
 
 from __future__ import annotations
@@ -108,6 +111,13 @@ class Plausibility:
         if self.residual > LIMITS["residual"]:
             return (f"implausible face shape (residual {self.residual:.3f} > "
                     f"{LIMITS['residual']:g} from the mean shape)")
+        # near both limits at once: a wrong fit (the squeezed faces' mouth on the upper
+        # lip); real faces stay below 0.85 of this (module docstring)
+        joint = (self.instability / inst) ** 2 + (self.residual / LIMITS["residual"]) ** 2
+        if joint > 1.0:
+            return (f"landmark fit both unsteady ({self.instability:.3f} eye distances) and "
+                    f"far from a face's shape (residual {self.residual:.3f}): probably not "
+                    "placed on the face's features")
         return None
 
 
