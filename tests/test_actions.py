@@ -582,3 +582,22 @@ def test_gray_photo_keeps_a_gray_mouth(basis):
     out = paint_mouth(crop, lm, target, crop)
     assert not np.array_equal(out, crop)
     assert np.array_equal(out[..., 0], out[..., 1]) and np.array_equal(out[..., 1], out[..., 2])
+
+
+def test_numpy_nnls_equals_scipys() -> None:
+    """The analysis' NNLS (numpy, Lawson-Hanson) against scipy's on random full-rank problems."""
+    from scipy.optimize import nnls as reference
+
+    from pixelfes._nnls import nnls
+
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        n = int(rng.integers(1, 30))
+        a = rng.normal(size=(n + int(rng.integers(0, 30)), n)) * rng.uniform(0.01, 100)
+        b = rng.normal(size=a.shape[0]) * rng.uniform(0.01, 100)
+        want = reference(a, b)[0]
+        got = nnls(a, b)
+        assert (got >= 0).all()
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-9 * max(1.0, np.abs(want).max()))
+    with pytest.raises(ValueError, match="rows"):
+        nnls(np.ones((2, 3)), np.ones(2))

@@ -43,3 +43,62 @@ def test_an_unwritable_cache_is_not_an_error(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(_cache, "_TRIANGLES", {})
     pts = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.5]])
     assert _cache.delaunay(pts).shape == (2, 3)
+
+
+def test_the_package_ships_every_triangulation_it_needs_equal_to_scipy() -> None:
+    """Each mouth exemplar's and the action units' point sets: shipped, and the triangles
+    scipy gives (rebuild with scripts/build_triangulations.py after changing them)."""
+    import importlib.util
+
+    from conftest import REPO
+
+    spec = importlib.util.spec_from_file_location("bt", REPO / "scripts" / "build_triangulations.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    need = mod.point_sets()  # computed by scipy now
+    shipped = _cache._shipped()
+    missing = sorted(set(need) - set(shipped))
+    assert not missing, f"{len(missing)} triangulations not shipped: run scripts/build_triangulations.py"
+    for k, tri in need.items():
+        assert np.array_equal(shipped[k], tri)
+
+
+def test_synthesis_and_analysis_run_without_scipy(tmp_path) -> None:
+    """A new process with scipy unimportable and an empty cache: a smile (mouth bank), an
+    action-unit expression and the analysis all run (shipped triangles, numpy NNLS)."""
+    from PIL import Image
+
+    from conftest import REPO
+    from test_detect import astronaut_group
+
+    Image.fromarray(astronaut_group([260], size=(700, 700))[0]).save(tmp_path / "face.png")
+    code = f"""
+import sys, numpy as np
+sys.modules['scipy'] = None
+sys.path.insert(0, {str(REPO / 'src')!r})
+import pixelfes
+from pixelfes.actions import estimate_units
+from pixelfes.imageio import load_image
+from pixelfes.pipeline import find_faces
+rgb = load_image({str(tmp_path / 'face.png')!r}).rgb
+for to in ("happy", "sad", "surprised"):
+    out = np.asarray(pixelfes.synthesize(rgb, to=to))
+    assert out.shape == rgb.shape and (out != rgb).any(), to
+face = find_faces(rgb)[0]
+print(sorted(estimate_units(face.landmarks).units)[:2], 'scipy' in sys.modules and sys.modules['scipy'] is not None)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={"PIXELFES_CACHE": str(tmp_path), "PATH": ""}, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().endswith("False"), out.stdout
+
+
+def test_a_new_point_set_without_scipy_names_the_fix(tmp_path, monkeypatch) -> None:
+    import pytest
+
+    monkeypatch.setenv("PIXELFES_CACHE", str(tmp_path))
+    monkeypatch.setattr(_cache, "_TRIANGLES", {})
+    monkeypatch.setitem(sys.modules, "scipy", None)
+    monkeypatch.setitem(sys.modules, "scipy.spatial", None)
+    with pytest.raises(ImportError, match="pip install scipy"):
+        _cache.delaunay(np.random.default_rng(3).uniform(0, 9, size=(12, 2)))

@@ -1,5 +1,9 @@
-"""The user cache folder, and Delaunay triangulations kept there so synthesis needs no scipy
-import (0.3-0.4 s) after the first run.
+"""The user cache folder, and Delaunay triangulations kept so that synthesis needs no scipy.
+
+The point sets the package itself triangulates (each mouth exemplar's lips, the action
+units' canvas) ship with their triangles (``assets/shape/triangulations.npz``, built by
+``scripts/build_triangulations.py`` with scipy); any other set (a model or canvas of your
+own) is triangulated by scipy once and kept in the cache folder.
 
 Folder: ``$PIXELFES_CACHE``, else ``$XDG_CACHE_HOME/pixelfes``, else ``~/.cache/pixelfes``.
 Everything in it can be deleted at any time: it is rebuilt on use.
@@ -16,11 +20,30 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["cache_dir", "delaunay"]
+__all__ = ["SHIPPED", "cache_dir", "delaunay", "point_key"]
 
 _LOCK = threading.Lock()
 _TRIANGLES: dict[str, np.ndarray] = {}
 _MAX_IN_MEMORY = 1024
+#: the package's own triangulations, by :func:`point_key`
+SHIPPED = Path(__file__).resolve().parent / "assets" / "shape" / "triangulations.npz"
+_SHIPPED: list[dict[str, np.ndarray]] = []
+
+
+def point_key(points: np.ndarray) -> str:
+    """The name of a point set's triangulation (SHA-1 of its float64 values and shape)."""
+    pts = np.ascontiguousarray(points, dtype=np.float64)
+    return hashlib.sha1(pts.tobytes() + str(pts.shape).encode()).hexdigest()
+
+
+def _shipped() -> dict[str, np.ndarray]:
+    if not _SHIPPED:
+        try:
+            with np.load(SHIPPED) as z:
+                _SHIPPED.append({k: z[k].astype(np.intp) for k in z.files})
+        except OSError:
+            _SHIPPED.append({})
+    return _SHIPPED[0]
 
 
 def cache_dir() -> Path:
@@ -33,23 +56,29 @@ def cache_dir() -> Path:
 
 
 def delaunay(points: np.ndarray) -> np.ndarray:
-    """``scipy.spatial.Delaunay(points).simplices`` as ``(T, 3)`` intp, computed once per
-    point set and then read from the cache folder (the same triangles, bit for bit)."""
+    """``scipy.spatial.Delaunay(points).simplices`` as ``(T, 3)`` intp: the shipped triangles
+    of the package's own point sets, else computed once and read from the cache folder (the
+    same triangles, bit for bit)."""
     pts = np.ascontiguousarray(points, dtype=np.float64)
-    key = hashlib.sha1(pts.tobytes() + str(pts.shape).encode()).hexdigest()
+    key = point_key(pts)
     with _LOCK:
         got = _TRIANGLES.get(key)
     if got is not None:
         return got
+    tri: np.ndarray | None = _shipped().get(key)
     path = cache_dir() / "delaunay" / f"{key}.npy"
-    tri: np.ndarray | None = None
-    try:
-        tri = np.load(path).astype(np.intp)
-    except (OSError, ValueError):
-        tri = None
+    if tri is None:
+        try:
+            tri = np.load(path).astype(np.intp)
+        except (OSError, ValueError):
+            tri = None
     if tri is None or tri.ndim != 2 or tri.shape[1] != 3 or (len(tri) and tri.max() >= len(pts)):
-        from scipy.spatial import Delaunay
-
+        try:
+            from scipy.spatial import Delaunay
+        except ImportError as exc:
+            raise ImportError("triangulating a point set the package does not ship (a canvas "
+                              "or model of your own) needs scipy: pip install scipy "
+                              "(or pip install 'pixelfes[train]')") from exc
         tri = Delaunay(pts).simplices.astype(np.intp)
         _save(path, tri)
     with _LOCK:

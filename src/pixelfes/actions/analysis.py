@@ -41,9 +41,9 @@ class UnitEstimate:
 
 
 def _nnls(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    from scipy.optimize import nnls
+    from .._nnls import nnls  # numpy, no scipy (tests/test_actions.py: equal to scipy's)
 
-    return nnls(a, b)[0]
+    return nnls(a, b)
 
 
 def estimate_units(landmarks: np.ndarray, units: tuple[str, ...] = ANALYSIS_UNITS,
