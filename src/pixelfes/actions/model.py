@@ -268,7 +268,8 @@ class ActionUnitModel(ExpressionModel):
         src = photo if photo.ndim == 3 else photo[..., None]
         extra = None if factor is None else factor - np.float32(1.0)
         got = photo_map(m, self.warp_.triangulation, lm, target, align, src.shape[:2],
-                        also=None if extra is None else np.abs(extra) > 1e-3, extra=extra)
+                        also=None if extra is None else np.abs(extra) > 1e-3, extra=extra,
+                        raster=raster)
         out = photo.copy()
         if got is None:
             return out
