@@ -565,8 +565,10 @@ def test_recipes_are_the_by_eye_intensities_scaled_per_face_half():
 
     assert set(CHOSEN) == set(RECIPES) and UPPER_FACE == {"AU1", "AU2", "AU4", "AU5", "AU6", "AU7", "AU43"}
     angry = RECIPES["angry"]
-    assert angry.scales == (0.6, 0.8)
-    assert angry.units == {"AU4": 1.2, "AU5": 0.24, "AU7": 0.6, "AU17": 0.32, "AU23": 0.8}
+    assert angry.scales == (0.6, 0.6)
+    assert angry.units == {"AU4": 1.2, "AU5": 0.6, "AU7": 0.6, "AU17": 0.24, "AU23": 0.6, "AU24": 0.3}
+    assert RECIPES["disgusted"].units == {"AU9": 0.72, "AU10": 0.18, "AU15": 0.48, "AU16": 0.12,
+                                          "AU4": 0.3, "AU17": 0.18, "AU6": 0.3, "AU7": 0.36}
     assert RECIPES["sad"].units == {"AU1": 1.0, "AU4": 0.5, "AU15": 1.2, "AU17": 0.48}
     for r in RECIPES.values():
         up, low = CHOSEN[r.expression]
@@ -643,3 +645,33 @@ def test_photo_map_takes_the_callers_raster(basis):
     given = photo_map(m, tri, lm, target, DEFAULT_ALIGNMENT, (480, 480), raster=raster)
     assert own is not None and given is not None and own[0] == given[0]
     assert np.array_equal(own[1], given[1]) and np.array_equal(own[3], given[3])
+
+
+def test_drawn_creases_in_the_shipped_maps(basis):
+    """AU4: two glabella furrows (-8 % at their centres) and the procerus' crease at the nose
+    root (-4 %); AU9: the ICT shading plus three creases across the nose (-10 % each at the
+    centre of the bridge); AU10 has an ICT map. Values read at the mean face's landmarks."""
+    maps = dict(zip(basis.shading_units, basis.shading.astype(np.float64), strict=True))
+    assert set(maps) == {"AU4", "AU6", "AU9", "AU10", "AU11", "AU12"}
+    ref = basis.shading_reference.astype(np.float64)
+    au4 = maps["AU4"]
+    assert au4.max() == 0.0 and au4.min() == pytest.approx(-0.08, abs=0.002)
+    gap = abs(ref[22, 0] - ref[21, 0])
+    root = ref[27]
+    y = int(round(root[1] - 0.02 * gap))
+    # the procerus crease: its darkest pixel on the root's row, half the furrows' depth
+    row = au4[y - 1:y + 2, int(root[0]) - 2:int(root[0]) + 3]
+    assert row.min() == pytest.approx(-0.04, abs=0.005)
+    # nothing drawn below the nose root's creases, on the bridge
+    assert au4[int(ref[29, 1]), int(round(ref[29, 0]))] == 0.0
+    # AU9: three creases across the nose between its root and the upper bridge: three
+    # local minima of about -10 % on the midline (1 px wide, 3.5 px apart on this canvas),
+    # the ICT shading alone is within 2 % just above the root
+    x = int(round(ref[27, 0]))
+    y0, y1 = int(ref[27, 1]), int(np.ceil(ref[28, 1]))
+    col = maps["AU9"][y0 - 3:y1 + 3, x]
+    assert np.abs(col[:3]).max() < 0.02 and col.min() == pytest.approx(-0.11, abs=0.01)
+    inner = col[1:-1]
+    minima = np.flatnonzero((inner < col[:-2]) & (inner < col[2:]))
+    assert len(minima) == 3 and (col[1:-1][minima] < -0.09).all()
+    assert np.abs(maps["AU10"]).max() > 0.05
