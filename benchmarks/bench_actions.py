@@ -1,13 +1,17 @@
 """Action-unit timings per face (CPU time): on a 192 px crop, in a 1350 px photo, and the analysis.
 
-Run: PYTHONPATH=src python benchmarks/bench_actions.py [--repeat 30]
-CPU time of this process (``time.process_time``, so other jobs on a shared machine do not
-count), median of ``--repeat`` runs, each reported as a ratio to a reference measured in
+Run: PYTHONPATH=src python benchmarks/bench_actions.py [--repeat 30] [--stages]
+CPU time of this process on one core (``time.process_time``, so other jobs on a shared
+machine do not count; OpenCV single-threaded, as bench_synthesize.py: with two threads
+OpenCV's parallel loops cost a third more CPU time on a busy machine), median of ``--repeat``
+runs, each reported as a ratio to a reference measured in
 the same process: one cubic ``cv2.remap`` of a 192 px crop (the floor of any warp) and,
 for the photo, the native engine's own step on the same face (``pixelfes.native``, the
 bundled neutral -> happy model's photo-resolution change), whose composed map the action
 units reuse. Targets (issue 16): the action-unit step at most 10 ms a face, analysis at
-most 5 ms after the landmarks are found. Uses London photos when ../shared/data is
+most 5 ms after the landmarks are found. ``--stages`` splits the photo step into its
+stages (planning on the canvas, the photo map, the cubic resampling of the tiles that move,
+the mouth) by timing those functions. Uses London photos when ../shared/data is
 present, else the ICT mean face on a flat synthetic crop (no photo rows).
 """
 
@@ -36,6 +40,36 @@ def cpu_ms(fn: Callable[[], object], repeat: int) -> float:
     return 1000 * statistics.median(times)
 
 
+class StageTimer:
+    """CPU time spent inside a few named functions (wrapped in place while timing)."""
+
+    def __init__(self) -> None:
+        self.spent: dict[str, float] = {}
+
+    def wrap(self, owner: object, name: str, label: str) -> None:
+        fn = getattr(owner, name)
+
+        def timed(*a: object, **k: object) -> object:
+            t = time.process_time()
+            try:
+                return fn(*a, **k)
+            finally:
+                self.spent[label] = self.spent.get(label, 0.0) + time.process_time() - t
+        setattr(owner, name, timed)
+
+
+def stage_timer() -> StageTimer:
+    import pixelfes.actions.model as am
+    import pixelfes.native as nat
+
+    timer = StageTimer()
+    timer.wrap(am.ActionUnitModel, "_plan", "plan")
+    timer.wrap(nat, "photo_map", "photo map")
+    timer.wrap(am, "_remap_tiles", "resample")
+    timer.wrap(am, "paint_mouth", "mouth")
+    return timer
+
+
 def crop_and_landmarks() -> tuple[np.ndarray, np.ndarray]:
     photos = sorted((DATA / "london-face-set" / "neutral_front").glob("*.jpg"))
     if photos:
@@ -51,7 +85,10 @@ def crop_and_landmarks() -> tuple[np.ndarray, np.ndarray]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeat", type=int, default=30)
+    ap.add_argument("--stages", action="store_true", help="split the photo step into its stages")
     args = ap.parse_args()
+    cv2.setNumThreads(1)  # one core
+    timer = stage_timer() if args.stages else None
     crop, lm = crop_and_landmarks()
     maps = (np.random.default_rng(0).uniform(0, 191, (192, 192)).astype(np.float32),) * 2
     ref = cpu_ms(lambda: cv2.remap(crop, maps[0], maps[1], cv2.INTER_CUBIC), 5 * args.repeat)
@@ -76,9 +113,14 @@ def main() -> None:
             print(f"{photo.name} {rgb.shape[1]}x{rgb.shape[0]}: native engine step (happy) {t_nat:7.2f} ms")
             for expr in ("surprised", "angry", "disgusted", "neutral"):
                 m = resolve_model(None, "neutral", expr, engine="actions")
+                if timer:
+                    timer.spent.clear()
                 t = cpu_ms(lambda m=m, rgb=rgb, lm=face.landmarks: m.synthesize_in_photo(rgb, lm), args.repeat)
                 print(f"  action units in the photo, {expr:10s}       {t:7.2f} ms  ({t / ref:5.1f} x remap, "
                       f"{t / t_nat:4.2f} x native)")
+                if timer:  # means over the timed calls and the warm-up
+                    print("      " + ", ".join(f"{k} {1000 * v / (args.repeat + 1):.2f}"
+                                               for k, v in timer.spent.items()) + " ms")
     t = cpu_ms(lambda: estimate_units(lm), args.repeat)
     print(f"analysis (pose + NNLS of 17 units)                 {t:7.2f} ms  ({t / ref:5.1f} x remap)")
 

@@ -565,8 +565,10 @@ def test_recipes_are_the_by_eye_intensities_scaled_per_face_half():
 
     assert set(CHOSEN) == set(RECIPES) and UPPER_FACE == {"AU1", "AU2", "AU4", "AU5", "AU6", "AU7", "AU43"}
     angry = RECIPES["angry"]
-    assert angry.scales == (0.6, 0.8)
-    assert angry.units == {"AU4": 1.2, "AU5": 0.24, "AU7": 0.6, "AU17": 0.32, "AU23": 0.8}
+    assert angry.scales == (0.6, 0.6)
+    assert angry.units == {"AU4": 1.2, "AU5": 0.6, "AU7": 0.6, "AU17": 0.24, "AU23": 0.6, "AU24": 0.3}
+    assert RECIPES["disgusted"].units == {"AU9": 0.72, "AU10": 0.18, "AU15": 0.48, "AU16": 0.12,
+                                          "AU4": 0.3, "AU17": 0.18, "AU6": 0.3, "AU7": 0.36}
     assert RECIPES["sad"].units == {"AU1": 1.0, "AU4": 0.5, "AU15": 1.2, "AU17": 0.48}
     for r in RECIPES.values():
         up, low = CHOSEN[r.expression]
@@ -582,6 +584,97 @@ def test_gray_photo_keeps_a_gray_mouth(basis):
     out = paint_mouth(crop, lm, target, crop)
     assert not np.array_equal(out, crop)
     assert np.array_equal(out[..., 0], out[..., 1]) and np.array_equal(out[..., 1], out[..., 2])
+
+
+def test_cavity_equals_its_float64_formula(basis):
+    """The cavity (computed in float32, 0-255 units, for speed) against the formula written
+    out in float64: lip colour x (0.38 - 0.22 depth), blended by alpha x the feathered
+    opening; at most 1 level apart (rounding ties), nearly all pixels equal."""
+    import cv2
+
+    from pixelfes.actions import mouth as am
+
+    lm = frontal_face(basis)
+    crop = synthetic_crop(lm)
+    target = ActionUnitModel(au={"AU25": 1.0, "AU26": 0.8}).fit().predict_shape(lm)
+    alpha = 0.7
+    got = am._cavity(crop, lm, target, crop, alpha)
+    # the reference, written out
+    a, b = target, lm
+    width = float(np.linalg.norm(a[54] - a[48]))
+    pad = int(np.ceil(0.15 * width)) + 2
+    x0, y0 = (np.floor(a[am._OUTER].min(0)).astype(int) - pad).clip(0)
+    x1, y1 = np.ceil(a[am._OUTER].max(0)).astype(int) + pad
+    box = (y1 - y0, x1 - x0)
+    inner = am._polygon_mask(am._smooth_closed(a[am._INNER]) - (x0, y0), box, 0)
+    grow = int(round(0.01 * width))
+    if grow > 0:
+        inner = cv2.erode(inner, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
+    inner = cv2.GaussianBlur(inner, (0, 0), max(0.4, 0.015 * width)).astype(np.float64)
+    bx0, by0 = (np.floor(b[am._OUTER].min(0)).astype(int) - pad).clip(0)
+    bx1, by1 = np.ceil(b[am._OUTER].max(0)).astype(int) + pad
+    sbox = crop[by0:by1, bx0:bx1].astype(np.float64) / 255.0
+    lips = np.clip(am._polygon_mask(b[am._OUTER] - (bx0, by0), sbox.shape[:2], 0)
+                   - am._polygon_mask(b[am._INNER] - (bx0, by0), sbox.shape[:2], 0), 0, 1)
+    lip = (sbox * lips[..., None]).sum((0, 1)) / lips.sum()
+    depth = cv2.distanceTransform((inner > 0.5).astype(np.uint8), cv2.DIST_L2, 3).astype(np.float64)
+    depth = np.clip(depth / max(0.5 * inner_gap(a), 1.0), 0.0, 1.0)
+    cavity = lip * (0.38 - 0.22 * depth[..., None])
+    m = alpha * inner[..., None]
+    region = crop[y0:y1, x0:x1].astype(np.float64) / 255.0
+    want = crop.copy()
+    want[y0:y1, x0:x1] = np.clip(np.rint((region * (1 - m) + cavity * m) * 255), 0, 255)
+    diff = np.abs(got.astype(int) - want)
+    assert diff.max() <= 1 and (diff > 0).mean() < 1e-3
+    assert np.abs(got.astype(int) - crop).max() > 60  # the cavity was painted
+
+
+def test_photo_map_takes_the_callers_raster(basis):
+    """photo_map with the raster the caller already has gives the same map as making it."""
+    from pixelfes.alignment import DEFAULT_ALIGNMENT
+    from pixelfes.face.align import crop_matrix, transform_points
+    from pixelfes.native import photo_map
+
+    model = ActionUnitModel("angry").fit()
+    plm = 2.0 * (frontal_face(basis) + 0.5) - 0.5 + 48.0
+    m = crop_matrix(plm, DEFAULT_ALIGNMENT)
+    lm = transform_points(m, plm)
+    target, raster, _, _ = model._plan(lm, 1.0, with_map=False)
+    tri = model.warp_.triangulation
+    own = photo_map(m, tri, lm, target, DEFAULT_ALIGNMENT, (480, 480))
+    given = photo_map(m, tri, lm, target, DEFAULT_ALIGNMENT, (480, 480), raster=raster)
+    assert own is not None and given is not None and own[0] == given[0]
+    assert np.array_equal(own[1], given[1]) and np.array_equal(own[3], given[3])
+
+
+def test_drawn_creases_in_the_shipped_maps(basis):
+    """AU4: two glabella furrows (-8 % at their centres) and the procerus' crease at the nose
+    root (-4 %); AU9: the ICT shading plus three creases across the nose (-10 % each at the
+    centre of the bridge); AU10 has an ICT map. Values read at the mean face's landmarks."""
+    maps = dict(zip(basis.shading_units, basis.shading.astype(np.float64), strict=True))
+    assert set(maps) == {"AU4", "AU6", "AU9", "AU10", "AU11", "AU12"}
+    ref = basis.shading_reference.astype(np.float64)
+    au4 = maps["AU4"]
+    assert au4.max() == 0.0 and au4.min() == pytest.approx(-0.08, abs=0.002)
+    gap = abs(ref[22, 0] - ref[21, 0])
+    root = ref[27]
+    y = int(round(root[1] - 0.02 * gap))
+    # the procerus crease: its darkest pixel on the root's row, half the furrows' depth
+    row = au4[y - 1:y + 2, int(root[0]) - 2:int(root[0]) + 3]
+    assert row.min() == pytest.approx(-0.04, abs=0.005)
+    # nothing drawn below the nose root's creases, on the bridge
+    assert au4[int(ref[29, 1]), int(round(ref[29, 0]))] == 0.0
+    # AU9: three creases across the nose between its root and the upper bridge: three
+    # local minima of about -10 % on the midline (1 px wide, 3.5 px apart on this canvas),
+    # the ICT shading alone is within 2 % just above the root
+    x = int(round(ref[27, 0]))
+    y0, y1 = int(ref[27, 1]), int(np.ceil(ref[28, 1]))
+    col = maps["AU9"][y0 - 3:y1 + 3, x]
+    assert np.abs(col[:3]).max() < 0.02 and col.min() == pytest.approx(-0.11, abs=0.01)
+    inner = col[1:-1]
+    minima = np.flatnonzero((inner < col[:-2]) & (inner < col[2:]))
+    assert len(minima) == 3 and (col[1:-1][minima] < -0.09).all()
+    assert np.abs(maps["AU10"]).max() > 0.05
 
 
 def test_numpy_nnls_equals_scipys() -> None:

@@ -43,7 +43,7 @@ from .mouth import (
     mouth_frame,
     person_colours,
 )
-from .warp import Triangulation, box_backward_map, limit_motion, remap
+from .warp import Raster, Triangulation, box_backward_map, limit_motion, remap
 
 __all__ = ["MOUTH_MODES", "NativeResult", "apply_gain", "photo_map", "smile_corners", "smile_mouth", "synthesize_face", "target_shape", "OPEN_GAP", "STILL_PX"]
 
@@ -379,14 +379,17 @@ def apply_gain(rgb: np.ndarray, gain: np.ndarray) -> np.ndarray:
 
 def photo_map(matrix: np.ndarray, triangulation: Triangulation, source: np.ndarray,
               target: np.ndarray, alignment: Alignment, shape: tuple[int, int],
-              also: np.ndarray | None = None, extra: np.ndarray | None = None
+              also: np.ndarray | None = None, extra: np.ndarray | None = None,
+              raster: Raster | None = None
               ) -> tuple[tuple[int, int, int, int], np.ndarray, np.ndarray | None, np.ndarray] | None:
     """The face's backward map at the photo's size: photo -> crop, canvas warp, crop -> photo.
 
     ``matrix``: photo -> crop ``(2, 3)``; ``source``/``target``: crop landmarks ``(K, 2)``;
     ``shape``: the photo's ``(H, W)``; ``also``: ``(S, S) bool`` canvas pixels to include even
     if they do not move (where the texture changes); ``extra``: an ``(S, S) float32`` canvas
-    layer brought to the photo box along (linear, 0 outside the canvas). Returns the photo
+    layer brought to the photo box along (linear, 0 outside the canvas); ``raster``: the
+    canvas raster of ``target`` when the caller has it (``triangulation.raster(target)``,
+    else made here). Returns the photo
     box ``(x0, y0, x1, y1)``, the map ``(y1 - y0, x1 - x0, 2) float32`` (source x, y in photo
     pixels, as ``cv2.remap`` takes it), the extra layer (or ``None``) and ``still``
     ``(y1 - y0, x1 - x0) bool`` (moves at most ``STILL_PX``), or ``None`` when nothing moves. Over the lips the map is exact per photo
@@ -397,7 +400,8 @@ def photo_map(matrix: np.ndarray, triangulation: Triangulation, source: np.ndarr
     from .face.paste import _photo_roi
 
     tri = triangulation
-    raster = tri.raster(target)
+    if raster is None:
+        raster = tri.raster(target)
     cmx, cmy = raster.backward_map(tri.full_points(source))
     inv = invert_affine(matrix)
     n = alignment.size
@@ -463,13 +467,14 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
     colours = person_colours(photo, np.asarray(landmarks, dtype=np.float64))
     target, mode, index = target_shape(model, lm, strength, mouth, bank, colours, exclude)
     tri = model.warp_.triangulation
-    gain = _texture_ratio(model, crop, lm, tri.raster(target), strength)
+    raster = tri.raster(target)
+    gain = _texture_ratio(model, crop, lm, raster, strength)
     textured = np.abs(gain - 1.0) > 1e-3
     smile = getattr(model, "info", {}).get("target") == "happy"
     was_open = mode == "closed" and inner_gap(lm) > _teeth_gap(smile)
     source = lip_only_source(lm) if was_open else lm
     got = photo_map(mat, tri, source, target, alignment, photo.shape[:2], also=textured,
-                    extra=gain - 1.0)
+                    extra=gain - 1.0, raster=raster)
     if got is None:
         return NativeResult(mode, None, None)
     (x0, y0, x1, y1), maps, ug, still = got

@@ -268,7 +268,8 @@ class ActionUnitModel(ExpressionModel):
         src = photo if photo.ndim == 3 else photo[..., None]
         extra = None if factor is None else factor - np.float32(1.0)
         got = photo_map(m, self.warp_.triangulation, lm, target, align, src.shape[:2],
-                        also=None if extra is None else np.abs(extra) > 1e-3, extra=extra)
+                        also=None if extra is None else np.abs(extra) > 1e-3, extra=extra,
+                        raster=raster)
         out = photo.copy()
         if got is None:
             return out
@@ -358,12 +359,15 @@ def _remap_tiles(photo: np.ndarray, out: np.ndarray, origin: tuple[int, int], ma
     h, w = still.shape
     region = out[y0:y0 + h, x0:x0 + w]
     move = (~still).view(np.uint8)
+    # the fixed-point form cv2.remap turns float maps into anyway (1/32 px), made once for
+    # the face as the native engine does: the same pixels
+    whole, frac = cv2.convertMaps(maps, None, cv2.CV_16SC2)  # type: ignore[call-overload]
     for ty in range(0, h, tile):
         for tx in range(0, w, tile):
             m = move[ty:ty + tile, tx:tx + tile]
             if not m.any():
                 continue
-            warped = cv2.remap(photo, maps[ty:ty + tile, tx:tx + tile], None,  # type: ignore[call-overload]
+            warped = cv2.remap(photo, whole[ty:ty + tile, tx:tx + tile], frac[ty:ty + tile, tx:tx + tile],
                                cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
             chans = photo.shape[2]
             if gain is not None:

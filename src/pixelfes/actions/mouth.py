@@ -69,12 +69,12 @@ def _polygon_mask(points: np.ndarray, shape: tuple[int, int], blur: float) -> np
 
 
 def _mean_colour(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    w = mask.reshape(-1)
+    w = mask.reshape(-1).astype(np.float64)
     total = float(w.sum())
-    px = image.reshape(-1, image.shape[-1]).astype(np.float64) / 255.0
+    px = image.reshape(-1, image.shape[-1])
     if total < 1.0:
-        return px.mean(0)
-    return (px * w[:, None]).sum(0) / total
+        return px.mean(0) / 255.0
+    return (w @ px) / (255.0 * total)  # one weighted sum per channel (a matrix product)
 
 
 def _cavity(image: np.ndarray, before: np.ndarray, after: np.ndarray, source: np.ndarray,
@@ -110,14 +110,16 @@ def _cavity(image: np.ndarray, before: np.ndarray, after: np.ndarray, source: np
     lips = _polygon_mask(b[_OUTER] - boff, sbox.shape[:2], 0) - _polygon_mask(b[_INNER] - boff, sbox.shape[:2], 0)
     lip = _mean_colour(sbox.reshape(*sbox.shape[:2], -1), np.clip(lips, 0, 1))
     hard = (inner > 0.5).astype(np.uint8)
-    depth = cv2.distanceTransform(hard, cv2.DIST_L2, 3).astype(np.float64) if hard.any() else np.zeros(box)
-    depth = np.clip(depth / max(0.5 * inner_gap(a), 1.0), 0.0, 1.0)
-    cavity = lip[None, None, :] * (0.38 - 0.22 * depth[..., None])  # lighter at the lips, dark deep in
-    m = (alpha * inner)[..., None]
-    region = image[y0:y1, x0:x1].astype(np.float64).reshape(*box, -1) / 255.0
-    out_box = region * (1.0 - m) + cavity[..., : region.shape[-1]] * m
+    depth = cv2.distanceTransform(hard, cv2.DIST_L2, 3) if hard.any() else np.zeros(box, np.float32)
+    depth = np.clip(depth * np.float32(1.0 / max(0.5 * inner_gap(a), 1.0)), 0.0, 1.0)
+    # in float32 and in 0-255 units (float64 in 0-1 gave the same bytes but for ties, +-1)
+    shade = np.float32(0.38) - np.float32(0.22) * depth  # lighter at the lips, dark deep in
+    m = (np.float32(alpha) * inner)[..., None]
+    region = image[y0:y1, x0:x1].reshape(*box, -1)
+    colour = (255.0 * lip[: region.shape[-1]]).astype(np.float32)
+    out_box = region * (np.float32(1.0) - m) + (shade[..., None] * colour) * m
     out = image.copy()
-    out[y0:y1, x0:x1] = np.clip(np.rint(out_box * 255.0), 0, 255).astype(np.uint8).reshape(
+    out[y0:y1, x0:x1] = np.clip(np.rint(out_box), 0, 255).astype(np.uint8).reshape(
         out[y0:y1, x0:x1].shape)
     return out
 
