@@ -53,8 +53,13 @@ LOW_SCORE = 0.4
 CASCADE_FROM = 512 * 512
 #: the second look's window (net px) for a candidate up to twice the pass's smallest face ...
 SMALL_WINDOW = 64
-#: ... and for a larger one
+#: ... and up to ``LARGE`` times it; a larger one keeps the cheap look's detection (at
+#: 0.8x it is 50 px or more in the net's input, and the next pass sees it too: the two are
+#: averaged as before). A window of 128 px around a face of 100 px lost its context: on a
+#: real group photo that face's box, key points and score came out worse (0.70 vs 0.79)
+#: and its landmark fit failed the check; a 192 px window cost as much as the whole pass
 WINDOW = 128
+LARGE = 3.2
 #: a second look costs about this many times its pixels' share of a pass (small inputs
 #: run less efficiently); beyond that the whole pass at full scale is cheaper
 RECHECK_COST = 2.0
@@ -368,8 +373,9 @@ def _finest(rgb: np.ndarray, scale: float, score: float, min_face: float
     """The finest pass as a cascade: the pass at ``CHEAP x scale`` with ``LOW_SCORE`` finds
     candidates; each in this pass's range (up to ``PASS_RATIO`` x its smallest faces, 1.25x
     for slack: larger ones are the next pass's) is looked at again at ``scale`` in a
-    window around it (``SMALL_WINDOW`` or ``WINDOW`` net px), which keeps what the whole
-    pass would have kept there (score at least ``score``, at the same resolution).
+    window around it (``SMALL_WINDOW`` or ``WINDOW`` net px, by its size), which keeps what
+    the whole pass would have kept there (score at least ``score``, at the same resolution);
+    a candidate over ``LARGE`` times the smallest face keeps the cheap look's detection.
 
     Returns ``(rows (M, 17), small)``: the detections and the cheap pass's reduced photo
     (for the next, coarser pass). The whole pass at ``scale`` runs instead when the second
@@ -382,17 +388,19 @@ def _finest(rgb: np.ndarray, scale: float, score: float, min_face: float
         return rough, small
     merged = np.array(_weighted_nms(rough, NMS_IOU))
     size = np.maximum(merged[:, 2], merged[:, 3])
-    # every candidate is looked at again, confident ones too: their key points and score
-    # decide the landmark check, and at 0.7x resolution those failed it for 2 of 79 faces
-    # of 40-160 px that the full pass's passed
+    # every candidate up to LARGE is looked at again, confident ones too: their key points
+    # and score decide the landmark check, and at 0.7x resolution those failed it for 2 of
+    # 79 faces of 40-160 px that the full pass's passed
     look = merged[size <= 1.25 * PASS_RATIO * PIXELS_PER_MIN_FACE / scale]
     saved = (h * w) * scale * scale * (1.0 - CHEAP * CHEAP)
-    sides = np.where(np.maximum(look[:, 2], look[:, 3]) * scale <= 2 * PIXELS_PER_MIN_FACE,
-                     SMALL_WINDOW, WINDOW)
+    net_size = np.maximum(look[:, 2], look[:, 3]) * scale
+    large = net_size > LARGE * PIXELS_PER_MIN_FACE
+    keep = [look[large & (look[:, 16] >= score)]]
+    look, net_size = look[~large], net_size[~large]
+    sides = np.where(net_size <= 2 * PIXELS_PER_MIN_FACE, SMALL_WINDOW, WINDOW)
     if float((sides.astype(np.float64) ** 2).sum()) * RECHECK_COST > saved:
         whole = _reduced(rgb, scale)  # the next pass reduces from it, as without a cascade
         return _pass(rgb, scale, score, whole), whole
-    keep = [np.empty((0, 17))]
     for r, side in zip(look, sides, strict=True):
         win, (x0, y0, kx, ky) = _window(rgb, float(r[0]), float(r[1]), scale, int(side))
         det, sc = _run(_net((int(side), int(side))), win, score)
