@@ -302,6 +302,31 @@ def test_pool_replaces_a_dead_process_and_reruns_its_chunks(tmp_path):
     assert sorted(got) == chunks  # every chunk exactly once, none recorded as lost
 
 
+def _pid(job: object, chunk: list[int]) -> list[int]:
+    return [os.getpid()]
+
+
+def test_a_started_pool_has_its_workers_up_before_the_first_task():
+    """``start()`` brings every worker up in the background (the fork server's start then
+    overlaps planning); the tasks run on those workers; closing an unused started pool
+    does not hang."""
+    pool = PoolRunner(2)
+    pool.start()
+    pool.start()  # a second call is a no-op
+    assert pool._starting is not None
+    pool._starting.join(timeout=60)
+    assert pool._pool is not None and len(pool._pool._processes) == 2
+    up = set(pool._pool._processes)
+    pids = {p for r in pool.imap_unordered(_pid, None, [[i] for i in range(6)], lambda c, m: [m])
+            for p in r}
+    assert pids <= up and pids
+    pool.close()
+    idle = PoolRunner(2)
+    idle.start()
+    idle.close()
+    assert idle._pool is None and idle._starting is None
+
+
 # -- augment ----------------------------------------------------------------------------------
 def test_augment_writes_a_labelled_data_set_and_resumes(tmp_path, photos, capsys):
     paths, ref = photos
