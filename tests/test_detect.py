@@ -406,3 +406,21 @@ def test_many_photos_run_in_a_pool_by_default_with_the_same_bytes_and_lines(
     assert lines == sorted(ln for ln in pool_err.splitlines() if not ln.startswith("wrote"))
     assert any("broken.jpg" in ln and ln.startswith("error:") for ln in lines)
     assert sum("2 faces found, 2 changed" in ln for ln in lines) == 4
+
+
+def test_reduction_takes_an_exact_integer_step_first() -> None:
+    """``_reduced`` by a non-integer factor: an exact k x k block mean first, then the area
+    resize; against a plain reference (block means, then cv2's area resize of those)."""
+    rng = np.random.default_rng(4)
+    rgb = rng.integers(0, 256, (300, 250, 3), dtype=np.uint8)
+    got = bf._reduced(rgb, 0.4)  # factor 2.5: a 2 x 2 step, then 125 -> 100
+    blocks = rgb.reshape(150, 2, 125, 2, 3).astype(np.float64).mean(axis=(1, 3))
+    want = cv2.resize(np.rint(blocks).astype(np.uint8), (100, 120), interpolation=cv2.INTER_AREA)
+    assert got.shape == (120, 100, 3)
+    assert np.abs(got.astype(int) - want).max() <= 1
+    # integer factors and sizes not divisible by k take the single area resize
+    np.testing.assert_array_equal(bf._reduced(rgb, 0.5),
+                                  cv2.resize(rgb, (125, 150), interpolation=cv2.INTER_AREA))
+    odd = rgb[:299, :249]
+    np.testing.assert_array_equal(bf._reduced(odd, 0.4),
+                                  cv2.resize(odd, (100, 120), interpolation=cv2.INTER_AREA))
