@@ -7,8 +7,10 @@ no wheel, in OpenCV's DNN module. It finds faces about 16-96 px wide in its
 input. One pass at scale ``s0 = PIXELS_PER_MIN_FACE / min_face`` finds the smallest wanted
 faces, each further pass at a quarter of the previous scale the next-larger ones, so the
 cost is about ``(1 + 1/16 + ...) * s0**2`` of the photo's megapixels whatever its size.
-Passes larger than ``TILE`` px are cut into overlapping tiles (bounded memory); each face is
-kept from the tile whose core holds its centre.
+The finest pass, most of that cost, runs as a cascade (:func:`_finest`): at ``CHEAP`` of its
+scale with a low score, then a small window at full scale around each candidate. Passes
+larger than ``TILE`` px are cut into overlapping tiles (bounded memory); each face is kept
+from the tile whose core holds its centre.
 
 Coordinates are ``(x, y)`` photo pixels, continuous, with the image's top-left corner at
 ``(0, 0)`` for boxes and pixel centres on integers for key points (as elsewhere in
