@@ -694,3 +694,75 @@ def test_numpy_nnls_equals_scipys() -> None:
         np.testing.assert_allclose(got, want, rtol=0, atol=1e-9 * max(1.0, np.abs(want).max()))
     with pytest.raises(ValueError, match="rows"):
         nnls(np.ones((2, 3)), np.ones(2))
+
+
+def _dropped_jaw_map(basis, strength: float = 1.6):
+    """A synthetic face in a 480 px photo (2x the crop), surprised at ``strength``: its
+    photo landmarks before and after, the photo map and the crop -> photo matrix."""
+    from pixelfes.alignment import DEFAULT_ALIGNMENT
+    from pixelfes.face.align import crop_matrix, invert_affine, transform_points
+    from pixelfes.native import photo_map
+
+    model = ActionUnitModel("surprised").fit()
+    plm = 2.0 * (frontal_face(basis) + 0.5) - 0.5 + 48.0
+    m = crop_matrix(plm, DEFAULT_ALIGNMENT)
+    lm = transform_points(m, plm)
+    target, raster, _, _ = model._plan(lm, strength, with_map=False)
+    tri = model.warp_.triangulation
+    got = photo_map(m, tri, lm, target, DEFAULT_ALIGNMENT, (480, 480), raster=raster)
+    assert got is not None
+    inv = invert_affine(m)
+    return model, m, lm, target, transform_points(inv, target), got
+
+
+def test_photo_map_moves_a_dropped_jaw_all_the_way(basis):
+    """Every landmark lands where the plan put it, the chin of a wide-open jaw too: the map
+    at each moved landmark reads the photo at the landmark's own place. (The face ellipse
+    alone gave the moved chin a weight of 0.4: it stayed 6 px behind on this 2x photo.)"""
+    import cv2
+
+    from pixelfes.face.align import invert_affine, transform_points
+
+    model, m, lm, target, after, ((x0, y0, _, _), maps, _, _) = _dropped_jaw_map(basis)
+    before = transform_points(invert_affine(m), lm)
+    assert after[8, 1] - before[8, 1] > 15  # the chin drops
+    q = (after - (x0, y0)).astype(np.float32)
+    read = np.stack([cv2.remap(maps[..., k], q[:, 0], q[:, 1], cv2.INTER_LINEAR)[:, 0]
+                     for k in (0, 1)], 1)
+    err = np.hypot(*(read - before).T)
+    # within the canvas map's linear interpolation at the landmarks' bends (0.6 px at the
+    # chin, where the neck below is compressed); the ellipse alone: 6.4 px at the chin,
+    # 1.1 px at the raised brows
+    assert err.max() < 1.0 and np.median(err) < 0.1
+
+
+def test_photo_map_is_continuous_across_the_exact_lip_box(basis):
+    """Over the lips the map is evaluated exactly, elsewhere interpolated from the canvas;
+    both carry the same motion weight, so the whole map is one function: the exact
+    composition, weighted, everywhere (within the interpolation's 0.35 px). Unweighted
+    inside the lips' box, a dropped jaw left a step at the box's edge (the chin of a
+    surprise at --strength 1.6: a hard rectangle in the photo)."""
+    import cv2
+
+    from pixelfes.alignment import DEFAULT_ALIGNMENT
+    from pixelfes.face.align import invert_affine, transform_points
+    from pixelfes.native import face_motion_weight
+    from pixelfes.warp import box_backward_map
+
+    model, m, lm, target, _, ((x0, y0, x1, y1), maps, _, _) = _dropped_jaw_map(basis)
+    tri = model.warp_.triangulation
+    inv = invert_affine(m)
+    ex, ey = box_backward_map(tri, transform_points(inv, tri.full_points(lm)),
+                              transform_points(inv, tri.full_points(target)), (x0, y0, x1, y1))
+    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    w = cv2.warpAffine(face_motion_weight(DEFAULT_ALIGNMENT, lm, target),
+                       np.array([[inv[0, 0], inv[0, 1], inv[0, 2] - x0],
+                                 [inv[1, 0], inv[1, 1], inv[1, 2] - y0]]),
+                       (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR)
+    want_x, want_y = xx + w * (ex - xx), yy + w * (ey - yy)
+    err = np.hypot(maps[..., 0] - want_x, maps[..., 1] - want_y)
+    assert err.max() < 0.35
+    # and no step between neighbouring pixels beyond what the planned motion itself has
+    step = np.abs(np.diff(maps[..., 1] - yy, axis=0)).max()
+    want_step = np.abs(np.diff(want_y - yy, axis=0)).max()
+    assert step < want_step + 0.35
