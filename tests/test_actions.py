@@ -607,10 +607,7 @@ def test_cavity_equals_its_float64_formula(basis):
     x1, y1 = np.ceil(a[am._OUTER].max(0)).astype(int) + pad
     box = (y1 - y0, x1 - x0)
     inner = am._polygon_mask(am._smooth_closed(a[am._INNER]) - (x0, y0), box, 0)
-    grow = int(round(0.01 * width))
-    if grow > 0:
-        inner = cv2.erode(inner, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
-    inner = cv2.GaussianBlur(inner, (0, 0), max(0.4, 0.015 * width)).astype(np.float64)
+    inner = cv2.GaussianBlur(inner, (0, 0), max(0.4, 0.008 * width)).astype(np.float64)
     bx0, by0 = (np.floor(b[am._OUTER].min(0)).astype(int) - pad).clip(0)
     bx1, by1 = np.ceil(b[am._OUTER].max(0)).astype(int) + pad
     sbox = crop[by0:by1, bx0:bx1].astype(np.float64) / 255.0
@@ -694,3 +691,136 @@ def test_numpy_nnls_equals_scipys() -> None:
         np.testing.assert_allclose(got, want, rtol=0, atol=1e-9 * max(1.0, np.abs(want).max()))
     with pytest.raises(ValueError, match="rows"):
         nnls(np.ones((2, 3)), np.ones(2))
+
+
+def _dropped_jaw_map(basis, strength: float = 1.6):
+    """A synthetic face in a 480 px photo (2x the crop), surprised at ``strength``: its
+    photo landmarks before and after, the photo map and the crop -> photo matrix."""
+    from pixelfes.alignment import DEFAULT_ALIGNMENT
+    from pixelfes.face.align import crop_matrix, invert_affine, transform_points
+    from pixelfes.native import photo_map
+
+    model = ActionUnitModel("surprised").fit()
+    plm = 2.0 * (frontal_face(basis) + 0.5) - 0.5 + 48.0
+    m = crop_matrix(plm, DEFAULT_ALIGNMENT)
+    lm = transform_points(m, plm)
+    target, raster, _, _ = model._plan(lm, strength, with_map=False)
+    tri = model.warp_.triangulation
+    got = photo_map(m, tri, lm, target, DEFAULT_ALIGNMENT, (480, 480), raster=raster)
+    assert got is not None
+    inv = invert_affine(m)
+    return model, m, lm, target, transform_points(inv, target), got
+
+
+def test_photo_map_moves_a_dropped_jaw_all_the_way(basis):
+    """Every landmark lands where the plan put it, the chin of a wide-open jaw too: the map
+    at each moved landmark reads the photo at the landmark's own place. (The face ellipse
+    alone gave the moved chin a weight of 0.4: it stayed 6 px behind on this 2x photo.)"""
+    import cv2
+
+    from pixelfes.face.align import invert_affine, transform_points
+
+    model, m, lm, target, after, ((x0, y0, _, _), maps, _, _) = _dropped_jaw_map(basis)
+    before = transform_points(invert_affine(m), lm)
+    assert after[8, 1] - before[8, 1] > 15  # the chin drops
+    q = (after - (x0, y0)).astype(np.float32)
+    read = np.stack([cv2.remap(maps[..., k], q[:, 0], q[:, 1], cv2.INTER_LINEAR)[:, 0]
+                     for k in (0, 1)], 1)
+    err = np.hypot(*(read - before).T)
+    # within the canvas map's linear interpolation at the landmarks' bends (0.6 px at the
+    # chin, where the neck below is compressed); the ellipse alone: 6.4 px at the chin,
+    # 1.1 px at the raised brows
+    assert err.max() < 1.0 and np.median(err) < 0.1
+
+
+def test_photo_map_is_continuous_across_the_exact_lip_box(basis):
+    """Over the lips the map is evaluated exactly, elsewhere interpolated from the canvas;
+    both carry the same motion weight, so the whole map is one function: the exact
+    composition, weighted, everywhere (within the interpolation's 0.35 px). Unweighted
+    inside the lips' box, a dropped jaw left a step at the box's edge (the chin of a
+    surprise at --strength 1.6: a hard rectangle in the photo)."""
+    import cv2
+
+    from pixelfes.alignment import DEFAULT_ALIGNMENT
+    from pixelfes.face.align import invert_affine, transform_points
+    from pixelfes.native import face_motion_weight
+    from pixelfes.warp import box_backward_map
+
+    model, m, lm, target, _, ((x0, y0, x1, y1), maps, _, _) = _dropped_jaw_map(basis)
+    tri = model.warp_.triangulation
+    inv = invert_affine(m)
+    ex, ey = box_backward_map(tri, transform_points(inv, tri.full_points(lm)),
+                              transform_points(inv, tri.full_points(target)), (x0, y0, x1, y1))
+    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    w = cv2.warpAffine(face_motion_weight(DEFAULT_ALIGNMENT, lm, target),
+                       np.array([[inv[0, 0], inv[0, 1], inv[0, 2] - x0],
+                                 [inv[1, 0], inv[1, 1], inv[1, 2] - y0]]),
+                       (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR)
+    want_x, want_y = xx + w * (ex - xx), yy + w * (ey - yy)
+    err = np.hypot(maps[..., 0] - want_x, maps[..., 1] - want_y)
+    assert err.max() < 0.35
+    # and no step between neighbouring pixels beyond what the planned motion itself has
+    step = np.abs(np.diff(maps[..., 1] - yy, axis=0)).max()
+    want_step = np.abs(np.diff(want_y - yy, axis=0)).max()
+    assert step < want_step + 0.35
+
+
+def _wide_open_mouth(basis, scale: float = 4.0):
+    """A synthetic face at photo size (the crop x ``scale``): its lips before and after a
+    surprise's jaw drop (AU26 1.4 x 1.6), the face before and, as the warp leaves it, after
+    (the lips at their new place)."""
+    import cv2
+
+    lm = frontal_face(basis)
+    target = ActionUnitModel("surprised").fit().predict_shape(lm, 1.6)
+    n = int(192 * scale)
+    src = cv2.resize(synthetic_crop(lm), (n, n), interpolation=cv2.INTER_CUBIC)
+    img = cv2.resize(synthetic_crop(target), (n, n), interpolation=cv2.INTER_CUBIC)
+    return scale * (lm + 0.5) - 0.5, scale * (target + 0.5) - 0.5, src, img
+
+
+def test_the_cavity_covers_the_stretched_lip_line_up_to_the_lips(basis):
+    """A wide-open mouth's cavity starts at the inner-lip outline: from 2 % of the mouth's
+    width inside it, what the warp stretched between the lips (here: magenta, or the face's
+    own colour) makes no difference (the old outline, shrunk by 1 % and feathered by 1.5 %,
+    let 4-6 px of it through at 1:1: pink edges over a dark hole)."""
+    import cv2
+
+    from pixelfes.actions import mouth as am
+
+    before, after, src, img = _wide_open_mouth(basis)
+    inside = am._polygon_mask(am._smooth_closed(after[am._INNER]), img.shape[:2], 0) > 0.5
+    magenta = img.copy()
+    magenta[inside] = (255, 60, 200)
+    plain = paint_mouth(img, before, after, src, teeth=False)
+    loud = paint_mouth(magenta, before, after, src, teeth=False)
+    width = float(np.linalg.norm(after[54] - after[48]))
+    depth = cv2.distanceTransform(inside.astype(np.uint8), cv2.DIST_L2, 3)
+    ring = (depth >= 0.02 * width) & (depth < 0.03 * width)
+    assert ring.sum() > 100
+    diff = np.abs(loud[ring].astype(int) - plain[ring].astype(int)).max(1)
+    # (the feather's tail, and the thin lip corners where both edges are near: 7 levels at
+    # the 99th percentile; the old outline: 50)
+    assert np.median(diff) <= 2 and np.percentile(diff, 99) <= 10
+
+
+def test_wide_open_teeth_bring_no_lip_or_gum_from_the_exemplar(basis):
+    """Under the upper lip of a jaw opened wider than the bank's smile, only the exemplar's
+    teeth are laid in: no bright, red pixel (its lower lip or gums: L* above the lips and
+    a* well above the cheeks) in the opening (the old fade brought a pink band in)."""
+    from pixelfes.actions import mouth as am
+    from pixelfes.mouth import person_colours
+    from pixelfes.mouth.colour import lab
+
+    before, after, src, img = _wide_open_mouth(basis)
+    colours = person_colours(src, before)
+    cav = am._cavity(img, before, after, src, 1.0)
+    out = am._teeth(cav.copy(), before, after, colours, 1.0)
+    inside = am._polygon_mask(am._smooth_closed(after[am._INNER]), img.shape[:2], 0) > 0.5
+    changed = inside & (out != cav).any(2)
+    assert changed.sum() > 200  # teeth were laid in
+    got = lab(out[changed])
+    bright_red = (got[:, 0] > float(colours.lips_lab[0]) + 5) & \
+        (got[:, 1] > float(colours.skin_lab[1]) + am.TOOTH_RED + 6)
+    assert bright_red.mean() < 0.01
+

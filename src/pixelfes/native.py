@@ -317,6 +317,30 @@ def _motion_weight(alignment: Alignment) -> np.ndarray:
     return w.astype(np.float32)
 
 
+def face_motion_weight(alignment: Alignment, *points: np.ndarray) -> np.ndarray:
+    """``(S, S) float32``: :func:`_motion_weight`, but 1 over the hull of ``points`` too.
+
+    The face ellipse alone ends at the resting chin: a jaw that drops (surprise, AU26 at
+    1.6: the chin 12 px down on the 192 px canvas) would land where the weight is 0.4, and
+    the chin would stay behind. Here the weight is 1 over the convex hull of the landmarks
+    before and after the motion (canvas ``(K, 2)`` arrays) and falls smoothly (smoothstep)
+    to 0 over ``2 * _MOTION_FEATHER`` of the face frame beyond it (where the ellipse's
+    Gaussian fade reaches 0 beyond its own edge); elsewhere the ellipse's weight.
+    """
+    base = _motion_weight(alignment)
+    if not points:
+        return base
+    size = alignment.size
+    pts = np.concatenate([np.asarray(p, dtype=np.float64).reshape(-1, 2) for p in points])
+    hull = cv2.convexHull(np.rint(pts * 16).astype(np.int32))
+    outside = np.full((size, size), 255, np.uint8)
+    cv2.fillConvexPoly(outside, hull, 0, lineType=cv2.LINE_8, shift=4)
+    dist = cv2.distanceTransform(outside, cv2.DIST_L2, 5)  # 5x5 mask: within 0.4 px over the fade
+    fade = 2.0 * _MOTION_FEATHER * size / alignment.margin
+    t = np.clip(np.float32(1.0) - dist * np.float32(1.0 / fade), 0.0, 1.0)
+    return np.maximum(base, t * t * (np.float32(3.0) - np.float32(2.0) * t))
+
+
 def _texture_ratio(model: Any, crop: np.ndarray, lm: np.ndarray, raster: Any,
                    strength: float) -> np.ndarray:
     """Smooth luminance ratio ``(S, S) float32`` (1 = unchanged) on the predicted shape.
@@ -395,7 +419,8 @@ def photo_map(matrix: np.ndarray, triangulation: Triangulation, source: np.ndarr
     ``(y1 - y0, x1 - x0) bool`` (moves at most ``STILL_PX``), or ``None`` when nothing moves. Over the lips the map is exact per photo
     pixel; elsewhere the canvas displacement interpolated linearly (it is continuous and
     piecewise linear: the difference is a fraction of a pixel, only where triangles bend).
-    Motion fades out just beyond the face (:func:`_motion_weight`).
+    Motion fades out just beyond the face and the landmarks before and after the motion
+    (:func:`face_motion_weight`), over the lips too.
     """
     from .face.paste import _photo_roi
 
@@ -407,7 +432,7 @@ def photo_map(matrix: np.ndarray, triangulation: Triangulation, source: np.ndarr
     n = alignment.size
     gy, gx = np.mgrid[0:n, 0:n].astype(np.float32)
     a = inv[:, :2].astype(np.float32)
-    weight = _motion_weight(alignment)
+    weight = face_motion_weight(alignment, source, target)
     dx = (a[0, 0] * (cmx - gx) + a[0, 1] * (cmy - gy)) * weight
     dy = (a[1, 0] * (cmx - gx) + a[1, 1] * (cmy - gy)) * weight
     moving = np.hypot(dx, dy) > STILL_PX
@@ -437,11 +462,19 @@ def photo_map(matrix: np.ndarray, triangulation: Triangulation, source: np.ndarr
     lx1, ly1 = np.minimum(np.ceil(lips.max(0) + pad).astype(int) + 1, (x1, y1))
     if lx1 > lx0 and ly1 > ly0:
         ex, ey = box_backward_map(tri, src_photo, dst_photo, (lx0, ly0, lx1, ly1))
+        grid_x = np.arange(lx0, lx1, dtype=np.float32)[None, :]
+        grid_y = np.arange(ly0, ly1, dtype=np.float32)[:, None]
+        # the same motion weight as the rest of the map: unweighted, a jaw that moves
+        # beyond the face ellipse left a step at this box's edge (the chin of a surprise)
+        sub_m = roi_m.copy()
+        sub_m[:, 2] -= (lx0 - x0, ly0 - y0)
+        wb = cv2.warpAffine(weight, sub_m, (lx1 - lx0, ly1 - ly0), flags=flags,
+                            borderMode=border, borderValue=0)
+        ex = grid_x + wb * (ex - grid_x)
+        ey = grid_y + wb * (ey - grid_y)
         sub = maps[ly0 - y0:ly1 - y0, lx0 - x0:lx1 - x0]
         sub[..., 0] = ex
         sub[..., 1] = ey
-        grid_x = np.arange(lx0, lx1, dtype=np.float32)[None, :]
-        grid_y = np.arange(ly0, ly1, dtype=np.float32)[:, None]
         still[ly0 - y0:ly1 - y0, lx0 - x0:lx1 - x0] = \
             (np.abs(ex - grid_x) <= STILL_PX) & (np.abs(ey - grid_y) <= STILL_PX)
     layer = None

@@ -1,0 +1,55 @@
+"""The shipped recipes on all 82 London people: both judges, identity, sharpness (no choice).
+
+The quick before/after check of a change to the action-unit engine's crops (``predict``,
+192 px): each recipe at its shipped intensities, every person (not held out, unlike
+``choose_intensities.py``'s tables), and the 14 blind-test people on their own. Run it with
+each checkout's ``src`` first on ``PYTHONPATH`` and compare the two JSON files.
+
+Run: PIXELFES_DATA=../shared/data PYTHONPATH=src:scripts python scripts/actions_shipped.py \\
+         --out /tmp/au/shipped.json    # ~4 min on 2 busy cores
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+from blind_expressions import BLIND_PEOPLE
+from choose_intensities import DATA, FACE_BOX, candidate_scores, summarise
+
+from pixelfes.actions import RECIPES
+from pixelfes.actions.model import NOSE_WRINKLE_SHARE
+from pixelfes.evaluate.data import aligned_pairs
+from pixelfes.evaluate.expression import ExpressionClassifier
+from pixelfes.evaluate.framing import faceapi_box
+from pixelfes.evaluate.identity import IdentityEmbedder
+from pixelfes.evaluate.quality import gradient_energy
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", type=Path, required=True, help="JSON file to write")
+    ap.add_argument("--expressions", default=",".join(RECIPES))
+    ap.add_argument("--cache", type=Path, default=Path("/tmp/au/cache"))
+    args = ap.parse_args()
+    p = aligned_pairs(DATA / "london-face-set", "neutral", "happy", cache_dir=args.cache)
+    x, lm, ids = p.X, p.landmarks_source, np.array([str(i) for i in p.identities])
+    judges = {"faceapi": ExpressionClassifier("faceapi", face_box=faceapi_box(192, 1.5)),
+              "fer": ExpressionClassifier("fer", face_box=FACE_BOX)}
+    emb = IdentityEmbedder(face_box=FACE_BOX)
+    e_in, g_in = emb.embed(x), gradient_energy(x)
+    p_in = {n: j.predict_proba(x) for n, j in judges.items()}
+    blind = np.isin(ids, BLIND_PEOPLE)
+    report = {}
+    for expr in args.expressions.split(","):
+        s = candidate_scores(dict(RECIPES[expr].units), NOSE_WRINKLE_SHARE, x, lm, judges, emb, e_in, g_in)
+        report[expr] = {"all": summarise(s, p_in, expr), "blind": summarise(s, p_in, expr, blind)}
+        print(expr, json.dumps(report[expr]["all"]), flush=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()
