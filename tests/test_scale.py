@@ -327,6 +327,23 @@ def test_a_started_pool_has_its_workers_up_before_the_first_task():
     assert idle._pool is None and idle._starting is None
 
 
+def test_a_pool_that_cannot_start_raises_where_it_is_used(monkeypatch):
+    """An error while starting in the background is not printed by the thread: the first
+    use of the pool raises it."""
+    import pytest
+
+    pool = PoolRunner(2)
+
+    def broken() -> None:
+        raise OSError("no processes here")
+
+    monkeypatch.setattr(pool, "_new_executor", broken)
+    pool.start()
+    with pytest.raises(OSError, match="no processes here"):
+        list(pool.imap_unordered(_echo, None, [[1]], lambda c, m: [m]))
+    pool.close()
+
+
 # -- augment ----------------------------------------------------------------------------------
 def test_augment_writes_a_labelled_data_set_and_resumes(tmp_path, photos, capsys):
     paths, ref = photos

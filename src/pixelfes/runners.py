@@ -72,6 +72,7 @@ class PoolRunner:
         self.workers = check_jobs(jobs)
         self._pool: Any = None
         self._starting: Any = None
+        self._start_error: Exception | None = None
 
     def start(self) -> None:
         """Bring the workers up in the background while this process goes on (planning a
@@ -85,15 +86,21 @@ class PoolRunner:
             self._starting.start()
 
     def _spawn(self) -> None:
-        pool = self._new_executor()
-        for f in [pool.submit(os.getpid) for _ in range(self.workers)]:  # one per worker
-            f.exception()
-        self._pool = pool
+        try:
+            pool = self._new_executor()
+            for f in [pool.submit(os.getpid) for _ in range(self.workers)]:  # one per worker
+                f.exception()
+            self._pool = pool
+        except Exception as exc:  # noqa: BLE001 - raised where the pool is first used
+            self._start_error = exc
 
     def _executor(self) -> Any:
         if self._starting is not None:
             self._starting.join()
             self._starting = None
+        error, self._start_error = self._start_error, None
+        if error is not None:
+            raise error
         if self._pool is None:
             self._pool = self._new_executor()
         return self._pool
@@ -151,6 +158,7 @@ class PoolRunner:
         if self._starting is not None:
             self._starting.join()
             self._starting = None
+        self._start_error = None  # a pool that never ran has nothing to report
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
