@@ -17,15 +17,10 @@ from pathlib import Path
 
 import numpy as np
 from blind_expressions import BLIND_PEOPLE
-from choose_intensities import DATA, FACE_BOX, candidate_scores, summarise
+from choose_intensities import candidate_scores, judged_inputs, summarise
 
 from pixelfes.actions import RECIPES
 from pixelfes.actions.model import NOSE_WRINKLE_SHARE
-from pixelfes.evaluate.data import aligned_pairs
-from pixelfes.evaluate.expression import ExpressionClassifier
-from pixelfes.evaluate.framing import faceapi_box
-from pixelfes.evaluate.identity import IdentityEmbedder
-from pixelfes.evaluate.quality import gradient_energy
 
 
 def main() -> None:
@@ -34,13 +29,7 @@ def main() -> None:
     ap.add_argument("--expressions", default=",".join(RECIPES))
     ap.add_argument("--cache", type=Path, default=Path("/tmp/au/cache"))
     args = ap.parse_args()
-    p = aligned_pairs(DATA / "london-face-set", "neutral", "happy", cache_dir=args.cache)
-    x, lm, ids = p.X, p.landmarks_source, np.array([str(i) for i in p.identities])
-    judges = {"faceapi": ExpressionClassifier("faceapi", face_box=faceapi_box(192, 1.5)),
-              "fer": ExpressionClassifier("fer", face_box=FACE_BOX)}
-    emb = IdentityEmbedder(face_box=FACE_BOX)
-    e_in, g_in = emb.embed(x), gradient_energy(x)
-    p_in = {n: j.predict_proba(x) for n, j in judges.items()}
+    x, lm, ids, judges, emb, e_in, g_in, p_in = judged_inputs(args.cache)
     blind = np.isin(ids, BLIND_PEOPLE)
     report = {}
     for expr in args.expressions.split(","):

@@ -123,6 +123,19 @@ def choose(cands: dict[tuple[float, ...], dict[str, np.ndarray]], expr: str, idx
     return max(ok, key=lambda c: (objective(cands[c], expr, idx), -sum(c)))
 
 
+def judged_inputs(cache: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, ExpressionClassifier],
+                                        IdentityEmbedder, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """The 82 London neutral crops with what every choice compares against: ``(x, landmarks,
+    ids, judges, embedder, input embeddings, input sharpness, the judges' input scores)``."""
+    p = aligned_pairs(DATA / "london-face-set", "neutral", "happy", cache_dir=cache)
+    x, lm, ids = p.X, p.landmarks_source, np.array([str(i) for i in p.identities])
+    judges = {"faceapi": ExpressionClassifier("faceapi", face_box=faceapi_box(192, 1.5)),
+              "fer": ExpressionClassifier("fer", face_box=FACE_BOX)}
+    emb = IdentityEmbedder(face_box=FACE_BOX)
+    p_in = {n: j.predict_proba(x) for n, j in judges.items()}
+    return x, lm, ids, judges, emb, emb.embed(x), gradient_energy(x), p_in
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", type=Path, default=Path("/tmp/au/choose"))
@@ -133,13 +146,7 @@ def main() -> None:
                     help="London ids never used for a choice (default: the blind-test people)")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    p = aligned_pairs(DATA / "london-face-set", "neutral", "happy", cache_dir=args.cache)
-    x, lm, ids = p.X, p.landmarks_source, np.array([str(i) for i in p.identities])
-    judges = {"faceapi": ExpressionClassifier("faceapi", face_box=faceapi_box(192, 1.5)),
-              "fer": ExpressionClassifier("fer", face_box=FACE_BOX)}
-    emb = IdentityEmbedder(face_box=FACE_BOX)
-    e_in, g_in = emb.embed(x), gradient_energy(x)
-    p_in = {n: j.predict_proba(x) for n, j in judges.items()}
+    x, lm, ids, judges, emb, e_in, g_in, p_in = judged_inputs(args.cache)
     folds = group_kfold(ids, args.folds, seed=0)
     dev = np.isin(ids, sorted(set(ids))[:DEVELOPMENT])
     blind = np.isin(ids, [i for i in args.exclude.split(",") if i])
