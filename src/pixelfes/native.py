@@ -52,6 +52,7 @@ OPEN_GAP = 0.05  # predicted inner-lip gap (mouth widths) from which "auto" open
 STILL_PX = 0.05  # photo pixels: motion below this leaves a pixel byte-identical
 _GAIN_SIGMA = 2.0  # canvas px: the texture ratio is this smooth (~11 photo px on a 1350 px photo)
 _RATIO_GAIN = 1.0  # 1.5 drew a grey moustache-like shadow on women's upper lips at 1:1
+_SMILE_RATIO_GAIN = 1.0  # the same for a smile (scripts/choose_smile.py chooses it on training folds)
 _GAIN_LIMITS = (0.6, 1.6)
 _LIP_MARGIN = 0.12  # mouth widths around lips and philtrum where the texture ratio fades out
 _LIP_KEEP = 0.8
@@ -223,7 +224,8 @@ def smile_mouth(bank: MouthBank, neutral_lips: np.ndarray, colours: PersonColour
 
 def target_shape(model: Any, lm: np.ndarray, strength: float, mouth: str = "auto",
                  bank: MouthBank | None = None, colours: PersonColours | None = None,
-                 exclude: str | None = None) -> tuple[np.ndarray, str, int | None]:
+                 exclude: str | None = None, own_look: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, str, int | None]:
     """Predicted crop landmarks ``(68, 2)``, the mouth mode used and the teeth exemplar index.
 
     For a model whose target is a smile, the mouth follows a *real* smile: the bank's smile
@@ -250,12 +252,19 @@ def target_shape(model: Any, lm: np.ndarray, strength: float, mouth: str = "auto
         bank = load_bank() if bank is None else bank
         neutral = transform_points(mouth_frame(lm), lm)[48:68]
         mode = mouth
-        if mode in ("auto", "likely"):
+        j = None
+        if mode == "auto" and own_look is not None and bank.has_looks():
+            j, shows = bank.typical_smile(neutral, colours, own_look, exclude=exclude)
+            mode = "open" if shows else "closed"
+            if shows and strength * bank.gaps()[int(bank.patch_of[j])] < OPEN_GAP:
+                mode, j = "closed", None
+        elif mode in ("auto", "likely"):
             mode = smile_mouth(bank, neutral, colours, strength, exclude, likely=mode == "likely")
         # a closed smile follows a real closed smile (an open one's lips, pressed together
         # at their midpoints, bent the upper lip into a visible kink)
-        j = bank.retrieve_smile(neutral, colours, open_only=mode != "closed",
-                                closed_only=mode == "closed", exclude=exclude)
+        if j is None:
+            j = bank.retrieve_smile(neutral, colours, open_only=mode != "closed",
+                                    closed_only=mode == "closed", exclude=exclude)
         align = model.alignment_
         moved = lm + strength * bank.motion[j].astype(np.float64) * (align.size / align.margin)
         pred = pred + _SMILE_FOLLOW[:, None] * (moved - pred)
@@ -342,7 +351,7 @@ def face_motion_weight(alignment: Alignment, *points: np.ndarray) -> np.ndarray:
 
 
 def _texture_ratio(model: Any, crop: np.ndarray, lm: np.ndarray, raster: Any,
-                   strength: float) -> np.ndarray:
+                   strength: float, ratio_gain: float = _RATIO_GAIN) -> np.ndarray:
     """Smooth luminance ratio ``(S, S) float32`` (1 = unchanged) on the predicted shape.
 
     The pixel model's change of this face, over the face's own (blurred) luminance, plus
@@ -379,7 +388,7 @@ def _texture_ratio(model: Any, crop: np.ndarray, lm: np.ndarray, raster: Any,
     tri = warp.triangulation
     back = remap(ratio, raster.backward_map(tri.full_points(refl)),
                  interpolation="linear").reshape(ratio.shape)
-    return np.clip(1.0 + np.float32(strength * _RATIO_GAIN) * back, *_GAIN_LIMITS).astype(np.float32)
+    return np.clip(1.0 + np.float32(strength * ratio_gain) * back, *_GAIN_LIMITS).astype(np.float32)
 
 
 def apply_gain(rgb: np.ndarray, gain: np.ndarray) -> np.ndarray:
@@ -483,6 +492,16 @@ def photo_map(matrix: np.ndarray, triangulation: Triangulation, source: np.ndarr
     return (x0, y0, x1, y1), maps, layer, still
 
 
+def _own_look(photo: np.ndarray, landmarks: np.ndarray) -> np.ndarray | None:
+    """The face's own mouth look (:func:`pixelfes.mouth_regions.mouth_look`), ``None`` if off the photo."""
+    from .mouth_regions import mouth_look
+
+    try:
+        return mouth_look(photo, np.asarray(landmarks, dtype=np.float64))
+    except ValueError:
+        return None
+
+
 def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, model: Any,
                     strength: float, *, mouth: str = "auto", bank: MouthBank | None = None,
                     exclude: str | None = None) -> NativeResult:
@@ -498,12 +517,14 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
     aligned = align_face(photo, landmarks, alignment)
     crop, lm, mat = aligned.crop, aligned.landmarks, aligned.matrix
     colours = person_colours(photo, np.asarray(landmarks, dtype=np.float64))
-    target, mode, index = target_shape(model, lm, strength, mouth, bank, colours, exclude)
+    smile = getattr(model, "info", {}).get("target") == "happy"
+    own = _own_look(photo, landmarks) if smile and mouth == "auto" else None
+    target, mode, index = target_shape(model, lm, strength, mouth, bank, colours, exclude, own)
     tri = model.warp_.triangulation
     raster = tri.raster(target)
-    gain = _texture_ratio(model, crop, lm, raster, strength)
+    gain = _texture_ratio(model, crop, lm, raster, strength,
+                          _SMILE_RATIO_GAIN if smile else _RATIO_GAIN)
     textured = np.abs(gain - 1.0) > 1e-3
-    smile = getattr(model, "info", {}).get("target") == "happy"
     was_open = mode == "closed" and inner_gap(lm) > _teeth_gap(smile)
     source = lip_only_source(lm) if was_open else lm
     got = photo_map(mat, tri, source, target, alignment, photo.shape[:2], also=textured,
