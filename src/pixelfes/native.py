@@ -16,10 +16,12 @@ Here the canvas only *decides*; the photo's pixels are moved once:
    skin by the same fraction and nothing glows; nothing with edges comes from the canvas.
 3. **mouth**: ``mouth="open"`` opens the inner lips to a real smile's opening and lays
    its teeth in (:mod:`pixelfes.mouth`); ``"closed"`` makes the lips meet, which also
-   removes the teeth of a smile that is being closed; ``"auto"`` opens when the predicted
-   opening is at least ``OPEN_GAP`` of the mouth width and wider than the input's, closes
-   when it is below that or narrower than the input's, and otherwise keeps the
-   input's own open mouth.
+   removes the teeth of a smile that is being closed; ``"auto"`` gives a smile the typical
+   mouth of the bank's people most like this one (teeth or closed lips,
+   :meth:`pixelfes.mouth.MouthBank.typical_smile`); for other targets it opens when the
+   predicted opening is at least ``OPEN_GAP`` of the mouth width and wider than the
+   input's, closes when it is below that or narrower than the input's, and otherwise
+   keeps the input's own open mouth.
 """
 
 from __future__ import annotations
@@ -52,7 +54,10 @@ OPEN_GAP = 0.05  # predicted inner-lip gap (mouth widths) from which "auto" open
 STILL_PX = 0.05  # photo pixels: motion below this leaves a pixel byte-identical
 _GAIN_SIGMA = 2.0  # canvas px: the texture ratio is this smooth (~11 photo px on a 1350 px photo)
 _RATIO_GAIN = 1.0  # 1.5 drew a grey moustache-like shadow on women's upper lips at 1:1
-_SMILE_RATIO_GAIN = 1.0  # the same for a smile (scripts/choose_smile.py chooses it on training folds)
+# a smile's texture ratio x2 (folds, cheeks: fer called 0.35 -> 0.55 of the smiles happy on
+# training folds; the medoid mouth closes many of them, and a closed smile must read through
+# its cheeks), chosen with the follow shares below by scripts/choose_smile.py on training folds only
+_SMILE_RATIO_GAIN = 2.0
 _GAIN_LIMITS = (0.6, 1.6)
 _LIP_MARGIN = 0.12  # mouth widths around lips and philtrum where the texture ratio fades out
 _LIP_KEEP = 0.8
@@ -61,9 +66,8 @@ _OPEN_SOURCE = 0.02  # inner-lip gap (mouth widths) above which the input mouth 
 _LIP_ONLY = 0.3  # closing an open mouth reads its lips from this far inside them
 # how far each landmark follows a retrieved real smile's motion (rest: the shape model)
 _SMILE_FOLLOW = np.zeros(68)
-_SMILE_FOLLOW[48:68] = 1.0  # lips
-_SMILE_FOLLOW[2:15] = 0.5  # jaw line
-_SMILE_FOLLOW[31:36] = 0.5  # nose base
+_SMILE_FOLLOW[48:68] = 0.5  # lips (half the shape model's mean smile: identity 0.316 -> 0.311)
+# jaw line and nose base: the shape model's (another person's jaw and nose cost identity)
 _TILE = 96  # photo pixels: the warp is interpolated tile by tile, only where something moves
 _EXACT_PAD = 0.25  # mouth widths around the lips where the photo map is evaluated exactly
 _MOTION_GROW = 1.15  # the face ellipse grown by this much bounds the motion ...
@@ -200,10 +204,10 @@ def smile_corners(bank: MouthBank, teeth: bool) -> np.ndarray:
 
 def smile_mouth(bank: MouthBank, neutral_lips: np.ndarray, colours: PersonColours,
                 strength: float, exclude: str | None = None, likely: bool = False) -> str:
-    """``"open"`` or ``"closed"``: the mouth of a smile in mode ``"auto"`` (``likely`` False)
-    or ``"likely"``.
+    """``"open"`` or ``"closed"``: the mouth of a smile in mode ``"likely"``, or ``"auto"``
+    (``likely`` False) when the input's own mouth look is unknown (:func:`target_shape`).
 
-    ``"auto"`` opens (a smile that reads as one), but a weak smile (``strength`` x the
+    ``"auto"`` then opens (a smile that reads as one), but a weak smile (``strength`` x the
     nearest open smile's gap below ``OPEN_GAP``) stays closed. ``"likely"`` also weighs
     whether this person's smile shows teeth, which their neutral photo barely tells:
     :meth:`MouthBank.open_probability` (lips parted at rest) against
@@ -228,16 +232,17 @@ def target_shape(model: Any, lm: np.ndarray, strength: float, mouth: str = "auto
                  ) -> tuple[np.ndarray, str, int | None]:
     """Predicted crop landmarks ``(68, 2)``, the mouth mode used and the teeth exemplar index.
 
-    For a model whose target is a smile, the mouth follows a *real* smile: the bank's smile
-    whose person's neutral lips and skin are nearest (:meth:`MouthBank.retrieve_smile`)
-    lends its own motion to the lips (fully), the jaw and nose (half way); the shape
-    model keeps the rest (eyes, brows, cheeks). ``"open"``/``"auto"`` draw from the smiles
-    with teeth, ``"closed"`` from all (the nearest may be a closed-mouth smile); ``"auto"``
-    keeps the lips closed when the opening ``strength x`` the smile's gap is below
-    ``OPEN_GAP``. (Whether a person's own smile is open cannot be told from a neutral
-    photo: nearest-neighbour retrieval over all smiles guessed it right 43 times in 82,
-    chance level, so "auto" does not pretend to.) For other targets ``"auto"`` follows
-    the predicted opening.
+    For a model whose target is a smile, the mouth follows a *real* smile of the bank,
+    which lends its motion to the lips (``_SMILE_FOLLOW``: half way; the shape model keeps
+    the rest). ``"open"`` takes the nearest smile with teeth (neutral lips and skin,
+    :meth:`MouthBank.retrieve_smile`), ``"closed"`` the nearest of all. ``"auto"`` with
+    ``own_look`` (the input's mouth look, :func:`pixelfes.mouth_regions.mouth_look`) takes
+    :meth:`MouthBank.typical_smile`, teeth or closed lips: whether a person's own smile
+    shows teeth cannot be told from a neutral photo (nearest-neighbour retrieval guessed it
+    43 times in 82, chance), so it gives the mouth with the least expected error in look
+    over the people most like this one; without ``own_look`` it opens like ``"open"``.
+    Either keeps the lips closed when ``strength x`` the smile's gap is below ``OPEN_GAP``.
+    For other targets ``"auto"`` follows the predicted opening.
 
     The motion is shortened only by folds *outside* the mouth: triangles between the inner
     lips may collapse (lips that meet), which the model's own fold limit counts as a fold
