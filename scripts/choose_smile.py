@@ -51,6 +51,9 @@ CANDIDATES: dict[str, tuple[float, float, float, str]] = {
     "tex2-jaw0": (2.0, 0.0, 1.0, "auto"),
     "tex2-jaw0-lips0.5": (2.0, 0.0, 0.5, "auto"),
 }
+#: measured but not candidates: at 1:1 a texture gain of 2 drew dark grey-olive blotches beside
+#: the nose (001, 003), a picture worse than the judges' figures say
+NOT_CANDIDATES = ("tex2", "tex2-jaw0", "tex2-jaw0-lips0.5")
 
 
 def configured(setting: tuple[float, float, float, str]) -> Callable[[Any], Any]:
@@ -110,7 +113,8 @@ def choose(inner: dict[str, dict[str, float]], names: list[str]) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", type=Path, default=None, help="London Face Set folder")
-    p.add_argument("--candidates", default=",".join(CANDIDATES), help="comma-separated names (reference always)")
+    p.add_argument("--candidates", default=",".join(n for n in CANDIDATES if n not in NOT_CANDIDATES),
+                   help="comma-separated names (reference always; default: all but NOT_CANDIDATES)")
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", type=Path, default=None)

@@ -171,7 +171,7 @@ def test_mouth_look_is_the_mouth_measure_of_the_evaluation(tmp_path):
 
 def test_a_smile_gets_the_smile_texture_gain_and_the_follow_shares(monkeypatch):
     """The ratio is ``1 + gain x change`` (clipped), smiles use ``_SMILE_RATIO_GAIN``; the lent
-    smile moves the lips half way and nothing else (scripts/choose_smile.py's choice)."""
+    smile moves the lips and nothing else (scripts/choose_smile.py's choice)."""
     skimage_data = pytest.importorskip("skimage.data")
     from pixelfes import native
     from pixelfes.face import align_face, detect_faces
@@ -188,9 +188,9 @@ def test_a_smile_gets_the_smile_texture_gain_and_the_follow_shares(monkeypatch):
     lo, hi = native._GAIN_LIMITS
     np.testing.assert_allclose(two, np.clip(1.0 + 2.0 * (one - 1.0), lo, hi), atol=2e-6)
     assert np.abs(two - 1).max() > 0.05  # a real change, not all ones
-    assert native._SMILE_RATIO_GAIN == 2.0 and native._RATIO_GAIN == 1.0
+    assert native._SMILE_RATIO_GAIN == 1.5 and native._RATIO_GAIN == 1.0
     follow = native._SMILE_FOLLOW
-    assert np.all(follow[48:68] == 0.5) and np.all(np.delete(follow, np.arange(48, 68)) == 0.0)
+    assert np.all(follow[48:68] == 1.0) and np.all(np.delete(follow, np.arange(48, 68)) == 0.0)
     seen = []
     real = native._texture_ratio
 
@@ -203,4 +203,4 @@ def test_a_smile_gets_the_smile_texture_gain_and_the_follow_shares(monkeypatch):
     native.synthesize_face(rgb, out, face.landmarks, model, 1.0)
     back = resolve_model("happy-to-neutral")
     native.synthesize_face(rgb, rgb.copy(), face.landmarks, back, 1.0)
-    assert seen == [2.0, 1.0]
+    assert seen == [1.5, 1.0]

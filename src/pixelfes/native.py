@@ -54,10 +54,12 @@ OPEN_GAP = 0.05  # predicted inner-lip gap (mouth widths) from which "auto" open
 STILL_PX = 0.05  # photo pixels: motion below this leaves a pixel byte-identical
 _GAIN_SIGMA = 2.0  # canvas px: the texture ratio is this smooth (~11 photo px on a 1350 px photo)
 _RATIO_GAIN = 1.0  # 1.5 drew a grey moustache-like shadow on women's upper lips at 1:1
-# a smile's texture ratio x2 (folds, cheeks: fer called 0.35 -> 0.55 of the smiles happy on
-# training folds; the medoid mouth closes many of them, and a closed smile must read through
-# its cheeks), chosen with the follow shares below by scripts/choose_smile.py on training folds only
-_SMILE_RATIO_GAIN = 2.0
+# a smile's texture ratio x1.5 (folds, cheeks, under the lower lids: the medoid mouth closes
+# many smiles, which must then read through the cheeks; fer called 0.35 -> 0.45 of them happy
+# on training folds). Chosen with the follow shares below by scripts/choose_smile.py on
+# training folds only; x2 read better still to fer but drew dark grey-olive blotches beside
+# the nose at 1:1 (001, 003), so it is not a candidate
+_SMILE_RATIO_GAIN = 1.5
 _GAIN_LIMITS = (0.6, 1.6)
 _LIP_MARGIN = 0.12  # mouth widths around lips and philtrum where the texture ratio fades out
 _LIP_KEEP = 0.8
@@ -66,7 +68,7 @@ _OPEN_SOURCE = 0.02  # inner-lip gap (mouth widths) above which the input mouth 
 _LIP_ONLY = 0.3  # closing an open mouth reads its lips from this far inside them
 # how far each landmark follows a retrieved real smile's motion (rest: the shape model)
 _SMILE_FOLLOW = np.zeros(68)
-_SMILE_FOLLOW[48:68] = 0.5  # lips (half the shape model's mean smile: identity 0.316 -> 0.311)
+_SMILE_FOLLOW[48:68] = 1.0  # lips
 # jaw line and nose base: the shape model's (another person's jaw and nose cost identity)
 _TILE = 96  # photo pixels: the warp is interpolated tile by tile, only where something moves
 _EXACT_PAD = 0.25  # mouth widths around the lips where the photo map is evaluated exactly
@@ -233,7 +235,7 @@ def target_shape(model: Any, lm: np.ndarray, strength: float, mouth: str = "auto
     """Predicted crop landmarks ``(68, 2)``, the mouth mode used and the teeth exemplar index.
 
     For a model whose target is a smile, the mouth follows a *real* smile of the bank,
-    which lends its motion to the lips (``_SMILE_FOLLOW``: half way; the shape model keeps
+    which lends its motion to the lips (``_SMILE_FOLLOW``; the shape model keeps
     the rest). ``"open"`` takes the nearest smile with teeth (neutral lips and skin,
     :meth:`MouthBank.retrieve_smile`), ``"closed"`` the nearest of all. ``"auto"`` with
     ``own_look`` (the input's mouth look, :func:`pixelfes.mouth_regions.mouth_look`) takes
