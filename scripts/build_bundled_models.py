@@ -289,6 +289,8 @@ def main() -> None:
     ap.add_argument("--cards-only", action="store_true",
                     help="rewrite the model cards of the models as they are (no refit); "
                     "with --cards, from new held-out figures")
+    ap.add_argument("--bank-only", action="store_true",
+                    help="rebuild only the mouth bank (and its entry in BUILD.json)")
     args = ap.parse_args()
     if not args.data.is_dir():
         raise SystemExit(f"London Face Set not found at {args.data}; pass --data DIR")
@@ -300,6 +302,12 @@ def main() -> None:
     heldout = json.loads(heldout_file.read_text()) if heldout_file.is_file() else None
     if args.cards_only:
         rewrite_cards(args.out, heldout)
+        return
+    if args.bank_only:
+        entry = build_bank(args.data)
+        build_file = args.out / "BUILD.json"
+        built = [e for e in json.loads(build_file.read_text()) if e.get("type") != "mouth-bank"]
+        build_file.write_text(json.dumps([*built, entry], indent=2) + "\n")
         return
     built = build(args.data, args.out, heldout)
     built.append(build_bank(args.data))

@@ -57,6 +57,27 @@ def test_apply_gain_darkens_by_channels_and_lightens_l_star_at_constant_a_b():
     assert chroma_plain[up].mean() > 1.0  # the channel gain raises it: what turned folds orange
 
 
+def test_apply_gain_dark_in_lab_darkens_l_star_at_constant_a_b():
+    rng = np.random.default_rng(3)
+    base = np.array([[232, 190, 165], [200, 150, 120], [120, 80, 60], [90, 60, 50]], float)
+    rgb = np.clip(base[rng.integers(0, 4, (6, 50))] + rng.normal(0, 6, (6, 50, 3)), 0, 255).astype(np.uint8)
+    gain = rng.uniform(0.6, 1.6, (6, 50)).astype(np.float32)
+    out = native.apply_gain(rgb, gain, dark_in_lab=True)
+    lab_in = srgb_to_lab(rgb)
+    L = np.minimum(lab_in[..., 0] * gain, 100.0)
+    want = np.clip(np.rint(_lab_to_srgb(L, lab_in[..., 1], lab_in[..., 2]) * 255), 0, 255)
+    assert np.abs(out.astype(float) - want).max() <= 2  # both directions: the plain reference
+    down = gain < 0.9
+    # a fold keeps the skin's chroma; the channel scale takes it down with the lightness
+    plain = native.apply_gain(rgb, gain)
+    c_lab = np.hypot(*srgb_to_lab(out)[..., 1:].transpose(2, 0, 1))
+    c_plain = np.hypot(*srgb_to_lab(plain)[..., 1:].transpose(2, 0, 1))
+    c_in = np.hypot(lab_in[..., 1], lab_in[..., 2])
+    assert np.median(np.abs(c_lab - c_in)[down]) < 0.5
+    assert (c_in - c_plain)[down].mean() > 2.0
+    assert_array_equal(native.apply_gain(rgb, np.ones((6, 50), np.float32), dark_in_lab=True), rgb)
+
+
 def test_apply_gain_is_identity_at_one():
     rgb = np.random.default_rng(1).integers(0, 256, (8, 9, 3), dtype=np.uint8)
     assert_array_equal(native.apply_gain(rgb, np.ones((8, 9), np.float32)), rgb)

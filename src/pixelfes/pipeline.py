@@ -188,8 +188,8 @@ def synthesize_rgb(rgb: np.ndarray, model: ExpressionModel, strength: float = 1.
     without detecting again; ``detect=False``: the image is one face crop. Found faces too
     small, beyond ``max_faces`` or with an implausible landmark fit are left as they are
     and listed, with the reason, in ``report`` (when given). ``mouth`` (native engine
-    only): ``"auto"`` opens the mouth with real teeth when the predicted opening is large
-    enough, ``"open"`` always, ``"closed"`` never (lips meet), ``"likely"`` only where the
+    only): ``"auto"`` gives a smile the typical mouth of similar people, real teeth or
+    closed lips (other targets: teeth when the predicted opening is large enough), ``"open"`` always, ``"closed"`` never (lips meet), ``"likely"`` only where the
     neutral photo makes teeth the lower expected error (mostly closed; docs/mouth.md). ``native``: see
     :func:`uses_native`. Raises :class:`pixelfes.face.NoFaceError` when no face can be
     changed (listing skipped ones).

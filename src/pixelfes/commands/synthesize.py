@@ -89,7 +89,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="take each photo as an already cropped face (paintings, animals)")
     p.add_argument("--mouth", choices=("auto", "open", "closed", "likely"), default="auto",
                    help="shape + texture models: open the mouth with real teeth, keep it closed "
-                        "(lips meet), decide from the predicted opening (default auto), or "
+                        "(lips meet), auto (default: a smile gets the typical mouth of similar "
+                        "people, teeth or closed lips; other targets follow the predicted opening), or "
                         "'likely': teeth only where the neutral photo makes an open smile likely "
                         "enough to be the lower expected error (mostly closed smiles)")
     p.add_argument("--max-faces", type=int, default=None, help="change at most this many faces")

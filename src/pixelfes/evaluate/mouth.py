@@ -44,11 +44,22 @@ London's ``london_info.csv``) with the worst/best group ratio of the contrast er
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from pixelfes.mouth_regions import (  # the regions live in a leaf module the engine uses too
+    BOX_PAD,
+    CHEEK_SHRINK,
+    LIP_LINE_WIDTH,
+    MIN_INTERIOR_PX,
+    OPEN_AREA,
+    MouthRegions,
+    mouth_regions,
+    srgb_to_lab,
+)
 
 __all__ = [
     "BOX_PAD",
@@ -70,142 +81,8 @@ __all__ = [
     "summarise_mouths",
 ]
 
-#: Inner-lip polygon area / mouth width**2 at or above which the mouth counts as open.
-#: London (dlib points on 1350 px photos): closed smiles and neutral mouths 0.0002-0.015,
-#: open smiles 0.027-0.11.
-OPEN_AREA = 0.02
-#: An interior polygon with fewer pixels than this is scored as closed too.
-MIN_INTERIOR_PX = 30
-#: Thickness of the lip-line band of a closed mouth, fraction of the mouth width.
-LIP_LINE_WIDTH = 0.025
-#: Cheek pentagons are shrunk towards their centroid to this fraction of their size.
-CHEEK_SHRINK = 0.6
-#: Padding of the mouth box on every side, fraction of the mouth width.
-BOX_PAD = 0.2
 #: The mouth box is resampled to this width before the Laplacian (scale-free detail).
 DETAIL_WIDTH = 128
-
-_CHEEK_POINTS = ((1, 41, 31, 48, 4), (15, 46, 35, 54, 12))
-
-# sRGB (D65) linear RGB -> XYZ, IEC 61966-2-1; white point of the same matrix (rows summed)
-_RGB_TO_XYZ = np.array([[0.4124564, 0.3575761, 0.1804375],
-                        [0.2126729, 0.7151522, 0.0721750],
-                        [0.0193339, 0.1191920, 0.9503041]])
-_WHITE = _RGB_TO_XYZ.sum(axis=1)
-
-
-def _srgb_linear_lut() -> np.ndarray:
-    c = np.arange(256, dtype=np.float64) / 255.0
-    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
-
-
-_LINEAR = _srgb_linear_lut()
-
-
-def srgb_to_lab(rgb: np.ndarray) -> np.ndarray:
-    """CIELAB ``(..., 3)`` float64 (L* in [0, 100]) of sRGB ``(..., 3) uint8`` under D65.
-
-    The sRGB transfer curve is undone exactly (look-up table) before the linear RGB -> XYZ
-    matrix; white (255, 255, 255) is L* = 100, a* = b* = 0.
-    """
-    rgb = np.asarray(rgb)
-    if rgb.dtype != np.uint8 or rgb.shape[-1:] != (3,):
-        raise ValueError(f"rgb must be (..., 3) uint8 sRGB; got shape {rgb.shape} and dtype {rgb.dtype}")
-    xyz = _LINEAR[rgb] @ (_RGB_TO_XYZ / _WHITE[:, None]).T
-    eps = (6.0 / 29.0) ** 3
-    f = np.where(xyz > eps, np.cbrt(xyz), xyz / (3 * (6.0 / 29.0) ** 2) + 4.0 / 29.0)
-    lab = np.empty_like(f)
-    lab[..., 0] = 116.0 * f[..., 1] - 16.0
-    lab[..., 1] = 500.0 * (f[..., 0] - f[..., 1])
-    lab[..., 2] = 200.0 * (f[..., 1] - f[..., 2])
-    return lab
-
-
-def _check_landmarks(landmarks: object) -> np.ndarray:
-    lm = np.asarray(landmarks, dtype=np.float64)
-    if lm.shape != (68, 2) or not np.all(np.isfinite(lm)):
-        raise ValueError(f"landmarks must be 68 finite (x, y) points shaped (68, 2); got shape {lm.shape}")
-    return lm
-
-
-def _polygon_area(p: np.ndarray) -> float:
-    x, y = p[:, 0], p[:, 1]
-    return float(0.5 * abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
-
-
-_SHIFT = 4  # fixed-point bits for sub-pixel polygon corners (OpenCV ``shift``)
-
-
-def _fixed(points: np.ndarray, offset: np.ndarray) -> np.ndarray:
-    return np.rint((points - offset) * (1 << _SHIFT)).astype(np.int32).reshape(-1, 1, 2)
-
-
-@dataclass(frozen=True)
-class MouthRegions:
-    """Where a photo's mouth measures are taken; masks cover ``window`` only.
-
-    ``window`` ``(x0, y0, x1, y1)`` int photo pixels (x1, y1 exclusive); ``interior`` and
-    ``cheeks`` ``(y1 - y0, x1 - x0) bool``; ``box`` the padded mouth box in photo pixels
-    (inside ``window``); ``open``: interior is the inner-lip polygon (else the lip-line
-    band); ``opening``: inner-lip area / mouth width**2; ``mouth_width``: |p54 - p48| px.
-    """
-
-    window: tuple[int, int, int, int]
-    interior: np.ndarray = field(repr=False)
-    cheeks: np.ndarray = field(repr=False)
-    box: tuple[int, int, int, int]
-    open: bool
-    opening: float
-    mouth_width: float
-
-
-def mouth_regions(landmarks: np.ndarray, shape: tuple[int, ...]) -> MouthRegions:
-    """The mouth interior, cheeks and mouth box of a face (module docstring) in a photo.
-
-    ``landmarks``: ``(68, 2)`` (x, y) photo pixels (dlib order); ``shape``: the photo's
-    ``(H, W[, C])``. Raises ``ValueError`` when a region falls outside the photo or is empty.
-    """
-    import cv2
-
-    lm = _check_landmarks(landmarks)
-    h, w = int(shape[0]), int(shape[1])
-    width = float(np.linalg.norm(lm[54] - lm[48]))
-    if width < 4:
-        raise ValueError(f"the mouth is {width:.1f} px wide (points 48-54); too small to measure")
-    pad = BOX_PAD * width
-    outer = lm[48:60]
-    bx0, by0 = np.floor(outer.min(axis=0) - pad).astype(int)
-    bx1, by1 = np.ceil(outer.max(axis=0) + pad).astype(int) + 1
-    cheeks_pts = [lm[list(idx)] for idx in _CHEEK_POINTS]
-    cheeks_pts = [c.mean(axis=0) + CHEEK_SHRINK * (c - c.mean(axis=0)) for c in cheeks_pts]
-    allp = np.vstack([outer, *cheeks_pts])
-    x0 = max(0, min(bx0, int(np.floor(allp[:, 0].min())) - 1))
-    y0 = max(0, min(by0, int(np.floor(allp[:, 1].min())) - 1))
-    x1 = min(w, max(bx1, int(np.ceil(allp[:, 0].max())) + 2))
-    y1 = min(h, max(by1, int(np.ceil(allp[:, 1].max())) + 2))
-    if bx0 < 0 or by0 < 0 or bx1 > w or by1 > h:
-        raise ValueError(f"the mouth box ({bx0}, {by0})-({bx1}, {by1}) leaves the {w}x{h} photo")
-    off = np.array([x0, y0], dtype=np.float64)
-    size = (y1 - y0, x1 - x0)
-
-    inner = lm[60:68]
-    opening = _polygon_area(inner) / width**2
-    interior = np.zeros(size, np.uint8)
-    cv2.fillPoly(interior, [_fixed(inner, off)], 1, lineType=cv2.LINE_8, shift=_SHIFT)
-    is_open = opening >= OPEN_AREA and int(interior.sum()) >= MIN_INTERIOR_PX
-    if not is_open:
-        upper, lower = lm[[60, 61, 62, 63, 64]], lm[[60, 67, 66, 65, 64]]
-        line = 0.5 * (upper + lower)
-        interior[:] = 0
-        thick = max(2, round(LIP_LINE_WIDTH * width))
-        cv2.polylines(interior, [_fixed(line, off)], False, 1, thickness=thick,
-                      lineType=cv2.LINE_8, shift=_SHIFT)
-    cheeks = np.zeros(size, np.uint8)
-    cv2.fillPoly(cheeks, [_fixed(c, off) for c in cheeks_pts], 1, lineType=cv2.LINE_8, shift=_SHIFT)
-    if not interior.any() or not cheeks.any():
-        raise ValueError("the mouth interior or the cheeks fall outside the photo")
-    return MouthRegions((x0, y0, x1, y1), interior.astype(bool), cheeks.astype(bool),
-                        (int(bx0), int(by0), int(bx1), int(by1)), bool(is_open), opening, width)
 
 
 def laplacian_detail(lightness: np.ndarray, width: int = DETAIL_WIDTH) -> float:

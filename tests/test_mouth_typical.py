@@ -1,0 +1,206 @@
+"""Issue 11, fourth pass: the smile's mouth is the typical one of people like this (teeth or not)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from pixelfes.mouth import MouthBank, PersonColours, load_bank
+from pixelfes.mouth.colour import lab
+
+
+def _bank(smile_look, neutral_look, opened, teeth, skin_l=None, neutral=None) -> MouthBank:
+    """A bank of ``n`` smiles with given looks ``(n, 3)`` (contrast, a*, b*); ``teeth``: which lend teeth."""
+    n = len(smile_look)
+    base = load_bank()
+    skin = np.full((n, 3), 150, np.uint8) if skin_l is None else np.repeat(
+        np.asarray(skin_l, np.uint8)[:, None], 3, axis=1)
+    s, nl = np.asarray(smile_look, np.float32), np.asarray(neutral_look, np.float32)
+    patch_of = np.where(teeth, 0, -1).astype(np.int32)
+    lips = base.neutral[:n] if neutral is None else np.asarray(neutral, np.float32)
+    return MouthBank(base.patches[:1], base.points[:1], base.skin[:1], base.lips[:1], base.ids[:1],
+                     np.zeros((n, 68, 2), np.float32), lips, skin, tuple(f"p{i}" for i in range(n)),
+                     patch_of, s[:, 0], nl[:, 0], np.asarray(opened, bool), s[:, 1:], nl[:, 1:])
+
+
+def _reference(bank, lips, colours, own, width, exclude=None):
+    """Plain loops over the bank: weights, each smile's look on this person, the weighted medoid."""
+    n = len(bank.motion)
+    cost = []
+    for i in range(n):
+        d_shape = sum(float((bank.neutral[i, p, q] - lips[p, q]) ** 2) for p in range(20) for q in range(2))
+        d_col = sum(float((lab(bank.people_skin[i])[c] - colours.skin_lab[c]) ** 2) for c in range(3))
+        cost.append(math.inf if bank.people[i] == exclude else d_shape / 0.04**2 + d_col / 8.0**2)
+    lo = min(cost)
+    w = [0.0 if c == math.inf else math.exp(-0.5 * (c - lo) / width) for c in cost]
+    values = []
+    for i in range(n):
+        s = [float(bank.smile_contrast[i]), *map(float, bank.smile_tint[i])]
+        m = [float(bank.neutral_contrast[i]), *map(float, bank.neutral_tint[i])]
+        values.append(s if bank.smile_open[i] else [own[k] + s[k] - m[k] for k in range(3)])
+    open_ = sorted((cost[i], i) for i in range(n) if bank.patch_of[i] >= 0 and cost[i] < math.inf)[:3]
+    cands = [("closed", list(own))] + [(i, [float(bank.smile_contrast[i]), *map(float, bank.smile_tint[i])])
+                                        for _, i in open_]
+    best, best_total = None, math.inf
+    for key, c in cands:
+        total = sum(w[i] * (abs(c[0] - values[i][0]) + math.hypot(c[1] - values[i][1], c[2] - values[i][2]))
+                    for i in range(n) if w[i] > 0)
+        if total < best_total - 1e-9:
+            best, best_total = key, total
+    return best
+
+
+def test_typical_smile_by_hand():
+    # equal weights (every person alike): three open smiles at +10, one closed smile
+    own = np.array([-20.0, 20.0, 5.0])
+    looks = [[10, 4, 6], [10, 4, 6], [10, 4, 6], [-18, 19, 5]]
+    neutral = [[-25, 5, 6], [-25, 5, 6], [-25, 5, 6], [-20, 20, 5]]
+    col = PersonColours(skin=np.array([150, 150, 150], np.uint8), lips=np.array([170, 100, 100], np.uint8))
+    bank = _bank(looks, neutral, [True, True, True, False], [True, True, True, False])
+    lips = bank.neutral[0].astype(np.float64)
+    bank4 = _bank(looks, neutral, [True, True, True, False], [True, True, True, False],
+                  neutral=np.repeat(bank.neutral[:1], 4, axis=0))
+    # teeth: 3 x 0 + |10 - (-18)| + |(4, 6) - (19, 5)| = 28 + 15.03; closed: 3 x (30 + 16.76) + 2 + 1
+    j, shows = bank4.typical_smile(lips, col, own, width=1e9)
+    assert shows and j == 0
+    # three closed smiles and one open: the person's own lips, the nearest closed smile's motion
+    bank4c = _bank([looks[0], looks[3], looks[3], looks[3]], [neutral[0], neutral[3], neutral[3], neutral[3]],
+                   [True, False, False, False], [True, False, False, False],
+                   neutral=np.repeat(bank.neutral[:1], 4, axis=0))
+    j, shows = bank4c.typical_smile(lips, col, own, width=1e9)
+    assert not shows and j == 1
+
+
+def test_typical_smile_equals_a_plain_loop_reference():
+    rng = np.random.default_rng(5)
+    n = 9
+    looks = np.c_[rng.normal(-5, 15, n), rng.normal(10, 8, n), rng.normal(6, 3, n)]
+    neutral = np.c_[rng.normal(-20, 6, n), rng.normal(18, 4, n), rng.normal(6, 2, n)]
+    opened = rng.random(n) < 0.6
+    teeth = opened & (rng.random(n) < 0.8)
+    teeth[0] = opened[0] = True
+    skin = rng.integers(60, 220, n)
+    base = load_bank()
+    lips = base.neutral[:n].astype(np.float64) + rng.normal(0, 0.01, (n, 20, 2))
+    bank = _bank(looks, neutral, opened, teeth, skin_l=skin, neutral=lips)
+    for trial in range(12):
+        q = base.neutral[20 + trial].astype(np.float64)
+        col = PersonColours(skin=np.full(3, rng.integers(60, 220), np.uint8), lips=np.array([170, 100, 100], np.uint8))
+        own = np.array([rng.normal(-15, 8), rng.normal(15, 5), rng.normal(6, 2)])
+        width = [0.5, 2.0, 8.0, 64.0][trial % 4]
+        exclude = f"p{trial % n}" if trial % 3 == 0 else None
+        j, shows = bank.typical_smile(q, col, own, width=width, exclude=exclude)
+        ref = _reference(bank, q, col, own, width, exclude)
+        if ref == "closed":
+            assert not shows and not bank.smile_open[j]
+            assert j == bank.retrieve_smile(q, col, exclude=exclude, closed_only=True)
+        else:
+            assert shows and j == ref
+
+
+def test_typical_width_is_the_leave_one_out_choice():
+    rng = np.random.default_rng(2)
+    n = 10
+    looks = np.c_[rng.normal(-5, 15, n), rng.normal(10, 8, n), rng.normal(6, 3, n)]
+    neutral = np.c_[rng.normal(-20, 6, n), rng.normal(18, 4, n), rng.normal(6, 2, n)]
+    opened = rng.random(n) < 0.6
+    opened[:2] = True
+    base = load_bank()
+    bank = _bank(looks, neutral, opened, opened, skin_l=rng.integers(60, 220, n),
+                 neutral=base.neutral[:n])
+    from pixelfes.mouth.bank import _TYPICAL_WIDTHS
+
+    errs = []
+    for width in _TYPICAL_WIDTHS:
+        e = []
+        for i in range(n):
+            col = PersonColours(skin=bank.people_skin[i], lips=bank.people_skin[i])
+            ref = _reference(bank, bank.neutral[i].astype(np.float64), col, neutral[i], width, exclude=f"p{i}")
+            guess = neutral[i] if ref == "closed" else looks[ref]
+            e.append(abs(guess[0] - looks[i][0]) + math.hypot(guess[1] - looks[i][1], guess[2] - looks[i][2]))
+        errs.append(np.mean(e))
+    best = _TYPICAL_WIDTHS[int(np.argmin(errs))]
+    assert bank.typical_width() == best
+    assert bank._typical_errors == pytest.approx(dict(zip(_TYPICAL_WIDTHS, errs, strict=True)), rel=1e-6)  # float32 looks
+
+
+def test_bundled_bank_knows_every_look_and_round_trips(tmp_path):
+    bank = load_bank()
+    assert bank.has_looks() and bank.smile_tint.shape == bank.neutral_tint.shape == (82, 2)
+    smile, neutral = bank.looks()
+    # closed lip lines are red, open interiors (teeth) nearly grey
+    assert np.median(smile[~bank.smile_open, 1]) > 15 > 8 > np.median(smile[bank.smile_open, 1])
+    assert np.median(neutral[:, 1]) > 15
+    from pixelfes.mouth.bank import load_bank as load
+
+    path = bank.save(tmp_path / "b.safetensors")
+    back = load(path)
+    assert np.array_equal(back.smile_tint, bank.smile_tint) and np.array_equal(back.neutral_tint, bank.neutral_tint)
+    assert back.typical_width() == bank.typical_width()
+    # the width stored at build time is the leave-one-out choice, recomputed on the same arrays
+    fresh = MouthBank(**{f: getattr(bank, f) for f in MouthBank.__dataclass_fields__})
+    assert "_typical_width" not in fresh.__dict__ and "_typical_width" in bank.__dict__
+    assert fresh.typical_width() == bank.typical_width() == 8.0
+
+
+def test_mouth_look_is_the_mouth_measure_of_the_evaluation(tmp_path):
+    from pixelfes.evaluate.mouth import mouth_regions as eval_regions
+    from pixelfes.evaluate.mouth import region_stats
+    from pixelfes.mouth_regions import mouth_look
+
+    rng = np.random.default_rng(4)
+    rgb = rng.integers(30, 220, (300, 300, 3), dtype=np.uint8)
+    rgb[150:170, 110:190] = (40, 10, 15)  # a dark mouth band on noise
+    bank = load_bank()
+    lm = np.zeros((68, 2))
+    lm[:, 0] = np.linspace(60, 240, 68)
+    lm[:, 1] = np.linspace(40, 260, 68)
+    lm[[1, 15, 4, 12], :] = [(50, 120), (250, 120), (70, 200), (230, 200)]
+    lm[[41, 46, 31, 35], :] = [(110, 100), (190, 100), (135, 130), (165, 130)]
+    lm[48:68] = bank.neutral[3].astype(np.float64) * 100 + (150, 160)
+    for opened in (False, True):
+        if opened:
+            lm[[61, 62, 63], 1] -= 8
+            lm[[65, 66, 67], 1] += 8
+        st = region_stats(rgb, eval_regions(lm, rgb.shape))
+        np.testing.assert_allclose(mouth_look(rgb, lm), [st.contrast, st.interior_a, st.interior_b], atol=1e-9)
+        assert eval_regions(lm, rgb.shape).open == opened
+
+
+def test_a_smile_gets_the_smile_texture_gain_and_the_follow_shares(monkeypatch):
+    """The ratio is ``1 + gain x change`` (clipped), smiles use ``_SMILE_RATIO_GAIN``; the lent
+    smile moves the lips and nothing else (scripts/choose_smile.py's choice)."""
+    skimage_data = pytest.importorskip("skimage.data")
+    from pixelfes import native
+    from pixelfes.face import align_face, detect_faces
+    from pixelfes.pipeline import resolve_model
+
+    rgb = skimage_data.astronaut()
+    face = detect_faces(rgb)[0]
+    model = resolve_model("neutral-to-happy")
+    al = align_face(rgb, face.landmarks, model.alignment_)
+    tri = model.warp_.triangulation
+    target = al.landmarks + 1.0
+    one = native._texture_ratio(model, al.crop, al.landmarks, tri.raster(target), 1.0, 1.0)
+    two = native._texture_ratio(model, al.crop, al.landmarks, tri.raster(target), 1.0, 2.0)
+    lo, hi = native._GAIN_LIMITS
+    np.testing.assert_allclose(two, np.clip(1.0 + 2.0 * (one - 1.0), lo, hi), atol=2e-6)
+    assert np.abs(two - 1).max() > 0.05  # a real change, not all ones
+    assert native._SMILE_RATIO_GAIN == 1.5 and native._RATIO_GAIN == 1.0
+    follow = native._SMILE_FOLLOW
+    assert np.all(follow[48:68] == 1.0) and np.all(np.delete(follow, np.arange(48, 68)) == 0.0)
+    seen = []
+    real = native._texture_ratio
+
+    def spy(*args, **kwargs):
+        seen.append(args[5] if len(args) > 5 else kwargs.get("ratio_gain"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(native, "_texture_ratio", spy)
+    out = rgb.copy()
+    native.synthesize_face(rgb, out, face.landmarks, model, 1.0)
+    back = resolve_model("happy-to-neutral")
+    native.synthesize_face(rgb, rgb.copy(), face.landmarks, back, 1.0)
+    assert seen == [1.5, 1.0]
