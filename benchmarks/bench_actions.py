@@ -18,26 +18,19 @@ present, else the ICT mean face on a flat synthetic crop (no photo rows).
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 from collections.abc import Callable
 
 import cv2
 import numpy as np
 
-from _common import DATA
+from _common import DATA, median_ms
 from pixelfes.actions import ActionUnitModel, estimate_units, load_basis, pose_from_angles
 
 
 def cpu_ms(fn: Callable[[], object], repeat: int) -> float:
     """Median CPU time of ``fn`` in milliseconds (one warm-up call first)."""
-    fn()
-    times = []
-    for _ in range(repeat):
-        t = time.process_time()
-        fn()
-        times.append(time.process_time() - t)
-    return 1000 * statistics.median(times)
+    return median_ms(fn, repeat, clock=time.process_time)
 
 
 class StageTimer:
