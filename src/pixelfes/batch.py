@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -197,14 +196,13 @@ def run_items(worker: Callable[[Any, list[Item]], list[dict[str, Any]]], job: An
     as a whole (a worker lost for good) is recorded as failed, to be retried by a rerun.
     ``on_chunk(k, rows)`` is called after the k-th chunk is recorded (progress, tests).
     """
-    from tqdm import tqdm
+    from ._progress import progress_bar
 
     todo, skipped = pending(items, manifest)
     summary = RunSummary(skipped=skipped)
     chunks = chunked(todo, chunk_size)
     total = sum(len(i.outputs) for i in todo)
-    with tqdm(total=total, desc="synthesizing", unit="image", disable=not progress,
-              file=sys.stderr) as bar:
+    with progress_bar(total, "synthesizing", "image", show=progress) as bar:
         for rows in runner.imap_unordered(worker, job, chunks, failed_rows):
             manifest.append(rows)
             summary.chunks += 1

@@ -297,8 +297,7 @@ def run(args: argparse.Namespace) -> int:
 def _run_plain(args: argparse.Namespace, photos: list[Path], source: str, targets: list[str],
                runner: Any) -> int:
     """The default path: one photo per task, its lines printed as it finishes."""
-    from tqdm import tqdm
-
+    from .._progress import progress_bar, write_above
     from ..imageio import max_pixels
     from ..outputs import check_outputs, synthesis_outputs
     from ..pipeline import resolve_model
@@ -321,13 +320,14 @@ def _run_plain(args: argparse.Namespace, photos: list[Path], source: str, target
                    args.quality, max_pixels(), debug_enabled())
     chunks = [[(str(photo), plan)] for photo, plan in zip(photos, plans, strict=True)]
     failed = written = 0
-    with tqdm(total=len(chunks), desc="synthesizing", unit="photo", disable=args.quiet,
-              file=sys.stderr) as bar:
+    # one photo needs no bar: its own lines say what happened
+    with progress_bar(len(chunks), "synthesizing", "photo",
+                      show=not args.quiet and len(chunks) > 1) as bar:
         for outcomes in runner.imap_unordered(synthesize_photos, job, chunks, _lost):
             for o in outcomes:
                 failed += o.failed
                 written += o.written
-                with tqdm.external_write_mode(file=sys.stderr):
+                with write_above(bar):
                     for line in o.lines:
                         print(line, file=sys.stderr)
             bar.update(len(outcomes))
