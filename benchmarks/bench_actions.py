@@ -58,7 +58,7 @@ def stage_timer() -> StageTimer:
     timer = StageTimer()
     timer.wrap(am.ActionUnitModel, "_plan", "plan")
     timer.wrap(nat, "photo_map", "photo map")
-    timer.wrap(am, "_remap_tiles", "resample")
+    timer.wrap(nat, "resample_moving", "resample")
     timer.wrap(am, "paint_mouth", "mouth")
     return timer
 

@@ -27,6 +27,7 @@ Here the canvas only *decides*; the photo's pixels are moved once:
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,7 +48,7 @@ from .mouth import (
 )
 from .warp import Raster, Triangulation, box_backward_map, limit_motion, remap
 
-__all__ = ["MOUTH_MODES", "NativeResult", "apply_gain", "photo_map", "smile_corners", "smile_mouth", "synthesize_face", "target_shape", "OPEN_GAP", "STILL_PX"]
+__all__ = ["MOUTH_MODES", "NativeResult", "apply_gain", "photo_map", "resample_moving", "scale_channels", "smile_corners", "smile_mouth", "synthesize_face", "target_shape", "OPEN_GAP", "STILL_PX"]
 
 MOUTH_MODES = ("auto", "open", "closed", "likely")
 OPEN_GAP = 0.05  # predicted inner-lip gap (mouth widths) from which "auto" opens the mouth
@@ -71,7 +72,7 @@ _LIP_ONLY = 0.3  # closing an open mouth reads its lips from this far inside the
 _SMILE_FOLLOW = np.zeros(68)
 _SMILE_FOLLOW[48:68] = 1.0  # lips
 # jaw line and nose base: the shape model's (another person's jaw and nose cost identity)
-_TILE = 96  # photo pixels: the warp is interpolated tile by tile, only where something moves
+_BAND = 16  # photo rows: the warp is interpolated band by band, only over the span that moves
 _EXACT_PAD = 0.25  # mouth widths around the lips where the photo map is evaluated exactly
 _MOTION_GROW = 1.15  # the face ellipse grown by this much bounds the motion ...
 _MOTION_FEATHER = 0.06  # ... fading out over this share of the face frame  # opening a mouth keeps at least this share of each lip's thickness
@@ -399,6 +400,43 @@ def _texture_ratio(model: Any, crop: np.ndarray, lm: np.ndarray, raster: Any,
     return np.clip(1.0 + np.float32(strength * ratio_gain) * back, *_GAIN_LIMITS).astype(np.float32)
 
 
+def _pixels(img: np.ndarray) -> np.ndarray:
+    """``(H * W,)`` view of a C-contiguous ``(H, W, C) uint8`` image, one element per pixel."""
+    return img.view(f"V{img.shape[2]}").reshape(-1)
+
+
+def _gather(img: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """The pixels ``idx`` (flat indices) of a C-contiguous ``(H, W, C) uint8`` image as one
+    ``(1, N, C)`` row (cvtColor converts row by row: a long row takes its vector path)."""
+    return _pixels(img).take(idx).view(np.uint8).reshape(1, len(idx), img.shape[2])
+
+
+def _scatter(img: np.ndarray, idx: np.ndarray, values: np.ndarray) -> None:
+    """Write ``values`` (``N`` pixels of ``C`` uint8, any shape) into pixels ``idx`` of ``img``."""
+    c = img.shape[2]
+    np.put(_pixels(img), idx, np.ascontiguousarray(values, dtype=np.uint8).reshape(-1, c)
+           .view(f"V{c}").reshape(-1))
+
+
+def scale_channels(img: np.ndarray, gain: np.ndarray, where: np.ndarray | None = None) -> np.ndarray:
+    """``img`` ``(H, W, C) uint8`` times ``gain`` ``(H, W) float32`` (rounded, saturated), a new array.
+
+    ``where``: ``(H, W) bool`` the pixels to scale (default: gain off 1 by more than 1e-3; a
+    gain within 1e-3 of 1 changes no byte: ``v * |g - 1| <= 0.255`` rounds back to ``v``).
+    Only those pixels are gathered and multiplied, by OpenCV in one pass.
+    """
+    out = np.array(img, copy=True, order="C")
+    if out.ndim == 2:
+        out = out[..., None]
+    g = np.asarray(gain, dtype=np.float32)
+    idx = np.flatnonzero(np.abs(g - np.float32(1.0)) > 1e-3 if where is None else where)
+    if len(idx):
+        gg = g.reshape(-1).take(idx)[None]
+        px = _gather(out, idx)
+        _scatter(out, idx, cv2.multiply(px, cv2.merge([gg] * out.shape[2]), dtype=cv2.CV_8U))
+    return out.reshape(np.shape(img))
+
+
 def apply_gain(rgb: np.ndarray, gain: np.ndarray, dark_in_lab: bool = False) -> np.ndarray:
     """``rgb`` ``(H, W, 3) uint8`` times a luminance ``gain`` ``(H, W) float32``.
 
@@ -409,17 +447,23 @@ def apply_gain(rgb: np.ndarray, gain: np.ndarray, dark_in_lab: bool = False) -> 
     ``dark_in_lab``: darkening scales L* at constant a*, b* too, so a fold keeps the skin's
     colour: a channel scale lowers chroma with lightness, and the smile's deeper folds read
     as grey smudges beside the nose (a blind rater's first giveaway, 5 pairs of 20).
+    Only the pixels that can change are converted (gathered into one row each way).
     """
-    out = cv2.multiply(rgb, cv2.merge([gain, gain, gain]), dtype=cv2.CV_8U)
+    g = np.asarray(gain, dtype=np.float32)
     # (a gain within _LAB_MIN of 1 changes a pixel by under a level either way: channel scale)
-    up = (np.abs(gain - np.float32(1.0)) > _LAB_MIN) if dark_in_lab else gain > 1.0
-    if up.any():  # only these pixels go through CIELAB, as one (N, 1, 3) column
-        px = rgb[up].astype(np.float32)[:, None] / np.float32(255.0)
+    up = (np.abs(g - np.float32(1.0)) > _LAB_MIN) if dark_in_lab else g > 1.0
+    out = scale_channels(rgb, g, where=~up & (np.abs(g - np.float32(1.0)) > 1e-3))
+    idx = np.flatnonzero(up)
+    if len(idx):  # only these pixels go through CIELAB, gathered into one (1, N, 3) row
+        # one row, not an (N, 1, 3) column: cvtColor converts row by row, and a column of
+        # one-pixel rows took the scalar path, ~5x slower (LAB -> RGB's vector path differs
+        # from the scalar one by < 1e-5, which moves a rounding by one level on a rare pixel)
+        px = _gather(np.ascontiguousarray(rgb), idx).astype(np.float32) / np.float32(255.0)
         lab_ = cv2.cvtColor(px, cv2.COLOR_RGB2LAB)
-        lab_[..., 0] = np.minimum(lab_[..., 0] * gain[up][:, None], 100.0)
+        lab_[..., 0] = np.minimum(lab_[..., 0] * g.reshape(-1).take(idx)[None], 100.0)
         lit = cv2.cvtColor(lab_, cv2.COLOR_LAB2RGB)
-        out[up] = np.clip(np.rint(lit[:, 0] * 255.0), 0, 255).astype(np.uint8)
-    return np.asarray(out)
+        _scatter(out, idx, np.clip(np.rint(lit * 255.0), 0, 255).astype(np.uint8))
+    return out
 
 
 def photo_map(matrix: np.ndarray, triangulation: Triangulation, source: np.ndarray,
@@ -504,6 +548,45 @@ def photo_map(matrix: np.ndarray, triangulation: Triangulation, source: np.ndarr
     return (x0, y0, x1, y1), maps, layer, still
 
 
+def resample_moving(photo: np.ndarray, region: np.ndarray, maps: np.ndarray, still: np.ndarray,
+                    gain: np.ndarray | None = None,
+                    shade: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None) -> None:
+    """Resample ``photo`` ``(H, W, C) uint8`` through ``maps`` into ``region`` (in place) where
+    ``~still``, times ``1 + gain``.
+
+    ``region``: the ``(h, w, C)`` view of the output over the map's box; ``maps``: ``(h, w, 2)
+    float32`` source (x, y) per pixel (:func:`photo_map`); ``still``: ``(h, w) bool`` pixels
+    that keep their bytes; ``gain``: ``(h, w) float32`` luminance ratio minus 1 (``None``:
+    none), applied by ``shade(pixels, ratio)`` to the pixels where ``|gain| > 1e-3`` as one
+    ``(1, N, C)`` row (default :func:`scale_channels`; a smaller gain changes no byte), which
+    must not be ``still``. Cubic interpolation, once per pixel, over ``_BAND`` rows at a time and only
+    between the first and the last pixel that moves in them (a band of a face is one span).
+    """
+    h, w = still.shape
+    chans = photo.shape[2]
+    move = np.ascontiguousarray(~still)
+    nb = -(-h // _BAND)
+    banded = np.zeros((nb * _BAND, w), bool)
+    banded[:h] = move
+    cols: np.ndarray = banded.reshape(nb, _BAND, w).any(axis=1)  # (bands, w): moving columns
+    first = cols.argmax(axis=1)
+    last = w - cols[:, ::-1].argmax(axis=1)
+    # the fixed-point form cv2.remap turns float maps into anyway (1/32 px), made once:
+    # the same pixels, a little less time than converting band by band
+    whole, frac = cv2.convertMaps(maps, None, cv2.CV_16SC2)  # type: ignore[call-overload]
+    warped = np.array(region, copy=True).reshape(h, w, chans)
+    for b in np.flatnonzero(cols.any(axis=1)):
+        r0, r1, c0, c1 = b * _BAND, min(h, (b + 1) * _BAND), int(first[b]), int(last[b])
+        cv2.remap(photo, whole[r0:r1, c0:c1], frac[r0:r1, c0:c1], cv2.INTER_CUBIC,
+                  dst=warped[r0:r1, c0:c1], borderMode=cv2.BORDER_REPLICATE)
+    if gain is not None:  # only the shaded pixels, gathered into one row, are shaded
+        idx = np.flatnonzero(np.abs(gain) > 1e-3)
+        if len(idx):
+            ratio = gain.reshape(-1).take(idx)[None] + np.float32(1.0)
+            _scatter(warped, idx, (shade or scale_channels)(_gather(warped, idx), ratio))
+    cv2.copyTo(warped, move.view(np.uint8), region.reshape(h, w, chans))
+
+
 def _own_look(photo: np.ndarray, landmarks: np.ndarray) -> np.ndarray | None:
     """The face's own mouth look (:func:`pixelfes.mouth_regions.mouth_look`), ``None`` if off the photo."""
     from .mouth_regions import mouth_look
@@ -547,24 +630,9 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
     assert ug is not None
     changed = np.abs(ug) > 1e-3
     still &= ~changed
-    region = out[y0:y1, x0:x1]
-    move = (~still).view(np.uint8)
-    # the fixed-point form cv2.remap turns float maps into anyway (1/32 px), made once:
-    # the same pixels, a little less time than converting tile by tile
-    whole, frac = cv2.convertMaps(maps, None, cv2.CV_16SC2)  # type: ignore[call-overload]
+    resample_moving(photo, out[y0:y1, x0:x1], maps, still, ug,
+                    functools.partial(apply_gain, dark_in_lab=smile))
     del maps
-    t = _TILE
-    for ty in range(0, y1 - y0, t):  # interpolate only the tiles where something moves
-        for tx in range(0, x1 - x0, t):
-            m = move[ty:ty + t, tx:tx + t]
-            if not m.any():
-                continue
-            warped = cv2.remap(photo, whole[ty:ty + t, tx:tx + t], frac[ty:ty + t, tx:tx + t],
-                               cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
-            g = ug[ty:ty + t, tx:tx + t]
-            if np.abs(g).max() > 1e-3:
-                warped = apply_gain(warped, g + np.float32(1.0), dark_in_lab=smile)
-            cv2.copyTo(warped, m, region[ty:ty + t, tx:tx + t])
     exemplar = None
     if was_open:  # a closed input mouth has no teeth to paint over
         close_mouth(out, transform_points(invert_affine(mat), target[48:68]), colours)

@@ -251,12 +251,12 @@ class ActionUnitModel(ExpressionModel):
         the aligned canvas as in :meth:`synthesize_one`; the native engine's one composed
         backward map (:func:`pixelfes.native.photo_map`: photo -> canvas, the canvas warp,
         canvas -> photo, evaluated exactly over the lips) then resamples the photo itself
-        once (cubic), only in the tiles where something moves, with the fold shading
+        once (cubic), only where something moves (:func:`pixelfes.native.resample_moving`), with the fold shading
         brought along as a luminance ratio; the mouth is drawn at the photo's resolution.
         Pixels that neither move nor change keep their bytes. Returns a new photo.
         """
         from ..face.align import crop_matrix, invert_affine, transform_points
-        from ..native import photo_map
+        from ..native import photo_map, resample_moving
 
         self._check_fitted()
         plm = np.asarray(landmarks, dtype=np.float64)
@@ -276,7 +276,7 @@ class ActionUnitModel(ExpressionModel):
         (x0, y0, x1, y1), maps, gain, still = got
         if gain is not None:
             still &= np.abs(gain) <= 1e-3
-        _remap_tiles(src, out if out.ndim == 3 else out[..., None], (x0, y0), maps, gain, still)
+        resample_moving(src, (out if out.ndim == 3 else out[..., None])[y0:y1, x0:x1], maps, still, gain)
         if self.mouth:
             after = transform_points(invert_affine(m), target)
             # the mouth box only: colours and the interior are local to the lips
@@ -346,38 +346,6 @@ def synthesis_motion(nose_wrinkle_share: float = 1.0) -> np.ndarray:
     return motion
 
 
-def _remap_tiles(photo: np.ndarray, out: np.ndarray, origin: tuple[int, int], maps: np.ndarray,
-                 gain: np.ndarray | None, still: np.ndarray, tile: int = 96) -> None:
-    """Resample ``photo`` through the photo map into ``out`` (in place), tile by tile.
-
-    Only tiles where something moves or is shaded are interpolated (cubic, once); inside
-    them, only the pixels that do (``~still``) are written, times ``1 + gain``.
-    """
-    import cv2
-
-    x0, y0 = origin
-    h, w = still.shape
-    region = out[y0:y0 + h, x0:x0 + w]
-    move = (~still).view(np.uint8)
-    # the fixed-point form cv2.remap turns float maps into anyway (1/32 px), made once for
-    # the face as the native engine does: the same pixels
-    whole, frac = cv2.convertMaps(maps, None, cv2.CV_16SC2)  # type: ignore[call-overload]
-    for ty in range(0, h, tile):
-        for tx in range(0, w, tile):
-            m = move[ty:ty + tile, tx:tx + tile]
-            if not m.any():
-                continue
-            warped = cv2.remap(photo, whole[ty:ty + tile, tx:tx + tile], frac[ty:ty + tile, tx:tx + tile],
-                               cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
-            chans = photo.shape[2]
-            if gain is not None:
-                g = gain[ty:ty + tile, tx:tx + tile]
-                if np.abs(g).max() > 1e-3:  # OpenCV multiplies, rounds and saturates in one pass
-                    g = g + np.float32(1.0)
-                    warped = cv2.multiply(warped, cv2.merge([g] * chans) if chans > 1 else g,
-                                          dtype=cv2.CV_8U)
-            sub = region[ty:ty + tile, tx:tx + tile]
-            cv2.copyTo(warped.reshape(sub.shape), m, sub)
 _LOWER = np.r_[0:17, 48:68]
 _LIP_PAIRS = ((61, 67), (62, 66), (63, 65))
 
