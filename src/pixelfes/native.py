@@ -568,7 +568,7 @@ def resample_moving(photo: np.ndarray, region: np.ndarray, maps: np.ndarray, sti
     nb = -(-h // _BAND)
     banded = np.zeros((nb * _BAND, w), bool)
     banded[:h] = move
-    cols: np.ndarray = banded.reshape(nb, _BAND, w).any(axis=1)  # (bands, w): moving columns
+    cols = np.asarray(banded.reshape(nb, _BAND, w).any(axis=1))  # (bands, w): moving columns
     first = cols.argmax(axis=1)
     last = w - cols[:, ::-1].argmax(axis=1)
     # the fixed-point form cv2.remap turns float maps into anyway (1/32 px), made once:
