@@ -511,16 +511,12 @@ def photo_map(matrix: np.ndarray, triangulation: Triangulation, source: np.ndarr
     (x0, y0, x1, y1), roi_m = roi
     size = (x1 - x0, y1 - y0)
     flags, border = cv2.INTER_LINEAR, cv2.BORDER_CONSTANT
-    # (h, w, 2 or 3): the displacement and the extra layer, one pass for all (one 3-channel
-    # pass costs about what the 2-channel one did; the layer alone took another ~1.4 ms)
-    warped = np.asarray(cv2.warpAffine(
-        cv2.merge([dx, dy] if extra is None else [dx, dy, np.asarray(extra, np.float32)]),
-        roi_m, size, flags=flags, borderMode=border, borderValue=0), dtype=np.float32)
-    if extra is None:
-        maps, layer = warped, None
-    else:  # one pass of OpenCV's (numpy's strided copy of two channels took 5x longer)
-        maps, layer = np.empty((size[1], size[0], 2), np.float32), np.empty(size[::-1], np.float32)
-        cv2.mixChannels([warped], [maps, layer], [0, 0, 1, 1, 2, 2])
+    maps: np.ndarray = np.asarray(cv2.warpAffine(  # (h, w, 2): displacement, one pass for both
+        cv2.merge([dx, dy]), roi_m, size, flags=flags, borderMode=border, borderValue=0),
+        dtype=np.float32)
+    # (the extra layer as a third channel of that pass, split by cv2.mixChannels, was slower)
+    layer = None if extra is None else np.asarray(cv2.warpAffine(
+        extra, roi_m, size, flags=flags, borderMode=border, borderValue=0), dtype=np.float32)
     # both displacement components within STILL_PX (cv2.inRange: 20x numpy's max over axis 2)
     still = cv2.inRange(maps, (-STILL_PX, -STILL_PX, 0, 0), (STILL_PX, STILL_PX, 0, 0)) > 0
     maps[..., 0] += np.arange(x0, x1, dtype=np.float32)[None, :]
