@@ -46,7 +46,7 @@ from .mouth import (
     mouth_frame,
     person_colours,
 )
-from .warp import Raster, Triangulation, box_backward_map, limit_motion, remap
+from .warp import Raster, Triangulation, _pixel_grid, box_backward_map, limit_motion, remap
 
 __all__ = ["MOUTH_MODES", "NativeResult", "apply_gain", "photo_map", "resample_moving", "scale_channels", "smile_corners", "smile_mouth", "synthesize_face", "target_shape", "OPEN_GAP", "STILL_PX"]
 
@@ -496,7 +496,7 @@ def photo_map(matrix: np.ndarray, triangulation: Triangulation, source: np.ndarr
     cmx, cmy = raster.backward_map(tri.full_points(source))
     inv = invert_affine(matrix)
     n = alignment.size
-    gy, gx = np.mgrid[0:n, 0:n].astype(np.float32)
+    gx, gy = (g.reshape(n, n) for g in _pixel_grid(n))  # cached pixel centres
     a = inv[:, :2].astype(np.float32)
     weight = face_motion_weight(alignment, source, target)
     dx = (a[0, 0] * (cmx - gx) + a[0, 1] * (cmy - gy)) * weight

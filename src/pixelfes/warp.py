@@ -466,8 +466,8 @@ def box_backward_map(
         for t in order[touches[order]]:
             cv2.fillConvexPoly(tri_map, fixed[simp[t]].astype(np.int32), int(t),
                                lineType=cv2.LINE_8, shift=4)
-        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-        grid = (xx.ravel(), yy.ravel())
+        # flattened pixel centres (the same values as np.mgrid's, without its int64 pass)
+        grid = (np.tile(np.arange(w, dtype=np.float32), h), np.repeat(np.arange(h, dtype=np.float32), w))
         inv_local = _affine_inverse(local, simp)
         missing = tri_map < 0
         outside = np.zeros((h, w), dtype=bool)
