@@ -74,7 +74,9 @@ def test_resample_moving_shades_with_the_given_function_only_where_shaded():
     out = photo.copy()
     native.resample_moving(photo, out, maps, still, gain, shade)
     n = int((np.abs(gain) > 1e-3).sum())
-    assert seen == [((1, n, 3), (1, n))]  # one row of the shaded pixels, once
+    # rows of the shaded pixels, one per chunk of bands that holds any, each pixel once
+    assert len(seen) >= 2 and all(p[0] == 1 and p[2] == 3 and r == p[:2] for p, r in seen)
+    assert sum(p[1] for p, _ in seen) == n
     plain = photo.copy()
     native.resample_moving(photo, plain, maps, still)
     lab = native.apply_gain(plain, gain + np.float32(1.0), dark_in_lab=True)
