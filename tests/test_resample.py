@@ -128,3 +128,16 @@ def test_apply_gain_equals_the_per_pixel_pass(dark_in_lab):
     same = ~up & (np.abs(gain - 1) <= 1e-3)
     assert same.sum() > 200
     assert_array_equal(out[same], rgb[same])
+
+
+def test_resample_moving_in_place_reads_only_the_photo_before_it():
+    """``region`` may be a view of ``photo`` itself: every pixel is read before any is written."""
+    photo = _photo(seed=7)
+    box = (0, 0, 150, 120)
+    maps, still, gain = _map_and_masks(120, 150, box, seed=8)
+    maps[..., 1] -= 20.0  # read from rows that an earlier chunk writes
+    out = photo.copy()
+    native.resample_moving(photo, out, maps, still, gain)
+    inplace = photo.copy()
+    native.resample_moving(inplace, inplace, maps, still, gain)
+    assert_array_equal(inplace, out)

@@ -580,13 +580,15 @@ def resample_moving(photo: np.ndarray, region: np.ndarray, maps: np.ndarray, sti
     # the same pixels, a little less time than converting band by band
     whole, frac = cv2.convertMaps(maps, None, cv2.CV_16SC2)  # type: ignore[call-overload]
     out = region.reshape(h, w, chans)
+    # written back once at the end: ``region`` may be a view of ``photo`` itself (in place)
+    warped = np.array(out, copy=True)
     step = _BAND * _CHUNK_BANDS
     for c0 in range(0, h, step):  # chunk by chunk: the temporaries stay small (in cache)
         bands = [b for b in range(c0 // _BAND, min(nb, (c0 + step) // _BAND)) if busy[b]]
         if not bands:
             continue
         c1 = min(h, c0 + step)
-        buf = np.array(out[c0:c1], copy=True)
+        buf = warped[c0:c1]
         for b in bands:
             r0, r1, x0, x1 = b * _BAND, min(h, (b + 1) * _BAND), int(first[b]), int(last[b])
             cv2.remap(photo, whole[r0:r1, x0:x1], frac[r0:r1, x0:x1], cv2.INTER_CUBIC,
@@ -596,14 +598,15 @@ def resample_moving(photo: np.ndarray, region: np.ndarray, maps: np.ndarray, sti
             shaded = np.abs(g) > 1e-3
             if shade is None and shaded.any():  # OpenCV multiplies, rounds and saturates at once
                 ratio = g + np.float32(1.0)
-                buf = (cv2.multiply(buf, cv2.merge([ratio] * chans), dtype=cv2.CV_8U) if chans > 1
-                       else cv2.multiply(buf[..., 0], ratio, dtype=cv2.CV_8U)[..., None])
+                buf[...] = (cv2.multiply(buf, cv2.merge([ratio] * chans), dtype=cv2.CV_8U)
+                            if chans > 1 else
+                            cv2.multiply(buf[..., 0], ratio, dtype=cv2.CV_8U)[..., None])
             elif shade is not None:
                 idx = np.flatnonzero(shaded)
                 if len(idx):
                     ratio = g.reshape(-1).take(idx)[None] + np.float32(1.0)
                     _scatter(buf, idx, shade(_gather(buf, idx), ratio))
-        cv2.copyTo(buf, move[c0:c1].view(np.uint8), out[c0:c1])
+    cv2.copyTo(warped, move.view(np.uint8), out)
 
 
 def _own_look(photo: np.ndarray, landmarks: np.ndarray) -> np.ndarray | None:
