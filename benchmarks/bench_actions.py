@@ -9,10 +9,13 @@ the same process: one cubic ``cv2.remap`` of a 192 px crop (the floor of any war
 for the photo, the native engine's own step on the same face (``pixelfes.native``, the
 bundled neutral -> happy model's photo-resolution change), whose composed map the action
 units reuse. Targets (issue 16): the action-unit step at most 10 ms a face, analysis at
-most 5 ms after the landmarks are found. ``--stages`` splits the photo step into its
-stages (planning on the canvas, the photo map, the cubic resampling of the tiles that move,
-the mouth) by timing those functions. Uses London photos when ../shared/data is
-present, else the ICT mean face on a flat synthetic crop (no photo rows).
+most 5 ms after the landmarks are found. The photo step runs in place on a copy of the
+photo (``synthesize_in_photo(buf, lm, out=buf)``), as the pipeline calls it: no copy of the
+whole photo per face. ``--stages`` splits it into its stages (planning on the canvas, the
+photo map, the cubic resampling of the pixels that move with the fold shading
+(:func:`pixelfes.native.resample_moving`: 16-row bands, each between its first and last
+moving pixel), the mouth) by timing those functions. Uses London photos when
+../shared/data is present, else the ICT mean face on a flat synthetic crop (no photo rows).
 """
 
 from __future__ import annotations
