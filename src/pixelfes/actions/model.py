@@ -288,8 +288,10 @@ class ActionUnitModel(ExpressionModel):
         bx0, by0 = np.floor(np.minimum(plm[48:68].min(0), after[48:68].min(0)) - pad).astype(int).clip(0)
         bx1 = int(min(photo.shape[1], np.ceil(max(plm[48:68, 0].max(), after[48:68, 0].max()) + pad)))
         by1 = int(min(photo.shape[0], np.ceil(max(plm[48:68, 1].max(), after[48:68, 1].max()) + pad)))
-        # the mouth's source pixels, kept before ``out`` (perhaps ``photo``) is written
-        before_mouth = photo[by0:by1, bx0:bx1].copy() if self.mouth else None
+        # the mouth's source pixels, kept before ``out`` is written when ``out`` is ``photo``
+        before_mouth = photo[by0:by1, bx0:bx1] if self.mouth else None
+        if before_mouth is not None and np.shares_memory(out, photo):
+            before_mouth = before_mouth.copy()
         (x0, y0, x1, y1), maps, gain, still = got
         if not fresh and out is not photo:  # outside the face box, out is the photo's bytes
             out[...] = photo
