@@ -83,22 +83,6 @@ def test_resample_moving_shades_with_the_given_function_only_where_shaded():
     assert_array_equal(out, np.where(still[..., None], photo, lab))
 
 
-def test_scale_channels_is_numpy_rint_of_the_float32_product():
-    rng = np.random.default_rng(2)
-    img = rng.integers(0, 256, (40, 60, 3), dtype=np.uint8)
-    gain = rng.uniform(0.5, 1.7, (40, 60)).astype(np.float32)
-    gain[::7] = 1.0 + rng.uniform(-1e-3, 1e-3, gain[::7].shape).astype(np.float32)
-    out = native.scale_channels(img, gain)
-    want = np.clip(np.rint(img.astype(np.float32) * gain[..., None]), 0, 255).astype(np.uint8)
-    assert_array_equal(out, want)
-    where = rng.random((40, 60)) < 0.3
-    part = native.scale_channels(img, gain, where=where)
-    assert_array_equal(part[where], want[where])
-    assert_array_equal(part[~where], img[~where])
-    assert_array_equal(native.scale_channels(img[..., :1], gain)[..., 0],
-                       np.clip(np.rint(img[..., 0].astype(np.float32) * gain), 0, 255))
-
-
 def _apply_gain_by_column(rgb, gain, dark_in_lab):
     """apply_gain as it was: a channel scale of every pixel, the CIELAB pass per pixel."""
     out = cv2.multiply(rgb, cv2.merge([gain, gain, gain]), dtype=cv2.CV_8U)

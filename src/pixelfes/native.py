@@ -57,7 +57,7 @@ from .mouth import (
 )
 from .warp import Raster, Triangulation, _pixel_grid, box_backward_map, limit_motion, remap
 
-__all__ = ["MOUTH_MODES", "NativeResult", "apply_gain", "photo_map", "resample_moving", "scale_channels", "smile_corners", "smile_mouth", "synthesize_face", "target_shape", "OPEN_GAP", "STILL_PX"]
+__all__ = ["MOUTH_MODES", "NativeResult", "apply_gain", "photo_map", "resample_moving", "smile_corners", "smile_mouth", "synthesize_face", "target_shape", "OPEN_GAP", "STILL_PX"]
 
 MOUTH_MODES = ("auto", "open", "closed", "likely")
 OPEN_GAP = 0.05  # predicted inner-lip gap (mouth widths) from which "auto" opens the mouth
@@ -426,25 +426,6 @@ def _scatter(img: np.ndarray, idx: np.ndarray, values: np.ndarray) -> None:
     c = img.shape[2]
     np.put(_pixels(img), idx, np.ascontiguousarray(values, dtype=np.uint8).reshape(-1, c)
            .view(f"V{c}").reshape(-1))
-
-
-def scale_channels(img: np.ndarray, gain: np.ndarray, where: np.ndarray | None = None) -> np.ndarray:
-    """``img`` ``(H, W, C) uint8`` times ``gain`` ``(H, W) float32`` (rounded, saturated), a new array.
-
-    ``where``: ``(H, W) bool`` the pixels to scale (default: gain off 1 by more than 1e-3; a
-    gain within 1e-3 of 1 changes no byte: ``v * |g - 1| <= 0.255`` rounds back to ``v``).
-    Only those pixels are gathered and multiplied, by OpenCV in one pass.
-    """
-    out = np.array(img, copy=True, order="C")
-    if out.ndim == 2:
-        out = out[..., None]
-    g = np.asarray(gain, dtype=np.float32)
-    idx = np.flatnonzero(np.abs(g - np.float32(1.0)) > 1e-3 if where is None else where)
-    if len(idx):
-        gg = g.reshape(-1).take(idx)[None]
-        px = _gather(out, idx)
-        _scatter(out, idx, cv2.multiply(px, cv2.merge([gg] * out.shape[2]), dtype=cv2.CV_8U))
-    return out.reshape(np.shape(img))
 
 
 def apply_gain(rgb: np.ndarray, gain: np.ndarray, dark_in_lab: bool = False) -> np.ndarray:
