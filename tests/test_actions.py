@@ -500,6 +500,30 @@ def test_photo_path_matches_a_plain_composed_remap(basis):
     assert np.array_equal(out[:30], photo[:30]) and np.array_equal(out[:, :30], photo[:, :30])
 
 
+def test_photo_path_in_place_equals_a_new_photo(basis):
+    """synthesize_in_photo(out=photo) writes the same bytes in place as it returns anew
+    (the mouth reads the pixels from before the warp), and out= elsewhere leaves photo be."""
+    import cv2
+
+    model = ActionUnitModel("surprised").fit()
+    lm_crop = frontal_face(basis)
+    photo = np.full((480, 480, 3), 200, np.uint8)
+    photo[48:432, 48:432] = cv2.resize(synthetic_crop(lm_crop), (384, 384), interpolation=cv2.INTER_CUBIC)
+    plm = 2.0 * (lm_crop + 0.5) - 0.5 + 48.0
+    new = model.synthesize_in_photo(photo, plm)
+    assert (new != photo).any(axis=2).sum() > 1000
+    other = np.zeros_like(photo)
+    kept = photo.copy()
+    assert model.synthesize_in_photo(photo, plm, out=other) is other
+    np.testing.assert_array_equal(other, new)
+    np.testing.assert_array_equal(photo, kept)
+    inplace = photo.copy()
+    assert model.synthesize_in_photo(inplace, plm, out=inplace) is inplace
+    np.testing.assert_array_equal(inplace, new)
+    with pytest.raises(ValueError, match="out must be a uint8 array shaped like photo"):
+        model.synthesize_in_photo(photo, plm, out=np.zeros((10, 10, 3), np.uint8))
+
+
 def test_mouth_interior_is_pixelfes_mouth(basis):
     """An opening mouth gets the bank's real teeth (pixelfes.mouth); a closing one close_mouth."""
     from pixelfes.actions.mouth import _toothy

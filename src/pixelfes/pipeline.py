@@ -165,8 +165,7 @@ def _change_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, mode
 
     in_photo = getattr(model, "synthesize_in_photo", None)  # engines that warp the photo itself
     if in_photo is not None:
-        out[...] = in_photo(out, landmarks, strength)
-        return out
+        return np.asarray(in_photo(out, landmarks, strength, out=out))  # in place, no copies
     if native:
         from .native import synthesize_face
 

@@ -466,8 +466,8 @@ def box_backward_map(
         for t in order[touches[order]]:
             cv2.fillConvexPoly(tri_map, fixed[simp[t]].astype(np.int32), int(t),
                                lineType=cv2.LINE_8, shift=4)
-        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-        grid = (xx.ravel(), yy.ravel())
+        # flattened pixel centres (the same values as np.mgrid's, without its int64 pass)
+        grid = (np.tile(np.arange(w, dtype=np.float32), h), np.repeat(np.arange(h, dtype=np.float32), w))
         inv_local = _affine_inverse(local, simp)
         missing = tri_map < 0
         outside = np.zeros((h, w), dtype=bool)
@@ -618,13 +618,17 @@ def _walk_to_containing(
         return np.stack([1.0 - l1 - l2, l1, l2])
 
     t = tri_map.ravel().astype(np.intp)
-    lam = bary(xx, yy, t)
-    worst = np.minimum(np.minimum(lam[0], lam[1]), lam[2])
+    # the first pass over every pixel without stacking (N, 3): only the few outside stack
+    g = [c.take(t) for c in cols]
+    l1 = xx * g[0] + yy * g[1] + g[2]
+    l2 = xx * g[3] + yy * g[4] + g[5]
+    l0 = 1.0 - l1 - l2
+    worst = np.minimum(np.minimum(l0, l1), l2)
     bad = worst < tol
     if skip is not None:
         bad &= ~skip.ravel()
     idx = np.flatnonzero(bad)
-    cur, best_w, lam = t[idx], worst[idx], lam[:, idx]
+    cur, best_w, lam = t[idx], worst[idx], np.stack([l0[idx], l1[idx], l2[idx]])
     best_t = cur.copy()
     for _ in range(max_steps):
         if len(idx) == 0:

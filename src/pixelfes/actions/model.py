@@ -244,21 +244,29 @@ class ActionUnitModel(ExpressionModel):
         return moved.reshape(image.shape)
 
     def synthesize_in_photo(self, photo: np.ndarray, landmarks: np.ndarray,
-                            strength: float = 1.0) -> np.ndarray:
+                            strength: float = 1.0, *, out: np.ndarray | None = None) -> np.ndarray:
         """Change one face of ``photo`` ``(H, W, C)`` uint8 at the photo's own resolution.
 
         ``landmarks``: the face's ``(68, 2)`` points in the photo. The motion is planned on
         the aligned canvas as in :meth:`synthesize_one`; the native engine's one composed
         backward map (:func:`pixelfes.native.photo_map`: photo -> canvas, the canvas warp,
         canvas -> photo, evaluated exactly over the lips) then resamples the photo itself
-        once (cubic), only in the tiles where something moves, with the fold shading
-        brought along as a luminance ratio; the mouth is drawn at the photo's resolution.
-        Pixels that neither move nor change keep their bytes. Returns a new photo.
+        once (cubic), only where something moves (:func:`pixelfes.native.resample_moving`),
+        with the fold shading brought along as a luminance ratio; the mouth is drawn at the
+        photo's resolution. Pixels that neither move nor change keep their bytes. Returns a
+        new photo, or ``out`` (same shape, may be ``photo`` itself) written in place: no
+        copy of the whole photo, as the pipeline calls it face after face.
         """
         from ..face.align import crop_matrix, invert_affine, transform_points
-        from ..native import photo_map
+        from ..native import photo_map, resample_moving
 
         self._check_fitted()
+        fresh = out is None
+        if out is None:
+            out = photo.copy()
+        elif out.shape != photo.shape or out.dtype != np.uint8:
+            raise ValueError(f"out must be a uint8 array shaped like photo {photo.shape}; "
+                             f"got {out.dtype} {out.shape}")
         plm = np.asarray(landmarks, dtype=np.float64)
         align = self.alignment_ or DEFAULT_ALIGNMENT
         m = crop_matrix(plm, align)
@@ -270,24 +278,28 @@ class ActionUnitModel(ExpressionModel):
         got = photo_map(m, self.warp_.triangulation, lm, target, align, src.shape[:2],
                         also=None if extra is None else np.abs(extra) > 1e-3, extra=extra,
                         raster=raster)
-        out = photo.copy()
         if got is None:
+            if not fresh and out is not photo:
+                out[...] = photo
             return out
+        after = transform_points(invert_affine(m), target)
+        # the mouth box only: colours and the interior are local to the lips
+        pad = int(np.ceil(0.6 * float(np.ptp(plm[48:68, 0])))) + 2
+        bx0, by0 = np.floor(np.minimum(plm[48:68].min(0), after[48:68].min(0)) - pad).astype(int).clip(0)
+        bx1 = int(min(photo.shape[1], np.ceil(max(plm[48:68, 0].max(), after[48:68, 0].max()) + pad)))
+        by1 = int(min(photo.shape[0], np.ceil(max(plm[48:68, 1].max(), after[48:68, 1].max()) + pad)))
+        # the mouth's source pixels, kept before ``out`` is written when ``out`` is ``photo``
+        before_mouth = photo[by0:by1, bx0:bx1] if self.mouth else None
+        if before_mouth is not None and np.shares_memory(out, photo):
+            before_mouth = before_mouth.copy()
         (x0, y0, x1, y1), maps, gain, still = got
-        if gain is not None:
-            still &= np.abs(gain) <= 1e-3
-        _remap_tiles(src, out if out.ndim == 3 else out[..., None], (x0, y0), maps, gain, still)
-        if self.mouth:
-            after = transform_points(invert_affine(m), target)
-            # the mouth box only: colours and the interior are local to the lips
-            pad = int(np.ceil(0.6 * float(np.ptp(plm[48:68, 0])))) + 2
-            bx0, by0 = np.floor(np.minimum(plm[48:68].min(0), after[48:68].min(0)) - pad).astype(int).clip(0)
-            bx1 = int(min(photo.shape[1], np.ceil(max(plm[48:68, 0].max(), after[48:68, 0].max()) + pad)))
-            by1 = int(min(photo.shape[0], np.ceil(max(plm[48:68, 1].max(), after[48:68, 1].max()) + pad)))
+        if not fresh and out is not photo:  # outside the face box, out is the photo's bytes
+            out[...] = photo
+        resample_moving(src, (out if out.ndim == 3 else out[..., None])[y0:y1, x0:x1], maps, still, gain)
+        if before_mouth is not None:
             off = np.array([bx0, by0], dtype=np.float64)
             view = out[by0:by1, bx0:bx1]
-            painted = paint_mouth(view, plm - off, after - off, photo[by0:by1, bx0:bx1],
-                                  teeth=bool(self.teeth))
+            painted = paint_mouth(view, plm - off, after - off, before_mouth, teeth=bool(self.teeth))
             if painted is not view:
                 view[...] = painted
         return out
@@ -346,38 +358,6 @@ def synthesis_motion(nose_wrinkle_share: float = 1.0) -> np.ndarray:
     return motion
 
 
-def _remap_tiles(photo: np.ndarray, out: np.ndarray, origin: tuple[int, int], maps: np.ndarray,
-                 gain: np.ndarray | None, still: np.ndarray, tile: int = 96) -> None:
-    """Resample ``photo`` through the photo map into ``out`` (in place), tile by tile.
-
-    Only tiles where something moves or is shaded are interpolated (cubic, once); inside
-    them, only the pixels that do (``~still``) are written, times ``1 + gain``.
-    """
-    import cv2
-
-    x0, y0 = origin
-    h, w = still.shape
-    region = out[y0:y0 + h, x0:x0 + w]
-    move = (~still).view(np.uint8)
-    # the fixed-point form cv2.remap turns float maps into anyway (1/32 px), made once for
-    # the face as the native engine does: the same pixels
-    whole, frac = cv2.convertMaps(maps, None, cv2.CV_16SC2)  # type: ignore[call-overload]
-    for ty in range(0, h, tile):
-        for tx in range(0, w, tile):
-            m = move[ty:ty + tile, tx:tx + tile]
-            if not m.any():
-                continue
-            warped = cv2.remap(photo, whole[ty:ty + tile, tx:tx + tile], frac[ty:ty + tile, tx:tx + tile],
-                               cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
-            chans = photo.shape[2]
-            if gain is not None:
-                g = gain[ty:ty + tile, tx:tx + tile]
-                if np.abs(g).max() > 1e-3:  # OpenCV multiplies, rounds and saturates in one pass
-                    g = g + np.float32(1.0)
-                    warped = cv2.multiply(warped, cv2.merge([g] * chans) if chans > 1 else g,
-                                          dtype=cv2.CV_8U)
-            sub = region[ty:ty + tile, tx:tx + tile]
-            cv2.copyTo(warped.reshape(sub.shape), m, sub)
 _LOWER = np.r_[0:17, 48:68]
 _LIP_PAIRS = ((61, 67), (62, 66), (63, 65))
 

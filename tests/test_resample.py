@@ -1,0 +1,127 @@
+"""The photo-resolution warp's last step: resampling only what moves, and the gain on it.
+
+Pinned against plain references: one cubic ``cv2.remap`` of the whole box, numpy's
+``rint(v * g)`` for a channel gain, and the per-pixel (``(N, 1, 3)`` column) CIELAB pass
+that ``apply_gain`` used before it gathered its pixels into one row.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+
+from pixelfes import native
+
+
+def _photo(h: int = 120, w: int = 150, chans: int = 3, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    img = cv2.GaussianBlur(rng.integers(0, 256, (h, w, chans)).astype(np.float32), (0, 0), 0.8)
+    return np.clip(img * 1.6 - 80, 0, 255).astype(np.uint8).reshape(h, w, chans)
+
+
+def _map_and_masks(h: int, w: int, box: tuple[int, int, int, int], seed: int = 1):
+    """A smooth sub-pixel map over ``box`` with a ragged, holed moving region and a gain."""
+    rng = np.random.default_rng(seed)
+    x0, y0, x1, y1 = box
+    bh, bw = y1 - y0, x1 - x0
+    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    sx = xx + 2.3 * np.sin(yy / 9.0).astype(np.float32) + 0.37
+    sy = yy + 1.7 * np.cos(xx / 7.0).astype(np.float32) - 0.61
+    maps = np.ascontiguousarray(np.stack([sx, sy], -1), dtype=np.float32)
+    # moving: an ellipse with holes and a ragged right edge (spans that are not one run)
+    cy, cx = bh / 2, bw / 2
+    ell = ((yy - y0 - cy) / (0.45 * bh)) ** 2 + ((xx - x0 - cx) / (0.4 * bw)) ** 2 <= 1
+    holes = rng.random((bh, bw)) < 0.05
+    still = ~ell | holes
+    still[:, -3:] = rng.random((bh, 3)) < 0.5
+    gain = (0.25 * np.sin(xx / 11.0) * np.cos(yy / 13.0)).astype(np.float32)
+    gain[still] = 0.0  # a shaded pixel is never still (photo_map's contract)
+    gain[np.abs(gain) < 2e-3] = 0.0
+    return maps, still, gain
+
+
+@pytest.mark.parametrize("chans", [3, 1])
+def test_resample_moving_equals_one_plain_remap_of_the_box(chans):
+    photo = _photo(chans=chans)
+    box = (17, 9, 131, 104)
+    x0, y0, x1, y1 = box
+    maps, still, gain = _map_and_masks(*photo.shape[:2], box)
+    out = photo.copy()
+    native.resample_moving(photo, out[y0:y1, x0:x1], maps, still, gain)
+    # the reference: the whole box resampled at once (float maps), times 1 + gain by numpy
+    ref = cv2.remap(photo, maps, None, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    ref = ref.reshape(y1 - y0, x1 - x0, chans).astype(np.float32)
+    ref = np.clip(np.rint(ref * (1.0 + gain)[..., None]), 0, 255).astype(np.uint8)
+    want = photo.copy()
+    want[y0:y1, x0:x1][~still] = ref[~still]
+    assert_array_equal(out, want)
+    assert (out != photo).any(axis=-1).sum() > 0.5 * (~still).sum()  # it moved
+
+
+def test_resample_moving_shades_with_the_given_function_only_where_shaded():
+    photo = _photo()
+    box = (0, 0, 150, 120)
+    maps, still, gain = _map_and_masks(120, 150, box, seed=4)
+    seen = []
+
+    def shade(px, ratio):
+        seen.append((px.shape, ratio.shape))
+        assert np.abs(ratio - 1).min() > 1e-3
+        return native.apply_gain(px, ratio, dark_in_lab=True)
+
+    out = photo.copy()
+    native.resample_moving(photo, out, maps, still, gain, shade)
+    n = int((np.abs(gain) > 1e-3).sum())
+    # rows of the shaded pixels, one per chunk of bands that holds any, each pixel once
+    assert len(seen) >= 2 and all(p[0] == 1 and p[2] == 3 and r == p[:2] for p, r in seen)
+    assert sum(p[1] for p, _ in seen) == n
+    plain = photo.copy()
+    native.resample_moving(photo, plain, maps, still)
+    lab = native.apply_gain(plain, gain + np.float32(1.0), dark_in_lab=True)
+    assert_array_equal(out, np.where(still[..., None], photo, lab))
+
+
+def _apply_gain_by_column(rgb, gain, dark_in_lab):
+    """apply_gain as it was: a channel scale of every pixel, the CIELAB pass per pixel."""
+    out = cv2.multiply(rgb, cv2.merge([gain, gain, gain]), dtype=cv2.CV_8U)
+    up = (np.abs(gain - np.float32(1.0)) > native._LAB_MIN) if dark_in_lab else gain > 1.0
+    px = rgb[up].astype(np.float32)[:, None] / np.float32(255.0)
+    lab = cv2.cvtColor(px, cv2.COLOR_RGB2LAB)
+    lab[..., 0] = np.minimum(lab[..., 0] * gain[up][:, None], 100.0)
+    out[up] = np.clip(np.rint(cv2.cvtColor(lab, cv2.COLOR_LAB2RGB)[:, 0] * 255.0), 0, 255)
+    return out
+
+
+@pytest.mark.parametrize("dark_in_lab", [False, True])
+def test_apply_gain_equals_the_per_pixel_pass(dark_in_lab):
+    rng = np.random.default_rng(5)
+    rgb = rng.integers(0, 256, (90, 110, 3), dtype=np.uint8)
+    gain = (1.0 + rng.normal(0, 0.05, (90, 110))).astype(np.float32)
+    gain[::5] = 1.0 + rng.uniform(-5e-3, 5e-3, gain[::5].shape).astype(np.float32)  # near both thresholds
+    out = native.apply_gain(rgb, gain, dark_in_lab)
+    ref = _apply_gain_by_column(rgb, gain, dark_in_lab)
+    diff = np.abs(out.astype(int) - ref.astype(int))
+    # LAB -> RGB's vector path (a row) differs from the scalar one (a column) by < 1e-5,
+    # which can move a rounding by one level: on 2 of 0.33 M changed pixels of a London face
+    assert diff.max() <= 1 and (diff > 0).any(axis=2).mean() < 1e-3
+    up = (np.abs(gain - 1) > native._LAB_MIN) if dark_in_lab else gain > 1.0
+    assert_array_equal(out[~up], ref[~up])  # the channel scale exactly
+    # a channel gain within 1e-3 of 1 changes no byte (a lightening by L* may: 1 level)
+    same = ~up & (np.abs(gain - 1) <= 1e-3)
+    assert same.sum() > 200
+    assert_array_equal(out[same], rgb[same])
+
+
+def test_resample_moving_in_place_reads_only_the_photo_before_it():
+    """``region`` may be a view of ``photo`` itself: every pixel is read before any is written."""
+    photo = _photo(seed=7)
+    box = (0, 0, 150, 120)
+    maps, still, gain = _map_and_masks(120, 150, box, seed=8)
+    maps[..., 1] -= 20.0  # read from rows that an earlier chunk writes
+    out = photo.copy()
+    native.resample_moving(photo, out, maps, still, gain)
+    inplace = photo.copy()
+    native.resample_moving(inplace, inplace, maps, still, gain)
+    assert_array_equal(inplace, out)
