@@ -5,8 +5,10 @@ Run:  python benchmarks/bench_jobs.py [--photos 40] [--rounds 2]
 Each run is a new ``pixelfes synthesize`` process over the same photos (the London Face
 Set's neutral photos, 1350 px, when ../shared/data is there; else the astronaut in
 640x480 frames): ``--jobs 1`` (one process), ``--jobs 2`` (a pool of two) and no ``--jobs``
-(the default: from 8 photos, one process per usable core, no manifest). Runs alternate;
-the figures are ratios of median wall times. Load average is printed: on a shared machine
+(the default: from 8 photos, one process per usable core, no manifest), and the machine's
+own ceiling: two ``--jobs 1`` processes side by side, each on half the photos (what two
+cores give this work with no pool at all: on shared vCPUs it is less than 2x). Runs
+alternate; the figures are ratios of median wall times. Load average is printed: on a shared machine
 other processes take cores away from the workers. The outputs of all runs must be
 byte-identical.
 """
@@ -56,6 +58,22 @@ def run(files: list[Path], jobs: int | None, out: Path) -> tuple[float, str]:
     return wall, digest.hexdigest()
 
 
+def run_halves(files: list[Path], out: Path) -> float:
+    """Two ``--jobs 1`` processes at once, each on half of ``files``: the wall time of both."""
+    half = len(files) // 2
+    procs = []
+    t = time.perf_counter()
+    for k, part in enumerate((files[:half], files[half:])):
+        (out / str(k)).mkdir(parents=True)
+        cmd = [sys.executable, "-m", "pixelfes.cli", "synthesize", *map(str, part), "--to", "happy",
+               "-o", f"{out / str(k)}{os.sep}", "-q", "--jobs", "1"]
+        procs.append(subprocess.Popen(cmd, stderr=subprocess.DEVNULL))
+    for p in procs:
+        if p.wait() != 0:
+            raise SystemExit(f"a half run failed: {p.args}")
+    return time.perf_counter() - t
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--photos", type=int, default=40)
@@ -68,6 +86,7 @@ def main() -> None:
         variants: list[int | None] = [1, 2, None]
         walls: dict[int | None, list[float]] = {v: [] for v in variants}
         digests = set()
+        halves: list[float] = []
         for r in range(args.rounds):
             for jobs in variants:
                 wall, digest = run(files, jobs, Path(tmp) / f"out_{jobs}_{r}")
@@ -76,10 +95,15 @@ def main() -> None:
                 what = f"--jobs {jobs}" if jobs else f"default ({usable_cores()} processes)"
                 print(f"  round {r + 1}, {what:24s}: {wall:6.2f} s   (load average "
                       f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)", flush=True)
+            halves.append(run_halves(files, Path(tmp) / f"halves_{r}"))
+            print(f"  round {r + 1}, {'2 x --jobs 1 on halves':24s}: {halves[-1]:6.2f} s", flush=True)
         one, two, auto = (statistics.median(walls[v]) for v in variants)
         print(f"\n{len(files)} photos: --jobs 1 {one:.2f} s, --jobs 2 {two:.2f} s ({one / two:.2f}x), "
               f"default {auto:.2f} s ({one / auto:.2f}x); outputs identical across runs: "
               f"{len(digests) == 1}")
+    both = statistics.median(halves)
+    print(f"the machine's ceiling, two --jobs 1 processes on halves side by side: {both:.2f} s "
+          f"({one / both:.2f}x); --jobs 2 reaches {(one / two) / (one / both):.0%} of it")
 
 
 if __name__ == "__main__":
