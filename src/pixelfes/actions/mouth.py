@@ -23,9 +23,11 @@ import numpy as np
 __all__ = ["inner_gap", "paint_mouth"]
 
 OPEN_SOURCE = 0.02  # inner-lip gap (mouth widths) above which an input mouth counts as open (as native)
-COVER = 0.5  # share of a smile exemplar's opening the upper lip covers on a wide-open jaw
 TEETH_LSTAR = 15.0  # L* above the lip median that counts as tooth in a bank exemplar
 TOOTH_RED = 8.0  # a* above the cheeks' beyond which a bright exemplar pixel is lip or gum
+TEETH_OVER_SKIN = 0.0  # L*: an open mouth's teeth (median) at most this much lighter than the cheeks
+LOWER_TEETH_GAIN = 0.75  # the lower teeth, in the shadow of the upper: linear-light gain
+TEETH_OVER_LIPS = 12.0  # ... or than the lips, whichever allows more (dark skin: teeth stay teeth)
 
 _INNER = list(range(60, 68))
 _OUTER = list(range(48, 60))
@@ -80,9 +82,13 @@ def _mean_colour(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 def _cavity(image: np.ndarray, before: np.ndarray, after: np.ndarray, source: np.ndarray,
             alpha: float) -> np.ndarray:
-    """The dark cavity inside the new inner lips: the person's lip colour darkened, deeper
-    towards the middle, blended in with ``alpha`` (the opening's growth). A new array."""
+    """The open mouth's interior inside the new inner lips (:mod:`pixelfes.mouth.cavity`: a
+    shaded cavity in the person's lip colour, the tongue on a wide opening, wet inner lip
+    edges, a rounded lower edge), blended in with ``alpha`` (the opening's growth). A new array."""
     import cv2
+
+    from ..mouth.cavity import interior_lab, lab_to_srgb
+    from ..mouth.colour import lab as to_lab
 
     a, b = after, before
     width = float(np.linalg.norm(a[54] - a[48]))
@@ -95,11 +101,12 @@ def _cavity(image: np.ndarray, before: np.ndarray, after: np.ndarray, source: np
         return image
     off = np.array([x0, y0], dtype=np.float64)
     box = (y1 - y0, x1 - x0)
-    # the opening's edge: the outline feathered by 0.8 % of the mouth width about itself. (It
-    # was shrunk by 1 % and feathered by 1.5 %: inside the lips' edge that left a band of the
-    # warp's stretched lip line, 4-6 px at 1:1, pink over the cavity: the blind rater's
-    # "pink edges" at --strength 1.6.) The lips' curl into the mouth is the shade's ramp.
-    inner = _polygon_mask(_smooth_closed(a[_INNER]) - off, box, max(0.4, 0.008 * width))
+    # the opening's edge: the (rounded) outline feathered by 0.8 % of the mouth width about
+    # itself. (It was shrunk by 1 % and feathered by 1.5 %: inside the lips' edge that left a
+    # band of the warp's stretched lip line, 4-6 px at 1:1, pink over the cavity: the blind
+    # rater's "pink edges" at --strength 1.6.) The wet inner lip edge is drawn, not kept.
+    outline = _outline(a)
+    inner = _polygon_mask(outline - off, box, max(0.4, 0.008 * width))
     if inner.max() <= 0:
         return image
     bx0, by0 = (np.floor(b[_OUTER].min(0)).astype(int) - pad).clip(0)
@@ -108,19 +115,47 @@ def _cavity(image: np.ndarray, before: np.ndarray, after: np.ndarray, source: np
     boff = np.array([bx0, by0], dtype=np.float64)
     lips = _polygon_mask(b[_OUTER] - boff, sbox.shape[:2], 0) - _polygon_mask(b[_INNER] - boff, sbox.shape[:2], 0)
     lip = _mean_colour(sbox.reshape(*sbox.shape[:2], -1), np.clip(lips, 0, 1))
+    lip_rgb = np.clip(np.rint(255.0 * (lip if len(lip) == 3 else np.repeat(lip[:1], 3))), 0, 255).astype(np.uint8)
     hard = (inner > 0.5).astype(np.uint8)
-    depth = cv2.distanceTransform(hard, cv2.DIST_L2, 3) if hard.any() else np.zeros(box, np.float32)
-    depth = np.clip(depth * np.float32(1.0 / max(0.5 * inner_gap(a), 1.0)), 0.0, 1.0)
-    # in float32 and in 0-255 units (float64 in 0-1 gave the same bytes but for ties, +-1)
-    shade = np.float32(0.38) - np.float32(0.22) * depth  # lighter at the lips, dark deep in
+    edge = cv2.distanceTransform(hard, cv2.DIST_L2, 3) if hard.any() else np.zeros(box, np.float32)
+    colour = lab_to_srgb(interior_lab(box, off, outline, a, to_lab(lip_rgb), edge))
+    # the photo's own grain (a smooth fill reads as painted at 1:1): noise of the lips' high-pass
+    # spread, deterministic, weaker where the cavity is darker (as a sensor's shot noise)
+    grain = _grain(sbox, np.clip(lips, 0, 1) > 0.5)
+    if grain > 0.3:
+        rng = np.random.default_rng(box[0] * 7919 + box[1])
+        level = np.sqrt(np.clip(colour.mean(-1, keepdims=True) / max(float(lip_rgb.mean()), 1.0), 0.0, 1.0))
+        colour = colour + rng.standard_normal((*box, 1), dtype=np.float32) * np.float32(grain) * level
+    region = image[y0:y1, x0:x1].reshape(*box, -1).astype(np.float32)
+    if region.shape[-1] == 1:
+        colour = (colour @ _LUMA.astype(np.float32))[..., None]
     m = (np.float32(alpha) * inner)[..., None]
-    region = image[y0:y1, x0:x1].reshape(*box, -1)
-    colour = (255.0 * lip[: region.shape[-1]]).astype(np.float32)
-    out_box = region * (np.float32(1.0) - m) + (shade[..., None] * colour) * m
+    out_box = region * (np.float32(1.0) - m) + colour * m
     out = image.copy()
     out[y0:y1, x0:x1] = np.clip(np.rint(out_box), 0, 255).astype(np.uint8).reshape(
         out[y0:y1, x0:x1].shape)
     return out
+
+
+def _grain(image: np.ndarray, mask: np.ndarray) -> float:
+    """The photo's fine grain where ``mask`` ``(H, W) bool`` is (the lips): the median absolute
+    high-pass (gray minus its Gaussian blur, sigma 1 px) times 1.4826, a robust sigma. 0 if empty."""
+    import cv2
+
+    if not mask.any():
+        return 0.0
+    gray = image.astype(np.float32).mean(-1) if image.ndim == 3 else image.astype(np.float32)
+    high = gray - cv2.GaussianBlur(gray, (0, 0), 1.0)
+    return float(1.4826 * np.median(np.abs(high[mask])))
+
+
+def _outline(after: np.ndarray) -> np.ndarray:
+    """The new opening's outline ``(K, 2)``: the smooth curve through the inner lips, its
+    lower edge rounded from the ICT jaw's V towards a U (:func:`pixelfes.mouth.cavity.rounded_outline`)."""
+    from ..mouth.cavity import rounded_outline
+
+    a = np.asarray(after, dtype=np.float64)
+    return rounded_outline(a[_INNER], a[_OUTER], _smooth_closed(a[_INNER]))
 
 
 @functools.lru_cache(maxsize=1)
@@ -151,21 +186,71 @@ def _toothy() -> np.ndarray:
     return keep
 
 
+@functools.lru_cache(maxsize=1)
+def _tips() -> np.ndarray:
+    """``(N,)`` how far each bank exemplar's upper teeth reach below its upper inner lip, at
+    the middle of the mouth (|x| < 0.12 mouth widths), in mouth widths.
+
+    The first run of rows, from the upper lip down, in which at least half the pixels are
+    tooth (``TEETH_LSTAR`` above the exemplar's lip median, no redder than ``TOOTH_RED``
+    above its cheeks); where no row is, half the exemplar's opening.
+    """
+    from ..mouth import load_bank
+    from ..mouth.bank import PX, X_RANGE
+    from ..mouth.colour import lab
+
+    bank = load_bank()
+    gaps = bank.gaps()
+    out = 0.5 * gaps.copy()
+    lo, hi = int(round((-0.12 - X_RANGE[0]) * PX)), int(round((0.12 - X_RANGE[0]) * PX))
+    for i in range(len(bank)):
+        pts = bank.points[i].astype(np.float64)
+        band = lab(bank.patches[i][:, lo:hi])
+        cols = np.arange(lo, hi, dtype=np.float64)
+        up = np.interp(cols, pts[12:17, 0], pts[12:17, 1])
+        low_pts = pts[[16, 17, 18, 19, 12]]
+        order = np.argsort(low_pts[:, 0])
+        down = np.interp(cols, low_pts[order, 0], low_pts[order, 1])
+        rows = np.arange(band.shape[0], dtype=np.float64)[:, None]
+        inside = (rows >= up[None]) & (rows <= down[None])
+        tooth = (band[..., 0] > float(lab(bank.lips[i])[0]) + TEETH_LSTAR) & \
+            (band[..., 1] < float(lab(bank.skin[i])[1]) + TOOTH_RED) & inside
+        share = tooth.sum(1) / np.maximum(inside.sum(1), 1)
+        good = np.flatnonzero(share >= 0.5)
+        if len(good):
+            first = good[0]
+            run = first + int(np.argmax(np.r_[share[first:] < 0.5, True]))
+            out[i] = min(max(1.0, run - float(up.mean())) / PX, 0.7 * float(gaps[i]))
+    return out
+
+
+def visible_teeth(gap: float, tip: float) -> float:
+    """How far (mouth widths) the upper teeth show below the upper lip of a mouth opened by
+    ``gap``, for an exemplar whose teeth reach ``tip``: their edges only, never more than
+    55 % of the opening (a small opening shows a slit of tooth edges over the dark) nor
+    0.065, and down to 0.75 of that as the jaw drops from 0.2 to 0.4 (the relaxed upper lip
+    slides over them, as in surprise)."""
+    h = min(tip, 0.55 * gap, 0.065)
+    return float(h * (1.0 - 0.25 * np.clip((gap - 0.2) / 0.2, 0.0, 1.0)))
+
+
 def _teeth(image: np.ndarray, before: np.ndarray, after: np.ndarray, colours: Any,
            alpha: float) -> np.ndarray:
     """Real upper teeth from :mod:`pixelfes.mouth`'s bank in the new opening (in place).
 
     The exemplar is laid in at its own opening (its inner lips onto the new upper inner lip
-    and a lower lip placed at the exemplar's gap), so its teeth are neither stretched to a
-    wide-open jaw nor squashed into a slit; below them the cavity shows, above the upper lip
-    covers them. Only the part inside the new inner-lip outline is kept.
+    and a lower lip placed at the exemplar's gap), moved up under the upper lip so that its
+    tooth edges land :func:`visible_teeth` below it; of it only its teeth are kept (its lips,
+    gums and lower teeth stay out: the cavity shows there). They are shaded as teeth in an
+    open, unsmiling mouth are (:func:`pixelfes.mouth.cavity.teeth_shade`: the upper lip's
+    shadow, the arch turning away) and never lighter than the cheeks by more than
+    ``TEETH_OVER_SKIN`` L* (or than the lips by ``TEETH_OVER_LIPS``, whichever is higher).
     """
-    import cv2
-
     from ..face.align import transform_points
     from ..mouth import bank as bank_module
-    from ..mouth import fill_mouth, load_bank, mouth_frame
     from ..mouth import inner_gap as gap_w
+    from ..mouth import load_bank, mouth_frame
+    from ..mouth.cavity import teeth_shade
     from ..mouth.colour import lab
 
     bank = load_bank()
@@ -182,45 +267,95 @@ def _teeth(image: np.ndarray, before: np.ndarray, after: np.ndarray, colours: An
     for up, lo in ((13, 19), (14, 18), (15, 17)):  # virtual lower inner lip at the exemplar's gap
         lips[lo] = lips[up] + k * (a[48 + lo] - a[48 + up])
     lips[[12, 16]] = a[[60, 64]]
-    # a jaw opened wider than a smile leaves the relaxed upper lip over more of the teeth
-    # (only their edges show, as in surprise): the exemplar moves up under the upper lip by
-    # up to half its own opening as the gap grows from 0.15 to 0.3 mouth widths
     width = float(np.linalg.norm(a[54] - a[48]))
     along = (a[54] - a[48]) / max(width, 1e-9)
     down = np.array([-along[1], along[0]])
-    lips[12:] -= COVER * float(np.clip((g - 0.15) / 0.15, 0.0, 1.0)) * eg * width * down
+    tip = float(_tips()[index])
+    show = visible_teeth(g, tip)
+    lips[12:] -= max(0.0, tip - show) * width * down
+    outline = _outline(a)
+    edge = show * width
+
+    def under_upper(xx: np.ndarray, yy: np.ndarray) -> np.ndarray:
+        upper = np.interp(xx, a[60:65, 0], a[60:65, 1])
+        return np.asarray(np.clip(1.0 - (yy - upper - 1.15 * edge) / max(0.3 * edge, 1.0), 0.0, 1.0))
+
+    _lay(image, lips, colours, index, a, outline, alpha, under_upper,
+         lambda shape, off: teeth_shade(shape, off, outline, a, show))
+    # the lower teeth's edges along the lower lip of a small opening (a fear's stretched
+    # lips), from the same exemplar laid in with its lower inner lip on the new one
+    low = lower_teeth(g)
+    if low > 0:
+        lips2 = a[48:68].copy()
+        for up, lo in ((13, 19), (14, 18), (15, 17)):
+            lips2[up] = a[48 + lo] - k * (a[48 + lo] - a[48 + up])
+        low_edge = low * width
+        order = [60, 67, 66, 65, 64]
+
+        def over_lower(xx: np.ndarray, yy: np.ndarray) -> np.ndarray:
+            lower = np.interp(xx, a[order, 0], a[order, 1])
+            return np.asarray(np.clip(1.0 - (lower - yy - 1.15 * low_edge) / max(0.3 * low_edge, 1.0), 0.0, 1.0))
+
+        _lay(image, lips2, colours, index, a, outline, alpha, over_lower,
+             lambda shape, off: LOWER_TEETH_GAIN * teeth_shade(shape, off, outline, a, 1e-3))
+    return image
+
+
+def lower_teeth(gap: float) -> float:
+    """How far (mouth widths) the lower teeth show above the lower lip of a mouth opened by
+    ``gap``: 0.3 of the opening up to 0.035, fading out from a gap of 0.12 to 0.25 (a
+    dropped jaw's lower lip covers them)."""
+    fade = np.clip((gap - 0.12) / 0.13, 0.0, 1.0)
+    return float(min(0.3 * gap, 0.035) * (1.0 - fade * fade * (3.0 - 2.0 * fade)))
+
+
+def _lay(image: np.ndarray, lips: np.ndarray, colours: Any, index: int, after: np.ndarray,
+         outline: np.ndarray, alpha: float, keep: Any, shade: Any) -> None:
+    """Lay the teeth of bank exemplar ``index`` warped onto ``lips`` ``(20, 2)`` into ``image``
+    (in place): only its tooth pixels (``TEETH_LSTAR`` above the person's lips, no redder than
+    ``TOOTH_RED`` above the cheeks, ramped over 10 L*), where ``keep(xx, yy)`` (in [0, 1])
+    and inside ``outline``; shaded by ``shade(shape, offset)`` (linear-light gains) and capped
+    at ``TEETH_OVER_SKIN`` above the cheeks (``TEETH_OVER_LIPS`` above the lips)."""
+    import cv2
+
+    from ..mouth import fill_mouth, load_bank
+    from ..mouth.colour import lab, to_linear, to_srgb
+
+    a = after
+    width = float(np.linalg.norm(a[54] - a[48]))
     layer = image.copy()
-    box = fill_mouth(layer, lips, colours, bank, index=index).box
+    box = fill_mouth(layer, lips, colours, load_bank(), index=index).box
     if box is None:
-        return image
+        return
     x0, y0, x1, y1 = box
     xx = np.arange(x0, x1, dtype=np.float64)[None, :]
     yy = np.arange(y0, y1, dtype=np.float64)[:, None]
-    upper = np.interp(xx, a[60:65, 0], a[60:65, 1])
-    order = [12, 19, 18, 17, 16]
-    lower = np.interp(xx, lips[order, 0], lips[order, 1])
-    # below the teeth (a jaw opened wider than the exemplar's), the exemplar's own lower lip
-    # fades into the cavity over the lower 45 % of its opening
-    t = np.clip((lower - yy) / np.maximum(0.45 * (lower - upper), 1.0), 0.0, 1.0) if k < 1 else \
-        np.ones((y1 - y0, x1 - x0))
     new_u8 = layer[y0:y1, x0:x1]
-    if k < 1:
-        # and only its teeth: under the upper lip of a wide-open jaw the fade above still
-        # brought the exemplar's own lower lip (and gums) half in, a pink band between the
-        # teeth and the cavity (blind rater, surprise at 1.6). Tooth = TEETH_LSTAR above
-        # the person's lips (as :func:`_toothy`), ramped over 10 L*
-        lab_new = lab(new_u8)
-        rise = lab_new[..., 0] - float(colours.lips_lab[0])
-        red = lab_new[..., 1] - float(colours.skin_lab[1])  # a*, relative to the cheeks
-        tooth = (np.clip((rise - (TEETH_LSTAR - 5.0)) / 10.0, 0.0, 1.0)
-                 * np.clip((TOOTH_RED - red) / 6.0, 0.0, 1.0)).astype(np.float32)
-        t = t * cv2.GaussianBlur(tooth, (0, 0), max(0.4, 0.004 * width))
-    inside = _polygon_mask(_smooth_closed(a[_INNER]) - (x0, y0), (y1 - y0, x1 - x0), max(0.4, 0.006 * width))
+    lab_new = lab(new_u8)
+    rise = lab_new[..., 0] - float(colours.lips_lab[0])
+    red = lab_new[..., 1] - float(colours.skin_lab[1])
+    tooth = (np.clip((rise - (TEETH_LSTAR - 5.0)) / 10.0, 0.0, 1.0)
+             * np.clip((TOOTH_RED - red) / 6.0, 0.0, 1.0)).astype(np.float32)
+    t = cv2.GaussianBlur(tooth, (0, 0), max(0.4, 0.004 * width)) * keep(xx, yy).astype(np.float32)
+    off = np.array([x0, y0], dtype=np.float64)
+    inside = _polygon_mask(outline - off, (y1 - y0, x1 - x0), max(0.4, 0.006 * width))
+    lin = to_linear(new_u8) * shade((y1 - y0, x1 - x0), off)[..., None]
+    shown = (t * inside) > 0.5
+    if shown.any():
+        cap = max(float(colours.skin_lab[0]) + TEETH_OVER_SKIN, float(colours.lips_lab[0]) + TEETH_OVER_LIPS)
+        level = float(np.median(lab(to_srgb(lin[shown]))[..., 0]))
+        if level > cap:
+            lin *= np.float32(_lstar_to_y(cap) / _lstar_to_y(level))
+    new = to_srgb(lin).astype(np.float32)
     t = (alpha * t * inside)[..., None].astype(np.float32)
     old = image[y0:y1, x0:x1].astype(np.float32)
-    new = new_u8.astype(np.float32)
     image[y0:y1, x0:x1] = np.clip(np.rint(old + t * (new - old)), 0, 255).astype(np.uint8)
-    return image
+
+
+def _lstar_to_y(lstar: float) -> float:
+    """Relative luminance Y of a CIE L* (the inverse of L* = 116 Y^(1/3) - 16, with its linear toe)."""
+    f = (lstar + 16.0) / 116.0
+    return f**3 if f**3 > 0.008856 else lstar / 903.3
 
 
 def paint_mouth(image: np.ndarray, before: np.ndarray, after: np.ndarray,
