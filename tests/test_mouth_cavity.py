@@ -144,8 +144,8 @@ def test_open_mouth_teeth_are_no_lighter_than_the_cap():
     """The teeth laid into an open mouth: their median L* at most max(cheeks + TEETH_OVER_SKIN,
     lips + TEETH_OVER_LIPS) (+1 for rounding), on a dark face whose bank teeth would be lighter."""
     from pixelfes.actions import mouth as am
-    from pixelfes.actions.model import ActionUnitModel
     from pixelfes.actions.basis import load_basis
+    from pixelfes.actions.model import ActionUnitModel
     from pixelfes.actions.pose import pose_from_angles
     from pixelfes.mouth import person_colours
     from pixelfes.mouth.colour import lab

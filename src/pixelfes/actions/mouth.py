@@ -1,16 +1,19 @@
-"""The action units' mouth interior: a dark cavity, and :mod:`pixelfes.mouth`'s real teeth.
+"""The action units' mouth interior: a shaded cavity, and :mod:`pixelfes.mouth`'s real teeth.
 
 When landmarks open the lips, a piecewise-affine warp can only stretch the thin line of
 lip between them. :func:`paint_mouth` paints what an opened mouth shows instead, inside
-the new inner-lip outline (landmarks 60-67, through a smooth closed curve): a cavity whose
-colour is the person's own lip colour darkened (deeper towards the middle), and the upper
-teeth of the London mouth bank that the native engine's smiles use
-(:func:`pixelfes.mouth.fill_mouth`), at the exemplar's own opening under the upper lip.
-A mouth that closes gets :func:`pixelfes.mouth.close_mouth`. One mouth interior for every
-engine (docs/design.md section 7). Only the *new* opening is painted: the paint fades in
-as the gap grows beyond the input's, so a mouth that was already open keeps its own
-teeth. Works on any canvas size (the aligned crop or a photo box); all sizes are relative
-to the mouth's width.
+the new inner-lip outline (landmarks 60-67, through a smooth closed curve whose lower edge
+is rounded from the ICT jaw's V towards a U): :mod:`pixelfes.mouth.cavity`'s interior
+(a cavity shaded in fractions of the person's own lip L*, darker at the back, the tongue
+on a wide opening, wet inner lip edges, the photo's grain) and the edges of real teeth
+from the London mouth bank that the native engine's smiles use
+(:func:`pixelfes.mouth.fill_mouth`): the upper teeth's edges under the upper lip, as much
+as the opening allows (:func:`visible_teeth`), on a small opening also the lower teeth's
+(:func:`lower_teeth`), shaded and never lighter than the cheeks. A mouth that closes gets
+:func:`pixelfes.mouth.close_mouth`. One mouth interior for every engine (docs/design.md
+section 7). Only the *new* opening is painted: the paint fades in as the gap grows beyond
+the input's, so a mouth that was already open keeps its own teeth. Works on any canvas
+size (the aligned crop or a photo box); all sizes are relative to the mouth's width.
 """
 
 from __future__ import annotations
@@ -20,12 +23,13 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["inner_gap", "paint_mouth"]
+__all__ = ["inner_gap", "lower_teeth", "paint_mouth", "visible_teeth"]
 
 OPEN_SOURCE = 0.02  # inner-lip gap (mouth widths) above which an input mouth counts as open (as native)
 TEETH_LSTAR = 15.0  # L* above the lip median that counts as tooth in a bank exemplar
 TOOTH_RED = 8.0  # a* above the cheeks' beyond which a bright exemplar pixel is lip or gum
 TEETH_OVER_SKIN = 0.0  # L*: an open mouth's teeth (median) at most this much lighter than the cheeks
+UPPER_SHARE = 0.55  # of a small opening's height the upper teeth's edges may fill
 LOWER_TEETH_GAIN = 0.75  # the lower teeth, in the shadow of the upper: linear-light gain
 TEETH_OVER_LIPS = 12.0  # ... or than the lips, whichever allows more (dark skin: teeth stay teeth)
 
@@ -230,7 +234,7 @@ def visible_teeth(gap: float, tip: float) -> float:
     55 % of the opening (a small opening shows a slit of tooth edges over the dark) nor
     0.065, and down to 0.75 of that as the jaw drops from 0.2 to 0.4 (the relaxed upper lip
     slides over them, as in surprise)."""
-    h = min(tip, 0.55 * gap, 0.065)
+    h = min(tip, UPPER_SHARE * gap, 0.065)
     return float(h * (1.0 - 0.25 * np.clip((gap - 0.2) / 0.2, 0.0, 1.0)))
 
 
@@ -369,8 +373,9 @@ def paint_mouth(image: np.ndarray, before: np.ndarray, after: np.ndarray,
     interior is :mod:`pixelfes.mouth`'s (one interior for every engine):
 
     - a mouth that opens further (by more than 0 of the mouth width; fully at ``fade``):
-      a dark cavity in the person's lip colour, and real upper teeth from the London bank
-      (:func:`pixelfes.mouth.fill_mouth`, lit by the person's cheek colour);
+      :mod:`pixelfes.mouth.cavity`'s shaded interior in the person's lip colour, and the
+      edges of real teeth from the London bank (:func:`pixelfes.mouth.fill_mouth`, lit by
+      the person's cheek colour, shaded, capped at the cheeks' L*);
     - an open mouth (gap above ``OPEN_SOURCE``) that closes by more than ``fade``:
       :func:`pixelfes.mouth.close_mouth` paints lip over what the warp squeezed between
       the lips.
