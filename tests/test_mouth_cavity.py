@@ -142,7 +142,9 @@ def test_lower_teeth_only_on_small_openings():
 
 def test_open_mouth_teeth_are_no_lighter_than_the_cap():
     """The teeth laid into an open mouth: their median L* at most max(cheeks + TEETH_OVER_SKIN,
-    lips + TEETH_OVER_LIPS) (+1 for rounding), on a dark face whose bank teeth would be lighter."""
+    lips + TEETH_OVER_LIPS) (+1 for rounding), their 95th percentile at most the expected eye
+    whites - 2 (+1.5: the blend with the cavity at the feathered edge, the tint after the cap), on a
+    dark face whose bank teeth would be lighter (planted bug: no cap -> median 48.8 > 38)."""
     from pixelfes.actions import mouth as am
     from pixelfes.actions.basis import load_basis
     from pixelfes.actions.model import ActionUnitModel
@@ -164,4 +166,9 @@ def test_open_mouth_teeth_are_no_lighter_than_the_cap():
     changed = (np.abs(out.astype(int) - cav.astype(int)).max(2) > 10)
     assert changed.sum() > 100
     cap = max(float(colours.skin_lab[0]) + am.TEETH_OVER_SKIN, float(colours.lips_lab[0]) + am.TEETH_OVER_LIPS)
-    assert float(np.median(lab(out[changed])[:, 0])) <= cap + 1.0
+    assert am.teeth_cap(colours) == pytest.approx(cap)
+    light = lab(out[changed])[:, 0]
+    assert float(np.median(light)) <= cap + 1.0
+    # the brightest twentieth under the eye whites expected from the cheeks (38.19 + 0.401 L*)
+    assert am.sclera_estimate(colours) == pytest.approx(38.19 + 0.401 * float(colours.skin_lab[0]))
+    assert float(np.percentile(light, 95)) <= am.sclera_estimate(colours) - 2.0 + 1.5

@@ -29,6 +29,10 @@ OPEN_SOURCE = 0.02  # inner-lip gap (mouth widths) above which an input mouth co
 TEETH_LSTAR = 15.0  # L* above the lip median that counts as tooth in a bank exemplar
 TOOTH_RED = 8.0  # a* above the cheeks' beyond which a bright exemplar pixel is lip or gum
 TEETH_OVER_SKIN = 0.0  # L*: an open mouth's teeth (median) at most this much lighter than the cheeks
+SCLERA = (38.19, 0.401)  # eye-white L* ~ a + b cheek L* (London, 82 neutral photos at 1:1; sclera_estimate)
+TOOTH_KEEP_CHROMA = 0.7  # share of the exemplar teeth's a*b* kept in an open mouth's shade
+TOOTH_LIP_TINT = 0.15  # share of the lips' a*b* added to them (the mouth's warm bounce light)
+GRAIN = 0.5  # share of the lips' fine high-pass spread added to the cavity as noise
 UPPER_SHARE = 0.55  # of a small opening's height the upper teeth's edges may fill
 LOWER_TEETH_GAIN = 0.75  # the lower teeth, in the shadow of the upper: linear-light gain
 TEETH_OVER_LIPS = 12.0  # ... or than the lips, whichever allows more (dark skin: teeth stay teeth)
@@ -123,13 +127,14 @@ def _cavity(image: np.ndarray, before: np.ndarray, after: np.ndarray, source: np
     hard = (inner > 0.5).astype(np.uint8)
     edge = cv2.distanceTransform(hard, cv2.DIST_L2, 3) if hard.any() else np.zeros(box, np.float32)
     colour = lab_to_srgb(interior_lab(box, off, outline, a, to_lab(lip_rgb), edge))
-    # the photo's own grain (a smooth fill reads as painted at 1:1): noise of the lips' high-pass
-    # spread, deterministic, weaker where the cavity is darker (as a sensor's shot noise)
+    # the photo's own grain (a smooth fill reads as painted at 1:1): GRAIN x the lips' high-pass
+    # spread (which holds their texture too), deterministic, weaker where the cavity is darker
+    # (as a sensor's shot noise); at the full spread a 192 px crop's cavity was speckled
     grain = _grain(sbox, np.clip(lips, 0, 1) > 0.5)
     if grain > 0.3:
         rng = np.random.default_rng(box[0] * 7919 + box[1])
         level = np.sqrt(np.clip(colour.mean(-1, keepdims=True) / max(float(lip_rgb.mean()), 1.0), 0.0, 1.0))
-        colour = colour + rng.standard_normal((*box, 1), dtype=np.float32) * np.float32(grain) * level
+        colour = colour + rng.standard_normal((*box, 1), dtype=np.float32) * np.float32(GRAIN * grain) * level
     region = image[y0:y1, x0:x1].reshape(*box, -1).astype(np.float32)
     if region.shape[-1] == 1:
         colour = (colour @ _LUMA.astype(np.float32))[..., None]
@@ -323,6 +328,7 @@ def _lay(image: np.ndarray, lips: np.ndarray, colours: Any, index: int, after: n
     import cv2
 
     from ..mouth import fill_mouth, load_bank
+    from ..mouth.cavity import lab_to_srgb
     from ..mouth.colour import lab, to_linear, to_srgb
 
     a = after
@@ -346,14 +352,33 @@ def _lay(image: np.ndarray, lips: np.ndarray, colours: Any, index: int, after: n
     lin = to_linear(new_u8) * shade((y1 - y0, x1 - x0), off)[..., None]
     shown = (t * inside) > 0.5
     if shown.any():
-        cap = max(float(colours.skin_lab[0]) + TEETH_OVER_SKIN, float(colours.lips_lab[0]) + TEETH_OVER_LIPS)
-        level = float(np.median(lab(to_srgb(lin[shown]))[..., 0]))
-        if level > cap:
-            lin *= np.float32(_lstar_to_y(cap) / _lstar_to_y(level))
-    new = to_srgb(lin).astype(np.float32)
+        light = lab(to_srgb(lin[shown]))[..., 0]
+        gain = min(1.0, _lstar_to_y(teeth_cap(colours)) / _lstar_to_y(float(np.median(light))),
+                   _lstar_to_y(sclera_estimate(colours) - 2.0) / _lstar_to_y(float(np.percentile(light, 95))))
+        lin *= np.float32(gain)
+    # teeth in a mouth's shade take its warm bounce light: a little less of the exemplar's own
+    # (yellow) chroma and a little of the lips' (a darkened yellow tooth reads olive, a defect)
+    tl = lab(to_srgb(lin))
+    tl[..., 1] = np.float32(TOOTH_KEEP_CHROMA) * tl[..., 1] + np.float32(TOOTH_LIP_TINT * float(colours.lips_lab[1]))
+    tl[..., 2] = np.float32(TOOTH_KEEP_CHROMA) * tl[..., 2] + np.float32(TOOTH_LIP_TINT * float(colours.lips_lab[2]))
+    new = lab_to_srgb(tl)
     t = (alpha * t * inside)[..., None].astype(np.float32)
     old = image[y0:y1, x0:x1].astype(np.float32)
     image[y0:y1, x0:x1] = np.clip(np.rint(old + t * (new - old)), 0, 255).astype(np.uint8)
+
+
+def teeth_cap(colours: Any) -> float:
+    """The L* an open mouth's teeth (their median) may reach: the cheeks' + ``TEETH_OVER_SKIN``,
+    or the lips' + ``TEETH_OVER_LIPS`` where that is higher (dark skin, lips nearly as dark)."""
+    return max(float(colours.skin_lab[0]) + TEETH_OVER_SKIN, float(colours.lips_lab[0]) + TEETH_OVER_LIPS)
+
+
+def sclera_estimate(colours: Any) -> float:
+    """The eye whites' L* (90th percentile inside the eye outlines) expected from the cheeks' L*:
+    ``SCLERA[0] + SCLERA[1] * L*_cheeks``, a least-squares line over the 82 London neutral
+    photos at 1:1 (residual sd 5.8 L*). The mouth box does not hold the eyes, so the teeth's
+    brightest twentieth is kept 2 L* under this estimate: teeth no lighter than the eye whites."""
+    return float(SCLERA[0] + SCLERA[1] * float(colours.skin_lab[0]))
 
 
 def _lstar_to_y(lstar: float) -> float:

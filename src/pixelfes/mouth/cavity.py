@@ -19,8 +19,8 @@ from .fill import mouth_frame
 
 __all__ = ["DEEP", "RIM", "interior_lab", "rounded_outline", "teeth_shade", "tongue_share"]
 
-DEEP = 0.30  # L* of the darkest cavity (at the back, under the teeth) / the lips' L*
-LOW = 0.46  # L* low in the cavity (above the lower lip) / the lips' L*
+DEEP = 0.24  # L* of the darkest cavity (at the back, under the teeth) / the lips' L*
+LOW = 0.40  # L* low in the cavity (above the lower lip) / the lips' L*
 RIM = 0.88  # L* of the wet inner lip edge / the lips' L*
 RIM_WIDTH = 0.022  # mouth widths over which the inner lip edge turns into the cavity
 TONGUE_L = 0.66  # L* of the tongue's lit top / the lips' L*
