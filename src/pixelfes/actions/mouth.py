@@ -33,6 +33,7 @@ SCLERA = (38.19, 0.401)  # eye-white L* ~ a + b cheek L* (London, 82 neutral pho
 TOOTH_KEEP_CHROMA = 0.7  # share of the exemplar teeth's a*b* kept in an open mouth's shade
 TOOTH_LIP_TINT = 0.15  # share of the lips' a*b* added to them (the mouth's warm bounce light)
 GRAIN = 0.5  # share of the lips' fine high-pass spread added to the cavity as noise
+TEETH_EDGE_MAX = 0.065  # mouth widths of upper teeth shown at most under the upper lip
 UPPER_SHARE = 0.55  # of a small opening's height the upper teeth's edges may fill
 LOWER_TEETH_GAIN = 0.75  # the lower teeth, in the shadow of the upper: linear-light gain
 TEETH_OVER_LIPS = 12.0  # ... or than the lips, whichever allows more (dark skin: teeth stay teeth)
@@ -239,7 +240,7 @@ def visible_teeth(gap: float, tip: float) -> float:
     55 % of the opening (a small opening shows a slit of tooth edges over the dark) nor
     0.065, and down to 0.75 of that as the jaw drops from 0.2 to 0.4 (the relaxed upper lip
     slides over them, as in surprise)."""
-    h = min(tip, UPPER_SHARE * gap, 0.065)
+    h = min(tip, UPPER_SHARE * gap, TEETH_EDGE_MAX)
     return float(h * (1.0 - 0.25 * np.clip((gap - 0.2) / 0.2, 0.0, 1.0)))
 
 
