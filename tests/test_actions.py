@@ -620,6 +620,8 @@ def test_cavity_is_the_interior_blended_by_the_feathered_opening(basis, monkeypa
     import cv2
 
     from pixelfes.actions import mouth as am
+    from pixelfes.mouth import inner_gap as mouth_gap
+    from pixelfes.mouth import mouth_frame
     from pixelfes.mouth.cavity import interior_lab, lab_to_srgb, rounded_outline
     from pixelfes.mouth.colour import lab
 
@@ -645,7 +647,8 @@ def test_cavity_is_the_interior_blended_by_the_feathered_opening(basis, monkeypa
                    - am._polygon_mask(b[am._INNER] - (bx0, by0), sbox.shape[:2], 0), 0, 1)
     lip = np.rint((sbox * lips[..., None]).sum((0, 1)) / lips.sum()).astype(np.uint8)
     edge = cv2.distanceTransform((inner > 0.5).astype(np.uint8), cv2.DIST_L2, 3)
-    colour = lab_to_srgb(interior_lab(box, np.array([x0, y0], float), outline, a, lab(lip), edge))
+    colour = lab_to_srgb(interior_lab(box, np.array([x0, y0], float), outline, mouth_frame(a), mouth_gap(a),
+                                      lab(lip), edge))
     m = alpha * inner[..., None]
     region = crop[y0:y1, x0:x1].astype(np.float64)
     want = crop.copy()

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from pixelfes.mouth import cavity as cv
+from pixelfes.mouth import inner_gap, mouth_frame
 
 # An axis-aligned mouth 100 px wide: outer corners 48 (10, 50) and 54 (110, 50), so the
 # mouth frame is x_f = (x - 60) / 100, y_f = (y - 50) / 100.
@@ -44,7 +45,7 @@ def test_interior_lightness_is_the_vertical_profile_written_out():
     outline = _box_outline(40.0, 70.0)
     lips = np.array([60.0, 20.0, 10.0])
     far = np.full((80, 120), 1e6, np.float32)
-    lab = cv.interior_lab((80, 120), OFFSET, outline, lm, lips, far)
+    lab = cv.interior_lab((80, 120), OFFSET, outline, mouth_frame(lm), inner_gap(lm), lips, far)
     for x, y in ((60, 55), (60, 42), (40, 68), (90, 50)):
         u = (2 * (x - 60) / 100) / 0.8  # the outline spans x_f -0.4 .. 0.4
         v = (y - 40) / 30
@@ -67,7 +68,7 @@ def test_rim_and_tongue():
     lips = np.array([50.0, 24.0, 8.0])
     edge = np.full((80, 120), 1e6, np.float32)
     edge[50, 60] = 0.0  # a pixel on the outline
-    lab = cv.interior_lab((80, 120), OFFSET, outline, lm, lips, edge)
+    lab = cv.interior_lab((80, 120), OFFSET, outline, mouth_frame(lm), inner_gap(lm), lips, edge)
     assert lab[50, 60, 0] == pytest.approx(cv.RIM * 50.0, abs=1e-3)
     assert lab[50, 60, 1] == pytest.approx(24.0, abs=1e-3)
     top = 1.0 - share  # at u = 0
@@ -112,7 +113,7 @@ def test_teeth_shade_and_visible_teeth():
 
     lm = _landmarks(30.0)  # gap 0.3
     outline = _box_outline(35.0, 65.0)
-    g = cv.teeth_shade((80, 120), OFFSET, outline, lm, visible=0.06)
+    g = cv.teeth_shade((80, 120), OFFSET, outline, mouth_frame(lm), inner_gap(lm), visible=0.06)
     assert g[35, 60] == pytest.approx(0.55, abs=1e-5)
     assert g[41, 60] == pytest.approx(1.0, abs=1e-5)  # 0.06 mouth widths = 6 px below
     u = (2 * (80 - 60) / 100) / 0.8
@@ -172,3 +173,16 @@ def test_open_mouth_teeth_are_no_lighter_than_the_cap():
     # the brightest twentieth under the eye whites expected from the cheeks (38.19 + 0.401 L*)
     assert am.sclera_estimate(colours) == pytest.approx(38.19 + 0.401 * float(colours.skin_lab[0]))
     assert float(np.percentile(light, 95)) <= am.sclera_estimate(colours) - 2.0 + 1.5
+
+
+def test_smile_share_is_the_corners_rise_through_a_smoothstep():
+    """rise = y(62) - mean y(48, 54) in mouth widths (y down); share = smoothstep(rise / 0.05)."""
+    from pixelfes.actions.mouth import smile_share
+
+    lm = _landmarks(10.0)  # corners level with the lips' middle: upper inner lip 5 px above
+    assert smile_share(lm) == 0.0
+    for lift, want in ((7.5, 0.5), (10.0, 1.0), (6.0, None)):
+        up = lm.copy()
+        up[[48, 54], 1] -= lift  # corners drawn up (the frame rotates a little with them: none here)
+        t = min(max((lift - 5.0) / 100.0 / 0.05, 0.0), 1.0)
+        assert smile_share(up) == pytest.approx(t * t * (3 - 2 * t) if want is None else want, abs=1e-9)

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["inner_gap", "lower_teeth", "paint_mouth", "visible_teeth"]
+__all__ = ["inner_gap", "lower_teeth", "paint_mouth", "smile_share", "visible_teeth"]
 
 OPEN_SOURCE = 0.02  # inner-lip gap (mouth widths) above which an input mouth counts as open (as native)
 TEETH_LSTAR = 15.0  # L* above the lip median that counts as tooth in a bank exemplar
@@ -96,6 +96,8 @@ def _cavity(image: np.ndarray, before: np.ndarray, after: np.ndarray, source: np
     edges, a rounded lower edge), blended in with ``alpha`` (the opening's growth). A new array."""
     import cv2
 
+    from ..mouth import inner_gap as gap_w
+    from ..mouth import mouth_frame
     from ..mouth.cavity import interior_lab, lab_to_srgb
     from ..mouth.colour import lab as to_lab
 
@@ -127,7 +129,17 @@ def _cavity(image: np.ndarray, before: np.ndarray, after: np.ndarray, source: np
     lip_rgb = np.clip(np.rint(255.0 * (lip if len(lip) == 3 else np.repeat(lip[:1], 3))), 0, 255).astype(np.uint8)
     hard = (inner > 0.5).astype(np.uint8)
     edge = cv2.distanceTransform(hard, cv2.DIST_L2, 3) if hard.any() else np.zeros(box, np.float32)
-    colour = lab_to_srgb(interior_lab(box, off, outline, a, to_lab(lip_rgb), edge))
+    # the interior is drawn only over the opening's own box (a third of the mouth box or less)
+    rows, cols = np.flatnonzero(inner.max(1) > 1e-3), np.flatnonzero(inner.max(0) > 1e-3)
+    if not len(rows):
+        return image
+    sy0, sy1, sx0, sx1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    y0, y1, x0, x1 = y0 + sy0, y0 + sy1, x0 + sx0, x0 + sx1
+    box = (sy1 - sy0, sx1 - sx0)
+    inner, edge = inner[sy0:sy1, sx0:sx1], edge[sy0:sy1, sx0:sx1]
+    frame = mouth_frame(a)
+    colour = lab_to_srgb(interior_lab(box, np.array([x0, y0], dtype=np.float64), outline, frame,
+                                      gap_w(a), to_lab(lip_rgb), edge))
     # the photo's own grain (a smooth fill reads as painted at 1:1): GRAIN x the lips' high-pass
     # spread (which holds their texture too), deterministic, weaker where the cavity is darker
     # (as a sensor's shot noise); at the full spread a 192 px crop's cavity was speckled
@@ -282,20 +294,26 @@ def _teeth(image: np.ndarray, before: np.ndarray, after: np.ndarray, colours: An
     down = np.array([-along[1], along[0]])
     tip = float(_tips()[index])
     show = visible_teeth(g, tip)
-    lips[12:] -= max(0.0, tip - show) * width * down
+    # a smile (corners drawn up) shows its teeth lit, as the bank's smiles do: the open
+    # mouth's treatment (edges only, shaded, capped) fades out with smile_share
+    smile = smile_share(a)
+    lips[12:] -= (1.0 - smile) * max(0.0, tip - show) * width * down
     outline = _outline(a)
+    frame = mouth_frame(a)
     edge = show * width
 
     def under_upper(xx: np.ndarray, yy: np.ndarray) -> np.ndarray:
         upper = np.interp(xx, a[60:65, 0], a[60:65, 1])
-        return np.asarray(np.clip(1.0 - (yy - upper - 1.15 * edge) / max(0.3 * edge, 1.0), 0.0, 1.0))
+        keep = np.clip(1.0 - (yy - upper - 1.15 * edge) / max(0.3 * edge, 1.0), 0.0, 1.0)
+        return np.asarray(1.0 - (1.0 - smile) * (1.0 - keep))
 
     _lay(image, lips, colours, index, a, outline, alpha, under_upper,
-         lambda shape, off: teeth_shade(shape, off, outline, a, show))
+         lambda shape, off: 1.0 + (1.0 - smile) * (teeth_shade(shape, off, outline, frame, g, show) - 1.0),
+         smile=smile, whole=smile if k >= 1 else 0.0)
     # the lower teeth's edges along the lower lip of a small opening (a fear's stretched
     # lips), from the same exemplar laid in with its lower inner lip on the new one
     low = lower_teeth(g)
-    if low > 0:
+    if low * width >= 0.5:  # at least half a pixel of lower teeth
         lips2 = a[48:68].copy()
         for up, lo in ((13, 19), (14, 18), (15, 17)):
             lips2[up] = a[48 + lo] - k * (a[48 + lo] - a[48 + up])
@@ -306,9 +324,24 @@ def _teeth(image: np.ndarray, before: np.ndarray, after: np.ndarray, colours: An
             lower = np.interp(xx, a[order, 0], a[order, 1])
             return np.asarray(np.clip(1.0 - (lower - yy - 1.15 * low_edge) / max(0.3 * low_edge, 1.0), 0.0, 1.0))
 
-        _lay(image, lips2, colours, index, a, outline, alpha, over_lower,
-             lambda shape, off: LOWER_TEETH_GAIN * teeth_shade(shape, off, outline, a, 1e-3))
+        if smile < 1.0:
+            _lay(image, lips2, colours, index, a, outline, alpha * (1.0 - smile), over_lower,
+                 lambda shape, off: LOWER_TEETH_GAIN * teeth_shade(shape, off, outline, frame, g, 1e-3))
     return image
+
+
+def smile_share(after: np.ndarray) -> float:
+    """How much the new mouth is a smile, in [0, 1]: the mouth corners' rise above the upper
+    inner lip's middle (62), in mouth widths, through a smoothstep from 0 to 0.05. (London
+    001: the happy recipe 0.11; fear, surprise, disgust -0.04 to -0.07.)"""
+    from ..face.align import transform_points
+    from ..mouth import mouth_frame
+
+    a = np.asarray(after, dtype=np.float64)
+    f = transform_points(mouth_frame(a), a)
+    rise = float(f[62, 1] - 0.5 * (f[48, 1] + f[54, 1]))
+    t = float(np.clip(rise / 0.05, 0.0, 1.0))
+    return t * t * (3.0 - 2.0 * t)
 
 
 def lower_teeth(gap: float) -> float:
@@ -320,12 +353,15 @@ def lower_teeth(gap: float) -> float:
 
 
 def _lay(image: np.ndarray, lips: np.ndarray, colours: Any, index: int, after: np.ndarray,
-         outline: np.ndarray, alpha: float, keep: Any, shade: Any) -> None:
+         outline: np.ndarray, alpha: float, keep: Any, shade: Any, *, smile: float = 0.0,
+         whole: float = 0.0) -> None:
     """Lay the teeth of bank exemplar ``index`` warped onto ``lips`` ``(20, 2)`` into ``image``
     (in place): only its tooth pixels (``TEETH_LSTAR`` above the person's lips, no redder than
     ``TOOTH_RED`` above the cheeks, ramped over 10 L*), where ``keep(xx, yy)`` (in [0, 1])
     and inside ``outline``; shaded by ``shade(shape, offset)`` (linear-light gains) and capped
-    at ``TEETH_OVER_SKIN`` above the cheeks (``TEETH_OVER_LIPS`` above the lips)."""
+    at ``TEETH_OVER_SKIN`` above the cheeks (``TEETH_OVER_LIPS`` above the lips). ``smile``
+    in [0, 1] fades the cap and the shade tint out (a smile's teeth are lit); ``whole`` the
+    tooth-only mask (a smile's whole interior, as the native engine lays it)."""
     import cv2
 
     from ..mouth import fill_mouth, load_bank
@@ -341,13 +377,22 @@ def _lay(image: np.ndarray, lips: np.ndarray, colours: Any, index: int, after: n
     x0, y0, x1, y1 = box
     xx = np.arange(x0, x1, dtype=np.float64)[None, :]
     yy = np.arange(y0, y1, dtype=np.float64)[:, None]
+    band = keep(xx, yy) * _polygon_mask(outline - (x0, y0), (y1 - y0, x1 - x0), max(0.4, 0.006 * width))
+    rows, cols = np.flatnonzero(band.max(1) > 1e-3), np.flatnonzero(band.max(0) > 1e-3)
+    if not len(rows):
+        return
+    # only the rows and columns where teeth may be kept (a band under the lip) are worked on
+    x0, x1, y0, y1 = x0 + int(cols[0]), x0 + int(cols[-1]) + 1, y0 + int(rows[0]), y0 + int(rows[-1]) + 1
+    xx = np.arange(x0, x1, dtype=np.float64)[None, :]
+    yy = np.arange(y0, y1, dtype=np.float64)[:, None]
     new_u8 = layer[y0:y1, x0:x1]
     lab_new = lab(new_u8)
     rise = lab_new[..., 0] - float(colours.lips_lab[0])
     red = lab_new[..., 1] - float(colours.skin_lab[1])
     tooth = (np.clip((rise - (TEETH_LSTAR - 5.0)) / 10.0, 0.0, 1.0)
              * np.clip((TOOTH_RED - red) / 6.0, 0.0, 1.0)).astype(np.float32)
-    t = cv2.GaussianBlur(tooth, (0, 0), max(0.4, 0.004 * width)) * keep(xx, yy).astype(np.float32)
+    tooth = cv2.GaussianBlur(tooth, (0, 0), max(0.4, 0.004 * width)) * np.float32(1.0 - whole) + np.float32(whole)
+    t = tooth * keep(xx, yy).astype(np.float32)
     off = np.array([x0, y0], dtype=np.float64)
     inside = _polygon_mask(outline - off, (y1 - y0, x1 - x0), max(0.4, 0.006 * width))
     lin = to_linear(new_u8) * shade((y1 - y0, x1 - x0), off)[..., None]
@@ -356,12 +401,14 @@ def _lay(image: np.ndarray, lips: np.ndarray, colours: Any, index: int, after: n
         light = lab(to_srgb(lin[shown]))[..., 0]
         gain = min(1.0, _lstar_to_y(teeth_cap(colours)) / _lstar_to_y(float(np.median(light))),
                    _lstar_to_y(sclera_estimate(colours) - 2.0) / _lstar_to_y(float(np.percentile(light, 95))))
-        lin *= np.float32(gain)
+        lin *= np.float32(gain ** (1.0 - smile))
     # teeth in a mouth's shade take its warm bounce light: a little less of the exemplar's own
     # (yellow) chroma and a little of the lips' (a darkened yellow tooth reads olive, a defect)
     tl = lab(to_srgb(lin))
-    tl[..., 1] = np.float32(TOOTH_KEEP_CHROMA) * tl[..., 1] + np.float32(TOOTH_LIP_TINT * float(colours.lips_lab[1]))
-    tl[..., 2] = np.float32(TOOTH_KEEP_CHROMA) * tl[..., 2] + np.float32(TOOTH_LIP_TINT * float(colours.lips_lab[2]))
+    keep_chroma = np.float32(1.0 - (1.0 - TOOTH_KEEP_CHROMA) * (1.0 - smile))
+    tint = TOOTH_LIP_TINT * (1.0 - smile)
+    tl[..., 1] = keep_chroma * tl[..., 1] + np.float32(tint * float(colours.lips_lab[1]))
+    tl[..., 2] = keep_chroma * tl[..., 2] + np.float32(tint * float(colours.lips_lab[2]))
     new = lab_to_srgb(tl)
     t = (alpha * t * inside)[..., None].astype(np.float32)
     old = image[y0:y1, x0:x1].astype(np.float32)

@@ -99,24 +99,23 @@ def _uv(shape: tuple[int, int], offset: np.ndarray, outline: np.ndarray, m: np.n
 
 
 def interior_lab(shape: tuple[int, int], offset: np.ndarray, outline: np.ndarray,
-                 landmarks: np.ndarray, lips_lab: np.ndarray, edge_px: np.ndarray) -> np.ndarray:
+                 frame: np.ndarray, gap: float, lips_lab: np.ndarray, edge_px: np.ndarray) -> np.ndarray:
     """``(H, W, 3) float32`` CIE L*a*b* of an open mouth's interior over a box of pixels.
 
     ``shape`` the box's (H, W), ``offset`` its (x, y) in the frame of ``outline`` ``(K, 2)``
-    (:func:`rounded_outline`) and ``landmarks`` ``(68, 2)``; ``lips_lab`` the person's lip
-    colour ``(3,)``; ``edge_px`` ``(H, W)`` each pixel's distance to the outline (0 outside).
+    (:func:`rounded_outline`); ``frame`` the ``(2, 3)`` similarity into the mouth frame
+    (:func:`pixelfes.mouth.mouth_frame` of the landmarks: its scale is 1 / mouth width) and
+    ``gap`` the inner-lip opening in mouth widths (:func:`pixelfes.mouth.inner_gap`);
+    ``lips_lab`` the person's lip colour ``(3,)``; ``edge_px`` ``(H, W)`` each pixel's
+    distance to the outline (0 outside).
     L* is a fraction of the lips' L*: ``DEEP`` at the back (under the teeth, and towards
     the cheeks), ``LOW`` just above the lower lip, ``RIM`` at the wet inner lip edge
     (over ``RIM_WIDTH`` mouth widths), the tongue's ``TONGUE_L`` on its lit top; a*, b*
     follow the lips' at the edge and turn duller (less chroma) deeper in.
     """
-    lm = np.asarray(landmarks, dtype=np.float64)
-    m = mouth_frame(lm)
-    width = float(np.linalg.norm(lm[54] - lm[48]))
+    m = np.asarray(frame, dtype=np.float64)
+    width = 1.0 / max(float(np.hypot(m[0, 0], m[0, 1])), 1e-12)
     u, v = _uv(shape, offset, outline, m)
-    from .fill import inner_gap
-
-    gap = inner_gap(lm)
     # the cavity: darkest at the back under the upper teeth (v ~ 0.2-0.4) and towards the
     # cheeks, lighter low in the mouth where the floor and the tongue catch the light
     depth_f = np.float32(DEEP) + np.float32(LOW - DEEP) * _smoothstep((v - 0.35) / 0.65)
@@ -144,19 +143,15 @@ def interior_lab(shape: tuple[int, int], offset: np.ndarray, outline: np.ndarray
 
 
 def teeth_shade(shape: tuple[int, int], offset: np.ndarray, outline: np.ndarray,
-                landmarks: np.ndarray, visible: float) -> np.ndarray:
+                frame: np.ndarray, gap: float, visible: float) -> np.ndarray:
     """``(H, W) float32`` linear-light gain on an open mouth's upper teeth, in (0, 1].
 
     Teeth under a relaxed upper lip are in its shadow and the arch turns away into the
     mouth towards the corners: the gain rises from 0.55 at the upper lip to 1 at the
     tooth edges ``visible`` mouth widths below it, times ``1 - 0.6 u^2`` across the mouth.
     """
-    lm = np.asarray(landmarks, dtype=np.float64)
-    m = mouth_frame(lm)
-    u, v = _uv(shape, offset, outline, m)
-    from .fill import inner_gap
-
-    gap = max(inner_gap(lm), 1e-6)
+    u, v = _uv(shape, offset, outline, np.asarray(frame, dtype=np.float64))
+    gap = max(float(gap), 1e-6)
     below = v * np.float32(gap / max(visible, 1e-6))  # 1 at the tooth edges
     g = (np.float32(0.55) + np.float32(0.45) * _smoothstep(below)) * (np.float32(1.0) - np.float32(0.6) * u * u)
     return g.astype(np.float32)
