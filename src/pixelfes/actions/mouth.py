@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["inner_gap", "lower_teeth", "paint_mouth", "smile_share", "visible_teeth"]
+__all__ = ["inner_gap", "lower_teeth", "paint_mouth", "smile_share", "upper_lip_raise", "visible_teeth"]
 
 OPEN_SOURCE = 0.02  # inner-lip gap (mouth widths) above which an input mouth counts as open (as native)
 TEETH_LSTAR = 15.0  # L* above the lip median that counts as tooth in a bank exemplar
@@ -32,6 +32,8 @@ TEETH_OVER_SKIN = 0.0  # L*: an open mouth's teeth (median) at most this much li
 SCLERA = (38.19, 0.401)  # eye-white L* ~ a + b cheek L* (London, 82 neutral photos at 1:1; sclera_estimate)
 TOOTH_KEEP_CHROMA = 0.7  # share of the exemplar teeth's a*b* kept in an open mouth's shade
 TOOTH_LIP_TINT = 0.15  # share of the lips' a*b* added to them (the mouth's warm bounce light)
+TEETH_LIT_OVER_SKIN = 6.5  # L*: lit teeth's median over the cheeks (London smiles' teeth, 192 px crops)
+TEETH_LIT_OVER_SCLERA = 20.0  # L*: lit teeth's 95th percentile over the eye whites (London open smiles at 1:1: 20.8)
 GRAIN = 0.5  # share of the lips' fine high-pass spread added to the cavity as noise
 TEETH_EDGE_MAX = 0.065  # mouth widths of upper teeth shown at most under the upper lip
 UPPER_SHARE = 0.55  # of a small opening's height the upper teeth's edges may fill
@@ -293,7 +295,11 @@ def _teeth(image: np.ndarray, before: np.ndarray, after: np.ndarray, colours: An
     along = (a[54] - a[48]) / max(width, 1e-9)
     down = np.array([-along[1], along[0]])
     tip = float(_tips()[index])
-    show = visible_teeth(g, tip)
+    # the upper teeth sit on the skull: an upper lip raised above the old lip line (disgust's
+    # AU10, a smile) bares them down to about that line; a dropped jaw shows only their edges
+    lifted = upper_lip_raise(before, a)
+    show = visible_teeth(g, tip) + max(lifted, 0.0)
+    lit = float(np.clip(lifted / 0.06, 0.0, 1.0))  # no overhanging lip, no shadow on them
     # a smile (corners drawn up) shows its teeth lit, as the bank's smiles do: the open
     # mouth's treatment (edges only, shaded, capped) fades out with smile_share
     smile = smile_share(a)
@@ -308,8 +314,8 @@ def _teeth(image: np.ndarray, before: np.ndarray, after: np.ndarray, colours: An
         return np.asarray(1.0 - (1.0 - smile) * (1.0 - keep))
 
     _lay(image, lips, colours, index, a, outline, alpha, under_upper,
-         lambda shape, off: 1.0 + (1.0 - smile) * (teeth_shade(shape, off, outline, frame, g, show) - 1.0),
-         smile=smile, whole=smile if k >= 1 else 0.0)
+         lambda shape, off: 1.0 + (1.0 - smile) * (teeth_shade(shape, off, outline, frame, g, show, lit) - 1.0),
+         smile=smile, whole=smile if k >= 1 else 0.0, lit=lit)
     # the lower teeth's edges along the lower lip of a small opening (a fear's stretched
     # lips), from the same exemplar laid in with its lower inner lip on the new one
     low = lower_teeth(g)
@@ -324,10 +330,24 @@ def _teeth(image: np.ndarray, before: np.ndarray, after: np.ndarray, colours: An
             lower = np.interp(xx, a[order, 0], a[order, 1])
             return np.asarray(np.clip(1.0 - (lower - yy - 1.15 * low_edge) / max(0.3 * low_edge, 1.0), 0.0, 1.0))
 
-        if smile < 1.0:
-            _lay(image, lips2, colours, index, a, outline, alpha * (1.0 - smile), over_lower,
+        if smile < 1.0 and lit < 1.0:
+            _lay(image, lips2, colours, index, a, outline, alpha * (1.0 - smile) * (1.0 - lit), over_lower,
                  lambda shape, off: LOWER_TEETH_GAIN * teeth_shade(shape, off, outline, frame, g, 1e-3))
     return image
+
+
+def upper_lip_raise(before: np.ndarray, after: np.ndarray) -> float:
+    """How far the new upper inner lip (61-63) lies above the old lip line (the middle of each
+    inner-lip pair before), along the face's vertical, in mouth widths; negative when it came
+    down. (London 001-004: disgust 0.08-0.19, the happy recipe 0.08-0.15, fear and surprise
+    -0.05 to 0.)"""
+    b = np.asarray(before, dtype=np.float64)
+    a = np.asarray(after, dtype=np.float64)
+    eye = b[45] - b[36]
+    down = np.array([-eye[1], eye[0]]) / max(float(np.linalg.norm(eye)), 1e-12)
+    width = max(float(np.linalg.norm(b[54] - b[48])), 1e-9)
+    pairs = ((61, 67), (62, 66), (63, 65))
+    return float(np.mean([((b[u] + b[lo]) / 2 - a[u]) @ down for u, lo in pairs]) / width)
 
 
 def smile_share(after: np.ndarray) -> float:
@@ -354,14 +374,16 @@ def lower_teeth(gap: float) -> float:
 
 def _lay(image: np.ndarray, lips: np.ndarray, colours: Any, index: int, after: np.ndarray,
          outline: np.ndarray, alpha: float, keep: Any, shade: Any, *, smile: float = 0.0,
-         whole: float = 0.0) -> None:
+         whole: float = 0.0, lit: float = 0.0) -> None:
     """Lay the teeth of bank exemplar ``index`` warped onto ``lips`` ``(20, 2)`` into ``image``
     (in place): only its tooth pixels (``TEETH_LSTAR`` above the person's lips, no redder than
     ``TOOTH_RED`` above the cheeks, ramped over 10 L*), where ``keep(xx, yy)`` (in [0, 1])
     and inside ``outline``; shaded by ``shade(shape, offset)`` (linear-light gains) and capped
     at ``TEETH_OVER_SKIN`` above the cheeks (``TEETH_OVER_LIPS`` above the lips). ``smile``
     in [0, 1] fades the cap and the shade tint out (a smile's teeth are lit); ``whole`` the
-    tooth-only mask (a smile's whole interior, as the native engine lays it)."""
+    tooth-only mask (a smile's whole interior, as the native engine lays it); ``lit`` in
+    [0, 1] (an upper lip raised off the teeth) raises the caps to a real smile's
+    (``TEETH_LIT_OVER_SKIN``, ``TEETH_LIT_OVER_SCLERA``) and drops the shade tint."""
     import cv2
 
     from ..mouth import fill_mouth, load_bank
@@ -399,14 +421,18 @@ def _lay(image: np.ndarray, lips: np.ndarray, colours: Any, index: int, after: n
     shown = (t * inside) > 0.5
     if shown.any():
         light = lab(to_srgb(lin[shown]))[..., 0]
-        gain = min(1.0, _lstar_to_y(teeth_cap(colours)) / _lstar_to_y(float(np.median(light))),
-                   _lstar_to_y(sclera_estimate(colours) - 2.0) / _lstar_to_y(float(np.percentile(light, 95))))
+        # lit teeth (an upper lip raised off them) may be as light as a real smile's: on the
+        # London open smiles at 1:1 their 95th percentile is 20.8 L* above the eye whites'
+        gain = min(1.0, _lstar_to_y(teeth_cap(colours) + lit * TEETH_LIT_OVER_SKIN)
+                   / _lstar_to_y(float(np.median(light))),
+                   _lstar_to_y(sclera_estimate(colours) - 2.0 + lit * TEETH_LIT_OVER_SCLERA)
+                   / _lstar_to_y(float(np.percentile(light, 95))))
         lin *= np.float32(gain ** (1.0 - smile))
     # teeth in a mouth's shade take its warm bounce light: a little less of the exemplar's own
     # (yellow) chroma and a little of the lips' (a darkened yellow tooth reads olive, a defect)
     tl = lab(to_srgb(lin))
-    keep_chroma = np.float32(1.0 - (1.0 - TOOTH_KEEP_CHROMA) * (1.0 - smile))
-    tint = TOOTH_LIP_TINT * (1.0 - smile)
+    keep_chroma = np.float32(1.0 - (1.0 - TOOTH_KEEP_CHROMA) * (1.0 - smile) * (1.0 - lit))
+    tint = TOOTH_LIP_TINT * (1.0 - smile) * (1.0 - lit)
     tl[..., 1] = keep_chroma * tl[..., 1] + np.float32(tint * float(colours.lips_lab[1]))
     tl[..., 2] = keep_chroma * tl[..., 2] + np.float32(tint * float(colours.lips_lab[2]))
     new = lab_to_srgb(tl)

@@ -143,17 +143,20 @@ def interior_lab(shape: tuple[int, int], offset: np.ndarray, outline: np.ndarray
 
 
 def teeth_shade(shape: tuple[int, int], offset: np.ndarray, outline: np.ndarray,
-                frame: np.ndarray, gap: float, visible: float) -> np.ndarray:
+                frame: np.ndarray, gap: float, visible: float, lit: float = 0.0) -> np.ndarray:
     """``(H, W) float32`` linear-light gain on an open mouth's upper teeth, in (0, 1].
 
     Teeth under a relaxed upper lip are in its shadow and the arch turns away into the
     mouth towards the corners: the gain rises from 0.55 at the upper lip to 1 at the
-    tooth edges ``visible`` mouth widths below it, times ``1 - 0.6 u^2`` across the mouth.
+    tooth edges ``visible`` mouth widths below it, times ``1 - 0.6 u^2`` across the mouth
+    (``frame``, ``gap``: as for :func:`interior_lab`); ``lit`` in [0, 1] lifts the shadow
+    (an upper lip raised off the teeth, disgust's AU10, casts none: 1 at the lip too).
     """
     u, v = _uv(shape, offset, outline, np.asarray(frame, dtype=np.float64))
     gap = max(float(gap), 1e-6)
     below = v * np.float32(gap / max(visible, 1e-6))  # 1 at the tooth edges
-    g = (np.float32(0.55) + np.float32(0.45) * _smoothstep(below)) * (np.float32(1.0) - np.float32(0.6) * u * u)
+    base = np.float32(0.55 + 0.45 * float(np.clip(lit, 0.0, 1.0)))
+    g = (base + (np.float32(1.0) - base) * _smoothstep(below)) * (np.float32(1.0) - np.float32(0.6) * u * u)
     return g.astype(np.float32)
 
 
