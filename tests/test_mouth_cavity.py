@@ -186,3 +186,22 @@ def test_smile_share_is_the_corners_rise_through_a_smoothstep():
         up[[48, 54], 1] -= lift  # corners drawn up (the frame rotates a little with them: none here)
         t = min(max((lift - 5.0) / 100.0 / 0.05, 0.0), 1.0)
         assert smile_share(up) == pytest.approx(t * t * (3 - 2 * t) if want is None else want, abs=1e-9)
+
+
+def test_upper_lip_raise_and_lit_teeth():
+    """upper_lip_raise: the mean over the pairs (61, 67), (62, 66), (63, 65) of (old pair's
+    middle - new upper point) along the face's down direction, over the old mouth width; a lit
+    tooth shade (lit = 1) has no shadow under the lip."""
+    from pixelfes.actions.mouth import upper_lip_raise
+
+    before = _landmarks(0.0)
+    after = before.copy()
+    after[[61, 62, 63], 1] -= [12.0, 15.0, 9.0]  # the upper lip raised (y up is negative)
+    after[66, 1] += 3.0  # the lower lip's moves do not count
+    assert upper_lip_raise(before, after) == pytest.approx(12.0 / 100.0)
+    # back: from the raised mouth's own middles (44, 44, 45.5) to the old upper lip at 50
+    assert upper_lip_raise(after, before) == pytest.approx(-(6.0 + 6.0 + 4.5) / 3 / 100.0)
+    lm = _landmarks(30.0)
+    outline = _box_outline(35.0, 65.0)
+    g = cv.teeth_shade((80, 120), OFFSET, outline, mouth_frame(lm), inner_gap(lm), visible=0.06, lit=1.0)
+    assert g[35, 60] == pytest.approx(1.0, abs=1e-5) and g[50, 60] == pytest.approx(1.0, abs=1e-5)
