@@ -1,16 +1,19 @@
-"""The action units' mouth interior: a dark cavity, and :mod:`pixelfes.mouth`'s real teeth.
+"""The action units' mouth interior: a shaded cavity, and :mod:`pixelfes.mouth`'s real teeth.
 
 When landmarks open the lips, a piecewise-affine warp can only stretch the thin line of
 lip between them. :func:`paint_mouth` paints what an opened mouth shows instead, inside
-the new inner-lip outline (landmarks 60-67, through a smooth closed curve): a cavity whose
-colour is the person's own lip colour darkened (deeper towards the middle), and the upper
-teeth of the London mouth bank that the native engine's smiles use
-(:func:`pixelfes.mouth.fill_mouth`), at the exemplar's own opening under the upper lip.
-A mouth that closes gets :func:`pixelfes.mouth.close_mouth`. One mouth interior for every
-engine (docs/design.md section 7). Only the *new* opening is painted: the paint fades in
-as the gap grows beyond the input's, so a mouth that was already open keeps its own
-teeth. Works on any canvas size (the aligned crop or a photo box); all sizes are relative
-to the mouth's width.
+the new inner-lip outline (landmarks 60-67, through a smooth closed curve whose lower edge
+is rounded from the ICT jaw's V towards a U): :mod:`pixelfes.mouth.cavity`'s interior
+(a cavity shaded in fractions of the person's own lip L*, darker at the back, the tongue
+on a wide opening, wet inner lip edges, the photo's grain) and the edges of real teeth
+from the London mouth bank that the native engine's smiles use
+(:func:`pixelfes.mouth.fill_mouth`): the upper teeth's edges under the upper lip, as much
+as the opening allows (:func:`visible_teeth`), on a small opening also the lower teeth's
+(:func:`lower_teeth`), shaded and never lighter than the cheeks. A mouth that closes gets
+:func:`pixelfes.mouth.close_mouth`. One mouth interior for every engine (docs/design.md
+section 7). Only the *new* opening is painted: the paint fades in as the gap grows beyond
+the input's, so a mouth that was already open keeps its own teeth. Works on any canvas
+size (the aligned crop or a photo box); all sizes are relative to the mouth's width.
 """
 
 from __future__ import annotations
@@ -20,12 +23,22 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["inner_gap", "paint_mouth"]
+__all__ = ["inner_gap", "lower_teeth", "paint_mouth", "smile_share", "upper_lip_raise", "visible_teeth"]
 
 OPEN_SOURCE = 0.02  # inner-lip gap (mouth widths) above which an input mouth counts as open (as native)
-COVER = 0.5  # share of a smile exemplar's opening the upper lip covers on a wide-open jaw
 TEETH_LSTAR = 15.0  # L* above the lip median that counts as tooth in a bank exemplar
 TOOTH_RED = 8.0  # a* above the cheeks' beyond which a bright exemplar pixel is lip or gum
+TEETH_OVER_SKIN = 0.0  # L*: an open mouth's teeth (median) at most this much lighter than the cheeks
+SCLERA = (38.19, 0.401)  # eye-white L* ~ a + b cheek L* (London, 82 neutral photos at 1:1; sclera_estimate)
+TOOTH_KEEP_CHROMA = 0.7  # share of the exemplar teeth's a*b* kept in an open mouth's shade
+TOOTH_LIP_TINT = 0.15  # share of the lips' a*b* added to them (the mouth's warm bounce light)
+TEETH_LIT_OVER_SKIN = 6.5  # L*: lit teeth's median over the cheeks (London smiles' teeth, 192 px crops)
+TEETH_LIT_OVER_SCLERA = 20.0  # L*: lit teeth's 95th percentile over the eye whites (London open smiles at 1:1: 20.8)
+GRAIN = 0.5  # share of the lips' fine high-pass spread added to the cavity as noise
+TEETH_EDGE_MAX = 0.065  # mouth widths of upper teeth shown at most under the upper lip
+UPPER_SHARE = 0.55  # of a small opening's height the upper teeth's edges may fill
+LOWER_TEETH_GAIN = 0.75  # the lower teeth, in the shadow of the upper: linear-light gain
+TEETH_OVER_LIPS = 12.0  # ... or than the lips, whichever allows more (dark skin: teeth stay teeth)
 
 _INNER = list(range(60, 68))
 _OUTER = list(range(48, 60))
@@ -80,9 +93,15 @@ def _mean_colour(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 def _cavity(image: np.ndarray, before: np.ndarray, after: np.ndarray, source: np.ndarray,
             alpha: float) -> np.ndarray:
-    """The dark cavity inside the new inner lips: the person's lip colour darkened, deeper
-    towards the middle, blended in with ``alpha`` (the opening's growth). A new array."""
+    """The open mouth's interior inside the new inner lips (:mod:`pixelfes.mouth.cavity`: a
+    shaded cavity in the person's lip colour, the tongue on a wide opening, wet inner lip
+    edges, a rounded lower edge), blended in with ``alpha`` (the opening's growth). A new array."""
     import cv2
+
+    from ..mouth import inner_gap as gap_w
+    from ..mouth import mouth_frame
+    from ..mouth.cavity import interior_lab, lab_to_srgb
+    from ..mouth.colour import lab as to_lab
 
     a, b = after, before
     width = float(np.linalg.norm(a[54] - a[48]))
@@ -95,11 +114,12 @@ def _cavity(image: np.ndarray, before: np.ndarray, after: np.ndarray, source: np
         return image
     off = np.array([x0, y0], dtype=np.float64)
     box = (y1 - y0, x1 - x0)
-    # the opening's edge: the outline feathered by 0.8 % of the mouth width about itself. (It
-    # was shrunk by 1 % and feathered by 1.5 %: inside the lips' edge that left a band of the
-    # warp's stretched lip line, 4-6 px at 1:1, pink over the cavity: the blind rater's
-    # "pink edges" at --strength 1.6.) The lips' curl into the mouth is the shade's ramp.
-    inner = _polygon_mask(_smooth_closed(a[_INNER]) - off, box, max(0.4, 0.008 * width))
+    # the opening's edge: the (rounded) outline feathered by 0.8 % of the mouth width about
+    # itself. (It was shrunk by 1 % and feathered by 1.5 %: inside the lips' edge that left a
+    # band of the warp's stretched lip line, 4-6 px at 1:1, pink over the cavity: the blind
+    # rater's "pink edges" at --strength 1.6.) The wet inner lip edge is drawn, not kept.
+    outline = _outline(a)
+    inner = _polygon_mask(outline - off, box, max(0.4, 0.008 * width))
     if inner.max() <= 0:
         return image
     bx0, by0 = (np.floor(b[_OUTER].min(0)).astype(int) - pad).clip(0)
@@ -108,19 +128,58 @@ def _cavity(image: np.ndarray, before: np.ndarray, after: np.ndarray, source: np
     boff = np.array([bx0, by0], dtype=np.float64)
     lips = _polygon_mask(b[_OUTER] - boff, sbox.shape[:2], 0) - _polygon_mask(b[_INNER] - boff, sbox.shape[:2], 0)
     lip = _mean_colour(sbox.reshape(*sbox.shape[:2], -1), np.clip(lips, 0, 1))
+    lip_rgb = np.clip(np.rint(255.0 * (lip if len(lip) == 3 else np.repeat(lip[:1], 3))), 0, 255).astype(np.uint8)
     hard = (inner > 0.5).astype(np.uint8)
-    depth = cv2.distanceTransform(hard, cv2.DIST_L2, 3) if hard.any() else np.zeros(box, np.float32)
-    depth = np.clip(depth * np.float32(1.0 / max(0.5 * inner_gap(a), 1.0)), 0.0, 1.0)
-    # in float32 and in 0-255 units (float64 in 0-1 gave the same bytes but for ties, +-1)
-    shade = np.float32(0.38) - np.float32(0.22) * depth  # lighter at the lips, dark deep in
+    edge = cv2.distanceTransform(hard, cv2.DIST_L2, 3) if hard.any() else np.zeros(box, np.float32)
+    # the interior is drawn only over the opening's own box (a third of the mouth box or less)
+    rows, cols = np.flatnonzero(inner.max(1) > 1e-3), np.flatnonzero(inner.max(0) > 1e-3)
+    if not len(rows):
+        return image
+    sy0, sy1, sx0, sx1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    y0, y1, x0, x1 = y0 + sy0, y0 + sy1, x0 + sx0, x0 + sx1
+    box = (sy1 - sy0, sx1 - sx0)
+    inner, edge = inner[sy0:sy1, sx0:sx1], edge[sy0:sy1, sx0:sx1]
+    frame = mouth_frame(a)
+    colour = lab_to_srgb(interior_lab(box, np.array([x0, y0], dtype=np.float64), outline, frame,
+                                      gap_w(a), to_lab(lip_rgb), edge))
+    # the photo's own grain (a smooth fill reads as painted at 1:1): GRAIN x the lips' high-pass
+    # spread (which holds their texture too), deterministic, weaker where the cavity is darker
+    # (as a sensor's shot noise); at the full spread a 192 px crop's cavity was speckled
+    grain = _grain(sbox, np.clip(lips, 0, 1) > 0.5)
+    if grain > 0.3:
+        rng = np.random.default_rng(box[0] * 7919 + box[1])
+        level = np.sqrt(np.clip(colour.mean(-1, keepdims=True) / max(float(lip_rgb.mean()), 1.0), 0.0, 1.0))
+        colour = colour + rng.standard_normal((*box, 1), dtype=np.float32) * np.float32(GRAIN * grain) * level
+    region = image[y0:y1, x0:x1].reshape(*box, -1).astype(np.float32)
+    if region.shape[-1] == 1:
+        colour = (colour @ _LUMA.astype(np.float32))[..., None]
     m = (np.float32(alpha) * inner)[..., None]
-    region = image[y0:y1, x0:x1].reshape(*box, -1)
-    colour = (255.0 * lip[: region.shape[-1]]).astype(np.float32)
-    out_box = region * (np.float32(1.0) - m) + (shade[..., None] * colour) * m
+    out_box = region * (np.float32(1.0) - m) + colour * m
     out = image.copy()
     out[y0:y1, x0:x1] = np.clip(np.rint(out_box), 0, 255).astype(np.uint8).reshape(
         out[y0:y1, x0:x1].shape)
     return out
+
+
+def _grain(image: np.ndarray, mask: np.ndarray) -> float:
+    """The photo's fine grain where ``mask`` ``(H, W) bool`` is (the lips): the median absolute
+    high-pass (gray minus its Gaussian blur, sigma 1 px) times 1.4826, a robust sigma. 0 if empty."""
+    import cv2
+
+    if not mask.any():
+        return 0.0
+    gray = image.astype(np.float32).mean(-1) if image.ndim == 3 else image.astype(np.float32)
+    high = gray - cv2.GaussianBlur(gray, (0, 0), 1.0)
+    return float(1.4826 * np.median(np.abs(high[mask])))
+
+
+def _outline(after: np.ndarray) -> np.ndarray:
+    """The new opening's outline ``(K, 2)``: the smooth curve through the inner lips, its
+    lower edge rounded from the ICT jaw's V towards a U (:func:`pixelfes.mouth.cavity.rounded_outline`)."""
+    from ..mouth.cavity import rounded_outline
+
+    a = np.asarray(after, dtype=np.float64)
+    return rounded_outline(a[_INNER], a[_OUTER], _smooth_closed(a[_INNER]))
 
 
 @functools.lru_cache(maxsize=1)
@@ -151,21 +210,71 @@ def _toothy() -> np.ndarray:
     return keep
 
 
+@functools.lru_cache(maxsize=1)
+def _tips() -> np.ndarray:
+    """``(N,)`` how far each bank exemplar's upper teeth reach below its upper inner lip, at
+    the middle of the mouth (|x| < 0.12 mouth widths), in mouth widths.
+
+    The first run of rows, from the upper lip down, in which at least half the pixels are
+    tooth (``TEETH_LSTAR`` above the exemplar's lip median, no redder than ``TOOTH_RED``
+    above its cheeks); where no row is, half the exemplar's opening.
+    """
+    from ..mouth import load_bank
+    from ..mouth.bank import PX, X_RANGE
+    from ..mouth.colour import lab
+
+    bank = load_bank()
+    gaps = bank.gaps()
+    out = 0.5 * gaps.copy()
+    lo, hi = int(round((-0.12 - X_RANGE[0]) * PX)), int(round((0.12 - X_RANGE[0]) * PX))
+    for i in range(len(bank)):
+        pts = bank.points[i].astype(np.float64)
+        band = lab(bank.patches[i][:, lo:hi])
+        cols = np.arange(lo, hi, dtype=np.float64)
+        up = np.interp(cols, pts[12:17, 0], pts[12:17, 1])
+        low_pts = pts[[16, 17, 18, 19, 12]]
+        order = np.argsort(low_pts[:, 0])
+        down = np.interp(cols, low_pts[order, 0], low_pts[order, 1])
+        rows = np.arange(band.shape[0], dtype=np.float64)[:, None]
+        inside = (rows >= up[None]) & (rows <= down[None])
+        tooth = (band[..., 0] > float(lab(bank.lips[i])[0]) + TEETH_LSTAR) & \
+            (band[..., 1] < float(lab(bank.skin[i])[1]) + TOOTH_RED) & inside
+        share = tooth.sum(1) / np.maximum(inside.sum(1), 1)
+        good = np.flatnonzero(share >= 0.5)
+        if len(good):
+            first = good[0]
+            run = first + int(np.argmax(np.r_[share[first:] < 0.5, True]))
+            out[i] = min(max(1.0, run - float(up.mean())) / PX, 0.7 * float(gaps[i]))
+    return out
+
+
+def visible_teeth(gap: float, tip: float) -> float:
+    """How far (mouth widths) the upper teeth show below the upper lip of a mouth opened by
+    ``gap``, for an exemplar whose teeth reach ``tip``: their edges only, never more than
+    55 % of the opening (a small opening shows a slit of tooth edges over the dark) nor
+    0.065, and down to 0.75 of that as the jaw drops from 0.2 to 0.4 (the relaxed upper lip
+    slides over them, as in surprise)."""
+    h = min(tip, UPPER_SHARE * gap, TEETH_EDGE_MAX)
+    return float(h * (1.0 - 0.25 * np.clip((gap - 0.2) / 0.2, 0.0, 1.0)))
+
+
 def _teeth(image: np.ndarray, before: np.ndarray, after: np.ndarray, colours: Any,
            alpha: float) -> np.ndarray:
     """Real upper teeth from :mod:`pixelfes.mouth`'s bank in the new opening (in place).
 
     The exemplar is laid in at its own opening (its inner lips onto the new upper inner lip
-    and a lower lip placed at the exemplar's gap), so its teeth are neither stretched to a
-    wide-open jaw nor squashed into a slit; below them the cavity shows, above the upper lip
-    covers them. Only the part inside the new inner-lip outline is kept.
+    and a lower lip placed at the exemplar's gap), moved up under the upper lip so that its
+    tooth edges land :func:`visible_teeth` below it; of it only its teeth are kept (its lips,
+    gums and lower teeth stay out: the cavity shows there). They are shaded as teeth in an
+    open, unsmiling mouth are (:func:`pixelfes.mouth.cavity.teeth_shade`: the upper lip's
+    shadow, the arch turning away) and never lighter than the cheeks by more than
+    ``TEETH_OVER_SKIN`` L* (or than the lips by ``TEETH_OVER_LIPS``, whichever is higher).
     """
-    import cv2
-
     from ..face.align import transform_points
     from ..mouth import bank as bank_module
-    from ..mouth import fill_mouth, load_bank, mouth_frame
     from ..mouth import inner_gap as gap_w
+    from ..mouth import load_bank, mouth_frame
+    from ..mouth.cavity import teeth_shade
     from ..mouth.colour import lab
 
     bank = load_bank()
@@ -182,45 +291,174 @@ def _teeth(image: np.ndarray, before: np.ndarray, after: np.ndarray, colours: An
     for up, lo in ((13, 19), (14, 18), (15, 17)):  # virtual lower inner lip at the exemplar's gap
         lips[lo] = lips[up] + k * (a[48 + lo] - a[48 + up])
     lips[[12, 16]] = a[[60, 64]]
-    # a jaw opened wider than a smile leaves the relaxed upper lip over more of the teeth
-    # (only their edges show, as in surprise): the exemplar moves up under the upper lip by
-    # up to half its own opening as the gap grows from 0.15 to 0.3 mouth widths
     width = float(np.linalg.norm(a[54] - a[48]))
     along = (a[54] - a[48]) / max(width, 1e-9)
     down = np.array([-along[1], along[0]])
-    lips[12:] -= COVER * float(np.clip((g - 0.15) / 0.15, 0.0, 1.0)) * eg * width * down
+    tip = float(_tips()[index])
+    # the upper teeth sit on the skull: an upper lip raised above the old lip line (disgust's
+    # AU10, a smile) bares them down to about that line; a dropped jaw shows only their edges
+    lifted = upper_lip_raise(before, a)
+    show = visible_teeth(g, tip) + max(lifted, 0.0)
+    lit = float(np.clip(lifted / 0.06, 0.0, 1.0))  # no overhanging lip, no shadow on them
+    # a smile (corners drawn up) shows its teeth lit, as the bank's smiles do: the open
+    # mouth's treatment (edges only, shaded, capped) fades out with smile_share
+    smile = smile_share(a)
+    lips[12:] -= (1.0 - smile) * max(0.0, tip - show) * width * down
+    outline = _outline(a)
+    frame = mouth_frame(a)
+    edge = show * width
+
+    def under_upper(xx: np.ndarray, yy: np.ndarray) -> np.ndarray:
+        upper = np.interp(xx, a[60:65, 0], a[60:65, 1])
+        keep = np.clip(1.0 - (yy - upper - 1.15 * edge) / max(0.3 * edge, 1.0), 0.0, 1.0)
+        return np.asarray(1.0 - (1.0 - smile) * (1.0 - keep))
+
+    _lay(image, lips, colours, index, a, outline, alpha, under_upper,
+         lambda shape, off: 1.0 + (1.0 - smile) * (teeth_shade(shape, off, outline, frame, g, show, lit) - 1.0),
+         smile=smile, whole=smile if k >= 1 else 0.0, lit=lit)
+    # the lower teeth's edges along the lower lip of a small opening (a fear's stretched
+    # lips), from the same exemplar laid in with its lower inner lip on the new one
+    low = lower_teeth(g)
+    if low * width >= 0.5:  # at least half a pixel of lower teeth
+        lips2 = a[48:68].copy()
+        for up, lo in ((13, 19), (14, 18), (15, 17)):
+            lips2[up] = a[48 + lo] - k * (a[48 + lo] - a[48 + up])
+        low_edge = low * width
+        order = [60, 67, 66, 65, 64]
+
+        def over_lower(xx: np.ndarray, yy: np.ndarray) -> np.ndarray:
+            lower = np.interp(xx, a[order, 0], a[order, 1])
+            return np.asarray(np.clip(1.0 - (lower - yy - 1.15 * low_edge) / max(0.3 * low_edge, 1.0), 0.0, 1.0))
+
+        if smile < 1.0 and lit < 1.0:
+            _lay(image, lips2, colours, index, a, outline, alpha * (1.0 - smile) * (1.0 - lit), over_lower,
+                 lambda shape, off: LOWER_TEETH_GAIN * teeth_shade(shape, off, outline, frame, g, 1e-3))
+    return image
+
+
+def upper_lip_raise(before: np.ndarray, after: np.ndarray) -> float:
+    """How far the new upper inner lip (61-63) lies above the old lip line (the middle of each
+    inner-lip pair before), along the face's vertical, in mouth widths; negative when it came
+    down. (London 001-004: disgust 0.08-0.19, the happy recipe 0.08-0.15, fear and surprise
+    -0.05 to 0.)"""
+    b = np.asarray(before, dtype=np.float64)
+    a = np.asarray(after, dtype=np.float64)
+    eye = b[45] - b[36]
+    down = np.array([-eye[1], eye[0]]) / max(float(np.linalg.norm(eye)), 1e-12)
+    width = max(float(np.linalg.norm(b[54] - b[48])), 1e-9)
+    pairs = ((61, 67), (62, 66), (63, 65))
+    return float(np.mean([((b[u] + b[lo]) / 2 - a[u]) @ down for u, lo in pairs]) / width)
+
+
+def smile_share(after: np.ndarray) -> float:
+    """How much the new mouth is a smile, in [0, 1]: the mouth corners' rise above the upper
+    inner lip's middle (62), in mouth widths, through a smoothstep from 0 to 0.05. (London
+    001: the happy recipe 0.11; fear, surprise, disgust -0.04 to -0.07.)"""
+    from ..face.align import transform_points
+    from ..mouth import mouth_frame
+
+    a = np.asarray(after, dtype=np.float64)
+    f = transform_points(mouth_frame(a), a)
+    rise = float(f[62, 1] - 0.5 * (f[48, 1] + f[54, 1]))
+    t = float(np.clip(rise / 0.05, 0.0, 1.0))
+    return t * t * (3.0 - 2.0 * t)
+
+
+def lower_teeth(gap: float) -> float:
+    """How far (mouth widths) the lower teeth show above the lower lip of a mouth opened by
+    ``gap``: 0.3 of the opening up to 0.035, fading out from a gap of 0.12 to 0.25 (a
+    dropped jaw's lower lip covers them)."""
+    fade = np.clip((gap - 0.12) / 0.13, 0.0, 1.0)
+    return float(min(0.3 * gap, 0.035) * (1.0 - fade * fade * (3.0 - 2.0 * fade)))
+
+
+def _lay(image: np.ndarray, lips: np.ndarray, colours: Any, index: int, after: np.ndarray,
+         outline: np.ndarray, alpha: float, keep: Any, shade: Any, *, smile: float = 0.0,
+         whole: float = 0.0, lit: float = 0.0) -> None:
+    """Lay the teeth of bank exemplar ``index`` warped onto ``lips`` ``(20, 2)`` into ``image``
+    (in place): only its tooth pixels (``TEETH_LSTAR`` above the person's lips, no redder than
+    ``TOOTH_RED`` above the cheeks, ramped over 10 L*), where ``keep(xx, yy)`` (in [0, 1])
+    and inside ``outline``; shaded by ``shade(shape, offset)`` (linear-light gains) and capped
+    at ``TEETH_OVER_SKIN`` above the cheeks (``TEETH_OVER_LIPS`` above the lips). ``smile``
+    in [0, 1] fades the cap and the shade tint out (a smile's teeth are lit); ``whole`` the
+    tooth-only mask (a smile's whole interior, as the native engine lays it); ``lit`` in
+    [0, 1] (an upper lip raised off the teeth) raises the caps to a real smile's
+    (``TEETH_LIT_OVER_SKIN``, ``TEETH_LIT_OVER_SCLERA``) and drops the shade tint."""
+    import cv2
+
+    from ..mouth import fill_mouth, load_bank
+    from ..mouth.cavity import lab_to_srgb
+    from ..mouth.colour import lab, to_linear, to_srgb
+
+    a = after
+    width = float(np.linalg.norm(a[54] - a[48]))
     layer = image.copy()
-    box = fill_mouth(layer, lips, colours, bank, index=index).box
+    box = fill_mouth(layer, lips, colours, load_bank(), index=index).box
     if box is None:
-        return image
+        return
     x0, y0, x1, y1 = box
     xx = np.arange(x0, x1, dtype=np.float64)[None, :]
     yy = np.arange(y0, y1, dtype=np.float64)[:, None]
-    upper = np.interp(xx, a[60:65, 0], a[60:65, 1])
-    order = [12, 19, 18, 17, 16]
-    lower = np.interp(xx, lips[order, 0], lips[order, 1])
-    # below the teeth (a jaw opened wider than the exemplar's), the exemplar's own lower lip
-    # fades into the cavity over the lower 45 % of its opening
-    t = np.clip((lower - yy) / np.maximum(0.45 * (lower - upper), 1.0), 0.0, 1.0) if k < 1 else \
-        np.ones((y1 - y0, x1 - x0))
+    band = keep(xx, yy) * _polygon_mask(outline - (x0, y0), (y1 - y0, x1 - x0), max(0.4, 0.006 * width))
+    rows, cols = np.flatnonzero(band.max(1) > 1e-3), np.flatnonzero(band.max(0) > 1e-3)
+    if not len(rows):
+        return
+    # only the rows and columns where teeth may be kept (a band under the lip) are worked on
+    x0, x1, y0, y1 = x0 + int(cols[0]), x0 + int(cols[-1]) + 1, y0 + int(rows[0]), y0 + int(rows[-1]) + 1
+    xx = np.arange(x0, x1, dtype=np.float64)[None, :]
+    yy = np.arange(y0, y1, dtype=np.float64)[:, None]
     new_u8 = layer[y0:y1, x0:x1]
-    if k < 1:
-        # and only its teeth: under the upper lip of a wide-open jaw the fade above still
-        # brought the exemplar's own lower lip (and gums) half in, a pink band between the
-        # teeth and the cavity (blind rater, surprise at 1.6). Tooth = TEETH_LSTAR above
-        # the person's lips (as :func:`_toothy`), ramped over 10 L*
-        lab_new = lab(new_u8)
-        rise = lab_new[..., 0] - float(colours.lips_lab[0])
-        red = lab_new[..., 1] - float(colours.skin_lab[1])  # a*, relative to the cheeks
-        tooth = (np.clip((rise - (TEETH_LSTAR - 5.0)) / 10.0, 0.0, 1.0)
-                 * np.clip((TOOTH_RED - red) / 6.0, 0.0, 1.0)).astype(np.float32)
-        t = t * cv2.GaussianBlur(tooth, (0, 0), max(0.4, 0.004 * width))
-    inside = _polygon_mask(_smooth_closed(a[_INNER]) - (x0, y0), (y1 - y0, x1 - x0), max(0.4, 0.006 * width))
+    lab_new = lab(new_u8)
+    rise = lab_new[..., 0] - float(colours.lips_lab[0])
+    red = lab_new[..., 1] - float(colours.skin_lab[1])
+    tooth = (np.clip((rise - (TEETH_LSTAR - 5.0)) / 10.0, 0.0, 1.0)
+             * np.clip((TOOTH_RED - red) / 6.0, 0.0, 1.0)).astype(np.float32)
+    tooth = cv2.GaussianBlur(tooth, (0, 0), max(0.4, 0.004 * width)) * np.float32(1.0 - whole) + np.float32(whole)
+    t = tooth * keep(xx, yy).astype(np.float32)
+    off = np.array([x0, y0], dtype=np.float64)
+    inside = _polygon_mask(outline - off, (y1 - y0, x1 - x0), max(0.4, 0.006 * width))
+    lin = to_linear(new_u8) * shade((y1 - y0, x1 - x0), off)[..., None]
+    shown = (t * inside) > 0.5
+    if shown.any():
+        light = lab(to_srgb(lin[shown]))[..., 0]
+        # lit teeth (an upper lip raised off them) may be as light as a real smile's: on the
+        # London open smiles at 1:1 their 95th percentile is 20.8 L* above the eye whites'
+        gain = min(1.0, _lstar_to_y(teeth_cap(colours) + lit * TEETH_LIT_OVER_SKIN)
+                   / _lstar_to_y(float(np.median(light))),
+                   _lstar_to_y(sclera_estimate(colours) - 2.0 + lit * TEETH_LIT_OVER_SCLERA)
+                   / _lstar_to_y(float(np.percentile(light, 95))))
+        lin *= np.float32(gain ** (1.0 - smile))
+    # teeth in a mouth's shade take its warm bounce light: a little less of the exemplar's own
+    # (yellow) chroma and a little of the lips' (a darkened yellow tooth reads olive, a defect)
+    tl = lab(to_srgb(lin))
+    keep_chroma = np.float32(1.0 - (1.0 - TOOTH_KEEP_CHROMA) * (1.0 - smile) * (1.0 - lit))
+    tint = TOOTH_LIP_TINT * (1.0 - smile) * (1.0 - lit)
+    tl[..., 1] = keep_chroma * tl[..., 1] + np.float32(tint * float(colours.lips_lab[1]))
+    tl[..., 2] = keep_chroma * tl[..., 2] + np.float32(tint * float(colours.lips_lab[2]))
+    new = lab_to_srgb(tl)
     t = (alpha * t * inside)[..., None].astype(np.float32)
     old = image[y0:y1, x0:x1].astype(np.float32)
-    new = new_u8.astype(np.float32)
     image[y0:y1, x0:x1] = np.clip(np.rint(old + t * (new - old)), 0, 255).astype(np.uint8)
-    return image
+
+
+def teeth_cap(colours: Any) -> float:
+    """The L* an open mouth's teeth (their median) may reach: the cheeks' + ``TEETH_OVER_SKIN``,
+    or the lips' + ``TEETH_OVER_LIPS`` where that is higher (dark skin, lips nearly as dark)."""
+    return max(float(colours.skin_lab[0]) + TEETH_OVER_SKIN, float(colours.lips_lab[0]) + TEETH_OVER_LIPS)
+
+
+def sclera_estimate(colours: Any) -> float:
+    """The eye whites' L* (90th percentile inside the eye outlines) expected from the cheeks' L*:
+    ``SCLERA[0] + SCLERA[1] * L*_cheeks``, a least-squares line over the 82 London neutral
+    photos at 1:1 (residual sd 5.8 L*). The mouth box does not hold the eyes, so the teeth's
+    brightest twentieth is kept 2 L* under this estimate: teeth no lighter than the eye whites."""
+    return float(SCLERA[0] + SCLERA[1] * float(colours.skin_lab[0]))
+
+
+def _lstar_to_y(lstar: float) -> float:
+    """Relative luminance Y of a CIE L* (the inverse of L* = 116 Y^(1/3) - 16, with its linear toe)."""
+    f = (lstar + 16.0) / 116.0
+    return f**3 if f**3 > 0.008856 else lstar / 903.3
 
 
 def paint_mouth(image: np.ndarray, before: np.ndarray, after: np.ndarray,
@@ -234,8 +472,9 @@ def paint_mouth(image: np.ndarray, before: np.ndarray, after: np.ndarray,
     interior is :mod:`pixelfes.mouth`'s (one interior for every engine):
 
     - a mouth that opens further (by more than 0 of the mouth width; fully at ``fade``):
-      a dark cavity in the person's lip colour, and real upper teeth from the London bank
-      (:func:`pixelfes.mouth.fill_mouth`, lit by the person's cheek colour);
+      :mod:`pixelfes.mouth.cavity`'s shaded interior in the person's lip colour, and the
+      edges of real teeth from the London bank (:func:`pixelfes.mouth.fill_mouth`, lit by
+      the person's cheek colour, shaded, capped at the cheeks' L*);
     - an open mouth (gap above ``OPEN_SOURCE``) that closes by more than ``fade``:
       :func:`pixelfes.mouth.close_mouth` paints lip over what the warp squeezed between
       the lips.

@@ -1,0 +1,207 @@
+"""The open mouth's interior (pixelfes.mouth.cavity) and its use by the action units' mouth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pixelfes.mouth import cavity as cv
+from pixelfes.mouth import inner_gap, mouth_frame
+
+# An axis-aligned mouth 100 px wide: outer corners 48 (10, 50) and 54 (110, 50), so the
+# mouth frame is x_f = (x - 60) / 100, y_f = (y - 50) / 100.
+OFFSET = np.array([0.0, 0.0])
+
+
+def _landmarks(gap_px: float) -> np.ndarray:
+    lm = np.zeros((68, 2))
+    lm[36], lm[45] = (20.0, 0.0), (100.0, 0.0)  # eyes level: the face's vertical is y
+    lm[48], lm[54] = (10.0, 50.0), (110.0, 50.0)
+    lm[60], lm[64] = (20.0, 50.0), (100.0, 50.0)
+    for up, lo, x in ((61, 67, 40.0), (62, 66, 60.0), (63, 65, 80.0)):
+        lm[up] = (x, 50.0 - gap_px / 2)
+        lm[lo] = (x, 50.0 + gap_px / 2)
+    return lm
+
+
+def _box_outline(top: float, bottom: float) -> np.ndarray:
+    """A flat-topped, flat-bottomed opening from x = 20 to 100: upper edge left to right,
+    lower edge right to left (the layout of rounded_outline's result)."""
+    xs = np.linspace(20.0, 100.0, 9)
+    return np.concatenate([np.c_[xs, np.full(9, top)], np.c_[xs[::-1], np.full(9, bottom)][:-1]])
+
+
+def _smooth(x: float) -> float:
+    t = min(max(x, 0.0), 1.0)
+    return t * t * (3 - 2 * t)
+
+
+def test_interior_lightness_is_the_vertical_profile_written_out():
+    """Away from the edge (no rim) and on a small opening (no tongue): L* = lips' L* x
+    (DEEP + (LOW - DEEP) smoothstep((v - 0.35) / 0.65)) x (1 - 0.2 u^4); a* = 0.8 a*_lips,
+    b* = 0.8 x 0.7 b*_lips (plain formula at a few pixels)."""
+    lm = _landmarks(15.0)  # gap 0.15 mouth widths: below the tongue's 0.18
+    assert cv.tongue_share(0.15) == 0.0
+    outline = _box_outline(40.0, 70.0)
+    lips = np.array([60.0, 20.0, 10.0])
+    far = np.full((80, 120), 1e6, np.float32)
+    lab = cv.interior_lab((80, 120), OFFSET, outline, mouth_frame(lm), inner_gap(lm), lips, far)
+    for x, y in ((60, 55), (60, 42), (40, 68), (90, 50)):
+        u = (2 * (x - 60) / 100) / 0.8  # the outline spans x_f -0.4 .. 0.4
+        v = (y - 40) / 30
+        want = 60.0 * (cv.DEEP + (cv.LOW - cv.DEEP) * _smooth((v - 0.35) / 0.65)) * (1 - 0.2 * u**4)
+        assert lab[y, x, 0] == pytest.approx(want, abs=1e-3)
+        assert lab[y, x, 1] == pytest.approx(16.0, abs=1e-4) and lab[y, x, 2] == pytest.approx(5.6, abs=1e-4)
+    # darker at the back (top) than low in the mouth, never black: at least DEEP x 0.8 of the lips
+    assert lab[43, 60, 0] < lab[67, 60, 0]
+    assert lab[40:71, 20:101, 0].min() >= 0.8 * cv.DEEP * 60.0 - 1e-3
+
+
+def test_rim_and_tongue():
+    """The wet inner lip edge: at the outline L* = RIM x the lips' and the lips' own a*; the
+    tongue on a wide opening: at its lit top in the middle L* = TONGUE_L x the lips' (the
+    plain formula where the mound's smoothstep is 1: v - top >= 0.08)."""
+    lm = _landmarks(40.0)  # gap 0.4: the full tongue
+    share = cv.tongue_share(0.4)
+    assert share == pytest.approx(0.42)
+    outline = _box_outline(30.0, 70.0)
+    lips = np.array([50.0, 24.0, 8.0])
+    edge = np.full((80, 120), 1e6, np.float32)
+    edge[50, 60] = 0.0  # a pixel on the outline
+    lab = cv.interior_lab((80, 120), OFFSET, outline, mouth_frame(lm), inner_gap(lm), lips, edge)
+    assert lab[50, 60, 0] == pytest.approx(cv.RIM * 50.0, abs=1e-3)
+    assert lab[50, 60, 1] == pytest.approx(24.0, abs=1e-3)
+    top = 1.0 - share  # at u = 0
+    y = 30 + int(np.ceil((top + 0.08) * 40))  # the first row fully on the tongue
+    v = (y - 30) / 40
+    want = 50.0 * (cv.TONGUE_L - 0.14 * _smooth((v - top) / share))
+    assert lab[y, 60, 0] == pytest.approx(want, abs=1e-3)
+    assert lab[y, 60, 1] == pytest.approx(24.0, abs=1e-3)  # as red as the lips
+    # the tongue is lighter than the cavity above it, and only in the middle
+    assert lab[y, 60, 0] > lab[y - 12, 60, 0] + 5 and lab[y, 60, 0] > lab[y, 22, 0] + 3
+
+
+def test_rounded_outline_moves_a_v_towards_a_u_and_keeps_the_lip():
+    """Each lower point moves down by ROUND x (D (1 - s^2)^0.7 - depth) (never up), at most
+    to (1 - KEEP_LIP) of the way to the outer lower lip; the upper edge does not move."""
+    inner = np.array([[20, 50], [40, 40], [60, 40], [80, 40], [100, 50], [80, 60], [60, 80], [40, 60]], float)
+    outer = np.array([[10, 50], [30, 35], [50, 32], [60, 33], [70, 32], [90, 35], [110, 50],
+                      [90, 75], [70, 95], [60, 96], [50, 95], [30, 75]], float)
+    # a V: straight lines from the corners to the deepest point
+    up = np.c_[np.linspace(20, 90, 8), [50.0] + [40.0] * 7]  # 60 -> just before 64
+    lx = np.linspace(100, 20, 9)[:-1]  # 64 -> just before 60
+    low = np.c_[lx, 50 + 30 * (1 - np.abs(lx - 60) / 40)]
+    smooth = np.concatenate([up, low])
+    got = cv.rounded_outline(inner, outer, smooth)
+    assert np.allclose(got[:8], up)
+    assert np.allclose(got[8:, 0], lx)
+    for (x, y_old), y_new in zip(low, got[8:, 1], strict=True):
+        s = (x - 60) / 40
+        depth = y_old - 50
+        new = depth + cv.ROUND * max(30 * (1 - s * s) ** 0.7 - depth, 0.0)
+        y_out = np.interp(x, [10, 30, 50, 60, 70, 90, 110], [50, 75, 95, 96, 95, 75, 50])
+        limit = depth + (1 - cv.KEEP_LIP) * max(y_out - 50 - depth, 0.0)
+        assert y_new == pytest.approx(50 + min(new, max(limit, depth)), abs=1e-9)
+        assert y_new >= y_old - 1e-9
+    assert (got[8:, 1] > low[:, 1] + 1).sum() >= 4  # the flanks did move down
+
+
+def test_teeth_shade_and_visible_teeth():
+    """The teeth's gain: 0.55 under the upper lip, 1 at the tooth edges, x (1 - 0.6 u^2);
+    how much tooth shows: min(tip, 0.55 gap, 0.065), down to 0.75 of it at a gap of 0.4."""
+    from pixelfes.actions.mouth import visible_teeth
+
+    lm = _landmarks(30.0)  # gap 0.3
+    outline = _box_outline(35.0, 65.0)
+    g = cv.teeth_shade((80, 120), OFFSET, outline, mouth_frame(lm), inner_gap(lm), visible=0.06)
+    assert g[35, 60] == pytest.approx(0.55, abs=1e-5)
+    assert g[41, 60] == pytest.approx(1.0, abs=1e-5)  # 0.06 mouth widths = 6 px below
+    u = (2 * (80 - 60) / 100) / 0.8
+    assert g[41, 80] == pytest.approx(1 - 0.6 * u * u, abs=1e-5)
+    assert visible_teeth(0.08, 0.1) == pytest.approx(0.044)
+    assert visible_teeth(0.2, 0.1) == pytest.approx(0.065)
+    assert visible_teeth(0.3, 0.1) == pytest.approx(0.065 * 0.875)
+    assert visible_teeth(0.6, 0.03) == pytest.approx(0.03 * 0.75)
+
+
+def test_lab_to_srgb_round_trips_the_colour_module():
+    from pixelfes.mouth.colour import lab
+
+    rgb = np.array([[12, 40, 200], [128, 128, 128], [250, 10, 30]], np.uint8)
+    back = cv.lab_to_srgb(lab(rgb))
+    assert np.abs(back - rgb).max() < 0.6
+
+
+def test_lower_teeth_only_on_small_openings():
+    from pixelfes.actions.mouth import lower_teeth
+
+    assert lower_teeth(0.08) == pytest.approx(0.024)
+    assert lower_teeth(0.12) == pytest.approx(0.035)
+    assert lower_teeth(0.185) == pytest.approx(0.035 * 0.5)  # halfway through the fade
+    assert lower_teeth(0.25) == 0.0 and lower_teeth(0.4) == 0.0
+
+
+def test_open_mouth_teeth_are_no_lighter_than_the_cap():
+    """The teeth laid into an open mouth: their median L* at most max(cheeks + TEETH_OVER_SKIN,
+    lips + TEETH_OVER_LIPS) (+1 for rounding), their 95th percentile at most the expected eye
+    whites - 2 (+1.5: the blend with the cavity at the feathered edge, the tint after the cap), on a
+    dark face whose bank teeth would be lighter (planted bug: no cap -> median 48.8 > 38)."""
+    from pixelfes.actions import mouth as am
+    from pixelfes.actions.basis import load_basis
+    from pixelfes.actions.model import ActionUnitModel
+    from pixelfes.actions.pose import pose_from_angles
+    from pixelfes.mouth import person_colours
+    from pixelfes.mouth.colour import lab
+
+    basis = load_basis()
+    lm = pose_from_angles(0.0, 0.0, 0.0, 4.3 * 3, (3 * 95.5, 300.0)).project(basis.mean_shape)  # photo size
+    import cv2
+
+    img = np.full((576, 576, 3), (95, 62, 50), np.uint8)
+    cv2.fillPoly(img, [np.rint(lm[48:60]).astype(np.int32)], (85, 50, 50))
+    crop = (lm + 0.5) / 3 - 0.5
+    target = 3 * (ActionUnitModel(au={"AU25": 1.0, "AU26": 0.8}).fit().predict_shape(crop) + 0.5) - 0.5
+    colours = person_colours(img, lm)
+    cav = am._cavity(img, lm, target, img, 1.0)
+    out = am._teeth(cav.copy(), lm, target, colours, 1.0)
+    changed = (np.abs(out.astype(int) - cav.astype(int)).max(2) > 10)
+    assert changed.sum() > 100
+    cap = max(float(colours.skin_lab[0]) + am.TEETH_OVER_SKIN, float(colours.lips_lab[0]) + am.TEETH_OVER_LIPS)
+    assert am.teeth_cap(colours) == pytest.approx(cap)
+    light = lab(out[changed])[:, 0]
+    assert float(np.median(light)) <= cap + 1.0
+    # the brightest twentieth under the eye whites expected from the cheeks (38.19 + 0.401 L*)
+    assert am.sclera_estimate(colours) == pytest.approx(38.19 + 0.401 * float(colours.skin_lab[0]))
+    assert float(np.percentile(light, 95)) <= am.sclera_estimate(colours) - 2.0 + 1.5
+
+
+def test_smile_share_is_the_corners_rise_through_a_smoothstep():
+    """rise = y(62) - mean y(48, 54) in mouth widths (y down); share = smoothstep(rise / 0.05)."""
+    from pixelfes.actions.mouth import smile_share
+
+    lm = _landmarks(10.0)  # corners level with the lips' middle: upper inner lip 5 px above
+    assert smile_share(lm) == 0.0
+    for lift, want in ((7.5, 0.5), (10.0, 1.0), (6.0, None)):
+        up = lm.copy()
+        up[[48, 54], 1] -= lift  # corners drawn up (the frame rotates a little with them: none here)
+        t = min(max((lift - 5.0) / 100.0 / 0.05, 0.0), 1.0)
+        assert smile_share(up) == pytest.approx(t * t * (3 - 2 * t) if want is None else want, abs=1e-9)
+
+
+def test_upper_lip_raise_and_lit_teeth():
+    """upper_lip_raise: the mean over the pairs (61, 67), (62, 66), (63, 65) of (old pair's
+    middle - new upper point) along the face's down direction, over the old mouth width; a lit
+    tooth shade (lit = 1) has no shadow under the lip."""
+    from pixelfes.actions.mouth import upper_lip_raise
+
+    before = _landmarks(0.0)
+    after = before.copy()
+    after[[61, 62, 63], 1] -= [12.0, 15.0, 9.0]  # the upper lip raised (y up is negative)
+    after[66, 1] += 3.0  # the lower lip's moves do not count
+    assert upper_lip_raise(before, after) == pytest.approx(12.0 / 100.0)
+    # back: from the raised mouth's own middles (44, 44, 45.5) to the old upper lip at 50
+    assert upper_lip_raise(after, before) == pytest.approx(-(6.0 + 6.0 + 4.5) / 3 / 100.0)
+    lm = _landmarks(30.0)
+    outline = _box_outline(35.0, 65.0)
+    g = cv.teeth_shade((80, 120), OFFSET, outline, mouth_frame(lm), inner_gap(lm), visible=0.06, lit=1.0)
+    assert g[35, 60] == pytest.approx(1.0, abs=1e-5) and g[50, 60] == pytest.approx(1.0, abs=1e-5)
