@@ -205,3 +205,46 @@ def test_upper_lip_raise_and_lit_teeth():
     outline = _box_outline(35.0, 65.0)
     g = cv.teeth_shade((80, 120), OFFSET, outline, mouth_frame(lm), inner_gap(lm), visible=0.06, lit=1.0)
     assert g[35, 60] == pytest.approx(1.0, abs=1e-5) and g[50, 60] == pytest.approx(1.0, abs=1e-5)
+
+
+def test_stretch_share_is_the_widening_through_a_smoothstep():
+    """widen = |54 - 48| after / before; share = smoothstep((widen - 1.05) / 0.07): 0 for a
+    mouth that keeps its width or narrows (surprise), 1 from 12 % wider (fear's AU20)."""
+    from pixelfes.actions.mouth import stretch_share
+
+    before = _landmarks(10.0)  # corners 100 px apart
+    for grow, want in ((0.0, 0.0), (-8.0, 0.0), (5.0, 0.0), (8.5, 0.5), (12.0, 1.0), (30.0, 1.0), (7.0, None)):
+        after = before.copy()
+        after[48, 0] -= grow / 2
+        after[54, 0] += grow / 2
+        t = min(max((1.0 + grow / 100.0 - 1.05) / 0.07, 0.0), 1.0)
+        assert stretch_share(before, after) == pytest.approx(t * t * (3 - 2 * t) if want is None else want,
+                                                              abs=1e-9)
+
+
+def test_fear_stretched_lips_show_their_teeth(monkeypatch):
+    """Real London faces (001 light, 137 dark skin) made fearful: the input's mouth box is
+    lighter by at least 2 L* than with stretching ignored (teeth from lip to lip, lit, instead
+    of tooth edges over a dark slit; measured +6.0 and +2.7)."""
+    from conftest import real_data
+
+    import pixelfes.actions.mouth as am
+    from pixelfes.imageio import load_image
+    from pixelfes.mouth.colour import lab
+    from pixelfes.pipeline import find_faces, synthesize
+
+    folder = real_data("london-face-set/neutral_front")
+    for person in ("001", "137"):
+        path = folder / f"{person}_03.jpg"
+        lm = find_faces(load_image(path).rgb)[0].landmarks
+        x0, y0 = np.floor(lm[48:68].min(0)).astype(int)
+        x1, y1 = np.ceil(lm[48:68].max(0)).astype(int)
+
+        def light() -> float:
+            return float(lab(np.asarray(synthesize(path, "fearful"))[y0:y1, x0:x1])[..., 0].mean())
+
+        stretched = light()
+        with monkeypatch.context() as m:
+            m.setattr(am, "stretch_share", lambda before, after: 0.0)
+            plain = light()
+        assert stretched > plain + 2.0, (person, stretched, plain)
