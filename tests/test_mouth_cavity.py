@@ -226,12 +226,15 @@ def test_fear_stretched_lips_show_their_teeth(monkeypatch):
     """Real London faces (001 light, 137 dark skin) made fearful: the input's mouth box is
     lighter by at least 2 L* than with stretching ignored (teeth from lip to lip, lit, instead
     of tooth edges over a dark slit; measured +6.0 and +2.7)."""
-    from conftest import real_data
-
     import pixelfes.actions.mouth as am
+    from conftest import real_data
     from pixelfes.imageio import load_image
     from pixelfes.mouth.colour import lab
     from pixelfes.pipeline import find_faces, synthesize
+
+    def light(path: object, box: tuple[int, int, int, int]) -> float:
+        x0, y0, x1, y1 = box
+        return float(lab(np.asarray(synthesize(path, "fearful"))[y0:y1, x0:x1])[..., 0].mean())
 
     folder = real_data("london-face-set/neutral_front")
     for person in ("001", "137"):
@@ -239,12 +242,8 @@ def test_fear_stretched_lips_show_their_teeth(monkeypatch):
         lm = find_faces(load_image(path).rgb)[0].landmarks
         x0, y0 = np.floor(lm[48:68].min(0)).astype(int)
         x1, y1 = np.ceil(lm[48:68].max(0)).astype(int)
-
-        def light() -> float:
-            return float(lab(np.asarray(synthesize(path, "fearful"))[y0:y1, x0:x1])[..., 0].mean())
-
-        stretched = light()
+        stretched = light(path, (x0, y0, x1, y1))
         with monkeypatch.context() as m:
             m.setattr(am, "stretch_share", lambda before, after: 0.0)
-            plain = light()
+            plain = light(path, (x0, y0, x1, y1))
         assert stretched > plain + 2.0, (person, stretched, plain)
