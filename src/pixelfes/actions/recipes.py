@@ -83,8 +83,8 @@ _BY_EYE: dict[str, Recipe] = {
                "with them 8 of 20. AU6 1 and AU7 1.3 (ours, was 0.5 and 0.6: the eyes narrowed "
                "from below by the raised cheeks and tightened lids, what tells disgust from "
                "fear's wide eyes over the same band of teeth; the eyes cost the identity "
-               "measure least); AU15 at 0.5 (was 0.8): on 68 training people, at the chosen "
-               "scales, it costs face-api nothing and keeps the mouth corners from reading as a "
+               "measure least); AU15 at 0.5 (was 0.8): on 68 training people, at the scales "
+               "0.4/0.6, it cost face-api nothing and kept the mouth corners from reading as a "
                "smile (face-api's 'happy' 0.12 of them without it, 0.09 with it). AU9 moves the "
                "brows and nose by a share of the scan (model.NOSE_WRINKLE_SHARE) and creases "
                "the nose (drawn)."),
