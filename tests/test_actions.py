@@ -591,10 +591,11 @@ def test_recipes_are_the_by_eye_intensities_scaled_per_face_half():
 
     assert set(CHOSEN) == set(RECIPES) and UPPER_FACE == {"AU1", "AU2", "AU4", "AU5", "AU6", "AU7", "AU43"}
     angry = RECIPES["angry"]
-    assert angry.scales == (0.6, 0.6)
-    assert angry.units == {"AU4": 1.2, "AU5": 0.6, "AU7": 0.6, "AU17": 0.24, "AU23": 0.6, "AU24": 0.3}
-    assert RECIPES["disgusted"].units == {"AU9": 0.72, "AU10": 0.18, "AU15": 0.48, "AU16": 0.12,
-                                          "AU4": 0.3, "AU17": 0.18, "AU6": 0.3, "AU7": 0.36}
+    assert angry.scales == (0.8, 0.9)
+    assert angry.units == {"AU4": 1.6, "AU2": 0.64, "AU5": 0.8, "AU7": 1.2, "AU23": 0.9, "AU24": 0.45}
+    assert RECIPES["disgusted"].scales == (0.6, 0.5)
+    assert RECIPES["disgusted"].units == {"AU9": 0.6, "AU10": 0.15, "AU15": 0.25, "AU16": 0.1,
+                                          "AU4": 0.3, "AU17": 0.15, "AU6": 0.6, "AU7": 0.78}
     assert RECIPES["sad"].units == {"AU1": 1.0, "AU4": 0.5, "AU15": 1.2, "AU17": 0.48}
     for r in RECIPES.values():
         up, low = CHOSEN[r.expression]

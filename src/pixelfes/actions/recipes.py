@@ -9,7 +9,9 @@ that core, the addition is ours and the note says why (not a claim about EMFACS)
 Intensities: 1.0 is the ICT shape at full activation, which the ICT scans capture as the
 actor's strongest pose (about FACS intensity D-E). The by-eye values below (``by_eye``) were
 set earlier by eye on a few London faces and fer on 10-20 development people (nothing
-fitted to JAFFE); they fix the ratios of the units within each half of the face. The
+fitted to JAFFE; angry's and disgusted's last revised on training people, by eye at 1:1
+and by each unit's identity cost, docs/actions.md); they fix the ratios of the units
+within each half of the face. The
 shipped ``units`` scale them by two factors, one for the upper-face units (FACS: AU1, 2,
 4, 5, 6, 7, 43) and one for the lower face, chosen on training folds of the 82 London
 people (never the 14 of the blind expression-naming test): the pair with the highest mean
@@ -58,22 +60,34 @@ _BY_EYE: dict[str, Recipe] = {
                            "AU20": 0.9, "AU26": 0.6}, "EMFACS 1+2+4+5+7+20+26",
                "AU2 below AU1 and AU4 at half give the flat, drawn-together raised brows of "
                "fear; AU20 stretches the lips sideways; the jaw opens less than in surprise."),
-        Recipe("angry", {"AU4": 2.0, "AU5": 1.0, "AU7": 1.0, "AU17": 0.4, "AU23": 1.0,
+        Recipe("angry", {"AU4": 2.0, "AU2": 0.8, "AU5": 1.0, "AU7": 1.5, "AU23": 1.0,
                          "AU24": 0.5},
-               "EMFACS 4+5+7+23/24", "AU4 at 2 by eye (twice the ICT scan's lowering, which "
-               "alone hardly read on a photo, with the drawn glabella furrows and procerus "
-               "crease; 1.2 after the fold choice); AU5 at 1 (the upper lid raised against the lowered brow: the glare; "
-               "at 0.4 the lowered brows read as stern); AU24 (lips pressed, the prototype's "
-               "23/24) with AU23; AU17 added: it presses the chin up against the tightened lips."),
-        Recipe("disgusted", {"AU9": 1.2, "AU10": 0.3, "AU15": 0.8, "AU16": 0.2, "AU4": 0.5,
-                             "AU17": 0.3, "AU6": 0.5, "AU7": 0.6}, "EMFACS 9+15+16",
+               "EMFACS 4+5+7+23/24", "AU4 at 2 by eye (twice the ICT scan's lowering, "
+               "which alone hardly read on a photo, with the drawn glabella furrows and "
+               "procerus crease; 1.6 after the fold choice). AU2 added at 0.4 of AU4 (ours, "
+               "not EMFACS): the ICT brow lowerer lowers the middle of the brow most and "
+               "flattens it, which read as tired or sad; with the outer ends held up the brows "
+               "slope down to their drawn-in inner ends, the slant people read as anger, and "
+               "the identity measure, which follows the brows' mean height, pays less for it "
+               "(34 training people: AU4 2 alone 0.33, with AU2 0.8 0.25), so the brows come "
+               "further down within the budget. AU5 1 (the upper lid raised against the "
+               "lowered brow: the glare) and AU7 1.5 (the lower lid pushed up: the hard "
+               "stare; the eyes cost the identity measure least). AU24 (lips pressed: the "
+               "prototype's 23/24) with AU23. AU17 (the last version's chin raiser) left out: "
+               "with the pressed lips it made a pout, sulky rather than angry."),
+        Recipe("disgusted", {"AU9": 1.2, "AU10": 0.3, "AU15": 0.5, "AU16": 0.2, "AU4": 0.5,
+                             "AU17": 0.3, "AU6": 1.0, "AU7": 1.3}, "EMFACS 9+15+16",
                "AU10 added (the raised upper lip shows the teeth), AU4 and AU17 added (lowered "
-               "brows, a raised chin): with 9+10+15+16 alone face-api called 1 of 20 "
-               "development faces disgusted (most read as surprised), with them 8 of 20. "
-               "AU6 and AU7 added (the eyes narrowed from below by the raised cheeks and "
-               "tightened lids): on 34 training people face-api's P(disgusted) 0.18 -> 0.24 "
-               "(AU6) and 0.21 (AU7) for +0.01 identity each. AU9 moves the brows and nose by "
-               "half of the scan (model.NOSE_WRINKLE_SHARE) and creases the nose (drawn)."),
+               "brows, a raised chin; EMFACS also lists 9+17 and 10+17): with 9+10+15+16 alone "
+               "face-api called 1 of 20 development faces disgusted (most read as surprised), "
+               "with them 8 of 20. AU6 1 and AU7 1.3 (ours, was 0.5 and 0.6: the eyes narrowed "
+               "from below by the raised cheeks and tightened lids, what tells disgust from "
+               "fear's wide eyes over the same band of teeth; the eyes cost the identity "
+               "measure least); AU15 at 0.5 (was 0.8): on 68 training people, at the scales "
+               "0.4/0.6, it cost face-api nothing and kept the mouth corners from reading as a "
+               "smile (face-api's 'happy' 0.12 of them without it, 0.09 with it). AU9 moves the "
+               "brows and nose by a share of the scan (model.NOSE_WRINKLE_SHARE) and creases "
+               "the nose (drawn)."),
     )
 }
 
@@ -86,7 +100,7 @@ _BY_EYE: dict[str, Recipe] = {
 # pair within the identity budget that keeps the by-eye balance of the two halves.
 CHOSEN: dict[str, tuple[float, float]] = {
     "happy": (0.9, 0.9), "sad": (1.0, 1.2), "surprised": (0.7, 1.0), "fearful": (0.6, 0.9),
-    "angry": (0.6, 0.6), "disgusted": (0.6, 0.6),
+    "angry": (0.8, 0.9), "disgusted": (0.6, 0.5),
 }
 UPPER_FACE = frozenset({"AU1", "AU2", "AU4", "AU5", "AU6", "AU7", "AU43"})
 
