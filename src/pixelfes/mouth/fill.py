@@ -27,7 +27,9 @@ __all__ = ["fill_mouth", "inner_gap", "mouth_frame", "MouthFill"]
 _PAIRS = ((61, 67), (62, 66), (63, 65))
 _ERODE = 0.0  # mouth widths the person's lips keep over the exemplar's edge (none: the stretched lip line of a closed mouth must be covered)
 _FEATHER = 0.004  # mouth widths of Gaussian feather on the outline
-_LIP_LIKE = (0.35, 0.75)  # shares of the exemplar's lip a* between which a pixel turns from tooth to lip
+_LIP_LIKE = (0.35, 0.75)
+_TEETH_CHROMA = 1.0
+_Y = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)  # linear-light luminance (Rec. 709)  # shares of the exemplar's lip a* between which a pixel turns from tooth to lip
 
 
 def lip_likeness(sample: np.ndarray, exemplar_lips: np.ndarray) -> np.ndarray:
@@ -53,7 +55,9 @@ def interior_gains(sample: np.ndarray, colours: PersonColours, exemplar_skin: np
     colours, so the inner lip continues the person's own lip instead of showing another
     person's (a salmon band on mauve lips).
     """
-    teeth = np.sqrt((to_linear(colours.skin) + 1e-3) / (to_linear(exemplar_skin) + 1e-3))
+    ratio = (to_linear(colours.skin) + 1e-3) / (to_linear(exemplar_skin) + 1e-3)
+    luma = float(_Y @ (to_linear(colours.skin) + 1e-3)) / float(_Y @ (to_linear(exemplar_skin) + 1e-3))
+    teeth = np.sqrt(luma * (ratio / luma) ** _TEETH_CHROMA)
     lip = (to_linear(colours.lips) + 1e-3) / (to_linear(exemplar_lips) + 1e-3)
     w = lip_likeness(sample, exemplar_lips)[..., None]
     return (teeth[None, None] * (1.0 - w) + lip[None, None] * w).astype(np.float32)
