@@ -238,8 +238,8 @@ def pull_corners(lips: np.ndarray, new_corners: np.ndarray) -> np.ndarray:
 
     A point at share ``t`` of the way from corner 48 to corner 54 (by x) moves by
     ``max(0, 1 - 2t)`` of the left corner's move plus ``max(0, 2t - 1)`` of the right's: the
-    inner corners (60, 64) with them, the lips' middle not at all, so moving only the corners
-    leaves no kink at them.
+    inner corners (60, 64) nearly as far, the lips' middle not at all, so moving only the
+    corners leaves no kink at them.
     """
     out = np.array(lips, dtype=np.float64, copy=True)
     d = np.asarray(new_corners, dtype=np.float64) - out[[0, 6]]

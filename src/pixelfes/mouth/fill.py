@@ -55,9 +55,7 @@ def interior_gains(sample: np.ndarray, colours: PersonColours, exemplar_skin: np
     colours, so the inner lip continues the person's own lip instead of showing another
     person's (a salmon band on mauve lips).
     """
-    ratio = (to_linear(colours.skin) + 1e-3) / (to_linear(exemplar_skin) + 1e-3)
-    luma = float(_Y @ (to_linear(colours.skin) + 1e-3)) / float(_Y @ (to_linear(exemplar_skin) + 1e-3))
-    teeth = np.sqrt(luma * (ratio / luma) ** _TEETH_CHROMA)
+    teeth = np.sqrt((to_linear(colours.skin) + 1e-3) / (to_linear(exemplar_skin) + 1e-3))
     lip = (to_linear(colours.lips) + 1e-3) / (to_linear(exemplar_lips) + 1e-3)
     w = lip_likeness(sample, exemplar_lips)[..., None]
     return (teeth[None, None] * (1.0 - w) + lip[None, None] * w).astype(np.float32)
