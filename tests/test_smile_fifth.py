@@ -146,3 +146,9 @@ def test_smiles_pass_the_eye_gain_other_targets_none(monkeypatch):
     native.synthesize_face(rgb, rgb.copy(), face.landmarks, resolve_model("neutral-to-happy"), 1.0)
     native.synthesize_face(rgb, rgb.copy(), face.landmarks, resolve_model("happy-to-neutral"), 1.0)
     assert seen == [native._SMILE_EYE_GAIN, None]
+
+
+def test_the_fifth_pass_defaults():
+    """Chosen on training folds only (scripts/choose_smile.py --rule fifth; docs/mouth.md)."""
+    assert native._CLOSED_CORNERS == 1.0
+    assert native._SMILE_EYE_GAIN == 2.5 and native._SMILE_RATIO_GAIN == 1.5

@@ -70,11 +70,18 @@ _RATIO_GAIN = 1.0  # 1.5 drew a grey moustache-like shadow on women's upper lips
 # training folds only; x2 read better still to fer but drew dark grey-olive blotches beside
 # the nose at 1:1 (001, 003), so it is not a candidate
 _SMILE_RATIO_GAIN = 1.5
-_SMILE_EYE_GAIN = 1.5  # the same ratio's gain over the lower lids and below the eyes (eye_weight)
+# the same ratio's gain over the lower lids and the cheek just below the eyes (eye_weight), where
+# a smile's eye part (AU6) shows: fer called 0.45-0.54 of the smiles happy on training folds
+# against 0.40-0.48 at 1.5; chosen by scripts/choose_smile.py (--rule fifth) on training folds
+# only: 2.5 by three folds of five, 2 by the other two
+_SMILE_EYE_GAIN = 2.5
 _GAIN_LIMITS = (0.6, 1.6)
 #: share of the way from real closed smiles' mean corner motion to open smiles' that a closed
-#: smile's corners move (smile_corners)
-_CLOSED_CORNERS = 0.0
+#: smile's corners move (smile_corners): 1, as open smiles' (every training fold's choice,
+#: scripts/choose_smile.py --rule fifth). The medoid closes the mouth of people whose own smile
+#: is as often open; with the closed mean their corners widened +0.08 eye distances against
+#: +0.13 in their real smiles, now +0.12
+_CLOSED_CORNERS = 1.0
 _LAB_MIN = 0.004  # apply_gain(dark_in_lab=True) takes gains this close to 1 by channel scale
 _LIP_MARGIN = 0.12  # mouth widths around lips and philtrum where the texture ratio fades out
 _LIP_KEEP = 0.8
@@ -321,10 +328,11 @@ def target_shape(model: Any, lm: np.ndarray, strength: float, mouth: str = "auto
         align = model.alignment_
         moved = lm + strength * bank.motion[j].astype(np.float64) * (align.size / align.margin)
         pred = pred + _SMILE_FOLLOW[:, None] * (moved - pred)
-        # the mouth corners move as the bank's smiles of the same kind do on average (open
-        # smiles widen more, +0.12 eye distances against +0.06): one person's corners are a
-        # gamble (039 was lent a smile whose corners hardly moved), the rest of the lips keep
-        # the retrieved smile's shape about them (open_lips works in the corners' frame)
+        # the mouth corners move as the bank's open smiles do on average (closed: _CLOSED_CORNERS
+        # of the way from the closed ones' mean; open smiles widen twice as much): one person's
+        # corners are a gamble (039 was lent a smile whose corners hardly moved), the rest of the
+        # lips keep the retrieved smile's shape about them (open_lips works in the corners'
+        # frame; a closed smile's lips are dragged along with its corners, pull_corners)
         corners = lm[[48, 54]] + strength * smile_corners(
             bank, mode != "closed", _CLOSED_CORNERS) * (align.size / align.margin)
         if mode == "closed" and _CLOSED_CORNERS > 0:
