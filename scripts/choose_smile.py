@@ -46,7 +46,8 @@ from pixelfes.evaluate.photo_scores import CropCollector, score_crops  # noqa: E
 REPO = Path(__file__).resolve().parents[1]
 
 #: name -> (smile texture-ratio gain, jaw + nose follow, lips follow, mouth mode[, closed-smile
-#: corner share (native._CLOSED_CORNERS), eye gain (native._SMILE_EYE_GAIN)])
+#: corner share (native._CLOSED_CORNERS), eye gain (native._SMILE_EYE_GAIN)[, lent teeth weighed
+#: by their look on this person (pixelfes.mouth.bank._RENDERED_TEETH)]])
 CANDIDATES: dict[str, tuple[Any, ...]] = {
     "reference": (1.0, 0.5, 1.0, "open"),  # the native engine before the fourth pass (teeth for every smile)
     "tex1": (1.0, 0.5, 1.0, "auto"),
@@ -59,6 +60,9 @@ CANDIDATES: dict[str, tuple[Any, ...]] = {
     "cc1": (1.5, 0.0, 1.0, "auto", 1.0, 1.5),
     "cc1-eye2": (1.5, 0.0, 1.0, "auto", 1.0, 2.0),
     "cc1-eye2.5": (1.5, 0.0, 1.0, "auto", 1.0, 2.5),
+    "cc1-render": (1.5, 0.0, 1.0, "auto", 1.0, 1.5, True),
+    "cc1-eye2-render": (1.5, 0.0, 1.0, "auto", 1.0, 2.0, True),
+    "cc1-eye2.5-render": (1.5, 0.0, 1.0, "auto", 1.0, 2.5, True),
 }
 #: measured but not candidates: at 1:1 a texture gain of 2 drew dark grey-olive blotches beside
 #: the nose (001, 003), a picture worse than the judges' figures say
@@ -74,9 +78,11 @@ def configured(setting: tuple[Any, ...]) -> Callable[[Any], Any]:
     """A factory for the native engine with ``setting`` (patched into :mod:`pixelfes.native` per call)."""
     from pixelfes import native
     from pixelfes.evaluate.engines import native_factory
+    from pixelfes.mouth import bank as bank_module
 
     gain, jaw, lips, mouth = setting[:4]
     corners, eye = (setting[4], setting[5]) if len(setting) > 4 else (0.0, gain)
+    rendered = bool(setting[6]) if len(setting) > 6 else False
 
     def factory(fold: Any) -> Any:
         engine = native_factory(fold, mouth=mouth)
@@ -89,11 +95,14 @@ def configured(setting: tuple[Any, ...]) -> Callable[[Any], Any]:
             native._SMILE_RATIO_GAIN = gain
             native._CLOSED_CORNERS = corners
             native._SMILE_EYE_GAIN = eye
+            was_rendered = bank_module._RENDERED_TEETH
+            bank_module._RENDERED_TEETH = rendered
             try:
                 return np.asarray(engine(rgb, faces, strength))
             finally:
                 native._SMILE_RATIO_GAIN, native._CLOSED_CORNERS, native._SMILE_EYE_GAIN = \
                     keep[0], keep[2], keep[3]
+                bank_module._RENDERED_TEETH = was_rendered
                 follow[:] = keep[1]
 
         return run
@@ -154,12 +163,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", type=Path, default=None)
     p.add_argument("--inner-from", type=Path, default=None,
-                   help="reuse the inner scores of an earlier --json run (choices made again by the rule)")
+                   help="reuse the inner scores of an earlier --json run for the settings it measured "
+                        "(the others are measured; choices made again by the rule)")
     args = p.parse_args(argv)
     env = os.environ.get("PIXELFES_DATA")
     data = args.data or (Path(env) if env else REPO.parent / "shared" / "data") / "london-face-set"
     ref_name = "reference" if args.rule == "fourth" else "fourth"
-    fifth = ["fourth", "cc1", "cc1-eye2", "cc1-eye2.5"]
+    fifth = ["fourth", "cc1", "cc1-eye2", "cc1-eye2.5", "cc1-render", "cc1-eye2-render", "cc1-eye2.5-render"]
     default = [n for n in CANDIDATES if n not in NOT_CANDIDATES and n not in fifth] \
         if args.rule == "fourth" else fifth
     names = list(dict.fromkeys([ref_name, *(args.candidates.split(",") if args.candidates else default)]))
@@ -176,10 +186,11 @@ def main(argv: list[str] | None = None) -> int:
     earlier = json.loads(args.inner_from.read_text())["folds"] if args.inner_from else None
     for j, (train, _test) in enumerate(kfold_splits(ids, args.folds, args.seed)):
         t0 = time.perf_counter()
-        if earlier is not None:
-            scores = {n: earlier[j]["inner"][n] for n in names}
-        else:
-            scores, _ = measure([people[i] for i in train], names, load, args.folds - 1, args.seed)
+        scores = {n: earlier[j]["inner"][n] for n in names if n in earlier[j]["inner"]} if earlier else {}
+        todo = [n for n in names if n not in scores]  # settings the earlier run did not measure
+        if todo:
+            scores.update(measure([people[i] for i in train], todo, load, args.folds - 1, args.seed)[0])
+        scores = {n: scores[n] for n in names}
         chosen[j] = choose(scores, names) if args.rule == "fourth" else choose_fifth(scores, names)
         report["folds"].append({"fold": j, "chosen": chosen[j], "inner": scores,
                                 "seconds": round(time.perf_counter() - t0, 1)})
