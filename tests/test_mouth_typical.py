@@ -150,14 +150,15 @@ def test_typical_width_is_the_leave_one_out_choice():
     base = load_bank()
     bank = _bank(looks, neutral, opened, opened, skin_l=rng.integers(60, 220, n),
                  neutral=base.neutral[:n])
-    from pixelfes.mouth.bank import _TYPICAL_WIDTHS
+    from pixelfes.mouth.bank import _RENDERED_TEETH, _TYPICAL_WIDTHS
 
     errs = []
     for width in _TYPICAL_WIDTHS:
         e = []
         for i in range(n):
             col = PersonColours(skin=bank.people_skin[i], lips=bank.people_skin[i])
-            ref = _reference(bank, bank.neutral[i].astype(np.float64), col, neutral[i], width, exclude=f"p{i}")
+            ref = _reference(bank, bank.neutral[i].astype(np.float64), col, neutral[i], width,
+                             exclude=f"p{i}", rendered=_RENDERED_TEETH)
             guess = neutral[i] if ref == "closed" else looks[ref]
             e.append(abs(guess[0] - looks[i][0]) + math.hypot(guess[1] - looks[i][1], guess[2] - looks[i][2]))
         errs.append(np.mean(e))
@@ -199,7 +200,10 @@ def test_mouth_look_is_the_mouth_measure_of_the_evaluation(tmp_path):
     lm[:, 1] = np.linspace(40, 260, 68)
     lm[[1, 15, 4, 12], :] = [(50, 120), (250, 120), (70, 200), (230, 200)]
     lm[[41, 46, 31, 35], :] = [(110, 100), (190, 100), (135, 130), (165, 130)]
-    lm[48:68] = bank.neutral[3].astype(np.float64) * 100 + (150, 160)
+    from pixelfes.mouth.fill import inner_gap
+
+    shut = int(np.argmin([inner_gap(n) for n in bank.neutral.astype(np.float64)]))  # lips that meet
+    lm[48:68] = bank.neutral[shut].astype(np.float64) * 100 + (150, 160)
     for opened in (False, True):
         if opened:
             lm[[61, 62, 63], 1] -= 8

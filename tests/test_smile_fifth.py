@@ -152,3 +152,6 @@ def test_the_fifth_pass_defaults():
     """Chosen on training folds only (scripts/choose_smile.py --rule fifth; docs/mouth.md)."""
     assert native._CLOSED_CORNERS == 1.0
     assert native._SMILE_EYE_GAIN == 2.5 and native._SMILE_RATIO_GAIN == 1.5
+    from pixelfes.mouth import bank as bank_module
+
+    assert bank_module._RENDERED_TEETH is True

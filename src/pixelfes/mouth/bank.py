@@ -37,8 +37,11 @@ _TYPICAL_WIDTHS = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0)  # weight widths typical_widt
 #: (a medoid over all) lowered the expected error a little more but lent one mid-looking
 #: smile (032, barely parted, lower teeth) to a fifth of the people: everyone the same mouth.
 _TYPICAL_TEETH = 3
-#: typical_smile weighs lent teeth by the look they get on this person (rendered_looks)
-_RENDERED_TEETH = False
+#: typical_smile weighs lent teeth by the look fill_mouth gives them on this face (rendered_looks),
+#: not by their look on their own face: chosen with the fifth pass's settings by
+#: scripts/choose_smile.py --rule fifth on training folds only (the rule on the five folds' mean
+#: inner scores; 3 of 5 folds chose it, per fold: 2 of 5 this exact setting)
+_RENDERED_TEETH = True
 _NEUTRAL_SCALE = 0.04  # mouth widths: neutral-lip shape difference worth one colour unit
 
 
@@ -195,7 +198,9 @@ class MouthBank:
         (contrast, a*, b*: :meth:`looks`) moved as that smile's moved. The candidate mouth,
         the teeth of one of the ``_TYPICAL_TEETH`` nearest open smiles or the person's own
         lips closed, with the least weighted sum of differences (|contrast| + a*b* distance)
-        to them wins: a weighted medoid, the mouth with the least expected error in look. ``width`` defaults to
+        to them wins: a weighted medoid, the mouth with the least expected error in look (with
+        ``_RENDERED_TEETH`` a lent smile's teeth count with the look they get on this face,
+        :func:`rendered_looks`). ``width`` defaults to
         :meth:`typical_width`. Closed: the nearest closed smile's index.
         """
         width = self.typical_width() if width is None else float(width)
