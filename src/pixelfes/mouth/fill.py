@@ -27,9 +27,7 @@ __all__ = ["fill_mouth", "inner_gap", "mouth_frame", "MouthFill"]
 _PAIRS = ((61, 67), (62, 66), (63, 65))
 _ERODE = 0.0  # mouth widths the person's lips keep over the exemplar's edge (none: the stretched lip line of a closed mouth must be covered)
 _FEATHER = 0.004  # mouth widths of Gaussian feather on the outline
-_LIP_LIKE = (0.35, 0.75)
-_TEETH_CHROMA = 1.0
-_Y = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)  # linear-light luminance (Rec. 709)  # shares of the exemplar's lip a* between which a pixel turns from tooth to lip
+_LIP_LIKE = (0.35, 0.75)  # shares of the exemplar's lip a* between which a pixel turns from tooth to lip
 
 
 def lip_likeness(sample: np.ndarray, exemplar_lips: np.ndarray) -> np.ndarray:
