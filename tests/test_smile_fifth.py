@@ -154,4 +154,4 @@ def test_the_fifth_pass_defaults():
     assert native._SMILE_EYE_GAIN == 2.5 and native._SMILE_RATIO_GAIN == 1.5
     from pixelfes.mouth import bank as bank_module
 
-    assert bank_module._RENDERED_TEETH is True
+    assert bank_module._RENDERED_TEETH is False
