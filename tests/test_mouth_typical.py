@@ -25,7 +25,21 @@ def _bank(smile_look, neutral_look, opened, teeth, skin_l=None, neutral=None) ->
                      patch_of, s[:, 0], nl[:, 0], np.asarray(opened, bool), s[:, 1:], nl[:, 1:])
 
 
-def _reference(bank, lips, colours, own, width, exclude=None):
+def _l_to_y(lum):
+    return ((lum + 16.0) / 116.0) ** 3 if lum > 8.0 else lum / 903.3
+
+
+def _y_to_l(y):
+    return 116.0 * y ** (1.0 / 3.0) - 16.0 if y > 216.0 / 24389.0 else 903.3 * y
+
+
+def _rendered(look, ex_skin_l, skin_l):
+    """One lent look on this face, by hand: interior Y x sqrt(cheek Y ratio), minus this cheek's L*."""
+    y = _l_to_y(look[0] + ex_skin_l) * math.sqrt(_l_to_y(skin_l) / _l_to_y(ex_skin_l))
+    return [_y_to_l(y) - skin_l, look[1], look[2]]
+
+
+def _reference(bank, lips, colours, own, width, exclude=None, rendered=False):
     """Plain loops over the bank: weights, each smile's look on this person, the weighted medoid."""
     n = len(bank.motion)
     cost = []
@@ -43,6 +57,9 @@ def _reference(bank, lips, colours, own, width, exclude=None):
     open_ = sorted((cost[i], i) for i in range(n) if bank.patch_of[i] >= 0 and cost[i] < math.inf)[:3]
     cands = [("closed", list(own))] + [(i, [float(bank.smile_contrast[i]), *map(float, bank.smile_tint[i])])
                                         for _, i in open_]
+    if rendered:
+        skin = float(colours.skin_lab[0])
+        cands = [cands[0]] + [(i, _rendered(c, float(lab(bank.people_skin[i])[0]), skin)) for i, c in cands[1:]]
     best, best_total = None, math.inf
     for key, c in cands:
         total = sum(w[i] * (abs(c[0] - values[i][0]) + math.hypot(c[1] - values[i][1], c[2] - values[i][2]))
@@ -73,7 +90,11 @@ def test_typical_smile_by_hand():
     assert not shows and j == 1
 
 
-def test_typical_smile_equals_a_plain_loop_reference():
+@pytest.mark.parametrize("rendered", [False, True])
+def test_typical_smile_equals_a_plain_loop_reference(rendered, monkeypatch):
+    from pixelfes.mouth import bank as bank_module
+
+    monkeypatch.setattr(bank_module, "_RENDERED_TEETH", rendered)
     rng = np.random.default_rng(5)
     n = 9
     looks = np.c_[rng.normal(-5, 15, n), rng.normal(10, 8, n), rng.normal(6, 3, n)]
@@ -85,6 +106,7 @@ def test_typical_smile_equals_a_plain_loop_reference():
     base = load_bank()
     lips = base.neutral[:n].astype(np.float64) + rng.normal(0, 0.01, (n, 20, 2))
     bank = _bank(looks, neutral, opened, teeth, skin_l=skin, neutral=lips)
+    differs = 0
     for trial in range(12):
         q = base.neutral[20 + trial].astype(np.float64)
         col = PersonColours(skin=np.full(3, rng.integers(60, 220), np.uint8), lips=np.array([170, 100, 100], np.uint8))
@@ -92,12 +114,30 @@ def test_typical_smile_equals_a_plain_loop_reference():
         width = [0.5, 2.0, 8.0, 64.0][trial % 4]
         exclude = f"p{trial % n}" if trial % 3 == 0 else None
         j, shows = bank.typical_smile(q, col, own, width=width, exclude=exclude)
-        ref = _reference(bank, q, col, own, width, exclude)
+        ref = _reference(bank, q, col, own, width, exclude, rendered)
+        differs += ref != _reference(bank, q, col, own, width, exclude, not rendered)
         if ref == "closed":
             assert not shows and not bank.smile_open[j]
             assert j == bank.retrieve_smile(q, col, exclude=exclude, closed_only=True)
         else:
             assert shows and j == ref
+    assert differs > 0  # the two rules part somewhere on these trials (the test can tell them apart)
+
+
+def test_rendered_looks_by_hand():
+    from pixelfes.mouth.bank import rendered_looks
+
+    looks = np.array([[4.3, 7.7, 2.2], [-6.0, 5.0, 4.0], [20.0, 9.0, 1.0], [0.0, 1.0, 2.0]])
+    ex_l = np.array([31.0, 74.0, 50.0, 60.0])
+    for skin in (28.0, 43.0, 70.0, 60.0):
+        got = rendered_looks(looks, ex_l, skin)
+        for k in range(len(looks)):
+            np.testing.assert_allclose(got[k], _rendered(list(looks[k]), ex_l[k], skin), atol=1e-9)
+    same = rendered_looks(looks, ex_l, 60.0)[3]
+    np.testing.assert_allclose(same, looks[3], atol=1e-9)  # the same skin: the own look
+    # light teeth on darker skin: further above its cheek than above their own (and less on lighter)
+    assert rendered_looks(looks[1:2], ex_l[1:2], 43.0)[0, 0] > looks[1, 0]
+    assert rendered_looks(looks[0:1], ex_l[0:1], 70.0)[0, 0] < looks[0, 0]
 
 
 def test_typical_width_is_the_leave_one_out_choice():
@@ -110,14 +150,15 @@ def test_typical_width_is_the_leave_one_out_choice():
     base = load_bank()
     bank = _bank(looks, neutral, opened, opened, skin_l=rng.integers(60, 220, n),
                  neutral=base.neutral[:n])
-    from pixelfes.mouth.bank import _TYPICAL_WIDTHS
+    from pixelfes.mouth.bank import _RENDERED_TEETH, _TYPICAL_WIDTHS
 
     errs = []
     for width in _TYPICAL_WIDTHS:
         e = []
         for i in range(n):
             col = PersonColours(skin=bank.people_skin[i], lips=bank.people_skin[i])
-            ref = _reference(bank, bank.neutral[i].astype(np.float64), col, neutral[i], width, exclude=f"p{i}")
+            ref = _reference(bank, bank.neutral[i].astype(np.float64), col, neutral[i], width,
+                             exclude=f"p{i}", rendered=_RENDERED_TEETH)
             guess = neutral[i] if ref == "closed" else looks[ref]
             e.append(abs(guess[0] - looks[i][0]) + math.hypot(guess[1] - looks[i][1], guess[2] - looks[i][2]))
         errs.append(np.mean(e))
@@ -159,7 +200,10 @@ def test_mouth_look_is_the_mouth_measure_of_the_evaluation(tmp_path):
     lm[:, 1] = np.linspace(40, 260, 68)
     lm[[1, 15, 4, 12], :] = [(50, 120), (250, 120), (70, 200), (230, 200)]
     lm[[41, 46, 31, 35], :] = [(110, 100), (190, 100), (135, 130), (165, 130)]
-    lm[48:68] = bank.neutral[3].astype(np.float64) * 100 + (150, 160)
+    from pixelfes.mouth.fill import inner_gap
+
+    shut = int(np.argmin([inner_gap(n) for n in bank.neutral.astype(np.float64)]))  # lips that meet
+    lm[48:68] = bank.neutral[shut].astype(np.float64) * 100 + (150, 160)
     for opened in (False, True):
         if opened:
             lm[[61, 62, 63], 1] -= 8

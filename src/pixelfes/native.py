@@ -57,7 +57,7 @@ from .mouth import (
 )
 from .warp import Raster, Triangulation, _pixel_grid, box_backward_map, limit_motion, remap
 
-__all__ = ["MOUTH_MODES", "NativeResult", "apply_gain", "photo_map", "resample_moving", "smile_corners", "smile_mouth", "synthesize_face", "target_shape", "OPEN_GAP", "STILL_PX"]
+__all__ = ["MOUTH_MODES", "NativeResult", "apply_gain", "photo_map", "pull_corners", "resample_moving", "smile_corners", "smile_mouth", "synthesize_face", "target_shape", "OPEN_GAP", "STILL_PX"]
 
 MOUTH_MODES = ("auto", "open", "closed", "likely")
 OPEN_GAP = 0.05  # predicted inner-lip gap (mouth widths) from which "auto" opens the mouth
@@ -70,7 +70,18 @@ _RATIO_GAIN = 1.0  # 1.5 drew a grey moustache-like shadow on women's upper lips
 # training folds only; x2 read better still to fer but drew dark grey-olive blotches beside
 # the nose at 1:1 (001, 003), so it is not a candidate
 _SMILE_RATIO_GAIN = 1.5
+# the same ratio's gain over the lower lids and the cheek just below the eyes (eye_weight), where
+# a smile's eye part (AU6) shows: fer called 0.45-0.54 of the smiles happy on training folds
+# against 0.40-0.48 at 1.5; chosen by scripts/choose_smile.py (--rule fifth) on training folds
+# only: 2.5 by three folds of five, 2 by the other two
+_SMILE_EYE_GAIN = 2.5
 _GAIN_LIMITS = (0.6, 1.6)
+#: share of the way from real closed smiles' mean corner motion to open smiles' that a closed
+#: smile's corners move (smile_corners): 1, as open smiles' (every training fold's choice,
+#: scripts/choose_smile.py --rule fifth). The medoid closes the mouth of people whose own smile
+#: is as often open; with the closed mean their corners widened +0.08 eye distances against
+#: +0.13 in their real smiles, now +0.12
+_CLOSED_CORNERS = 1.0
 _LAB_MIN = 0.004  # apply_gain(dark_in_lab=True) takes gains this close to 1 by channel scale
 _LIP_MARGIN = 0.12  # mouth widths around lips and philtrum where the texture ratio fades out
 _LIP_KEEP = 0.8
@@ -207,13 +218,43 @@ def open_lips(source: np.ndarray, target: np.ndarray, lips_frame: np.ndarray,
     return out
 
 
-def smile_corners(bank: MouthBank, teeth: bool) -> np.ndarray:
+def smile_corners(bank: MouthBank, teeth: bool, share: float = 0.0) -> np.ndarray:
     """``(2, 2)`` mean motion of the mouth corners (48, 54) over the bank's open (``teeth``)
-    or closed smiles, in the bank's unit face frame; all smiles if the bank has none of that kind."""
-    kind = bank.patch_of >= 0 if teeth else bank.patch_of < 0
-    if not kind.any():
-        kind = np.ones(len(bank.motion), bool)
-    return np.asarray(bank.motion[kind][:, [48, 54]].astype(np.float64).mean(axis=0))
+    or closed smiles, in the bank's unit face frame; all smiles if the bank has none of that kind.
+
+    ``share`` (closed smiles only): that share of the way from the closed smiles' mean to
+    the open smiles' (0: the closed mean, 1: the open mean). A closed mouth is lent to people
+    whose own smile is mostly open (the medoid closes where teeth are a gamble), and real
+    closed smiles widen half as much as open ones.
+    """
+    def mean(kind: np.ndarray) -> np.ndarray:
+        if not kind.any():
+            kind = np.ones(len(bank.motion), bool)
+        return np.asarray(bank.motion[kind][:, [48, 54]].astype(np.float64).mean(axis=0))
+
+    open_mean = mean(bank.patch_of >= 0)
+    if teeth:
+        return open_mean
+    closed_mean = mean(bank.patch_of < 0)
+    return closed_mean + float(share) * (open_mean - closed_mean)
+
+
+def pull_corners(lips: np.ndarray, new_corners: np.ndarray) -> np.ndarray:
+    """Lip points ``(20, 2)`` (landmarks 48-67) with the outer corners moved to ``new_corners``
+    ``(2, 2)``, the rest of each half of the mouth dragged along.
+
+    A point at share ``t`` of the way from corner 48 to corner 54 (by x) moves by
+    ``max(0, 1 - 2t)`` of the left corner's move plus ``max(0, 2t - 1)`` of the right's: the
+    inner corners (60, 64) nearly as far, the lips' middle not at all, so moving only the
+    corners leaves no kink at them.
+    """
+    out = np.array(lips, dtype=np.float64, copy=True)
+    d = np.asarray(new_corners, dtype=np.float64) - out[[0, 6]]
+    x0, x1 = out[0, 0], out[6, 0]
+    t = np.clip((out[:, 0] - x0) / (x1 - x0), 0.0, 1.0) if x1 != x0 else np.full(len(out), 0.5)
+    out += np.maximum(0.0, 1.0 - 2.0 * t)[:, None] * d[0] + np.maximum(0.0, 2.0 * t - 1.0)[:, None] * d[1]
+    out[[0, 6]] = new_corners
+    return out
 
 
 def smile_mouth(bank: MouthBank, neutral_lips: np.ndarray, colours: PersonColours,
@@ -287,12 +328,17 @@ def target_shape(model: Any, lm: np.ndarray, strength: float, mouth: str = "auto
         align = model.alignment_
         moved = lm + strength * bank.motion[j].astype(np.float64) * (align.size / align.margin)
         pred = pred + _SMILE_FOLLOW[:, None] * (moved - pred)
-        # the mouth corners move as the bank's smiles of the same kind do on average (open
-        # smiles widen more, +0.12 eye distances against +0.06): one person's corners are a
-        # gamble (039 was lent a smile whose corners hardly moved), the rest of the lips keep
-        # the retrieved smile's shape about them (open_lips works in the corners' frame)
-        pred[[48, 54]] = lm[[48, 54]] + strength * smile_corners(bank, mode != "closed") * (
-            align.size / align.margin)
+        # the mouth corners move as the bank's open smiles do on average (closed: _CLOSED_CORNERS
+        # of the way from the closed ones' mean; open smiles widen twice as much): one person's
+        # corners are a gamble (039 was lent a smile whose corners hardly moved), the rest of the
+        # lips keep the retrieved smile's shape about them (open_lips works in the corners'
+        # frame; a closed smile's lips are dragged along with its corners, pull_corners)
+        corners = lm[[48, 54]] + strength * smile_corners(
+            bank, mode != "closed", _CLOSED_CORNERS) * (align.size / align.margin)
+        if mode == "closed" and _CLOSED_CORNERS > 0:
+            pred[48:68] = pull_corners(pred[48:68], corners)
+        else:
+            pred[[48, 54]] = corners
         index = int(bank.patch_of[j]) if bank.patch_of[j] >= 0 else None
     else:
         mode = "auto" if mouth == "likely" else mouth
@@ -369,8 +415,27 @@ def face_motion_weight(alignment: Alignment, *points: np.ndarray) -> np.ndarray:
     return np.maximum(base, t * t * (np.float32(3.0) - np.float32(2.0) * t))
 
 
+def eye_weight(reference: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """``(H, W) float32`` in [0, 1]: 1 over the lower lids and the cheek just below each eye,
+    fading out (Gaussian) within about one eye width; ``reference`` ``(68, 2)`` landmarks.
+
+    Where a smile's eye part (AU6: the cheek pushed up, the lower lid bulging) shows in the
+    texture: each blob is centred half an eye width below the eye's centre.
+    """
+    w = np.zeros(shape, np.float32)
+    ref = np.asarray(reference, dtype=np.float64)
+    yy, xx = np.mgrid[0:shape[0], 0:shape[1]].astype(np.float32)
+    for eye in (ref[36:42], ref[42:48]):
+        width = float(np.ptp(eye[:, 0]))
+        c = eye.mean(axis=0) + (0.0, 0.5 * width)
+        d2 = ((xx - c[0]) / (0.8 * width)) ** 2 + ((yy - c[1]) / (0.5 * width)) ** 2
+        w = np.maximum(w, np.exp(-0.5 * d2).astype(np.float32))
+    return w
+
+
 def _texture_ratio(model: Any, crop: np.ndarray, lm: np.ndarray, raster: Any,
-                   strength: float, ratio_gain: float = _RATIO_GAIN) -> np.ndarray:
+                   strength: float, ratio_gain: float = _RATIO_GAIN, eye_gain: float | None = None
+                   ) -> np.ndarray:
     """Smooth luminance ratio ``(S, S) float32`` (1 = unchanged) on the predicted shape.
 
     The pixel model's change of this face, over the face's own (blurred) luminance, plus
@@ -404,6 +469,8 @@ def _texture_ratio(model: Any, crop: np.ndarray, lm: np.ndarray, raster: Any,
     grown = cv2.dilate(poly, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
     hole = np.asarray(cv2.GaussianBlur(grown, (0, 0), grow / 2), dtype=np.float32)
     ratio *= m.region_.astype(np.float32) * (1.0 - hole)
+    if eye_gain is not None and eye_gain != ratio_gain:  # the eyes' own gain, relative to the rest
+        ratio *= 1.0 + np.float32(eye_gain / ratio_gain - 1.0) * eye_weight(refl, ratio.shape)
     tri = warp.triangulation
     back = remap(ratio, raster.backward_map(tri.full_points(refl)),
                  interpolation="linear").reshape(ratio.shape)
@@ -633,7 +700,8 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
     tri = model.warp_.triangulation
     raster = tri.raster(target)
     gain = _texture_ratio(model, crop, lm, raster, strength,
-                          _SMILE_RATIO_GAIN if smile else _RATIO_GAIN)
+                          _SMILE_RATIO_GAIN if smile else _RATIO_GAIN,
+                          _SMILE_EYE_GAIN if smile else None)
     textured = np.abs(gain - 1.0) > 1e-3
     was_open = mode == "closed" and inner_gap(lm) > _teeth_gap(smile)
     source = lip_only_source(lm) if was_open else lm

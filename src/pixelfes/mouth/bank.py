@@ -37,6 +37,13 @@ _TYPICAL_WIDTHS = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0)  # weight widths typical_widt
 #: (a medoid over all) lowered the expected error a little more but lent one mid-looking
 #: smile (032, barely parted, lower teeth) to a fifth of the people: everyone the same mouth.
 _TYPICAL_TEETH = 3
+#: typical_smile may weigh lent teeth by the look fill_mouth gives them on this face
+#: (rendered_looks) instead of their look on their own face. Off: the fifth pass's first
+#: pre-set run of scripts/choose_smile.py --rule fifth (training folds only) chose the corners
+#: and the eye gain without it; this candidate was added only after that run's held-out
+#: figures had been seen, so it is not shipped (nested held out it also opened fewer mouths
+#: than real smiles do and widened the group ratio: docs/mouth.md)
+_RENDERED_TEETH = False
 _NEUTRAL_SCALE = 0.04  # mouth widths: neutral-lip shape difference worth one colour unit
 
 
@@ -193,7 +200,9 @@ class MouthBank:
         (contrast, a*, b*: :meth:`looks`) moved as that smile's moved. The candidate mouth,
         the teeth of one of the ``_TYPICAL_TEETH`` nearest open smiles or the person's own
         lips closed, with the least weighted sum of differences (|contrast| + a*b* distance)
-        to them wins: a weighted medoid, the mouth with the least expected error in look. ``width`` defaults to
+        to them wins: a weighted medoid, the mouth with the least expected error in look (with
+        ``_RENDERED_TEETH`` a lent smile's teeth count with the look they get on this face,
+        :func:`rendered_looks`). ``width`` defaults to
         :meth:`typical_width`. Closed: the nearest closed smile's index.
         """
         width = self.typical_width() if width is None else float(width)
@@ -209,7 +218,10 @@ class MouthBank:
         values = np.where(self.smile_open[:, None], smile, own[None] + smile - neutral)
         teeth = np.flatnonzero((self.patch_of >= 0) & live)
         teeth = teeth[np.argsort(cost[teeth], kind="stable")][:_TYPICAL_TEETH]
-        cands = np.vstack([own[None], smile[teeth]])
+        lent = smile[teeth]
+        if _RENDERED_TEETH:
+            lent = rendered_looks(lent, lab(self.people_skin[teeth])[:, 0], float(colours.skin_lab[0]))
+        cands = np.vstack([own[None], lent])
         diff = cands[:, None, :] - values[None, live, :]
         total = ((np.abs(diff[..., 0]) + np.hypot(diff[..., 1], diff[..., 2])) * w[live][None]).sum(axis=1)
         best = int(np.argmin(total))
@@ -370,6 +382,34 @@ class MouthBank:
                    np.array(patch_of, np.int32), np.array(s_con, np.float32),
                    np.array(n_con, np.float32), np.array(s_open, bool),
                    np.array(s_tint, np.float32).reshape(-1, 2), np.array(n_tint, np.float32).reshape(-1, 2))
+
+
+def _l_to_y(lum: np.ndarray) -> np.ndarray:
+    """CIE L* -> relative luminance Y (white 1)."""
+    lum = np.asarray(lum, dtype=np.float64)
+    return np.where(lum > 8.0, ((lum + 16.0) / 116.0) ** 3, lum / 903.3)
+
+
+def _y_to_l(y: np.ndarray) -> np.ndarray:
+    """Relative luminance Y (white 1) -> CIE L*."""
+    y = np.asarray(y, dtype=np.float64)
+    return np.where(y > 0.008856, 116.0 * np.cbrt(y) - 16.0, 903.3 * y)
+
+
+def rendered_looks(looks: np.ndarray, exemplar_skin_l: np.ndarray, skin_l: float) -> np.ndarray:
+    """``(K, 3)`` looks (contrast, a*, b*) of lent teeth as :func:`pixelfes.mouth.fill_mouth`
+    paints them on a face of cheek L* ``skin_l``: the interior's luminance times
+    ``sqrt(cheek Y ratio)`` (the teeth gain), against this face's cheek; a*, b* kept.
+
+    ``looks`` are the exemplars' own (measured on their photos, cheek L* ``exemplar_skin_l``
+    ``(K,)``): a light-skinned person's teeth lent to a dark-skinned face stand further above
+    its cheeks than they did above their own.
+    """
+    out = np.array(looks, dtype=np.float64, copy=True)
+    ex_l = np.asarray(exemplar_skin_l, dtype=np.float64)
+    interior = _l_to_y(out[:, 0] + ex_l) * np.sqrt(_l_to_y(np.full_like(ex_l, skin_l)) / _l_to_y(ex_l))
+    out[:, 0] = _y_to_l(interior) - skin_l
+    return out
 
 
 def logistic_fit(x: np.ndarray, y: np.ndarray, ridge: float = 1e-3, steps: int = 50) -> np.ndarray:
