@@ -99,7 +99,7 @@ _BY_EYE: dict[str, Recipe] = {
 # used for a choice). Angry is chosen without the judges (they do not see it): the strongest
 # pair within the identity budget that keeps the by-eye balance of the two halves.
 CHOSEN: dict[str, tuple[float, float]] = {
-    "happy": (0.9, 0.9), "sad": (1.0, 1.2), "surprised": (0.7, 1.0), "fearful": (0.6, 0.9),
+    "happy": (0.9, 0.9), "sad": (1.0, 1.2), "surprised": (0.8, 1.0), "fearful": (0.6, 0.9),
     "angry": (0.8, 0.9), "disgusted": (0.6, 0.5),
 }
 UPPER_FACE = frozenset({"AU1", "AU2", "AU4", "AU5", "AU6", "AU7", "AU43"})
