@@ -41,7 +41,7 @@ from typing import Any  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from blind_pairs import FACE_BOX, default_data, face_crop  # noqa: E402
+from blind_pairs import FACE_BOX, blind_parser, face_crop  # noqa: E402
 
 #: The seven answers, in the order of the confusion matrix.
 EXPRESSIONS = ("neutral", "happy", "sad", "surprised", "fearful", "angry", "disgusted")
@@ -195,22 +195,10 @@ def score(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 epilog="\n".join(__doc__.splitlines()[1:]))
-    sub = ap.add_subparsers(dest="cmd", required=True)
-    m = sub.add_parser("make", help="write the shuffled set, its key and the instructions")
-    m.add_argument("--data", type=Path, default=default_data())
+    ap, m = blind_parser(__doc__, "write the shuffled set, its key and the instructions",
+                         "folder for the images (give only this to the rater)")
     m.add_argument("--ids", help="comma-separated London ids (default: BLIND_PEOPLE)")
     m.add_argument("--strength", type=float, default=1.0)
-    m.add_argument("--seed", type=int, default=2026)
-    m.add_argument("-o", "--output", required=True, help="folder for the images (give only this to the rater)")
-    m.add_argument("--key", required=True, help="answer key JSON (keep it from the rater)")
-    m.add_argument("-q", "--quiet", action="store_true")
-    s = sub.add_parser("score", help="score a rater's answers against the key")
-    s.add_argument("--key", required=True)
-    s.add_argument("--answers", required=True)
-    s.add_argument("--data", type=Path, default=default_data())
     args = ap.parse_args(argv)
     return make(args) if args.cmd == "make" else score(args)
 

@@ -4,7 +4,8 @@
 the engine of each person's fold never saw them), the real photo of the target expression
 and the engine's output from the person's source photo, each cropped to the same face-size
 box around its own face (1:1 pixels, no resampling), side by side in a random order (A | B).
-The answer key goes to a separate file: give a rater only the pairs folder.
+The answer key goes to a separate file; ``READY`` beside the pairs holds the rater's
+instructions: give a rater only the pairs folder and ``READY``.
 
 ``score``: the rater's answers (JSON ``{"pair_01": {"edited": "A", "confidence": 4,
 "natural_A": 3, "natural_B": 4}, ...}``) against the key: how often the edited photo was
@@ -36,6 +37,29 @@ import numpy as np  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 #: the crop around a face, in face widths (jaw to jaw): the whole face and some hair
 FACE_BOX = 1.6
+
+
+INSTRUCTIONS = """\
+Blind real-vs-edited test
+=========================
+
+The folder {folder} holds {n} images, blind_01.png ... Each shows two photos of the same
+person side by side: the left one is "A", the right one is "B". In each pair one photo is
+a real, unedited photo of the person; the other was made by a program that edited another
+photo of the same person. Look at each image on its own, at 1:1 (mouth, teeth, lips,
+cheeks, eyes, skin; do not guess from file names, sizes or the order), and say which of the
+two is edited. The numbers of A and B answers need not be equal. Confidence: 1 (a guess)
+to 5 (certain); naturalness of each photo: 1 (clearly fake) to 5 (fully natural).
+
+Write your answers as one JSON object into {answers}:
+
+{{
+  "blind_01": {{"edited": "A", "confidence": 4, "natural_A": 2, "natural_B": 4, "note": "what gave it away"}},
+  ...
+}}
+
+with one entry for every image in the folder.
+"""
 
 
 def default_data() -> Path:
@@ -117,7 +141,10 @@ def make(args: argparse.Namespace) -> int:
         renamed[new] = key[old]
     Path(args.key).parent.mkdir(parents=True, exist_ok=True)
     Path(args.key).write_text(json.dumps(renamed, indent=1), encoding="utf-8")
-    print(f"wrote {len(renamed)} pairs to {out}, key {args.key}", file=sys.stderr)
+    ready = out.parent / "READY"
+    ready.write_text(INSTRUCTIONS.format(folder=out, n=len(renamed), answers=out.parent / "answers.json"),
+                     encoding="utf-8")
+    print(f"wrote {len(renamed)} pairs to {out}, key {args.key}, instructions {ready}", file=sys.stderr)
     return 0
 
 
@@ -147,23 +174,34 @@ def score(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+def blind_parser(doc: str, make_help: str, folder_help: str
+                 ) -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
+    """The ``make`` / ``score`` command line every blind test shares (``--data``, ``--seed``,
+    ``-o``, ``--key``, ``-q``; ``score --key --answers --data``): the parser and its ``make``
+    subparser, for the test's own options."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 epilog="\n".join(__doc__.splitlines()[1:]))
+                                 epilog="\n".join(doc.splitlines()[1:]))
     sub = ap.add_subparsers(dest="cmd", required=True)
-    m = sub.add_parser("make", help="write blind pairs and their key")
+    m = sub.add_parser("make", help=make_help)
     m.add_argument("--data", type=Path, default=default_data())
-    m.add_argument("--people", type=int, default=10, help="held-out people per direction")
-    m.add_argument("--directions", default="neutral:happy,happy:neutral")
-    m.add_argument("--factory", default="native", help="engine factory (see scripts/mouth_eval.py)")
     m.add_argument("--seed", type=int, default=2026)
-    m.add_argument("-o", "--output", required=True, help="folder for the pairs (give only this to the rater)")
+    m.add_argument("-o", "--output", required=True, help=folder_help)
     m.add_argument("--key", required=True, help="answer key JSON (keep it from the rater)")
     m.add_argument("-q", "--quiet", action="store_true")
     s = sub.add_parser("score", help="score a rater's answers against the key")
     s.add_argument("--key", required=True)
     s.add_argument("--answers", required=True)
+    s.add_argument("--data", type=Path, default=default_data())
+    return ap, m
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap, m = blind_parser(__doc__, "write blind pairs, their key and the rater's instructions",
+                         "folder for the pairs (give only this and READY beside it to the rater)")
+    m.add_argument("--people", type=int, default=10, help="held-out people per direction")
+    m.add_argument("--directions", default="neutral:happy,happy:neutral")
+    m.add_argument("--factory", default="native", help="engine factory (see scripts/mouth_eval.py)")
     args = ap.parse_args(argv)
     return make(args) if args.cmd == "make" else score(args)
 
