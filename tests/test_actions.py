@@ -625,8 +625,8 @@ def test_cavity_is_the_interior_blended_by_the_feathered_opening(basis, monkeypa
     from pixelfes.actions import mouth as am
     from pixelfes.mouth import inner_gap as mouth_gap
     from pixelfes.mouth import mouth_frame
-    from pixelfes.mouth.cavity import interior_lab, lab_to_srgb, rounded_outline
-    from pixelfes.mouth.colour import lab
+    from pixelfes.mouth.cavity import interior_lab, rounded_outline
+    from pixelfes.mouth.colour import lab, lab_to_srgb
 
     monkeypatch.setattr(am, "_grain", lambda image, mask: 0.0)
     lm = frontal_face(basis)

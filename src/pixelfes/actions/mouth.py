@@ -101,8 +101,9 @@ def _cavity(image: np.ndarray, before: np.ndarray, after: np.ndarray, source: np
 
     from ..mouth import inner_gap as gap_w
     from ..mouth import mouth_frame
-    from ..mouth.cavity import interior_lab, lab_to_srgb
+    from ..mouth.cavity import interior_lab
     from ..mouth.colour import lab as to_lab
+    from ..mouth.colour import lab_to_srgb
 
     a, b = after, before
     width = float(np.linalg.norm(a[54] - a[48]))
@@ -406,8 +407,7 @@ def _lay(image: np.ndarray, lips: np.ndarray, colours: Any, index: int, after: n
     import cv2
 
     from ..mouth import fill_mouth, load_bank
-    from ..mouth.cavity import lab_to_srgb
-    from ..mouth.colour import lab, to_linear, to_srgb
+    from ..mouth.colour import lab, lab_to_srgb, to_linear, to_srgb
 
     a = after
     width = float(np.linalg.norm(a[54] - a[48]))

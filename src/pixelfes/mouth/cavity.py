@@ -11,7 +11,6 @@ pixels; :mod:`pixelfes.actions.mouth` blends it into the warped face.
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
 from ..face.align import invert_affine, transform_points
@@ -158,9 +157,3 @@ def teeth_shade(shape: tuple[int, int], offset: np.ndarray, outline: np.ndarray,
     base = np.float32(0.55 + 0.45 * float(np.clip(lit, 0.0, 1.0)))
     g = (base + (np.float32(1.0) - base) * _smoothstep(below)) * (np.float32(1.0) - np.float32(0.6) * u * u)
     return g.astype(np.float32)
-
-
-def lab_to_srgb(lab: np.ndarray) -> np.ndarray:
-    """CIE L*a*b* ``(..., 3) float32`` -> sRGB floats in 0-255 (not rounded)."""
-    rgb = cv2.cvtColor(np.ascontiguousarray(lab, dtype=np.float32).reshape(-1, 1, 3), cv2.COLOR_LAB2RGB)
-    return (np.clip(rgb, 0.0, 1.0) * np.float32(255.0)).reshape(lab.shape)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-__all__ = ["PersonColours", "person_colours", "to_linear", "to_srgb", "lab"]
+__all__ = ["PersonColours", "person_colours", "to_linear", "to_srgb", "lab", "lab_to_srgb"]
 
 OUTER = list(range(48, 60))
 INNER = list(range(60, 68))
@@ -30,6 +30,12 @@ def lab(rgb_u8: np.ndarray) -> np.ndarray:
     """CIE L*a*b* (L in [0, 100]) of sRGB ``uint8`` colours ``(..., 3)``."""
     a = np.asarray(rgb_u8, dtype=np.float32).reshape(-1, 1, 3) / 255.0
     return cv2.cvtColor(a, cv2.COLOR_RGB2LAB).reshape(np.shape(rgb_u8))
+
+
+def lab_to_srgb(lab: np.ndarray) -> np.ndarray:
+    """CIE L*a*b* ``(..., 3) float32`` -> sRGB floats in 0-255 (not rounded): :func:`lab`'s inverse."""
+    rgb = cv2.cvtColor(np.ascontiguousarray(lab, dtype=np.float32).reshape(-1, 1, 3), cv2.COLOR_LAB2RGB)
+    return (np.clip(rgb, 0.0, 1.0) * np.float32(255.0)).reshape(lab.shape)
 
 
 @dataclass(frozen=True)
