@@ -592,7 +592,9 @@ def test_recipes_are_the_by_eye_intensities_scaled_per_face_half():
     assert set(CHOSEN) == set(RECIPES) and UPPER_FACE == {"AU1", "AU2", "AU4", "AU5", "AU6", "AU7", "AU43"}
     angry = RECIPES["angry"]
     assert angry.scales == (0.8, 0.9)
-    assert angry.units == {"AU4": 1.6, "AU2": 0.64, "AU5": 0.8, "AU7": 1.2, "AU23": 0.9, "AU24": 0.45}
+    # the inner brow heads pulled down beyond the ICT brow lowerer (AU1 negative), AU5 out
+    assert angry.units == {"AU4": 1.2, "AU1": -0.8, "AU2": 0.88, "AU7": 1.2, "AU23": 0.81,
+                           "AU24": 0.405}
     assert RECIPES["disgusted"].scales == (0.6, 0.5)
     assert RECIPES["disgusted"].units == {"AU9": 0.6, "AU10": 0.15, "AU15": 0.25, "AU16": 0.1,
                                           "AU4": 0.3, "AU17": 0.15, "AU6": 0.6, "AU7": 0.78}
@@ -859,3 +861,18 @@ def test_wide_open_teeth_bring_no_lip_or_gum_from_the_exemplar(basis):
         (got[:, 1] > float(colours.skin_lab[1]) + am.TOOTH_RED + 6)
     assert bright_red.mean() < 0.01
 
+
+
+def test_angry_brows_slope_down_to_their_inner_heads(basis):
+    """Anger's brows (docs/actions.md): the inner heads (21, 22) come down most and towards
+    the nose, the middles (19, 24) hardly, the outer ends (17, 26) rise: the V. On the
+    frontal ICT mean face (4.3 px/cm), pinned against the plain sum of each unit's frontal
+    motion (y down in the image, so the basis' -y)."""
+    lm = frontal_face(basis)
+    d = ActionUnitModel("angry").fit().predict_shape(lm) - lm
+    w = RECIPES["angry"].units
+    ref = -4.3 * sum(v * basis.motion[basis.index(k), :, 1] for k, v in w.items())
+    np.testing.assert_allclose(d[[21, 22, 19, 24, 17, 26], 1], ref[[21, 22, 19, 24, 17, 26]], atol=0.02)
+    assert d[21, 1] > 1.9 and d[22, 1] > 1.9  # px down at the inner heads
+    assert abs(d[19, 1]) < 0.3 and d[17, 1] < -1.0
+    assert d[21, 0] > 0.8 and d[22, 0] < -0.8  # drawn together
