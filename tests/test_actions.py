@@ -595,9 +595,10 @@ def test_recipes_are_the_by_eye_intensities_scaled_per_face_half():
     # the inner brow heads pulled down beyond the ICT brow lowerer (AU1 negative), AU5 out
     assert angry.units == {"AU4": 1.2, "AU1": -0.8, "AU2": 0.88, "AU7": 1.2, "AU23": 0.81,
                            "AU24": 0.405}
-    assert RECIPES["disgusted"].scales == (0.6, 0.5)
-    assert RECIPES["disgusted"].units == {"AU9": 0.6, "AU10": 0.15, "AU15": 0.25, "AU16": 0.1,
-                                          "AU4": 0.3, "AU17": 0.15, "AU6": 0.6, "AU7": 0.78}
+    assert RECIPES["disgusted"].scales == (0.6, 0.6)
+    # no brow lowerer (anger's cue): its identity went to the sneer
+    assert RECIPES["disgusted"].units == {"AU9": 0.72, "AU10": 0.18, "AU15": 0.3, "AU16": 0.12,
+                                          "AU17": 0.18, "AU6": 0.6, "AU7": 0.78}
     assert RECIPES["sad"].units == {"AU1": 1.0, "AU4": 0.5, "AU15": 1.2, "AU17": 0.48}
     # rechosen on the engine with the new open mouth (docs/actions.md): 0.7 -> 0.8 upper
     assert RECIPES["surprised"].units == {"AU1": 0.8, "AU2": 0.8, "AU5": 0.8, "AU26": 1.4}
