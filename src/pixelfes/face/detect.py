@@ -330,16 +330,21 @@ class _View:
         from .ert import _intensity
 
         inside = (px >= 0) & (px < self.size) & (py >= 0) & (py < self.size)
+        every = bool(inside.all())  # the usual case: no selection needed
         vals = np.zeros(len(px), np.float32)
-        if not inside.any():  # every point off the view (cv2.remap refuses an empty map)
+        if not every and not inside.any():  # all off the view (remap refuses an empty map)
             return vals
-        x, y = px[inside].astype(np.float64), py[inside].astype(np.float64)
+        x = px.astype(np.float64) if every else px[inside].astype(np.float64)
+        y = py.astype(np.float64) if every else py[inside].astype(np.float64)
         a = self.inv
         mx = (a[0, 0] * x + a[0, 1] * y + a[0, 2]).astype(np.float32)[None]
         my = (a[1, 0] * x + a[1, 1] * y + a[1, 2]).astype(np.float32)[None]
         got = cv2.remap(self.src, mx, my, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
         # remap of a (1, N) map gives (1, N) grey or (1, N, 3) RGB pixels
-        vals[inside] = _intensity(got.reshape(-1, 3) if got.ndim == 3 else got.reshape(-1))
+        got = _intensity(got.reshape(-1, 3) if got.ndim == 3 else got.reshape(-1))
+        if every:
+            return got.astype(np.float32)
+        vals[inside] = got
         return vals
 
 

@@ -210,12 +210,20 @@ class ShapePredictor:
 
     def __post_init__(self) -> None:
         c, t, n_splits = self.split_idx.shape[:3]
-        # flat, contiguous views for np.take (the leaves stay memory-mapped)
-        self._idx1 = np.ascontiguousarray(self.split_idx[..., 0]).reshape(c, t * n_splits)
-        self._idx2 = np.ascontiguousarray(self.split_idx[..., 1]).reshape(c, t * n_splits)
+        # flat, contiguous views for np.take (the leaves stay memory-mapped); both feature
+        # pixels of every split in one index array: the first t * n_splits, then the second
+        self._idx12 = np.ascontiguousarray(np.concatenate(
+            [self.split_idx[..., 0].reshape(c, t * n_splits),
+             self.split_idx[..., 1].reshape(c, t * n_splits)], axis=1)).astype(np.intp)
         self._thr = np.ascontiguousarray(self.split_thresh).reshape(c, t * n_splits)
         self._leaves = self.leaves.reshape(c, t * (n_splits + 1), -1)
         self._initial = np.ascontiguousarray(self.initial, dtype=np.float32)
+        # the reference shape's centred points and norm (the constant half of every
+        # similarity fit, :func:`_similarity_2x2`)
+        init = self._initial.astype(np.float64)
+        self._centred = init - init.mean(0)
+        self._norm = float((self._centred * self._centred).sum())
+        self._leaf_of = _leaf_table(n_splits)
 
     def __call__(self, image: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
         """``(L, 2)`` float64 (x, y) points for the face in ``box`` = dlib's
@@ -241,27 +249,42 @@ class ShapePredictor:
         left, top, right, bottom = (float(v) for v in box)
         w, h = right - left, bottom - top
         n_casc, n_trees, n_splits = self.split_idx.shape[:3]
-        depth = int(np.log2(n_splits + 1))
+        n = n_trees * n_splits
         trees = np.arange(n_trees)
-        first_leaf = trees * (n_splits + 1) - n_splits
+        first_leaf = trees * (n_splits + 1)
+        scale, offset = np.array([w, h]), np.array([left, top])
+        a, norm = self._centred, self._norm
         shape = self._initial.copy()
+        # row 0: the shape so far, rows 1..: the leaves of this level's trees (one buffer,
+        # summed in place below)
+        stack = np.empty((n_trees + 1, shape.size), np.float32)
         for c in range(n_casc):
-            m = _similarity_2x2(self._initial, shape)
-            pts = (self.deltas[c] @ m.T).astype(np.float32) + shape[self.anchor[c]]
+            # _similarity_2x2(self._initial, shape) with the constant half computed once
+            if norm == 0:
+                m = np.eye(2, dtype=np.float32)
+            else:
+                d = shape.astype(np.float64)
+                b = d - np.add.reduce(d, axis=0) / len(d)  # = d.mean(0), bit for bit
+                p = float((a * b).sum())
+                q = float((a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]).sum())
+                m = (np.array([[p, -q], [q, p]]) / norm).astype(np.float32)
+            pts = self.deltas[c] @ m.T
+            pts += shape[self.anchor[c]]
             # dlib: point(tform_to_img(p)), rounding to the nearest pixel
-            px = np.floor(left + pts[:, 0].astype(np.float64) * w + 0.5).astype(np.intp)
-            py = np.floor(top + pts[:, 1].astype(np.float64) * h + 0.5).astype(np.intp)
-            vals = np.asarray(pixels(px, py), dtype=np.float32)
-            # every split of every tree at once, then walk down: left child 2i+1 when true
-            go = ((np.take(vals, self._idx1[c]) - np.take(vals, self._idx2[c])) > self._thr[c])
-            go = go.reshape(n_trees, n_splits)
-            node = np.zeros(n_trees, np.intp)
-            for _ in range(depth):
-                node = 2 * node + 2 - go[trees, node]
-            leaf = np.take(self._leaves[c], first_leaf + node, axis=0)
+            xy = pts.astype(np.float64)
+            xy *= scale
+            xy += offset
+            xy += 0.5
+            ij = np.floor(xy).astype(np.intp)
+            vals = np.asarray(pixels(ij[:, 0], ij[:, 1]), dtype=np.float32)
+            # every split of every tree at once; the leaf each tree's outcomes lead to
+            f = np.take(vals, self._idx12[c])
+            go = (f[:n] - f[n:]) > self._thr[c]
+            leaf = first_leaf + self._leaf_of(go.reshape(n_trees, n_splits))
+            stack[0] = shape.reshape(-1)
+            np.take(self._leaves[c], leaf, axis=0, out=stack[1:], mode="clip")
             # float32 sum in dlib's order: a reduction over the rows (axis 0) of a C-ordered
             # array adds them one after another (no pairwise reordering; tested)
-            stack = np.concatenate([shape.reshape(1, -1), leaf])
             shape = np.add.reduce(stack, axis=0, dtype=np.float32).reshape(-1, 2)
         out = np.empty(shape.shape, np.float64)
         out[:, 0] = left + shape[:, 0].astype(np.float64) * w
@@ -269,11 +292,47 @@ class ShapePredictor:
         return out
 
 
+def _leaf_table(n_splits: int) -> Callable[[np.ndarray], np.ndarray]:
+    """For complete trees of ``n_splits`` splits (nodes breadth-first, children ``2i+1``
+    when a split holds, else ``2i+2``): a function from the outcomes ``(T, n_splits) bool``
+    of every split of T trees to the leaf ``(T,)`` each reaches (0 = leftmost). Up to 20
+    splits the outcomes' bits index a table of every pattern's leaf (one lookup instead of
+    walking down the levels)."""
+    depth = int(np.log2(n_splits + 1))
+
+    def walk(go: np.ndarray) -> np.ndarray:
+        rows = np.arange(len(go))
+        node = np.zeros(len(go), np.intp)
+        for _ in range(depth):
+            node = 2 * node + 2 - go[rows, node]
+        return node - n_splits
+
+    if n_splits > 20:
+        return walk
+    codes = np.arange(1 << n_splits)
+    node = np.zeros(len(codes), np.intp)
+    for _ in range(depth):
+        node = 2 * node + 2 - ((codes >> node) & 1)
+    table = (node - n_splits).astype(np.intp)
+    # split i of a tree is bit i of its code; a float32 product is exact below 2^24 and
+    # one BLAS call (3x faster than packing bits)
+    weights = (2.0 ** np.arange(n_splits)).astype(np.float32)
+
+    def lookup(go: np.ndarray) -> np.ndarray:
+        return table[(go.astype(np.float32) @ weights).astype(np.intp)]
+
+    return lookup
+
+
 def _intensity(pixels: np.ndarray) -> np.ndarray:
     """dlib's ``get_pixel_intensity``: ``(N,)`` gray values, or ``(N, 3)`` RGB -> (r + g + b) // 3."""
     if pixels.ndim == 1:
         return pixels
-    return pixels.astype(np.uint16).sum(axis=1) // 3
+    # the channels added one after the other: a sum over the short last axis is slower
+    total = pixels[:, 0].astype(np.uint16)
+    total += pixels[:, 1]
+    total += pixels[:, 2]
+    return total // 3
 
 
 _LOCK = threading.Lock()
