@@ -20,6 +20,7 @@ Coordinates are ``(x, y)`` photo pixels, continuous, with the image's top-left c
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sys
 import threading
@@ -132,17 +133,35 @@ class _LiteRTNet:
             self._in = self._it.get_input_details()[0]["index"]
             self._it.resize_tensor_input(self._in, [1, shape[0], shape[1], 3])
             self._it.allocate_tensors()
-        self._outs = [o["index"] for o in self._it.get_output_details()]
+        outs = self._it.get_output_details()
+        self._raw = next(o["index"] for o in outs if o["shape"][-1] == 16)
+        self._logit = next(o["index"] for o in outs if o["shape"][-1] == 1)
 
     def run(self, img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        # (x - 127.5) / 127.5: the [-1, 1] range the net was trained with; NHWC float32
-        x = img.astype(np.float32)
-        x -= 127.5
-        x *= 1.0 / 127.5
-        self._it.set_tensor(self._in, x[None])
+        """(regressors ``(N, 16)``, logits ``(N,)``) of every anchor for ``img`` ``(h, w, 3)
+        uint8``."""
+        raw, logit, _ = self.kept(img, -np.inf)
+        return raw, logit
+
+    def kept(self, img: np.ndarray, min_logit: float
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The anchors whose logit is over ``min_logit``: (regressors ``(M, 16)``, logits
+        ``(M,)``, anchor indices ``(M,)``), copied out of the interpreter's buffers.
+
+        The input is written straight into the interpreter's tensor and only the kept rows
+        are copied out (no float copy of the photo handed over, no copy of all outputs)."""
+        # (x - 127.5) / 127.5: the [-1, 1] range the net was trained with; NHWC float32,
+        # computed as astype, subtract, multiply in float32 (the same values)
+        x = self._it.tensor(self._in)()
+        np.subtract(img, np.float32(127.5), out=x[0], dtype=np.float32)
+        x *= np.float32(1.0 / 127.5)
+        del x  # no reference into the interpreter may be held while it runs
         self._it.invoke()
-        outs = [self._it.get_tensor(i) for i in self._outs]
-        return _split(outs)
+        logit = self._it.tensor(self._logit)().reshape(-1)
+        idx = np.flatnonzero(logit > min_logit)
+        out = self._it.tensor(self._raw)().reshape(-1, 16)[idx], logit[idx]
+        del logit
+        return out[0], out[1], idx
 
 
 class _OpenCVNet:
@@ -159,6 +178,13 @@ class _OpenCVNet:
         blob = cv2.dnn.blobFromImage(img, 1.0 / 127.5, mean=(127.5, 127.5, 127.5), swapRB=False)
         self._net.setInput(blob)
         return _split(self._net.forward(self._net.getUnconnectedOutLayersNames()))
+
+    def kept(self, img: np.ndarray, min_logit: float
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """As :meth:`_LiteRTNet.kept`."""
+        raw, logit = self.run(img)
+        idx = np.flatnonzero(logit > min_logit)
+        return raw[idx], logit[idx], idx
 
 
 def _split(outs: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -197,8 +223,10 @@ def _net(shape: tuple[int, int]) -> Any:
     return net
 
 
+@functools.lru_cache(maxsize=32)
 def _anchors(h: int, w: int) -> np.ndarray:
-    """Anchor centres ``(N, 2)`` in input pixels, in the order of the net's outputs.
+    """Anchor centres ``(N, 2)`` in input pixels, in the order of the net's outputs (read-only,
+    cached per input shape).
 
     MediaPipe's short-range layout: stride 8 with 2 anchors per cell, then stride 16 with 6.
     """
@@ -208,7 +236,9 @@ def _anchors(h: int, w: int) -> np.ndarray:
         yy, xx = np.mgrid[0:fh, 0:fw]
         c = np.stack([(xx + 0.5) * stride, (yy + 0.5) * stride], axis=-1).reshape(-1, 1, 2)
         out.append(np.repeat(c, reps, axis=1).reshape(-1, 2))
-    return np.concatenate(out).astype(np.float32)
+    a = np.concatenate(out).astype(np.float32)
+    a.flags.writeable = False
+    return a
 
 
 def _run(net: Any, img: np.ndarray, score: float) -> tuple[np.ndarray, np.ndarray]:
@@ -217,15 +247,13 @@ def _run(net: Any, img: np.ndarray, score: float) -> tuple[np.ndarray, np.ndarra
     Returns ``(M, 16)`` float32 [cx, cy, w, h, 6 x (x, y)] in input pixels and ``(M,)`` scores.
     """
     h, w = img.shape[:2]
-    raw, logit = net.run(img)
-    keep = logit > np.log(score / (1.0 - score))
-    if not keep.any():
+    det, logit, idx = net.kept(img, np.log(score / (1.0 - score)))
+    if not len(idx):
         return np.empty((0, 16), np.float32), np.empty(0, np.float32)
-    anchors = _anchors(h, w)[keep]
-    det = raw[keep].copy()
+    anchors = _anchors(h, w)[idx]
     det[:, 0:2] += anchors
     det[:, 4:16] += np.tile(anchors, (1, 6))
-    return det, 1.0 / (1.0 + np.exp(-np.clip(logit[keep], -80, 80)))
+    return det, 1.0 / (1.0 + np.exp(-np.clip(logit, -80, 80)))
 
 
 def pyramid_scales(height: int, width: int, min_face: float = 40.0,
