@@ -206,6 +206,30 @@ def test_rgb_jpeg_fast_path_equals_pillows(tmp_path, monkeypatch, orientation) -
     assert fast.mode == slow.mode == "RGB"
 
 
+@pytest.mark.parametrize("orientation", [1, 6])
+def test_rgb_jpeg_fast_path_without_opencvs_rgb_flag(tmp_path, monkeypatch, orientation) -> None:
+    """OpenCV before 4.10 decodes only to BGR: the fast path then swaps the channels itself,
+    to the same pixels as OpenCV's own RGB output and Pillow's."""
+    import cv2
+    from PIL import Image
+
+    from pixelfes import imageio
+
+    rng = np.random.default_rng(orientation)
+    arr = np.clip(rng.normal(128, 60, (41, 29, 3)), 0, 255).astype(np.uint8)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    path = tmp_path / "o.jpg"
+    Image.fromarray(arr).save(path, quality=90, exif=exif.tobytes())
+    direct = imageio.load_image(path).rgb
+    with Image.open(path) as im:
+        pillow = imageio.load_image(im).rgb
+    monkeypatch.delattr(cv2, "IMREAD_COLOR_RGB", raising=False)
+    swapped = imageio.load_image(path).rgb
+    assert np.array_equal(direct, swapped) and np.array_equal(direct, pillow)
+    assert swapped.flags.c_contiguous
+
+
 def test_a_cut_off_jpeg_is_refused_not_padded(tmp_path) -> None:
     """A file cut off mid-scan is an error (OpenCV before 4.10 pads it with grey: the fast
     path checks the end marker first; 4.14 refuses by itself)."""

@@ -421,10 +421,14 @@ def _load_rgb_jpeg(path: Path, img: Image.Image) -> LoadedImage | None:
     data = np.fromfile(path, np.uint8)
     if b"\xff\xd9" not in data[-4096:].tobytes():
         return None  # no end-of-image marker: a cut-off file, which Pillow refuses (OpenCV pads)
-    bgr = cv2.imdecode(data, cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
-    if bgr is None or bgr.shape[:2] != (img.size[1], img.size[0]):
+    # libjpeg-turbo writes RGB itself where OpenCV asks it to (4.10+): no BGR -> RGB pass
+    as_rgb = getattr(cv2, "IMREAD_COLOR_RGB", None)
+    flags = (cv2.IMREAD_COLOR if as_rgb is None else as_rgb) | cv2.IMREAD_IGNORE_ORIENTATION
+    rgb = cv2.imdecode(data, flags)
+    if rgb is None or rgb.shape[:2] != (img.size[1], img.size[0]):
         return None  # damaged or odd: Pillow's path reports it properly
-    rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    if as_rgb is None:
+        rgb = cv2.cvtColor(rgb, cv2.COLOR_BGR2RGB)
     if orientation in _ORIENT_NUMPY:
         rgb = np.ascontiguousarray(_ORIENT_NUMPY[orientation](rgb))
     return LoadedImage(rgb=rgb, kind="path", mode="RGB", path=path, format="JPEG",

@@ -69,6 +69,8 @@ RECHECK_COST = 2.0
 _XS = [0, 4, 6, 8, 10, 12, 14]  # columns holding x (box centre, key points)
 _YS = [1, 5, 7, 9, 11, 13, 15]
 NMS_IOU = 0.3
+#: grey margin (net px) around a pass's photo copy
+PAD = 16
 
 # key points of a detection, in the order the net gives them
 KEYPOINTS = ("right_eye", "left_eye", "nose_tip", "mouth", "right_ear", "left_ear")
@@ -322,7 +324,7 @@ def _pass(rgb: np.ndarray, scale: float, score: float, small: np.ndarray | None 
     sh, sw = small.shape[:2]
     # grey margin: faces cut by the photo's edge are still found; sizes rounded up to
     # multiples of 32 (the net needs 16; coarser rounding means fewer distinct shapes)
-    pad = 16
+    pad = PAD
     ph, pw = -(-(sh + 2 * pad) // 32) * 32, -(-(sw + 2 * pad) // 32) * 32
     canvas = np.full((ph, pw, 3), 127, np.uint8)
     canvas[pad:pad + sh, pad:pad + sw] = small
