@@ -424,3 +424,17 @@ def test_reduction_takes_an_exact_integer_step_first() -> None:
     odd = rgb[:299, :249]
     np.testing.assert_array_equal(bf._reduced(odd, 0.4),
                                   cv2.resize(odd, (100, 120), interpolation=cv2.INTER_AREA))
+
+
+def test_halving_one_channel_at_a_time_equals_pyrdown() -> None:
+    """The large-face view's anti-aliasing step: per-channel pyrDown is cv2.pyrDown's pixels,
+    for odd sizes and for a view into a larger photo."""
+    import cv2
+
+    from pixelfes.face.detect import _halved
+
+    rng = np.random.default_rng(5)
+    photo = rng.integers(0, 256, (203, 157, 3), dtype=np.uint8)
+    for img in (photo, photo[11:190, 7:150], photo[..., 1]):
+        got = _halved(img)
+        assert got.dtype == np.uint8 and np.array_equal(got, cv2.pyrDown(img))
