@@ -133,7 +133,6 @@ def calibration(data: Path) -> list[dict[str, np.ndarray]]:
 
     sys.path.insert(0, str(REPO / "tests"))
     from london_groups import log_widths, london_neutral, make_group
-
     from pixelfes.imageio import load_image
 
     rng = np.random.default_rng(0)
@@ -165,8 +164,8 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args()
     from ai_edge_quantizer import calibrator, quantizer, recipe_manager
-    from ai_edge_quantizer.utils import qsv_utils
     from ai_edge_quantizer.qtyping import TFLOperationName
+    from ai_edge_quantizer.utils import qsv_utils
 
     with tempfile.TemporaryDirectory() as tmp:
         f32 = Path(tmp) / "fp32_fused.tflite"

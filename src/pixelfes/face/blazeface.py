@@ -8,7 +8,11 @@ input. One pass at scale ``s0 = PIXELS_PER_MIN_FACE / min_face`` finds the small
 faces, each further pass at a quarter of the previous scale the next-larger ones, so the
 cost is about ``(1 + 1/16 + ...) * s0**2`` of the photo's megapixels whatever its size.
 The finest pass, most of that cost, runs as a cascade (:func:`_finest`): at ``CHEAP`` of its
-scale with a low score, then a small window at full scale around each candidate. Passes
+scale with a low score, then a small window at full scale around each candidate. With
+LiteRT that cheap look runs an 8-bit copy of the net (:data:`MODEL_INT8`, 1.8x faster; the
+windows and the other passes stay float): on 840 made-up faces of 40-50 px its lowest
+score was 0.61 / 0.63 against the float net's 0.55 / 0.66 (two sets of 420; logits differ
+by sd 0.12), recall and the London landmarks are unchanged (README). Passes
 larger than ``TILE`` px are cut into overlapping tiles (bounded memory); each face is kept
 from the tile whose core holds its centre.
 
@@ -74,7 +78,9 @@ RECHECK_COST = 2.0
 _XS = [0, 4, 6, 8, 10, 12, 14]  # columns holding x (box centre, key points)
 _YS = [1, 5, 7, 9, 11, 13, 15]
 NMS_IOU = 0.3
-#: grey margin (net px) around a pass's photo copy
+#: grey margin (net px) around a pass's photo copy: faces cut by the photo's edge. Of 120
+#: faces of 40-300 px cut by up to half their width, 117 were found with 16 px, 102 with 0
+#: (a multiple of 16 keeps the anchors on the same photo grid)
 PAD = 16
 
 # key points of a detection, in the order the net gives them

@@ -1,0 +1,115 @@
+"""The main job's own stages (decode, detect, landmarks, encode) against another checkout's,
+alternating in one process: CPU ms per stage and the ratio new / reference.
+
+Run:  git worktree add --detach /tmp/wt-ref main
+      python benchmarks/bench_versus.py --reference /tmp/wt-ref/src [--photo P] [--rounds 21]
+
+The reference's ``pixelfes`` package is copied to a temporary folder as ``pixelfes_ref``
+(its absolute imports renamed) so both import side by side; rounds alternate old/new and
+new/old, OpenCV runs one thread, times are ``time.process_time`` (a busy machine counts
+less). Stages as in ``bench_synthesize.py``: decode (``load_image``), detect (BlazeFace
+pyramid, ``--min-face`` 40), landmarks (68 points, refit and plausibility check), encode
+(JPEG quality 95); the encoded bytes of both must be equal (checked). Default photo: the
+1350 x 1350 London 001 from ``../shared/data``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+STAGES = ("decode", "detect", "landmarks", "encode", "total")
+
+
+def import_reference(src: Path, tmp: Path) -> str:
+    """Copy ``src/pixelfes`` to ``tmp/pixelfes_ref`` with its absolute imports renamed."""
+    dst = tmp / "pixelfes_ref"
+    shutil.copytree(src / "pixelfes", dst, ignore=shutil.ignore_patterns("__pycache__"))
+    pattern = re.compile(r"\b(from|import) pixelfes\b")
+    for f in dst.rglob("*.py"):
+        text = f.read_text()
+        new = pattern.sub(r"\1 pixelfes_ref", text)
+        if new != text:
+            f.write_text(new)
+    sys.path.insert(0, str(tmp))
+    return "pixelfes_ref"
+
+
+def runner(package: str, path: Path, min_face: float) -> Callable[[], tuple[dict[str, float], bytes]]:
+    import importlib
+
+    detect = importlib.import_module(f"{package}.face.detect")
+    plausible = importlib.import_module(f"{package}.face.plausible")
+    imageio = importlib.import_module(f"{package}.imageio")
+    backend = detect.PyramidBackend(min_size=min_face)
+    clock = time.process_time
+
+    def run() -> tuple[dict[str, float], bytes]:
+        t0 = clock()
+        loaded = imageio.load_image(path)
+        t1 = clock()
+        found = backend.candidates(loaded.rgb)
+        t2 = clock()
+        for d in found:
+            lm, again = detect.fit_landmarks(loaded.rgb, d.keypoints)
+            plausible.check_landmarks(lm, refit=again, keypoints=d.keypoints)
+        t3 = clock()
+        buf = io.BytesIO()
+        loaded.to_output(loaded.rgb).save(buf, format="JPEG", quality=95)
+        t4 = clock()
+        ms = [(b - a) * 1000 for a, b in ((t0, t1), (t1, t2), (t2, t3), (t3, t4), (t0, t4))]
+        return dict(zip(STAGES, ms, strict=True)), buf.getvalue()
+
+    return run
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--reference", type=Path, required=True,
+                    help="the other checkout's src folder (holding pixelfes/)")
+    ap.add_argument("--photo", type=Path,
+                    default=REPO.parent / "shared" / "data" / "london-face-set" / "neutral_front" / "001_03.jpg")
+    ap.add_argument("--rounds", type=int, default=21)
+    ap.add_argument("--min-face", type=float, default=40.0)
+    args = ap.parse_args()
+    if not (args.reference / "pixelfes" / "__init__.py").is_file():
+        sys.exit(f"--reference must be a src folder holding pixelfes/; got {args.reference}")
+    if not args.photo.is_file():
+        sys.exit(f"no photo at {args.photo} (give --photo)")
+    import cv2
+
+    cv2.setNumThreads(1)
+    with tempfile.TemporaryDirectory() as tmp:
+        ref = runner(import_reference(args.reference, Path(tmp)), args.photo, args.min_face)
+        new = runner("pixelfes", args.photo, args.min_face)
+        for _ in range(2):  # nets, caches and memory maps warm
+            ref()
+            new()
+        times: dict[str, list[dict[str, float]]] = {"reference": [], "this": []}
+        for r in range(args.rounds):
+            order = (("reference", ref), ("this", new)) if r % 2 == 0 else (("this", new), ("reference", ref))
+            for name, f in order:
+                times[name].append(f()[0])
+        if ref()[1] != new()[1]:
+            sys.exit("the encoded bytes differ between the two checkouts")
+    print(f"{args.photo.name}: CPU ms per stage (median of {args.rounds}), one thread")
+    print(f"{'':10s}" + "".join(f"{k:>11s}" for k in STAGES))
+    for name in ("reference", "this"):
+        print(f"{name:10s}" + "".join(
+            f"{statistics.median(t[k] for t in times[name]):11.2f}" for k in STAGES))
+    print(f"{'ratio':10s}" + "".join(
+        f"{statistics.median(b[k] / a[k] for a, b in zip(times['reference'], times['this'], strict=True)):11.3f}"
+        for k in STAGES) + "   (this / reference, median of paired rounds)")
+
+
+if __name__ == "__main__":
+    main()
