@@ -471,6 +471,14 @@ def test_the_8_bit_cheap_look_finds_what_the_float_one_finds() -> None:
     q_scale, zero = info["quantization"]
     value = (np.arange(256) - 127.5) / 127.5
     assert np.abs((net._lut.astype(float) - zero) * q_scale - value).max() <= 0.5 * q_scale + 1e-6
+    # the fast path (flipping the top bit) writes what the table says
+    img = np.arange(256, dtype=np.uint8).reshape(16, 16, 1).repeat(3, 2)
+    img = np.pad(img, ((24, 24), (24, 24), (0, 0)))
+    assert net._flip
+    flipped = net.kept(img, -np.inf)
+    net._flip = False
+    table = net.kept(img, -np.inf)
+    assert all(np.array_equal(a, b) for a, b in zip(flipped, table, strict=True))
 
 
 def test_without_litert_the_cheap_look_runs_the_float_net(monkeypatch) -> None:
