@@ -496,3 +496,40 @@ def test_without_litert_the_cheap_look_runs_the_float_net(monkeypatch) -> None:
     monkeypatch.setattr(bf, "_pass", lambda *a, **k: calls.append(k.get("quantized")) or real(*a, **k))
     bf.blazeface_detect(rgb)
     assert calls and not any(calls)
+
+
+def test_litert_input_written_in_place_equals_set_tensor() -> None:
+    """The float net's input written straight into LiteRT's tensor and only the kept rows
+    copied out: the raw outputs of the plain ``set_tensor`` / ``get_tensor`` way, bit for bit."""
+    pytest.importorskip("ai_edge_litert")
+    from ai_edge_litert.interpreter import Interpreter
+
+    img = np.ascontiguousarray(skimage_data.astronaut()[:320, :256])
+    it = Interpreter(model_path=str(bf.MODEL), num_threads=1)
+    d = it.get_input_details()[0]
+    it.resize_tensor_input(d["index"], [1, 320, 256, 3])
+    it.allocate_tensors()
+    x = img.astype(np.float32)  # the way main prepared it: a float copy, then set_tensor
+    x -= 127.5
+    x *= 1.0 / 127.5
+    it.set_tensor(d["index"], x[None])
+    it.invoke()
+    outs = {o["shape"][-1]: it.get_tensor(o["index"]) for o in it.get_output_details()}
+    raw, logit = bf._LiteRTNet((320, 256)).run(img)
+    assert np.array_equal(raw, outs[16].reshape(-1, 16))
+    assert np.array_equal(logit, outs[1].reshape(-1))
+
+
+def test_faces_beyond_the_cheap_looks_range_keep_their_float_detection(monkeypatch) -> None:
+    """A face larger than the finest pass's range is the coarser (float) passes' alone: with
+    the 8-bit cheap look, the same box, score and landmarks as with the float one."""
+    pytest.importorskip("ai_edge_litert")
+    rgb, truths = astronaut_group([330, 45], size=(1400, 900))
+    got = []
+    for quantized in (False, True):
+        monkeypatch.setattr(bf, "QUANTIZED", quantized)
+        got.append(search_faces(rgb).faces)
+    big = [max(faces, key=lambda f: f.size) for faces in got]
+    assert big[0].size > 250 and big[0].box == big[1].box and big[0].score == big[1].score
+    assert np.array_equal(big[0].landmarks, big[1].landmarks)
+    assert len(got[0]) == len(got[1]) == 2  # the small face is found by both looks
