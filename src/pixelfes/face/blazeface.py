@@ -78,9 +78,10 @@ RECHECK_COST = 2.0
 _XS = [0, 4, 6, 8, 10, 12, 14]  # columns holding x (box centre, key points)
 _YS = [1, 5, 7, 9, 11, 13, 15]
 NMS_IOU = 0.3
-#: grey margin (net px) around a pass's photo copy: faces cut by the photo's edge. Of 120
-#: faces of 40-300 px cut by up to half their width, 117 were found with 16 px, 102 with 0
-#: (a multiple of 16 keeps the anchors on the same photo grid)
+#: grey margin (net px) around a pass's photo copy: faces cut by the photo's edge. Of 240
+#: faces of 40-300 px cut by up to half their width (``benchmarks/bench_edges.py``), 238
+#: were found with 16 px, 215 with 0 (changed: 170 both; the check skips most heavily cut
+#: ones). A multiple of 16 keeps the anchors on the same photo grid
 PAD = 16
 
 # key points of a detection, in the order the net gives them
