@@ -190,3 +190,40 @@ def test_cli_mouth_option_equals_the_api(astronaut, tmp_path):
         assert main(["synthesize", str(src), "--to", "happy", "--mouth", mouth, "-o", str(out), "-q"]) == 0
         assert_array_equal(np.asarray(Image.open(out)), pixelfes.synthesize(astronaut, to="happy", mouth=mouth))
     assert (np.asarray(Image.open(tmp_path / "closed.png")) != np.asarray(Image.open(tmp_path / "open.png"))).any()
+
+
+def test_photo_map_band_by_band_is_the_whole_map_and_resamples_the_same_bytes(astronaut, face, model):
+    """The engines' fused path (PhotoMap rows made band by band inside the resampling, no
+    box-sized map held) writes the same bytes as the whole map (photo_map) through
+    resample_moving, with the texture gain and with a shade function; its rows equal the
+    whole map's to float rounding (the row offset moves into the warp's matrix)."""
+    import functools
+
+    al = align_face(astronaut, face.landmarks, model.alignment_)
+    target, _, _ = native.target_shape(model, al.landmarks, 1.0, "closed")
+    tri = model.warp_.triangulation
+    extra = np.zeros((192, 192), np.float32)
+    extra[60:120, 40:150] = 0.2 * np.sin(np.arange(110, dtype=np.float32) / 9.0)
+    args = (al.matrix, tri, al.landmarks, target, model.alignment_, astronaut.shape[:2])
+    kw = {"also": np.abs(extra) > 1e-3, "extra": extra}
+    (x0, y0, x1, y1), maps, layer, still = native.photo_map(*args, **kw)
+    pmap = native.plan_photo_map(*args, **kw)
+    assert pmap is not None and pmap.box == (x0, y0, x1, y1)
+    h = y1 - y0
+    parts = [pmap.rows(r, min(h, r + 37)) for r in range(0, h, 37)]
+    assert_allclose(np.concatenate([p[0] for p in parts]), maps[..., 0], rtol=0, atol=1e-4)
+    assert_allclose(np.concatenate([p[1] for p in parts]), maps[..., 1], rtol=0, atol=1e-4)
+    assert_allclose(np.concatenate([p[2] for p in parts]), layer, rtol=0, atol=1e-6)
+    assert (np.concatenate([p[3] for p in parts]) != still).mean() < 1e-4
+    assert (~still).sum() > 10000 and (np.abs(layer) > 1e-3).sum() > 1000
+    for shade in (None, functools.partial(native.apply_gain, dark_in_lab=True)):
+        whole = astronaut.copy()
+        native.resample_moving(astronaut, whole[y0:y1, x0:x1], maps, still, layer, shade)
+        fused = astronaut.copy()
+        native.resample_photo_map(astronaut, fused[y0:y1, x0:x1], pmap, shade)
+        assert (whole != astronaut).any(axis=2).sum() > 10000
+        diff = np.abs(fused.astype(int) - whole.astype(int))
+        assert diff.max() <= 1 and (diff > 0).mean() < 1e-5
+        inplace = astronaut.copy()  # in place: reads only the photo from before
+        native.resample_photo_map(inplace, inplace[y0:y1, x0:x1], pmap, shade)
+        assert_array_equal(inplace, fused)

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import cv2
@@ -57,7 +57,7 @@ from .mouth import (
 )
 from .warp import Raster, Triangulation, _pixel_grid, box_backward_map, limit_motion, remap
 
-__all__ = ["MOUTH_MODES", "NativeResult", "apply_gain", "photo_map", "pull_corners", "resample_moving", "smile_corners", "smile_mouth", "synthesize_face", "target_shape", "OPEN_GAP", "STILL_PX"]
+__all__ = ["MOUTH_MODES", "NativeResult", "apply_gain", "photo_map", "plan_photo_map", "PhotoMap", "pull_corners", "resample_moving", "resample_photo_map", "smile_corners", "smile_mouth", "synthesize_face", "target_shape", "OPEN_GAP", "STILL_PX"]
 
 MOUTH_MODES = ("auto", "open", "closed", "likely")
 OPEN_GAP = 0.05  # predicted inner-lip gap (mouth widths) from which "auto" opens the mouth
@@ -524,28 +524,70 @@ def apply_gain(rgb: np.ndarray, gain: np.ndarray, dark_in_lab: bool = False) -> 
     return out
 
 
-def photo_map(matrix: np.ndarray, triangulation: Triangulation, source: np.ndarray,
-              target: np.ndarray, alignment: Alignment, shape: tuple[int, int],
-              also: np.ndarray | None = None, extra: np.ndarray | None = None,
-              raster: Raster | None = None
-              ) -> tuple[tuple[int, int, int, int], np.ndarray, np.ndarray | None, np.ndarray] | None:
-    """The face's backward map at the photo's size: photo -> crop, canvas warp, crop -> photo.
+@dataclass(frozen=True, eq=False)
+class PhotoMap:
+    """The face's backward map at the photo's size (:func:`plan_photo_map`), made on demand
+    row band by row band (:meth:`rows`), so that no box-sized map is ever held.
 
-    ``matrix``: photo -> crop ``(2, 3)``; ``source``/``target``: crop landmarks ``(K, 2)``;
-    ``shape``: the photo's ``(H, W)``; ``also``: ``(S, S) bool`` canvas pixels to include even
-    if they do not move (where the texture changes); ``extra``: an ``(S, S) float32`` canvas
-    layer brought to the photo box along (linear, 0 outside the canvas); ``raster``: the
-    canvas raster of ``target`` when the caller has it (``triangulation.raster(target)``,
-    else made here). Returns the photo
-    box ``(x0, y0, x1, y1)``, the map ``(y1 - y0, x1 - x0, 2) float32`` (source x, y in photo
-    pixels, as ``cv2.remap`` takes it), the extra layer (or ``None``) and ``still``
-    ``(y1 - y0, x1 - x0) bool`` (moves at most ``STILL_PX`` and, with ``extra``, the layer
-    is within 1e-3 of 0 there: it keeps its bytes), or ``None`` when nothing moves. Over the lips the map is exact per photo
-    pixel; elsewhere the canvas displacement interpolated linearly (it is continuous and
-    piecewise linear: the difference is a fraction of a pixel, only where triangles bend).
-    Motion fades out just beyond the face and the landmarks before and after the motion
-    (:func:`face_motion_weight`), over the lips too.
+    ``box``: ``(x0, y0, x1, y1)`` in the photo; ``dx``, ``dy``: the canvas displacement in
+    photo pixels (motion-weighted) and ``extra`` the canvas layer (or ``None``), all ``(S, S)
+    float32``; ``matrix``: crop -> box ``(2, 3)``; ``exact``: the box-local ``(x0, y0, x1, y1)``
+    over the lips where the map is exact, with its map ``(x, y)`` and still mask (or ``None``).
     """
+
+    box: tuple[int, int, int, int]
+    dx: np.ndarray = field(repr=False)
+    dy: np.ndarray = field(repr=False)
+    extra: np.ndarray | None = field(repr=False)
+    matrix: np.ndarray = field(repr=False)
+    exact: tuple[tuple[int, int, int, int], np.ndarray, np.ndarray, np.ndarray] | None = field(repr=False)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(h, w)`` of the box."""
+        x0, y0, x1, y1 = self.box
+        return y1 - y0, x1 - x0
+
+    def rows(self, r0: int, r1: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
+        """Rows ``r0:r1`` of the box: source ``x``, ``y`` (photo pixels) and the layer (or
+        ``None``), each ``(r1 - r0, w) float32``, and ``still`` ``(r1 - r0, w) bool``."""
+        x0, y0, x1, y1 = self.box
+        m = self.matrix.copy()
+        m[1, 2] -= r0
+        size = (x1 - x0, r1 - r0)
+
+        def warp(a: np.ndarray) -> np.ndarray:
+            # one channel at a time: OpenCV's vector path (two of them cost 0.6 of one
+            # two-channel pass, the same values to 1 ulp)
+            return np.asarray(cv2.warpAffine(a, m, size, flags=cv2.INTER_LINEAR,
+                                             borderMode=cv2.BORDER_CONSTANT, borderValue=0),
+                              dtype=np.float32)
+
+        mx, my = warp(self.dx), warp(self.dy)
+        layer = None if self.extra is None else warp(self.extra)
+        # both displacement components within STILL_PX
+        still = cv2.bitwise_and(cv2.inRange(mx, -STILL_PX, STILL_PX),
+                                cv2.inRange(my, -STILL_PX, STILL_PX)) > 0
+        mx += np.arange(x0, x1, dtype=np.float32)[None, :]
+        my += np.arange(y0 + r0, y0 + r1, dtype=np.float32)[:, None]
+        if self.exact is not None:  # the exact map over the lips
+            (lx0, ly0, lx1, ly1), ex, ey, es = self.exact
+            a, b = max(r0, ly0), min(r1, ly1)
+            if a < b:
+                mx[a - r0:b - r0, lx0:lx1] = ex[a - ly0:b - ly0]
+                my[a - r0:b - r0, lx0:lx1] = ey[a - ly0:b - ly0]
+                still[a - r0:b - r0, lx0:lx1] = es[a - ly0:b - ly0]
+        if layer is not None:  # a pixel whose texture changes is not still either
+            still &= np.abs(layer) <= 1e-3
+        return mx, my, layer, still
+
+
+def plan_photo_map(matrix: np.ndarray, triangulation: Triangulation, source: np.ndarray,
+                   target: np.ndarray, alignment: Alignment, shape: tuple[int, int],
+                   also: np.ndarray | None = None, extra: np.ndarray | None = None,
+                   raster: Raster | None = None) -> PhotoMap | None:
+    """The face's backward map at the photo's size as a :class:`PhotoMap` (see
+    :func:`photo_map` for the arguments and the map), or ``None`` when nothing moves."""
     from .face.paste import _photo_roi
 
     tri = triangulation
@@ -567,18 +609,6 @@ def photo_map(matrix: np.ndarray, triangulation: Triangulation, source: np.ndarr
     if roi is None:
         return None
     (x0, y0, x1, y1), roi_m = roi
-    size = (x1 - x0, y1 - y0)
-    flags, border = cv2.INTER_LINEAR, cv2.BORDER_CONSTANT
-    maps: np.ndarray = np.asarray(cv2.warpAffine(  # (h, w, 2): displacement, one pass for both
-        cv2.merge([dx, dy]), roi_m, size, flags=flags, borderMode=border, borderValue=0),
-        dtype=np.float32)
-    # (the extra layer as a third channel of that pass, split by cv2.mixChannels, was slower)
-    layer = None if extra is None else np.asarray(cv2.warpAffine(
-        extra, roi_m, size, flags=flags, borderMode=border, borderValue=0), dtype=np.float32)
-    # both displacement components within STILL_PX (cv2.inRange: 20x numpy's max over axis 2)
-    still = cv2.inRange(maps, (-STILL_PX, -STILL_PX, 0, 0), (STILL_PX, STILL_PX, 0, 0)) > 0
-    maps[..., 0] += np.arange(x0, x1, dtype=np.float32)[None, :]
-    maps[..., 1] += np.arange(y0, y1, dtype=np.float32)[:, None]
     # exact per-pixel map over the lips, where the triangles bend most
     dst_photo = transform_points(inv, tri.full_points(target))
     src_photo = transform_points(inv, tri.full_points(source))
@@ -587,6 +617,7 @@ def photo_map(matrix: np.ndarray, triangulation: Triangulation, source: np.ndarr
     pad = _EXACT_PAD * width
     lx0, ly0 = np.maximum(np.floor(lips.min(0) - pad).astype(int), (x0, y0))
     lx1, ly1 = np.minimum(np.ceil(lips.max(0) + pad).astype(int) + 1, (x1, y1))
+    exact = None
     if lx1 > lx0 and ly1 > ly0:
         ex, ey = box_backward_map(tri, src_photo, dst_photo, (lx0, ly0, lx1, ly1))
         grid_x = np.arange(lx0, lx1, dtype=np.float32)[None, :]
@@ -595,18 +626,79 @@ def photo_map(matrix: np.ndarray, triangulation: Triangulation, source: np.ndarr
         # beyond the face ellipse left a step at this box's edge (the chin of a surprise)
         sub_m = roi_m.copy()
         sub_m[:, 2] -= (lx0 - x0, ly0 - y0)
-        wb = cv2.warpAffine(weight, sub_m, (lx1 - lx0, ly1 - ly0), flags=flags,
-                            borderMode=border, borderValue=0)
+        wb = cv2.warpAffine(weight, sub_m, (lx1 - lx0, ly1 - ly0), flags=cv2.INTER_LINEAR,
+                            borderMode=cv2.BORDER_CONSTANT, borderValue=0)
         ex = grid_x + wb * (ex - grid_x)
         ey = grid_y + wb * (ey - grid_y)
-        sub = maps[ly0 - y0:ly1 - y0, lx0 - x0:lx1 - x0]
-        sub[..., 0] = ex
-        sub[..., 1] = ey
-        still[ly0 - y0:ly1 - y0, lx0 - x0:lx1 - x0] = \
-            (np.abs(ex - grid_x) <= STILL_PX) & (np.abs(ey - grid_y) <= STILL_PX)
-    if layer is not None:  # a pixel whose texture changes is not still either
-        still &= np.abs(layer) <= 1e-3
-    return (x0, y0, x1, y1), maps, layer, still
+        es = (np.abs(ex - grid_x) <= STILL_PX) & (np.abs(ey - grid_y) <= STILL_PX)
+        exact = ((int(lx0 - x0), int(ly0 - y0), int(lx1 - x0), int(ly1 - y0)), ex, ey, es)
+    return PhotoMap((x0, y0, x1, y1), dx, dy, extra, roi_m, exact)
+
+
+def photo_map(matrix: np.ndarray, triangulation: Triangulation, source: np.ndarray,
+              target: np.ndarray, alignment: Alignment, shape: tuple[int, int],
+              also: np.ndarray | None = None, extra: np.ndarray | None = None,
+              raster: Raster | None = None
+              ) -> tuple[tuple[int, int, int, int], np.ndarray, np.ndarray | None, np.ndarray] | None:
+    """The face's backward map at the photo's size: photo -> crop, canvas warp, crop -> photo.
+
+    ``matrix``: photo -> crop ``(2, 3)``; ``source``/``target``: crop landmarks ``(K, 2)``;
+    ``shape``: the photo's ``(H, W)``; ``also``: ``(S, S) bool`` canvas pixels to include even
+    if they do not move (where the texture changes); ``extra``: an ``(S, S) float32`` canvas
+    layer brought to the photo box along (linear, 0 outside the canvas); ``raster``: the
+    canvas raster of ``target`` when the caller has it (``triangulation.raster(target)``,
+    else made here). Returns the photo
+    box ``(x0, y0, x1, y1)``, the map ``(y1 - y0, x1 - x0, 2) float32`` (source x, y in photo
+    pixels, as ``cv2.remap`` takes it), the extra layer (or ``None``) and ``still``
+    ``(y1 - y0, x1 - x0) bool`` (moves at most ``STILL_PX`` and, with ``extra``, the layer
+    is within 1e-3 of 0 there: it keeps its bytes), or ``None`` when nothing moves. Over the lips the map is exact per photo
+    pixel; elsewhere the canvas displacement interpolated linearly (it is continuous and
+    piecewise linear: the difference is a fraction of a pixel, only where triangles bend).
+    Motion fades out just beyond the face and the landmarks before and after the motion
+    (:func:`face_motion_weight`), over the lips too. The engines do not hold this whole
+    map: :func:`resample_photo_map` makes it band by band (:class:`PhotoMap`), the same values.
+    """
+    pm = plan_photo_map(matrix, triangulation, source, target, alignment, shape, also, extra, raster)
+    if pm is None:
+        return None
+    mx, my, layer, still = pm.rows(0, pm.shape[0])
+    return pm.box, np.asarray(cv2.merge([mx, my]), dtype=np.float32), layer, still
+
+
+def _resample_rows(photo: np.ndarray, buf: np.ndarray, whole: np.ndarray, frac: np.ndarray,
+                   move: np.ndarray, gain: np.ndarray | None,
+                   shade: Callable[[np.ndarray, np.ndarray], np.ndarray] | None) -> None:
+    """Rows of :func:`resample_moving`: cubic remap of ``photo`` into ``buf`` ``(n, w, C)`` through
+    the fixed-point map ``(whole, frac)``, ``_BAND`` rows at a time between each band's first
+    and last pixel of ``move`` ``(n, w) bool``, then the gain (``None``: none) or ``shade``."""
+    n, w = move.shape
+    chans = buf.shape[2]
+    for r0 in range(0, n, _BAND):
+        r1 = min(n, r0 + _BAND)
+        cols = np.flatnonzero(move[r0:r1].any(axis=0))
+        if not len(cols):
+            continue
+        x0, x1 = int(cols[0]), int(cols[-1]) + 1
+        cv2.remap(photo, whole[r0:r1, x0:x1], frac[r0:r1, x0:x1], cv2.INTER_CUBIC,
+                  dst=buf[r0:r1, x0:x1], borderMode=cv2.BORDER_REPLICATE)
+    if gain is None:
+        return
+    shaded = np.abs(gain) > 1e-3
+    if shade is None:  # OpenCV multiplies, rounds and saturates at once
+        cols = np.flatnonzero(shaded.any(axis=0))
+        if not len(cols):
+            return
+        # only the columns that hold a shaded pixel: a gain within 1e-3 of 0 changes no byte
+        x0, x1 = int(cols[0]), int(cols[-1]) + 1
+        ratio = gain[:, x0:x1] + np.float32(1.0)
+        sub = buf[:, x0:x1]
+        sub[...] = (cv2.multiply(sub, cv2.merge([ratio] * chans), dtype=cv2.CV_8U)
+                    if chans > 1 else cv2.multiply(sub[..., 0], ratio, dtype=cv2.CV_8U)[..., None])
+    else:
+        idx = np.flatnonzero(shaded)
+        if len(idx):
+            ratio = gain.reshape(-1).take(idx)[None] + np.float32(1.0)
+            _scatter(buf, idx, shade(_gather(buf, idx), ratio))
 
 
 def resample_moving(photo: np.ndarray, region: np.ndarray, maps: np.ndarray, still: np.ndarray,
@@ -625,48 +717,51 @@ def resample_moving(photo: np.ndarray, region: np.ndarray, maps: np.ndarray, sti
     interpolation, once per pixel, over ``_BAND`` rows at a time and only between the first
     and the last pixel that moves in them (a band of a face is one span: 20 % fewer pixels
     than 96 px tiles); shaded ``_CHUNK_BANDS`` bands at a time, so temporaries stay small.
+    :func:`resample_photo_map` does the same from a :class:`PhotoMap` without its whole map.
     """
     h, w = still.shape
-    chans = photo.shape[2]
     move = np.ascontiguousarray(~still)
-    nb = -(-h // _BAND)
-    banded = np.zeros((nb * _BAND, w), bool)
-    banded[:h] = move
-    cols = np.asarray(banded.reshape(nb, _BAND, w).any(axis=1))  # (bands, w): moving columns
-    first = cols.argmax(axis=1)
-    last = w - cols[:, ::-1].argmax(axis=1)
-    busy = np.asarray(cols.any(axis=1))
-    # the fixed-point form cv2.remap turns float maps into anyway (1/32 px), made once:
-    # the same pixels, a little less time than converting band by band
+    # the fixed-point form cv2.remap turns float maps into anyway (1/32 px), made once
     whole, frac = cv2.convertMaps(maps, None, cv2.CV_16SC2)  # type: ignore[call-overload]
-    out = region.reshape(h, w, chans)
-    # written back once at the end: ``region`` may be a view of ``photo`` itself (in place)
-    warped = np.array(out, copy=True)
+    out = region.reshape(h, w, photo.shape[2])
+    # written back once at the end: ``region`` may be a view of ``photo`` itself (in place);
+    # every pixel that moves is written by its band's remap, the others are not copied back
+    warped = np.empty_like(out)
     step = _BAND * _CHUNK_BANDS
     for c0 in range(0, h, step):  # chunk by chunk: the temporaries stay small (in cache)
-        bands = [b for b in range(c0 // _BAND, min(nb, (c0 + step) // _BAND)) if busy[b]]
-        if not bands:
-            continue
         c1 = min(h, c0 + step)
-        buf = warped[c0:c1]
-        for b in bands:
-            r0, r1, x0, x1 = b * _BAND, min(h, (b + 1) * _BAND), int(first[b]), int(last[b])
-            cv2.remap(photo, whole[r0:r1, x0:x1], frac[r0:r1, x0:x1], cv2.INTER_CUBIC,
-                      dst=buf[r0 - c0:r1 - c0, x0:x1], borderMode=cv2.BORDER_REPLICATE)
-        if gain is not None:
-            g = gain[c0:c1]
-            shaded = np.abs(g) > 1e-3
-            if shade is None and shaded.any():  # OpenCV multiplies, rounds and saturates at once
-                ratio = g + np.float32(1.0)
-                buf[...] = (cv2.multiply(buf, cv2.merge([ratio] * chans), dtype=cv2.CV_8U)
-                            if chans > 1 else
-                            cv2.multiply(buf[..., 0], ratio, dtype=cv2.CV_8U)[..., None])
-            elif shade is not None:
-                idx = np.flatnonzero(shaded)
-                if len(idx):
-                    ratio = g.reshape(-1).take(idx)[None] + np.float32(1.0)
-                    _scatter(buf, idx, shade(_gather(buf, idx), ratio))
+        _resample_rows(photo, warped[c0:c1], whole[c0:c1], frac[c0:c1], move[c0:c1],
+                       None if gain is None else gain[c0:c1], shade)
     cv2.copyTo(warped, move.view(np.uint8), out)
+
+
+def resample_photo_map(photo: np.ndarray, region: np.ndarray, pmap: PhotoMap,
+                       shade: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+                       gain: bool = True) -> None:
+    """:func:`resample_moving` through :func:`photo_map`'s map, made ``_CHUNK_BANDS`` bands at a
+    time (:meth:`PhotoMap.rows`) so every temporary stays in cache and no box-sized map is
+    allocated (fresh pages of the ~16 MB a 450 px face's maps took cost more than the maps).
+
+    ``region``: the ``(h, w, C)`` view of the output over ``pmap.box`` (may be a view of
+    ``photo``); ``gain``: whether the map's layer is the gain (``1 + layer`` times the
+    channels, or ``shade``). The same bytes as ``resample_moving(photo, region,
+    *photo_map(...)[1:], shade)``.
+    """
+    h, w = pmap.shape
+    out = region.reshape(h, w, photo.shape[2])
+    warped = np.empty_like(out)
+    move = np.zeros((h, w), np.uint8)
+    step = _BAND * _CHUNK_BANDS
+    for c0 in range(0, h, step):
+        c1 = min(h, c0 + step)
+        mx, my, layer, still = pmap.rows(c0, c1)
+        rows_move = ~still
+        if not rows_move.any():
+            continue
+        move[c0:c1] = rows_move
+        whole, frac = cv2.convertMaps(mx, my, cv2.CV_16SC2)  # type: ignore[call-overload]
+        _resample_rows(photo, warped[c0:c1], whole, frac, rows_move, layer if gain else None, shade)
+    cv2.copyTo(warped, move, out)
 
 
 def _own_look(photo: np.ndarray, landmarks: np.ndarray) -> np.ndarray | None:
@@ -705,15 +800,12 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
     textured = np.abs(gain - 1.0) > 1e-3
     was_open = mode == "closed" and inner_gap(lm) > _teeth_gap(smile)
     source = lip_only_source(lm) if was_open else lm
-    got = photo_map(mat, tri, source, target, alignment, photo.shape[:2], also=textured,
-                    extra=gain - 1.0, raster=raster)
-    if got is None:
+    pmap = plan_photo_map(mat, tri, source, target, alignment, photo.shape[:2], also=textured,
+                          extra=gain - 1.0, raster=raster)
+    if pmap is None:
         return NativeResult(mode, None, None)
-    (x0, y0, x1, y1), maps, ug, still = got
-    assert ug is not None
-    resample_moving(photo, out[y0:y1, x0:x1], maps, still, ug,
-                    functools.partial(apply_gain, dark_in_lab=smile))
-    del maps
+    x0, y0, x1, y1 = pmap.box
+    resample_photo_map(photo, out[y0:y1, x0:x1], pmap, functools.partial(apply_gain, dark_in_lab=smile))
     exemplar = None
     if was_open:  # a closed input mouth has no teeth to paint over
         close_mouth(out, transform_points(invert_affine(mat), target[48:68]), colours)

@@ -251,14 +251,14 @@ class ActionUnitModel(ExpressionModel):
         the aligned canvas as in :meth:`synthesize_one`; the native engine's one composed
         backward map (:func:`pixelfes.native.photo_map`: photo -> canvas, the canvas warp,
         canvas -> photo, evaluated exactly over the lips) then resamples the photo itself
-        once (cubic), only where something moves (:func:`pixelfes.native.resample_moving`),
+        once (cubic), only where something moves (:func:`pixelfes.native.resample_photo_map`),
         with the fold shading brought along as a luminance ratio; the mouth is drawn at the
         photo's resolution. Pixels that neither move nor change keep their bytes. Returns a
         new photo, or ``out`` (same shape, may be ``photo`` itself) written in place: no
         copy of the whole photo, as the pipeline calls it face after face.
         """
         from ..face.align import crop_matrix, invert_affine, transform_points
-        from ..native import photo_map, resample_moving
+        from ..native import plan_photo_map, resample_photo_map
 
         self._check_fitted()
         fresh = out is None
@@ -275,10 +275,10 @@ class ActionUnitModel(ExpressionModel):
         factor = self.folds_.factor(raster, folds, target)
         src = photo if photo.ndim == 3 else photo[..., None]
         extra = None if factor is None else factor - np.float32(1.0)
-        got = photo_map(m, self.warp_.triangulation, lm, target, align, src.shape[:2],
-                        also=None if extra is None else np.abs(extra) > 1e-3, extra=extra,
-                        raster=raster)
-        if got is None:
+        pmap = plan_photo_map(m, self.warp_.triangulation, lm, target, align, src.shape[:2],
+                              also=None if extra is None else np.abs(extra) > 1e-3, extra=extra,
+                              raster=raster)
+        if pmap is None:
             if not fresh and out is not photo:
                 out[...] = photo
             return out
@@ -292,10 +292,10 @@ class ActionUnitModel(ExpressionModel):
         before_mouth = photo[by0:by1, bx0:bx1] if self.mouth else None
         if before_mouth is not None and np.shares_memory(out, photo):
             before_mouth = before_mouth.copy()
-        (x0, y0, x1, y1), maps, gain, still = got
+        x0, y0, x1, y1 = pmap.box
         if not fresh and out is not photo:  # outside the face box, out is the photo's bytes
             out[...] = photo
-        resample_moving(src, (out if out.ndim == 3 else out[..., None])[y0:y1, x0:x1], maps, still, gain)
+        resample_photo_map(src, (out if out.ndim == 3 else out[..., None])[y0:y1, x0:x1], pmap)
         if before_mouth is not None:
             off = np.array([bx0, by0], dtype=np.float64)
             view = out[by0:by1, bx0:bx1]
