@@ -13,10 +13,21 @@ OUTER = list(range(48, 60))
 INNER = list(range(60, 68))
 
 
+def _decode(c: np.ndarray) -> np.ndarray:
+    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4).astype(np.float32)
+
+
+#: to_linear of every uint8 value: a table look-up, the same floats as the formula
+_LINEAR = _decode(np.arange(256, dtype=np.float32) / 255.0)
+_LINEAR.flags.writeable = False
+
+
 def to_linear(u8: np.ndarray) -> np.ndarray:
     """sRGB ``uint8`` (any shape) -> linear light float32 in [0, 1]."""
-    c = np.asarray(u8, dtype=np.float32) / 255.0
-    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4).astype(np.float32)
+    arr = np.asarray(u8)
+    if arr.dtype == np.uint8:  # a table look-up: 5x faster than the power, the same values
+        return _LINEAR[arr]
+    return _decode(np.asarray(arr, dtype=np.float32) / 255.0)
 
 
 def to_srgb(lin: np.ndarray) -> np.ndarray:
@@ -28,13 +39,17 @@ def to_srgb(lin: np.ndarray) -> np.ndarray:
 
 def lab(rgb_u8: np.ndarray) -> np.ndarray:
     """CIE L*a*b* (L in [0, 100]) of sRGB ``uint8`` colours ``(..., 3)``."""
-    a = np.asarray(rgb_u8, dtype=np.float32).reshape(-1, 1, 3) / 255.0
+    # one long row: cvtColor converts row by row, and a column of one-pixel rows takes its
+    # scalar path, 5x slower (RGB -> LAB's vector path gives the same floats)
+    a = np.asarray(rgb_u8, dtype=np.float32).reshape(1, -1, 3) / 255.0
     return cv2.cvtColor(a, cv2.COLOR_RGB2LAB).reshape(np.shape(rgb_u8))
 
 
 def lab_to_srgb(lab: np.ndarray) -> np.ndarray:
     """CIE L*a*b* ``(..., 3) float32`` -> sRGB floats in 0-255 (not rounded): :func:`lab`'s inverse."""
-    rgb = cv2.cvtColor(np.ascontiguousarray(lab, dtype=np.float32).reshape(-1, 1, 3), cv2.COLOR_LAB2RGB)
+    # one long row, as lab(): the vector path, 5x faster (it differs from the scalar one by
+    # < 1e-5, which moves a rounding by one level on a rare pixel)
+    rgb = cv2.cvtColor(np.ascontiguousarray(lab, dtype=np.float32).reshape(1, -1, 3), cv2.COLOR_LAB2RGB)
     return (np.clip(rgb, 0.0, 1.0) * np.float32(255.0)).reshape(lab.shape)
 
 
