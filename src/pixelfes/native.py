@@ -409,9 +409,19 @@ def face_motion_weight(alignment: Alignment, *points: np.ndarray) -> np.ndarray:
     hull = cv2.convexHull(np.rint(pts * 16).astype(np.int32))
     outside = np.full((size, size), 255, np.uint8)
     cv2.fillConvexPoly(outside, hull, 0, lineType=cv2.LINE_8, shift=4)
-    dist = cv2.distanceTransform(outside, cv2.DIST_L2, 5)  # 5x5 mask: within 0.4 px over the fade
     fade = 2.0 * _MOTION_FEATHER * size / alignment.margin
-    t = np.clip(np.float32(1.0) - dist * np.float32(1.0 / fade), 0.0, 1.0)
+    # the distance only matters within ``fade`` of the hull: measured over the hull's box grown
+    # by that much (a chamfer distance's shortest paths stay inside it: the same values)
+    grow = int(np.ceil(fade)) + 3
+    lo = np.floor(hull.reshape(-1, 2).min(0) / 16).astype(int) - grow
+    hi = np.ceil(hull.reshape(-1, 2).max(0) / 16).astype(int) + grow + 1
+    x0, y0 = max(0, int(lo[0])), max(0, int(lo[1]))
+    x1, y1 = min(size, int(hi[0])), min(size, int(hi[1]))
+    t = np.zeros((size, size), np.float32)
+    if x1 > x0 and y1 > y0:
+        # 5x5 mask: within 0.4 px over the fade
+        dist = cv2.distanceTransform(np.ascontiguousarray(outside[y0:y1, x0:x1]), cv2.DIST_L2, 5)
+        t[y0:y1, x0:x1] = np.clip(np.float32(1.0) - dist * np.float32(1.0 / fade), 0.0, 1.0)
     return np.maximum(base, t * t * (np.float32(3.0) - np.float32(2.0) * t))
 
 

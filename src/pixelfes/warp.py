@@ -178,9 +178,9 @@ class Triangulation:
         order = np.lexsort((areas, areas > 0))  # folded first, then by area
         # fillConvexPoly takes integer vertices (pixel centres at integers, as ours);
         # shift=4 keeps 1/16 px precision.
-        fixed = np.rint(full * 16).astype(np.int32)
-        for t in order:
-            cv2.fillConvexPoly(tri_map, fixed[self.simplices[t]], int(t), lineType=cv2.LINE_8, shift=4)
+        polys = np.rint(full * 16).astype(np.int32)[self.simplices]  # (T, 3, 2), gathered once
+        for t in order.tolist():
+            cv2.fillConvexPoly(tri_map, polys[t], t, lineType=cv2.LINE_8, shift=4)
         missing = tri_map < 0
         if missing.any():  # slivers thinner than a pixel can leave gaps: pick the best triangle
             ys, xs = np.nonzero(missing)
@@ -463,9 +463,9 @@ def box_backward_map(
         lo = local[simp].min(axis=1)
         hi = local[simp].max(axis=1)
         touches = (hi[:, 1] >= -1) & (lo[:, 1] <= h) & (hi[:, 0] >= -1) & (lo[:, 0] <= w)
-        for t in order[touches[order]]:
-            cv2.fillConvexPoly(tri_map, fixed[simp[t]].astype(np.int32), int(t),
-                               lineType=cv2.LINE_8, shift=4)
+        polys = fixed[simp].astype(np.int32)  # (T, 3, 2), gathered once
+        for t in order[touches[order]].tolist():
+            cv2.fillConvexPoly(tri_map, polys[t], t, lineType=cv2.LINE_8, shift=4)
         # flattened pixel centres (the same values as np.mgrid's, without its int64 pass)
         grid = (np.tile(np.arange(w, dtype=np.float32), h), np.repeat(np.arange(h, dtype=np.float32), w))
         inv_local = _affine_inverse(local, simp)

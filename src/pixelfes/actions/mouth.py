@@ -93,7 +93,7 @@ def _mean_colour(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 def _cavity(image: np.ndarray, before: np.ndarray, after: np.ndarray, source: np.ndarray,
-            alpha: float) -> np.ndarray:
+            alpha: float, outline: np.ndarray | None = None, gap: float | None = None) -> np.ndarray:
     """The open mouth's interior inside the new inner lips (:mod:`pixelfes.mouth.cavity`: a
     shaded cavity in the person's lip colour, the tongue on a wide opening, wet inner lip
     edges, a rounded lower edge), blended in with ``alpha`` (the opening's growth). A new array."""
@@ -120,7 +120,7 @@ def _cavity(image: np.ndarray, before: np.ndarray, after: np.ndarray, source: np
     # itself. (It was shrunk by 1 % and feathered by 1.5 %: inside the lips' edge that left a
     # band of the warp's stretched lip line, 4-6 px at 1:1, pink over the cavity: the blind
     # rater's "pink edges" at --strength 1.6.) The wet inner lip edge is drawn, not kept.
-    outline = _outline(a)
+    outline = _outline(a) if outline is None else outline
     inner = _polygon_mask(outline - off, box, max(0.4, 0.008 * width))
     if inner.max() <= 0:
         return image
@@ -143,7 +143,7 @@ def _cavity(image: np.ndarray, before: np.ndarray, after: np.ndarray, source: np
     inner, edge = inner[sy0:sy1, sx0:sx1], edge[sy0:sy1, sx0:sx1]
     frame = mouth_frame(a)
     colour = lab_to_srgb(interior_lab(box, np.array([x0, y0], dtype=np.float64), outline, frame,
-                                      gap_w(a), to_lab(lip_rgb), edge))
+                                      gap_w(a) if gap is None else gap, to_lab(lip_rgb), edge))
     # the photo's own grain (a smooth fill reads as painted at 1:1): GRAIN x the lips' high-pass
     # spread (which holds their texture too), deterministic, weaker where the cavity is darker
     # (as a sensor's shot noise); at the full spread a 192 px crop's cavity was speckled
@@ -261,7 +261,7 @@ def visible_teeth(gap: float, tip: float) -> float:
 
 
 def _teeth(image: np.ndarray, before: np.ndarray, after: np.ndarray, colours: Any,
-           alpha: float) -> np.ndarray:
+           alpha: float, outline: np.ndarray | None = None, gap: float | None = None) -> np.ndarray:
     """Real upper teeth from :mod:`pixelfes.mouth`'s bank in the new opening (in place).
 
     The exemplar is laid in at its own opening (its inner lips onto the new upper inner lip
@@ -288,7 +288,7 @@ def _teeth(image: np.ndarray, before: np.ndarray, after: np.ndarray, colours: An
     d_col = ((lab(bank.skin) - colours.skin_lab[None]) ** 2).sum(axis=1)
     cost = d_shape / bank_module._SHAPE_SCALE**2 + d_col / bank_module._COLOUR_SCALE**2
     index = int(np.argmin(np.where(_toothy(), cost, np.inf))) if _toothy().any() else int(np.argmin(cost))
-    g, eg = gap_w(a), float(bank.gaps()[index])
+    g, eg = gap_w(a) if gap is None else gap, float(bank.gaps()[index])
     k = eg / max(g, 1e-6)
     for up, lo in ((13, 19), (14, 18), (15, 17)):  # virtual lower inner lip at the exemplar's gap
         lips[lo] = lips[up] + k * (a[48 + lo] - a[48 + up])
@@ -310,7 +310,7 @@ def _teeth(image: np.ndarray, before: np.ndarray, after: np.ndarray, colours: An
     stretch = stretch_share(before, a)
     fill = max(smile, stretch)
     lips[12:] -= (1.0 - fill) * max(0.0, tip - show) * width * down
-    outline = _outline(a)
+    outline = _outline(a) if outline is None else outline
     frame = mouth_frame(a)
     edge = show * width
 
@@ -509,7 +509,8 @@ def paint_mouth(image: np.ndarray, before: np.ndarray, after: np.ndarray,
     a = np.asarray(after, dtype=np.float64)
     if float(np.linalg.norm(a[54] - a[48])) <= 1.0:
         return image
-    growth = gap_w(a) - gap_w(b)
+    gap_after = gap_w(a)
+    growth = gap_after - gap_w(b)
     colour = image.ndim == 3 and image.shape[2] == 3
     # an open input mouth that closes by more than ``fade`` of the mouth width (a smile's
     # teeth to hide): lip over what the warp squeezed. Not for lips only parted by a little
@@ -524,9 +525,10 @@ def paint_mouth(image: np.ndarray, before: np.ndarray, after: np.ndarray,
     alpha = float(np.clip(growth / fade, 0.0, 1.0))
     if alpha <= 0.0:
         return image
-    out = _cavity(image, b, a, src if src.ndim == 3 else src[..., None], alpha)
+    outline = _outline(a)  # (the cavity and the teeth share the opening's outline and gap)
+    out = _cavity(image, b, a, src if src.ndim == 3 else src[..., None], alpha, outline, gap_after)
     if teeth and colour:
-        out = _teeth(out, b, a, person_colours(src, b), alpha)
+        out = _teeth(out, b, a, person_colours(src, b), alpha, outline, gap_after)
         if _is_gray(src, b):  # a gray photo in RGB: the bank's teeth must not bring colour
             x0, y0 = np.floor(a[_OUTER].min(0)).astype(int).clip(0)
             x1, y1 = np.ceil(a[_OUTER].max(0)).astype(int) + 1
