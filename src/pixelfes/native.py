@@ -551,6 +551,8 @@ class PhotoMap:
     extra: np.ndarray | None = field(repr=False)
     matrix: np.ndarray = field(repr=False)
     exact: tuple[tuple[int, int, int, int], np.ndarray, np.ndarray, np.ndarray] | None = field(repr=False)
+    #: box rows ``(r0, r1)`` outside which ``extra`` brings nothing (0): warped only there
+    extra_rows: tuple[int, int] = (0, 0)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -562,22 +564,28 @@ class PhotoMap:
         """Rows ``r0:r1`` of the box: source ``x``, ``y`` (photo pixels) and the layer (or
         ``None``), each ``(r1 - r0, w) float32``, and ``still`` ``(r1 - r0, w) bool``."""
         x0, y0, x1, y1 = self.box
-        m = self.matrix.copy()
-        m[1, 2] -= r0
-        size = (x1 - x0, r1 - r0)
 
-        def warp(a: np.ndarray) -> np.ndarray:
-            # one channel at a time: OpenCV's vector path (two of them cost 0.6 of one
-            # two-channel pass, the same values to 1 ulp)
-            return np.asarray(cv2.warpAffine(a, m, size, flags=cv2.INTER_LINEAR,
+        def warp(a: np.ndarray, r0: int, r1: int) -> np.ndarray:
+            # rows r0:r1 of the box (the row offset in the matrix: the same values as one
+            # pass over the box); one channel at a time: OpenCV's vector path (two of them
+            # cost 0.6 of one two-channel pass, the same values to 1 ulp)
+            m = self.matrix.copy()
+            m[1, 2] -= r0
+            return np.asarray(cv2.warpAffine(a, m, (x1 - x0, r1 - r0), flags=cv2.INTER_LINEAR,
                                              borderMode=cv2.BORDER_CONSTANT, borderValue=0),
                               dtype=np.float32)
 
-        mx, my = warp(self.dx), warp(self.dy)
-        layer = None if self.extra is None else warp(self.extra)
+        mx, my = warp(self.dx, r0, r1), warp(self.dy, r0, r1)
         # both displacement components within STILL_PX
-        still = cv2.bitwise_and(cv2.inRange(mx, -STILL_PX, STILL_PX),
-                                cv2.inRange(my, -STILL_PX, STILL_PX)) > 0
+        keep = cv2.bitwise_and(cv2.inRange(mx, -STILL_PX, STILL_PX), cv2.inRange(my, -STILL_PX, STILL_PX))
+        layer = None
+        if self.extra is not None:  # a pixel whose texture changes is not still either
+            layer = np.zeros_like(mx)
+            a, b = max(r0, self.extra_rows[0]), min(r1, self.extra_rows[1])
+            if a < b:
+                layer[a - r0:b - r0] = warp(self.extra, a, b)
+                keep[a - r0:b - r0] &= cv2.inRange(layer[a - r0:b - r0], -1e-3, 1e-3)
+        still = keep > 0
         mx += np.arange(x0, x1, dtype=np.float32)[None, :]
         my += np.arange(y0 + r0, y0 + r1, dtype=np.float32)[:, None]
         if self.exact is not None:  # the exact map over the lips
@@ -586,9 +594,9 @@ class PhotoMap:
             if a < b:
                 mx[a - r0:b - r0, lx0:lx1] = ex[a - ly0:b - ly0]
                 my[a - r0:b - r0, lx0:lx1] = ey[a - ly0:b - ly0]
-                still[a - r0:b - r0, lx0:lx1] = es[a - ly0:b - ly0]
-        if layer is not None:  # a pixel whose texture changes is not still either
-            still &= np.abs(layer) <= 1e-3
+                # (a shaded pixel is not still there either)
+                still[a - r0:b - r0, lx0:lx1] = es[a - ly0:b - ly0] if layer is None else \
+                    es[a - ly0:b - ly0] & (np.abs(layer[a - r0:b - r0, lx0:lx1]) <= 1e-3)
         return mx, my, layer, still
 
 
@@ -611,7 +619,7 @@ def plan_photo_map(matrix: np.ndarray, triangulation: Triangulation, source: np.
     weight = face_motion_weight(alignment, source, target)
     dx = (a[0, 0] * (cmx - gx) + a[0, 1] * (cmy - gy)) * weight
     dy = (a[1, 0] * (cmx - gx) + a[1, 1] * (cmy - gy)) * weight
-    moving = np.hypot(dx, dy) > STILL_PX
+    moving = cv2.magnitude(dx, dy) > STILL_PX
     if also is not None:
         moving |= also
     ys, xs = np.nonzero(cv2.dilate(moving.astype(np.uint8), np.ones((3, 3), np.uint8)))
@@ -642,7 +650,16 @@ def plan_photo_map(matrix: np.ndarray, triangulation: Triangulation, source: np.
         ey = grid_y + wb * (ey - grid_y)
         es = (np.abs(ex - grid_x) <= STILL_PX) & (np.abs(ey - grid_y) <= STILL_PX)
         exact = ((int(lx0 - x0), int(ly0 - y0), int(lx1 - x0), int(ly1 - y0)), ex, ey, es)
-    return PhotoMap((x0, y0, x1, y1), dx, dy, extra, roi_m, exact)
+    extra_rows = (0, 0)
+    if extra is not None:  # the box rows the layer reaches (its canvas support, 1 px grown)
+        ry, rx = np.nonzero(extra)
+        if len(ry):
+            g = 1.1  # canvas px: the bilinear neighbours, and warpAffine's 1/32 px steps
+            corners = np.array([[rx.min() - g, ry.min() - g], [rx.max() + g, ry.min() - g],
+                                [rx.min() - g, ry.max() + g], [rx.max() + g, ry.max() + g]], np.float64)
+            ys_box = transform_points(roi_m, corners)[:, 1]
+            extra_rows = (max(0, int(np.floor(ys_box.min())) - 1), min(y1 - y0, int(np.ceil(ys_box.max())) + 2))
+    return PhotoMap((x0, y0, x1, y1), dx, dy, extra, roi_m, exact, extra_rows)
 
 
 def photo_map(matrix: np.ndarray, triangulation: Triangulation, source: np.ndarray,
