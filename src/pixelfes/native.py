@@ -577,14 +577,16 @@ class PhotoMap:
 
         mx, my = warp(self.dx, r0, r1), warp(self.dy, r0, r1)
         # both displacement components within STILL_PX
-        keep = cv2.bitwise_and(cv2.inRange(mx, -STILL_PX, STILL_PX), cv2.inRange(my, -STILL_PX, STILL_PX))
+        keep = np.asarray(cv2.bitwise_and(cv2.inRange(mx, -STILL_PX, STILL_PX),
+                                          cv2.inRange(my, -STILL_PX, STILL_PX)), dtype=np.uint8)
         layer = None
         if self.extra is not None:  # a pixel whose texture changes is not still either
             layer = np.zeros_like(mx)
             a, b = max(r0, self.extra_rows[0]), min(r1, self.extra_rows[1])
             if a < b:
                 layer[a - r0:b - r0] = warp(self.extra, a, b)
-                keep[a - r0:b - r0] &= cv2.inRange(layer[a - r0:b - r0], -1e-3, 1e-3)
+                part = keep[a - r0:b - r0]
+                cv2.bitwise_and(part, cv2.inRange(layer[a - r0:b - r0], -1e-3, 1e-3), dst=part)
         still = keep > 0
         mx += np.arange(x0, x1, dtype=np.float32)[None, :]
         my += np.arange(y0 + r0, y0 + r1, dtype=np.float32)[:, None]
