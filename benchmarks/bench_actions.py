@@ -12,10 +12,16 @@ units reuse. Targets (issue 16): the action-unit step at most 10 ms a face, anal
 most 5 ms after the landmarks are found. The photo step runs in place on a copy of the
 photo (``synthesize_in_photo(buf, lm, out=buf)``), as the pipeline calls it: no copy of the
 whole photo per face. ``--stages`` splits it into its stages (planning on the canvas, the
-photo map, the cubic resampling of the pixels that move with the fold shading
-(:func:`pixelfes.native.resample_moving`: 16-row bands, each between its first and last
-moving pixel), the mouth) by timing those functions. Uses London photos when
-../shared/data is present, else the ICT mean face on a flat synthetic crop (no photo rows).
+photo map's plan (canvas displacement, box, the exact map over the lips), the cubic
+resampling of the pixels that move with the fold shading (:func:`pixelfes.native.resample_photo_map`:
+16-row bands, each between its first and last moving pixel), which makes the photo map's
+rows 64 at a time as it goes ("map rows", inside "resample"), the mouth) by timing those
+functions. The photo rows also time the map + resampling both ways in alternation, in this
+process: made band by band (what the engines run) against the whole box's map held at once
+(:func:`~pixelfes.native.photo_map` then :func:`~pixelfes.native.resample_moving`, the same
+bytes; the engines' path before the band-by-band one), and report the ratio. Uses London
+photos when ../shared/data is present, else the ICT mean face on a flat synthetic crop (no
+photo rows).
 """
 
 from __future__ import annotations
@@ -60,10 +66,51 @@ def stage_timer() -> StageTimer:
 
     timer = StageTimer()
     timer.wrap(am.ActionUnitModel, "_plan", "plan")
-    timer.wrap(nat, "photo_map", "photo map")
-    timer.wrap(nat, "resample_moving", "resample")
+    timer.wrap(nat, "plan_photo_map", "photo map")
+    timer.wrap(nat, "resample_photo_map", "resample")
+    timer.wrap(nat.PhotoMap, "rows", "(map rows)")
     timer.wrap(am, "paint_mouth", "mouth")
     return timer
+
+
+def map_paths(model: ActionUnitModel, rgb: np.ndarray, landmarks: np.ndarray, repeat: int
+              ) -> tuple[float, float]:
+    """CPU ms (medians) of the map + resampling made band by band and with the whole map,
+    in alternating runs on this face (the same inputs, the same bytes out)."""
+    import pixelfes.native as nat
+    from pixelfes.face.align import crop_matrix, transform_points
+
+    plm = np.asarray(landmarks, dtype=np.float64)
+    m = crop_matrix(plm, model.alignment_)
+    lm = transform_points(m, plm)
+    target, raster, _, folds = model._plan(lm, 1.0, with_map=False)
+    factor = model.folds_.factor(raster, folds, target)
+    extra = None if factor is None else factor - np.float32(1.0)
+    args = (m, model.warp_.triangulation, lm, target, model.alignment_, rgb.shape[:2])
+    kw = {"also": None if extra is None else np.abs(extra) > 1e-3, "extra": extra, "raster": raster}
+    a, b = rgb.copy(), rgb.copy()
+
+    def banded() -> None:
+        pm = nat.plan_photo_map(*args, **kw)
+        assert pm is not None
+        x0, y0, x1, y1 = pm.box
+        nat.resample_photo_map(rgb, a[y0:y1, x0:x1], pm)
+
+    def whole() -> None:
+        got = nat.photo_map(*args, **kw)
+        assert got is not None
+        (x0, y0, x1, y1), maps, layer, still = got
+        nat.resample_moving(rgb, b[y0:y1, x0:x1], maps, still, layer)
+
+    banded(), whole()
+    assert np.abs(a.astype(int) - b.astype(int)).max() <= 1  # the same bytes (to a level, rarely)
+    ta, tb = [], []
+    for _ in range(repeat):
+        for fn, times in ((banded, ta), (whole, tb)):
+            t = time.process_time()
+            fn()
+            times.append(time.process_time() - t)
+    return 1000 * float(np.median(ta)), 1000 * float(np.median(tb))
 
 
 def crop_and_landmarks() -> tuple[np.ndarray, np.ndarray]:
@@ -121,6 +168,9 @@ def main() -> None:
                 if timer:  # means over the timed calls and the warm-up
                     print("      " + ", ".join(f"{k} {1000 * v / (args.repeat + 1):.2f}"
                                                for k, v in timer.spent.items()) + " ms")
+                t_band, t_whole = map_paths(m, rgb, face.landmarks, args.repeat)
+                print(f"      map + resampling band by band {t_band:.2f} ms, the whole map held "
+                      f"{t_whole:.2f} ms: {t_band / t_whole:.2f} x")
     t = cpu_ms(lambda: estimate_units(lm), args.repeat)
     print(f"analysis (pose + NNLS of 17 units)                 {t:7.2f} ms  ({t / ref:5.1f} x remap)")
 

@@ -731,6 +731,27 @@ def test_numpy_nnls_equals_scipys() -> None:
         nnls(np.ones((2, 3)), np.ones(2))
 
 
+def test_nnls_warm_start_gives_the_same_solution() -> None:
+    """A start guess (the right support, a wrong one, everything, a support whose solution
+    is not positive) never changes the answer: scipy's, and with the right support the
+    very same floats as the cold start (the same least-squares solve on the same columns)."""
+    from scipy.optimize import nnls as reference
+
+    from pixelfes._nnls import nnls
+
+    rng = np.random.default_rng(6)
+    for _ in range(200):
+        n = int(rng.integers(1, 25))
+        a = rng.normal(size=(n + int(rng.integers(0, 25)), n))
+        b = rng.normal(size=a.shape[0])
+        want = reference(a, b)[0]
+        cold = nnls(a, b)
+        assert np.array_equal(nnls(a, b, start=cold > 0), cold)
+        for guess in (rng.random(n) < 0.5, np.ones(n, bool), np.zeros(n, bool), ~(cold > 0)):
+            got = nnls(a, b, start=guess)
+            np.testing.assert_allclose(got, want, rtol=0, atol=1e-9 * max(1.0, np.abs(want).max()))
+
+
 def _dropped_jaw_map(basis, strength: float = 1.6):
     """A synthetic face in a 480 px photo (2x the crop), surprised at ``strength``: its
     photo landmarks before and after, the photo map and the crop -> photo matrix."""

@@ -13,14 +13,18 @@ import numpy as np
 __all__ = ["nnls"]
 
 
-def nnls(a: np.ndarray, b: np.ndarray, max_iter: int | None = None, tol: float | None = None
-         ) -> np.ndarray:
+def nnls(a: np.ndarray, b: np.ndarray, max_iter: int | None = None, tol: float | None = None,
+         start: np.ndarray | None = None) -> np.ndarray:
     """``x >= 0`` minimising ``||a @ x - b||`` (``a`` ``(m, n)`` of full column rank, so
     ``m >= n``; ``b`` ``(m,)``): the solution is then unique.
 
     ``tol``: the optimality tolerance on the gradient (default: ``10 * eps * ||a||_1 *
     max(m, n)``, as Lawson and Hanson suggest); ``max_iter``: outer iterations (default
-    ``max(3 n, 100)``). Raises ``RuntimeError`` when they run out (degenerate problems).
+    ``max(3 n, 100)``); ``start``: ``(n,) bool``, a guess of the solution's positive entries
+    (a warm start, e.g. a nearby problem's support): used when the least-squares solution on
+    those columns is positive, which then only has to be checked (the same solution: one
+    least-squares solve on the same columns), else ignored. Raises ``RuntimeError`` when
+    the iterations run out (degenerate problems).
     """
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
@@ -34,6 +38,13 @@ def nnls(a: np.ndarray, b: np.ndarray, max_iter: int | None = None, tol: float |
     limit = max(3 * n, 100) if max_iter is None else int(max_iter)
     x = np.zeros(n)
     passive = np.zeros(n, dtype=bool)
+    if start is not None:
+        guess = np.asarray(start, dtype=bool).reshape(n)
+        if guess.any():
+            z = np.zeros(n)
+            z[guess] = np.linalg.lstsq(a[:, guess], b, rcond=None)[0]
+            if (z[guess] > 0).all():  # a feasible start: Lawson and Hanson's invariant holds
+                x, passive = z, guess.copy()
     w = a.T @ (b - a @ x)
     for _ in range(limit):
         if passive.all() or not (w[~passive] > tol).any():

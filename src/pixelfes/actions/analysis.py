@@ -40,10 +40,10 @@ class UnitEstimate:
     rms: float
 
 
-def _nnls(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def _nnls(a: np.ndarray, b: np.ndarray, start: np.ndarray | None = None) -> np.ndarray:
     from .._nnls import nnls  # numpy, no scipy (tests/test_actions.py: equal to scipy's)
 
-    return nnls(a, b)
+    return nnls(a, b, start=start)
 
 
 def estimate_units(landmarks: np.ndarray, units: tuple[str, ...] = ANALYSIS_UNITS,
@@ -86,7 +86,9 @@ def estimate_units(landmarks: np.ndarray, units: tuple[str, ...] = ANALYSIS_UNIT
         m = a.T @ pa + UNIT_RIDGE * s2 * np.eye(len(rows))
         q = a.T @ pr
         chol = np.linalg.cholesky(m)
-        w = _nnls(chol.T, np.linalg.solve(chol, q))
+        # warm start from the last round's units (the pose moves little): most rounds then
+        # need one least-squares solve instead of one per unit added
+        w = _nnls(chol.T, np.linalg.solve(chol, q), start=w > 0)
         c = both[:, -1] - both[:, :-1] @ w
         shape = b.mean_shape + np.tensordot(w, motion, axes=1) + np.tensordot(c, ident, axes=1)
         pose = fit_pose(lm, shape)

@@ -30,7 +30,7 @@ from .analysis import ANALYSIS_UNITS, estimate_units
 from .basis import load_basis, parse_units
 from .folds import FoldShading
 from .mouth import paint_mouth
-from .pose import fit_pose
+from .pose import Pose, fit_pose
 from .recipes import recipe_for
 
 __all__ = ["ActionUnitModel", "ActionsOnTop"]
@@ -173,8 +173,7 @@ class ActionUnitModel(ExpressionModel):
 
     def _down(self, landmarks: np.ndarray) -> np.ndarray:
         """The face's own downward direction in the image (unit 2-vector, from its pose)."""
-        basis = load_basis()
-        pose = fit_pose(landmarks, basis.mean_shape)
+        pose = _neutral_pose(landmarks)
         d = pose.project_motion(np.array([[0.0, -1.0, 0.0]]))[0]
         return d / max(float(np.linalg.norm(d)), 1e-12)
 
@@ -187,7 +186,7 @@ class ActionUnitModel(ExpressionModel):
         the analysis explained the real landmarks with.
         """
         basis = load_basis()
-        pose = fit_pose(landmarks, basis.mean_shape)
+        pose = _neutral_pose(landmarks)
         w = basis.weights_vector(weights)
         m3 = np.tensordot(np.maximum(w, 0.0), synthesis_motion(NOSE_WRINKLE_SHARE), axes=1) \
             + np.tensordot(np.minimum(w, 0.0), basis.motion, axes=1)
@@ -334,6 +333,20 @@ NOSE_UNITS = ("AU9", "AU10", "AU11")
 #: and lowers the brows 1.4 px on a London 192 px crop at intensity 1 (a strong sneer): chosen
 #: between 0.5 and 1 on training folds with the disgust recipe (scripts/choose_intensities.py).
 NOSE_WRINKLE_SHARE = 0.5
+
+
+def _neutral_pose(landmarks: np.ndarray) -> Pose:
+    """:func:`~.pose.fit_pose` of ``(68, 2)`` landmarks to the ICT mean shape, kept for the
+    few faces in hand (one face's plan asks for it three times; the same pose each time)."""
+    lm = np.ascontiguousarray(landmarks, dtype=np.float64)
+    if lm.shape != (68, 2):
+        return fit_pose(lm, load_basis().mean_shape)  # (its error names the shape)
+    return _pose_of_bytes(lm.tobytes())
+
+
+@functools.lru_cache(maxsize=8)
+def _pose_of_bytes(landmarks: bytes) -> Pose:
+    return fit_pose(np.frombuffer(landmarks, dtype=np.float64).reshape(68, 2), load_basis().mean_shape)
 
 
 @functools.lru_cache(maxsize=4)
