@@ -216,6 +216,10 @@ def test_photo_map_band_by_band_is_the_whole_map_and_resamples_the_same_bytes(as
     assert_allclose(np.concatenate([p[2] for p in parts]), layer, rtol=0, atol=1e-6)
     assert (np.concatenate([p[3] for p in parts]) != still).mean() < 1e-4
     assert (~still).sum() > 10000 and (np.abs(layer) > 1e-3).sum() > 1000
+    # in place, a chunk waits until no later chunk reads its rows: ``lag`` bounds how far
+    # (rows) any pixel reads, the cubic's 1 above and 2 below included
+    reach = np.abs(maps[..., 1] - np.arange(y0, y1, dtype=np.float32)[:, None])[~still].max()
+    assert 2 < reach and np.ceil(reach) + 3 <= pmap.lag <= reach + 6
     for shade in (None, functools.partial(native.apply_gain, dark_in_lab=True)):
         whole = astronaut.copy()
         native.resample_moving(astronaut, whole[y0:y1, x0:x1], maps, still, layer, shade)

@@ -553,6 +553,9 @@ class PhotoMap:
     exact: tuple[tuple[int, int, int, int], np.ndarray, np.ndarray, np.ndarray] | None = field(repr=False)
     #: box rows ``(r0, r1)`` outside which ``extra`` brings nothing (0): warped only there
     extra_rows: tuple[int, int] = (0, 0)
+    #: how many rows above or below its own a pixel may read (its largest vertical motion,
+    #: the cubic's reach and a margin); unknown: the whole box
+    lag: int = 1 << 30
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -661,7 +664,13 @@ def plan_photo_map(matrix: np.ndarray, triangulation: Triangulation, source: np.
                                 [rx.min() - g, ry.max() + g], [rx.max() + g, ry.max() + g]], np.float64)
             ys_box = transform_points(roi_m, corners)[:, 1]
             extra_rows = (max(0, int(np.floor(ys_box.min())) - 1), min(y1 - y0, int(np.ceil(ys_box.max())) + 2))
-    return PhotoMap((x0, y0, x1, y1), dx, dy, extra, roi_m, exact, extra_rows)
+    # the map's vertical reach: interpolated values never exceed the canvas's, the exact
+    # box's are its own; the cubic reads 1 row above and 2 below, 1/32 px rounding, margin
+    reach = float(np.abs(dy).max(initial=0.0))
+    if exact is not None:
+        reach = max(reach, float(np.abs(exact[2] - np.arange(ly0, ly1, dtype=np.float32)[:, None]).max(initial=0.0)))
+    lag = int(np.ceil(reach)) + 4
+    return PhotoMap((x0, y0, x1, y1), dx, dy, extra, roi_m, exact, extra_rows, lag)
 
 
 def photo_map(matrix: np.ndarray, triangulation: Triangulation, source: np.ndarray,
@@ -768,29 +777,44 @@ def resample_photo_map(photo: np.ndarray, region: np.ndarray, pmap: PhotoMap,
                        shade: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
                        gain: bool = True) -> None:
     """:func:`resample_moving` through :func:`photo_map`'s map, made ``_CHUNK_BANDS`` bands at a
-    time (:meth:`PhotoMap.rows`) so every temporary stays in cache and no box-sized map is
+    time (:meth:`PhotoMap.rows`) so every temporary stays in cache and nothing box-sized is
     allocated (fresh pages of the ~16 MB a 450 px face's maps took cost more than the maps).
 
     ``region``: the ``(h, w, C)`` view of the output over ``pmap.box`` (may be a view of
     ``photo``); ``gain``: whether the map's layer is the gain (``1 + layer`` times the
     channels, or ``shade``). The same bytes as ``resample_moving(photo, region,
-    *photo_map(...)[1:], shade)``.
+    *photo_map(...)[1:], shade)``. In place, a chunk is written back once no later chunk
+    reads its rows (``pmap.lag`` rows behind), so only a few chunks are held at a time.
     """
     h, w = pmap.shape
-    out = region.reshape(h, w, photo.shape[2])
-    warped = np.empty_like(out)
-    move = np.zeros((h, w), np.uint8)
+    chans = photo.shape[2]
+    out = region.reshape(h, w, chans)
+    # rows of ``out`` that later chunks may still read from ``photo`` must wait
+    lag = pmap.lag if np.may_share_memory(out, photo) else 0
     step = _BAND * _CHUNK_BANDS
+    pending: list[tuple[int, int, np.ndarray, np.ndarray]] = []
+    spare: list[tuple[np.ndarray, np.ndarray]] = []  # chunk buffers to reuse (no fresh pages)
+
+    def flush(upto: int) -> None:
+        while pending and pending[0][1] <= upto:
+            a, b, buf, mv = pending.pop(0)
+            cv2.copyTo(buf[:b - a], mv[:b - a], out[a:b])
+            spare.append((buf, mv))
+
     for c0 in range(0, h, step):
         c1 = min(h, c0 + step)
         mx, my, layer, still = pmap.rows(c0, c1)
         rows_move = ~still
-        if not rows_move.any():
-            continue
-        move[c0:c1] = rows_move
-        whole, frac = cv2.convertMaps(mx, my, cv2.CV_16SC2)  # type: ignore[call-overload]
-        _resample_rows(photo, warped[c0:c1], whole, frac, rows_move, layer if gain else None, shade)
-    cv2.copyTo(warped, move, out)
+        if rows_move.any():
+            buf, mv = spare.pop() if spare else (np.empty((step, w, chans), np.uint8),
+                                                  np.empty((step, w), np.uint8))
+            mv[:c1 - c0] = rows_move
+            whole, frac = cv2.convertMaps(mx, my, cv2.CV_16SC2)  # type: ignore[call-overload]
+            _resample_rows(photo, buf[:c1 - c0], whole, frac, rows_move, layer if gain else None, shade)
+            pending.append((c0, c1, buf, mv))
+        # a later chunk (rows >= c1) reads photo rows >= c1 - lag only
+        flush(c1 - lag)
+    flush(h)
 
 
 def _own_look(photo: np.ndarray, landmarks: np.ndarray) -> np.ndarray | None:

@@ -393,6 +393,7 @@ def _stop_lips_at_contact(start: np.ndarray, target: np.ndarray, down: np.ndarra
     return out
 
 
+@functools.lru_cache(maxsize=256)
 def _unit_part(key: str) -> str:
     """"upper" when most of a unit's landmark motion is on brows, eyes and nose, else "lower"."""
     basis = load_basis()
