@@ -231,3 +231,19 @@ def test_photo_map_band_by_band_is_the_whole_map_and_resamples_the_same_bytes(as
         inplace = astronaut.copy()  # in place: reads only the photo from before
         native.resample_photo_map(inplace, inplace[y0:y1, x0:x1], pmap, shade)
         assert_array_equal(inplace, fused)
+
+
+def test_texture_ratio_constants_follow_the_models_arrays(astronaut, face, model):
+    """The per-model parts of the texture ratio are made once, and again when the model's
+    arrays are replaced (a refit or a load): a zero region then changes nothing."""
+    import copy
+
+    al = align_face(astronaut, face.landmarks, model.alignment_)
+    raster = model.warp_.triangulation.raster(al.landmarks + 1.0)
+    other = copy.copy(model)
+    first = native._texture_ratio(other, al.crop, al.landmarks, raster, 1.0, 1.5)
+    assert np.abs(first - 1.0).max() > 0.01
+    assert_array_equal(native._texture_ratio(other, al.crop, al.landmarks, raster, 1.0, 1.5), first)
+    other.region_ = np.zeros_like(model.region_)
+    assert_array_equal(native._texture_ratio(other, al.crop, al.landmarks, raster, 1.0, 1.5), 1.0)
+    assert_array_equal(native._texture_ratio(model, al.crop, al.landmarks, raster, 1.0, 1.5), first)

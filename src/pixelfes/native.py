@@ -36,6 +36,7 @@ model 4 (the face's area resize), the target shape 3.3, the texture ratio on the
 from __future__ import annotations
 
 import functools
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -443,6 +444,58 @@ def eye_weight(reference: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return w
 
 
+_RATIO_CONSTANTS: weakref.WeakKeyDictionary[Any, tuple[tuple[Any, ...], dict[Any, Any]]] = \
+    weakref.WeakKeyDictionary()
+
+
+def _ratio_constants(m: Any, ratio_gain: float, eye_gain: float | None
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """What :func:`_texture_ratio` takes from the model alone, made once per model (and gains):
+    the average change over the mean face's luminance, the region without the lips and the
+    philtrum, and the eyes' gain factor (``None``: none). Remade when the model's arrays change."""
+    sources = (m.mean_source_, m._average_change, m.reference_, m.region_)
+    try:
+        entry = _RATIO_CONSTANTS.get(m)
+    except TypeError:  # not weakly referenceable: made each time
+        entry = None
+    if entry is None or any(a is not b for a, b in zip(entry[0], sources, strict=True)):
+        entry = (sources, {})  # (the sources are held: their identity is the key)
+        try:
+            _RATIO_CONSTANTS[m] = entry
+        except TypeError:
+            pass
+    key = (float(ratio_gain), None if eye_gain is None else float(eye_gain), eye_weight)
+    got = entry[1].get(key)
+    if got is not None:
+        return got
+
+    def blur(a: np.ndarray) -> np.ndarray:
+        return np.asarray(cv2.GaussianBlur(a, (0, 0), _GAIN_SIGMA), dtype=np.float32)
+
+    mean = m.mean_source_.astype(np.float32)
+    y_mean = blur(mean @ _LUMA) + 8.0
+    avg = blur(m._average_change.astype(np.float32) @ _LUMA) / y_mean
+    # the average change over the lips is the average smile's lip outline, a ghost on anyone
+    # else; between nose and lips (the philtrum) the average face's moustache shadow
+    poly = np.zeros(avg.shape, np.float32)
+    refl = m.reference_
+    keep_out = np.concatenate([refl[48:60], refl[31:36]]).astype(np.float32)
+    cv2.fillPoly(poly, [np.rint(cv2.convexHull(keep_out).reshape(-1, 2) * 16)
+                        .astype(np.int32)], 1.0, shift=4)
+    grow = max(1, int(round(_LIP_MARGIN * float(np.linalg.norm(refl[54] - refl[48])))))
+    grown = cv2.dilate(poly, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
+    hole = np.asarray(cv2.GaussianBlur(grown, (0, 0), grow / 2), dtype=np.float32)
+    keep = m.region_.astype(np.float32) * (1.0 - hole)
+    eyes = None
+    if eye_gain is not None and eye_gain != ratio_gain:
+        eyes = 1.0 + np.float32(eye_gain / ratio_gain - 1.0) * eye_weight(refl, avg.shape)
+    for a in (avg, keep, eyes):
+        if a is not None:
+            a.flags.writeable = False
+    entry[1][key] = (avg, keep, eyes)
+    return avg, keep, eyes
+
+
 def _texture_ratio(model: Any, crop: np.ndarray, lm: np.ndarray, raster: Any,
                    strength: float, ratio_gain: float = _RATIO_GAIN, eye_gain: float | None = None
                    ) -> np.ndarray:
@@ -461,26 +514,14 @@ def _texture_ratio(model: Any, crop: np.ndarray, lm: np.ndarray, raster: Any,
         return np.asarray(cv2.GaussianBlur(a, (0, 0), _GAIN_SIGMA), dtype=np.float32)
 
     y_ref = blur(ref.astype(np.float32) @ _LUMA) + 8.0
-    mean = m.mean_source_.astype(np.float32)
-    y_mean = blur(mean @ _LUMA) + 8.0
     own = blur(change @ _LUMA) / y_ref
-    avg = blur(m._average_change.astype(np.float32) @ _LUMA) / y_mean
+    avg, keep, eyes = _ratio_constants(m, ratio_gain, eye_gain)
     ratio = own + np.float32(float(m.texture_gain) - 1.0) * avg
-    # the lips keep the person's own texture (and the mouth module paints the interior):
-    # the average change there is the average smile's lip outline, a ghost on anyone else
-    poly = np.zeros(ratio.shape, np.float32)
+    # the lips keep the person's own texture (and the mouth module paints the interior)
+    ratio *= keep
+    if eyes is not None:  # the eyes' own gain, relative to the rest
+        ratio *= eyes
     refl = m.reference_
-    # lips and the skin between nose and lips (the philtrum): there the average change is
-    # the average face's moustache shadow and lip outline, never this person's
-    keep_out = np.concatenate([refl[48:60], refl[31:36]]).astype(np.float32)
-    cv2.fillPoly(poly, [np.rint(cv2.convexHull(keep_out).reshape(-1, 2) * 16)
-                        .astype(np.int32)], 1.0, shift=4)
-    grow = max(1, int(round(_LIP_MARGIN * float(np.linalg.norm(refl[54] - refl[48])))))
-    grown = cv2.dilate(poly, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
-    hole = np.asarray(cv2.GaussianBlur(grown, (0, 0), grow / 2), dtype=np.float32)
-    ratio *= m.region_.astype(np.float32) * (1.0 - hole)
-    if eye_gain is not None and eye_gain != ratio_gain:  # the eyes' own gain, relative to the rest
-        ratio *= 1.0 + np.float32(eye_gain / ratio_gain - 1.0) * eye_weight(refl, ratio.shape)
     tri = warp.triangulation
     back = remap(ratio, raster.backward_map(tri.full_points(refl)),
                  interpolation="linear").reshape(ratio.shape)
