@@ -36,6 +36,7 @@ model 4 (the face's area resize), the target shape 3.3, the texture ratio on the
 from __future__ import annotations
 
 import functools
+import threading
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -446,6 +447,7 @@ def eye_weight(reference: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 _RATIO_CONSTANTS: weakref.WeakKeyDictionary[Any, tuple[tuple[Any, ...], dict[Any, Any]]] = \
     weakref.WeakKeyDictionary()
+_RATIO_LOCK = threading.Lock()
 
 
 def _ratio_constants(m: Any, ratio_gain: float, eye_gain: float | None
@@ -454,16 +456,17 @@ def _ratio_constants(m: Any, ratio_gain: float, eye_gain: float | None
     the average change over the mean face's luminance, the region without the lips and the
     philtrum, and the eyes' gain factor (``None``: none). Remade when the model's arrays change."""
     sources = (m.mean_source_, m._average_change, m.reference_, m.region_)
-    try:
-        entry = _RATIO_CONSTANTS.get(m)
-    except TypeError:  # not weakly referenceable: made each time
-        entry = None
-    if entry is None or any(a is not b for a, b in zip(entry[0], sources, strict=True)):
-        entry = (sources, {})  # (the sources are held: their identity is the key)
+    with _RATIO_LOCK:  # (threads may share a model: the web page's server)
         try:
-            _RATIO_CONSTANTS[m] = entry
-        except TypeError:
-            pass
+            entry = _RATIO_CONSTANTS.get(m)
+        except TypeError:  # not weakly referenceable: made each time
+            entry = None
+        if entry is None or any(a is not b for a, b in zip(entry[0], sources, strict=True)):
+            entry = (sources, {})  # (the sources are held: their identity is the key)
+            try:
+                _RATIO_CONSTANTS[m] = entry
+            except TypeError:
+                pass
     key = (float(ratio_gain), None if eye_gain is None else float(eye_gain), eye_weight)
     got = entry[1].get(key)
     if got is not None:
