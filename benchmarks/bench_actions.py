@@ -1,6 +1,6 @@
 """Action-unit timings per face (CPU time): on a 192 px crop, in a 1350 px photo, and the analysis.
 
-Run: PYTHONPATH=src python benchmarks/bench_actions.py [--repeat 30] [--stages]
+Run: PYTHONPATH=src python benchmarks/bench_actions.py [--repeat 30] [--stages] [--fresh N]
 CPU time of this process on one core (``time.process_time``, so other jobs on a shared
 machine do not count; OpenCV single-threaded, as bench_synthesize.py: with two threads
 OpenCV's parallel loops cost a third more CPU time on a busy machine), median of ``--repeat``
@@ -21,7 +21,9 @@ process: made band by band (what the engines run) against the whole box's map he
 (:func:`~pixelfes.native.photo_map` then :func:`~pixelfes.native.resample_moving`, the same
 bytes; the engines' path before the band-by-band one), and report the ratio. Uses London
 photos when ../shared/data is present, else the ICT mean face on a flat synthetic crop (no
-photo rows).
+photo rows). ``--fresh N`` instead times the photo step in N new processes a request (calls
+1-4: CPU and minor page faults), as one ``pixelfes synthesize`` per photo pays it; it uses
+only public calls, so ``PYTHONPATH=<another checkout>/src`` times that code the same way.
 """
 
 from __future__ import annotations
@@ -125,12 +127,78 @@ def crop_and_landmarks() -> tuple[np.ndarray, np.ndarray]:
     return np.full((192, 192, 3), 170, np.uint8), lm
 
 
+def one_process(request: str, index: int) -> list[tuple[float, int]]:
+    """In this (new) process: CPU ms and minor page faults of 4 calls of the photo step on
+    London photo ``index`` (``request``: an action-unit recipe, or "native" for the native
+    engine's happy), as one ``pixelfes synthesize`` per photo pays them."""
+    import resource
+
+    from pixelfes.imageio import load_image
+    from pixelfes.native import synthesize_face
+    from pixelfes.pipeline import find_faces, resolve_model
+
+    photo = sorted((DATA / "london-face-set" / "neutral_front").glob("*.jpg"))[index]
+    rgb = load_image(photo).rgb
+    face = find_faces(rgb)[0]
+    if request == "native":
+        model = resolve_model(None, "neutral", "happy", engine="learned")
+        out = rgb.copy()
+
+        def run() -> None:
+            synthesize_face(rgb, out, face.landmarks, model, 1.0)
+    else:
+        model = resolve_model(None, "neutral", request, engine="actions")
+        buf = rgb.copy()
+
+        def run() -> None:
+            model.synthesize_in_photo(buf, face.landmarks, out=buf)
+    rows = []
+    for _ in range(4):
+        faults, t = resource.getrusage(resource.RUSAGE_SELF).ru_minflt, time.process_time()
+        run()
+        rows.append((1000 * (time.process_time() - t),
+                     resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults))
+    return rows
+
+
+def fresh(n: int) -> None:
+    """Medians over ``n`` new processes a request: the first call (with the lazy loads) and
+    calls 2-4, CPU ms and page faults (fresh memory is paid in faults, not in the steady state
+    the same-process timings above see)."""
+    import json
+    import subprocess
+    import sys
+
+    for request in ("surprised", "angry", "native"):
+        runs = []
+        for i in range(n):
+            got = subprocess.run([sys.executable, __file__, "--one", request, str(i % 3)],
+                                 capture_output=True, text=True, check=True)
+            runs.append(json.loads(got.stdout.strip().splitlines()[-1]))
+        first = [r[0] for r in runs]
+        later = [c for r in runs for c in r[1:]]
+        print(f"new process, {request:10s} call 1 {np.median([c[0] for c in first]):6.1f} ms "
+              f"({np.median([c[1] for c in first]):.0f} page faults), calls 2-4 "
+              f"{np.median([c[0] for c in later]):5.1f} ms ({np.median([c[1] for c in later]):.0f} faults)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeat", type=int, default=30)
     ap.add_argument("--stages", action="store_true", help="split the photo step into its stages")
+    ap.add_argument("--fresh", type=int, default=0, metavar="N",
+                    help="only time the photo step in N new processes a request (London photos)")
+    ap.add_argument("--one", nargs=2, metavar=("REQUEST", "INDEX"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     cv2.setNumThreads(1)  # one core
+    if args.one:  # (a child of --fresh)
+        import json
+
+        print(json.dumps(one_process(args.one[0], int(args.one[1]))))
+        return
+    if args.fresh:
+        fresh(args.fresh)
+        return
     timer = stage_timer() if args.stages else None
     crop, lm = crop_and_landmarks()
     maps = (np.random.default_rng(0).uniform(0, 191, (192, 192)).astype(np.float32),) * 2
