@@ -1,6 +1,6 @@
 """Action-unit timings per face (CPU time): on a 192 px crop, in a 1350 px photo, and the analysis.
 
-Run: PYTHONPATH=src python benchmarks/bench_actions.py [--repeat 30] [--stages] [--fresh N]
+Run: PYTHONPATH=src python benchmarks/bench_actions.py [--repeat 30] [--stages] [--fresh N] [--large]
 CPU time of this process on one core (``time.process_time``, so other jobs on a shared
 machine do not count; OpenCV single-threaded, as bench_synthesize.py: with two threads
 OpenCV's parallel loops cost a third more CPU time on a busy machine), median of ``--repeat``
@@ -22,7 +22,8 @@ process: made band by band (what the engines run) against the whole box's map he
 bytes; the engines' path before the band-by-band one), and report the ratio. Uses London
 photos when ../shared/data is present, else the ICT mean face on a flat synthetic crop (no
 photo rows). ``--fresh N`` instead times the photo step in N new processes a request (calls
-1-4: CPU and minor page faults), as one ``pixelfes synthesize`` per photo pays it; it uses
+1-4: CPU and minor page faults), as one ``pixelfes synthesize`` per photo pays it, and
+``--large`` on London 001 enlarged to 5940 px (CPU and the peak memory's rise); both use
 only public calls, so ``PYTHONPATH=<another checkout>/src`` times that code the same way.
 """
 
@@ -161,6 +162,55 @@ def one_process(request: str, index: int) -> list[tuple[float, int]]:
     return rows
 
 
+def one_large(request: str) -> dict[str, float]:
+    """In this (new) process: the photo step on London 001 enlarged 4.4x (5940 px, the face
+    ~1960 px wide), after one warm-up call on the photo itself: CPU ms and the rise of the
+    process's peak resident memory (MB) during the call."""
+    import resource
+
+    from pixelfes.imageio import load_image
+    from pixelfes.native import synthesize_face
+    from pixelfes.pipeline import find_faces, resolve_model
+
+    photo = sorted((DATA / "london-face-set" / "neutral_front").glob("*.jpg"))[0]
+    rgb = load_image(photo).rgb
+    face = find_faces(rgb)[0]
+    k = 4.4
+    big = cv2.resize(rgb, None, fx=k, fy=k, interpolation=cv2.INTER_LINEAR)
+    lm = (face.landmarks + 0.5) * k - 0.5
+    out = big.copy()
+    if request == "native":
+        model = resolve_model(None, "neutral", "happy", engine="learned")
+        synthesize_face(rgb, rgb.copy(), face.landmarks, model, 1.0)
+
+        def run() -> None:
+            synthesize_face(big, out, lm, model, 1.0)
+    else:
+        model = resolve_model(None, "neutral", request, engine="actions")
+        model.synthesize_in_photo(rgb.copy(), face.landmarks)
+
+        def run() -> None:
+            model.synthesize_in_photo(out, lm, out=out)
+    peak, t = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, time.process_time()
+    run()
+    return {"cpu_ms": 1000 * (time.process_time() - t),
+            "peak_rise_mb": (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak) / 1024}
+
+
+def large() -> None:
+    """The photo step on a 5940 px photo (a ~1960 px face), each request in a new process."""
+    import json
+    import subprocess
+    import sys
+
+    for request in ("surprised", "angry", "native"):
+        got = subprocess.run([sys.executable, __file__, "--one-large", request],
+                             capture_output=True, text=True, check=True)
+        r = json.loads(got.stdout.strip().splitlines()[-1])
+        print(f"5940 px photo (face ~1960 px), {request:10s} {r['cpu_ms']:7.1f} ms CPU, "
+              f"peak memory +{r['peak_rise_mb']:.0f} MB")
+
+
 def fresh(n: int) -> None:
     """Medians over ``n`` new processes a request: the first call (with the lazy loads) and
     calls 2-4, CPU ms and page faults (fresh memory is paid in faults, not in the steady state
@@ -188,16 +238,22 @@ def main() -> None:
     ap.add_argument("--stages", action="store_true", help="split the photo step into its stages")
     ap.add_argument("--fresh", type=int, default=0, metavar="N",
                     help="only time the photo step in N new processes a request (London photos)")
+    ap.add_argument("--large", action="store_true",
+                    help="only time the photo step on a 5940 px photo (CPU, peak memory)")
     ap.add_argument("--one", nargs=2, metavar=("REQUEST", "INDEX"), help=argparse.SUPPRESS)
+    ap.add_argument("--one-large", metavar="REQUEST", help=argparse.SUPPRESS)
     args = ap.parse_args()
     cv2.setNumThreads(1)  # one core
-    if args.one:  # (a child of --fresh)
+    if args.one or args.one_large:  # (a child of --fresh or --large)
         import json
 
-        print(json.dumps(one_process(args.one[0], int(args.one[1]))))
+        print(json.dumps(one_process(args.one[0], int(args.one[1])) if args.one else one_large(args.one_large)))
         return
-    if args.fresh:
-        fresh(args.fresh)
+    if args.fresh or args.large:
+        if args.fresh:
+            fresh(args.fresh)
+        if args.large:
+            large()
         return
     timer = stage_timer() if args.stages else None
     crop, lm = crop_and_landmarks()
