@@ -62,7 +62,7 @@ from .mouth import (
 )
 from .warp import Raster, Triangulation, _pixel_grid, box_backward_map, limit_motion, remap
 
-__all__ = ["MOUTH_MODES", "NativeResult", "apply_gain", "photo_map", "plan_photo_map", "PhotoMap", "pull_corners", "resample_moving", "resample_photo_map", "smile_corners", "smile_mouth", "synthesize_face", "target_shape", "OPEN_GAP", "STILL_PX"]
+__all__ = ["MOUTH_MODES", "NativeResult", "apply_gain", "painted_look", "photo_map", "plan_photo_map", "PhotoMap", "pull_corners", "resample_moving", "resample_photo_map", "smile_corners", "smile_mouth", "synthesize_face", "target_shape", "OPEN_GAP", "STILL_PX"]
 
 MOUTH_MODES = ("auto", "open", "closed", "likely")
 OPEN_GAP = 0.05  # predicted inner-lip gap (mouth widths) from which "auto" opens the mouth
@@ -87,6 +87,10 @@ _GAIN_LIMITS = (0.6, 1.6)
 #: is as often open; with the closed mean their corners widened +0.08 eye distances against
 #: +0.13 in their real smiles, now +0.12
 _CLOSED_CORNERS = 1.0
+#: "auto" weighs each lent smile's teeth by the look they get painted on this face
+#: (painted_look), not by their look on their own face (issue 11, sixth pass: a barely parted
+#: smile lent to a broad grin's owner reads as its lips and cavity, 096 / 099 / 030)
+_PAINTED_TEETH = True
 _LAB_MIN = 0.004  # apply_gain(dark_in_lab=True) takes gains this close to 1 by channel scale
 _LIP_MARGIN = 0.12  # mouth widths around lips and philtrum where the texture ratio fades out
 _LIP_KEEP = 0.8
@@ -288,7 +292,8 @@ def smile_mouth(bank: MouthBank, neutral_lips: np.ndarray, colours: PersonColour
 
 def target_shape(model: Any, lm: np.ndarray, strength: float, mouth: str = "auto",
                  bank: MouthBank | None = None, colours: PersonColours | None = None,
-                 exclude: str | None = None, own_look: np.ndarray | None = None
+                 exclude: str | None = None, own_look: np.ndarray | None = None,
+                 painted: Callable[[np.ndarray, int], np.ndarray | None] | None = None
                  ) -> tuple[np.ndarray, str, int | None]:
     """Predicted crop landmarks ``(68, 2)``, the mouth mode used and the teeth exemplar index.
 
@@ -302,15 +307,16 @@ def target_shape(model: Any, lm: np.ndarray, strength: float, mouth: str = "auto
     43 times in 82, chance), so it gives the mouth with the least expected error in look
     over the people most like this one; without ``own_look`` it opens like ``"open"``.
     Either keeps the lips closed when ``strength x`` the smile's gap is below ``OPEN_GAP``.
+    ``painted(goal, index)``: the look (:func:`painted_look`) that teeth patch ``index`` gets
+    when this face's lips move to ``goal`` (``(68, 2)`` crop landmarks); with it the medoid
+    weighs each lent smile by the look it will have here, not by its look on its own face.
     For other targets ``"auto"`` follows the predicted opening.
 
     The motion is shortened only by folds *outside* the mouth: triangles between the inner
     lips may collapse (lips that meet), which the model's own fold limit counts as a fold
     (and so left teeth squeezed between lips that never closed).
     """
-    tri = model.warp_.triangulation
     pred = model.shape_model_._predict_checked(lm[None], strength)[0]
-    ignore = _mouth_triangles(tri.simplices)
     smile = getattr(model, "info", {}).get("target") == "happy"
     index = None
     if smile and colours is not None:
@@ -319,7 +325,16 @@ def target_shape(model: Any, lm: np.ndarray, strength: float, mouth: str = "auto
         mode = mouth
         j = None
         if mode == "auto" and own_look is not None and bank.has_looks():
-            j, shows = bank.typical_smile(neutral, colours, own_look, exclude=exclude)
+            look_of = None
+            if painted is not None:
+                base, paint, lender = pred, painted, bank
+
+                def look_of(k: int) -> np.ndarray | None:  # smile k's teeth as painted on this face
+                    patch = int(lender.patch_of[k])
+                    goal = _finish(model, lm, _follow_smile(model, lm, base, lender, k, "open", strength),
+                                   "open", lender, colours, exclude, strength, patch)
+                    return paint(goal, patch)
+            j, shows = bank.typical_smile(neutral, colours, own_look, exclude=exclude, painted=look_of)
             mode = "open" if shows else "closed"
             if shows and strength * bank.gaps()[int(bank.patch_of[j])] < OPEN_GAP:
                 mode, j = "closed", None
@@ -330,26 +345,50 @@ def target_shape(model: Any, lm: np.ndarray, strength: float, mouth: str = "auto
         if j is None:
             j = bank.retrieve_smile(neutral, colours, open_only=mode != "closed",
                                     closed_only=mode == "closed", exclude=exclude)
-        align = model.alignment_
-        moved = lm + strength * bank.motion[j].astype(np.float64) * (align.size / align.margin)
-        pred = pred + _SMILE_FOLLOW[:, None] * (moved - pred)
-        # the mouth corners move as the bank's open smiles do on average (closed: _CLOSED_CORNERS
-        # of the way from the closed ones' mean; open smiles widen twice as much): one person's
-        # corners are a gamble (039 was lent a smile whose corners hardly moved), the rest of the
-        # lips keep the retrieved smile's shape about them (open_lips works in the corners'
-        # frame; a closed smile's lips are dragged along with its corners, pull_corners)
-        corners = lm[[48, 54]] + strength * smile_corners(
-            bank, mode != "closed", _CLOSED_CORNERS) * (align.size / align.margin)
-        if mode == "closed" and _CLOSED_CORNERS > 0:
-            pred[48:68] = pull_corners(pred[48:68], corners)
-        else:
-            pred[[48, 54]] = corners
+        pred = _follow_smile(model, lm, pred, bank, j, mode, strength)
         index = int(bank.patch_of[j]) if bank.patch_of[j] >= 0 else None
     else:
         mode = "auto" if mouth == "likely" else mouth
         if mode == "auto":
             gap, now = inner_gap(pred), inner_gap(lm)
             mode = "closed" if gap < OPEN_GAP or gap < 0.9 * now else "open" if gap > now else "own"
+    if mode == "closed":
+        index = None
+    elif mode != "own" and index is None:
+        bank = load_bank() if bank is None else bank
+        if colours is None:
+            raise ValueError("opening a mouth needs the person's colours (colours=)")
+        outer = transform_points(mouth_frame(pred), pred)[48:60]
+        index = bank.retrieve(outer, colours, exclude=exclude)
+    return _finish(model, lm, pred, mode, bank, colours, exclude, strength, index), mode, index
+
+
+def _follow_smile(model: Any, lm: np.ndarray, pred: np.ndarray, bank: MouthBank, j: int,
+                  mode: str, strength: float) -> np.ndarray:
+    """``pred`` with the lips following the bank's smile ``j`` and the corners the bank's mean."""
+    align = model.alignment_
+    moved = lm + strength * bank.motion[j].astype(np.float64) * (align.size / align.margin)
+    pred = pred + _SMILE_FOLLOW[:, None] * (moved - pred)
+    # the mouth corners move as the bank's open smiles do on average (closed: _CLOSED_CORNERS
+    # of the way from the closed ones' mean; open smiles widen twice as much): one person's
+    # corners are a gamble (039 was lent a smile whose corners hardly moved), the rest of the
+    # lips keep the retrieved smile's shape about them (open_lips works in the corners'
+    # frame; a closed smile's lips are dragged along with its corners, pull_corners)
+    corners = lm[[48, 54]] + strength * smile_corners(
+        bank, mode != "closed", _CLOSED_CORNERS) * (align.size / align.margin)
+    if mode == "closed" and _CLOSED_CORNERS > 0:
+        pred[48:68] = pull_corners(pred[48:68], corners)
+    else:
+        pred[[48, 54]] = corners
+    return pred
+
+
+def _finish(model: Any, lm: np.ndarray, pred: np.ndarray, mode: str, bank: MouthBank | None,
+            colours: PersonColours | None, exclude: str | None, strength: float,
+            index: int | None) -> np.ndarray:
+    """The goal landmarks of mouth ``mode`` (``open`` with teeth patch ``index``), motion limited."""
+    tri = model.warp_.triangulation
+    smile = getattr(model, "info", {}).get("target") == "happy"
     if mode == "own":  # an open mouth that stays open keeps its own teeth
         goal = pred
     elif mode == "closed":
@@ -357,21 +396,16 @@ def target_shape(model: Any, lm: np.ndarray, strength: float, mouth: str = "auto
             goal = close_lips(pred)
         else:  # no teeth to close over: the lips follow, meeting only if they met already
             goal = closed_follow(lm, pred, meet=inner_gap(lm) <= _OPEN_SOURCE)
-        index = None
     else:
         bank = load_bank() if bank is None else bank
-        if index is None:
-            if colours is None:
-                raise ValueError("opening a mouth needs the person's colours (colours=)")
-            outer = transform_points(mouth_frame(pred), pred)[48:60]
-            index = bank.retrieve(outer, colours, exclude=exclude)
+        assert index is not None
         goal = open_lips(lm, pred, bank.frame_points()[index], strength)
-    a = limit_motion(tri, lm, goal, ignore=ignore)
+    a = limit_motion(tri, lm, goal, ignore=_mouth_triangles(tri.simplices))
     if a < 1.0:
         goal = lm + 0.95 * a * (goal - lm)
         if mode == "closed" and (inner_gap(lm) > _teeth_gap(smile) or inner_gap(lm) <= _OPEN_SOURCE):
             goal = close_lips(goal)  # shortened motion, but lips that still meet
-    return goal, mode, index
+    return goal
 
 
 @functools.lru_cache(maxsize=4)
@@ -874,6 +908,33 @@ def _own_look(photo: np.ndarray, landmarks: np.ndarray) -> np.ndarray | None:
         return None
 
 
+def painted_look(photo: np.ndarray, landmarks: np.ndarray, lips: np.ndarray, colours: PersonColours,
+                 bank: MouthBank, index: int) -> np.ndarray | None:
+    """``(3,)`` the look (:func:`pixelfes.mouth_regions.mouth_look`: interior minus cheek L*,
+    interior a*, b*) of teeth patch ``index`` painted into this face's new lips, or ``None``.
+
+    ``photo``: the input ``(H, W, 3) uint8`` (read only), ``landmarks`` its ``(68, 2)``,
+    ``lips``: the new lips ``(20, 2)`` (48-67) in photo pixels. The patch is painted as
+    :func:`pixelfes.mouth.fill_mouth` paints it, into a copy of the mouth's window only, and
+    measured on the landmarks with those lips, as the judge measures an output (the cheeks
+    are the input's: the smile's texture changes them by a few per cent).
+    """
+    from .mouth_regions import mouth_look, mouth_regions
+
+    lm = np.array(landmarks, dtype=np.float64, copy=True)
+    lm[48:68] = lips
+    try:
+        x0, y0, x1, y1 = mouth_regions(lm, photo.shape).window
+    except ValueError:
+        return None
+    sub = np.array(photo[y0:y1, x0:x1], copy=True)
+    fill_mouth(sub, lm[48:68] - (x0, y0), colours, bank, index=index)
+    try:
+        return mouth_look(sub, lm - (x0, y0))
+    except ValueError:
+        return None
+
+
 def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, model: Any,
                     strength: float, *, mouth: str = "auto", bank: MouthBank | None = None,
                     exclude: str | None = None) -> NativeResult:
@@ -891,7 +952,16 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
     colours = person_colours(photo, np.asarray(landmarks, dtype=np.float64))
     smile = getattr(model, "info", {}).get("target") == "happy"
     own = _own_look(photo, landmarks) if smile and mouth == "auto" else None
-    target, mode, index = target_shape(model, lm, strength, mouth, bank, colours, exclude, own)
+    painted = None
+    if own is not None and _PAINTED_TEETH:
+        lent_bank = load_bank() if bank is None else bank
+        back = invert_affine(mat)
+
+        def painted(goal: np.ndarray, index: int) -> np.ndarray | None:
+            return painted_look(photo, landmarks, transform_points(back, goal[48:68]), colours,
+                                lent_bank, index)
+    target, mode, index = target_shape(model, lm, strength, mouth, bank, colours, exclude, own,
+                                       painted)
     tri = model.warp_.triangulation
     raster = tri.raster(target)
     gain = _texture_ratio(model, crop, lm, raster, strength,

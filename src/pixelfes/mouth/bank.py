@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -186,7 +187,8 @@ class MouthBank:
         return np.asarray(d_shape / _NEUTRAL_SCALE**2 + d_col / _COLOUR_SCALE**2)
 
     def typical_smile(self, neutral_lips: np.ndarray, colours: PersonColours, own_look: np.ndarray, *,
-                      exclude: str | None = None, width: float | None = None) -> tuple[int, bool]:
+                      exclude: str | None = None, width: float | None = None,
+                      painted: Callable[[int], np.ndarray | None] | None = None) -> tuple[int, bool]:
         """The smile (index into ``motion``) that looks most like the smiles of people like this
         one, and whether it shows teeth.
 
@@ -202,7 +204,12 @@ class MouthBank:
         lips closed, with the least weighted sum of differences (|contrast| + a*b* distance)
         to them wins: a weighted medoid, the mouth with the least expected error in look (with
         ``_RENDERED_TEETH`` a lent smile's teeth count with the look they get on this face,
-        :func:`rendered_looks`). ``width`` defaults to
+        :func:`rendered_looks`). ``painted(j)``, when given, is the look smile ``j``'s teeth
+        get *as painted on this face* (``(3,)``, or ``None``: its own look), measured as the
+        judge measures an output (:func:`pixelfes.native.painted_look`): a barely parted
+        smile's interior is mostly its own lips and cavity, which take this person's lip
+        colour when lent, so its own look (137's +3.8 L* over its cheeks) says little about
+        the look it gets (-10 on 096). ``width`` defaults to
         :meth:`typical_width`. Closed: the nearest closed smile's index.
         """
         width = self.typical_width() if width is None else float(width)
@@ -221,6 +228,12 @@ class MouthBank:
         lent = smile[teeth]
         if _RENDERED_TEETH:
             lent = rendered_looks(lent, lab(self.people_skin[teeth])[:, 0], float(colours.skin_lab[0]))
+        if painted is not None:
+            lent = np.array(lent, dtype=np.float64, copy=True)
+            for k, t in enumerate(teeth):
+                look = painted(int(t))
+                if look is not None and np.all(np.isfinite(look)):
+                    lent[k] = look
         cands = np.vstack([own[None], lent])
         diff = cands[:, None, :] - values[None, live, :]
         total = ((np.abs(diff[..., 0]) + np.hypot(diff[..., 1], diff[..., 2])) * w[live][None]).sum(axis=1)
