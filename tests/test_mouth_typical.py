@@ -39,7 +39,7 @@ def _rendered(look, ex_skin_l, skin_l):
     return [_y_to_l(y) - skin_l, look[1], look[2]]
 
 
-def _reference(bank, lips, colours, own, width, exclude=None, rendered=False):
+def _reference(bank, lips, colours, own, width, exclude=None, rendered=False, painted=None):
     """Plain loops over the bank: weights, each smile's look on this person, the weighted medoid."""
     n = len(bank.motion)
     cost = []
@@ -60,6 +60,8 @@ def _reference(bank, lips, colours, own, width, exclude=None, rendered=False):
     if rendered:
         skin = float(colours.skin_lab[0])
         cands = [cands[0]] + [(i, _rendered(c, float(lab(bank.people_skin[i])[0]), skin)) for i, c in cands[1:]]
+    if painted is not None:  # the look each lent smile gets painted on this face (dict: smile -> look)
+        cands = [cands[0]] + [(i, list(painted[i])) for i, _ in cands[1:]]
     best, best_total = None, math.inf
     for key, c in cands:
         total = sum(w[i] * (abs(c[0] - values[i][0]) + math.hypot(c[1] - values[i][1], c[2] - values[i][2]))
@@ -248,3 +250,46 @@ def test_a_smile_gets_the_smile_texture_gain_and_the_follow_shares(monkeypatch):
     back = resolve_model("happy-to-neutral")
     native.synthesize_face(rgb, rgb.copy(), face.landmarks, back, 1.0)
     assert seen == [1.5, 1.0]
+
+
+def test_typical_smile_weighs_lent_teeth_by_their_painted_look():
+    # the plain-loop reference with each candidate's look replaced by the painted one, and the
+    # rule must differ from the own-look rule on some trials (else the test could not fail)
+    rng = np.random.default_rng(11)
+    n = 9
+    looks = np.c_[rng.normal(-5, 15, n), rng.normal(10, 8, n), rng.normal(6, 3, n)]
+    neutral = np.c_[rng.normal(-20, 6, n), rng.normal(18, 4, n), rng.normal(6, 2, n)]
+    opened = rng.random(n) < 0.6
+    teeth = opened.copy()
+    teeth[:2] = opened[:2] = True
+    base = load_bank()
+    lips = base.neutral[:n].astype(np.float64) + rng.normal(0, 0.01, (n, 20, 2))
+    bank = _bank(looks, neutral, opened, teeth, skin_l=rng.integers(60, 220, n), neutral=lips)
+    differs = asked_for = 0
+    for trial in range(16):
+        q = base.neutral[30 + trial].astype(np.float64)
+        col = PersonColours(skin=np.full(3, rng.integers(60, 220), np.uint8), lips=np.array([170, 100, 100], np.uint8))
+        own = np.array([rng.normal(-15, 8), rng.normal(15, 5), rng.normal(6, 2)])
+        width = [1.0, 4.0, 16.0, 64.0][trial % 4]
+        table = {i: looks[i] + rng.normal(0, 12, 3) * [1, 0.4, 0.3] for i in range(n)}
+        asked: list[int] = []
+
+        def painted(j, table=table, asked=asked):
+            asked.append(j)
+            return table[j]
+        j, shows = bank.typical_smile(q, col, own, width=width, painted=painted)
+        ref = _reference(bank, q, col, own, width, painted=table)
+        own_rule = _reference(bank, q, col, own, width)
+        differs += ref != own_rule
+        opens = sorted(np.flatnonzero(bank.patch_of >= 0),
+                       key=lambda i: bank._smile_costs(q, col)[i])[:3]
+        assert sorted(asked) == sorted(int(i) for i in opens)  # asked once for each candidate
+        asked_for += len(asked)
+        if ref == "closed":
+            assert not shows and not bank.smile_open[j]
+        else:
+            assert shows and j == ref
+    assert differs > 0 and asked_for == 48
+    # a painted look that is unknown (None) falls back to the smile's own look
+    j0, s0 = bank.typical_smile(q, col, own, width=4.0)
+    assert (j0, s0) == bank.typical_smile(q, col, own, width=4.0, painted=lambda j: None)

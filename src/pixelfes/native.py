@@ -62,7 +62,7 @@ from .mouth import (
 )
 from .warp import Raster, Triangulation, _pixel_grid, box_backward_map, limit_motion, remap
 
-__all__ = ["MOUTH_MODES", "NativeResult", "apply_gain", "painted_look", "photo_map", "plan_photo_map", "PhotoMap", "pull_corners", "resample_moving", "resample_photo_map", "smile_corners", "smile_mouth", "synthesize_face", "target_shape", "OPEN_GAP", "STILL_PX"]
+__all__ = ["MOUTH_MODES", "NativeResult", "apply_gain", "cheek_lightness", "painted_look", "photo_map", "PhotoMap", "plan_photo_map", "pull_corners", "resample_moving", "resample_photo_map", "smile_corners", "smile_mouth", "synthesize_face", "target_shape", "OPEN_GAP", "STILL_PX"]
 
 MOUTH_MODES = ("auto", "open", "closed", "likely")
 OPEN_GAP = 0.05  # predicted inner-lip gap (mouth widths) from which "auto" opens the mouth
@@ -909,30 +909,51 @@ def _own_look(photo: np.ndarray, landmarks: np.ndarray) -> np.ndarray | None:
 
 
 def painted_look(photo: np.ndarray, landmarks: np.ndarray, lips: np.ndarray, colours: PersonColours,
-                 bank: MouthBank, index: int) -> np.ndarray | None:
+                 bank: MouthBank, index: int, cheek_l: float) -> np.ndarray | None:
     """``(3,)`` the look (:func:`pixelfes.mouth_regions.mouth_look`: interior minus cheek L*,
     interior a*, b*) of teeth patch ``index`` painted into this face's new lips, or ``None``.
 
     ``photo``: the input ``(H, W, 3) uint8`` (read only), ``landmarks`` its ``(68, 2)``,
-    ``lips``: the new lips ``(20, 2)`` (48-67) in photo pixels. The patch is painted as
-    :func:`pixelfes.mouth.fill_mouth` paints it, into a copy of the mouth's window only, and
-    measured on the landmarks with those lips, as the judge measures an output (the cheeks
-    are the input's: the smile's texture changes them by a few per cent).
+    ``lips``: the new lips ``(20, 2)`` (48-67) in photo pixels, ``cheek_l``: the cheeks'
+    median L* (:func:`cheek_lightness`: the input's; the smile's texture changes them by a few
+    per cent). The patch is painted as :func:`pixelfes.mouth.fill_mouth` paints it, into a
+    copy of the interior's box only, and the interior measured as the judge measures an
+    output, on the landmarks with those lips (a barely open polygon is scored as its lip line).
     """
-    from .mouth_regions import mouth_look, mouth_regions
+    from .mouth_regions import interior_look, mouth_regions, srgb_to_lab
 
     lm = np.array(landmarks, dtype=np.float64, copy=True)
     lm[48:68] = lips
     try:
-        x0, y0, x1, y1 = mouth_regions(lm, photo.shape).window
+        reg = mouth_regions(lm, photo.shape)
     except ValueError:
         return None
+    ys, xs = np.nonzero(reg.interior)
+    wx, wy, wx1, wy1 = reg.window
+    # the interior's box and fill_mouth's own box (the inner lips, padded as it pads them), so
+    # the painted pixels are those of a fill into the whole photo, to the bit
+    pad = 3 + int(np.ceil(0.02 * reg.mouth_width))
+    inner = lm[60:68]
+    x0 = max(wx, min(wx + int(xs.min()), int(np.floor(inner[:, 0].min())) - pad))
+    y0 = max(wy, min(wy + int(ys.min()), int(np.floor(inner[:, 1].min())) - pad))
+    x1 = min(wx1, max(wx + int(xs.max()) + 1, int(np.ceil(inner[:, 0].max())) + pad + 1))
+    y1 = min(wy1, max(wy + int(ys.max()) + 1, int(np.ceil(inner[:, 1].max())) + pad + 1))
     sub = np.array(photo[y0:y1, x0:x1], copy=True)
     fill_mouth(sub, lm[48:68] - (x0, y0), colours, bank, index=index)
+    inside = reg.interior[y0 - wy:y1 - wy, x0 - wx:x1 - wx]
+    return interior_look(srgb_to_lab(sub[inside]), cheek_l)
+
+
+def cheek_lightness(photo: np.ndarray, landmarks: np.ndarray) -> float | None:
+    """The cheeks' median L* as :mod:`pixelfes.mouth_regions` measures them, ``None`` if off the photo."""
+    from .mouth_regions import mouth_regions, srgb_to_lab
+
     try:
-        return mouth_look(sub, lm - (x0, y0))
+        reg = mouth_regions(np.asarray(landmarks, dtype=np.float64), photo.shape)
     except ValueError:
         return None
+    x0, y0, x1, y1 = reg.window
+    return float(np.median(srgb_to_lab(photo[y0:y1, x0:x1][reg.cheeks])[:, 0]))
 
 
 def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, model: Any,
@@ -953,13 +974,13 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
     smile = getattr(model, "info", {}).get("target") == "happy"
     own = _own_look(photo, landmarks) if smile and mouth == "auto" else None
     painted = None
-    if own is not None and _PAINTED_TEETH:
-        lent_bank = load_bank() if bank is None else bank
-        back = invert_affine(mat)
+    cheek_l = cheek_lightness(photo, landmarks) if own is not None and _PAINTED_TEETH else None
+    if cheek_l is not None:
+        lent_bank, back, skin_l = load_bank() if bank is None else bank, invert_affine(mat), cheek_l
 
         def painted(goal: np.ndarray, index: int) -> np.ndarray | None:
             return painted_look(photo, landmarks, transform_points(back, goal[48:68]), colours,
-                                lent_bank, index)
+                                lent_bank, index, skin_l)
     target, mode, index = target_shape(model, lm, strength, mouth, bank, colours, exclude, own,
                                        painted)
     tri = model.warp_.triangulation
