@@ -97,6 +97,7 @@ _LIP_KEEP = 0.8
 _OUTER_FOLLOW = 0.5
 _OPEN_SOURCE = 0.02  # inner-lip gap (mouth widths) above which the input mouth counts as open
 _LIP_ONLY = 0.3  # closing an open mouth reads its lips from this far inside them
+_OPEN_LIP_ONLY = True  # ... and so does opening one over lent teeth (synthesize_face)
 # how far each landmark follows a retrieved real smile's motion (rest: the shape model)
 _SMILE_FOLLOW = np.zeros(68)
 _SMILE_FOLLOW[48:68] = 1.0  # lips
@@ -990,7 +991,13 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
                           _SMILE_EYE_GAIN if smile else None)
     textured = np.abs(gain - 1.0) > 1e-3
     was_open = mode == "closed" and inner_gap(lm) > _teeth_gap(smile)
-    source = lip_only_source(lm) if was_open else lm
+    # a mouth that is opened over lent teeth reads its lips from inside them too: dlib's inner
+    # points of a closed mouth sit a pixel or two below the lip line, so the upper lip's
+    # triangles carried the dark line and the lower lip's pink top up into the opened upper
+    # lip, a light box between 61 and 63 above the teeth (062, 099 at 1:1); read so, the
+    # lip line goes to the interior, which the teeth cover
+    filled = mode == "open" and index is not None and _OPEN_LIP_ONLY
+    source = lip_only_source(lm) if was_open or filled else lm
     pmap = plan_photo_map(mat, tri, source, target, alignment, photo.shape[:2], also=textured,
                           extra=gain - 1.0, raster=raster)
     if pmap is None:
