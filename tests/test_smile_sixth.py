@@ -95,3 +95,42 @@ def test_the_look_is_measured_on_the_lips_that_are_painted(face, monkeypatch):
         assert index == int(bank.patch_of[asked[pick]])
         assert_allclose(goal, seen[index])
     assert native._PAINTED_TEETH is True
+
+
+def _lip_only_by_hand(lm, share):
+    """Each inner lip point ``share`` of the way to its outer partner (corners to the corners)."""
+    out = [list(map(float, p)) for p in lm]
+    for o, i in ((50, 61), (51, 62), (52, 63), (58, 67), (57, 66), (56, 65), (48, 60), (54, 64)):
+        out[i] = [lm[i][k] + share * (lm[o][k] - lm[i][k]) for k in range(2)]
+    return np.array(out)
+
+
+@pytest.mark.parametrize("inside", [True, False])
+def test_an_opened_mouth_reads_its_lips_from_inside_them(face, monkeypatch, inside):
+    # the warp's source: lips read from inside them when the mouth is opened over lent teeth
+    # (native._OPEN_LIP_ONLY; off: the input's own points, which is how the test can tell)
+    from pixelfes.face.align import align_face
+    from pixelfes.pipeline import resolve_model
+
+    rgb, lm = face
+    model = resolve_model("neutral-to-happy")
+    crop_lm = align_face(rgb, lm, model.alignment_).landmarks
+    sources = []
+    real_map = native.photo_map
+
+    def spy(matrix, tri, source, *a, **k):
+        sources.append(np.array(source))
+        return real_map(matrix, tri, source, *a, **k)
+
+    monkeypatch.setattr(native, "photo_map", spy)
+    monkeypatch.setattr(native, "_OPEN_LIP_ONLY", inside)
+    out = rgb.copy()
+    res = native.synthesize_face(rgb, out, lm, model, 1.0, mouth="open")
+    assert res.mouth == "open" and len(sources) == 1
+    want = _lip_only_by_hand(crop_lm, native._LIP_ONLY) if inside else crop_lm
+    assert_allclose(sources[0], want, atol=1e-9)
+    assert not np.array_equal(_lip_only_by_hand(crop_lm, native._LIP_ONLY), crop_lm)
+
+
+def test_the_sixth_pass_defaults():
+    assert native._PAINTED_TEETH is True and native._OPEN_LIP_ONLY is True
