@@ -899,16 +899,6 @@ def resample_photo_map(photo: np.ndarray, region: np.ndarray, pmap: PhotoMap,
     flush(h)
 
 
-def _own_look(photo: np.ndarray, landmarks: np.ndarray) -> np.ndarray | None:
-    """The face's own mouth look (:func:`pixelfes.mouth_regions.mouth_look`), ``None`` if off the photo."""
-    from .mouth_regions import mouth_look
-
-    try:
-        return mouth_look(photo, np.asarray(landmarks, dtype=np.float64))
-    except ValueError:
-        return None
-
-
 def painted_look(photo: np.ndarray, landmarks: np.ndarray, lips: np.ndarray, colours: PersonColours,
                  bank: MouthBank, index: int, cheek_l: float) -> np.ndarray | None:
     """``(3,)`` the look (:func:`pixelfes.mouth_regions.mouth_look`: interior minus cheek L*,
@@ -947,14 +937,19 @@ def painted_look(photo: np.ndarray, landmarks: np.ndarray, lips: np.ndarray, col
 
 def cheek_lightness(photo: np.ndarray, landmarks: np.ndarray) -> float | None:
     """The cheeks' median L* as :mod:`pixelfes.mouth_regions` measures them, ``None`` if off the photo."""
-    from .mouth_regions import mouth_regions, srgb_to_lab
+    got = _own_look(photo, landmarks)
+    return None if got is None else got[1]
+
+
+def _own_look(photo: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, float] | None:
+    """The face's own mouth look (:func:`pixelfes.mouth_regions.mouth_look`) and its cheeks'
+    median L*, ``None`` if off the photo."""
+    from .mouth_regions import mouth_look_and_cheeks
 
     try:
-        reg = mouth_regions(np.asarray(landmarks, dtype=np.float64), photo.shape)
+        return mouth_look_and_cheeks(photo, np.asarray(landmarks, dtype=np.float64))
     except ValueError:
         return None
-    x0, y0, x1, y1 = reg.window
-    return float(np.median(srgb_to_lab(photo[y0:y1, x0:x1][reg.cheeks])[:, 0]))
 
 
 def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, model: Any,
@@ -973,10 +968,10 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
     crop, lm, mat = aligned.crop, aligned.landmarks, aligned.matrix
     colours = person_colours(photo, np.asarray(landmarks, dtype=np.float64))
     smile = getattr(model, "info", {}).get("target") == "happy"
-    own = _own_look(photo, landmarks) if smile and mouth == "auto" else None
+    looked = _own_look(photo, landmarks) if smile and mouth == "auto" else None
+    own, cheek_l = (None, None) if looked is None else looked
     painted = None
-    cheek_l = cheek_lightness(photo, landmarks) if own is not None and _PAINTED_TEETH else None
-    if cheek_l is not None:
+    if cheek_l is not None and _PAINTED_TEETH:
         lent_bank, back, skin_l = load_bank() if bank is None else bank, invert_affine(mat), cheek_l
 
         def painted(goal: np.ndarray, index: int) -> np.ndarray | None:
