@@ -134,3 +134,20 @@ def test_an_opened_mouth_reads_its_lips_from_inside_them(face, monkeypatch, insi
 
 def test_the_sixth_pass_defaults():
     assert native._PAINTED_TEETH is True and native._OPEN_LIP_ONLY is True
+
+
+@pytest.mark.parametrize("dy", [0.0, 0.3, 3.0, 8.0])
+def test_interior_region_is_the_judges_interior(face, dy):
+    from pixelfes.mouth_regions import interior_region
+
+    rgb, lm = face
+    hybrid = np.array(lm, dtype=np.float64, copy=True)
+    hybrid[48:68] = _parted(lm, dy)
+    reg = mouth_regions(hybrid, rgb.shape)
+    (x0, y0, x1, y1), mask = interior_region(hybrid, rgb.shape)
+    whole = np.zeros(rgb.shape[:2], bool)
+    whole[y0:y1, x0:x1] = mask
+    want = np.zeros(rgb.shape[:2], bool)
+    wx0, wy0, wx1, wy1 = reg.window
+    want[wy0:wy1, wx0:wx1] = reg.interior
+    assert want.any() and np.array_equal(whole, want)

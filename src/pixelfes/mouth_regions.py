@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 __all__ = ["BOX_PAD", "CHEEK_SHRINK", "LIP_LINE_WIDTH", "MIN_INTERIOR_PX", "OPEN_AREA", "MouthRegions",
-           "interior_look", "mouth_look", "mouth_look_and_cheeks", "mouth_regions", "srgb_to_lab"]
+           "interior_look", "interior_region", "mouth_look", "mouth_look_and_cheeks", "mouth_regions", "srgb_to_lab"]
 
 #: Inner-lip polygon area / mouth width**2 at or above which the mouth counts as open.
 #: London (dlib points on 1350 px photos): closed smiles and neutral mouths 0.0002-0.015,
@@ -130,6 +130,21 @@ def mouth_regions(landmarks: np.ndarray, shape: tuple[int, ...]) -> MouthRegions
     off = np.array([x0, y0], dtype=np.float64)
     size = (y1 - y0, x1 - x0)
 
+    interior, is_open, opening = _interior(lm, width, off, size)
+    cheeks = np.zeros(size, np.uint8)
+    cv2.fillPoly(cheeks, [_fixed(c, off) for c in cheeks_pts], 1, lineType=cv2.LINE_8, shift=_SHIFT)
+    if not interior.any() or not cheeks.any():
+        raise ValueError("the mouth interior or the cheeks fall outside the photo")
+    return MouthRegions((x0, y0, x1, y1), interior.astype(bool), cheeks.astype(bool),
+                        (int(bx0), int(by0), int(bx1), int(by1)), bool(is_open), opening, width)
+
+
+def _interior(lm: np.ndarray, width: float, off: np.ndarray, size: tuple[int, int]
+              ) -> tuple[np.ndarray, bool, float]:
+    """The interior mask ``size`` uint8 at photo offset ``off``, whether it is the open polygon,
+    and the opening (inner-lip area / width**2)."""
+    import cv2
+
     inner = lm[60:68]
     opening = _polygon_area(inner) / width**2
     interior = np.zeros(size, np.uint8)
@@ -139,15 +154,38 @@ def mouth_regions(landmarks: np.ndarray, shape: tuple[int, ...]) -> MouthRegions
         upper, lower = lm[[60, 61, 62, 63, 64]], lm[[60, 67, 66, 65, 64]]
         line = 0.5 * (upper + lower)
         interior[:] = 0
-        thick = max(2, round(LIP_LINE_WIDTH * width))
-        cv2.polylines(interior, [_fixed(line, off)], False, 1, thickness=thick,
+        cv2.polylines(interior, [_fixed(line, off)], False, 1, thickness=_line_px(width),
                       lineType=cv2.LINE_8, shift=_SHIFT)
-    cheeks = np.zeros(size, np.uint8)
-    cv2.fillPoly(cheeks, [_fixed(c, off) for c in cheeks_pts], 1, lineType=cv2.LINE_8, shift=_SHIFT)
-    if not interior.any() or not cheeks.any():
+    return interior, bool(is_open), opening
+
+
+def _line_px(width: float) -> int:
+    return max(2, round(LIP_LINE_WIDTH * width))
+
+
+def interior_region(landmarks: np.ndarray, shape: tuple[int, ...]) -> tuple[tuple[int, int, int, int], np.ndarray]:
+    """:func:`mouth_regions`' interior alone, in a box just around the lips (cheaper: no cheeks,
+    no window): ``((x0, y0, x1, y1), (y1 - y0, x1 - x0) bool)``, the same pixels as
+    ``mouth_regions(...).interior``. Raises ``ValueError`` where :func:`mouth_regions` does
+    for the mouth (too small, its box off the photo, no interior pixel)."""
+    lm = _check_landmarks(landmarks)
+    h, w = int(shape[0]), int(shape[1])
+    width = float(np.linalg.norm(lm[54] - lm[48]))
+    if width < 4:
+        raise ValueError(f"the mouth is {width:.1f} px wide (points 48-54); too small to measure")
+    pad = BOX_PAD * width
+    outer = lm[48:60]
+    bx0, by0 = np.floor(outer.min(axis=0) - pad).astype(int)
+    bx1, by1 = np.ceil(outer.max(axis=0) + pad).astype(int) + 1
+    if bx0 < 0 or by0 < 0 or bx1 > w or by1 > h:
+        raise ValueError(f"the mouth box ({bx0}, {by0})-({bx1}, {by1}) leaves the {w}x{h} photo")
+    grow = _line_px(width) + 2
+    x0, y0 = np.maximum(np.floor(lm[48:68].min(axis=0)).astype(int) - grow, 0)
+    x1, y1 = np.minimum(np.ceil(lm[48:68].max(axis=0)).astype(int) + grow + 1, (w, h))
+    interior = _interior(lm, width, np.array([x0, y0], dtype=np.float64), (int(y1 - y0), int(x1 - x0)))[0]
+    if not interior.any():
         raise ValueError("the mouth interior or the cheeks fall outside the photo")
-    return MouthRegions((x0, y0, x1, y1), interior.astype(bool), cheeks.astype(bool),
-                        (int(bx0), int(by0), int(bx1), int(by1)), bool(is_open), opening, width)
+    return (int(x0), int(y0), int(x1), int(y1)), interior.astype(bool)
 
 
 def mouth_look(rgb: np.ndarray, landmarks: np.ndarray) -> np.ndarray:

@@ -325,6 +325,7 @@ def target_shape(model: Any, lm: np.ndarray, strength: float, mouth: str = "auto
         neutral = transform_points(mouth_frame(lm), lm)[48:68]
         mode = mouth
         j = None
+        goals: dict[int, np.ndarray] = {}  # the goals of the smiles whose teeth were painted
         if mode == "auto" and own_look is not None and bank.has_looks():
             look_of = None
             if painted is not None:
@@ -332,9 +333,9 @@ def target_shape(model: Any, lm: np.ndarray, strength: float, mouth: str = "auto
 
                 def look_of(k: int) -> np.ndarray | None:  # smile k's teeth as painted on this face
                     patch = int(lender.patch_of[k])
-                    goal = _finish(model, lm, _follow_smile(model, lm, base, lender, k, "open", strength),
-                                   "open", lender, colours, exclude, strength, patch)
-                    return paint(goal, patch)
+                    goals[k] = _finish(model, lm, _follow_smile(model, lm, base, lender, k, "open", strength),
+                                       "open", lender, colours, exclude, strength, patch)
+                    return paint(goals[k], patch)
             j, shows = bank.typical_smile(neutral, colours, own_look, exclude=exclude, painted=look_of)
             mode = "open" if shows else "closed"
             if shows and strength * bank.gaps()[int(bank.patch_of[j])] < OPEN_GAP:
@@ -346,8 +347,10 @@ def target_shape(model: Any, lm: np.ndarray, strength: float, mouth: str = "auto
         if j is None:
             j = bank.retrieve_smile(neutral, colours, open_only=mode != "closed",
                                     closed_only=mode == "closed", exclude=exclude)
-        pred = _follow_smile(model, lm, pred, bank, j, mode, strength)
         index = int(bank.patch_of[j]) if bank.patch_of[j] >= 0 else None
+        if mode == "open" and j in goals:  # measured on these very lips: the same goal
+            return goals[j], mode, index
+        pred = _follow_smile(model, lm, pred, bank, j, mode, strength)
     else:
         mode = "auto" if mouth == "likely" else mouth
         if mode == "auto":
@@ -911,27 +914,26 @@ def painted_look(photo: np.ndarray, landmarks: np.ndarray, lips: np.ndarray, col
     copy of the interior's box only, and the interior measured as the judge measures an
     output, on the landmarks with those lips (a barely open polygon is scored as its lip line).
     """
-    from .mouth_regions import interior_look, mouth_regions, srgb_to_lab
+    from .mouth_regions import interior_look, interior_region, srgb_to_lab
 
     lm = np.array(landmarks, dtype=np.float64, copy=True)
     lm[48:68] = lips
     try:
-        reg = mouth_regions(lm, photo.shape)
+        (wx, wy, wx1, wy1), interior = interior_region(lm, photo.shape)
     except ValueError:
         return None
-    ys, xs = np.nonzero(reg.interior)
-    wx, wy, wx1, wy1 = reg.window
     # the interior's box and fill_mouth's own box (the inner lips, padded as it pads them), so
     # the painted pixels are those of a fill into the whole photo, to the bit
-    pad = 3 + int(np.ceil(0.02 * reg.mouth_width))
+    pad = 3 + int(np.ceil(0.02 * float(np.linalg.norm(lm[54] - lm[48]))))
     inner = lm[60:68]
-    x0 = max(wx, min(wx + int(xs.min()), int(np.floor(inner[:, 0].min())) - pad))
-    y0 = max(wy, min(wy + int(ys.min()), int(np.floor(inner[:, 1].min())) - pad))
-    x1 = min(wx1, max(wx + int(xs.max()) + 1, int(np.ceil(inner[:, 0].max())) + pad + 1))
-    y1 = min(wy1, max(wy + int(ys.max()) + 1, int(np.ceil(inner[:, 1].max())) + pad + 1))
+    x0 = max(0, min(wx, int(np.floor(inner[:, 0].min())) - pad))
+    y0 = max(0, min(wy, int(np.floor(inner[:, 1].min())) - pad))
+    x1 = min(photo.shape[1], max(wx1, int(np.ceil(inner[:, 0].max())) + pad + 1))
+    y1 = min(photo.shape[0], max(wy1, int(np.ceil(inner[:, 1].max())) + pad + 1))
     sub = np.array(photo[y0:y1, x0:x1], copy=True)
     fill_mouth(sub, lm[48:68] - (x0, y0), colours, bank, index=index)
-    inside = reg.interior[y0 - wy:y1 - wy, x0 - wx:x1 - wx]
+    inside = np.zeros(sub.shape[:2], bool)
+    inside[wy - y0:wy1 - y0, wx - x0:wx1 - x0] = interior
     return interior_look(srgb_to_lab(sub[inside]), cheek_l)
 
 
