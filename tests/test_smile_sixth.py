@@ -116,13 +116,13 @@ def test_an_opened_mouth_reads_its_lips_from_inside_them(face, monkeypatch, insi
     model = resolve_model("neutral-to-happy")
     crop_lm = align_face(rgb, lm, model.alignment_).landmarks
     sources = []
-    real_map = native.photo_map
+    real_map = native.plan_photo_map
 
     def spy(matrix, tri, source, *a, **k):
         sources.append(np.array(source))
         return real_map(matrix, tri, source, *a, **k)
 
-    monkeypatch.setattr(native, "photo_map", spy)
+    monkeypatch.setattr(native, "plan_photo_map", spy)
     monkeypatch.setattr(native, "_OPEN_LIP_ONLY", inside)
     out = rgb.copy()
     res = native.synthesize_face(rgb, out, lm, model, 1.0, mouth="open")
