@@ -16,7 +16,8 @@ photo map's plan (canvas displacement, box, the exact map over the lips), the cu
 resampling of the pixels that move with the fold shading (:func:`pixelfes.native.resample_photo_map`:
 16-row bands, each between its first and last moving pixel), which makes the photo map's
 rows 64 at a time as it goes ("map rows", inside "resample"), the mouth) by timing those
-functions. The photo rows also time the map + resampling both ways in alternation, in this
+functions, and the floor: one cubic remap of only the pixels that move, gathered into one
+row (the step's ratio to it). The photo rows also time the map + resampling both ways in alternation, in this
 process: made band by band (what the engines run) against the whole box's map held at once
 (:func:`~pixelfes.native.photo_map` then :func:`~pixelfes.native.resample_moving`, the same
 bytes; the engines' path before the band-by-band one), and report the ratio. Uses London
@@ -114,6 +115,34 @@ def map_paths(model: ActionUnitModel, rgb: np.ndarray, landmarks: np.ndarray, re
             fn()
             times.append(time.process_time() - t)
     return 1000 * float(np.median(ta)), 1000 * float(np.median(tb))
+
+
+def kernel_floor(model: ActionUnitModel, rgb: np.ndarray, landmarks: np.ndarray, repeat: int
+                 ) -> tuple[float, float]:
+    """(CPU ms, MP): one cubic remap of only the pixels that move on this face (their
+    fixed-point maps gathered into one row, each resampled once, no bands, no map to make):
+    the floor of any photo step that resamples them with OpenCV's cubic."""
+    import pixelfes.native as nat
+    from pixelfes.face.align import crop_matrix, transform_points
+
+    plm = np.asarray(landmarks, dtype=np.float64)
+    m = crop_matrix(plm, model.alignment_)
+    lm = transform_points(m, plm)
+    target, raster, _, _ = model._plan(lm, 1.0, with_map=False)
+    got = nat.photo_map(m, model.warp_.triangulation, lm, target, model.alignment_, rgb.shape[:2],
+                        raster=raster)
+    assert got is not None
+    _, maps, _, still = got
+    whole, frac = cv2.convertMaps(maps, None, cv2.CV_16SC2)  # type: ignore[call-overload]
+    idx = np.flatnonzero(~still)
+    # rows of 4096 (remap takes fewer than 32767 columns); the last one padded with its own pixel
+    idx = np.concatenate([idx, np.full(-len(idx) % 4096, idx[-1])])
+    w1 = np.ascontiguousarray(whole.reshape(-1, 2)[idx].reshape(-1, 4096, 2))
+    f1 = np.ascontiguousarray(frac.reshape(-1)[idx].reshape(-1, 4096))
+    dst = np.empty((len(w1), 4096, rgb.shape[2]), np.uint8)
+    t = cpu_ms(lambda: cv2.remap(rgb, w1, f1, cv2.INTER_CUBIC, dst=dst, borderMode=cv2.BORDER_REPLICATE),
+               repeat)
+    return t, int((~still).sum()) / 1e6
 
 
 def crop_and_landmarks() -> tuple[np.ndarray, np.ndarray]:
@@ -292,6 +321,10 @@ def main() -> None:
                 if timer:  # means over the timed calls and the warm-up
                     print("      " + ", ".join(f"{k} {1000 * v / (args.repeat + 1):.2f}"
                                                for k, v in timer.spent.items()) + " ms")
+                if timer:
+                    t_floor, mp = kernel_floor(m, rgb, face.landmarks, args.repeat)
+                    print(f"      floor: one cubic remap of the {mp:.2f} MP that move {t_floor:.2f} ms "
+                          f"({t / t_floor:.2f} x it)")
                 t_band, t_whole = map_paths(m, rgb, face.landmarks, args.repeat)
                 print(f"      map + resampling band by band {t_band:.2f} ms, the whole map held "
                       f"{t_whole:.2f} ms: {t_band / t_whole:.2f} x")
