@@ -1,6 +1,6 @@
 """Action-unit timings per face (CPU time): on a 192 px crop, in a 1350 px photo, and the analysis.
 
-Run: PYTHONPATH=src python benchmarks/bench_actions.py [--repeat 30] [--stages] [--fresh N] [--large]
+Run: PYTHONPATH=src python benchmarks/bench_actions.py [--repeat 30] [--stages] [--fresh N] [--large] [--sizes]
 CPU time of this process on one core (``time.process_time``, so other jobs on a shared
 machine do not count; OpenCV single-threaded, as bench_synthesize.py: with two threads
 OpenCV's parallel loops cost a third more CPU time on a busy machine), median of ``--repeat``
@@ -26,6 +26,8 @@ photo rows). ``--fresh N`` instead times the photo step in N new processes a req
 1-4: CPU and minor page faults), as one ``pixelfes synthesize`` per photo pays it, and
 ``--large`` on London 001 enlarged to 5940 px (CPU and the peak memory's rise); both use
 only public calls, so ``PYTHONPATH=<another checkout>/src`` times that code the same way.
+``--sizes`` times the photo step on the first three London photos reduced to 1000, 700 and
+480 px wide (faces of about 330, 230 and 160 px): the cost follows the pixels that move.
 """
 
 from __future__ import annotations
@@ -240,6 +242,31 @@ def large() -> None:
               f"peak memory +{r['peak_rise_mb']:.0f} MB")
 
 
+def sizes(repeat: int) -> None:
+    """The photo step by face size: London 001, 003 and 004 reduced to 1000, 700 and 480 px
+    (faces about 0.74, 0.52 and 0.36 of their 1350 px size), against the cubic remap floor."""
+    from pixelfes.imageio import load_image
+    from pixelfes.pipeline import find_faces, resolve_model
+
+    models = {e: resolve_model(None, "neutral", e, engine="actions")
+              for e in ("surprised", "angry", "disgusted", "neutral")}
+    for photo in sorted((DATA / "london-face-set" / "neutral_front").glob("*.jpg"))[:3]:
+        full = load_image(photo).rgb
+        for side in (full.shape[1], 1000, 700, 480):
+            rgb = full if side == full.shape[1] else cv2.resize(
+                full, (side, round(full.shape[0] * side / full.shape[1])), interpolation=cv2.INTER_AREA)
+            face = find_faces(rgb)[0]
+            width = float(np.ptp(face.landmarks[:, 0]))
+            cells = []
+            for expr, m in models.items():
+                buf = rgb.copy()
+                t = cpu_ms(lambda m=m, buf=buf, lm=face.landmarks: m.synthesize_in_photo(buf, lm, out=buf),
+                           repeat)
+                cells.append(f"{expr} {t:5.1f}")
+            print(f"{photo.name} at {rgb.shape[1]:4d} px (face {width:3.0f} px): " + ", ".join(cells) + " ms",
+                  flush=True)
+
+
 def fresh(n: int) -> None:
     """Medians over ``n`` new processes a request: the first call (with the lazy loads) and
     calls 2-4, CPU ms and page faults (fresh memory is paid in faults, not in the steady state
@@ -269,6 +296,8 @@ def main() -> None:
                     help="only time the photo step in N new processes a request (London photos)")
     ap.add_argument("--large", action="store_true",
                     help="only time the photo step on a 5940 px photo (CPU, peak memory)")
+    ap.add_argument("--sizes", action="store_true",
+                    help="only time the photo step by face size (photos reduced to 1000, 700, 480 px)")
     ap.add_argument("--one", nargs=2, metavar=("REQUEST", "INDEX"), help=argparse.SUPPRESS)
     ap.add_argument("--one-large", metavar="REQUEST", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -277,6 +306,9 @@ def main() -> None:
         import json
 
         print(json.dumps(one_process(args.one[0], int(args.one[1])) if args.one else one_large(args.one_large)))
+        return
+    if args.sizes:
+        sizes(args.repeat)
         return
     if args.fresh or args.large:
         if args.fresh:
