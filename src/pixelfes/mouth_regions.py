@@ -101,6 +101,21 @@ class MouthRegions:
     mouth_width: float
 
 
+def _mouth_box(lm: np.ndarray, w: int, h: int) -> tuple[float, tuple[int, int, int, int]]:
+    """The mouth width (48-54) and the padded box around the outer lips; raises ``ValueError``
+    when the mouth is too small to measure or the box leaves the ``w`` x ``h`` photo."""
+    width = float(np.linalg.norm(lm[54] - lm[48]))
+    if width < 4:
+        raise ValueError(f"the mouth is {width:.1f} px wide (points 48-54); too small to measure")
+    pad = BOX_PAD * width
+    outer = lm[48:60]
+    bx0, by0 = np.floor(outer.min(axis=0) - pad).astype(int)
+    bx1, by1 = np.ceil(outer.max(axis=0) + pad).astype(int) + 1
+    if bx0 < 0 or by0 < 0 or bx1 > w or by1 > h:
+        raise ValueError(f"the mouth box ({bx0}, {by0})-({bx1}, {by1}) leaves the {w}x{h} photo")
+    return width, (int(bx0), int(by0), int(bx1), int(by1))
+
+
 def mouth_regions(landmarks: np.ndarray, shape: tuple[int, ...]) -> MouthRegions:
     """The mouth interior, cheeks and mouth box of a face (module docstring) in a photo.
 
@@ -111,13 +126,8 @@ def mouth_regions(landmarks: np.ndarray, shape: tuple[int, ...]) -> MouthRegions
 
     lm = _check_landmarks(landmarks)
     h, w = int(shape[0]), int(shape[1])
-    width = float(np.linalg.norm(lm[54] - lm[48]))
-    if width < 4:
-        raise ValueError(f"the mouth is {width:.1f} px wide (points 48-54); too small to measure")
-    pad = BOX_PAD * width
+    width, (bx0, by0, bx1, by1) = _mouth_box(lm, w, h)
     outer = lm[48:60]
-    bx0, by0 = np.floor(outer.min(axis=0) - pad).astype(int)
-    bx1, by1 = np.ceil(outer.max(axis=0) + pad).astype(int) + 1
     cheeks_pts = [lm[list(idx)] for idx in _CHEEK_POINTS]
     cheeks_pts = [c.mean(axis=0) + CHEEK_SHRINK * (c - c.mean(axis=0)) for c in cheeks_pts]
     allp = np.vstack([outer, *cheeks_pts])
@@ -125,8 +135,6 @@ def mouth_regions(landmarks: np.ndarray, shape: tuple[int, ...]) -> MouthRegions
     y0 = max(0, min(by0, int(np.floor(allp[:, 1].min())) - 1))
     x1 = min(w, max(bx1, int(np.ceil(allp[:, 0].max())) + 2))
     y1 = min(h, max(by1, int(np.ceil(allp[:, 1].max())) + 2))
-    if bx0 < 0 or by0 < 0 or bx1 > w or by1 > h:
-        raise ValueError(f"the mouth box ({bx0}, {by0})-({bx1}, {by1}) leaves the {w}x{h} photo")
     off = np.array([x0, y0], dtype=np.float64)
     size = (y1 - y0, x1 - x0)
 
@@ -170,15 +178,7 @@ def interior_region(landmarks: np.ndarray, shape: tuple[int, ...]) -> tuple[tupl
     for the mouth (too small, its box off the photo, no interior pixel)."""
     lm = _check_landmarks(landmarks)
     h, w = int(shape[0]), int(shape[1])
-    width = float(np.linalg.norm(lm[54] - lm[48]))
-    if width < 4:
-        raise ValueError(f"the mouth is {width:.1f} px wide (points 48-54); too small to measure")
-    pad = BOX_PAD * width
-    outer = lm[48:60]
-    bx0, by0 = np.floor(outer.min(axis=0) - pad).astype(int)
-    bx1, by1 = np.ceil(outer.max(axis=0) + pad).astype(int) + 1
-    if bx0 < 0 or by0 < 0 or bx1 > w or by1 > h:
-        raise ValueError(f"the mouth box ({bx0}, {by0})-({bx1}, {by1}) leaves the {w}x{h} photo")
+    width = _mouth_box(lm, w, h)[0]
     grow = _line_px(width) + 2
     x0, y0 = np.maximum(np.floor(lm[48:68].min(axis=0)).astype(int) - grow, 0)
     x1, y1 = np.minimum(np.ceil(lm[48:68].max(axis=0)).astype(int) + grow + 1, (w, h))
