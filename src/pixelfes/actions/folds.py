@@ -18,7 +18,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ..warp import PiecewiseAffineWarp, Raster, remap
+from ..warp import PiecewiseAffineWarp, Raster, Triangulation, remap
 from .basis import ActionUnitBasis
 
 __all__ = ["FoldShading"]
@@ -66,15 +66,19 @@ class FoldShading:
             out = part if out is None else out + part
         return out
 
-    def factor(self, raster: Raster, weights: Mapping[str, float], target: np.ndarray
-               ) -> np.ndarray | None:
-        """``(S, S) float32`` luminance factor on the canvas of ``target`` (None = no fold unit)."""
+    def factor(self, raster: Raster, weights: Mapping[str, float], target: np.ndarray,
+               triangulation: Triangulation | None = None) -> np.ndarray | None:
+        """``(S, S) float32`` luminance factor on the canvas of ``target`` (None = no fold unit).
+
+        ``raster``: ``target``'s raster in ``triangulation`` (default this model's own; the
+        native engine passes its shape model's, whose raster it already has).
+        """
         if self.gain == 0.0:
             return None
         change = self.combined(weights)
         if change is None:
             return None
-        tri = self.warp.triangulation
+        tri = self.warp.triangulation if triangulation is None else triangulation
         moved = remap(change, raster.backward_map(tri.full_points(self.warp.reference)),
                       interpolation="linear")
         moved = moved * self.gain

@@ -216,18 +216,29 @@ class ActionUnitModel(ExpressionModel):
               ) -> tuple[np.ndarray, Any, tuple[np.ndarray, np.ndarray] | None, dict[str, float]]:
         """Moved landmarks, their raster, the backward map (None unless ``with_map``) and the
         fold weights of one face."""
-        weights = self.face_weights(lm)
-        scaled = {k: strength * v for k, v in weights.items()}
-        target = self.predict_shape(lm, 1.0, scaled)
+        target, folds = self.plan_motion(lm, strength)
         tri = self.warp_.triangulation
         raster = tri.raster(target)
         maps = raster.backward_map(tri.full_points(lm)) if with_map else None
-        # the folds follow the motion actually applied (after fold limiting), per face half
+        return target, raster, maps, folds
+
+    def plan_motion(self, landmarks: np.ndarray, strength: float = 1.0
+                    ) -> tuple[np.ndarray, dict[str, float]]:
+        """Moved landmarks ``(68, 2)`` of one face (:meth:`predict_shape`) and the fold weights
+        that go with the motion actually applied (after fold limiting, per face half).
+
+        What every engine that shades this model's folds takes (:meth:`synthesize_in_photo`,
+        and the native smile's eye part, :func:`pixelfes.native.smile_eyes`).
+        """
+        lm = np.asarray(landmarks, dtype=np.float64)
+        weights = self.face_weights(lm)
+        scaled = {k: strength * v for k, v in weights.items()}
+        target = self.predict_shape(lm, 1.0, scaled)
         full = self.motion(lm, scaled)
         applied = {part: _applied_fraction(lm[idx], target[idx], full[idx])
                    for part, idx in (("upper", _UPPER), ("lower", _LOWER))}
         folds = {k: applied[_unit_part(k)] * v for k, v in scaled.items()}
-        return target, raster, maps, folds
+        return target, folds
 
     def synthesize_one(self, image: np.ndarray, landmarks: np.ndarray, strength: float = 1.0
                        ) -> np.ndarray:
