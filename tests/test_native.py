@@ -247,3 +247,56 @@ def test_texture_ratio_constants_follow_the_models_arrays(astronaut, face, model
     other.region_ = np.zeros_like(model.region_)
     assert_array_equal(native._texture_ratio(other, al.crop, al.landmarks, raster, 1.0, 1.5), 1.0)
     assert_array_equal(native._texture_ratio(model, al.crop, al.landmarks, raster, 1.0, 1.5), first)
+
+
+def test_smile_eyes_add_the_action_unit_engines_own_au6_motion_except_on_the_lips(astronaut, face, model):
+    """The smile's eye part is the AU engine's AU6 motion (its own ``motion``, a plain
+    reference) on every point but the lips, and its fold weights with AU12's crease."""
+    from pixelfes.actions import ActionUnitModel
+    from pixelfes.mouth import person_colours
+
+    al = align_face(astronaut, face.landmarks, model.alignment_)
+    lm = al.landmarks
+    target, _, _ = native.target_shape(model, lm, 1.0, "auto",
+                                       colours=person_colours(astronaut, face.landmarks))
+    tri = model.warp_.triangulation
+    goal, folds = native.smile_eyes(model.alignment_, tri, lm, target, 1.0, au6=0.8, au12_fold=0.6)
+    ref = ActionUnitModel(au={"AU6": 0.8}).fit(alignment=model.alignment_).motion(lm, {"AU6": 0.8})
+    assert_allclose(goal[:48] - target[:48], ref[:48], atol=1e-9)  # no fold limiting here
+    assert_array_equal(goal[48:], target[48:])
+    assert folds == pytest.approx({"AU6": 0.8, "AU12": 0.6})
+    # the lower lids rise (image y up) by a visible amount on the 192 px canvas
+    assert (goal[[40, 41, 46, 47], 1] - target[[40, 41, 46, 47], 1]).max() < -0.5
+    half, _ = native.smile_eyes(model.alignment_, tri, lm, target, 0.5, au6=0.8, au12_fold=0.0)
+    assert_allclose(half[:48] - target[:48], 0.5 * ref[:48], atol=1e-9)
+    assert native.smile_eyes(model.alignment_, tri, lm, target, 1.0, au6=0.0, au12_fold=0.0) is None
+
+
+def test_the_default_smile_moves_the_lower_lids_and_shades_the_eyes(astronaut, face, model, monkeypatch):
+    """``synthesize_face`` warps the photo onto the eye motion and multiplies the folds in:
+    spied on the planned photo map (target landmarks, gain layer) with the eye part on and off."""
+    seen: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    plan = native.plan_photo_map
+
+    def spy(*args, **kwargs):
+        seen["now"] = (np.array(args[3]), np.array(kwargs["extra"]))
+        return plan(*args, **kwargs)
+
+    monkeypatch.setattr(native, "plan_photo_map", spy)
+    got = {}
+    for au6, au12 in ((0.0, 0.0), (native._SMILE_AU6 or 0.8, native._SMILE_FOLD_AU12)):
+        monkeypatch.setattr(native, "_SMILE_AU6", au6)
+        monkeypatch.setattr(native, "_SMILE_FOLD_AU12", au12)
+        native._smile_actions.cache_clear()
+        out = astronaut.copy()
+        native.synthesize_face(astronaut, out, face.landmarks, model, 1.0)
+        got[au6] = seen["now"]
+    native._smile_actions.cache_clear()
+    (off_t, off_g), (on_t, on_g) = got[0.0], got[max(got)]
+    lids = [40, 41, 46, 47]
+    assert (on_t[lids, 1] - off_t[lids, 1]).max() < -0.5
+    assert_array_equal(on_t[48:], off_t[48:])
+    # the gain changes around the eyes (crow's feet, cheeks below them)
+    y0, y1 = int(off_t[36:48, 1].min()) - 5, int(off_t[36:48, 1].max()) + 25
+    x0, x1 = int(off_t[36:48, 0].min()) - 15, int(off_t[36:48, 0].max()) + 15
+    assert np.abs(on_g[y0:y1, x0:x1] - off_g[y0:y1, x0:x1]).max() > 0.02
