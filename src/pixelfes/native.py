@@ -902,7 +902,7 @@ def resample_photo_map(photo: np.ndarray, region: np.ndarray, pmap: PhotoMap,
             buf, mv = spare.pop() if spare else (np.empty((step, w, chans), np.uint8),
                                                   np.empty((step, w), np.uint8))
             mv[:c1 - c0] = rows_move
-            whole, frac = cv2.convertMaps(mx, my, cv2.CV_16SC2)  # type: ignore[call-overload]
+            whole, frac = cv2.convertMaps(mx, my, cv2.CV_16SC2)
             _resample_rows(photo, buf[:c1 - c0], whole, frac, rows_move, layer if gain else None, shade)
             pending.append((c0, c1, buf, mv))
         # a later chunk (rows >= c1) reads photo rows >= c1 - lag only
