@@ -39,7 +39,9 @@ GRAIN = 0.5  # share of the lips' fine high-pass spread added to the cavity as n
 TEETH_EDGE_MAX = 0.065  # mouth widths of upper teeth shown at most under the upper lip
 UPPER_SHARE = 0.55  # of a small opening's height the upper teeth's edges may fill
 LOWER_TEETH_GAIN = 0.75  # the lower teeth, in the shadow of the upper: linear-light gain
-TEETH_OVER_LIPS = 12.0  # ... or than the lips, whichever allows more (dark skin: teeth stay teeth)
+TEETH_OVER_LIPS = 12.0
+ROW_GAP = 0.04  # mouth widths: darker gaps within the tooth row up to this wide keep the exemplar's own pixels
+LIP_LIFT = 0.6  # of the raised upper lip's thickness, from its inner edge, relit towards the lips' own colour  # ... or than the lips, whichever allows more (dark skin: teeth stay teeth)
 
 _INNER = list(range(60, 68))
 _OUTER = list(range(48, 60))
@@ -440,6 +442,7 @@ def _lay(image: np.ndarray, lips: np.ndarray, colours: Any, index: int, after: n
     red = lab_new[..., 1] - float(colours.skin_lab[1])
     tooth = (np.clip((rise - (TEETH_LSTAR - 5.0)) / 10.0, 0.0, 1.0)
              * np.clip((TOOTH_RED - red) / 6.0, 0.0, 1.0)).astype(np.float32)
+    tooth = close_row(tooth, width)
     tooth = cv2.GaussianBlur(tooth, (0, 0), max(0.4, 0.004 * width)) * np.float32(1.0 - whole) + np.float32(whole)
     t = tooth * keep(xx, yy).astype(np.float32)
     off = np.array([x0, y0], dtype=np.float64)
@@ -466,6 +469,90 @@ def _lay(image: np.ndarray, lips: np.ndarray, colours: Any, index: int, after: n
     t = (alpha * t * inside)[..., None].astype(np.float32)
     old = image[y0:y1, x0:x1].astype(np.float32)
     image[y0:y1, x0:x1] = np.clip(np.rint(old + t * (new - old)), 0, 255).astype(np.uint8)
+
+
+def close_row(tooth: np.ndarray, width: float) -> np.ndarray:
+    """The tooth mask ``(H, W) float32`` closed across the row: a grey-level closing (max then
+    min) over ``ROW_GAP`` of the mouth width horizontally, a third of that vertically.
+
+    Per pixel, a tooth is what is lighter than the lips; the narrow shadows between
+    adjacent teeth, a set-back lateral incisor or a canine in the arch's shade are not, and
+    were cut out, so the cavity's dark showed through: a row of 3-4 separate teeth with black
+    gaps (London 132, 033 disgusted, exemplar 037). Closed, gaps narrower than ``ROW_GAP``
+    keep the exemplar's own pixels (its real, thin interproximal shade); the row's ends and
+    what lies below its edge stay out (a closing only fills between two tooth pixels).
+    """
+    import cv2
+
+    k = max(1, int(round(ROW_GAP * width)))
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * (k // 2) + 1, 2 * (k // 6) + 1))
+    return np.asarray(cv2.morphologyEx(tooth.astype(np.float32), cv2.MORPH_CLOSE, kernel,
+                                       borderType=cv2.BORDER_REPLICATE))
+
+
+def lift_upper_lip(image: np.ndarray, before: np.ndarray, after: np.ndarray, source: np.ndarray,
+                   lit: float) -> None:
+    """Relight the inner part of a raised upper lip towards the person's lip colour (in place).
+
+    A closed mouth's lips meet in a dark line (the shadowed inner vermilion turning into the
+    mouth: on London 132 L* 26-38, a* 22-27 against the lips' 52, 25). An upper lip raised
+    off the teeth (disgust's AU10, ``lit`` in [0, 1]: :func:`upper_lip_raise` / 0.06) is
+    everted: that part faces the light, but the warp stretches the dark line over it, a
+    dark maroon band up to twice as wide as in the input. Over the new upper lip (outer
+    48-54, inner 60-64), at ``v`` from its inner edge (0) to its outer edge (1), the
+    smoothed L*a*b* is moved towards the lips' median by ``lit (1 - smoothstep(v / LIP_LIFT))``
+    where it is darker than that median (never lighter); the fine texture is kept.
+    """
+    import cv2
+
+    from ..face.align import transform_points
+    from ..mouth import mouth_frame
+    from ..mouth.colour import lab, lab_to_srgb
+
+    if lit <= 0 or image.ndim != 3 or image.shape[2] != 3:
+        return
+    a, b = np.asarray(after, dtype=np.float64), np.asarray(before, dtype=np.float64)
+    width = float(np.linalg.norm(a[54] - a[48]))
+    h, w = image.shape[:2]
+    poly = np.concatenate([a[48:55], a[[64, 63, 62, 61, 60]]])
+    x0, y0 = np.floor(poly.min(0)).astype(int).clip(0) - 1
+    x1, y1 = np.ceil(poly.max(0)).astype(int) + 2
+    x0, y0, x1, y1 = max(0, int(x0)), max(0, int(y0)), min(w, int(x1)), min(h, int(y1))
+    if x1 - x0 < 3 or y1 - y0 < 3:
+        return
+    # the person's lips (outer minus inner polygon before the warp), median L*a*b*
+    sh, sw = source.shape[:2]
+    bx0, by0 = np.floor(b[48:60].min(0)).astype(int).clip(0)
+    bx1, by1 = np.ceil(b[48:60].max(0)).astype(int) + 1
+    sbox = source[by0:min(int(by1), sh), bx0:min(int(bx1), sw)]
+    off_b = np.array([bx0, by0], dtype=np.float64)
+    lips = (_polygon_mask(b[48:60] - off_b, sbox.shape[:2], 0) > 0.5) & \
+        ~(_polygon_mask(b[60:68] - off_b, sbox.shape[:2], 0) > 0.5)
+    if lips.sum() < 10:
+        return
+    target = np.median(lab(sbox)[lips], axis=0).astype(np.float32)
+    box = (y1 - y0, x1 - x0)
+    off = np.array([x0, y0], dtype=np.float64)
+    mask = _polygon_mask(poly - off, box, max(0.4, 0.006 * width))
+    m = mouth_frame(a)
+    fo, fi = transform_points(m, a[48:55]), transform_points(m, a[60:65])
+    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float64)
+    fx = xx * m[0, 0] + yy * m[0, 1] + m[0, 2]
+    fy = xx * m[1, 0] + yy * m[1, 1] + m[1, 2]
+    y_out = np.interp(fx, fo[:, 0], fo[:, 1])
+    y_in = np.interp(fx, fi[:, 0], fi[:, 1])
+    v = np.clip((y_in - fy) / np.maximum(y_in - y_out, 1e-6), 0.0, 1.0)
+    t = np.clip(v / LIP_LIFT, 0.0, 1.0)
+    weight = (np.float32(min(lit, 1.0)) * mask * (1.0 - t * t * (3.0 - 2.0 * t))).astype(np.float32)
+    if weight.max() <= 1e-3:
+        return
+    region = image[y0:y1, x0:x1]
+    px = lab(region)
+    smooth = cv2.GaussianBlur(px, (0, 0), max(0.6, 0.012 * width))
+    darker = np.clip((target[0] - smooth[..., 0]) / 4.0, 0.0, 1.0)  # only where darker than the lips
+    shift = (target[None, None] - smooth) * (weight * darker)[..., None]
+    new = np.clip(np.rint(lab_to_srgb(px + shift)), 0, 255).astype(np.uint8)
+    region[...] = np.where((weight * darker > 1e-3)[..., None], new, region)
 
 
 def teeth_cap(colours: Any) -> float:
@@ -534,6 +621,10 @@ def paint_mouth(image: np.ndarray, before: np.ndarray, after: np.ndarray,
     if alpha <= 0.0:
         return image
     outline = _outline(a)  # (the cavity and the teeth share the opening's outline and gap)
+    raised = float(np.clip(upper_lip_raise(b, a) / 0.06, 0.0, 1.0))
+    if raised > 0 and colour:
+        image = image.copy()
+        lift_upper_lip(image, b, a, src, raised * alpha)
     out = _cavity(image, b, a, src if src.ndim == 3 else src[..., None], alpha, outline, gap_after)
     if teeth and colour:
         out = _teeth(out, b, a, person_colours(src, b), alpha, outline, gap_after)

@@ -23,6 +23,8 @@ LOW = 0.40  # L* low in the cavity (above the lower lip) / the lips' L*
 RIM = 0.88  # L* of the wet inner lip edge / the lips' L*
 RIM_WIDTH = 0.022  # mouth widths over which the inner lip edge turns into the cavity
 TONGUE_L = 0.66  # L* of the tongue's lit top / the lips' L*
+CAVITY_A = 0.48  # a* of the dark cavity / the lips' a* (London open smiles, pixels at 0.2-0.5 of the lips' L*: 0.44-0.51)
+CAVITY_B = 0.56  # b* of the dark cavity / the lips' b* (the same pixels: 0.50-0.77)
 ROUND = 0.7  # how far the lower edge moves from the warp's V towards a U
 KEEP_LIP = 0.55  # share of the lower lip's thickness the rounder edge must leave
 
@@ -110,7 +112,8 @@ def interior_lab(shape: tuple[int, int], offset: np.ndarray, outline: np.ndarray
     L* is a fraction of the lips' L*: ``DEEP`` at the back (under the teeth, and towards
     the cheeks), ``LOW`` just above the lower lip, ``RIM`` at the wet inner lip edge
     (over ``RIM_WIDTH`` mouth widths), the tongue's ``TONGUE_L`` on its lit top; a*, b*
-    follow the lips' at the edge and turn duller (less chroma) deeper in.
+    follow the lips' at the edge (a* the lips', b* 0.7 of theirs) and turn duller deeper in
+    (``CAVITY_A``, ``CAVITY_B`` of the lips': measured on real open mouths).
     """
     m = np.asarray(frame, dtype=np.float64)
     width = 1.0 / max(float(np.hypot(m[0, 0], m[0, 1])), 1e-12)
@@ -120,7 +123,11 @@ def interior_lab(shape: tuple[int, int], offset: np.ndarray, outline: np.ndarray
     depth_f = np.float32(DEEP) + np.float32(LOW - DEEP) * _smoothstep((v - 0.35) / 0.65)
     u2 = u * u  # (u**4 by two products: 100x faster than the power, to an ulp)
     depth_f = depth_f * (np.float32(1.0) - np.float32(0.2) * (u2 * u2))
-    chroma = np.full(shape, 0.8, np.float32)
+    # a*, b* as shares of the lips': the dark cavity as measured on real open mouths (at 0.8
+    # of the lips' a* for every depth, a cavity at 0.24 of their L* had 3x their chromaticity:
+    # the dark magenta band over a raised upper lip), the lips' own at the rim and tongue
+    chroma_a = np.full(shape, CAVITY_A, np.float32)
+    chroma_b = np.full(shape, CAVITY_B, np.float32)
     # the tongue: a mound rising from behind the lower lip in the middle, its top lit and
     # falling into shade towards the sides and down behind the lip, redder than the cavity
     t_share = tongue_share(gap)
@@ -130,15 +137,17 @@ def interior_lab(shape: tuple[int, int], offset: np.ndarray, outline: np.ndarray
         lit = (np.float32(TONGUE_L) - np.float32(0.14) * _smoothstep((v - top) / max(t_share, 1e-3))) \
             * (np.float32(1.0) - np.float32(0.35) * (u / np.float32(0.6)) ** 2)
         depth_f = depth_f * (1 - tongue) + lit * tongue
-        chroma = chroma * (1 - tongue) + np.float32(1.0) * tongue
+        chroma_a = chroma_a * (1 - tongue) + np.float32(1.0) * tongue
+        chroma_b = chroma_b * (1 - tongue) + np.float32(0.7) * tongue
     # the wet inner lip edge: lighter and as pink as the lips, turning into the cavity
     rim = np.exp(-edge_px / np.float32(max(RIM_WIDTH * width, 0.5))).astype(np.float32)
     depth_f = depth_f * (1 - rim) + np.float32(RIM) * rim
-    chroma = chroma * (1 - rim) + np.float32(1.0) * rim
+    chroma_a = chroma_a * (1 - rim) + np.float32(1.0) * rim
+    chroma_b = chroma_b * (1 - rim) + np.float32(0.7) * rim
     lab = np.empty((*shape, 3), np.float32)
     lab[..., 0] = np.float32(lips_lab[0]) * depth_f
-    lab[..., 1] = np.float32(lips_lab[1]) * chroma
-    lab[..., 2] = np.float32(lips_lab[2]) * chroma * np.float32(0.7)
+    lab[..., 1] = np.float32(lips_lab[1]) * chroma_a
+    lab[..., 2] = np.float32(lips_lab[2]) * chroma_b
     return lab
 
 
