@@ -38,8 +38,8 @@ def _smooth(x: float) -> float:
 
 def test_interior_lightness_is_the_vertical_profile_written_out():
     """Away from the edge (no rim) and on a small opening (no tongue): L* = lips' L* x
-    (DEEP + (LOW - DEEP) smoothstep((v - 0.35) / 0.65)) x (1 - 0.2 u^4); a* = 0.8 a*_lips,
-    b* = 0.8 x 0.7 b*_lips (plain formula at a few pixels)."""
+    (DEEP + (LOW - DEEP) smoothstep((v - 0.35) / 0.65)) x (1 - 0.2 u^4); a* = 0.48 a*_lips,
+    b* = 0.56 b*_lips (real open mouths' dark interior; plain formula at a few pixels)."""
     lm = _landmarks(15.0)  # gap 0.15 mouth widths: below the tongue's 0.18
     assert cv.tongue_share(0.15) == 0.0
     outline = _box_outline(40.0, 70.0)
@@ -51,7 +51,7 @@ def test_interior_lightness_is_the_vertical_profile_written_out():
         v = (y - 40) / 30
         want = 60.0 * (cv.DEEP + (cv.LOW - cv.DEEP) * _smooth((v - 0.35) / 0.65)) * (1 - 0.2 * u**4)
         assert lab[y, x, 0] == pytest.approx(want, abs=1e-3)
-        assert lab[y, x, 1] == pytest.approx(16.0, abs=1e-4) and lab[y, x, 2] == pytest.approx(5.6, abs=1e-4)
+        assert lab[y, x, 1] == pytest.approx(0.48 * 20.0, abs=1e-4) and lab[y, x, 2] == pytest.approx(5.6, abs=1e-4)
     # darker at the back (top) than low in the mouth, never black: at least DEEP x 0.8 of the lips
     assert lab[43, 60, 0] < lab[67, 60, 0]
     assert lab[40:71, 20:101, 0].min() >= 0.8 * cv.DEEP * 60.0 - 1e-3
@@ -247,3 +247,85 @@ def test_fear_stretched_lips_show_their_teeth(monkeypatch):
             m.setattr(am, "stretch_share", lambda before, after: 0.0)
             plain = light(path, (x0, y0, x1, y1))
         assert stretched > plain + 2.0, (person, stretched, plain)
+
+
+def test_cavity_is_no_more_chromatic_than_the_lips():
+    """Deep in (no rim, no tongue) the cavity's chroma over its L* stays within 2.6x the lips'
+    (real open mouths: a* 0.44 of the lips' at 0.2-0.3 of their L*, 1.8x; at a* = 0.8 of the
+    lips' for every depth it was 3.3x at the back: the dark magenta band)."""
+    lm = _landmarks(15.0)
+    outline = _box_outline(40.0, 70.0)
+    lips = np.array([52.0, 25.0, 6.0])
+    far = np.full((80, 120), 1e6, np.float32)
+    lab = cv.interior_lab((80, 120), OFFSET, outline, mouth_frame(lm), inner_gap(lm), lips, far)
+    inside = lab[42:69, 22:99]
+    ratio = np.hypot(inside[..., 1], inside[..., 2]) / inside[..., 0]
+    assert ratio.max() < 2.6 * np.hypot(25.0, 6.0) / 52.0
+    assert cv.CAVITY_A == pytest.approx(0.48) and cv.CAVITY_B == pytest.approx(0.56)
+
+
+def test_close_row_is_a_grey_closing_over_the_row_gap():
+    """close_row = a plain max filter then min filter over a (2 (k // 2) + 1) x (2 (k // 6) + 1)
+    window, k = round(ROW_GAP x width), edges replicated; a 3 px gap between two teeth of a
+    100 px mouth (k = 4) is filled, the row's ends are not extended."""
+    from pixelfes.actions import mouth as am
+
+    rng = np.random.default_rng(3)
+    tooth = (rng.random((30, 50)) > 0.6).astype(np.float32) * rng.random((30, 50)).astype(np.float32)
+    width = 100.0
+    k = int(round(am.ROW_GAP * width))
+    rx, ry = k // 2, k // 6
+
+    def filt(a, op):
+        p = np.pad(a, ((ry, ry), (rx, rx)), mode="edge")
+        win = np.stack([p[dy:dy + a.shape[0], dx:dx + a.shape[1]]
+                        for dy in range(2 * ry + 1) for dx in range(2 * rx + 1)])
+        return op(win, axis=0)
+
+    want = filt(filt(tooth, np.max), np.min)
+    assert np.array_equal(am.close_row(tooth, width), want)
+    row = np.zeros((9, 40), np.float32)
+    row[3:6, 5:15] = 1.0
+    row[3:6, 18:30] = 1.0  # a 3 px gap at x = 15..17
+    got = am.close_row(row, width)
+    assert np.all(got[3:6, 5:30] == 1.0)
+    assert np.all(got[:, :5] == 0.0) and np.all(got[:, 30:] == 0.0)
+
+
+def test_lift_upper_lip_relights_the_raised_lips_dark_inner_part():
+    """A raised upper lip (outer edge at y = 30, inner at 44) whose lower half carries a dark
+    band (L* 30, the stretched lip line) on lips of L* ~55: at the inner edge it is moved all
+    the way to the lips' median (lit = 1; fully past LIP_LIFT of the lip's thickness it is
+    not touched); pixels lighter than the lips are never changed; lit = 0 changes nothing."""
+    import cv2
+
+    from pixelfes.actions import mouth as am
+    from pixelfes.mouth.colour import lab
+
+    lm = _landmarks(20.0)
+    before = lm.copy()
+    after = lm.copy()
+    for i in (49, 50, 51, 52, 53):
+        after[i] = (lm[48, 0] + (i - 48) * 100 / 6, 30.0)
+    for i in (61, 62, 63):
+        after[i, 1] = 44.0
+    after[[60, 64], 1] = 47.0
+    lip = np.array([190, 120, 120], np.uint8)
+    src = np.full((100, 120, 3), 200, np.uint8)
+    poly = np.rint(np.concatenate([before[48:60]]) * 16).astype(np.int32)
+    cv2.fillPoly(src, [poly], lip.tolist(), shift=4)
+    img = np.full((100, 120, 3), 200, np.uint8)
+    cv2.fillPoly(img, [np.rint(np.concatenate([after[48:55], after[[64, 63, 62, 61, 60]]]) * 16).astype(np.int32)],
+                 lip.tolist(), shift=4)
+    img[38:45, 30:90] = (90, 40, 50)  # the dark band along the inner edge
+    img[39:44, 91:98] = (240, 215, 215)  # a highlight near the inner edge, lighter than the lips
+    out = img.copy()
+    am.lift_upper_lip(out, before, after, src, 1.0)
+    target = lab(lip)
+    assert abs(float(lab(out[42, 60])[0]) - float(target[0])) < 6.0  # near the inner edge: the lips' L*
+    assert float(lab(out[39, 60])[0]) > float(lab(img[39, 60])[0]) + 5.0
+    assert np.array_equal(out[31:34], img[31:34])  # the lit outer part (as light as the lips) is kept
+    assert np.array_equal(out[40:43, 93:96], img[40:43, 93:96])  # never made darker
+    still = img.copy()
+    am.lift_upper_lip(still, before, after, src, 0.0)
+    assert np.array_equal(still, img)
