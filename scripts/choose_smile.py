@@ -14,12 +14,19 @@ if none qualifies, the highest fer accuracy (ties: the lower identity distance).
 The sixth pass (``--rule sixth``): the fifth pass's rule with the shipped engine (``sixth``:
 lent teeth weighed by their painted look) as the reference, against the medoid offered the
 5 nearest open smiles' teeth instead of 3 (``sixth-teeth5``).
+The seventh pass (``--rule seventh``, :func:`choose_seventh`): the smile's eye part
+(``native._SMILE_AU6`` cheek raiser + ``native._SMILE_FOLD_AU12`` nasolabial crease) at
+``off`` (the reference: what ships), ``eyes4`` (0.4 + 0.3), ``eyes6`` (0.6 + 0.45) and
+``eyes8`` (0.8 + 0.6); among those whose inner identity distance is at most 0.318 and whose
+inner contrast and tint errors are each within 0.25 of ``off``'s, the highest fer accuracy
+(ties: the lower identity distance); if none qualifies, ``off``.
 The outer fold's held-out people are then changed with the setting chosen for that fold,
 and measured: those are the figures to report (no held-out person took part in a choice).
 
 Examples:
     PYTHONPATH=src python scripts/choose_smile.py --json /tmp/choose_smile.json
     PYTHONPATH=src python scripts/choose_smile.py --rule fourth --candidates tex1,tex2-jaw0
+    PYTHONPATH=src python scripts/choose_smile.py --rule seventh --json /tmp/choose7.json
 
 Candidates (``NAME``: texture-ratio gain for smiles, follow share of jaw/nose, of the lips):
 see ``CANDIDATES``.
@@ -51,7 +58,8 @@ REPO = Path(__file__).resolve().parents[1]
 #: name -> (smile texture-ratio gain, jaw + nose follow, lips follow, mouth mode[, closed-smile
 #: corner share (native._CLOSED_CORNERS), eye gain (native._SMILE_EYE_GAIN)[, lent teeth weighed
 #: by their look on this person (pixelfes.mouth.bank._RENDERED_TEETH)[, teeth offered by the
-#: medoid (pixelfes.mouth.bank._TYPICAL_TEETH)]]])
+#: medoid (pixelfes.mouth.bank._TYPICAL_TEETH)[, the smile's eye part: AU6 (native._SMILE_AU6),
+#: AU12's crease (native._SMILE_FOLD_AU12)]]]])
 CANDIDATES: dict[str, tuple[Any, ...]] = {
     "reference": (1.0, 0.5, 1.0, "open"),  # the native engine before the fourth pass (teeth for every smile)
     "tex1": (1.0, 0.5, 1.0, "auto"),
@@ -71,6 +79,12 @@ CANDIDATES: dict[str, tuple[Any, ...]] = {
     # engine ("sixth", the reference) and the medoid offered the 5 nearest open smiles' teeth
     "sixth": (1.5, 0.0, 1.0, "auto", 1.0, 2.5, False, 3),
     "sixth-teeth5": (1.5, 0.0, 1.0, "auto", 1.0, 2.5, False, 5),
+    # seventh pass: the smile's eye part (AU6 cheek raiser, AU12's nasolabial crease) on the
+    # sixth pass's engine; "off" (the reference) is what ships
+    "off": (1.5, 0.0, 1.0, "auto", 1.0, 2.5, False, 3, 0.0, 0.0),
+    "eyes4": (1.5, 0.0, 1.0, "auto", 1.0, 2.5, False, 3, 0.4, 0.3),
+    "eyes6": (1.5, 0.0, 1.0, "auto", 1.0, 2.5, False, 3, 0.6, 0.45),
+    "eyes8": (1.5, 0.0, 1.0, "auto", 1.0, 2.5, False, 3, 0.8, 0.6),
 }
 #: measured but not candidates: at 1:1 a texture gain of 2 drew dark grey-olive blotches beside
 #: the nose (001, 003), a picture worse than the judges' figures say
@@ -80,6 +94,9 @@ NOT_CANDIDATES = ("tex2", "tex2-jaw0", "tex2-jaw0-lips0.5")
 FIFTH_MOUTH_TOLERANCE = 0.25
 #: ... and identity distance within this of it; among those the highest fer accuracy
 FIFTH_IDENTITY_TOLERANCE = 0.01
+#: the seventh pass's rule (``--rule seventh``): inner identity distance at most this (the
+#: issue's identity target: the canvas default's 0.276 + 0.042, as the seventh pass's ship rule)
+SEVENTH_IDENTITY_LIMIT = 0.318
 
 
 def configured(setting: tuple[Any, ...]) -> Callable[[Any], Any]:
@@ -92,6 +109,7 @@ def configured(setting: tuple[Any, ...]) -> Callable[[Any], Any]:
     corners, eye = (setting[4], setting[5]) if len(setting) > 4 else (0.0, gain)
     rendered = bool(setting[6]) if len(setting) > 6 else False
     offered = int(setting[7]) if len(setting) > 7 else bank_module._TYPICAL_TEETH
+    au6, au12 = (float(setting[8]), float(setting[9])) if len(setting) > 9 else (0.0, 0.0)
 
     def factory(fold: Any) -> Any:
         engine = native_factory(fold, mouth=mouth)
@@ -99,6 +117,8 @@ def configured(setting: tuple[Any, ...]) -> Callable[[Any], Any]:
         def run(rgb: np.ndarray, faces: Any, strength: float) -> np.ndarray:
             follow = native._SMILE_FOLLOW
             keep = (native._SMILE_RATIO_GAIN, follow.copy(), native._CLOSED_CORNERS, native._SMILE_EYE_GAIN)
+            eyes = (native._SMILE_AU6, native._SMILE_FOLD_AU12)
+            native._SMILE_AU6, native._SMILE_FOLD_AU12 = au6, au12
             follow[2:15] = follow[31:36] = jaw
             follow[48:68] = lips
             native._SMILE_RATIO_GAIN = gain
@@ -113,6 +133,7 @@ def configured(setting: tuple[Any, ...]) -> Callable[[Any], Any]:
                 native._SMILE_RATIO_GAIN, native._CLOSED_CORNERS, native._SMILE_EYE_GAIN = \
                     keep[0], keep[2], keep[3]
                 bank_module._RENDERED_TEETH, bank_module._TYPICAL_TEETH = was_rendered, was_offered
+                native._SMILE_AU6, native._SMILE_FOLD_AU12 = eyes
                 follow[:] = keep[1]
 
         return run
@@ -148,6 +169,20 @@ def choose_fifth(inner: dict[str, dict[str, float]], names: list[str], reference
     return min(ok, key=lambda n: (-inner[n]["fer.accuracy"], inner[n]["identity.distance"], n))
 
 
+def choose_seventh(inner: dict[str, dict[str, float]], names: list[str], reference: str = "off") -> str:
+    """The seventh pass's rule: among the settings (the reference included) whose identity
+    distance is at most ``SEVENTH_IDENTITY_LIMIT`` and whose contrast and tint errors are each
+    within ``FIFTH_MOUTH_TOLERANCE`` of the reference's, the highest fer accuracy (ties: the
+    lower identity distance, then the name); if none qualifies, the reference."""
+    ref = inner[reference]
+    ok = [n for n in names if inner[n]["identity.distance"] <= SEVENTH_IDENTITY_LIMIT
+          and inner[n]["contrast_error"] <= ref["contrast_error"] + FIFTH_MOUTH_TOLERANCE
+          and inner[n]["tint_error"] <= ref["tint_error"] + FIFTH_MOUTH_TOLERANCE]
+    if not ok:
+        return reference
+    return min(ok, key=lambda n: (-inner[n]["fer.accuracy"], inner[n]["identity.distance"], n))
+
+
 def choose(inner: dict[str, dict[str, float]], names: list[str]) -> str:
     """The rule of the module docstring."""
     ref = inner["reference"]
@@ -165,10 +200,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--candidates", default=None,
                    help="comma-separated names (the rule's reference always; default: the fourth pass's "
                         "candidates but NOT_CANDIDATES, or with --rule fifth the fifth pass's)")
-    p.add_argument("--rule", choices=("fourth", "fifth", "sixth"), default="fifth",
+    p.add_argument("--rule", choices=("fourth", "fifth", "sixth", "seventh"), default="fifth",
                    help="fourth: reference = the engine before the fourth pass, lowest identity among "
                         "those at least as good (choose); fifth (default): reference = the fourth pass's "
-                        "engine, highest fer within tolerances (choose_fifth)")
+                        "engine, highest fer within tolerances (choose_fifth); sixth: the same rule, "
+                        "reference sixth; seventh: the smile's eye part, reference off, highest fer "
+                        "with identity <= 0.318 (choose_seventh)")
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", type=Path, default=None)
@@ -178,11 +215,12 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     env = os.environ.get("PIXELFES_DATA")
     data = args.data or (Path(env) if env else REPO.parent / "shared" / "data") / "london-face-set"
-    ref_name = {"fourth": "reference", "fifth": "fourth", "sixth": "sixth"}[args.rule]
+    ref_name = {"fourth": "reference", "fifth": "fourth", "sixth": "sixth", "seventh": "off"}[args.rule]
     fifth = ["fourth", "cc1", "cc1-eye2", "cc1-eye2.5", "cc1-render", "cc1-eye2-render", "cc1-eye2.5-render"]
     sixth = ["sixth", "sixth-teeth5"]
-    default = {"fourth": [n for n in CANDIDATES if n not in NOT_CANDIDATES and n not in fifth + sixth],
-               "fifth": fifth, "sixth": sixth}[args.rule]
+    seventh = ["off", "eyes4", "eyes6", "eyes8"]
+    default = {"fourth": [n for n in CANDIDATES if n not in NOT_CANDIDATES and n not in fifth + sixth + seventh],
+               "fifth": fifth, "sixth": sixth, "seventh": seventh}[args.rule]
     names = list(dict.fromkeys([ref_name, *(args.candidates.split(",") if args.candidates else default)]))
     for n in names:
         if n not in CANDIDATES:
@@ -202,7 +240,12 @@ def main(argv: list[str] | None = None) -> int:
         if todo:
             scores.update(measure([people[i] for i in train], todo, load, args.folds - 1, args.seed)[0])
         scores = {n: scores[n] for n in names}
-        chosen[j] = choose(scores, names) if args.rule == "fourth" else choose_fifth(scores, names, ref_name)
+        if args.rule == "fourth":
+            chosen[j] = choose(scores, names)
+        elif args.rule == "seventh":
+            chosen[j] = choose_seventh(scores, names, ref_name)
+        else:
+            chosen[j] = choose_fifth(scores, names, ref_name)
         report["folds"].append({"fold": j, "chosen": chosen[j], "inner": scores,
                                 "seconds": round(time.perf_counter() - t0, 1)})
         print(f"fold {j}: chose {chosen[j]}  " + "  ".join(
