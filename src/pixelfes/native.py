@@ -84,7 +84,10 @@ _GAIN_LIMITS = (0.6, 1.6)
 #: intensity of the action-unit engine's AU6 (cheek raiser: lower lids and cheek contour up,
 #: crow's feet and cheek shading, :class:`pixelfes.actions.folds.FoldShading`) added to a smile
 #: inside its one warp (:func:`smile_eyes`); 0: none. Blind raters picked edits out by "no
-#: change in cheeks/eyes" (issue 11, seventh pass)
+#: change in cheeks/eyes" (issue 11, seventh pass). Off: the nested, pre-registered choice
+#: (scripts/choose_smile.py --rule seventh: off / 0.4 / 0.6 / 0.8 with the crease at 0.75x,
+#: inner identity <= 0.318 required) kept it off in 4 of 5 outer folds (one chose 0.4): on
+#: training folds every setting raised identity distance by 0.004-0.022 over off's 0.312-0.317
 _SMILE_AU6 = 0.0
 #: AU12's fold shading (the nasolabial crease; no motion: the lips follow a real smile) at this
 #: intensity with it; 0: none
