@@ -87,7 +87,7 @@ _GAIN_LIMITS = (0.6, 1.6)
 #: change in cheeks/eyes" (issue 11, seventh pass). Off: the nested, pre-registered choice
 #: (scripts/choose_smile.py --rule seventh: off / 0.4 / 0.6 / 0.8 with the crease at 0.75x,
 #: inner identity <= 0.318 required) kept it off in 4 of 5 outer folds (one chose 0.4): on
-#: training folds every setting raised identity distance by 0.004-0.022 over off's 0.312-0.317
+#: training folds every setting raised identity distance by 0.003-0.020 over off's 0.312-0.317
 _SMILE_AU6 = 0.0
 #: AU12's fold shading (the nasolabial crease; no motion: the lips follow a real smile) at this
 #: intensity with it; 0: none
