@@ -283,21 +283,16 @@ def _teeth(image: np.ndarray, before: np.ndarray, after: np.ndarray, colours: An
     ``TEETH_OVER_SKIN`` L* (or than the lips by ``TEETH_OVER_LIPS``, whichever is higher).
     """
     from ..face.align import transform_points
-    from ..mouth import bank as bank_module
     from ..mouth import inner_gap as gap_w
     from ..mouth import load_bank, mouth_frame
     from ..mouth.cavity import teeth_shade
-    from ..mouth.colour import lab
 
     bank = load_bank()
     a = np.asarray(after, dtype=np.float64)
     lips = a[48:68].copy()
     outer = transform_points(mouth_frame(lips), lips)[:12]
-    # the bank's own retrieval cost (outer-lip shape and skin colour), among exemplars with teeth
-    d_shape = ((bank.frame_points()[:, :12] - outer[None]) ** 2).sum(axis=(1, 2))
-    d_col = ((lab(bank.skin) - colours.skin_lab[None]) ** 2).sum(axis=1)
-    cost = d_shape / bank_module._SHAPE_SCALE**2 + d_col / bank_module._COLOUR_SCALE**2
-    index = int(np.argmin(np.where(_toothy(), cost, np.inf))) if _toothy().any() else int(np.argmin(cost))
+    # the bank's own retrieval (outer-lip shape and skin colour), among exemplars with teeth
+    index = bank.retrieve(outer, colours, allowed=_toothy())
     g, eg = gap_w(a) if gap is None else gap, float(bank.gaps()[index])
     k = eg / max(g, 1e-6)
     for up, lo in ((13, 19), (14, 18), (15, 17)):  # virtual lower inner lip at the exemplar's gap

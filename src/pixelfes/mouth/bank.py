@@ -97,9 +97,7 @@ class MouthBank:
         only smiles without (when the bank knows, :attr:`smile_open`). Ties: lowest index."""
         if len(self.motion) == 0:
             raise ValueError("this mouth bank holds no smile motions; rebuild it with neutral photos")
-        d_shape = ((self.neutral.astype(np.float64) - np.asarray(neutral_lips)[None]) ** 2).sum(axis=(1, 2))
-        d_col = ((lab(self.people_skin) - colours.skin_lab[None]) ** 2).sum(axis=1)
-        cost = d_shape / _NEUTRAL_SCALE**2 + d_col / _COLOUR_SCALE**2
+        cost = self._smile_costs(neutral_lips, colours)
         if open_only:
             cost = np.where(self.patch_of >= 0, cost, np.inf)
         if closed_only and len(self.smile_open) == len(cost) and (~self.smile_open).any():
@@ -182,6 +180,8 @@ class MouthBank:
                 np.c_[self.neutral_contrast, self.neutral_tint].astype(np.float64))
 
     def _smile_costs(self, neutral_lips: np.ndarray, colours: PersonColours) -> np.ndarray:
+        """``(len(motion),)``: squared neutral-lip distance over ``_NEUTRAL_SCALE**2`` plus
+        squared skin L*a*b* distance over ``_COLOUR_SCALE**2``."""
         d_shape = ((self.neutral.astype(np.float64) - np.asarray(neutral_lips)[None]) ** 2).sum(axis=(1, 2))
         d_col = ((lab(self.people_skin) - colours.skin_lab[None]) ** 2).sum(axis=1)
         return np.asarray(d_shape / _NEUTRAL_SCALE**2 + d_col / _COLOUR_SCALE**2)
@@ -282,21 +282,41 @@ class MouthBank:
             object.__setattr__(self, "_gaps", cached)
         return cached
 
+    def retrieval_cost(self, outer_frame: np.ndarray, colours: PersonColours) -> np.ndarray:
+        """``(N,)`` :meth:`retrieve`'s cost of every exemplar: the squared outer-lip distance
+        ``(12, 2)`` (mouth frame) over ``_SHAPE_SCALE**2`` plus the squared skin L*a*b*
+        distance over ``_COLOUR_SCALE**2``."""
+        d_shape = ((self.frame_points()[:, :12] - np.asarray(outer_frame)[None]) ** 2).sum(axis=(1, 2))
+        d_col = ((lab(self.skin) - colours.skin_lab[None]) ** 2).sum(axis=1)
+        return np.asarray(d_shape / _SHAPE_SCALE**2 + d_col / _COLOUR_SCALE**2)
+
+    @staticmethod
+    def _pick(cost: np.ndarray, ids: tuple[str, ...], exclude: str | None,
+              allowed: np.ndarray | None) -> int:
+        """Lowest-cost index (ties: lowest) but ``exclude`` and outside ``allowed``; when
+        ``allowed`` leaves none, the lowest over all."""
+        if exclude is not None:
+            cost = np.where(np.array(ids) == exclude, np.inf, cost)
+        if allowed is not None:
+            mask = np.asarray(allowed, dtype=bool)
+            if len(mask) != len(cost):
+                raise ValueError(f"allowed has {len(mask)} entries, the bank {len(cost)} exemplars")
+            if np.isfinite(np.where(mask, cost, np.inf)).any():
+                cost = np.where(mask, cost, np.inf)
+        return int(np.argmin(cost))
+
     def retrieve(self, outer_frame: np.ndarray, colours: PersonColours,
-                 exclude: str | None = None) -> int:
-        """Index of the exemplar nearest to outer lips ``(12, 2)`` (mouth frame) and skin colour.
+                 exclude: str | None = None, allowed: np.ndarray | None = None) -> int:
+        """Index of the exemplar nearest to outer lips ``(12, 2)`` (mouth frame) and skin colour
+        (:meth:`retrieval_cost`).
 
         Deterministic: ties go to the lower index. ``exclude``: an id never returned (the
-        person's own smile, when testing on the bank's own people).
+        person's own smile, when testing on the bank's own people); ``allowed``: ``(N,) bool``,
+        only these exemplars (when any is left).
         """
         if len(self) == 0:
             raise ValueError("the mouth bank is empty")
-        d_shape = ((self.frame_points()[:, :12] - np.asarray(outer_frame)[None]) ** 2).sum(axis=(1, 2))
-        d_col = ((lab(self.skin) - colours.skin_lab[None]) ** 2).sum(axis=1)
-        cost = d_shape / _SHAPE_SCALE**2 + d_col / _COLOUR_SCALE**2
-        if exclude is not None:
-            cost = np.where(np.array(self.ids) == exclude, np.inf, cost)
-        return int(np.argmin(cost))
+        return self._pick(self.retrieval_cost(outer_frame, colours), self.ids, exclude, allowed)
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the bank as one safetensors file (uint8 patches, float32 points)."""
