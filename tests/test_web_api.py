@@ -30,7 +30,7 @@ from pixelfes.web.uploads import Photo, decode_upload  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
 
-EXAMPLE = STATIC_DIR / "example.jpg"
+EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "images" / "london-001-neutral.jpg"
 
 
 @pytest.fixture(scope="module")
@@ -252,11 +252,27 @@ def test_no_cors_unless_asked(client: TestClient) -> None:
     assert "access-control-allow-origin" not in other
 
 
+def test_example_photo_missing_says_how_to_get_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from pixelfes.web import app as web_app
+
+    monkeypatch.setenv("PIXELFES_EXAMPLE", str(tmp_path / "none.jpg"))
+    monkeypatch.setattr(web_app, "EXAMPLE_NAME", Path("no") / "such.jpg")
+    assert web_app.example_photo() is None
+    got = TestClient(create_app()).get("/example.jpg")
+    assert got.status_code == 404 and "your own" in got.json()["detail"]
+    monkeypatch.setenv("PIXELFES_EXAMPLE", str(EXAMPLE))
+    assert web_app.example_photo() == EXAMPLE
+
+
 def test_page_static_files_and_docs(client: TestClient) -> None:
     page = client.get("/")
     assert page.status_code == 200 and "/static/app.js" in page.text
-    for name in ("app.js", "style.css", "example.jpg"):
+    for name in ("app.js", "style.css"):
         assert client.get(f"/static/{name}").status_code == 200
+    # the example photo is docs/'s copy (the package ships no photo of a person)
+    got = client.get("/example.jpg")
+    assert got.status_code == 200 and got.content == EXAMPLE.read_bytes()
+    assert not list(STATIC_DIR.glob("*.jp*g"))
     assert client.get("/static/../app.py").status_code == 404
     assert client.get("/static/%2e%2e/app.py").status_code == 404
     assert client.get("/docs").status_code == 200

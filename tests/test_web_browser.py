@@ -1,6 +1,6 @@
 """The web page in a real headless Chromium (Debian's chromium + chromium-driver, via Selenium).
 
-Loads the page, uploads the bundled example, clicks happy, moves the strength slider, holds
+Loads the page, uploads the example photo (docs/images), clicks happy, moves the strength slider, holds
 compare and downloads the result; a screenshot of each step goes to a temp folder (and to
 ``$PIXELFES_SCREENSHOTS`` when set). Skipped with the reason when Chromium or a web package
 is missing.
@@ -30,7 +30,6 @@ from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 from pixelfes.web import create_app  # noqa: E402
-from pixelfes.web.app import STATIC_DIR  # noqa: E402
 from web_server import running_server  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -41,7 +40,7 @@ pytestmark = [
                        reason="headless Chromium not installed: apt-get install chromium "
                               "chromium-driver"),
 ]
-EXAMPLE = STATIC_DIR / "example.jpg"
+EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "images" / "london-001-neutral.jpg"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--disable-dev-shm-usage", "--window-size=1200,860"]
@@ -157,7 +156,7 @@ def test_page_upload_happy_slider_compare_download(browser: tuple[Any, Path], tm
         assert "strength 0.50 on 1 face" in driver.find_element(By.ID, "status").text
 
         driver.find_element(By.ID, "download").click()
-        target = downloads / "example_happy.jpg"  # the uploaded name + the expression
+        target = downloads / f"{EXAMPLE.stem}_happy.jpg"  # the uploaded name + the expression
         deadline = time.monotonic() + 20
         while not target.is_file() and time.monotonic() < deadline:
             time.sleep(0.1)

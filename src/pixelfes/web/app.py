@@ -32,6 +32,19 @@ from .service import (
 from .uploads import MAX_UPLOAD_BYTES, UploadError
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+#: the page's "Try the example" photo: London 001 (CC BY 4.0, docs/images/ATTRIBUTION.md),
+#: kept once, in docs/, not in the package; found beside a checkout's src/ or under the folder
+#: ``pixelfes serve`` runs in (or at ``$PIXELFES_EXAMPLE``)
+EXAMPLE_NAME = Path("docs") / "images" / "london-001-neutral.jpg"
+
+
+def example_photo() -> Path | None:
+    """The example photo's path, or ``None`` when this installation has none (the page then
+    asks for the user's own photo)."""
+    given = os.environ.get("PIXELFES_EXAMPLE")
+    candidates = [Path(given)] if given else []
+    candidates += [Path(__file__).resolve().parents[3] / EXAMPLE_NAME, Path.cwd() / EXAMPLE_NAME]
+    return next((c for c in candidates if c.is_file()), None)
 # Room for the form fields around the photo itself.
 _FORM_SLACK = 64 * 1024
 
@@ -166,6 +179,15 @@ def create_app(*, cors_origins: Sequence[str] = (), workers: int | None = None,
         return FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/example.jpg", include_in_schema=False)
+    async def example() -> Response:
+        path = example_photo()
+        if path is None:
+            return JSONResponse({"detail": "no example photo in this installation (run `pixelfes "
+                                           "serve` in a pixelfes checkout, or set PIXELFES_EXAMPLE): "
+                                           "choose a photo of your own"}, status_code=404)
+        return FileResponse(path, media_type="image/jpeg")
 
     @app.get("/api/models", summary="The models, directions and expressions available")
     async def models() -> dict[str, Any]:

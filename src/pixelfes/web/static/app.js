@@ -234,7 +234,8 @@ function setUp() {
     if (f) loadPhoto(f, f.name);
   });
   $("example").addEventListener("click", async () => {
-    const response = await fetch("/static/example.jpg");
+    const response = await fetch("/example.jpg");
+    if (!response.ok) { setStatus(await errorText(response), true); return; }
     loadPhoto(await response.blob(), "london-example.jpg");
   });
   const drop = $("drop");
