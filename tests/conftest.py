@@ -11,6 +11,20 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
+def spy_calls(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> list[tuple[tuple, dict]]:
+    """Replace ``owner.name`` by a pass-through that records each call's ``(args, kwargs)``
+    (undone with the test): the list it returns fills as the code under test calls it."""
+    real = getattr(owner, name)
+    calls: list[tuple[tuple, dict]] = []
+
+    def spy(*args: object, **kwargs: object) -> object:
+        calls.append((args, kwargs))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, spy)
+    return calls
+
+
 def shared_data_dir() -> Path:
     """``$PIXELFES_DATA`` or ``<repo>/../shared/data`` (may not exist on a user's clone)."""
     env = os.environ.get("PIXELFES_DATA")

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from conftest import spy_calls
 from pixelfes.mouth import MouthBank, PersonColours, load_bank
 from pixelfes.mouth.colour import lab
 
@@ -237,19 +238,12 @@ def test_a_smile_gets_the_smile_texture_gain_and_the_follow_shares(monkeypatch):
     assert native._SMILE_RATIO_GAIN == 1.5 and native._RATIO_GAIN == 1.0
     follow = native._SMILE_FOLLOW
     assert np.all(follow[48:68] == 1.0) and np.all(np.delete(follow, np.arange(48, 68)) == 0.0)
-    seen = []
-    real = native._texture_ratio
-
-    def spy(*args, **kwargs):
-        seen.append(args[5] if len(args) > 5 else kwargs.get("ratio_gain"))
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(native, "_texture_ratio", spy)
+    calls = spy_calls(monkeypatch, native, "_texture_ratio")
     out = rgb.copy()
     native.synthesize_face(rgb, out, face.landmarks, model, 1.0)
     back = resolve_model("happy-to-neutral")
     native.synthesize_face(rgb, rgb.copy(), face.landmarks, back, 1.0)
-    assert seen == [1.5, 1.0]
+    assert [a[5] if len(a) > 5 else k.get("ratio_gain") for a, k in calls] == [1.5, 1.0]
 
 
 def test_typical_smile_weighs_lent_teeth_by_their_painted_look():

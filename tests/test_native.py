@@ -7,6 +7,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 import pixelfes
+from conftest import spy_calls
 from pixelfes import native
 from pixelfes.face import align_face, detect_faces
 from pixelfes.face.align import invert_affine, transform_points
@@ -275,14 +276,7 @@ def test_smile_eyes_add_the_action_unit_engines_own_au6_motion_except_on_the_lip
 def test_the_default_smile_moves_the_lower_lids_and_shades_the_eyes(astronaut, face, model, monkeypatch):
     """``synthesize_face`` warps the photo onto the eye motion and multiplies the folds in:
     spied on the planned photo map (target landmarks, gain layer) with the eye part on and off."""
-    seen: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    plan = native.plan_photo_map
-
-    def spy(*args, **kwargs):
-        seen["now"] = (np.array(args[3]), np.array(kwargs["extra"]))
-        return plan(*args, **kwargs)
-
-    monkeypatch.setattr(native, "plan_photo_map", spy)
+    calls = spy_calls(monkeypatch, native, "plan_photo_map")
     got = {}
     for au6, au12 in ((0.0, 0.0), (native._SMILE_AU6 or 0.8, native._SMILE_FOLD_AU12)):
         monkeypatch.setattr(native, "_SMILE_AU6", au6)
@@ -290,7 +284,8 @@ def test_the_default_smile_moves_the_lower_lids_and_shades_the_eyes(astronaut, f
         native._smile_actions.cache_clear()
         out = astronaut.copy()
         native.synthesize_face(astronaut, out, face.landmarks, model, 1.0)
-        got[au6] = seen["now"]
+        args, kwargs = calls[-1]
+        got[au6] = (np.array(args[3]), np.array(kwargs["extra"]))
     native._smile_actions.cache_clear()
     (off_t, off_g), (on_t, on_g) = got[0.0], got[max(got)]
     lids = [40, 41, 46, 47]

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
+from conftest import spy_calls
 from pixelfes import native
 from pixelfes.mouth import load_bank
 
@@ -135,16 +136,10 @@ def test_smiles_pass_the_eye_gain_other_targets_none(monkeypatch):
 
     rgb = skimage_data.astronaut()
     face = detect_faces(rgb)[0]
-    seen = []
-    real = native._texture_ratio
-
-    def spy(*args, **kwargs):
-        seen.append(args[6] if len(args) > 6 else kwargs.get("eye_gain"))
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(native, "_texture_ratio", spy)
+    calls = spy_calls(monkeypatch, native, "_texture_ratio")
     native.synthesize_face(rgb, rgb.copy(), face.landmarks, resolve_model("neutral-to-happy"), 1.0)
     native.synthesize_face(rgb, rgb.copy(), face.landmarks, resolve_model("happy-to-neutral"), 1.0)
+    seen = [a[6] if len(a) > 6 else k.get("eye_gain") for a, k in calls]
     assert seen == [native._SMILE_EYE_GAIN, None]
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
+from conftest import spy_calls
 from pixelfes import native
 from pixelfes.mouth import fill_mouth, load_bank, person_colours
 from pixelfes.mouth_regions import mouth_look, mouth_regions, srgb_to_lab
@@ -115,17 +116,11 @@ def test_an_opened_mouth_reads_its_lips_from_inside_them(face, monkeypatch, insi
     rgb, lm = face
     model = resolve_model("neutral-to-happy")
     crop_lm = align_face(rgb, lm, model.alignment_).landmarks
-    sources = []
-    real_map = native.plan_photo_map
-
-    def spy(matrix, tri, source, *a, **k):
-        sources.append(np.array(source))
-        return real_map(matrix, tri, source, *a, **k)
-
-    monkeypatch.setattr(native, "plan_photo_map", spy)
+    calls = spy_calls(monkeypatch, native, "plan_photo_map")
     monkeypatch.setattr(native, "_OPEN_LIP_ONLY", inside)
     out = rgb.copy()
     res = native.synthesize_face(rgb, out, lm, model, 1.0, mouth="open")
+    sources = [np.array(a[2]) for a, _ in calls]
     assert res.mouth == "open" and len(sources) == 1
     want = _lip_only_by_hand(crop_lm, native._LIP_ONLY) if inside else crop_lm
     assert_allclose(sources[0], want, atol=1e-9)
