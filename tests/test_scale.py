@@ -486,3 +486,41 @@ def test_auto_chunk_keeps_every_worker_busy():
     assert auto_chunk(33, 2) == 2 and auto_chunk(32, 2) == 1 and auto_chunk(400, 3) == 8
     assert auto_chunk(240, 2) == 8 and auto_chunk(224, 2) == 7  # ceil(n / (16 x workers))
     assert auto_chunk(200, 1) == 8 and auto_chunk(17, 1) == 2
+
+
+def _warm_state(job: object, chunk: list[int]) -> list[object]:
+    """What a worker holds before it has done any photo."""
+    from pixelfes.face import blazeface, detect
+    from pixelfes.photojobs import _load
+
+    nets = sorted(getattr(blazeface._LOCAL, "nets", {}))
+    return ["ert68" in detect._CACHE, _load.cache_info().currsize, nets]
+
+
+def test_pool_workers_start_with_the_photo_path_loaded():
+    """The fork server imports :mod:`pixelfes._pool_warm`: a worker's first photo finds the
+    68-point model, the default model and the second looks' nets already made (about 0.1 s
+    of CPU a worker, ``benchmarks/bench_jobs.py``)."""
+    pool = PoolRunner(1)
+    try:
+        (got,) = list(pool.imap_unordered(_warm_state, None, [[0]], lambda c, m: [m]))
+    finally:
+        pool.close()
+    from pixelfes.face import blazeface
+
+    side = (blazeface.SMALL_WINDOW, blazeface.WINDOW)
+    assert got == [True, 1, sorted((s, s, False) for s in side)]
+
+
+def test_warming_runs_on_one_thread():
+    """A fork copies only the forking thread: the fork server must start no thread pool
+    while warming (OpenCV's, LiteRT's). OpenBLAS's own threads are held to one here."""
+    import subprocess
+    import sys
+
+    code = ("import os, pixelfes._pool_warm, pixelfes.face.detect as d; "
+            "print(len(os.listdir('/proc/self/task')), 'ert68' in d._CACHE)")
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["1", "True"]

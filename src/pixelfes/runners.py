@@ -18,10 +18,11 @@ R = TypeVar("R")
 Fn = Callable[[Any, C], R]
 OnFail = Callable[[C, str], R]
 
-_POOL_RESTARTS = 3
-#: modules a pool's fork server imports before forking workers (import only, nothing run)
+_POOL_RESTARTS = 3  # a pool that loses a process is rebuilt this many times before giving up
+#: modules a pool's fork server imports before forking workers; the last loads what every
+#: photo needs (one thread only: :mod:`pixelfes._pool_warm`), so workers start with it
 PRELOAD = ["numpy", "cv2", "pixelfes.photojobs", "pixelfes.pipeline", "pixelfes.native",
-           "pixelfes.commands.synthesize"]  # a pool that loses a process is rebuilt this many times before giving up
+           "pixelfes.commands.synthesize", "pixelfes._pool_warm"]
 
 
 def usable_cores() -> int:
