@@ -524,6 +524,49 @@ def test_photo_path_in_place_equals_a_new_photo(basis):
         model.synthesize_in_photo(photo, plm, out=np.zeros((10, 10, 3), np.uint8))
 
 
+def test_photo_path_measures_the_persons_colours_on_the_whole_photo(basis, monkeypatch):
+    """The mouth in a photo takes the person's colours from the photo before the warp, not
+    from the mouth box: the cheek disks below the eyes lie outside that box on a long face
+    (London 101: "no pixels to measure the face's colours in", surprised and fearful; on 53
+    of the 82 London faces they were cut, the skin colour 1-5 levels off)."""
+    import cv2
+
+    from conftest import spy_calls
+    from pixelfes.actions import model as am
+    from pixelfes.mouth import person_colours
+
+    lm = frontal_face(basis)
+    lm[np.r_[0:17, 48:68]] += (0.0, 20.0)  # a long lower face
+    photo = np.full((480, 480, 3), 200, np.uint8)
+    photo[48:432, 48:432] = cv2.resize(synthetic_crop(lm), (384, 384), interpolation=cv2.INTER_CUBIC)
+    plm = 2.0 * (lm + 0.5) - 0.5 + 48.0
+    pad = int(np.ceil(0.6 * float(np.ptp(plm[48:68, 0])))) + 2
+    y0, x0 = (np.floor(plm[48:68].min(0) - pad).astype(int))[::-1]
+    with pytest.raises(ValueError, match="no pixels to measure"):  # the mouth box alone
+        person_colours(photo[y0:, x0:], plm - (x0, y0))
+    calls = spy_calls(monkeypatch, am, "paint_mouth")
+    out = ActionUnitModel("surprised").fit().synthesize_in_photo(photo, plm)
+    assert len(calls) == 1 and (out != photo).any(axis=2).sum() > 1000
+    want = person_colours(photo, plm)
+    got = calls[0][1]["colours"]
+    assert np.array_equal(got.skin, want.skin) and np.array_equal(got.lips, want.lips)
+    # (measured only when the mouth is painted: mouth_changes says when paint_mouth paints)
+    from pixelfes.actions.mouth import mouth_changes
+
+    crop = synthetic_crop(frontal_face(basis))
+    seen = set()
+    for expr in ("surprised", "angry", "sad", "happy", "disgusted"):
+        m = ActionUnitModel(expr).fit()
+        before = frontal_face(basis)
+        for s in (0.3, 1.0, -1.0):  # (a negative strength closes what a recipe opens)
+            after = m.predict_shape(before, s)
+            for b, a in ((before, after), (after, before)):
+                painted = paint_mouth(crop, b, a) is not crop
+                assert mouth_changes(b, a) == painted
+                seen.add(painted)
+    assert seen == {True, False}
+
+
 def test_mouth_interior_is_pixelfes_mouth(basis):
     """An opening mouth gets the bank's real teeth (pixelfes.mouth); a closing one close_mouth."""
     from pixelfes.actions.mouth import _toothy

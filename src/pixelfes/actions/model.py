@@ -29,7 +29,7 @@ from ..warp import PiecewiseAffineWarp, remap
 from .analysis import ANALYSIS_UNITS, estimate_units
 from .basis import load_basis, parse_units
 from .folds import FoldShading
-from .mouth import paint_mouth
+from .mouth import mouth_changes, paint_mouth
 from .pose import Pose, fit_pose
 from .recipes import recipe_for
 
@@ -302,6 +302,13 @@ class ActionUnitModel(ExpressionModel):
         before_mouth = photo[by0:by1, bx0:bx1] if self.mouth else None
         if before_mouth is not None and np.shares_memory(out, photo):
             before_mouth = before_mouth.copy()
+        # the person's colours from the photo before: the cheek disks below the eyes lie
+        # partly (53 of the 82 London faces) or wholly (101) outside the mouth box
+        colours = None
+        if before_mouth is not None and src.shape[2] == 3 and mouth_changes(plm, after):
+            from ..mouth import person_colours
+
+            colours = person_colours(photo, plm)
         x0, y0, x1, y1 = pmap.box
         if not fresh and out is not photo:  # outside the face box, out is the photo's bytes
             out[...] = photo
@@ -309,7 +316,8 @@ class ActionUnitModel(ExpressionModel):
         if before_mouth is not None:
             off = np.array([bx0, by0], dtype=np.float64)
             view = out[by0:by1, bx0:bx1]
-            painted = paint_mouth(view, plm - off, after - off, before_mouth, teeth=bool(self.teeth))
+            painted = paint_mouth(view, plm - off, after - off, before_mouth, teeth=bool(self.teeth),
+                                  colours=colours)
             if painted is not view:
                 view[...] = painted
         return out

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["inner_gap", "lower_teeth", "paint_mouth", "smile_share", "stretch_share", "upper_lip_raise",
+__all__ = ["inner_gap", "lower_teeth", "mouth_changes", "paint_mouth", "smile_share", "stretch_share", "upper_lip_raise",
            "visible_teeth"]
 
 OPEN_SOURCE = 0.02  # inner-lip gap (mouth widths) above which an input mouth counts as open (as native)
@@ -572,7 +572,7 @@ def _lstar_to_y(lstar: float) -> float:
 
 def paint_mouth(image: np.ndarray, before: np.ndarray, after: np.ndarray,
                 source: np.ndarray | None = None, *, teeth: bool = True,
-                fade: float = 0.06) -> np.ndarray:
+                fade: float = 0.06, colours: Any = None) -> np.ndarray:
     """The mouth interior after landmarks moved from ``before`` to ``after`` (one face).
 
     ``image``: the warped face ``(S, S, C)`` uint8 (crop or photo box, C = 1 or 3) whose
@@ -588,10 +588,12 @@ def paint_mouth(image: np.ndarray, before: np.ndarray, after: np.ndarray,
       :func:`pixelfes.mouth.close_mouth` paints lip over what the warp squeezed between
       the lips.
 
-    Gray crops (C = 1) get the cavity only. Returns a new array, or ``image`` itself when
-    the mouth neither opens nor closes.
+    Gray crops (C = 1) get the cavity only. ``colours``: the person's
+    :class:`~pixelfes.mouth.PersonColours` when the caller measured them on more of the face
+    than ``source`` holds (the cheeks below the eyes; default: measured on ``source``).
+    Returns a new array, or ``image`` itself when the mouth neither opens nor closes.
     """
-    from ..mouth import close_mouth, person_colours
+    from ..mouth import close_mouth
     from ..mouth import inner_gap as gap_w
 
     src = image if source is None else source
@@ -610,7 +612,7 @@ def paint_mouth(image: np.ndarray, before: np.ndarray, after: np.ndarray,
         if not colour:
             return image
         out = image.copy()
-        close_mouth(out, a[48:68], person_colours(src, b))
+        close_mouth(out, a[48:68], _colours(colours, src, b))
         return out
     alpha = float(np.clip(growth / fade, 0.0, 1.0))
     if alpha <= 0.0:
@@ -622,7 +624,7 @@ def paint_mouth(image: np.ndarray, before: np.ndarray, after: np.ndarray,
         lift_upper_lip(image, b, a, src, raised * alpha)
     out = _cavity(image, b, a, src if src.ndim == 3 else src[..., None], alpha, outline, gap_after)
     if teeth and colour:
-        out = _teeth(out, b, a, person_colours(src, b), alpha, outline, gap_after)
+        out = _teeth(out, b, a, _colours(colours, src, b), alpha, outline, gap_after)
         if _is_gray(src, b):  # a gray photo in RGB: the bank's teeth must not bring colour
             x0, y0 = np.floor(a[_OUTER].min(0)).astype(int).clip(0)
             x1, y1 = np.ceil(a[_OUTER].max(0)).astype(int) + 1
@@ -630,6 +632,26 @@ def paint_mouth(image: np.ndarray, before: np.ndarray, after: np.ndarray,
             box[...] = (box @ _LUMA)[..., None]
             out[y0:y1, x0:x1] = np.clip(np.rint(box), 0, 255).astype(np.uint8)
     return out
+
+
+def _colours(given: Any, source: np.ndarray, landmarks: np.ndarray) -> Any:
+    """:func:`paint_mouth`'s ``colours``: as given, or measured on ``source``."""
+    from ..mouth import person_colours
+
+    return person_colours(source, landmarks) if given is None else given
+
+
+def mouth_changes(before: np.ndarray, after: np.ndarray, fade: float = 0.06) -> bool:
+    """Whether :func:`paint_mouth` (same ``fade``) paints anything for a colour image: the
+    mouth opens further, or an open one closes by more than ``fade`` of its width."""
+    from ..mouth import inner_gap as gap_w
+
+    b = np.asarray(before, dtype=np.float64)
+    a = np.asarray(after, dtype=np.float64)
+    if float(np.linalg.norm(a[54] - a[48])) <= 1.0:
+        return False
+    growth = gap_w(a) - gap_w(b)
+    return growth > 0.0 or (growth < -fade and gap_w(b) > OPEN_SOURCE)
 
 
 def _is_gray(image: np.ndarray, landmarks: np.ndarray) -> bool:
