@@ -500,6 +500,46 @@ def test_photo_path_matches_a_plain_composed_remap(basis):
     assert np.array_equal(out[:30], photo[:30]) and np.array_equal(out[:, :30], photo[:, :30])
 
 
+def test_photo_path_linear_is_one_linear_remap_of_the_same_map(basis):
+    """interpolation="linear" resamples the same pixels through the same map as the cubic
+    default, each by one cv2 linear remap (the same bytes as resample_moving's with
+    cv2.INTER_LINEAR); everything else (still pixels, the mouth's box) as the cubic's."""
+    import cv2
+
+    import pixelfes.native as nat
+    from pixelfes.face.align import crop_matrix, transform_points
+
+    model = ActionUnitModel("angry", mouth=False).fit()
+    lm_crop = frontal_face(basis)
+    photo = np.full((480, 480, 3), 200, np.uint8)
+    photo[48:432, 48:432] = cv2.resize(synthetic_crop(lm_crop), (384, 384), interpolation=cv2.INTER_CUBIC)
+    plm = 2.0 * (lm_crop + 0.5) - 0.5 + 48.0
+    cubic = model.synthesize_in_photo(photo, plm)
+    linear = model.synthesize_in_photo(photo, plm, interpolation="linear")
+    m = crop_matrix(plm, model.alignment_)
+    lm = transform_points(m, plm)
+    target, raster, _, folds = model._plan(lm, 1.0, with_map=False)
+    extra = model.folds_.factor(raster, folds, target) - np.float32(1.0)
+    (x0, y0, x1, y1), maps, layer, still = nat.photo_map(
+        m, model.warp_.triangulation, lm, target, model.alignment_, photo.shape[:2],
+        also=np.abs(extra) > 1e-3, extra=extra, raster=raster)
+    assert (~still).sum() > 10000 and (np.abs(layer) > 1e-3).sum() > 200  # moved and shaded
+    whole, frac = cv2.convertMaps(maps, None, cv2.CV_16SC2)
+    ref = photo.copy()
+    box = ref[y0:y1, x0:x1]
+    warped = cv2.remap(photo, whole, frac, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    shaded = cv2.multiply(warped, cv2.merge([layer + np.float32(1.0)] * 3), dtype=cv2.CV_8U)
+    box[~still] = shaded[~still]
+    np.testing.assert_array_equal(linear, ref)
+    moving = np.zeros(photo.shape[:2], bool)
+    moving[y0:y1, x0:x1] = ~still
+    for out in (cubic, linear):  # both change only the pixels that move or are shaded
+        assert not ((out != photo).any(axis=2) & ~moving).any()
+    assert (linear != cubic).any(axis=2).sum() > 1000
+    with pytest.raises(ValueError, match="interpolation must be 'cubic' or 'linear'"):
+        model.synthesize_in_photo(photo, plm, interpolation="lanczos")
+
+
 def test_photo_path_in_place_equals_a_new_photo(basis):
     """synthesize_in_photo(out=photo) writes the same bytes in place as it returns anew
     (the mouth reads the pixels from before the warp), and out= elsewhere leaves photo be."""
