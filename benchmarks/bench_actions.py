@@ -1,6 +1,7 @@
 """Action-unit timings per face (CPU time): on a 192 px crop, in a 1350 px photo, and the analysis.
 
 Run: PYTHONPATH=src python benchmarks/bench_actions.py [--repeat 30] [--stages] [--fresh N] [--large] [--sizes]
+         [--interpolation cubic|linear|both]
 CPU time of this process on one core (``time.process_time``, so other jobs on a shared
 machine do not count; OpenCV single-threaded, as bench_synthesize.py: with two threads
 OpenCV's parallel loops cost a third more CPU time on a busy machine), median of ``--repeat``
@@ -27,7 +28,11 @@ photo rows). ``--fresh N`` instead times the photo step in N new processes a req
 ``--large`` on London 001 enlarged to 5940 px (CPU and the peak memory's rise); both use
 only public calls, so ``PYTHONPATH=<another checkout>/src`` times that code the same way.
 ``--sizes`` times the photo step on the first three London photos reduced to 1000, 700 and
-480 px wide (faces of about 330, 230 and 160 px): the cost follows the pixels that move.
+480 px wide (faces of about 330, 230 and 160 px): the cost follows the pixels that move;
+each size's line ends with the median and the largest of its recipes (the issue's target:
+at most 10 ms a face). ``--interpolation`` picks the photo resampling's kernel for the
+photo rows and ``--sizes`` ("both": each size timed with cubic and with linear in
+alternation, in this process: the ratio is the kernel's share).
 """
 
 from __future__ import annotations
@@ -242,14 +247,15 @@ def large() -> None:
               f"peak memory +{r['peak_rise_mb']:.0f} MB")
 
 
-def sizes(repeat: int) -> None:
+def sizes(repeat: int, kernels: tuple[str, ...] = ("cubic",)) -> None:
     """The photo step by face size: London 001, 003 and 004 reduced to 1000, 700 and 480 px
-    (faces about 0.74, 0.52 and 0.36 of their 1350 px size), against the cubic remap floor."""
+    (faces about 0.74, 0.52 and 0.36 of their 1350 px size), each recipe that moves the
+    mouth or not, with each of ``kernels`` (timed in alternation when there are two)."""
     from pixelfes.imageio import load_image
     from pixelfes.pipeline import find_faces, resolve_model
 
     models = {e: resolve_model(None, "neutral", e, engine="actions")
-              for e in ("surprised", "angry", "disgusted", "neutral")}
+              for e in ("surprised", "angry", "disgusted", "fearful", "sad", "neutral")}
     for photo in sorted((DATA / "london-face-set" / "neutral_front").glob("*.jpg"))[:3]:
         full = load_image(photo).rgb
         for side in (full.shape[1], 1000, 700, 480):
@@ -257,14 +263,25 @@ def sizes(repeat: int) -> None:
                 full, (side, round(full.shape[0] * side / full.shape[1])), interpolation=cv2.INTER_AREA)
             face = find_faces(rgb)[0]
             width = float(np.ptp(face.landmarks[:, 0]))
-            cells = []
-            for expr, m in models.items():
+            got: dict[str, list[float]] = {k: [] for k in kernels}
+            for m in models.values():
                 buf = rgb.copy()
-                t = cpu_ms(lambda m=m, buf=buf, lm=face.landmarks: m.synthesize_in_photo(buf, lm, out=buf),
-                           repeat)
-                cells.append(f"{expr} {t:5.1f}")
-            print(f"{photo.name} at {rgb.shape[1]:4d} px (face {width:3.0f} px): " + ", ".join(cells) + " ms",
-                  flush=True)
+                calls = {k: (lambda m=m, buf=buf, lm=face.landmarks, k=k:
+                             m.synthesize_in_photo(buf, lm, out=buf, interpolation=k)) for k in kernels}
+                for fn in calls.values():
+                    fn()  # warm-up
+                times: dict[str, list[float]] = {k: [] for k in kernels}
+                for _ in range(repeat):  # alternating, so both see the same machine
+                    for k, fn in calls.items():
+                        t = time.process_time()
+                        fn()
+                        times[k].append(time.process_time() - t)
+                for k in kernels:
+                    got[k].append(1000 * float(np.median(times[k])))
+            for k in kernels:
+                cells = ", ".join(f"{e} {t:5.1f}" for e, t in zip(models, got[k], strict=True))
+                print(f"{photo.name} at {rgb.shape[1]:4d} px (face {width:3.0f} px), {k:6s}: {cells} ms "
+                      f"| median {np.median(got[k]):5.1f}, max {max(got[k]):5.1f}", flush=True)
 
 
 def fresh(n: int) -> None:
@@ -298,6 +315,8 @@ def main() -> None:
                     help="only time the photo step on a 5940 px photo (CPU, peak memory)")
     ap.add_argument("--sizes", action="store_true",
                     help="only time the photo step by face size (photos reduced to 1000, 700, 480 px)")
+    ap.add_argument("--interpolation", choices=("cubic", "linear", "both"), default="cubic",
+                    help="the photo resampling's kernel (both: --sizes times each, alternating)")
     ap.add_argument("--one", nargs=2, metavar=("REQUEST", "INDEX"), help=argparse.SUPPRESS)
     ap.add_argument("--one-large", metavar="REQUEST", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -307,9 +326,15 @@ def main() -> None:
 
         print(json.dumps(one_process(args.one[0], int(args.one[1])) if args.one else one_large(args.one_large)))
         return
+    kernels = ("cubic", "linear") if args.interpolation == "both" else (args.interpolation,)
     if args.sizes:
-        sizes(args.repeat)
+        sizes(args.repeat, kernels)
         return
+    if args.interpolation == "both":
+        ap.error("--interpolation both is for --sizes; the photo rows take cubic or linear")
+    import pixelfes.actions.model as am
+
+    am.PHOTO_INTERPOLATION = args.interpolation  # the photo rows' synthesize_in_photo calls
     if args.fresh or args.large:
         if args.fresh:
             fresh(args.fresh)
