@@ -20,6 +20,12 @@ The seventh pass (``--rule seventh``, :func:`choose_seventh`): the smile's eye p
 ``eyes8`` (0.8 + 0.6); among those whose inner identity distance is at most 0.318 and whose
 inner contrast and tint errors are each within 0.25 of ``off``'s, the highest fer accuracy
 (ties: the lower identity distance); if none qualifies, ``off``.
+The eighth pass (``--rule eighth``, :func:`choose_eighth`): the eye part without AU6's
+motion (the shape model already moves the lids and brows as the London smiles do,
+``scripts/smile_eye_motion.py``), its shading only: ``off`` (the reference) against
+``crease3`` (AU12's crease 0.3), ``shade8-crease3`` (AU6's shading 0.8 + crease 0.3),
+``shade12-crease3`` (1.2 + 0.3) and ``crease6`` (crease 0.6); the fifth pass's rule with
+reference ``off``; to ship only if at least 3 of the 5 outer folds choose the same candidate.
 The outer fold's held-out people are then changed with the setting chosen for that fold,
 and measured: those are the figures to report (no held-out person took part in a choice).
 
@@ -27,6 +33,7 @@ Examples:
     PYTHONPATH=src python scripts/choose_smile.py --json /tmp/choose_smile.json
     PYTHONPATH=src python scripts/choose_smile.py --rule fourth --candidates tex1,tex2-jaw0
     PYTHONPATH=src python scripts/choose_smile.py --rule seventh --json /tmp/choose7.json
+    PYTHONPATH=src python scripts/choose_smile.py --rule eighth --json /tmp/choose8.json
 
 Candidates (``NAME``: texture-ratio gain for smiles, follow share of jaw/nose, of the lips):
 see ``CANDIDATES``.
@@ -59,7 +66,15 @@ REPO = Path(__file__).resolve().parents[1]
 #: corner share (native._CLOSED_CORNERS), eye gain (native._SMILE_EYE_GAIN)[, lent teeth weighed
 #: by their look on this person (pixelfes.mouth.bank._RENDERED_TEETH)[, teeth offered by the
 #: medoid (pixelfes.mouth.bank._TYPICAL_TEETH)[, the smile's eye part: AU6 (native._SMILE_AU6),
-#: AU12's crease (native._SMILE_FOLD_AU12)]]]])
+#: AU12's crease (native._SMILE_FOLD_AU12)[, AU6's motion share (native._SMILE_AU6_MOTION), its
+#: shading share (native._SMILE_AU6_SHADING), the points it moves (EYE_POINTS)]]]]])
+#: the points AU6 may move (``native._SMILE_AU6_POINTS``) by name; the lips never
+EYE_POINTS: dict[str, tuple[int, ...] | None] = {
+    "all": None,
+    "nobrows": tuple(i for i in range(48) if not 17 <= i <= 26),
+    "lids-cheeks": (1, 2, 3, 4, 5, 11, 12, 13, 14, 15, 40, 41, 46, 47),
+}
+_SIXTH: tuple[Any, ...] = (1.5, 0.0, 1.0, "auto", 1.0, 2.5, False, 3)
 CANDIDATES: dict[str, tuple[Any, ...]] = {
     "reference": (1.0, 0.5, 1.0, "open"),  # the native engine before the fourth pass (teeth for every smile)
     "tex1": (1.0, 0.5, 1.0, "auto"),
@@ -85,7 +100,22 @@ CANDIDATES: dict[str, tuple[Any, ...]] = {
     "eyes4": (1.5, 0.0, 1.0, "auto", 1.0, 2.5, False, 3, 0.4, 0.3),
     "eyes6": (1.5, 0.0, 1.0, "auto", 1.0, 2.5, False, 3, 0.6, 0.45),
     "eyes8": (1.5, 0.0, 1.0, "auto", 1.0, 2.5, False, 3, 0.8, 0.6),
+    # eighth pass, the eye part taken apart (scripts/smile_eye_motion.py, training people only):
+    # AU6 intensity, crease, then AU6's motion share, its shading share, the points it moves
+    "move8": (*_SIXTH, 0.8, 0.0, 1.0, 0.0, "all"),  # motion only
+    "shade8": (*_SIXTH, 0.8, 0.6, 0.0, 1.0, "all"),  # AU6 shading + crease, no motion
+    "au6shade8": (*_SIXTH, 0.8, 0.0, 0.0, 1.0, "all"),  # AU6 shading only
+    "crease6": (*_SIXTH, 0.0, 0.6, 1.0, 1.0, "all"),  # the crease only
+    "nobrows8": (*_SIXTH, 0.8, 0.6, 1.0, 1.0, "nobrows"),
+    "lids8": (*_SIXTH, 0.8, 0.6, 1.0, 1.0, "lids-cheeks"),
+    "au6shade12": (*_SIXTH, 1.2, 0.0, 0.0, 1.0, "all"),
+    "shade8-crease3": (*_SIXTH, 0.8, 0.3, 0.0, 1.0, "all"),
+    "shade12-crease3": (*_SIXTH, 1.2, 0.3, 0.0, 1.0, "all"),
+    "crease3": (*_SIXTH, 0.0, 0.3, 1.0, 1.0, "all"),
 }
+#: the eighth pass's candidates (``--rule eighth``, reference ``off``): the eye part's shading
+#: without AU6's motion, chosen on outer fold 0's training people (scripts/smile_eye_motion.py)
+EIGHTH = ("crease3", "shade8-crease3", "shade12-crease3", "crease6")
 #: measured but not candidates: at 1:1 a texture gain of 2 drew dark grey-olive blotches beside
 #: the nose (001, 003), a picture worse than the judges' figures say
 NOT_CANDIDATES = ("tex2", "tex2-jaw0", "tex2-jaw0-lips0.5")
@@ -110,6 +140,8 @@ def configured(setting: tuple[Any, ...]) -> Callable[[Any], Any]:
     rendered = bool(setting[6]) if len(setting) > 6 else False
     offered = int(setting[7]) if len(setting) > 7 else bank_module._TYPICAL_TEETH
     au6, au12 = (float(setting[8]), float(setting[9])) if len(setting) > 9 else (0.0, 0.0)
+    move, shade, points = (float(setting[10]), float(setting[11]), EYE_POINTS[setting[12]]) \
+        if len(setting) > 12 else (1.0, 1.0, None)
 
     def factory(fold: Any) -> Any:
         engine = native_factory(fold, mouth=mouth)
@@ -117,8 +149,10 @@ def configured(setting: tuple[Any, ...]) -> Callable[[Any], Any]:
         def run(rgb: np.ndarray, faces: Any, strength: float) -> np.ndarray:
             follow = native._SMILE_FOLLOW
             keep = (native._SMILE_RATIO_GAIN, follow.copy(), native._CLOSED_CORNERS, native._SMILE_EYE_GAIN)
-            eyes = (native._SMILE_AU6, native._SMILE_FOLD_AU12)
+            eyes = (native._SMILE_AU6, native._SMILE_FOLD_AU12, native._SMILE_AU6_MOTION,
+                    native._SMILE_AU6_SHADING, native._SMILE_AU6_POINTS)
             native._SMILE_AU6, native._SMILE_FOLD_AU12 = au6, au12
+            native._SMILE_AU6_MOTION, native._SMILE_AU6_SHADING, native._SMILE_AU6_POINTS = move, shade, points
             follow[2:15] = follow[31:36] = jaw
             follow[48:68] = lips
             native._SMILE_RATIO_GAIN = gain
@@ -133,7 +167,8 @@ def configured(setting: tuple[Any, ...]) -> Callable[[Any], Any]:
                 native._SMILE_RATIO_GAIN, native._CLOSED_CORNERS, native._SMILE_EYE_GAIN = \
                     keep[0], keep[2], keep[3]
                 bank_module._RENDERED_TEETH, bank_module._TYPICAL_TEETH = was_rendered, was_offered
-                native._SMILE_AU6, native._SMILE_FOLD_AU12 = eyes
+                (native._SMILE_AU6, native._SMILE_FOLD_AU12, native._SMILE_AU6_MOTION,
+                 native._SMILE_AU6_SHADING, native._SMILE_AU6_POINTS) = eyes
                 follow[:] = keep[1]
 
         return run
@@ -183,6 +218,18 @@ def choose_seventh(inner: dict[str, dict[str, float]], names: list[str], referen
     return min(ok, key=lambda n: (-inner[n]["fer.accuracy"], inner[n]["identity.distance"], n))
 
 
+def choose_eighth(inner: dict[str, dict[str, float]], names: list[str], reference: str = "off") -> str:
+    """The eighth pass's rule: the fifth pass's (:func:`choose_fifth`) with reference ``off``."""
+    return choose_fifth(inner, names, reference)
+
+
+def ships(chosen: dict[int, str], reference: str, at_least: int = 3) -> str:
+    """The candidate chosen by at least ``at_least`` outer folds, if not the reference; else the reference."""
+    counts = {n: list(chosen.values()).count(n) for n in set(chosen.values())}
+    best = max(counts, key=lambda n: (counts[n], n != reference, n))
+    return best if counts[best] >= at_least and best != reference else reference
+
+
 def choose(inner: dict[str, dict[str, float]], names: list[str]) -> str:
     """The rule of the module docstring."""
     ref = inner["reference"]
@@ -200,12 +247,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--candidates", default=None,
                    help="comma-separated names (the rule's reference always; default: the fourth pass's "
                         "candidates but NOT_CANDIDATES, or with --rule fifth the fifth pass's)")
-    p.add_argument("--rule", choices=("fourth", "fifth", "sixth", "seventh"), default="fifth",
+    p.add_argument("--rule", choices=("fourth", "fifth", "sixth", "seventh", "eighth"), default="fifth",
                    help="fourth: reference = the engine before the fourth pass, lowest identity among "
                         "those at least as good (choose); fifth (default): reference = the fourth pass's "
                         "engine, highest fer within tolerances (choose_fifth); sixth: the same rule, "
                         "reference sixth; seventh: the smile's eye part, reference off, highest fer "
-                        "with identity <= 0.318 (choose_seventh)")
+                        "with identity <= 0.318 (choose_seventh); eighth: the eye part's shading, "
+                        "reference off, the fifth pass's rule (choose_eighth)")
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", type=Path, default=None)
@@ -215,12 +263,15 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     env = os.environ.get("PIXELFES_DATA")
     data = args.data or (Path(env) if env else REPO.parent / "shared" / "data") / "london-face-set"
-    ref_name = {"fourth": "reference", "fifth": "fourth", "sixth": "sixth", "seventh": "off"}[args.rule]
+    ref_name = {"fourth": "reference", "fifth": "fourth", "sixth": "sixth", "seventh": "off",
+                "eighth": "off"}[args.rule]
     fifth = ["fourth", "cc1", "cc1-eye2", "cc1-eye2.5", "cc1-render", "cc1-eye2-render", "cc1-eye2.5-render"]
     sixth = ["sixth", "sixth-teeth5"]
     seventh = ["off", "eyes4", "eyes6", "eyes8"]
-    default = {"fourth": [n for n in CANDIDATES if n not in NOT_CANDIDATES and n not in fifth + sixth + seventh],
-               "fifth": fifth, "sixth": sixth, "seventh": seventh}[args.rule]
+    eighth = ["off", *EIGHTH]
+    later = fifth + sixth + seventh + [n for n in CANDIDATES if len(CANDIDATES[n]) > 10]
+    default = {"fourth": [n for n in CANDIDATES if n not in NOT_CANDIDATES and n not in later],
+               "fifth": fifth, "sixth": sixth, "seventh": seventh, "eighth": eighth}[args.rule]
     names = list(dict.fromkeys([ref_name, *(args.candidates.split(",") if args.candidates else default)]))
     for n in names:
         if n not in CANDIDATES:
@@ -244,6 +295,8 @@ def main(argv: list[str] | None = None) -> int:
             chosen[j] = choose(scores, names)
         elif args.rule == "seventh":
             chosen[j] = choose_seventh(scores, names, ref_name)
+        elif args.rule == "eighth":
+            chosen[j] = choose_eighth(scores, names, ref_name)
         else:
             chosen[j] = choose_fifth(scores, names, ref_name)
         report["folds"].append({"fold": j, "chosen": chosen[j], "inner": scores,
@@ -259,6 +312,9 @@ def main(argv: list[str] | None = None) -> int:
                              factories={"reference": configured(CANDIDATES[ref_name]), "chosen": chosen_factory})
     report["outer"] = outer
     report["outer_summary"] = summary
+    report["ships"] = ships(chosen, ref_name)
+    print(f"folds chose {[chosen[j] for j in sorted(chosen)]}: ships {report['ships']} "
+          "(a candidate needs at least 3 of the folds)")
     print("held out (each fold's people changed with the setting chosen without them):")
     for k in ("reference", "chosen"):
         s = outer[k]

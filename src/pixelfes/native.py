@@ -92,6 +92,12 @@ _SMILE_AU6 = 0.0
 #: AU12's fold shading (the nasolabial crease; no motion: the lips follow a real smile) at this
 #: intensity with it; 0: none
 _SMILE_FOLD_AU12 = 0.0
+#: share of AU6's landmark motion that :func:`smile_eyes` adds (1: all of it; 0: its shading only)
+_SMILE_AU6_MOTION = 1.0
+#: share of AU6's own fold shading (crow's feet, cheek) that goes with it (0: motion only)
+_SMILE_AU6_SHADING = 1.0
+#: the landmarks that take AU6's motion (``None``: every point but the lips)
+_SMILE_AU6_POINTS: tuple[int, ...] | None = None
 #: share of the way from real closed smiles' mean corner motion to open smiles' that a closed
 #: smile's corners move (smile_corners): 1, as open smiles' (every training fold's choice,
 #: scripts/choose_smile.py --rule fifth). The medoid closes the mouth of people whose own smile
@@ -1065,8 +1071,13 @@ def smile_eyes(alignment: Alignment, triangulation: Triangulation, lm: np.ndarra
         return None
     acts = _smile_actions(alignment, a6)
     moved, folds = acts.plan_motion(lm, strength)
-    delta = moved - lm
+    delta = (moved - lm) * _SMILE_AU6_MOTION
+    if _SMILE_AU6_POINTS is not None:
+        keep = np.zeros(len(delta), dtype=bool)
+        keep[list(_SMILE_AU6_POINTS)] = True
+        delta[~keep] = 0.0
     delta[48:68] = 0.0
+    folds = {k: _SMILE_AU6_SHADING * v for k, v in folds.items()}
     goal = target + delta
     # (between the inner lips triangles may have collapsed already: lips that meet)
     a = limit_motion(triangulation, target, goal, ignore=_mouth_triangles(triangulation.simplices))
