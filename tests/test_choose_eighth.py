@@ -58,3 +58,12 @@ def test_a_candidate_ships_only_when_three_of_five_folds_choose_it(choose_smile)
     assert ships({0: "crease3", 1: "crease3", 2: "crease6", 3: "crease6", 4: "off"}, "off") == "off"
     assert ships({0: "off", 1: "off", 2: "off", 3: "crease6", 4: "crease6"}, "off") == "off"
     assert ships({0: "crease6"} | {j: "shade8-crease3" for j in range(1, 5)}, "off") == "shade8-crease3"
+
+
+def test_the_shipped_smile_is_the_nested_choice_the_crease_alone():
+    """3 of the 5 outer folds chose ``crease6`` (scripts/choose_smile.py --rule eighth;
+    docs/mouth.md, eighth pass): AU12's crease at 0.6, no AU6."""
+    from pixelfes import native
+
+    assert (native._SMILE_AU6, native._SMILE_FOLD_AU12) == (0.0, 0.6)
+    assert (native._SMILE_AU6_MOTION, native._SMILE_AU6_SHADING, native._SMILE_AU6_POINTS) == (1.0, 1.0, None)

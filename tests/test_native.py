@@ -273,6 +273,44 @@ def test_smile_eyes_add_the_action_unit_engines_own_au6_motion_except_on_the_lip
     assert native.smile_eyes(model.alignment_, tri, lm, target, 1.0, au6=0.0, au12_fold=0.0) is None
 
 
+def test_the_crease_alone_moves_nothing_and_shades_beside_the_nose(astronaut, face, model, monkeypatch):
+    """The shipped eye part (AU6 0, crease 0.6): the target is the smile's own, byte for byte
+    (AU6's plan at 0 moves no point: the shortcut is the same), and the gain is the smile's
+    times the crease's fold factor, which darkens beside the nose wings, not at the eyes."""
+    from pixelfes.mouth import person_colours
+
+    al = align_face(astronaut, face.landmarks, model.alignment_)
+    lm = al.landmarks
+    target, _, _ = native.target_shape(model, lm, 1.0, "auto",
+                                       colours=person_colours(astronaut, face.landmarks))
+    tri = model.warp_.triangulation
+    goal, folds = native.smile_eyes(model.alignment_, tri, lm, target, 0.5, au6=0.0, au12_fold=0.6)
+    assert_array_equal(goal, target)
+    assert folds == pytest.approx({"AU12": 0.3})
+    moved, _ = native._smile_actions(model.alignment_, 0.0).plan_motion(lm, 1.0)
+    assert_array_equal(moved[:48], lm[:48])  # the long way round moves nothing either
+    calls = spy_calls(monkeypatch, native, "plan_photo_map")
+    gains, targets = [], []
+    for au12 in (0.0, 0.6):
+        monkeypatch.setattr(native, "_SMILE_FOLD_AU12", au12)
+        native.synthesize_face(astronaut, astronaut.copy(), face.landmarks, model, 1.0)
+        args, kwargs = calls[-1]
+        targets.append(np.array(args[3]))
+        gains.append(np.array(kwargs["extra"]) + 1.0)
+    assert_array_equal(targets[1], targets[0])  # the crease moves nothing
+    goal = targets[0]
+    raster = tri.raster(goal)
+    factor = native._smile_actions(model.alignment_).folds_.factor(raster, {"AU12": 0.6}, goal, triangulation=tri)
+    assert_allclose(gains[1], np.clip(gains[0] * factor, *native._GAIN_LIMITS), atol=1e-6)
+    # darker between the nose wing and the mouth corner, on both sides of the face
+    for wing, corner in ((31, 48), (35, 54)):
+        x0, x1 = sorted((int(goal[wing, 0]), int(goal[corner, 0])))
+        y0, y1 = int(goal[wing, 1]), int(goal[corner, 1])
+        assert factor[y0:y1 + 1, x0 - 8:x1 + 9].min() < 0.95
+    eyes = factor[int(goal[36:48, 1].min()):int(goal[36:48, 1].max()) + 1, int(goal[36, 0]):int(goal[45, 0]) + 1]
+    assert np.abs(eyes - 1.0).max() < 0.01  # (its map spills a few thousandths there)
+
+
 def test_the_default_smile_moves_the_lower_lids_and_shades_the_eyes(astronaut, face, model, monkeypatch):
     """``synthesize_face`` warps the photo onto the eye motion and multiplies the folds in:
     spied on the planned photo map (target landmarks, gain layer) with the eye part on and off."""

@@ -90,8 +90,11 @@ _GAIN_LIMITS = (0.6, 1.6)
 #: training folds every setting raised identity distance by 0.003-0.020 over off's 0.312-0.317
 _SMILE_AU6 = 0.0
 #: AU12's fold shading (the nasolabial crease; no motion: the lips follow a real smile) at this
-#: intensity with it; 0: none
-_SMILE_FOLD_AU12 = 0.0
+#: intensity; 0: none. 0.6 (with AU6 at 0): the nested, pre-registered choice of the eighth pass
+#: (scripts/choose_smile.py --rule eighth: the eye part's shading without AU6's motion, since
+#: the shape model already moves lids and brows as the London smiles do) by 3 of 5 outer
+#: folds; held out fer 0.50 -> 0.72, identity distance 0.309 -> 0.319 (docs/mouth.md)
+_SMILE_FOLD_AU12 = 0.6
 #: share of AU6's landmark motion that :func:`smile_eyes` adds (1: all of it; 0: its shading only)
 _SMILE_AU6_MOTION = 1.0
 #: share of AU6's own fold shading (crow's feet, cheek) that goes with it (0: motion only)
@@ -1069,6 +1072,8 @@ def smile_eyes(alignment: Alignment, triangulation: Triangulation, lm: np.ndarra
     a12 = _SMILE_FOLD_AU12 if au12_fold is None else float(au12_fold)
     if a6 <= 0.0 and a12 <= 0.0:
         return None
+    if a6 <= 0.0:  # the crease alone: no motion (the same as planning AU6 at 0, without the plan)
+        return target, {"AU12": strength * a12}
     acts = _smile_actions(alignment, a6)
     moved, folds = acts.plan_motion(lm, strength)
     delta = (moved - lm) * _SMILE_AU6_MOTION
