@@ -7,7 +7,9 @@ the other 1/4 changed at full size), for each candidate of ``choose_smile.CANDID
 each set is aligned by its own landmarks (the template the shape model is trained in, 192
 px canvas) and compared by region: mean vertical motion from the neutral photo (canvas px,
 + down), the eyes' aperture (lid gap / eye width), and the RMS distance of the region's
-points to the person's real smile. Printed with the canvas judges' scores (fer, identity).
+points to the person's real smile; and the nasolabial band's lightness against the nose
+bridge's (:func:`crease_lightness`, L*), its change from the neutral photo and its distance
+to the real smile's. Printed with the canvas judges' scores (fer, identity).
 
 Examples:
     PIXELFES_DATA=/work/shared/data PYTHONPATH=src python scripts/smile_eye_motion.py \\
@@ -68,6 +70,36 @@ def own_frame(lm: np.ndarray) -> np.ndarray:
     return transform_points(crop_matrix(lm, DEFAULT_ALIGNMENT), lm)
 
 
+def crease_lightness(rgb: np.ndarray, lm: np.ndarray, reference: bool = True) -> float:
+    """L* of the nasolabial bands minus L* of the nose bridge (medians).
+
+    The bands: 0.2 eye distances wide, outside the lines from the nostrils' outer points
+    (31 / 35) to the mouth corners (48 / 54), where a smile's fold lies; the
+    nose bridge (a disc of 0.08 eye distances at point 28) barely changes in a smile and
+    takes out the photos' exposure (``reference=False``: the band's median L* alone).
+    """
+    import cv2
+
+    eye = float(np.linalg.norm(lm[36:42].mean(0) - lm[42:48].mean(0)))
+    x0, y0 = np.floor(lm[[2, 14, 27, 57]].min(0)).astype(int).clip(0)
+    x1, y1 = np.ceil(lm[[2, 14, 27, 57]].max(0)).astype(int)
+    box = np.ascontiguousarray(rgb[y0:y1, x0:x1])
+    lab = cv2.cvtColor(box, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float64) * (100 / 255)
+    pts = lm - (x0, y0)
+    mask = np.zeros(lab.shape, np.uint8)
+    mid = pts[27:31, 0].mean()
+    for a, b in ((31, 48), (35, 54)):
+        d = pts[b] - pts[a]
+        n = np.array([d[1], -d[0]]) / max(np.linalg.norm(d), 1e-9)
+        if n[0] * (pts[a, 0] - mid) < 0:
+            n = -n  # outward, away from the nose
+        inner, outer = pts[[a, b]], pts[[a, b]] + 0.2 * eye * n
+        cv2.fillPoly(mask, [np.rint(np.concatenate([inner, outer[::-1]])).astype(np.int32)], 1)
+    bridge = np.zeros(lab.shape, np.uint8)
+    cv2.circle(bridge, tuple(int(v) for v in np.rint(pts[28])), max(int(0.08 * eye), 2), 1, -1)
+    return float(np.median(lab[mask > 0]) - (np.median(lab[bridge > 0]) if reference else 0.0))
+
+
 def motion_table(marks: dict[tuple[str, str], np.ndarray], methods: list[str]) -> dict[str, dict[str, float]]:
     """Per method (``real target`` included): region motion, aperture and distance to the real smile."""
     people = sorted({i for i, m in marks if m == "real target"})
@@ -110,19 +142,31 @@ def main(argv: list[str] | None = None) -> int:
     chosen = [people[i] for i in train]
     collector = CropCollector()
     marks: dict[tuple[str, str], np.ndarray] = {}
+    crease: dict[tuple[str, str], float] = {}
+    band: dict[tuple[str, str], float] = {}
 
     def hook(person: Any, method: str, rgb: np.ndarray, landmarks: np.ndarray | None) -> None:
         collector(person, method, rgb, landmarks)
         if landmarks is not None:
             marks[(person.identity, method)] = np.asarray(landmarks, dtype=np.float64)
+            crease[(person.identity, method)] = crease_lightness(rgb, marks[(person.identity, method)])
+            band[(person.identity, method)] = crease_lightness(rgb, marks[(person.identity, method)], False)
 
     factories = {n: cs.configured(cs.CANDIDATES[n]) for n in names}
     rows = run_mouth_folds(chosen, factories, load_pairs=pairs_loader(data), n_folds=4, seed=0, on_output=hook)
     summary = summarise_mouths(rows)
     judges = score_crops(collector.crops, "happy", ["input", *names, "real target"])
     motion = motion_table(marks, names)
+    ids = sorted({i for i, m in crease if m == "real target"})
+    ids = [i for i in ids if all((i, m) in crease for m in ["input", *names])]
+    for m in ["input", *names, "real target"]:
+        motion[m]["crease.dL"] = float(np.mean([crease[(i, m)] - crease[(i, "input")] for i in ids]))
+        motion[m]["band.dL"] = float(np.mean([band[(i, m)] - band[(i, "input")] for i in ids]))
+        motion[m]["crease.to_real"] = float(np.mean([abs(crease[(i, m)] - crease[(i, "real target")])
+                                                     for i in ids]))
     report: dict[str, Any] = {"outer_fold": args.outer_fold, "people": len(chosen), "rows": {}}
-    cols = ["fer", "face-api", "identity", "contrast", "tint", "aperture",
+    cols = ["fer", "face-api", "identity", "contrast", "tint", "aperture", "crease dL*", "crease ->real",
+            "band dL* (no reference)",
             *(f"{r} dy" for r in REGIONS), *(f"{r} ->real" for r in REGIONS)]
     print("| method | " + " | ".join(cols) + " |")
     for m in ["input", *names, "real target"]:
@@ -133,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
                "tint": s.get("tint_error"), **mo}
         report["rows"][m] = row
         vals = [row["fer"], row["face-api"], row["identity"], row["contrast"], row["tint"], mo["aperture"],
+                mo["crease.dL"], mo["crease.to_real"], mo["band.dL"],
                 *(mo[f"{r}.dy"] for r in REGIONS), *(mo[f"{r}.to_real"] for r in REGIONS)]
         print(f"| {m} | " + " | ".join("-" if v is None else f"{v:.3f}" for v in vals) + " |", flush=True)
     if args.json:
