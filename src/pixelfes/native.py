@@ -90,13 +90,12 @@ _GAIN_LIMITS = (0.6, 1.6)
 #: training folds every setting raised identity distance by 0.003-0.020 over off's 0.312-0.317
 _SMILE_AU6 = 0.0
 #: AU12's fold shading (the nasolabial crease; no motion: the lips follow a real smile) at this
-#: intensity; 0: none. 0.6 (with AU6 at 0): the nested, pre-registered choice of the eighth pass
-#: (scripts/choose_smile.py --rule eighth: the eye part's shading without AU6's motion, since
-#: the shape model already moves lids and brows as the London smiles do) by 3 of 5 outer
-#: folds; held out fer 0.50 -> 0.72, identity distance 0.309 -> 0.319 (docs/mouth.md). It
-#: darkens the fold beside the mouth more than real smiles do (7.5 L* against 2.9; 5.6 without
-#: it, scripts/smile_eye_motion.py); 0.0 gives the sixth pass's engine exactly
-_SMILE_FOLD_AU12 = 0.6
+#: intensity; 0: none (the default). The eighth pass's nested, pre-registered rule chose 0.6 by
+#: 3 of 5 outer folds (scripts/choose_smile.py --rule eighth; held out fer 0.50 -> 0.78,
+#: identity distance 0.309 -> 0.320), but it darkens the fold beside the mouth further from
+#: real smiles (7.5 L* against their 2.9; 5.6 without it, scripts/smile_eye_motion.py) and
+#: deepens the grey smudges beside the nose at 1:1: not shipped (docs/mouth.md, eighth pass)
+_SMILE_FOLD_AU12 = 0.0
 #: share of AU6's landmark motion that :func:`smile_eyes` adds (1: all of it; 0: its shading only)
 _SMILE_AU6_MOTION = 1.0
 #: share of AU6's own fold shading (crow's feet, cheek) that goes with it (0: motion only)
