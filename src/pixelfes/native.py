@@ -60,6 +60,7 @@ from .mouth import (
     mouth_frame,
     person_colours,
 )
+from .mouth.fill import MouthPaint, blend_paint, paint_mouth
 from .warp import Raster, Triangulation, _pixel_grid, box_backward_map, limit_motion, remap
 
 __all__ = ["MOUTH_MODES", "NativeResult", "apply_gain", "cheek_lightness", "painted_look", "photo_map", "PhotoMap", "plan_photo_map", "pull_corners", "resample_moving", "resample_photo_map", "smile_corners", "smile_eyes", "smile_mouth", "synthesize_face", "target_shape", "OPEN_GAP", "STILL_PX"]
@@ -939,10 +940,19 @@ def painted_look(photo: np.ndarray, landmarks: np.ndarray, lips: np.ndarray, col
     ``photo``: the input ``(H, W, 3) uint8`` (read only), ``landmarks`` its ``(68, 2)``,
     ``lips``: the new lips ``(20, 2)`` (48-67) in photo pixels, ``cheek_l``: the cheeks'
     median L* (:func:`cheek_lightness`: the input's; the smile's texture changes them by a few
-    per cent). The patch is painted as :func:`pixelfes.mouth.fill_mouth` paints it, into a
-    copy of the interior's box only, and the interior measured as the judge measures an
-    output, on the landmarks with those lips (a barely open polygon is scored as its lip line).
+    per cent). The patch is painted as :func:`pixelfes.mouth.fill_mouth` paints it into the
+    whole photo (:func:`pixelfes.mouth.paint_mouth`, in the photo's frame: the same bytes),
+    blended into a copy of the interior's box only, and the interior measured as the judge
+    measures an output, on the landmarks with those lips (a barely open polygon is scored as
+    its lip line).
     """
+    return _painted(photo, landmarks, lips, colours, bank, index, cheek_l)[0]
+
+
+def _painted(photo: np.ndarray, landmarks: np.ndarray, lips: np.ndarray, colours: PersonColours,
+             bank: MouthBank, index: int, cheek_l: float) -> tuple[np.ndarray | None, MouthPaint | None]:
+    """:func:`painted_look` and the paint it measured (``None``: nothing painted), which
+    :func:`synthesize_face` blends into its output when these lips and teeth are chosen."""
     from .mouth_regions import interior_look, interior_region, srgb_to_lab
 
     lm = np.array(landmarks, dtype=np.float64, copy=True)
@@ -950,20 +960,19 @@ def painted_look(photo: np.ndarray, landmarks: np.ndarray, lips: np.ndarray, col
     try:
         (wx, wy, wx1, wy1), interior = interior_region(lm, photo.shape)
     except ValueError:
-        return None
-    # the interior's box and fill_mouth's own box (the inner lips, padded as it pads them), so
-    # the painted pixels are those of a fill into the whole photo, to the bit
-    pad = 3 + int(np.ceil(0.02 * float(np.linalg.norm(lm[54] - lm[48]))))
-    inner = lm[60:68]
-    x0 = max(0, min(wx, int(np.floor(inner[:, 0].min())) - pad))
-    y0 = max(0, min(wy, int(np.floor(inner[:, 1].min())) - pad))
-    x1 = min(photo.shape[1], max(wx1, int(np.ceil(inner[:, 0].max())) + pad + 1))
-    y1 = min(photo.shape[0], max(wy1, int(np.ceil(inner[:, 1].max())) + pad + 1))
+        return None, None
+    paint = paint_mouth(photo.shape, lm[48:68], colours, bank, index=index)
+    if not isinstance(paint, MouthPaint):  # nothing painted: the input's own interior
+        sub = photo[wy:wy1, wx:wx1]
+        return interior_look(srgb_to_lab(sub[interior]), cheek_l), None
+    # the interior's box and the paint's box together
+    px0, py0, px1, py1 = paint.box
+    x0, y0, x1, y1 = min(wx, px0), min(wy, py0), max(wx1, px1), max(wy1, py1)
     sub = np.array(photo[y0:y1, x0:x1], copy=True)
-    fill_mouth(sub, lm[48:68] - (x0, y0), colours, bank, index=index)
+    blend_paint(sub, paint, offset=(x0, y0))
     inside = np.zeros(sub.shape[:2], bool)
     inside[wy - y0:wy1 - y0, wx - x0:wx1 - x0] = interior
-    return interior_look(srgb_to_lab(sub[inside]), cheek_l)
+    return interior_look(srgb_to_lab(sub[inside]), cheek_l), paint
 
 
 def cheek_lightness(photo: np.ndarray, landmarks: np.ndarray) -> float | None:
@@ -1002,12 +1011,16 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
     looked = _own_look(photo, landmarks) if smile and mouth == "auto" else None
     own, cheek_l = (None, None) if looked is None else looked
     painted = None
+    paints: dict[int, tuple[np.ndarray, MouthPaint]] = {}  # teeth patch -> (lips, its paint)
     if cheek_l is not None and _PAINTED_TEETH:
         lent_bank, back, skin_l = load_bank() if bank is None else bank, invert_affine(mat), cheek_l
 
         def painted(goal: np.ndarray, index: int) -> np.ndarray | None:
-            return painted_look(photo, landmarks, transform_points(back, goal[48:68]), colours,
-                                lent_bank, index, skin_l)
+            lips = transform_points(back, goal[48:68])
+            look, paint = _painted(photo, landmarks, lips, colours, lent_bank, index, skin_l)
+            if paint is not None:
+                paints[index] = (lips, paint)
+            return look
     target, mode, index = target_shape(model, lm, strength, mouth, bank, colours, exclude, own,
                                        painted)
     tri = model.warp_.triangulation
@@ -1043,8 +1056,12 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
         close_mouth(out, transform_points(invert_affine(mat), target[48:68]), colours)
     if mode == "open" and index is not None:
         bank = load_bank() if bank is None else bank
-        fill_mouth(out, transform_points(invert_affine(mat), target[48:68]), colours, bank,
-                   index=index)
+        lips = transform_points(invert_affine(mat), target[48:68])
+        done = paints.get(index)
+        if done is not None and np.array_equal(done[0], lips) and done[1].exemplar_id == bank.ids[index]:
+            blend_paint(out, done[1])  # measured on these very lips: the same paint
+        else:
+            fill_mouth(out, lips, colours, bank, index=index)
         exemplar = bank.ids[index]
     return NativeResult(mode, exemplar, (x0, y0, x1, y1))
 

@@ -14,6 +14,8 @@ exemplar's are shaded darker towards the middle of the cavity.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import cv2
 import numpy as np
 
@@ -22,7 +24,7 @@ from ..warp import Triangulation, box_backward_map
 from .bank import MouthBank, load_bank
 from .colour import PersonColours, lab, to_linear, to_srgb
 
-__all__ = ["fill_mouth", "inner_gap", "mouth_frame", "MouthFill"]
+__all__ = ["blend_paint", "fill_mouth", "inner_gap", "mouth_frame", "MouthFill", "MouthPaint", "paint_mouth"]
 
 _PAIRS = ((61, 67), (62, 66), (63, 65))
 _ERODE = 0.0  # mouth widths the person's lips keep over the exemplar's edge (none: the stretched lip line of a closed mouth must be covered)
@@ -121,6 +123,22 @@ class MouthFill:
         return f"MouthFill(index={self.index}, exemplar_id={self.exemplar_id!r}, box={self.box})"
 
 
+@dataclass(frozen=True, eq=False)
+class MouthPaint:
+    """What :func:`fill_mouth` lays into an image, before it is blended: the box ``(x0, y0,
+    x1, y1)`` of that image, the painted interior ``(y1 - y0, x1 - x0, 3) uint8`` and its
+    feathered weight ``(y1 - y0, x1 - x0) float32`` in [0, 1]. It depends only on the lips,
+    the colours, the exemplar and the image's size, not on the pixels it is laid over: one
+    paint may be measured on a copy (:func:`pixelfes.native.painted_look`) and then blended
+    into the output (:func:`blend_paint`), the same bytes as a second fill."""
+
+    index: int
+    exemplar_id: str
+    box: tuple[int, int, int, int]
+    painted: np.ndarray = field(repr=False)
+    alpha: np.ndarray = field(repr=False)
+
+
 def fill_mouth(image: np.ndarray, lips: np.ndarray, colours: PersonColours,
                bank: MouthBank | None = None, *, index: int | None = None,
                exclude: str | None = None, amount: float = 1.0) -> MouthFill:
@@ -133,11 +151,37 @@ def fill_mouth(image: np.ndarray, lips: np.ndarray, colours: PersonColours,
     one; ``index`` forces an exemplar; ``exclude`` an exemplar id never used. ``amount``
     in [0, 1] scales the blend (an AU engine may fade it in with the opening). Returns
     a :class:`MouthFill`; ``box`` is ``None`` when the outline lies outside the image.
+    :func:`paint_mouth` then :func:`blend_paint`.
     """
     if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3 \
             or image.dtype != np.uint8:
         raise ValueError("image must be an (H, W, 3) uint8 RGB array; got "
                          f"{getattr(image, 'shape', type(image).__name__)}")
+    paint = paint_mouth(image.shape, lips, colours, bank, index=index, exclude=exclude, amount=amount)
+    if isinstance(paint, MouthFill):
+        return paint
+    return blend_paint(image, paint)
+
+
+def blend_paint(image: np.ndarray, paint: MouthPaint, offset: tuple[int, int] = (0, 0)) -> MouthFill:
+    """Blend ``paint`` (:func:`paint_mouth`) into ``image`` ``(H, W, 3) uint8`` **in place**;
+    ``offset``: the ``(x, y)`` of ``image``'s corner in the frame the paint was made for
+    (``image`` a crop of that frame holding the paint's box)."""
+    x0, y0, x1, y1 = paint.box
+    ox, oy = offset
+    region = image[y0 - oy:y1 - oy, x0 - ox:x1 - ox]
+    a = paint.alpha[..., None]
+    out = region.astype(np.float32) * (1 - a) + paint.painted.astype(np.float32) * a
+    region[...] = np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    return MouthFill(paint.index, paint.exemplar_id, paint.box)
+
+
+def paint_mouth(shape: tuple[int, ...], lips: np.ndarray, colours: PersonColours,
+                bank: MouthBank | None = None, *, index: int | None = None,
+                exclude: str | None = None, amount: float = 1.0) -> MouthPaint | MouthFill:
+    """What :func:`fill_mouth` would lay into an image of ``shape`` ``(H, W, ...)`` (the
+    arguments as there), as a :class:`MouthPaint`; a :class:`MouthFill` with ``box`` ``None``
+    when the outline lies outside the image (nothing to paint)."""
     dst = np.asarray(lips, dtype=np.float64)
     if dst.shape != (20, 2) or not np.all(np.isfinite(dst)):
         raise ValueError(f"lips must be the (20, 2) finite landmarks 48-67 (x, y); got {dst.shape}")
@@ -149,7 +193,7 @@ def fill_mouth(image: np.ndarray, lips: np.ndarray, colours: PersonColours,
     patch = bank.patches[index]
     width = float(np.linalg.norm(dst[6] - dst[0]))
     inner = dst[12:]
-    h, w = image.shape[:2]
+    h, w = int(shape[0]), int(shape[1])
     pad = 2 + int(np.ceil(0.02 * width))
     x0, y0 = (np.floor(inner.min(0)) - pad).astype(int)
     x1, y1 = (np.ceil(inner.max(0)) + pad + 1).astype(int)
@@ -186,8 +230,4 @@ def fill_mouth(image: np.ndarray, lips: np.ndarray, colours: PersonColours,
     if e > 0:
         alpha = cv2.erode(alpha, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * e + 1, 2 * e + 1)))
     alpha = cv2.GaussianBlur(alpha, (0, 0), max(0.5, _FEATHER * width)) * np.float32(min(1.0, amount))
-    region = image[y0:y1, x0:x1]
-    a = alpha[..., None]
-    out = region.astype(np.float32) * (1 - a) + painted.astype(np.float32) * a
-    region[...] = np.clip(np.rint(out), 0, 255).astype(np.uint8)
-    return MouthFill(index, bank.ids[index], (x0, y0, x1, y1))
+    return MouthPaint(index, bank.ids[index], (int(x0), int(y0), int(x1), int(y1)), painted, alpha)
