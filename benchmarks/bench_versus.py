@@ -1,5 +1,5 @@
-"""The main job's own stages (decode, detect, landmarks, encode) against another checkout's,
-alternating in one process: CPU ms per stage and the ratio new / reference.
+"""The main job's stages (decode, detect, landmarks, native step, encode) against another
+checkout's, alternating in one process: CPU ms per stage and the ratio new / reference.
 
 Run:  git worktree add --detach /tmp/wt-ref main
       python benchmarks/bench_versus.py --reference /tmp/wt-ref/src [--photo P] [--rounds 21]
@@ -8,9 +8,12 @@ The reference's ``pixelfes`` package is copied to a temporary folder as ``pixelf
 (its absolute imports renamed) so both import side by side; rounds alternate old/new and
 new/old, OpenCV runs one thread, times are ``time.process_time`` (a busy machine counts
 less). Stages as in ``bench_synthesize.py``: decode (``load_image``), detect (BlazeFace
-pyramid, ``--min-face`` 40), landmarks (68 points, refit and plausibility check), encode
-(JPEG quality 95); the encoded bytes of both must be equal (checked). Default photo: the
-1350 x 1350 London 001 from ``../shared/data``.
+pyramid, ``--min-face`` 40), landmarks (68 points, refit and plausibility check), native
+(``pixelfes.native.synthesize_face`` of every face kept, the default
+neutral -> happy model of each), encode (JPEG quality 95, of the changed photo); the encoded bytes
+of both must be equal (checked: the same output, byte for byte). Default photo: the
+1350 x 1350 London 001 from ``../shared/data``; ``--photos N`` takes the first N London
+neutral photos instead (medians over all of them).
 """
 
 from __future__ import annotations
@@ -27,17 +30,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-STAGES = ("decode", "detect", "landmarks", "encode", "total")
+STAGES = ("decode", "detect", "landmarks", "native", "encode", "total")
 
 
 def import_reference(src: Path, tmp: Path) -> str:
-    """Copy ``src/pixelfes`` to ``tmp/pixelfes_ref`` with its absolute imports renamed."""
+    """Copy ``src/pixelfes`` to ``tmp/pixelfes_ref`` with its absolute imports (and the
+    module names in strings: lazily imported model types) renamed."""
     dst = tmp / "pixelfes_ref"
     shutil.copytree(src / "pixelfes", dst, ignore=shutil.ignore_patterns("__pycache__"))
     pattern = re.compile(r"\b(from|import) pixelfes\b")
+    quoted = re.compile(r"([\"'])pixelfes\.")
     for f in dst.rglob("*.py"):
         text = f.read_text()
-        new = pattern.sub(r"\1 pixelfes_ref", text)
+        new = quoted.sub(r"\1pixelfes_ref.", pattern.sub(r"\1 pixelfes_ref", text))
         if new != text:
             f.write_text(new)
     sys.path.insert(0, str(tmp))
@@ -50,6 +55,8 @@ def runner(package: str, path: Path, min_face: float) -> Callable[[], tuple[dict
     detect = importlib.import_module(f"{package}.face.detect")
     plausible = importlib.import_module(f"{package}.face.plausible")
     imageio = importlib.import_module(f"{package}.imageio")
+    native = importlib.import_module(f"{package}.native")
+    model = importlib.import_module(f"{package}.pipeline").resolve_model(None, "neutral", "happy")
     backend = detect.PyramidBackend(min_size=min_face)
     clock = time.process_time
 
@@ -59,14 +66,20 @@ def runner(package: str, path: Path, min_face: float) -> Callable[[], tuple[dict
         t1 = clock()
         found = backend.candidates(loaded.rgb)
         t2 = clock()
+        lms = []
         for d in found:
             lm, again = detect.fit_landmarks(loaded.rgb, d.keypoints)
-            plausible.check_landmarks(lm, refit=again, keypoints=d.keypoints)
+            if plausible.check_landmarks(lm, refit=again, keypoints=d.keypoints) is None:
+                lms.append(lm)
         t3 = clock()
-        buf = io.BytesIO()
-        loaded.to_output(loaded.rgb).save(buf, format="JPEG", quality=95)
+        out = loaded.rgb.copy()
+        for lm in lms:
+            native.synthesize_face(loaded.rgb, out, lm, model, 1.0)
         t4 = clock()
-        ms = [(b - a) * 1000 for a, b in ((t0, t1), (t1, t2), (t2, t3), (t3, t4), (t0, t4))]
+        buf = io.BytesIO()
+        loaded.to_output(out).save(buf, format="JPEG", quality=95)
+        t5 = clock()
+        ms = [(b - a) * 1000 for a, b in ((t0, t1), (t1, t2), (t2, t3), (t3, t4), (t4, t5), (t0, t5))]
         return dict(zip(STAGES, ms, strict=True)), buf.getvalue()
 
     return run
@@ -78,30 +91,38 @@ def main() -> None:
                     help="the other checkout's src folder (holding pixelfes/)")
     ap.add_argument("--photo", type=Path,
                     default=REPO.parent / "shared" / "data" / "london-face-set" / "neutral_front" / "001_03.jpg")
+    ap.add_argument("--photos", type=int, default=0,
+                    help="the first N London neutral photos instead of --photo")
     ap.add_argument("--rounds", type=int, default=21)
     ap.add_argument("--min-face", type=float, default=40.0)
     args = ap.parse_args()
     if not (args.reference / "pixelfes" / "__init__.py").is_file():
         sys.exit(f"--reference must be a src folder holding pixelfes/; got {args.reference}")
-    if not args.photo.is_file():
+    photos = (sorted(args.photo.parent.glob("*.jpg"))[:args.photos] if args.photos > 0
+              else [args.photo])
+    if not photos or not all(p.is_file() for p in photos):
         sys.exit(f"no photo at {args.photo} (give --photo)")
     import cv2
 
     cv2.setNumThreads(1)
     with tempfile.TemporaryDirectory() as tmp:
-        ref = runner(import_reference(args.reference, Path(tmp)), args.photo, args.min_face)
-        new = runner("pixelfes", args.photo, args.min_face)
-        for _ in range(2):  # nets, caches and memory maps warm
-            ref()
-            new()
+        package = import_reference(args.reference, Path(tmp))
+        pairs = [(runner(package, p, args.min_face), runner("pixelfes", p, args.min_face)) for p in photos]
+        for ref, new in pairs:
+            for _ in range(2):  # nets, caches and memory maps warm
+                ref()
+                new()
         times: dict[str, list[dict[str, float]]] = {"reference": [], "this": []}
         for r in range(args.rounds):
-            order = (("reference", ref), ("this", new)) if r % 2 == 0 else (("this", new), ("reference", ref))
-            for name, f in order:
-                times[name].append(f()[0])
-        if ref()[1] != new()[1]:
-            sys.exit("the encoded bytes differ between the two checkouts")
-    print(f"{args.photo.name}: CPU ms per stage (median of {args.rounds}), one thread")
+            for ref, new in pairs:
+                order = (("reference", ref), ("this", new)) if r % 2 == 0 else (("this", new), ("reference", ref))
+                for name, f in order:
+                    times[name].append(f()[0])
+        for p, (ref, new) in zip(photos, pairs, strict=True):
+            if ref()[1] != new()[1]:
+                sys.exit(f"{p.name}: the encoded bytes differ between the two checkouts")
+    name = photos[0].name if len(photos) == 1 else f"{len(photos)} London photos"
+    print(f"{name}: CPU ms per stage (median of {args.rounds} rounds), one thread; outputs byte-identical")
     print(f"{'':10s}" + "".join(f"{k:>11s}" for k in STAGES))
     for name in ("reference", "this"):
         print(f"{name:10s}" + "".join(

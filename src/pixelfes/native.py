@@ -149,10 +149,12 @@ def check_mouth(mouth: str) -> str:
     return mouth
 
 
+_INNER_MOUTH = np.array([*range(60, 68), 48, 54])
+
+
 def _mouth_triangles(simplices: np.ndarray) -> np.ndarray:
     """``(T,) bool``: triangles with every corner on the lips' inner outline or mouth corners."""
-    inside = set(range(60, 68)) | {48, 54}
-    return np.array([all(int(v) in inside for v in t) for t in simplices])
+    return np.isin(np.asarray(simplices), _INNER_MOUTH).all(axis=1).reshape(len(simplices))
 
 
 def close_lips(lm: np.ndarray) -> np.ndarray:
