@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 __all__ = ["BOX_PAD", "CHEEK_SHRINK", "LIP_LINE_WIDTH", "MIN_INTERIOR_PX", "OPEN_AREA", "MouthRegions",
-           "interior_look", "interior_region", "mouth_look", "mouth_look_and_cheeks", "mouth_regions", "srgb_to_lab"]
+           "interior_look", "interior_region", "masked_pixels", "mouth_look", "mouth_look_and_cheeks", "mouth_regions",
+           "srgb_to_lab", "srgb_to_lightness"]
 
 #: Inner-lip polygon area / mouth width**2 at or above which the mouth counts as open.
 #: London (dlib points on 1350 px photos): closed smiles and neutral mouths 0.0002-0.015,
@@ -44,17 +45,39 @@ def _srgb_linear_lut() -> np.ndarray:
 _LINEAR = _srgb_linear_lut()
 
 
+def masked_pixels(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``image[mask]`` for an ``(H, W, C)`` image and an ``(H, W) bool`` mask: the same pixels in
+    the same (row-major) order, ``(N, C)``, gathered with ``take`` (numpy's boolean index of a
+    3-D array is ~5x slower)."""
+    img = np.asarray(image)
+    return img.reshape(-1, img.shape[-1]).take(np.flatnonzero(mask), axis=0) if img.ndim == 3 \
+        else img[mask]
+
+
+def srgb_to_lightness(rgb: np.ndarray) -> np.ndarray:
+    """:func:`srgb_to_lab`'s L* alone ``(...)`` float64: the same values (the same XYZ product,
+    one cube root instead of three)."""
+    return _to_lab(rgb, lightness_only=True)
+
+
 def srgb_to_lab(rgb: np.ndarray) -> np.ndarray:
     """CIELAB ``(..., 3)`` float64 (L* in [0, 100]) of sRGB ``(..., 3) uint8`` under D65.
 
     The sRGB transfer curve is undone exactly (look-up table) before the linear RGB -> XYZ
     matrix; white (255, 255, 255) is L* = 100, a* = b* = 0.
     """
+    return _to_lab(rgb)
+
+
+def _to_lab(rgb: np.ndarray, lightness_only: bool = False) -> np.ndarray:
     rgb = np.asarray(rgb)
     if rgb.dtype != np.uint8 or rgb.shape[-1:] != (3,):
         raise ValueError(f"rgb must be (..., 3) uint8 sRGB; got shape {rgb.shape} and dtype {rgb.dtype}")
     xyz = _LINEAR[rgb] @ (_RGB_TO_XYZ / _WHITE[:, None]).T
     eps = (6.0 / 29.0) ** 3
+    if lightness_only:
+        y = xyz[..., 1]
+        return 116.0 * np.where(y > eps, np.cbrt(y), y / (3 * (6.0 / 29.0) ** 2) + 4.0 / 29.0) - 16.0
     f = np.where(xyz > eps, np.cbrt(xyz), xyz / (3 * (6.0 / 29.0) ** 2) + 4.0 / 29.0)
     lab = np.empty_like(f)
     lab[..., 0] = 116.0 * f[..., 1] - 16.0
@@ -199,8 +222,8 @@ def mouth_look_and_cheeks(rgb: np.ndarray, landmarks: np.ndarray) -> tuple[np.nd
     reg = mouth_regions(landmarks, np.shape(rgb))
     x0, y0, x1, y1 = reg.window
     window = np.asarray(rgb)[y0:y1, x0:x1]
-    inside = srgb_to_lab(window[reg.interior])  # only the pixels measured: 3x faster than the window
-    cheek = float(np.median(srgb_to_lab(window[reg.cheeks])[:, 0]))
+    inside = srgb_to_lab(masked_pixels(window, reg.interior))  # only the pixels measured
+    cheek = float(np.median(srgb_to_lightness(masked_pixels(window, reg.cheeks))))
     return interior_look(inside, cheek), cheek
 
 

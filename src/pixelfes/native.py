@@ -955,7 +955,7 @@ def _painted(photo: np.ndarray, landmarks: np.ndarray, lips: np.ndarray, colours
              bank: MouthBank, index: int, cheek_l: float) -> tuple[np.ndarray | None, MouthPaint | None]:
     """:func:`painted_look` and the paint it measured (``None``: nothing painted), which
     :func:`synthesize_face` blends into its output when these lips and teeth are chosen."""
-    from .mouth_regions import interior_look, interior_region, srgb_to_lab
+    from .mouth_regions import interior_look, interior_region, masked_pixels, srgb_to_lab
 
     lm = np.array(landmarks, dtype=np.float64, copy=True)
     lm[48:68] = lips
@@ -966,7 +966,7 @@ def _painted(photo: np.ndarray, landmarks: np.ndarray, lips: np.ndarray, colours
     paint = paint_mouth(photo.shape, lm[48:68], colours, bank, index=index)
     if not isinstance(paint, MouthPaint):  # nothing painted: the input's own interior
         sub = photo[wy:wy1, wx:wx1]
-        return interior_look(srgb_to_lab(sub[interior]), cheek_l), None
+        return interior_look(srgb_to_lab(masked_pixels(sub, interior)), cheek_l), None
     # the interior's box and the paint's box together
     px0, py0, px1, py1 = paint.box
     x0, y0, x1, y1 = min(wx, px0), min(wy, py0), max(wx1, px1), max(wy1, py1)
@@ -974,7 +974,7 @@ def _painted(photo: np.ndarray, landmarks: np.ndarray, lips: np.ndarray, colours
     blend_paint(sub, paint, offset=(x0, y0))
     inside = np.zeros(sub.shape[:2], bool)
     inside[wy - y0:wy1 - y0, wx - x0:wx1 - x0] = interior
-    return interior_look(srgb_to_lab(sub[inside]), cheek_l), paint
+    return interior_look(srgb_to_lab(masked_pixels(sub, inside)), cheek_l), paint
 
 
 def cheek_lightness(photo: np.ndarray, landmarks: np.ndarray) -> float | None:

@@ -70,7 +70,9 @@ class PersonColours:
 
 
 def _median(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    px = image[mask > 0]
+    # (numpy's boolean index of a 3-D array is ~5x slower than take; the median ignores order)
+    px = image.reshape(-1, image.shape[2]).take(np.flatnonzero(mask), axis=0) if image.ndim == 3 \
+        else image[mask > 0]
     if len(px) == 0:
         raise ValueError("no pixels to measure the face's colours in (landmarks outside the image?)")
     return np.median(px.reshape(-1, image.shape[2]), axis=0).astype(np.uint8)
