@@ -10,6 +10,11 @@ canvas engine (the model's crop pasted back) and the native engine (the default:
 of the photo's own pixels, all under "paste"), with the ratio of their totals measured in
 the same process. Also the cold start: a new Python process importing pixelfes and running one
 synthesize (model load, dlib model load) — measured as the whole process time.
+
+``--native-stages N``: instead, the native step alone on the first N London neutral photos
+(landmarks found once), split by the functions it calls (CPU ms per face, inclusive: a
+nested function's time is also in its caller's, e.g. the teeth's paints inside the target
+shape), for finding where its time goes.
 """
 
 from __future__ import annotations
@@ -100,15 +105,86 @@ def cold_start(path: Path, out: Path) -> tuple[float, float]:
     return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
 
 
+#: what the native step calls, timed by --native-stages: (module, attribute, label)
+NATIVE_STAGES = (
+    ("pixelfes.face.align", "align_face", "align (the model's crop)"),
+    ("pixelfes.native", "person_colours", "person's colours"),
+    ("pixelfes.native", "_own_look", "own mouth look"),
+    ("pixelfes.native", "target_shape", "target shape (mouth choice)"),
+    ("pixelfes.native", "_painted", "  of it: teeth painted and measured"),
+    ("pixelfes.native", "_texture_ratio", "texture ratio (canvas)"),
+    ("pixelfes.native", "plan_photo_map", "photo map plan"),
+    ("pixelfes.native", "resample_photo_map", "resampling (map rows, remap, shade)"),
+    ("pixelfes.native", "_resample_rows", "  of it: remap and shade"),
+    ("pixelfes.native", "apply_gain", "    of it: shade (CIELAB)"),
+    ("pixelfes.native", "close_mouth", "mouth closed"),
+    ("pixelfes.native", "blend_paint", "teeth blended"),
+    ("pixelfes.native", "fill_mouth", "teeth painted (unmeasured)"),
+)
+
+
+def native_stages(n_photos: int, repeat: int) -> None:
+    """Print the native step's CPU ms per face by stage (:data:`NATIVE_STAGES`)."""
+    import functools
+    import importlib
+
+    from pixelfes import native
+    from pixelfes.imageio import load_image
+    from pixelfes.pipeline import find_faces, resolve_model
+
+    folder = REPO.parent / "shared" / "data" / "london-face-set" / "neutral_front"
+    paths = sorted(folder.glob("*.jpg"))[:n_photos]
+    if not paths:
+        sys.exit(f"--native-stages needs the London photos in {folder}")
+    model = resolve_model(None, "neutral", "happy")
+    faces = []
+    for p in paths:
+        rgb = load_image(p).rgb
+        faces += [(rgb, f.landmarks) for f in find_faces(rgb)]
+    spent = {label: 0.0 for *_, label in NATIVE_STAGES}
+    for mod_name, attr, label in NATIVE_STAGES:
+        mod = importlib.import_module(mod_name)
+        real = getattr(mod, attr)
+
+        def timed(*a, _real=real, _label=label, **k):
+            t = time.process_time()
+            try:
+                return _real(*a, **k)
+            finally:
+                spent[_label] += time.process_time() - t
+
+        setattr(mod, attr, functools.wraps(real)(timed))
+    outs = [rgb.copy() for rgb, _ in faces]
+    for (rgb, lm), out in zip(faces, outs, strict=True):  # warm: caches, Lab tables
+        native.synthesize_face(rgb, out, lm, model, 1.0)
+    spent = dict.fromkeys(spent, 0.0)
+    total = 0.0
+    for _ in range(repeat):
+        for (rgb, lm), out in zip(faces, outs, strict=True):
+            t = time.process_time()
+            native.synthesize_face(rgb, out, lm, model, 1.0)
+            total += time.process_time() - t
+    n = repeat * len(faces)
+    print(f"native step, {len(faces)} faces of {len(paths)} London photos x {repeat}: "
+          f"{total / n * 1000:.2f} ms CPU per face")
+    for label, sec in spent.items():
+        print(f"  {label:40s} {sec / n * 1000:6.2f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=15)
+    ap.add_argument("--native-stages", type=int, default=0, metavar="N",
+                    help="only the native step on N London photos, split by stage")
     ap.add_argument("--min-face", type=float, default=40.0,
                     help="smallest face searched for (px); detection cost ~ 1 / min-face^2")
     args = ap.parse_args()
     import cv2
 
     cv2.setNumThreads(1)  # one core
+    if args.native_stages:
+        native_stages(args.native_stages, max(1, args.repeat // 3))
+        return
     from pixelfes.pipeline import resolve_model
 
     model = resolve_model(None, "neutral", "happy")

@@ -822,12 +822,16 @@ def _resample_rows(photo: np.ndarray, buf: np.ndarray, whole: np.ndarray, frac: 
     or ``shade``."""
     n, w = move.shape
     chans = buf.shape[2]
-    for r0 in range(0, n, _BAND):
-        r1 = min(n, r0 + _BAND)
-        cols = np.flatnonzero(move[r0:r1].any(axis=0))
-        if not len(cols):
+    # every band's first and last moving column at once (one reduction, not one per band)
+    starts = np.arange(0, n, _BAND)
+    bands = np.logical_or.reduceat(move, starts, axis=0)  # (bands, w)
+    first = bands.argmax(axis=1).tolist()
+    last = (w - bands[:, ::-1].argmax(axis=1)).tolist()
+    for b, r0 in enumerate(starts.tolist()):
+        if not bands[b, first[b]]:
             continue
-        x0, x1 = int(cols[0]), int(cols[-1]) + 1
+        r1 = min(n, r0 + _BAND)
+        x0, x1 = first[b], last[b]
         cv2.remap(photo, whole[r0:r1, x0:x1], frac[r0:r1, x0:x1], flag,
                   dst=buf[r0:r1, x0:x1], borderMode=cv2.BORDER_REPLICATE)
     if gain is None:
