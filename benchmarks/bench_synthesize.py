@@ -120,7 +120,7 @@ NATIVE_STAGES = (
     ("pixelfes.native", "apply_gain", "    of it: shade (CIELAB)"),
     ("pixelfes.native", "close_mouth", "mouth closed"),
     ("pixelfes.native", "blend_paint", "teeth blended"),
-    ("pixelfes.native", "fill_mouth", "teeth painted (unmeasured)"),
+    ("pixelfes.native", "fill_mouth", "teeth painted (fill_mouth)"),
 )
 
 

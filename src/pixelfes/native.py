@@ -23,17 +23,20 @@ Here the canvas only *decides*; the photo's pixels are moved once:
    input's, closes when it is below that or narrower than the input's, and otherwise
    keeps the input's own open mouth.
 
-Where the time goes (1350 px London photo 001, face ~450 px wide, one core, CPU ms per face
-timed by function at load 4-5 on 2 cores, 25-30 in all): resampling 14
-(:func:`resample_photo_map`: the cubic remap of the 0.46 MP that move, in 16-row bands
-between each band's first and last moving pixel, ~8; the photo map's rows made 64 at a
-time as it goes, :meth:`PhotoMap.rows`, ~4: three one-channel warps of the canvas
-displacement and ratio; the texture ratio through CIELAB on the shaded pixels gathered
-into one row, 2), the crop for the model 3.4 (the face's area resize), the photo map's
-plan 2.9 (the exact map over the lips 1.8), the texture ratio on the canvas 1.5 (what
-depends on the model alone made once per model), the mouth look 1.2, the target shape
-0.8, the person's colours 0.5. No box-sized map is held: the ~16 MB of fresh pages a
-face's whole map took cost more than computing it (3500 page faults a call).
+Where the time goes (8 London photos, 1350 px, faces ~450 px wide, one core, CPU ms per
+face, ``python benchmarks/bench_synthesize.py --native-stages 8`` at load 4 on 2 cores, 31
+in all): resampling 14.7 (:func:`resample_photo_map`: the cubic remap of the ~0.43 MP that
+move, in 16-row bands between each band's first and last moving pixel, ~7, OpenCV's
+scalar bicubic, 9x its bilinear; the photo map's rows made 64 at a time as it goes,
+:meth:`PhotoMap.rows`, ~4: three one-channel warps of the canvas displacement and ratio;
+the texture ratio through CIELAB on the shaded pixels gathered into one row, 2.3), the
+target shape 6.4 (of it 5.1 the three lent teeth painted and measured on this face,
+:func:`painted_look`; the chosen one's paint is then blended in, not painted again), the
+crop for the model 3.3 (the face's area resize of a ~1 MP region, 2.3), the photo map's
+plan 2.9 (the exact map over the lips 1.3), the texture ratio on the canvas 1.6 (what
+depends on the model alone made once per model), the mouth look 0.8, the person's colours
+0.7. No box-sized map is held: the ~16 MB of fresh pages a face's whole map took cost more
+than computing it (3500 page faults a call).
 """
 
 from __future__ import annotations
