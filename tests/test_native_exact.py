@@ -8,7 +8,7 @@ import pytest
 from conftest import spy_calls
 from pixelfes import native
 from pixelfes.mouth import fill_mouth, load_bank, person_colours
-from pixelfes.mouth.fill import MouthPaint, blend_paint, paint_mouth
+from pixelfes.mouth.fill import MouthPaint, blend_paint, interior_paint
 from pixelfes.mouth_regions import masked_pixels, srgb_to_lab, srgb_to_lightness
 
 skimage_data = pytest.importorskip("skimage.data")
@@ -38,12 +38,12 @@ def _opened(lm: np.ndarray, dy: float = 6.0) -> np.ndarray:
 
 @pytest.mark.parametrize("index", [0, 7])
 def test_a_paint_blended_is_a_fill(face, index):
-    # paint_mouth + blend_paint is fill_mouth, into the whole photo and into a crop of it
+    # interior_paint + blend_paint is fill_mouth, into the whole photo and into a crop of it
     rgb, lm = face
     bank, colours, lips = load_bank(), person_colours(rgb, lm), _opened(lm)
     want = rgb.copy()
     fill = fill_mouth(want, lips, colours, bank, index=index)
-    paint = paint_mouth(rgb.shape, lips, colours, bank, index=index)
+    paint = interior_paint(rgb.shape, lips, colours, bank, index=index)
     assert isinstance(paint, MouthPaint) and paint.box == fill.box
     got = rgb.copy()
     assert blend_paint(got, paint).box == fill.box
@@ -56,7 +56,7 @@ def test_a_paint_blended_is_a_fill(face, index):
 
 def test_nothing_to_paint_off_the_photo(face):
     rgb, lm = face
-    got = paint_mouth((20, 20, 3), _opened(lm), person_colours(rgb, lm), load_bank(), index=0)
+    got = interior_paint((20, 20, 3), _opened(lm), person_colours(rgb, lm), load_bank(), index=0)
     assert not isinstance(got, MouthPaint) and got.box is None
 
 
@@ -71,7 +71,7 @@ def test_the_chosen_teeth_are_not_painted_twice(face, model, monkeypatch):
         fills = spy_calls(m, native, "fill_mouth")
         before = native.synthesize_face(rgb, want, lm, model, 1.0)
         assert before.mouth == "open" and len(fills) == 1
-    paints = spy_calls(monkeypatch, native, "paint_mouth")
+    paints = spy_calls(monkeypatch, native, "interior_paint")
     fills = spy_calls(monkeypatch, native, "fill_mouth")
     got = rgb.copy()
     after = native.synthesize_face(rgb, got, lm, model, 1.0)

@@ -63,7 +63,7 @@ from .mouth import (
     mouth_frame,
     person_colours,
 )
-from .mouth.fill import MouthPaint, blend_paint, paint_mouth
+from .mouth.fill import MouthPaint, blend_paint, interior_paint
 from .warp import Raster, Triangulation, _pixel_grid, box_backward_map, limit_motion, remap
 
 __all__ = ["MOUTH_MODES", "NativeResult", "apply_gain", "cheek_lightness", "painted_look", "photo_map", "PhotoMap", "plan_photo_map", "pull_corners", "resample_moving", "resample_photo_map", "smile_corners", "smile_eyes", "smile_mouth", "synthesize_face", "target_shape", "OPEN_GAP", "STILL_PX"]
@@ -950,7 +950,7 @@ def painted_look(photo: np.ndarray, landmarks: np.ndarray, lips: np.ndarray, col
     ``lips``: the new lips ``(20, 2)`` (48-67) in photo pixels, ``cheek_l``: the cheeks'
     median L* (:func:`cheek_lightness`: the input's; the smile's texture changes them by a few
     per cent). The patch is painted as :func:`pixelfes.mouth.fill_mouth` paints it into the
-    whole photo (:func:`pixelfes.mouth.paint_mouth`, in the photo's frame: the same bytes),
+    whole photo (:func:`pixelfes.mouth.fill.interior_paint`, in the photo's frame: the same bytes),
     blended into a copy of the interior's box only, and the interior measured as the judge
     measures an output, on the landmarks with those lips (a barely open polygon is scored as
     its lip line).
@@ -970,7 +970,7 @@ def _painted(photo: np.ndarray, landmarks: np.ndarray, lips: np.ndarray, colours
         (wx, wy, wx1, wy1), interior = interior_region(lm, photo.shape)
     except ValueError:
         return None, None
-    paint = paint_mouth(photo.shape, lm[48:68], colours, bank, index=index)
+    paint = interior_paint(photo.shape, lm[48:68], colours, bank, index=index)
     if not isinstance(paint, MouthPaint):  # nothing painted: the input's own interior
         sub = photo[wy:wy1, wx:wx1]
         return interior_look(srgb_to_lab(masked_pixels(sub, interior)), cheek_l), None

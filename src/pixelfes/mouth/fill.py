@@ -24,7 +24,7 @@ from ..warp import Triangulation, box_backward_map
 from .bank import MouthBank, load_bank
 from .colour import PersonColours, lab, to_linear, to_srgb
 
-__all__ = ["blend_paint", "fill_mouth", "inner_gap", "mouth_frame", "MouthFill", "MouthPaint", "paint_mouth"]
+__all__ = ["blend_paint", "fill_mouth", "inner_gap", "mouth_frame", "MouthFill", "MouthPaint", "interior_paint"]
 
 _PAIRS = ((61, 67), (62, 66), (63, 65))
 _ERODE = 0.0  # mouth widths the person's lips keep over the exemplar's edge (none: the stretched lip line of a closed mouth must be covered)
@@ -151,20 +151,20 @@ def fill_mouth(image: np.ndarray, lips: np.ndarray, colours: PersonColours,
     one; ``index`` forces an exemplar; ``exclude`` an exemplar id never used. ``amount``
     in [0, 1] scales the blend (an AU engine may fade it in with the opening). Returns
     a :class:`MouthFill`; ``box`` is ``None`` when the outline lies outside the image.
-    :func:`paint_mouth` then :func:`blend_paint`.
+    :func:`interior_paint` then :func:`blend_paint`.
     """
     if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3 \
             or image.dtype != np.uint8:
         raise ValueError("image must be an (H, W, 3) uint8 RGB array; got "
                          f"{getattr(image, 'shape', type(image).__name__)}")
-    paint = paint_mouth(image.shape, lips, colours, bank, index=index, exclude=exclude, amount=amount)
+    paint = interior_paint(image.shape, lips, colours, bank, index=index, exclude=exclude, amount=amount)
     if isinstance(paint, MouthFill):
         return paint
     return blend_paint(image, paint)
 
 
 def blend_paint(image: np.ndarray, paint: MouthPaint, offset: tuple[int, int] = (0, 0)) -> MouthFill:
-    """Blend ``paint`` (:func:`paint_mouth`) into ``image`` ``(H, W, 3) uint8`` **in place**;
+    """Blend ``paint`` (:func:`interior_paint`) into ``image`` ``(H, W, 3) uint8`` **in place**;
     ``offset``: the ``(x, y)`` of ``image``'s corner in the frame the paint was made for
     (``image`` a crop of that frame holding the paint's box)."""
     x0, y0, x1, y1 = paint.box
@@ -176,7 +176,7 @@ def blend_paint(image: np.ndarray, paint: MouthPaint, offset: tuple[int, int] = 
     return MouthFill(paint.index, paint.exemplar_id, paint.box)
 
 
-def paint_mouth(shape: tuple[int, ...], lips: np.ndarray, colours: PersonColours,
+def interior_paint(shape: tuple[int, ...], lips: np.ndarray, colours: PersonColours,
                 bank: MouthBank | None = None, *, index: int | None = None,
                 exclude: str | None = None, amount: float = 1.0) -> MouthPaint | MouthFill:
     """What :func:`fill_mouth` would lay into an image of ``shape`` ``(H, W, ...)`` (the
