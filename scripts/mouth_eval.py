@@ -73,6 +73,23 @@ def table(summary: dict, direction: str) -> str:
     return "\n".join(lines)
 
 
+def fold_table(summary: dict) -> str:
+    """Markdown table of the region beside the nose (rows: methods): a*b* distance of its
+    median to the real photo's, signed chroma and L* (output minus real), per group too."""
+    groups = sorted({g for s in summary.values() for g in s["groups"]})
+    head = ["method", "fold tint err", "chroma out - real", "L* out - real",
+            *[f"{g} tint / chroma" for g in groups]]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for method, s in summary.items():
+        per = [f"{_f(s['groups'][g].get('fold_tint_error'))} / "
+               f"{_f(s['groups'][g].get('fold_chroma_difference'), '+.2f')}" if g in s["groups"] else "-"
+               for g in groups]
+        lines.append("| " + " | ".join([method, _f(s.get("fold_tint_error")),
+                                        _f(s.get("fold_chroma_difference"), "+.2f"),
+                                        _f(s.get("fold_L_difference"), "+.2f"), *per]) + " |")
+    return "\n".join(lines)
+
+
 def judges_table(scores: dict) -> str:
     """Markdown table of :func:`score_crops`' means (rows: methods)."""
     keys = [k for k in next(iter(scores.values())) if k != "n"]
@@ -139,6 +156,10 @@ def main(argv: list[str] | None = None) -> int:
                                    "summary": summary, "rows": rows}
         print(table(summary, f"{source} -> {target} ({len(people) if only is None else len(only)} "
                              f"held-out people, {args.folds} folds)"))
+        print()
+        print("Beside the nose (nasolabial region):")
+        print()
+        print(fold_table(summary))
         print()
         if collector is not None:
             scores = score_crops(collector.crops, target, ["input", *factories, "real target"])

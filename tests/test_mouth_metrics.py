@@ -10,6 +10,7 @@ from pixelfes.evaluate.mouth import (
     DETAIL_WIDTH,
     MouthMeasure,
     compare_mouths,
+    fold_region,
     laplacian_detail,
     measure_mouth,
     mouth_regions,
@@ -142,7 +143,38 @@ def test_flat_mouth_in_flat_skin_gives_the_analytic_contrast_and_tint(closed):
     assert compare_mouths(dark, m).contrast_difference == pytest.approx(LAB[SKIN][0] - LAB[MOUTH2][0], abs=8e-3)
     assert compare_mouths(m, m).as_dict() == {"contrast_error": 0.0, "contrast_difference": 0.0,
                                               "tint_error": 0.0, "detail_ratio": 1.0,
-                                              "open_output": not closed, "open_real": not closed}
+                                              "open_output": not closed, "open_real": not closed,
+                                              "fold_tint_error": 0.0, "fold_chroma_difference": 0.0,
+                                              "fold_L_difference": 0.0}
+    # beside the nose: the skin's own colour; on the darker skin its distance to this one
+    assert (m.fold_L, m.fold_a, m.fold_b) == pytest.approx(LAB[SKIN], abs=4e-3)
+    c = compare_mouths(dark, m)
+    assert c.fold_tint_error == pytest.approx(np.hypot(LAB[MOUTH2][1] - LAB[SKIN][1],
+                                                       LAB[MOUTH2][2] - LAB[SKIN][2]), abs=8e-3)
+    assert c.fold_chroma_difference == pytest.approx(np.hypot(*LAB[MOUTH2][1:]) - np.hypot(*LAB[SKIN][1:]),
+                                                     abs=8e-3)
+    assert c.fold_L_difference == pytest.approx(LAB[MOUTH2][0] - LAB[SKIN][0], abs=8e-3)
+
+
+def test_fold_region_lies_beside_the_nose_on_both_sides():
+    import cv2
+
+    lm = face_layout(SIZE)
+    (x0, y0, x1, y1), mask = fold_region(lm, (SIZE, SIZE))
+    # a plain reference: each pixel centre inside either quadrilateral 31 / 48 / 0.4 of the way
+    # from 48 to 4 / from 31 to 2 (mirrored 35 / 54 / 12 / 14); edge pixels may go either way
+    quads = [np.array([lm[a], lm[b], lm[b] + 0.4 * (lm[c] - lm[b]), lm[a] + 0.4 * (lm[d] - lm[a])],
+                      np.float32) for a, b, c, d in ((31, 48, 4, 2), (35, 54, 12, 14))]
+    yy, xx = np.mgrid[y0:y1, x0:x1]
+    dist = np.max([[cv2.pointPolygonTest(q, (float(x), float(y)), True) for x, y in
+                    zip(xx.ravel(), yy.ravel(), strict=True)] for q in quads], axis=0).reshape(mask.shape)
+    assert mask[dist > 1].all() and not mask[dist < -1].any()
+    iy, ix = np.nonzero(mask)
+    mid = 0.5 * (lm[31, 0] + lm[35, 0])
+    left, right = int((ix + x0 < mid).sum()), int((ix + x0 > mid).sum())
+    assert left > 100 and abs(left - right) <= 0.1 * len(ix)  # both sides (the layout is symmetric)
+    with pytest.raises(ValueError, match="outside the photo"):
+        fold_region(lm + SIZE, (SIZE, SIZE))
 
 
 def test_laplacian_detail_of_a_checkerboard():
@@ -198,7 +230,9 @@ def test_summarise_means_groups_and_ratio():
     assert (m["n"], m["failed"], m["failures"]) == (7, 1, ["x: no face"])
     assert m["contrast_error"] == pytest.approx(130.0 / 7)
     assert m["groups"]["a"] == {"n": 3, "contrast_error": 3.0, "contrast_difference": -3.0,
-                                "tint_error": 1.0, "detail_ratio": pytest.approx(3.2 / 3)}
+                                "tint_error": 1.0, "detail_ratio": pytest.approx(3.2 / 3),
+                                "fold_tint_error": None, "fold_chroma_difference": None,
+                                "fold_L_difference": None}
     assert m["contrast_difference"] == pytest.approx(-130.0 / 7)
     assert m["contrast_error_real_open"] == m["contrast_error"] and m["contrast_error_real_closed"] is None
     assert m["groups"]["c"]["n"] == 1
@@ -206,6 +240,13 @@ def test_summarise_means_groups_and_ratio():
     assert m["detail_in_goal"] == pytest.approx(6 / 7)
     assert (m["open_output"], m["open_real"]) == (0.0, 1.0)
     assert s["input"]["group_ratio"] is None and list(s) == ["m", "input"]
+    # the fold figures: means over the rows that have them
+    rows = [_row("m", "a", 1.0, fold_tint_error=2.0, fold_chroma_difference=-1.0, fold_L_difference=3.0),
+            _row("m", "a", 1.0, fold_tint_error=4.0, fold_chroma_difference=-3.0, fold_L_difference=1.0),
+            _row("m", "b", 1.0)]
+    m = summarise_mouths(rows)["m"]
+    assert (m["fold_tint_error"], m["fold_chroma_difference"], m["fold_L_difference"]) == (3.0, -2.0, 2.0)
+    assert m["groups"]["a"]["fold_tint_error"] == 3.0 and m["groups"]["b"]["fold_tint_error"] is None
 
 
 def test_resolve_factory():

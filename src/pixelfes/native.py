@@ -116,6 +116,16 @@ _CLOSED_CORNERS = 1.0
 #: (painted_look), not by their look on their own face (issue 11, sixth pass: a barely parted
 #: smile lent to a broad grin's owner reads as its lips and cavity, 096 / 099 / 030)
 _PAINTED_TEETH = True
+#: a smile's texture change: the pixel model's change of *this* face (True), or the mean face's
+#: relative change, the same fraction on every face (False). Pixel-RR is y = w x + b per pixel
+#: with w ~ 0.65 (noise in the pairs): its change of a face, (w - 1) x + b, pulls it towards
+#: the average face, darkening light skin beside the nose (grey smudges, 083, 030) and
+#: lightening dark skin there (+14 to +29 % on 062, 126, 096, 137, where real smiles darken)
+_SMILE_OWN = False
+#: a smile's texture change carries the mean face's colour change too (``_mean_tint``: per
+#: channel in linear light, luminance kept): a real fold reddens as it darkens, a luminance
+#: change alone leaves it grey
+_SMILE_TINT = True
 _LAB_MIN = 0.004  # apply_gain(dark_in_lab=True) takes gains this close to 1 by channel scale
 _LIP_MARGIN = 0.12  # mouth widths around lips and philtrum where the texture ratio fades out
 _LIP_KEEP = 0.8
@@ -519,10 +529,11 @@ _RATIO_LOCK = threading.Lock()
 
 
 def _ratio_constants(m: Any, ratio_gain: float, eye_gain: float | None
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
     """What :func:`_texture_ratio` takes from the model alone, made once per model (and gains):
     the average change over the mean face's luminance, the region without the lips and the
-    philtrum, and the eyes' gain factor (``None``: none). Remade when the model's arrays change."""
+    philtrum, the eyes' gain factor (``None``: none) and the average change's tint
+    (:func:`_mean_tint`). Remade when the model's arrays change."""
     sources = (m.mean_source_, m._average_change, m.reference_, m.region_)
     with _RATIO_LOCK:  # (threads may share a model: the web page's server)
         try:
@@ -560,43 +571,85 @@ def _ratio_constants(m: Any, ratio_gain: float, eye_gain: float | None
     eyes = None
     if eye_gain is not None and eye_gain != ratio_gain:
         eyes = 1.0 + np.float32(eye_gain / ratio_gain - 1.0) * eye_weight(refl, avg.shape)
-    for a in (avg, keep, eyes):
+    tint = _mean_tint(mean, m._average_change.astype(np.float32), blur)
+    for a in (avg, keep, eyes, tint):
         if a is not None:
             a.flags.writeable = False
-    entry[1][key] = (avg, keep, eyes)
-    return avg, keep, eyes
+    entry[1][key] = (avg, keep, eyes, tint)
+    return avg, keep, eyes, tint
+
+
+_TINT_EPS = np.float32(0.005)  # linear light: keeps the logarithm of near-black pixels tame
+_TINT_LIMIT = 0.25  # |log ratio| of a channel's tint at most this (a fold reddens by a few %)
+_Y = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)  # sRGB (D65) linear luminance
+
+
+def _mean_tint(mean: np.ndarray, change: np.ndarray, blur: Callable[[np.ndarray], np.ndarray]
+               ) -> np.ndarray:
+    """``(S, S, 3) float32``: the colour of the average change, per channel in linear light
+    and without its luminance: log(channel ratio) - log(luminance ratio) of the mean face
+    after / before (blurred as the ratio is). A real smile's fold darkens red less than green
+    and blue (skin reddens as it creases: London, light skin a* +1 where L* -5); a luminance
+    change alone leaves the fold grey."""
+    def linear(u: np.ndarray) -> np.ndarray:  # of blurred sRGB values (0..255, float)
+        c = np.clip(u, 0.0, 255.0) / np.float32(255.0)
+        return np.where(c <= 0.04045, c / np.float32(12.92),
+                        ((c + np.float32(0.055)) / np.float32(1.055)) ** np.float32(2.4)).astype(np.float32)
+
+    before = linear(blur(mean)) + _TINT_EPS
+    after = linear(blur(mean + change)) + _TINT_EPS
+    tint = np.log(after / before) - np.log((after @ _Y) / (before @ _Y))[..., None]
+    return np.asarray(tint, dtype=np.float32)
 
 
 def _texture_ratio(model: Any, crop: np.ndarray, lm: np.ndarray, raster: Any,
-                   strength: float, ratio_gain: float = _RATIO_GAIN, eye_gain: float | None = None
-                   ) -> np.ndarray:
+                   strength: float, ratio_gain: float = _RATIO_GAIN, eye_gain: float | None = None,
+                   own: bool = True, colour: bool = False) -> Any:
     """Smooth luminance ratio ``(S, S) float32`` (1 = unchanged) on the predicted shape.
 
-    The pixel model's change of this face, over the face's own (blurred) luminance, plus
-    ``texture_gain - 1`` times the average change over the mean face's luminance: a
-    relative change, the same fraction on every skin tone. Zero inside the inner lips
-    (the mouth module paints there).
+    ``own``: the pixel model's change of this face, over the face's own (blurred) luminance,
+    plus ``texture_gain - 1`` times the average change over the mean face's luminance; else
+    ``texture_gain`` times the latter alone (:data:`_SMILE_OWN`): a relative change, the
+    same fraction on every skin tone. One (no change) inside the lips (the mouth module
+    paints there). ``colour``: also the tint ``(S, S, 3) float32`` (:func:`_mean_tint`, as
+    strong as the ratio, at most :data:`_TINT_LIMIT`), returned as ``(ratio, tint)``.
     """
     m = model
     warp = m.warp_
-    ref = warp.to_reference(crop, lm).reshape(crop.shape)
-    change = m.texture_model_.predict(ref[None])[0].astype(np.float32) - ref
-    def blur(a: np.ndarray) -> np.ndarray:
-        return np.asarray(cv2.GaussianBlur(a, (0, 0), _GAIN_SIGMA), dtype=np.float32)
+    avg, keep, eyes, tint = _ratio_constants(m, ratio_gain, eye_gain)
+    if own:
+        ref = warp.to_reference(crop, lm).reshape(crop.shape)
+        change = m.texture_model_.predict(ref[None])[0].astype(np.float32) - ref
 
-    y_ref = blur(ref.astype(np.float32) @ _LUMA) + 8.0
-    own = blur(change @ _LUMA) / y_ref
-    avg, keep, eyes = _ratio_constants(m, ratio_gain, eye_gain)
-    ratio = own + np.float32(float(m.texture_gain) - 1.0) * avg
+        def blur(a: np.ndarray) -> np.ndarray:
+            return np.asarray(cv2.GaussianBlur(a, (0, 0), _GAIN_SIGMA), dtype=np.float32)
+
+        y_ref = blur(ref.astype(np.float32) @ _LUMA) + 8.0
+        ratio = blur(change @ _LUMA) / y_ref + np.float32(float(m.texture_gain) - 1.0) * avg
+    else:  # the mean face's relative change, the same fraction on every face
+        ratio = np.float32(float(m.texture_gain)) * avg  # (a new array: scaled in place below)
     # the lips keep the person's own texture (and the mouth module paints the interior)
     ratio *= keep
     if eyes is not None:  # the eyes' own gain, relative to the rest
         ratio *= eyes
     refl = m.reference_
     tri = warp.triangulation
-    back = remap(ratio, raster.backward_map(tri.full_points(refl)),
-                 interpolation="linear").reshape(ratio.shape)
-    return np.clip(1.0 + np.float32(strength * ratio_gain) * back, *_GAIN_LIMITS).astype(np.float32)
+    bmap = raster.backward_map(tri.full_points(refl))
+    back = remap(ratio, bmap, interpolation="linear").reshape(ratio.shape)
+    gain = np.clip(1.0 + np.float32(strength * ratio_gain) * back, *_GAIN_LIMITS).astype(np.float32)
+    if not colour:
+        return gain
+    t = tint * (np.float32(float(m.texture_gain)) * keep)[..., None]
+    if eyes is not None:
+        t *= eyes[..., None]
+    t = remap(t, bmap, interpolation="linear").reshape(t.shape)
+    return gain, np.clip(np.float32(strength * ratio_gain) * t, -_TINT_LIMIT, _TINT_LIMIT).astype(np.float32)
+
+
+def _shade_tinted(pixels: np.ndarray, layer: np.ndarray) -> np.ndarray:
+    """:func:`apply_gain` of gathered ``pixels`` ``(1, N, 3)`` with a layer ``(1, N, 4)``: the
+    gain, then the tint (:func:`_texture_ratio` with ``colour``)."""
+    return apply_gain(pixels, layer[..., 0], dark_in_lab=True, tint=layer[..., 1:])
 
 
 def _pixels(img: np.ndarray) -> np.ndarray:
@@ -617,7 +670,8 @@ def _scatter(img: np.ndarray, idx: np.ndarray, values: np.ndarray) -> None:
            .view(f"V{c}").reshape(-1))
 
 
-def apply_gain(rgb: np.ndarray, gain: np.ndarray, dark_in_lab: bool = False) -> np.ndarray:
+def apply_gain(rgb: np.ndarray, gain: np.ndarray, dark_in_lab: bool = False,
+               tint: np.ndarray | None = None) -> np.ndarray:
     """``rgb`` ``(H, W, 3) uint8`` times a luminance ``gain`` ``(H, W) float32``.
 
     Darkening (gain < 1) scales the channels, as a shadow does; lightening scales L* at
@@ -628,8 +682,12 @@ def apply_gain(rgb: np.ndarray, gain: np.ndarray, dark_in_lab: bool = False) -> 
     colour: a channel scale lowers chroma with lightness, and the smile's deeper folds read
     as grey smudges beside the nose (a blind rater's first giveaway, 5 pairs of 20).
     Only the pixels that go through CIELAB are converted (gathered into one row).
+    ``tint`` ``(H, W, 3) float32`` (with ``dark_in_lab``): a relative change of colour in linear
+    light, log per channel (:func:`_tinted`); every pixel is then shaded that way.
     """
     g = np.asarray(gain, dtype=np.float32)
+    if tint is not None:
+        return _tinted(rgb, g, np.asarray(tint, dtype=np.float32))
     # (a gain within _LAB_MIN of 1 changes a pixel by under a level either way: channel scale)
     up = (np.abs(g - np.float32(1.0)) > _LAB_MIN) if dark_in_lab else g > 1.0
     out = np.asarray(cv2.multiply(rgb, cv2.merge([g, g, g]), dtype=cv2.CV_8U))
@@ -644,6 +702,32 @@ def apply_gain(rgb: np.ndarray, gain: np.ndarray, dark_in_lab: bool = False) -> 
         lit = cv2.cvtColor(lab_, cv2.COLOR_LAB2RGB)
         _scatter(out, idx, np.clip(np.rint(lit * 255.0), 0, 255).astype(np.uint8))
     return out
+
+
+def _tinted(rgb: np.ndarray, gain: np.ndarray, tint: np.ndarray) -> np.ndarray:
+    """``rgb`` ``(H, W, 3) uint8`` with L* times ``gain`` ``(H, W)`` (at most 100) and each
+    channel in linear light times ``exp(tint)`` ``(H, W, 3)``, the luminance kept at the new L*.
+
+    A relative change per channel, as light and blood change skin: its chromaticity follows
+    the shadow and the tint, on every skin tone the same fraction (a grey pixel gets the tint too).
+    """
+    from .mouth_regions import _LINEAR
+
+    lin = _LINEAR.astype(np.float32)[rgb]
+    y = lin @ _Y
+    # L* of the luminance (CIE 1976; Yn = 1), times the gain, back to a luminance
+    eps, kappa = np.float32(216 / 24389), np.float32(24389 / 27)
+    lstar = np.where(y > eps, np.float32(116.0) * np.cbrt(y) - np.float32(16.0), kappa * y)
+    lstar = np.minimum(lstar * gain, np.float32(100.0))
+    fy = (lstar + np.float32(16.0)) / np.float32(116.0)
+    y_new = np.where(lstar > kappa * eps, fy ** 3, lstar / kappa)
+    out = lin * np.exp(tint)
+    y_out = out @ _Y
+    out *= (y_new / np.maximum(y_out, np.float32(1e-9)))[..., None]
+    out = np.clip(out, 0.0, 1.0)
+    enc = np.where(out <= 0.0031308, np.float32(12.92) * out,
+                   np.float32(1.055) * out ** np.float32(1 / 2.4) - np.float32(0.055))
+    return np.clip(np.rint(enc * np.float32(255.0)), 0, 255).astype(np.uint8)
 
 
 @dataclass(frozen=True, eq=False)
@@ -696,12 +780,16 @@ class PhotoMap:
                                           cv2.inRange(my, -STILL_PX, STILL_PX)), dtype=np.uint8)
         layer = None
         if self.extra is not None:  # a pixel whose texture changes is not still either
-            layer = np.zeros_like(mx)
+            layer = np.zeros(mx.shape + self.extra.shape[2:], np.float32)
             a, b = max(r0, self.extra_rows[0]), min(r1, self.extra_rows[1])
             if a < b:
-                layer[a - r0:b - r0] = warp(self.extra, a, b)
+                got = warp(self.extra, a, b)
+                layer[a - r0:b - r0] = got.reshape(layer[a - r0:b - r0].shape)
                 part = keep[a - r0:b - r0]
-                cv2.bitwise_and(part, cv2.inRange(layer[a - r0:b - r0], -1e-3, 1e-3), dst=part)
+                if got.ndim == 2:
+                    cv2.bitwise_and(part, cv2.inRange(got, -1e-3, 1e-3), dst=part)
+                else:  # every channel within 1e-3 of 0
+                    part &= (np.abs(got) <= 1e-3).all(axis=2)
         still = keep > 0
         mx += np.arange(x0, x1, dtype=np.float32)[None, :]
         my += np.arange(y0 + r0, y0 + r1, dtype=np.float32)[:, None]
@@ -713,7 +801,7 @@ class PhotoMap:
                 my[a - r0:b - r0, lx0:lx1] = ey[a - ly0:b - ly0]
                 # (a shaded pixel is not still there either)
                 still[a - r0:b - r0, lx0:lx1] = es[a - ly0:b - ly0] if layer is None else \
-                    es[a - ly0:b - ly0] & (np.abs(layer[a - r0:b - r0, lx0:lx1]) <= 1e-3)
+                    es[a - ly0:b - ly0] & _quiet(layer[a - r0:b - r0, lx0:lx1])
         return mx, my, layer, still
 
 
@@ -769,7 +857,7 @@ def plan_photo_map(matrix: np.ndarray, triangulation: Triangulation, source: np.
         exact = ((int(lx0 - x0), int(ly0 - y0), int(lx1 - x0), int(ly1 - y0)), ex, ey, es)
     extra_rows = (0, 0)
     if extra is not None:  # the box rows the layer reaches (its canvas support, 1 px grown)
-        ry, rx = np.nonzero(extra)
+        ry, rx = np.nonzero(extra if extra.ndim == 2 else np.any(extra != 0, axis=2))
         if len(ry):
             g = 1.1  # canvas px: the bilinear neighbours, and warpAffine's 1/32 px steps
             corners = np.array([[rx.min() - g, ry.min() - g], [rx.max() + g, ry.min() - g],
@@ -815,6 +903,13 @@ def photo_map(matrix: np.ndarray, triangulation: Triangulation, source: np.ndarr
     return pm.box, np.asarray(cv2.merge([mx, my]), dtype=np.float32), layer, still
 
 
+def _quiet(layer: np.ndarray) -> np.ndarray:
+    """``(h, w) bool``: where a canvas layer ``(h, w)`` or ``(h, w, K)`` is within 1e-3 of 0
+    (in every channel): its pixel keeps its bytes."""
+    q = np.abs(layer) <= 1e-3
+    return q if q.ndim == 2 else q.all(axis=2)
+
+
 def _resample_rows(photo: np.ndarray, buf: np.ndarray, whole: np.ndarray, frac: np.ndarray,
                    move: np.ndarray, gain: np.ndarray | None,
                    shade: Callable[[np.ndarray, np.ndarray], np.ndarray] | None,
@@ -839,8 +934,10 @@ def _resample_rows(photo: np.ndarray, buf: np.ndarray, whole: np.ndarray, frac: 
                   dst=buf[r0:r1, x0:x1], borderMode=cv2.BORDER_REPLICATE)
     if gain is None:
         return
-    shaded = np.abs(gain) > 1e-3
+    shaded = ~_quiet(gain)
     if shade is None:  # OpenCV multiplies, rounds and saturates at once
+        if gain.ndim != 2:
+            raise ValueError("a layer of several channels needs a shade function")
         cols = np.flatnonzero(shaded.any(axis=0))
         if not len(cols):
             return
@@ -853,7 +950,11 @@ def _resample_rows(photo: np.ndarray, buf: np.ndarray, whole: np.ndarray, frac: 
     else:
         idx = np.flatnonzero(shaded)
         if len(idx):
-            ratio = gain.reshape(-1).take(idx)[None] + np.float32(1.0)
+            if gain.ndim == 2:
+                ratio = gain.reshape(-1).take(idx)[None] + np.float32(1.0)
+            else:  # channel 0 the gain minus 1, the others as they are (e.g. apply_gain's tint)
+                ratio = gain.reshape(-1, gain.shape[2]).take(idx, axis=0)[None]
+                ratio[..., 0] += np.float32(1.0)
             _scatter(buf, idx, shade(_gather(buf, idx), ratio))
 
 
@@ -1038,14 +1139,18 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
     if eyes is not None:
         target, folds = eyes
     raster = tri.raster(target)
-    gain = _texture_ratio(model, crop, lm, raster, strength,
-                          _SMILE_RATIO_GAIN if smile else _RATIO_GAIN,
-                          _SMILE_EYE_GAIN if smile else None)
+    tinted = smile and _SMILE_TINT
+    got = _texture_ratio(model, crop, lm, raster, strength,
+                         _SMILE_RATIO_GAIN if smile else _RATIO_GAIN,
+                         _SMILE_EYE_GAIN if smile else None, own=not smile or _SMILE_OWN,
+                         colour=tinted)
+    gain, tint = got if tinted else (got, None)
     if folds:
         factor = _smile_actions(alignment).folds_.factor(raster, folds, target, triangulation=tri)
         if factor is not None:
             gain = np.clip(gain * factor, *_GAIN_LIMITS).astype(np.float32)
-    textured = np.abs(gain - 1.0) > 1e-3
+    layer = gain - 1.0 if tint is None else np.dstack([gain - 1.0, tint]).astype(np.float32)
+    textured = ~_quiet(layer)
     was_open = mode == "closed" and inner_gap(lm) > _teeth_gap(smile)
     # a mouth that is opened over lent teeth reads its lips from inside them too: dlib's inner
     # points of a closed mouth sit a pixel or two below the lip line, so the upper lip's
@@ -1055,11 +1160,12 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
     filled = mode == "open" and index is not None and _OPEN_LIP_ONLY
     source = lip_only_source(lm) if was_open or filled else lm
     pmap = plan_photo_map(mat, tri, source, target, alignment, photo.shape[:2], also=textured,
-                          extra=gain - 1.0, raster=raster)
+                          extra=layer, raster=raster)
     if pmap is None:
         return NativeResult(mode, None, None)
     x0, y0, x1, y1 = pmap.box
-    resample_photo_map(photo, out[y0:y1, x0:x1], pmap, functools.partial(apply_gain, dark_in_lab=smile))
+    resample_photo_map(photo, out[y0:y1, x0:x1], pmap,
+                       _shade_tinted if tint is not None else functools.partial(apply_gain, dark_in_lab=smile))
     exemplar = None
     if was_open:  # a closed input mouth has no teeth to paint over
         close_mouth(out, transform_points(invert_affine(mat), target[48:68]), colours)

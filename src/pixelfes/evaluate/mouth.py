@@ -16,6 +16,12 @@ output, not the ones the engine was given):
   fold, the lips and the face outline; both sides together.
 - **mouth box**: the bounding box of the outer lips (48-59), padded by :data:`BOX_PAD` of
   the mouth width on every side.
+- **beside the nose** (the nasolabial region, where a smile's fold forms): on each side the
+  quadrilateral nose wing 31 / mouth corner 48 / :data:`FOLD_REACH` of the way from 48 to
+  jaw point 4 / the same from 31 to jaw point 2 (mirrored: 35, 54, 12, 14); both sides
+  together. Its median L*, a*, b* give the **fold** figures: a*b* distance to the real
+  photo's (``fold_tint_error``) and signed chroma and L* differences (negative chroma: the
+  fold reads greyer than the real one).
 
 Colours are CIELAB (D65) from sRGB (IEC 61966-2-1, the piecewise gamma undone before the
 matrix), :func:`srgb_to_lab`. Per photo: the median L*, a*, b* of the interior, the median
@@ -65,6 +71,7 @@ __all__ = [
     "BOX_PAD",
     "CHEEK_SHRINK",
     "DETAIL_WIDTH",
+    "FOLD_REACH",
     "LIP_LINE_WIDTH",
     "MIN_INTERIOR_PX",
     "OPEN_AREA",
@@ -73,6 +80,7 @@ __all__ = [
     "MouthRegions",
     "compare_mouths",
     "detect_landmarks",
+    "fold_region",
     "laplacian_detail",
     "measure_mouth",
     "mouth_regions",
@@ -83,6 +91,33 @@ __all__ = [
 
 #: The mouth box is resampled to this width before the Laplacian (scale-free detail).
 DETAIL_WIDTH = 128
+#: The region beside the nose reaches this share of the way from nose wing / mouth corner
+#: towards the jaw (points 2 and 4): the fold and the cheek just outside it.
+FOLD_REACH = 0.4
+_FOLD_POINTS = ((31, 48, 4, 2), (35, 54, 12, 14))
+
+
+def fold_region(landmarks: np.ndarray, shape: tuple[int, ...]) -> tuple[tuple[int, int, int, int], np.ndarray]:
+    """The region beside the nose (module docstring) of a face in a photo of ``shape``:
+    its window ``(x0, y0, x1, y1)`` and ``(y1 - y0, x1 - x0) bool`` mask. ``ValueError`` when empty."""
+    import cv2
+
+    lm = np.asarray(landmarks, dtype=np.float64)
+    quads = [np.array([lm[a], lm[b], lm[b] + FOLD_REACH * (lm[c] - lm[b]),
+                       lm[a] + FOLD_REACH * (lm[d] - lm[a])]) for a, b, c, d in _FOLD_POINTS]
+    allp = np.vstack(quads)
+    h, w = int(shape[0]), int(shape[1])
+    x0, y0 = np.maximum(np.floor(allp.min(axis=0)).astype(int) - 1, 0)
+    x1, y1 = np.minimum(np.ceil(allp.max(axis=0)).astype(int) + 2, (w, h))
+    if x1 <= x0 or y1 <= y0:
+        raise ValueError("the region beside the nose falls outside the photo")
+    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    off = np.array([x0, y0], dtype=np.float64)
+    cv2.fillPoly(mask, [np.rint((q - off) * 16).astype(np.int32).reshape(-1, 1, 2) for q in quads],
+                 1, lineType=cv2.LINE_8, shift=4)
+    if not mask.any():
+        raise ValueError("the region beside the nose is empty")
+    return (int(x0), int(y0), int(x1), int(y1)), mask.astype(bool)
 
 
 def laplacian_detail(lightness: np.ndarray, width: int = DETAIL_WIDTH) -> float:
@@ -122,6 +157,10 @@ class MouthMeasure:
     opening: float
     interior_px: int
     mouth_width: float
+    #: median L*, a*, b* beside the nose (:func:`fold_region`; NaN: not measured)
+    fold_L: float = float("nan")
+    fold_a: float = float("nan")
+    fold_b: float = float("nan")
 
     @property
     def contrast(self) -> float:
@@ -133,8 +172,15 @@ class MouthMeasure:
         return {**asdict(self), "contrast": self.contrast}
 
 
-def region_stats(rgb: np.ndarray, regions: MouthRegions, detail_width: int = DETAIL_WIDTH) -> MouthMeasure:
-    """The :class:`MouthMeasure` of ``rgb`` ``(H, W, 3) uint8`` in given regions."""
+def region_stats(rgb: np.ndarray, regions: MouthRegions, detail_width: int = DETAIL_WIDTH,
+                 fold: tuple[tuple[int, int, int, int], np.ndarray] | None = None) -> MouthMeasure:
+    """The :class:`MouthMeasure` of ``rgb`` ``(H, W, 3) uint8`` in given regions (and
+    :func:`fold_region`'s ``fold``, if given)."""
+    fold_lab = [np.nan] * 3
+    if fold is not None:
+        (fx0, fy0, fx1, fy1), fmask = fold
+        fl = srgb_to_lab(np.asarray(rgb)[fy0:fy1, fx0:fx1])[fmask]
+        fold_lab = [float(v) for v in np.median(fl, axis=0)]
     x0, y0, x1, y1 = regions.window
     lab = srgb_to_lab(np.asarray(rgb)[y0:y1, x0:x1])
     inside = lab[regions.interior]
@@ -145,7 +191,7 @@ def region_stats(rgb: np.ndarray, regions: MouthRegions, detail_width: int = DET
         interior_b=float(np.median(inside[:, 2])),
         cheek_L=float(np.median(lab[regions.cheeks][:, 0])), detail=detail,
         open=regions.open, opening=regions.opening, interior_px=int(len(inside)),
-        mouth_width=regions.mouth_width,
+        mouth_width=regions.mouth_width, fold_L=fold_lab[0], fold_a=fold_lab[1], fold_b=fold_lab[2],
     )
 
 
@@ -172,7 +218,7 @@ def measure_mouth(rgb: np.ndarray, landmarks: np.ndarray | None = None, *,
     if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
         raise ValueError(f"rgb must be (H, W, 3) uint8; got shape {rgb.shape} and dtype {rgb.dtype}")
     lm = detect_landmarks(rgb, path) if landmarks is None else landmarks
-    return region_stats(rgb, mouth_regions(lm, rgb.shape), detail_width)
+    return region_stats(rgb, mouth_regions(lm, rgb.shape), detail_width, fold_region(lm, rgb.shape))
 
 
 @dataclass(frozen=True)
@@ -189,6 +235,10 @@ class MouthComparison:
     detail_ratio: float
     open_output: bool
     open_real: bool
+    #: beside the nose: a*b* distance of the medians, chroma and L* output minus real (NaN: unmeasured)
+    fold_tint_error: float = float("nan")
+    fold_chroma_difference: float = float("nan")
+    fold_L_difference: float = float("nan")
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -203,6 +253,9 @@ def compare_mouths(output: MouthMeasure, real: MouthMeasure) -> MouthComparison:
                                   output.interior_b - real.interior_b)),
         detail_ratio=output.detail / real.detail if real.detail > 0 else float("nan"),
         open_output=output.open, open_real=real.open,
+        fold_tint_error=float(np.hypot(output.fold_a - real.fold_a, output.fold_b - real.fold_b)),
+        fold_chroma_difference=float(np.hypot(output.fold_a, output.fold_b) - np.hypot(real.fold_a, real.fold_b)),
+        fold_L_difference=float(output.fold_L - real.fold_L),
     )
 
 
@@ -215,6 +268,12 @@ GROUP_RATIO_GOAL = 1.5
 def _mean(values: Sequence[float]) -> float | None:
     v = np.asarray([x for x in values if np.isfinite(x)], dtype=np.float64)
     return float(v.mean()) if len(v) else None
+
+
+def _fold_means(rows: Sequence[Mapping[str, Any]]) -> dict[str, float | None]:
+    """Means of the fold figures (rows without them count as unmeasured)."""
+    return {k: _mean([r.get(k, np.nan) for r in rows])
+            for k in ("fold_tint_error", "fold_chroma_difference", "fold_L_difference")}
 
 
 def summarise_mouths(rows: Sequence[Mapping[str, Any]], *, min_group: int = 3,
@@ -239,7 +298,8 @@ def summarise_mouths(rows: Sequence[Mapping[str, Any]], *, min_group: int = 3,
                          "contrast_error": _mean([r["contrast_error"] for r in gr]),
                          "contrast_difference": _mean([r.get("contrast_difference", np.nan) for r in gr]),
                          "tint_error": _mean([r["tint_error"] for r in gr]),
-                         "detail_ratio": _mean([r["detail_ratio"] for r in gr])}
+                         "detail_ratio": _mean([r["detail_ratio"] for r in gr]),
+                         **_fold_means(gr)}
         counted = [v["contrast_error"] for v in groups.values()
                    if v["n"] >= min_group and v["contrast_error"] is not None]
         ratio = (max(counted) / min(counted)) if len(counted) >= 2 and min(counted) > 0 else None
@@ -259,6 +319,7 @@ def summarise_mouths(rows: Sequence[Mapping[str, Any]], *, min_group: int = 3,
                                if len(detail) else None),
             "open_output": _mean([float(r["open_output"]) for r in ok]),
             "open_real": _mean([float(r["open_real"]) for r in ok]),
+            **_fold_means(ok),
             "groups": groups,
             "group_ratio": ratio,
             "group_ratio_min_n": min_group,
