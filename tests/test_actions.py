@@ -981,3 +981,42 @@ def test_angry_brows_slope_down_to_their_inner_heads(basis):
     assert d[21, 1] > 1.9 and d[22, 1] > 1.9  # px down at the inner heads
     assert abs(d[19, 1]) < 0.3 and d[17, 1] < -1.0
     assert d[21, 0] > 0.8 and d[22, 0] < -0.8  # drawn together
+
+
+def test_an_opened_mouth_reads_its_upper_lip_from_inside_it(basis):
+    """dlib's inner points of a closed mouth can sit on the lower lip's top (062): the
+    opened upper lip must not carry the lower lip's colour up above the teeth (a light box
+    with vertical edges at 61 and 63, fearful and surprised)."""
+    import cv2
+
+    k = 4  # a photo 4x the canvas: lips ~15 px thick, the points 3 px off the lip line
+    lm = frontal_face(basis)
+    plm = k * (lm + 0.5) - 0.5
+    photo = cv2.resize(synthetic_crop(lm), None, fx=k, fy=k, interpolation=cv2.INTER_NEAREST)
+    upper, lower = (110, 55, 55), (235, 160, 170)
+    line = np.vstack([plm[48], plm[60:65], plm[54]])
+    cv2.fillPoly(photo, [np.rint(np.vstack([plm[48:55], line[::-1]])).astype(np.int32)], upper)
+    cv2.fillPoly(photo, [np.rint(np.vstack([plm[54:60], plm[48], line[::-1]])).astype(np.int32)], lower)
+    given = plm.copy()
+    given[61:64, 1] += 3.0  # the inner lips found on the lower lip's top
+    given[65:68, 1] += 3.0
+    model = ActionUnitModel("surprised").fit()
+    from pixelfes.face.align import crop_matrix, invert_affine, transform_points
+
+    m = crop_matrix(given, model.alignment_)
+    c_lm = transform_points(m, given)
+    c_target = model.predict_shape(c_lm)
+    source = model.warp_source(c_lm, c_target)
+    assert (source[61:64, 1] < c_lm[61:64, 1] - 0.2).all()  # read from inside the upper lip
+    np.testing.assert_array_equal(model.warp_source(c_lm, c_lm), c_lm)  # no opening: as found
+    out = model.synthesize_in_photo(photo, given)
+    target = transform_points(invert_affine(m), c_target)
+    # the band of the upper lip just above its new inner edge, between 61 and 63
+    xs = np.arange(int(np.ceil(target[61, 0])) + 1, int(target[63, 0]))
+    edge = np.interp(xs, target[61:64, 0], target[61:64, 1])
+    top = np.interp(xs, target[50:53, 0], target[50:53, 1])
+    px = np.concatenate([out[int(round(e - 0.4 * (e - t))):int(round(e - 0.02 * (e - t))), x]
+                         for x, e, t in zip(xs, edge, top, strict=True)]).astype(float)
+    assert len(px) > 40
+    nearer_lower = np.linalg.norm(px - lower, axis=1) < np.linalg.norm(px - upper, axis=1)
+    assert nearer_lower.mean() < 0.05

@@ -29,7 +29,7 @@ from ..warp import PiecewiseAffineWarp, remap
 from .analysis import ANALYSIS_UNITS, estimate_units
 from .basis import load_basis, parse_units
 from .folds import FoldShading
-from .mouth import mouth_changes, paint_mouth
+from .mouth import OPEN_FADE, mouth_changes, paint_mouth
 from .pose import Pose, fit_pose
 from .recipes import recipe_for
 
@@ -224,8 +224,26 @@ class ActionUnitModel(ExpressionModel):
         target, folds = self.plan_motion(lm, strength)
         tri = self.warp_.triangulation
         raster = tri.raster(target)
-        maps = raster.backward_map(tri.full_points(lm)) if with_map else None
+        maps = raster.backward_map(tri.full_points(self.warp_source(lm, target))) if with_map else None
         return target, raster, maps, folds
+
+    def warp_source(self, lm: np.ndarray, target: np.ndarray) -> np.ndarray:
+        """The landmarks the warp reads from: ``lm``, but where the mouth opens (and
+        :func:`~.mouth.paint_mouth` paints its interior) the inner lips read from inside the
+        lips (:func:`pixelfes.native.lip_only_source`, in proportion to the opening's blend).
+
+        dlib's inner points of a closed mouth sit a pixel or two off the lip line (on 062 on
+        the lower lip's light top), so the upper lip's triangles carried the line and the
+        lower lip's top up into the opened upper lip: a light box with vertical edges at
+        61 and 63 above the teeth (fearful, surprised). The native smile reads so too.
+        """
+        from ..mouth import inner_gap
+        from ..native import _LIP_ONLY, lip_only_source
+
+        if not self.mouth:
+            return lm
+        share = float(np.clip((inner_gap(target) - inner_gap(lm)) / OPEN_FADE, 0.0, 1.0))
+        return lip_only_source(lm, _LIP_ONLY * share) if share > 0 else lm
 
     def plan_motion(self, landmarks: np.ndarray, strength: float = 1.0
                     ) -> tuple[np.ndarray, dict[str, float]]:
@@ -295,7 +313,8 @@ class ActionUnitModel(ExpressionModel):
         factor = self.folds_.factor(raster, folds, target)
         src = photo if photo.ndim == 3 else photo[..., None]
         extra = None if factor is None else factor - np.float32(1.0)
-        pmap = plan_photo_map(m, self.warp_.triangulation, lm, target, align, src.shape[:2],
+        pmap = plan_photo_map(m, self.warp_.triangulation, self.warp_source(lm, target), target,
+                              align, src.shape[:2],
                               also=None if extra is None else np.abs(extra) > 1e-3, extra=extra,
                               raster=raster)
         if pmap is None:

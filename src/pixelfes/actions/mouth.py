@@ -570,9 +570,14 @@ def _lstar_to_y(lstar: float) -> float:
     return f**3 if f**3 > 0.008856 else lstar / 903.3
 
 
+#: a mouth whose inner gap grows by this share of its width gets its whole interior painted
+#: (:func:`paint_mouth`; less: blended in proportion)
+OPEN_FADE = 0.06
+
+
 def paint_mouth(image: np.ndarray, before: np.ndarray, after: np.ndarray,
                 source: np.ndarray | None = None, *, teeth: bool = True,
-                fade: float = 0.06, colours: Any = None) -> np.ndarray:
+                fade: float = OPEN_FADE, colours: Any = None) -> np.ndarray:
     """The mouth interior after landmarks moved from ``before`` to ``after`` (one face).
 
     ``image``: the warped face ``(S, S, C)`` uint8 (crop or photo box, C = 1 or 3) whose
@@ -641,7 +646,7 @@ def _colours(given: Any, source: np.ndarray, landmarks: np.ndarray) -> Any:
     return person_colours(source, landmarks) if given is None else given
 
 
-def mouth_changes(before: np.ndarray, after: np.ndarray, fade: float = 0.06) -> bool:
+def mouth_changes(before: np.ndarray, after: np.ndarray, fade: float = OPEN_FADE) -> bool:
     """Whether :func:`paint_mouth` (same ``fade``) paints anything for a colour image: the
     mouth opens further, or an open one closes by more than ``fade`` of its width."""
     from ..mouth import inner_gap as gap_w
