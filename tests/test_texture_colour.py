@@ -141,3 +141,26 @@ def test_a_layer_of_several_channels_goes_through_the_photo_map(model):
     assert seen and all(s[0] == 1 and s[2] == 4 for s in seen)
     with pytest.raises(ValueError, match="shade function"):
         native.resample_photo_map(photo, out[four.box[1]:four.box[3], four.box[0]:four.box[2]], four)
+
+
+def test_a_gray_photo_gets_no_tint(model, monkeypatch):
+    """A gray photo stored as RGB keeps equal channels beside the nose (the tint is skipped)."""
+    skimage_data = pytest.importorskip("skimage.data")
+    from pixelfes.face import detect_faces
+
+    rgb = skimage_data.astronaut()
+    gray = np.repeat(np.rint(rgb @ [0.299, 0.587, 0.114]).astype(np.uint8)[..., None], 3, axis=2)
+    face = detect_faces(gray)[0]
+    out = gray.copy()
+    native.synthesize_face(gray, out, face.landmarks, model, 1.0, mouth="closed")
+    lm = face.landmarks
+    x0, x1 = int(lm[31, 0] - 40), int(lm[35, 0] + 40)
+    y0, y1 = int(lm[31, 1]), int(lm[48, 1])
+    region = out[y0:y1, x0:x1].astype(int)
+    assert (region != gray[y0:y1, x0:x1]).any()  # the smile changed it
+    assert np.abs(region - region[..., :1]).max() <= 1
+    # the same face in colour goes through the tint
+    spy = []
+    monkeypatch.setattr(native, "_shade_tinted", lambda px, layer: spy.append(1) or px)
+    native.synthesize_face(rgb, rgb.copy(), detect_faces(rgb)[0].landmarks, model, 1.0, mouth="closed")
+    assert spy

@@ -650,6 +650,17 @@ def _texture_ratio(model: Any, crop: np.ndarray, lm: np.ndarray, raster: Any,
     return gain, np.clip(np.float32(strength * ratio_gain) * t, -_TINT_LIMIT, _TINT_LIMIT).astype(np.float32)
 
 
+def _gray_face(crop: np.ndarray, lm: np.ndarray) -> bool:
+    """Whether the aligned face (the landmarks' box of ``crop``) has equal channels: a gray
+    photo stored as RGB, which a tint would colour."""
+    if crop.ndim != 3 or crop.shape[2] != 3:
+        return True
+    x0, y0 = np.floor(lm.min(axis=0)).astype(int).clip(0)
+    x1, y1 = np.ceil(lm.max(axis=0)).astype(int) + 1
+    box = crop[y0:y1, x0:x1].astype(np.int16)
+    return bool(box.size) and int(np.abs(box - box[..., :1]).max()) <= 2
+
+
 def _shade_tinted(pixels: np.ndarray, layer: np.ndarray) -> np.ndarray:
     """:func:`apply_gain` of gathered ``pixels`` ``(1, N, 3)`` with a layer ``(1, N, 4)``: the
     gain, then the tint (:func:`_texture_ratio` with ``colour``)."""
@@ -1162,7 +1173,7 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
     if eyes is not None:
         target, folds = eyes
     raster = tri.raster(target)
-    tinted = smile and _SMILE_TINT
+    tinted = smile and _SMILE_TINT and not _gray_face(crop, lm)  # (a gray photo stays gray)
     got = _texture_ratio(model, crop, lm, raster, strength,
                          _SMILE_RATIO_GAIN if smile else _RATIO_GAIN,
                          _SMILE_EYE_GAIN if smile else None, own=_SMILE_OWN if smile else _OWN_TEXTURE,
