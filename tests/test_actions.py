@@ -241,8 +241,8 @@ def test_nnls_recovers_known_weights(basis, pose):
     lm = frontal_face(basis, truth, pose=pose)
     est = estimate_units(lm, identity_ridge=np.inf)  # the face is the ICT mean: no identity
     for k, v in est.units.items():
-        # tolerance: the pose refit stops when intensities change by < 0.001 a round
-        assert v == pytest.approx(truth.get(k, 0.0), abs=0.02), (k, est.units)
+        # tolerance: the unit ridge's shrinkage (0.001-0.002 here)
+        assert v == pytest.approx(truth.get(k, 0.0), abs=0.005), (k, est.units)
     np.testing.assert_allclose(est.pose.angles, pose, atol=0.1)
     assert est.rms < 0.05
     # with the person's own shape fitted too (the default), a little of the motion may be
@@ -256,6 +256,62 @@ def test_nnls_recovers_known_weights(basis, pose):
 def test_nnls_neutral_mean_is_zero(basis):
     est = estimate_units(frontal_face(basis))
     assert max(est.units.values()) < 1e-6
+
+
+def _person_face(basis, truth, seed, pose=(10.0, -5.0, 3.0), noise=0.5):
+    """A synthetic person: the ICT mean + random identity (coefficients ~ N(0, 1)) + actions,
+    posed like an aligned crop, with Gaussian landmark noise (px)."""
+    rng = np.random.default_rng(seed)
+    c = rng.normal(0.0, 1.0, len(basis.identity))
+    shape = basis.mean_shape + basis.motion_3d(truth) + np.tensordot(c, basis.identity, axes=1)
+    return pose_from_angles(*pose, 4.3, (95.5, 100.0)).project(shape) + rng.normal(0.0, noise, (68, 2))
+
+
+def test_analysis_converges_and_stops_changing(basis):
+    """The estimate is a fixed point: 6, 12, 40 and 160 rounds allowed give the same answer
+    (the pose refit of before drifted here: scale 4.18 -> 3.78, summed units 3.8 -> 5.2)."""
+    truth = {"AU1": 0.6, "AU6": 0.4, "AU12": 0.8, "AU26": 0.5}
+    for seed in range(4):
+        lm = _person_face(basis, truth, seed)
+        ests = [estimate_units(lm, iterations=n) for n in (6, 12, 40, 160)]
+        assert all(e.converged for e in ests) and ests[-1].rounds <= 12, [e.rounds for e in ests]
+        ref = np.array(list(ests[-1].units.values()))
+        for e in ests[:-1]:
+            np.testing.assert_allclose(list(e.units.values()), ref, atol=1e-3)
+            assert e.pose.scale == pytest.approx(ests[-1].pose.scale, rel=1e-4)
+
+
+def test_analysis_objective_never_rises(basis):
+    """Each pose round lowers the one objective both steps minimise (checked round by round)."""
+    for seed in range(3):
+        lm = _person_face(basis, {"AU2": 0.5, "AU15": 0.6, "AU26": 0.8}, seed, pose=(-20.0, 8.0, -6.0))
+        objs = [estimate_units(lm, iterations=n).objective for n in range(10)]
+        assert np.all(np.diff(objs) <= 1e-9 * objs[0]), objs
+        assert objs[-1] < 0.9 * objs[0]  # the pose rounds do something
+
+
+def test_analysis_recovers_a_synthetic_person(basis):
+    """Known actions + pose + an identity + 0.5 px noise: recovered to ~0.2 (the identity
+    modes hold most of the scale direction, so part of the face shape reads as actions and
+    scale); values pinned so a change to the estimator shows."""
+    truth = {"AU1": 0.6, "AU6": 0.4, "AU12": 0.8, "AU26": 0.5}
+    pinned = [{"AU1": 0.88, "AU6": 0.36, "AU12": 0.72, "AU26": 0.33},
+              {"AU1": 0.65, "AU6": 0.40, "AU12": 0.75, "AU26": 0.45},
+              {"AU1": 0.45, "AU6": 0.53, "AU12": 0.67, "AU26": 0.36}]
+    for seed, pin in enumerate(pinned):
+        est = estimate_units(_person_face(basis, truth, seed))
+        for k, v in pin.items():
+            assert est.units[k] == pytest.approx(v, abs=0.01), (seed, k, est.units)
+            assert est.units[k] == pytest.approx(truth[k], abs=0.3), (seed, k, est.units)
+        np.testing.assert_allclose(est.pose.angles, (10.0, -5.0, 3.0), atol=2.5)
+        assert est.pose.scale == pytest.approx(4.3, rel=0.06)
+    # without noise or identity the recovery is exact but for the ridges' shrinkage
+    # (0.002-0.004 at the defaults), whatever the pose
+    est = estimate_units(frontal_face(basis, truth, pose=(25.0, -10.0, 8.0)))
+    for k, v in est.units.items():
+        assert v == pytest.approx(truth.get(k, 0.0), abs=5e-3), (k, est.units)
+    np.testing.assert_allclose(est.pose.angles, (25.0, -10.0, 8.0), atol=0.02)
+    assert est.pose.scale == pytest.approx(4.3, rel=1e-3) and est.rms < 0.01
 
 
 def test_neutralize_undoes_synthesized_actions(basis):

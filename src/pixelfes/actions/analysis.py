@@ -1,15 +1,24 @@
 """Action-unit intensities from 68 landmarks: a non-negative fit of the basis, with pose.
 
-The landmarks' offsets from the posed neutral mean shape are explained as
-``sum_u w_u * project(motion_u) + sum_k c_k * project(identity_k)`` with ``w >= 0``
-(actions) and ``c`` free but ridge-penalised (the person's own face shape, ICT identity
-modes), by least squares. ``c`` is eliminated in closed form, which leaves a small
-non-negative least-squares problem in ``w``; the pose is then refitted to the landmarks
-with the estimated actions and face shape included (the eyes and nose that fix the pose
-move a little under AU1/5/6/7/9), until the intensities change by less than 0.001 (at most
-12 rounds; a plain fixed point, typically 5-8 rounds). Units whose motion is nearly the same on the 68 landmarks as
-another's are left out of the fit (AU27 = more AU26, AU25, AU11 ~ AU10, AU24 ~ AU23,
-sides): :data:`ANALYSIS_UNITS`.
+The landmarks are explained as the posed 3D shape ``mean + sum_u w_u motion_u + sum_k c_k
+identity_k`` with ``w >= 0`` (actions) and ``c`` free but ridge-penalised (the person's own
+face shape, ICT identity modes). One objective, over all 68 points::
+
+    J = ||project(pose, shape(w, c)) - landmarks||^2 + s0^2 (IDENTITY_RIDGE ||c||^2 + UNIT_RIDGE ||w||^2)
+
+``s0`` is the scale of the rigid pose fit (:func:`~.pose.fit_pose` of the mean shape on the
+eyes and nose): a constant of the face, so the ridges are in the model's units and do not
+depend on the pose being fitted. The estimate is the local minimum of ``J`` reached from
+that rigid pose by variable projection: for a given pose, ``w`` and ``c`` are exact (``c``
+eliminated in closed form, a small non-negative least squares in ``w``); the pose takes
+Gauss-Newton steps on ``J`` with ``w`` and ``c`` re-optimised (the Jacobian projected
+off what the deformation can absorb), each step accepted only if ``J`` falls (halved until
+it does). It stops when ``J`` falls by less than a relative 1e-9 (typically 3-6 rounds; at
+most ``iterations``). (Until 2026-12 the pose was refitted on the eyes and nose alone, which
+ignored the ridges and the other points: ``J`` rose every round and the scale drifted
+without end; docs/actions.md, "Analysis converges".) Units whose motion is nearly the same
+on the 68 landmarks as another's are left out of the fit (AU27 = more AU26, AU25, AU11 ~
+AU10, AU24 ~ AU23, sides): :data:`ANALYSIS_UNITS`.
 """
 
 from __future__ import annotations
@@ -19,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .basis import ActionUnitBasis, load_basis
-from .pose import Pose, fit_pose
+from .pose import Pose, fit_pose, to_camera
 
 __all__ = ["ANALYSIS_UNITS", "UnitEstimate", "estimate_units"]
 
@@ -28,6 +37,9 @@ ANALYSIS_UNITS: tuple[str, ...] = ("AU1", "AU2", "AU4", "AU5", "AU6", "AU7", "AU
                                    "AU26", "AU43")
 IDENTITY_RIDGE = 0.01  # ridge on identity coefficients, relative to the scaled basis
 UNIT_RIDGE = 1e-3  # tiny ridge on the actions: keeps the small problem well posed
+MAX_ROUNDS = 30  # cap on the pose's Gauss-Newton rounds (London faces: 2-10)
+TOLERANCE = 1e-9  # stop when the objective falls by less than this fraction in a round
+_ICT_TO_CAMERA = np.diag([1.0, -1.0, -1.0])
 
 
 @dataclass(frozen=True)
@@ -38,6 +50,9 @@ class UnitEstimate:
     pose: Pose = field(repr=False)
     identity: np.ndarray = field(repr=False)  # (K,) identity coefficients
     rms: float
+    objective: float = field(default=float("nan"), repr=False)  # J at the estimate (px^2)
+    rounds: int = field(default=0, repr=False)  # pose rounds taken
+    converged: bool = field(default=True, repr=False)  # False: stopped at the cap
 
 
 def _nnls(a: np.ndarray, b: np.ndarray, start: np.ndarray | None = None) -> np.ndarray:
@@ -46,12 +61,89 @@ def _nnls(a: np.ndarray, b: np.ndarray, start: np.ndarray | None = None) -> np.n
     return nnls(a, b, start=start)
 
 
+def _rodrigues(v: np.ndarray) -> np.ndarray:
+    """Rotation matrix ``exp([v]x)``."""
+    th = float(np.linalg.norm(v))
+    k = np.array([[0.0, -v[2], v[1]], [v[2], 0.0, -v[0]], [-v[1], v[0], 0.0]])
+    if th < 1e-12:
+        return np.eye(3) + k
+    return np.eye(3) + np.sin(th) / th * k + (1 - np.cos(th)) / th**2 * (k @ k)
+
+
+class _Problem:
+    """The objective's pieces for one face (the basis at a pose, the exact deformation)."""
+
+    def __init__(self, lm: np.ndarray, motion: np.ndarray, ident: np.ndarray,
+                 mean: np.ndarray, unit_ridge: float, identity_ridge: float) -> None:
+        self.lm, self.motion, self.ident, self.mean = lm, motion, ident, mean
+        self.gamma = np.sqrt(np.concatenate([np.full(len(motion), unit_ridge),
+                                             np.full(len(ident), identity_ridge)]))
+
+    def deform(self, pose: Pose, start: np.ndarray | None
+               ) -> tuple[np.ndarray, np.ndarray, float, np.ndarray, np.ndarray]:
+        """Exact ``w >= 0`` and ``c`` at ``pose``: ``(w, c, J, design (136, U + K), residual)``."""
+        u, k = len(self.motion), len(self.ident)
+        lin = pose.scale * (pose.rotation @ _ICT_TO_CAMERA)[:2]  # (2, 3)
+        a = (self.motion @ lin.T).reshape(u, 136).T  # (136, U)
+        bb = (self.ident @ lin.T).reshape(k, 136).T  # (136, K)
+        r = (self.lm - pose.project(self.mean)).ravel()
+        lam_u, lam_c = self.gamma[0] ** 2, self.gamma[-1] ** 2 if k else 1.0
+        # eliminate c: min ||a w + bb c - r||^2 + lam_c ||c||^2  ->  a P-weighted problem in w
+        if k:
+            g = bb.T @ bb + lam_c * np.eye(k)
+            both = np.linalg.solve(g, bb.T @ np.column_stack([a, r]))
+        else:
+            both = np.zeros((0, u + 1))
+        pa = a - bb @ both[:, :-1]
+        pr = r - bb @ both[:, -1]
+        m = a.T @ pa + lam_u * np.eye(u)
+        chol = np.linalg.cholesky(m)
+        # warm start from the last solve's support: then usually one least-squares solve
+        w = _nnls(chol.T, np.linalg.solve(chol, a.T @ pr), start=start)
+        c = both[:, -1] - both[:, :-1] @ w
+        design = np.column_stack([a, bb])
+        res = design @ np.concatenate([w, c]) - r  # fit - landmarks, (136,)
+        obj = float(res @ res + lam_u * (w @ w) + (lam_c * (c @ c) if k else 0.0))
+        return w, c, obj, design, res
+
+    def pose_step(self, pose: Pose, w: np.ndarray, c: np.ndarray, design: np.ndarray,
+                  res: np.ndarray) -> np.ndarray:
+        """Gauss-Newton step ``(dlog s, rotation vector (3), dt (2))`` on ``J`` with the
+        deformation re-optimised (variable projection, Kaufman's Jacobian)."""
+        shape = self.mean + np.tensordot(w, self.motion, axes=1) + np.tensordot(c, self.ident, axes=1)
+        y = to_camera(shape) @ pose.rotation.T  # (68, 3) rotated shape
+        d = np.empty((68, 2, 6))
+        d[:, :, 0] = pose.scale * y[:, :2]
+        for i in range(3):
+            e = np.zeros(3)
+            e[i] = 1.0
+            d[:, :, 1 + i] = pose.scale * np.cross(e, y)[:, :2]
+        d[:, :, 4:] = 0.0
+        d[:, 0, 4] = 1.0
+        d[:, 1, 5] = 1.0
+        dd = d.reshape(136, 6)
+        free = np.concatenate([w > 0, np.ones(len(c), dtype=bool)])
+        f = design[:, free]
+        gam = self.gamma[free]
+        z = np.linalg.solve(f.T @ f + np.diag(gam**2), f.T @ dd)
+        jac = np.vstack([dd - f @ z, -gam[:, None] * z])
+        theta = np.concatenate([w, c])[free]
+        full = np.concatenate([res, gam * theta])
+        return -np.linalg.lstsq(jac, full, rcond=None)[0]
+
+
+def _moved(pose: Pose, step: np.ndarray) -> Pose:
+    return Pose(pose.scale * float(np.exp(step[0])), _rodrigues(step[1:4]) @ pose.rotation,
+                pose.translation + step[4:])
+
+
 def estimate_units(landmarks: np.ndarray, units: tuple[str, ...] = ANALYSIS_UNITS,
-                   basis: ActionUnitBasis | None = None, iterations: int = 12,
+                   basis: ActionUnitBasis | None = None, iterations: int = MAX_ROUNDS,
                    identity_ridge: float = IDENTITY_RIDGE) -> UnitEstimate:
     """Estimate ``units`` intensities of one face from its ``(68, 2)`` landmarks (x, y).
 
     Works in any pixel frame (photo or aligned crop): the pose's scale normalises it.
+    ``iterations``: the cap on the pose's rounds (0: the rigid pose, deformation only).
     ``identity_ridge``: how strongly the person's own face shape is held to the mean
     (``inf`` = not fitted: exact for the ICT mean face, biased by real faces' shape; the
     default, 0.01, lets face shape explain what the actions cannot: on the 82 London pairs
@@ -62,39 +154,33 @@ def estimate_units(landmarks: np.ndarray, units: tuple[str, ...] = ANALYSIS_UNIT
     lm = np.asarray(landmarks, dtype=np.float64)
     if lm.shape != (68, 2) or not np.all(np.isfinite(lm)):
         raise ValueError(f"landmarks must be finite (68, 2) (x, y) points; got shape {lm.shape}")
+    if iterations < 0:
+        raise ValueError(f"iterations must be >= 0 (0 = the rigid pose only); got {iterations}")
     rows = [b.index(u) for u in units]
-    motion = b.motion[rows]
     ident = b.identity if np.isfinite(identity_ridge) else b.identity[:0]
     pose = fit_pose(lm, b.mean_shape)
-    w = np.zeros(len(rows))
-    c = np.zeros(len(ident))
-    w_prev = np.full(len(rows), np.inf)
-    flat_motion = motion.reshape(len(rows), 68, 3)
-    for _ in range(max(1, iterations)):
-        s2 = pose.scale**2
-        lin = pose.scale * (pose.rotation @ np.diag([1.0, -1.0, -1.0]))[:2]  # (2, 3)
-        a = (flat_motion @ lin.T).reshape(len(rows), 136).T  # (136, U)
-        bb = (ident @ lin.T).reshape(len(ident), 136).T  # (136, K)
-        r = (lm - pose.project(b.mean_shape)).ravel()
-        # eliminate c: min ||a w + bb c - r||^2 + lam ||c||^2  ->  P-weighted problem in w
-        lam = (identity_ridge if np.isfinite(identity_ridge) else 1.0) * s2
-        g = bb.T @ bb + lam * np.eye(len(ident))
-        both = np.linalg.solve(g, bb.T @ np.column_stack([a, r])) if len(ident) else \
-            np.zeros((0, len(rows) + 1))
-        pa = a - bb @ both[:, :-1]
-        pr = r - bb @ both[:, -1]
-        m = a.T @ pa + UNIT_RIDGE * s2 * np.eye(len(rows))
-        q = a.T @ pr
-        chol = np.linalg.cholesky(m)
-        # warm start from the last round's units (the pose moves little): most rounds then
-        # need one least-squares solve instead of one per unit added
-        w = _nnls(chol.T, np.linalg.solve(chol, q), start=w > 0)
-        c = both[:, -1] - both[:, :-1] @ w
-        shape = b.mean_shape + np.tensordot(w, motion, axes=1) + np.tensordot(c, ident, axes=1)
-        pose = fit_pose(lm, shape)
-        if np.abs(w - w_prev).max() < 1e-3:
+    s0sq = pose.scale**2
+    prob = _Problem(lm, b.motion[rows], ident, b.mean_shape, UNIT_RIDGE * s0sq,
+                    (identity_ridge if np.isfinite(identity_ridge) else 1.0) * s0sq)
+    w, c, obj, design, res = prob.deform(pose, None)
+    rounds, converged = 0, iterations == 0
+    while rounds < iterations:
+        rounds += 1
+        step = prob.pose_step(pose, w, c, design, res)
+        for _ in range(20):  # halve until J falls: the objective never rises
+            trial = _moved(pose, step)
+            got = prob.deform(trial, w > 0)
+            if got[2] < obj:
+                break
+            step = step / 2
+        else:
+            converged = True  # no step lowers J: a minimum to rounding
             break
-        w_prev = w
-    fit = pose.project(b.mean_shape + np.tensordot(w, motion, axes=1) + np.tensordot(c, ident, axes=1))
-    rms = float(np.sqrt(((fit - lm) ** 2).sum(axis=1).mean()))
-    return UnitEstimate({u: float(v) for u, v in zip(units, w, strict=True)}, pose, c, rms)
+        drop = obj - got[2]
+        pose, (w, c, obj, design, res) = trial, got
+        if drop <= TOLERANCE * obj:
+            converged = True
+            break
+    rms = float(np.sqrt((res.reshape(68, 2) ** 2).sum(axis=1).mean()))
+    return UnitEstimate({u: float(v) for u, v in zip(units, w, strict=True)}, pose, c, rms,
+                        obj, rounds, converged)
