@@ -15,7 +15,8 @@ least error on the other four, reported on the held-out fold; the shipped floor 
 chosen on all of those people; the blind-test people are reported, never chosen on.
 
 Run: PYTHONPATH=src python scripts/measure_analysis.py --out /tmp/au/analysis.json
-     PYTHONPATH=src python scripts/measure_analysis.py --to-neutral --out /tmp/au/analysis.json
+     PYTHONPATH=src python scripts/measure_analysis.py --to-neutral --ridges 0.001,0.01,0.03,0.1,inf \\
+         --out /tmp/au/analysis.json     # ~1 min
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pixelfes.actions import ANALYSIS_UNITS, ActionUnitModel, estimate_units
+from pixelfes.actions import ANALYSIS_UNITS, ActionUnitModel, analysis, estimate_units
 from pixelfes.actions import model as au_model
 from pixelfes.evaluate.data import aligned_pairs
 from pixelfes.splits import group_kfold
@@ -90,6 +91,9 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=Path("/tmp/au/cache"), help="aligned crops' cache")
     ap.add_argument("--to-neutral", action="store_true",
                     help="also measure --to neutral and choose NEUTRAL_FLOOR on training folds")
+    ap.add_argument("--ridges", default="",
+                    help="with --to-neutral: also the floor's choice and held-out error with these "
+                         "identity ridges (comma-separated, 'inf' = no identity), e.g. 0.001,0.01,0.1,inf")
     args = ap.parse_args()
     res: dict = {}
     for data, expr in SETS:
@@ -120,6 +124,19 @@ def main() -> None:
             if data == "london-face-set":
                 row["neutral_floor"] = choose_floor(ls, lt, ids)
                 msg += "\n    NEUTRAL_FLOOR: " + json.dumps(row["neutral_floor"])
+                row["by_ridge"] = {}
+                for ridge in [float(v) for v in args.ridges.split(",") if v]:
+                    keep = analysis.estimate_units.__defaults__
+                    assert keep is not None
+                    # the identity ridge as ActionUnitModel's call of estimate_units sees it
+                    analysis.estimate_units.__defaults__ = (*keep[:-1], ridge)
+                    try:
+                        r = choose_floor(ls, lt, ids)
+                    finally:
+                        analysis.estimate_units.__defaults__ = keep
+                    row["by_ridge"][str(ridge)] = r
+                    msg += (f"\n    identity ridge {ridge}: floors chosen {r['fold_choices']}, held-out "
+                            f"{r['held_out_px']:.3f} px, blind-test people {r['blind_people_px_at_shipped']:.3f}")
         res[f"{data}/{expr}"] = row
         print(msg, flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
