@@ -2,27 +2,31 @@
 
 The landmarks are explained as the posed 3D shape ``mean + sum_u w_u motion_u + sum_k c_k
 identity_k`` with ``w >= 0`` (actions) and ``c`` free but ridge-penalised (the person's own
-face shape, ICT identity modes). One objective, over all 68 points::
+face shape: ICT identity modes less the size, rotation and position changes a pose makes,
+:func:`rigid_free_identity`, so the pose alone carries those). One objective, over all 68
+points::
 
     J = ||project(pose, shape(w, c)) - landmarks||^2 + s0^2 (IDENTITY_RIDGE ||c||^2 + UNIT_RIDGE ||w||^2)
 
 ``s0`` is the scale of the rigid pose fit (:func:`~.pose.fit_pose` of the mean shape on the
 eyes and nose): a constant of the face, so the ridges are in the model's units and do not
-depend on the pose being fitted. The estimate is the local minimum of ``J`` reached from
-that rigid pose by variable projection: for a given pose, ``w`` and ``c`` are exact (``c``
+depend on the pose being fitted. The estimate is the minimum of ``J`` reached from that
+rigid pose by variable projection: at a given pose ``w`` and ``c`` are exact (``c``
 eliminated in closed form, a small non-negative least squares in ``w``); the pose takes
-Gauss-Newton steps on ``J`` with ``w`` and ``c`` re-optimised (the Jacobian projected
-off what the deformation can absorb), each step accepted only if ``J`` falls (halved until
-it does). It stops when ``J`` falls by less than a relative 1e-9 (typically 3-6 rounds; at
-most ``iterations``). (Until 2026-12 the pose was refitted on the eyes and nose alone, which
-ignored the ridges and the other points: ``J`` rose every round and the scale drifted
-without end; docs/actions.md, "Analysis converges".) Units whose motion is nearly the same
-on the 68 landmarks as another's are left out of the fit (AU27 = more AU26, AU25, AU11 ~
-AU10, AU24 ~ AU23, sides): :data:`ANALYSIS_UNITS`.
+Gauss-Newton steps on ``J`` with ``w`` and ``c`` re-optimised (the Jacobian projected off
+what the deformation absorbs), each step halved until ``J`` falls, so ``J`` never rises. It
+stops when a round lowers ``J`` by less than a relative :data:`TOLERANCE` (London: 4-9
+rounds, median 6; at most ``iterations``). (Before, the pose was refitted on the eyes and
+nose alone, ignoring the ridges and the other points: ``J`` rose every round and the scale
+drifted without end; docs/actions.md, "The analysis converges".) Units whose motion is
+nearly the same on the 68 landmarks as another's are left out of the fit (AU27 = more
+AU26, AU25, AU11 ~ AU10, AU24 ~ AU23, sides): :data:`ANALYSIS_UNITS`.
 """
+
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,14 +34,14 @@ import numpy as np
 from .basis import ActionUnitBasis, load_basis
 from .pose import Pose, fit_pose, to_camera
 
-__all__ = ["ANALYSIS_UNITS", "UnitEstimate", "estimate_units"]
+__all__ = ["ANALYSIS_UNITS", "UnitEstimate", "estimate_units", "rigid_free_identity"]
 
 ANALYSIS_UNITS: tuple[str, ...] = ("AU1", "AU2", "AU4", "AU5", "AU6", "AU7", "AU9", "AU10",
                                    "AU12", "AU14", "AU15", "AU16", "AU17", "AU20", "AU23",
                                    "AU26", "AU43")
 IDENTITY_RIDGE = 0.01  # ridge on identity coefficients, relative to the scaled basis
 UNIT_RIDGE = 1e-3  # tiny ridge on the actions: keeps the small problem well posed
-MAX_ROUNDS = 30  # cap on the pose's Gauss-Newton rounds (London faces: 2-10)
+MAX_ROUNDS = 30  # cap on the pose's Gauss-Newton rounds (London faces: 4-9)
 TOLERANCE = 1e-9  # stop when the objective falls by less than this fraction in a round
 _ICT_TO_CAMERA = np.diag([1.0, -1.0, -1.0])
 
@@ -132,6 +136,24 @@ class _Problem:
         return -np.linalg.lstsq(jac, full, rcond=None)[0]
 
 
+@functools.lru_cache(maxsize=4)
+def rigid_free_identity(basis: ActionUnitBasis) -> np.ndarray:
+    """``(K, 68, 3)`` identity modes less what a pose change of the mean shape produces.
+
+    The ICT identity modes hold 96 % of the mean shape's own direction (a size change) and
+    40-87 % of each rotation's and translation's tangent, so the fit could trade the pose's
+    scale against the face shape (the fitted scale rose 13 % on London's faces, reading
+    every action smaller). Projected off those 7 directions (least squares over the 68
+    points in 3D), the modes leave size, rotation and position to the pose.
+    """
+    mean = basis.mean_shape
+    eye = np.eye(3)
+    tangents = [mean] + [np.cross(e, mean) for e in eye] + [np.tile(e, (68, 1)) for e in eye]
+    q, _ = np.linalg.qr(np.stack([t.ravel() for t in tangents], axis=1))  # (204, 7)
+    flat = basis.identity.reshape(len(basis.identity), -1)
+    return (flat - (flat @ q) @ q.T).reshape(basis.identity.shape)
+
+
 def _moved(pose: Pose, step: np.ndarray) -> Pose:
     return Pose(pose.scale * float(np.exp(step[0])), _rodrigues(step[1:4]) @ pose.rotation,
                 pose.translation + step[4:])
@@ -145,10 +167,13 @@ def estimate_units(landmarks: np.ndarray, units: tuple[str, ...] = ANALYSIS_UNIT
     Works in any pixel frame (photo or aligned crop): the pose's scale normalises it.
     ``iterations``: the cap on the pose's rounds (0: the rigid pose, deformation only).
     ``identity_ridge``: how strongly the person's own face shape is held to the mean
-    (``inf`` = not fitted: exact for the ICT mean face, biased by real faces' shape; the
-    default, 0.01, lets face shape explain what the actions cannot: on the 82 London pairs
-    the summed intensities of the neutral faces fall from 2.42 to 1.83 and the AU12 rise
-    from neutral to smile grows from 0.10 to 0.29; 0.1 is alike, 0.001 worse, 3.01 / 0.23).
+    (``inf`` = not fitted: exact for the ICT mean face, biased by real faces' shape). On the
+    82 London pairs (neutral faces' summed intensities / the mean AU12 rise from neutral to
+    smile / share of pairs where AU12 rises): 0.01, the default, 2.04 / 0.21 / 68 %; inf
+    5.02 / 0.25 / 68 %; 0.1 3.44 / 0.23; 0.001 2.14 / 0.12; the rigid pose only
+    (``iterations=0``) 2.91 / 0.08. The default also gives ``--to neutral`` its least error
+    on the people outside the blind test (``scripts/measure_analysis.py --to-neutral
+    --ridges``: 1.44 px held out, 0.001: 1.61, 0.1: 1.54, inf: 1.73).
     """
     b = basis or load_basis()
     lm = np.asarray(landmarks, dtype=np.float64)
@@ -157,7 +182,7 @@ def estimate_units(landmarks: np.ndarray, units: tuple[str, ...] = ANALYSIS_UNIT
     if iterations < 0:
         raise ValueError(f"iterations must be >= 0 (0 = the rigid pose only); got {iterations}")
     rows = [b.index(u) for u in units]
-    ident = b.identity if np.isfinite(identity_ridge) else b.identity[:0]
+    ident = rigid_free_identity(b) if np.isfinite(identity_ridge) else b.identity[:0]
     pose = fit_pose(lm, b.mean_shape)
     s0sq = pose.scale**2
     prob = _Problem(lm, b.motion[rows], ident, b.mean_shape, UNIT_RIDGE * s0sq,
