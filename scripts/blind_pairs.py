@@ -17,7 +17,9 @@ keeps 0.98 of its source photo's), so a rater can pick the edited photo by softn
 whatever the edit. With the flag the real photo is blurred (a Gaussian, its sigma found by
 bisection) to the source photo's fine detail over the face, mouth left out of the measure:
 the pair then differs in what the edit did, not in how the two photos were taken. The key
-records each sigma.
+records each sigma. The background's grain still differs (the neutral photos have less:
+a rater who measured it found the edited photo by it in 19 of 20 matched pairs), so the
+instructions ask raters to judge by eye and not to measure the pixels.
 
 Examples:
     PIXELFES_DATA=../shared/data PYTHONPATH=src python scripts/blind_pairs.py make \\
@@ -56,7 +58,10 @@ person side by side: the left one is "A", the right one is "B". In each pair one
 a real, unedited photo of the person; the other was made by a program that edited another
 photo of the same person. Look at each image on its own, at 1:1 (mouth, teeth, lips,
 cheeks, eyes, skin; do not guess from file names, sizes or the order), and say which of the
-two is edited. The numbers of A and B answers need not be equal. Confidence: 1 (a guess)
+two is edited. Judge by eye, as a person looking at the photos would: do not measure the
+pixels (noise, grain, sharpness, histograms): the two photos were taken at different
+moments of a photo session and differ in grain and focus for that reason alone, which says
+nothing about editing. The numbers of A and B answers need not be equal. Confidence: 1 (a guess)
 to 5 (certain); naturalness of each photo: 1 (clearly fake) to 5 (fully natural).
 
 Write your answers as one JSON object into {answers}:
