@@ -130,6 +130,9 @@ _OWN_TEXTURE = True
 #: channel in linear light, luminance kept): a real fold reddens as it darkens, a luminance
 #: change alone leaves it grey
 _SMILE_TINT = True
+#: the same colour change for the other directions (happy -> neutral: the mean face's tint of
+#: the fold going away)
+_NEUTRAL_TINT = False
 _LAB_MIN = 0.004  # apply_gain(dark_in_lab=True) takes gains this close to 1 by channel scale
 _LIP_MARGIN = 0.12  # mouth widths around lips and philtrum where the texture ratio fades out
 _LIP_KEEP = 0.8
@@ -1173,7 +1176,7 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
     if eyes is not None:
         target, folds = eyes
     raster = tri.raster(target)
-    tinted = smile and _SMILE_TINT and not _gray_face(crop, lm)  # (a gray photo stays gray)
+    tinted = (_SMILE_TINT if smile else _NEUTRAL_TINT) and not _gray_face(crop, lm)  # (a gray photo stays gray)
     got = _texture_ratio(model, crop, lm, raster, strength,
                          _SMILE_RATIO_GAIN if smile else _RATIO_GAIN,
                          _SMILE_EYE_GAIN if smile else None, own=_SMILE_OWN if smile else _OWN_TEXTURE,
