@@ -124,15 +124,14 @@ _PAINTED_TEETH = True
 _SMILE_OWN = False
 #: the same for every other direction (happy -> neutral): the pixel model's change of this
 #: face, unchanged. Tried with the mean face's ratio (82 held-out people): contrast 3.62 ->
-#: 3.43, group ratio 2.31 -> 1.78, tint 3.02 -> 3.11, fer 0.939 -> 0.951; not looked at at 1:1
+#: 3.43, group ratio 2.31 -> 1.78, tint 3.02 -> 3.11, fer 0.939 -> 0.951, but at 1:1 its fixed
+#: +21 % lightening along the average fold glows beside the nose on light skin whose smile had
+#: no fold there (083, 138); it removes the ashy haze on dark skin (docs/mouth.md, last section)
 _OWN_TEXTURE = True
 #: a smile's texture change carries the mean face's colour change too (``_mean_tint``: per
 #: channel in linear light, luminance kept): a real fold reddens as it darkens, a luminance
 #: change alone leaves it grey
 _SMILE_TINT = True
-#: the same colour change for the other directions (happy -> neutral: the mean face's tint of
-#: the fold going away)
-_NEUTRAL_TINT = False
 _LAB_MIN = 0.004  # apply_gain(dark_in_lab=True) takes gains this close to 1 by channel scale
 _LIP_MARGIN = 0.12  # mouth widths around lips and philtrum where the texture ratio fades out
 _LIP_KEEP = 0.8
@@ -1176,7 +1175,7 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
     if eyes is not None:
         target, folds = eyes
     raster = tri.raster(target)
-    tinted = (_SMILE_TINT if smile else _NEUTRAL_TINT) and not _gray_face(crop, lm)  # (a gray photo stays gray)
+    tinted = smile and _SMILE_TINT and not _gray_face(crop, lm)  # (a gray photo stays gray)
     got = _texture_ratio(model, crop, lm, raster, strength,
                          _SMILE_RATIO_GAIN if smile else _RATIO_GAIN,
                          _SMILE_EYE_GAIN if smile else None, own=_SMILE_OWN if smile else _OWN_TEXTURE,
