@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -113,3 +114,77 @@ def test_mouth_triangles_as_a_plain_loop(model):
     got = native._mouth_triangles(simplices)
     assert got.dtype == bool and want.any() and np.array_equal(got, want)
     assert not native._mouth_triangles(np.array([[60, 61, 30], [0, 1, 2]])).any()
+
+
+_F = np.float32(1e-3)
+_EDGES = np.array([0.0, -0.0, _F, -_F, np.nextafter(_F, np.float32(1)), -np.nextafter(_F, np.float32(1)),
+                   np.nextafter(_F, np.float32(0)), 1e-30, -1e-30, 0.05, -0.2, np.inf, -np.inf, np.nan],
+                  np.float32)
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 4, 8])
+def test_quiet_is_every_channel_within_1e_3(k):
+    # the booleans read as one integer: the plain reduction over channels, and OpenCV's
+    # inRange as main had it (up to 4 channels), at the boundary, NaN and on a strided view
+    rng = np.random.default_rng(k)
+    big = rng.choice(_EDGES, size=(19, 29, k + 1), p=[0.6] + [0.4 / 13] * 13).astype(np.float32)
+    for layer in (np.ascontiguousarray(big[..., :k]), big[..., 1:], big[2:17:2, 3:, :k]):
+        want = np.all(np.abs(layer) <= _F, axis=2)
+        got = native._quiet(layer)
+        assert got.dtype == bool and got.shape == layer.shape[:2]
+        assert np.array_equal(got, want) and want.any() and not want.all()
+        if k <= 4:
+            main = cv2.inRange(np.ascontiguousarray(layer), (-1e-3,) * k, (1e-3,) * k) > 0
+            assert np.array_equal(got, main)
+    flat = big[..., 0]
+    assert np.array_equal(native._quiet(flat), cv2.inRange(np.ascontiguousarray(flat), -1e-3, 1e-3) > 0)
+
+
+def _tint_case(n: int, seed: int):
+    rng = np.random.default_rng(seed)
+    px = rng.integers(0, 256, (1, n, 3)).astype(np.uint8)
+    px[0, :256] = np.arange(256, dtype=np.uint8)[:, None]  # greys, black, white
+    layer = np.empty((1, n, 4), np.float32)
+    layer[..., 0] = rng.uniform(0.6, 1.6, n)
+    layer[0, :64, 0] = 3.0  # L* capped at 100
+    layer[..., 1:] = rng.uniform(-0.25, 0.25, (n, 3))
+    layer[0, 300:340, 1:] = 0.0
+    return px, layer
+
+
+def test_tinted_on_planes_is_the_plain_way():
+    # every pixel, on contiguous planes and in place: the same bytes as over a last axis of 3
+    px, layer = _tint_case(200_000, 5)
+    want = native._tinted_plain(px, layer[..., 0], layer[..., 1:])
+    assert np.array_equal(native._shade_tinted(px, layer), want)
+    assert np.array_equal(native._tinted(px, layer[..., 0], layer[..., 1:]), want)
+    assert (want != px).any(axis=2).mean() > 0.9
+    img = px.reshape(400, 500, 3)[::2, 1::2]  # an image, strided
+    gain, tint = layer[..., 0].reshape(400, 500)[::2, 1::2], layer[..., 1:].reshape(400, 500, 3)[::2, 1::2]
+    got = native.apply_gain(img, gain, dark_in_lab=True, tint=tint)
+    assert got.shape == img.shape and np.array_equal(got, native._tinted_plain(img, gain, tint))
+
+
+def test_photo_map_rows_find_the_quiet_mask_once(model):
+    # the quiet mask handed to the shading is _quiet of the rows' layer; a chunk the layer
+    # fills is the layer's warp itself, the same values as a chunk reaching past it
+    tri, ref = model.warp_.triangulation, model.reference_
+    extra = np.zeros((192, 192, 4), np.float32)
+    extra[60:130, 50:120, 0] = 0.1 * np.sin(np.arange(70, dtype=np.float32) / 7.0)
+    extra[70:140, 60:80, 2] = 0.05
+    matrix = np.array([[0.5, 0.0, 10.0], [0.0, 0.5, 12.0]])
+    for motion in (0.8, 0.0):  # moving, and still: then a pixel is still exactly where it is quiet
+        pmap = native.plan_photo_map(matrix, tri, ref, ref + motion, model.alignment_, (500, 500),
+                                     also=~native._quiet(extra), extra=extra)
+        assert pmap is not None
+        a, b = pmap.extra_rows
+        assert 0 <= a < b - 40 < pmap.shape[0] - 30
+        for r0, r1 in ((0, pmap.shape[0]), (a + 3, b), (a + 3, b + 20), (a + 1, a + 20), (b - 9, b + 30)):
+            mx, my, layer, still, quiet = pmap._rows(r0, r1)
+            assert layer is not None and quiet is not None
+            assert np.array_equal(quiet, native._quiet(layer))
+            assert not (~quiet & still).any() and not (motion == 0 and (still != quiet).any())
+            assert all(np.array_equal(x, y) for x, y in zip(pmap.rows(r0, r1), (mx, my, layer, still), strict=True))
+    filled, past = pmap._rows(a + 3, b)[2], pmap._rows(a + 3, b + 20)[2]
+    assert filled is not None and past is not None and np.abs(filled).max() > 0.05
+    assert np.array_equal(past[:b - a - 3], filled) and not past[b - a - 3:].any()
