@@ -718,7 +718,9 @@ def apply_gain(rgb: np.ndarray, gain: np.ndarray, dark_in_lab: bool = False,
         lab_ = cv2.cvtColor(px, cv2.COLOR_RGB2LAB)
         lab_[..., 0] = np.minimum(lab_[..., 0] * g.reshape(-1).take(idx)[None], 100.0)
         lit = cv2.cvtColor(lab_, cv2.COLOR_LAB2RGB)
-        _scatter(out, idx, np.clip(np.rint(lit * 255.0), 0, 255).astype(np.uint8))
+        lit *= np.float32(255.0)  # (in place: the same floats as np.rint(lit * 255.0), then clipped)
+        np.rint(lit, out=lit)
+        _scatter(out, idx, np.clip(lit, 0, 255, out=lit).astype(np.uint8))
     return out
 
 
@@ -949,7 +951,7 @@ def plan_photo_map(matrix: np.ndarray, triangulation: Triangulation, source: np.
         exact = ((int(lx0 - x0), int(ly0 - y0), int(lx1 - x0), int(ly1 - y0)), ex, ey, es)
     extra_rows = (0, 0)
     if extra is not None:  # the box rows the layer reaches (its canvas support, 1 px grown)
-        ry, rx = np.nonzero(extra if extra.ndim == 2 else np.any(extra != 0, axis=2))
+        ry, rx = np.nonzero(extra if extra.ndim == 2 else _nonzero_pixels(extra))
         if len(ry):
             g = 1.1  # canvas px: the bilinear neighbours, and warpAffine's 1/32 px steps
             corners = np.array([[rx.min() - g, ry.min() - g], [rx.max() + g, ry.min() - g],
@@ -999,6 +1001,15 @@ _QUIET = np.float32(1e-3)
 #: the bytes of ``K`` booleans all True read as one unsigned integer, by ``K``
 _ALL_TRUE = {1: (np.uint8, 0x01), 2: (np.uint16, 0x0101), 4: (np.uint32, 0x01010101),
              8: (np.uint64, 0x0101010101010101)}
+
+
+def _nonzero_pixels(layer: np.ndarray) -> np.ndarray:
+    """``(h, w) bool``: where any channel of ``layer`` ``(h, w, K)`` is not 0 (``np.any(layer !=
+    0, axis=2)``, the booleans of a pixel read as one integer)."""
+    k = layer.shape[2]
+    if k not in _ALL_TRUE:
+        return np.asarray(np.any(layer != 0, axis=2))
+    return np.ascontiguousarray(layer != 0).view(_ALL_TRUE[k][0]).reshape(layer.shape[:2]) != 0
 
 
 def _quiet(layer: np.ndarray) -> np.ndarray:
@@ -1255,7 +1266,7 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
         factor = _smile_actions(alignment).folds_.factor(raster, folds, target, triangulation=tri)
         if factor is not None:
             gain = np.clip(gain * factor, *_GAIN_LIMITS).astype(np.float32)
-    layer = gain - 1.0 if tint is None else np.dstack([gain - 1.0, tint]).astype(np.float32)
+    layer = gain - 1.0 if tint is None else np.dstack([gain - 1.0, tint]).astype(np.float32, copy=False)
     textured = ~_quiet(layer)
     was_open = mode == "closed" and inner_gap(lm) > _teeth_gap(smile)
     # a mouth that is opened over lent teeth reads its lips from inside them too: dlib's inner
