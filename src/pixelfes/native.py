@@ -608,7 +608,7 @@ def _mean_tint(mean: np.ndarray, change: np.ndarray, blur: Callable[[np.ndarray]
     return np.asarray(tint, dtype=np.float32)
 
 
-def _texture_ratio(model: Any, crop: np.ndarray, lm: np.ndarray, raster: Any,
+def _texture_ratio(model: Any, crop: np.ndarray | None, lm: np.ndarray, raster: Any,
                    strength: float, ratio_gain: float = _RATIO_GAIN, eye_gain: float | None = None,
                    own: bool = True, colour: bool = False) -> Any:
     """Smooth luminance ratio ``(S, S) float32`` (1 = unchanged) on the predicted shape.
@@ -624,6 +624,8 @@ def _texture_ratio(model: Any, crop: np.ndarray, lm: np.ndarray, raster: Any,
     warp = m.warp_
     avg, keep, eyes, tint = _ratio_constants(m, ratio_gain, eye_gain)
     if own:
+        if crop is None:
+            raise ValueError("the face's own texture change needs its crop (crop=)")
         ref = warp.to_reference(crop, lm).reshape(crop.shape)
         change = m.texture_model_.predict(ref[None])[0].astype(np.float32) - ref
 
@@ -661,6 +663,76 @@ def _gray_face(crop: np.ndarray, lm: np.ndarray) -> bool:
     x1, y1 = np.ceil(lm.max(axis=0)).astype(int) + 1
     box = crop[y0:y1, x0:x1].astype(np.int16)
     return bool(box.size) and int(np.abs(box - box[..., :1]).max()) <= 2
+
+
+#: a bound on the negative lobes of OpenCV's bicubic weights (a = -0.75: at most 0.445 over a
+#: pixel's 16 taps, the two 1-D lobes of 0.1875 each times the other axis' 1.1875)
+_CUBIC_NEGATIVE = 0.5
+
+
+def _colour_probes(lm: np.ndarray, size: int) -> list[tuple[int, int]]:
+    """Crop pixels where :func:`_surely_colour` looks, in :func:`_gray_face`'s box of the crop
+    landmarks ``lm`` and 4 pixels inside the crop: the cheeks and beside the nose first (smooth
+    skin), then a 5 x 5 grid over the box."""
+    x0, y0 = np.floor(lm.min(axis=0)).astype(int).clip(0)
+    x1, y1 = np.minimum(np.ceil(lm.max(axis=0)).astype(int) + 1, size)
+    lo_c, hi_c, lo_r, hi_r = max(int(x0), 4), min(int(x1), size - 4), max(int(y0), 4), min(int(y1), size - 4)
+    if hi_c <= lo_c or hi_r <= lo_r:
+        return []
+    pts = [lm[[41, 48]].mean(axis=0), lm[[46, 54]].mean(axis=0), lm[[31, 2]].mean(axis=0),
+           lm[[35, 14]].mean(axis=0), lm[30], lm[[21, 22]].mean(axis=0)] if len(lm) == 68 else []
+    gx, gy = np.meshgrid(np.linspace(lo_c, hi_c - 1, 5), np.linspace(lo_r, hi_r - 1, 5))
+    pts += list(np.stack([gx.ravel(), gy.ravel()], axis=1))
+    out = []
+    for c in pts:
+        cx, cy = (int(v) for v in np.rint(c))
+        if lo_c <= cx < hi_c and lo_r <= cy < hi_r:
+            out.append((cx, cy))
+    return out
+
+
+def _surely_colour(photo: np.ndarray, matrix: np.ndarray, lm: np.ndarray, size: int) -> bool:
+    """Whether :func:`_gray_face` of the crop :func:`pixelfes.face.align.warp_to_crop` makes
+    (``photo`` -> crop ``matrix``, crop landmarks ``lm``) is surely False, told from the photo
+    without making the crop (3 ms a face: a smile reads nothing else of it); False: not told.
+
+    The crop is an area reduction (weights >= 0, rounded) then a bicubic warp (weights summing
+    to 1, negative lobes at most ``_CUBIC_NEGATIVE``, rounded) of each channel alike; so where
+    a channel minus channel 0 lies within ``[lo, hi]`` over every photo pixel that one crop
+    pixel reads, that crop pixel's difference is at least ``lo - 2 - N (hi - lo + 2)`` (two
+    roundings each; N the negative lobes), and likewise at most the mirror of it. Above 2
+    (:func:`_gray_face`'s tolerance) at one crop pixel of its box: not gray. Patches whose
+    values the warp's overshoot could clip at 0 or 255 are not used.
+    """
+    if photo.ndim != 3 or photo.shape[2] != 3 or photo.dtype != np.uint8:
+        return False
+    scale = float(np.sqrt(abs(np.linalg.det(matrix[:, :2]))))
+    if not scale > 0:
+        return False
+    # the photo pixels one crop pixel reads: its 4 x 4 taps' centres lie within 2 resized
+    # pixels of it, their areas half a resized pixel further (1 / scale photo pixels each):
+    # within 2.5 / scale + 1; 0.5 / scale + 2 more as a margin (no area step: within 2)
+    reach = int(np.ceil(3.0 / scale)) + 3
+    back = invert_affine(matrix)
+    h, w = photo.shape[:2]
+    n = _CUBIC_NEGATIVE
+    for cx, cy in _colour_probes(lm, size):
+        qx, qy = back[:, :2] @ (float(cx), float(cy)) + back[:, 2]
+        px0, py0 = int(np.floor(qx)) - reach, int(np.floor(qy)) - reach
+        px1, py1 = int(np.ceil(qx)) + reach + 1, int(np.ceil(qy)) + reach + 1
+        if px0 < 0 or py0 < 0 or px1 > w or py1 > h:  # (no border replicated in its reach)
+            continue
+        patch = photo[py0:py1, px0:px1].astype(np.int16)
+        vmin, vmax = int(patch.min()), int(patch.max())
+        if vmax + 1 + n * (vmax - vmin + 2) > 255 or vmin - 1 - n * (vmax - vmin + 2) < 0:
+            continue  # the warp's overshoot might clip both channels alike
+        for k in (1, 2):
+            d = patch[..., k] - patch[..., 0]
+            lo, hi = int(d.min()), int(d.max())
+            slack = 2 + n * (hi - lo + 2)
+            if lo - slack > 2 or -hi - slack > 2:
+                return True
+    return False
 
 
 def _shade_tinted(pixels: np.ndarray, layer: np.ndarray) -> np.ndarray:
@@ -717,7 +789,7 @@ def apply_gain(rgb: np.ndarray, gain: np.ndarray, dark_in_lab: bool = False,
         px = _gather(np.ascontiguousarray(rgb), idx).astype(np.float32) / np.float32(255.0)
         lab_ = cv2.cvtColor(px, cv2.COLOR_RGB2LAB)
         lab_[..., 0] = np.minimum(lab_[..., 0] * g.reshape(-1).take(idx)[None], 100.0)
-        lit = cv2.cvtColor(lab_, cv2.COLOR_LAB2RGB)
+        lit = np.asarray(cv2.cvtColor(lab_, cv2.COLOR_LAB2RGB), dtype=np.float32)
         lit *= np.float32(255.0)  # (in place: the same floats as np.rint(lit * 255.0), then clipped)
         np.rint(lit, out=lit)
         _scatter(out, idx, np.clip(lit, 0, 255, out=lit).astype(np.uint8))
@@ -1227,14 +1299,22 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
     ``landmarks``: the face's ``(68, 2)`` photo landmarks; ``model`` a fitted
     shape + texture model; ``exclude``: a mouth-bank id never used (testing on bank people).
     """
-    from .face.align import align_face
+    from .face.align import align_face, crop_matrix
 
     check_mouth(mouth)
     alignment = model.alignment_
-    aligned = align_face(photo, landmarks, alignment)
-    crop, lm, mat = aligned.crop, aligned.landmarks, aligned.matrix
-    colours = person_colours(photo, np.asarray(landmarks, dtype=np.float64))
     smile = getattr(model, "info", {}).get("target") == "happy"
+    crop: np.ndarray | None = None
+    if smile and not _SMILE_OWN and isinstance(photo, np.ndarray) and photo.dtype == np.uint8 \
+            and photo.ndim == 3:
+        # the crop is read only to tell a gray photo (_gray_face): made when the photo cannot
+        # tell it (align_face's matrix and landmarks, the same values)
+        mat = crop_matrix(landmarks, alignment)
+        lm = transform_points(mat, np.asarray(landmarks, dtype=np.float64))
+    else:
+        aligned = align_face(photo, landmarks, alignment)
+        crop, lm, mat = aligned.crop, aligned.landmarks, aligned.matrix
+    colours = person_colours(photo, np.asarray(landmarks, dtype=np.float64))
     looked = _own_look(photo, landmarks) if smile and mouth == "auto" else None
     own, cheek_l = (None, None) if looked is None else looked
     painted = None
@@ -1256,7 +1336,11 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
     if eyes is not None:
         target, folds = eyes
     raster = tri.raster(target)
-    tinted = smile and _SMILE_TINT and not _gray_face(crop, lm)  # (a gray photo stays gray)
+    tinted = False  # (a gray photo stays gray)
+    if smile and _SMILE_TINT:
+        if crop is None and not _surely_colour(photo, mat, lm, alignment.size):
+            crop = align_face(photo, landmarks, alignment).crop
+        tinted = crop is None or not _gray_face(crop, lm)
     got = _texture_ratio(model, crop, lm, raster, strength,
                          _SMILE_RATIO_GAIN if smile else _RATIO_GAIN,
                          _SMILE_EYE_GAIN if smile else None, own=_SMILE_OWN if smile else _OWN_TEXTURE,
