@@ -188,3 +188,75 @@ def test_photo_map_rows_find_the_quiet_mask_once(model):
     filled, past = pmap._rows(a + 3, b)[2], pmap._rows(a + 3, b + 20)[2]
     assert filled is not None and past is not None and np.abs(filled).max() > 0.05
     assert np.array_equal(past[:b - a - 3], filled) and not past[b - a - 3:].any()
+
+
+def _crop_is_gray(img, lm):
+    from pixelfes.alignment import DEFAULT_ALIGNMENT
+    from pixelfes.face.align import align_face, crop_matrix, transform_points
+
+    m = crop_matrix(lm, DEFAULT_ALIGNMENT)
+    crop_lm = transform_points(m, lm)
+    sure = native._surely_colour(img, m, crop_lm, DEFAULT_ALIGNMENT.size)
+    return sure, native._gray_face(align_face(img, lm, DEFAULT_ALIGNMENT).crop, crop_lm)
+
+
+@pytest.fixture(scope="module")
+def big_face(face):
+    # the astronaut at 4x: a face about 480 px wide, as on a London photo (the area step
+    # shrinks it ~4.3x)
+    rgb, lm = face
+    return cv2.resize(rgb, None, fx=4.0, fy=4.0, interpolation=cv2.INTER_CUBIC), lm * 4 + 1.5
+
+
+def test_surely_colour_never_calls_a_gray_crop_colour(face, big_face):
+    # the photo's bound against the crop's own test: sure only where the crop is not gray,
+    # through the area step (4x) and without it (1x, 0.6x), on near-gray photos, colour that
+    # averages out (a checkerboard), clipped highlights and noise
+    rgb, lm = face
+    rng = np.random.default_rng(7)
+    small = cv2.resize(rgb, None, fx=0.6, fy=0.6, interpolation=cv2.INTER_AREA), lm * 0.6 - 0.2
+    seen = {True: 0, False: 0}
+    for img, pts in (big_face, (rgb, lm), small):
+        g = img.mean(axis=2, dtype=np.float32)[..., None]
+        sign = np.where(np.indices(img.shape[:2]).sum(axis=0) % 2 == 0, 1.0, -1.0)[..., None]
+        cases = [img, np.clip(img.astype(np.int16) + 90, 0, 255), img // 6,
+                 np.clip(g + rng.normal(0, 6, img.shape), 0, 255)]
+        cases += [np.clip(g + sign * np.array([a, 0, -a]), 0, 255) for a in (3, 8, 20)]
+        cases += [np.clip(g + np.array([k, 0, -k]), 0, 255) for k in (0, 3, 5, 6, 8)]
+        cases += [np.clip(g + s * (img - g), 0, 255) for s in (0.03, 0.08, 0.15)]
+        for case in cases:
+            sure, gray = _crop_is_gray(np.ascontiguousarray(case, dtype=np.uint8), pts)
+            assert not (sure and gray)
+            seen[sure] += 1
+        assert _crop_is_gray(np.repeat(g.astype(np.uint8), 3, axis=2), pts) == (False, True)
+    assert _crop_is_gray(*big_face) == (True, False)  # a colour photo: told
+    assert seen[True] >= 8 and seen[False] >= 20
+
+
+def test_surely_colour_reads_every_pixel_its_crop_pixel_reads(big_face):
+    # a gray photo with a 2 x 2 coloured dot at the photo point of every probe: the crop stays
+    # gray (a dot is a small part of what a crop pixel reads), so no probe may be told colour
+    from pixelfes.alignment import DEFAULT_ALIGNMENT
+    from pixelfes.face.align import crop_matrix, invert_affine, transform_points
+
+    rgb, pts = big_face
+    img = np.repeat(rgb.mean(axis=2).astype(np.uint8)[..., None], 3, axis=2).clip(10, 200)
+    m = crop_matrix(pts, DEFAULT_ALIGNMENT)
+    probes = native._colour_probes(transform_points(m, pts), DEFAULT_ALIGNMENT.size)
+    assert len(probes) > 20
+    for qx, qy in np.floor(transform_points(invert_affine(m), np.array(probes, float))).astype(int):
+        img[qy:qy + 2, qx:qx + 2, 0] += 6
+    assert _crop_is_gray(img, pts) == (False, True)
+
+
+def test_a_smile_without_its_crop_is_the_same_bytes(face, model, monkeypatch):
+    # told from the photo (no crop made) or from the crop (the plain way): the same output
+    rgb, lm = face
+    aligns = spy_calls(monkeypatch, native, "_surely_colour")
+    fast = rgb.copy()
+    native.synthesize_face(rgb, fast, lm, model, 1.0)
+    assert len(aligns) == 1
+    monkeypatch.setattr(native, "_surely_colour", lambda *a: False)
+    plain = rgb.copy()
+    native.synthesize_face(rgb, plain, lm, model, 1.0)
+    assert np.array_equal(fast, plain) and not np.array_equal(fast, rgb)
