@@ -109,6 +109,7 @@ def cold_start(path: Path, out: Path) -> tuple[float, float]:
 #: what the native step calls, timed by --native-stages: (module, attribute, label)
 NATIVE_STAGES = (
     ("pixelfes.face.align", "align_face", "align (the model's crop)"),
+    ("pixelfes.native", "_surely_colour", "colour told without the crop (smile)"),
     ("pixelfes.native", "person_colours", "person's colours"),
     ("pixelfes.native", "_own_look", "own mouth look"),
     ("pixelfes.native", "target_shape", "target shape (mouth choice)"),
