@@ -23,20 +23,22 @@ Here the canvas only *decides*; the photo's pixels are moved once:
    input's, closes when it is below that or narrower than the input's, and otherwise
    keeps the input's own open mouth.
 
-Where the time goes (8 London photos, 1350 px, faces ~450 px wide, one core, CPU ms per
-face, ``python benchmarks/bench_synthesize.py --native-stages 8`` at load 4 on 2 cores, 31
-in all): resampling 14.7 (:func:`resample_photo_map`: the cubic remap of the ~0.43 MP that
-move, in 16-row bands between each band's first and last moving pixel, ~7, OpenCV's
-scalar bicubic, 9x its bilinear; the photo map's rows made 64 at a time as it goes,
-:meth:`PhotoMap.rows`, ~4: three one-channel warps of the canvas displacement and ratio;
-the texture ratio through CIELAB on the shaded pixels gathered into one row, 2.3), the
-target shape 6.4 (of it 5.1 the three lent teeth painted and measured on this face,
-:func:`painted_look`; the chosen one's paint is then blended in, not painted again), the
-crop for the model 3.3 (the face's area resize of a ~1 MP region, 2.3), the photo map's
-plan 2.9 (the exact map over the lips 1.3), the texture ratio on the canvas 1.6 (what
-depends on the model alone made once per model), the mouth look 0.8, the person's colours
-0.7. No box-sized map is held: the ~16 MB of fresh pages a face's whole map took cost more
-than computing it (3500 page faults a call).
+Where the time goes (4 London photos, 1350 px, faces ~450 px wide, neutral -> happy, one
+core, CPU ms per face, ``python benchmarks/bench_synthesize.py --native-stages 4``, medians of
+3 runs at load 3, 28.4 in all): resampling 15.4 (:func:`resample_photo_map`: the cubic remap of
+the ~0.43 MP that move, in 16-row bands between each band's first and last moving pixel, ~7.5,
+OpenCV's scalar bicubic, 9x its bilinear; the photo map's rows made 64 at a time as it goes,
+:meth:`PhotoMap.rows`, ~5: two one-channel warps of the canvas displacement and one of the
+four-channel layer, the layer's quiet mask found once for both ``still`` and the shading; the
+shade of the ~120 000 shaded pixels gathered into one row, 2.0: :func:`_tinted_planes`, the
+sRGB curve by tables, on contiguous planes), the target shape 6.2 (of it 4.9 the three lent
+teeth painted and measured on this face, :func:`painted_look`; the chosen one's paint is then
+blended in, not painted again), the photo map's plan 2.7 (the exact map over the lips 1.3), the
+mouth look 0.8, the texture ratio on the canvas 0.7 (what depends on the model alone made once
+per model), the person's colours 0.7, the gray test 0.4: a smile reads the model's crop only to
+tell a gray photo, which the photo itself tells (:func:`_surely_colour`), so the crop (its area
+resize of a ~1 MP region, 3.2) is made only when it cannot. No box-sized map is held: the ~16 MB
+of fresh pages a face's whole map took cost more than computing it (3500 page faults a call).
 """
 
 from __future__ import annotations
