@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import numpy as np
 
-from conftest import REPO, real_data
+from conftest import load_script, real_data
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("blind_expressions", REPO / "scripts" / "blind_expressions.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("blind_expressions")
 
 
 def test_confusion_counts_truth_by_answer():

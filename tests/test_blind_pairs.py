@@ -3,19 +3,14 @@ its source photo's detail (the London smiling photos are sharper than the neutra
 
 from __future__ import annotations
 
-import importlib.util
-
 import cv2
 import numpy as np
 
-from conftest import REPO
+from conftest import load_script
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("blind_pairs", REPO / "scripts" / "blind_pairs.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("blind_pairs")
 
 
 def _face() -> tuple[np.ndarray, np.ndarray]:

@@ -48,13 +48,9 @@ def test_an_unwritable_cache_is_not_an_error(tmp_path, monkeypatch) -> None:
 def test_the_package_ships_every_triangulation_it_needs_equal_to_scipy() -> None:
     """Each mouth exemplar's and the action units' point sets: shipped, and the triangles
     scipy gives (rebuild with scripts/build_triangulations.py after changing them)."""
-    import importlib.util
+    from conftest import load_script
 
-    from conftest import REPO
-
-    spec = importlib.util.spec_from_file_location("bt", REPO / "scripts" / "build_triangulations.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    mod = load_script("build_triangulations", "bt")
     need = mod.point_sets()  # computed by scipy now
     shipped = _cache._shipped()
     missing = sorted(set(need) - set(shipped))

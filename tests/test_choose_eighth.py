@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "choose_smile.py"
+from conftest import load_script
 
 
 @pytest.fixture(scope="module")
 def choose_smile():
-    spec = importlib.util.spec_from_file_location("choose_smile_eighth_under_test", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("choose_smile", "choose_smile_eighth_under_test")
 
 
 def _s(fer: float, ident: float, contrast: float = 12.0, tint: float = 8.0) -> dict[str, float]:

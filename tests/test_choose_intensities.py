@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import numpy as np
 
-from conftest import REPO
+from conftest import load_script
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("choose_intensities", REPO / "scripts" / "choose_intensities.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("choose_intensities")
 
 
 def _cands(ci, expr, table):
@@ -48,7 +43,5 @@ def test_angry_is_chosen_without_the_judges():
 
 def test_blind_people_are_excluded_by_default():
     ci = _script()
-    be_spec = importlib.util.spec_from_file_location("blind_expressions", REPO / "scripts" / "blind_expressions.py")
-    be = importlib.util.module_from_spec(be_spec)
-    be_spec.loader.exec_module(be)
+    be = load_script("blind_expressions")
     assert ci.BLIND_PEOPLE == be.BLIND_PEOPLE and len(ci.BLIND_PEOPLE) == 14

@@ -347,14 +347,9 @@ def test_measure_a_real_london_photo():
 
 
 def _script(name):
-    import importlib.util
+    from conftest import load_script
 
-    from conftest import REPO
-
-    spec = importlib.util.spec_from_file_location(name, REPO / "scripts" / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script(name)
 
 
 def test_mouth_eval_script_refuses_bad_arguments(tmp_path, capsys):

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "smile_eye_motion.py"
+from conftest import load_script
 
 
 @pytest.fixture(scope="module")
 def eye_motion():
-    spec = importlib.util.spec_from_file_location("smile_eye_motion_under_test", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("smile_eye_motion", "smile_eye_motion_under_test")
 
 
 def _face() -> np.ndarray:
