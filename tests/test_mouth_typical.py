@@ -72,6 +72,14 @@ def _reference(bank, lips, colours, own, width, exclude=None, rendered=False, pa
     return best
 
 
+
+def _random_smiles(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``n`` smiles' looks (contrast, a*, b*), their people's neutral lip looks and which
+    are open (60 %), drawn from ``rng`` in that order."""
+    looks = np.c_[rng.normal(-5, 15, n), rng.normal(10, 8, n), rng.normal(6, 3, n)]
+    neutral = np.c_[rng.normal(-20, 6, n), rng.normal(18, 4, n), rng.normal(6, 2, n)]
+    return looks, neutral, rng.random(n) < 0.6
+
 def test_typical_smile_by_hand():
     # equal weights (every person alike): three open smiles at +10, one closed smile
     own = np.array([-20.0, 20.0, 5.0])
@@ -100,9 +108,7 @@ def test_typical_smile_equals_a_plain_loop_reference(rendered, monkeypatch):
     monkeypatch.setattr(bank_module, "_RENDERED_TEETH", rendered)
     rng = np.random.default_rng(5)
     n = 9
-    looks = np.c_[rng.normal(-5, 15, n), rng.normal(10, 8, n), rng.normal(6, 3, n)]
-    neutral = np.c_[rng.normal(-20, 6, n), rng.normal(18, 4, n), rng.normal(6, 2, n)]
-    opened = rng.random(n) < 0.6
+    looks, neutral, opened = _random_smiles(rng, n)
     teeth = opened & (rng.random(n) < 0.8)
     teeth[0] = opened[0] = True
     skin = rng.integers(60, 220, n)
@@ -146,9 +152,7 @@ def test_rendered_looks_by_hand():
 def test_typical_width_is_the_leave_one_out_choice():
     rng = np.random.default_rng(2)
     n = 10
-    looks = np.c_[rng.normal(-5, 15, n), rng.normal(10, 8, n), rng.normal(6, 3, n)]
-    neutral = np.c_[rng.normal(-20, 6, n), rng.normal(18, 4, n), rng.normal(6, 2, n)]
-    opened = rng.random(n) < 0.6
+    looks, neutral, opened = _random_smiles(rng, n)
     opened[:2] = True
     base = load_bank()
     bank = _bank(looks, neutral, opened, opened, skin_l=rng.integers(60, 220, n),
@@ -251,9 +255,7 @@ def test_typical_smile_weighs_lent_teeth_by_their_painted_look():
     # rule must differ from the own-look rule on some trials (else the test could not fail)
     rng = np.random.default_rng(11)
     n = 9
-    looks = np.c_[rng.normal(-5, 15, n), rng.normal(10, 8, n), rng.normal(6, 3, n)]
-    neutral = np.c_[rng.normal(-20, 6, n), rng.normal(18, 4, n), rng.normal(6, 2, n)]
-    opened = rng.random(n) < 0.6
+    looks, neutral, opened = _random_smiles(rng, n)
     teeth = opened.copy()
     teeth[:2] = opened[:2] = True
     base = load_bank()

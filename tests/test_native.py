@@ -250,17 +250,22 @@ def test_texture_ratio_constants_follow_the_models_arrays(astronaut, face, model
     assert_array_equal(native._texture_ratio(model, al.crop, al.landmarks, raster, 1.0, 1.5), first)
 
 
+def _smile_target(astronaut, face, model):
+    """The astronaut's aligned landmarks, the smile's target shape and the model's triangulation."""
+    from pixelfes.mouth import person_colours
+
+    al = align_face(astronaut, face.landmarks, model.alignment_)
+    target, _, _ = native.target_shape(model, al.landmarks, 1.0, "auto",
+                                       colours=person_colours(astronaut, face.landmarks))
+    return al.landmarks, target, model.warp_.triangulation
+
+
 def test_smile_eyes_add_the_action_unit_engines_own_au6_motion_except_on_the_lips(astronaut, face, model):
     """The smile's eye part is the AU engine's AU6 motion (its own ``motion``, a plain
     reference) on every point but the lips, and its fold weights with AU12's crease."""
     from pixelfes.actions import ActionUnitModel
-    from pixelfes.mouth import person_colours
 
-    al = align_face(astronaut, face.landmarks, model.alignment_)
-    lm = al.landmarks
-    target, _, _ = native.target_shape(model, lm, 1.0, "auto",
-                                       colours=person_colours(astronaut, face.landmarks))
-    tri = model.warp_.triangulation
+    lm, target, tri = _smile_target(astronaut, face, model)
     goal, folds = native.smile_eyes(model.alignment_, tri, lm, target, 1.0, au6=0.8, au12_fold=0.6)
     ref = ActionUnitModel(au={"AU6": 0.8}).fit(alignment=model.alignment_).motion(lm, {"AU6": 0.8})
     assert_allclose(goal[:48] - target[:48], ref[:48], atol=1e-9)  # no fold limiting here
@@ -274,16 +279,11 @@ def test_smile_eyes_add_the_action_unit_engines_own_au6_motion_except_on_the_lip
 
 
 def test_the_crease_alone_moves_nothing_and_shades_beside_the_nose(astronaut, face, model, monkeypatch):
-    """The shipped eye part (AU6 0, crease 0.6): the target is the smile's own, byte for byte
-    (AU6's plan at 0 moves no point: the shortcut is the same), and the gain is the smile's
-    times the crease's fold factor, which darkens beside the nose wings, not at the eyes."""
-    from pixelfes.mouth import person_colours
-
-    al = align_face(astronaut, face.landmarks, model.alignment_)
-    lm = al.landmarks
-    target, _, _ = native.target_shape(model, lm, 1.0, "auto",
-                                       colours=person_colours(astronaut, face.landmarks))
-    tri = model.warp_.triangulation
+    """The crease alone (AU6 0, crease 0.6; the eighth pass's choice, off by default): the
+    target is the smile's own, byte for byte (AU6's plan at 0 moves no point: the shortcut is
+    the same), and the gain is the smile's times the crease's fold factor, which darkens beside
+    the nose wings, not at the eyes."""
+    lm, target, tri = _smile_target(astronaut, face, model)
     goal, folds = native.smile_eyes(model.alignment_, tri, lm, target, 0.5, au6=0.0, au12_fold=0.6)
     assert_array_equal(goal, target)
     assert folds == pytest.approx({"AU12": 0.3})
