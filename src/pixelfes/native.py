@@ -379,7 +379,7 @@ def target_shape(model: Any, lm: np.ndarray, strength: float, mouth: str = "auto
                 def look_of(k: int) -> np.ndarray | None:  # smile k's teeth as painted on this face
                     patch = int(lender.patch_of[k])
                     goals[k] = _finish(model, lm, _follow_smile(model, lm, base, lender, k, "open", strength),
-                                       "open", lender, colours, exclude, strength, patch)
+                                       "open", lender, strength, patch)
                     return paint(goals[k], patch)
             j, shows = bank.typical_smile(neutral, colours, own_look, exclude=exclude, painted=look_of)
             mode = "open" if shows else "closed"
@@ -409,7 +409,7 @@ def target_shape(model: Any, lm: np.ndarray, strength: float, mouth: str = "auto
             raise ValueError("opening a mouth needs the person's colours (colours=)")
         outer = transform_points(mouth_frame(pred), pred)[48:60]
         index = bank.retrieve(outer, colours, exclude=exclude)
-    return _finish(model, lm, pred, mode, bank, colours, exclude, strength, index), mode, index
+    return _finish(model, lm, pred, mode, bank, strength, index), mode, index
 
 
 def _follow_smile(model: Any, lm: np.ndarray, pred: np.ndarray, bank: MouthBank, j: int,
@@ -433,8 +433,7 @@ def _follow_smile(model: Any, lm: np.ndarray, pred: np.ndarray, bank: MouthBank,
 
 
 def _finish(model: Any, lm: np.ndarray, pred: np.ndarray, mode: str, bank: MouthBank | None,
-            colours: PersonColours | None, exclude: str | None, strength: float,
-            index: int | None) -> np.ndarray:
+            strength: float, index: int | None) -> np.ndarray:
     """The goal landmarks of mouth ``mode`` (``open`` with teeth patch ``index``), motion limited."""
     tri = model.warp_.triangulation
     smile = getattr(model, "info", {}).get("target") == "happy"
@@ -536,6 +535,11 @@ _RATIO_CONSTANTS: weakref.WeakKeyDictionary[Any, tuple[tuple[Any, ...], dict[Any
 _RATIO_LOCK = threading.Lock()
 
 
+def _gain_blur(a: np.ndarray) -> np.ndarray:
+    """The texture ratio's smoothing: a Gaussian of ``_GAIN_SIGMA`` canvas px, float32."""
+    return np.asarray(cv2.GaussianBlur(a, (0, 0), _GAIN_SIGMA), dtype=np.float32)
+
+
 def _ratio_constants(m: Any, ratio_gain: float, eye_gain: float | None
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
     """What :func:`_texture_ratio` takes from the model alone, made once per model (and gains):
@@ -558,13 +562,9 @@ def _ratio_constants(m: Any, ratio_gain: float, eye_gain: float | None
     got = entry[1].get(key)
     if got is not None:
         return got
-
-    def blur(a: np.ndarray) -> np.ndarray:
-        return np.asarray(cv2.GaussianBlur(a, (0, 0), _GAIN_SIGMA), dtype=np.float32)
-
     mean = m.mean_source_.astype(np.float32)
-    y_mean = blur(mean @ _LUMA) + 8.0
-    avg = blur(m._average_change.astype(np.float32) @ _LUMA) / y_mean
+    y_mean = _gain_blur(mean @ _LUMA) + 8.0
+    avg = _gain_blur(m._average_change.astype(np.float32) @ _LUMA) / y_mean
     # the average change over the lips is the average smile's lip outline, a ghost on anyone
     # else; between nose and lips (the philtrum) the average face's moustache shadow
     poly = np.zeros(avg.shape, np.float32)
@@ -579,7 +579,7 @@ def _ratio_constants(m: Any, ratio_gain: float, eye_gain: float | None
     eyes = None
     if eye_gain is not None and eye_gain != ratio_gain:
         eyes = 1.0 + np.float32(eye_gain / ratio_gain - 1.0) * eye_weight(refl, avg.shape)
-    tint = _mean_tint(mean, m._average_change.astype(np.float32), blur)
+    tint = _mean_tint(mean, m._average_change.astype(np.float32), _gain_blur)
     for a in (avg, keep, eyes, tint):
         if a is not None:
             a.flags.writeable = False
@@ -599,13 +599,10 @@ def _mean_tint(mean: np.ndarray, change: np.ndarray, blur: Callable[[np.ndarray]
     after / before (blurred as the ratio is). A real smile's fold darkens red less than green
     and blue (skin reddens as it creases: London, light skin a* +1 where L* -5); a luminance
     change alone leaves the fold grey."""
-    def linear(u: np.ndarray) -> np.ndarray:  # of blurred sRGB values (0..255, float)
-        c = np.clip(u, 0.0, 255.0) / np.float32(255.0)
-        return np.where(c <= 0.04045, c / np.float32(12.92),
-                        ((c + np.float32(0.055)) / np.float32(1.055)) ** np.float32(2.4)).astype(np.float32)
+    from .mouth.colour import to_linear
 
-    before = linear(blur(mean)) + _TINT_EPS
-    after = linear(blur(mean + change)) + _TINT_EPS
+    before = to_linear(np.clip(blur(mean), 0.0, 255.0)) + _TINT_EPS  # blurred sRGB values, 0..255
+    after = to_linear(np.clip(blur(mean + change), 0.0, 255.0)) + _TINT_EPS
     tint = np.log(after / before) - np.log((after @ _Y) / (before @ _Y))[..., None]
     return np.asarray(tint, dtype=np.float32)
 
@@ -630,12 +627,8 @@ def _texture_ratio(model: Any, crop: np.ndarray | None, lm: np.ndarray, raster: 
             raise ValueError("the face's own texture change needs its crop (crop=)")
         ref = warp.to_reference(crop, lm).reshape(crop.shape)
         change = m.texture_model_.predict(ref[None])[0].astype(np.float32) - ref
-
-        def blur(a: np.ndarray) -> np.ndarray:
-            return np.asarray(cv2.GaussianBlur(a, (0, 0), _GAIN_SIGMA), dtype=np.float32)
-
-        y_ref = blur(ref.astype(np.float32) @ _LUMA) + 8.0
-        ratio = blur(change @ _LUMA) / y_ref + np.float32(float(m.texture_gain) - 1.0) * avg
+        y_ref = _gain_blur(ref.astype(np.float32) @ _LUMA) + 8.0
+        ratio = _gain_blur(change @ _LUMA) / y_ref + np.float32(float(m.texture_gain) - 1.0) * avg
     else:  # the mean face's relative change, the same fraction on every face
         ratio = np.float32(float(m.texture_gain)) * avg  # (a new array: scaled in place below)
     # the lips keep the person's own texture (and the mouth module paints the interior)
