@@ -4,7 +4,8 @@ Loads what every photo's work needs before workers fork, so each worker starts w
 instead of paying it on its first photo (about 0.2 s a worker: the lazily imported modules,
 the 68-point model's arrays, OpenCV's colour tables, the mouth bank, the default model).
 Only single-threaded work runs here: a fork copies one thread, so a fork server must not
-start thread pools (OpenCV is set to one thread first; LiteRT nets are made in the workers).
+start thread pools (OpenCV is set to one thread first; the LiteRT nets made here run on one
+thread and start none; the test suite checks the thread count).
 Importing this module anywhere else is harmless but pointless.
 """
 

@@ -44,7 +44,6 @@ UNIT_RIDGE = 1e-3  # tiny ridge on the actions: keeps the small problem well pos
 MAX_ROUNDS = 30  # cap on the pose's Gauss-Newton rounds (London faces: 4-8)
 TOLERANCE = 1e-7  # stop when a round lowers the objective by less than this fraction
 #: (the intensities are then within 2e-4 of 160 rounds' on the 164 London faces)
-_ICT_TO_CAMERA = np.diag([1.0, -1.0, -1.0])
 
 
 @dataclass(frozen=True)
@@ -88,9 +87,8 @@ class _Problem:
                ) -> tuple[np.ndarray, np.ndarray, float, np.ndarray, np.ndarray]:
         """Exact ``w >= 0`` and ``c`` at ``pose``: ``(w, c, J, design (136, U + K), residual)``."""
         u, k = len(self.motion), len(self.ident)
-        lin = pose.scale * (pose.rotation @ _ICT_TO_CAMERA)[:2]  # (2, 3)
-        a = (self.motion @ lin.T).reshape(u, 136).T  # (136, U)
-        bb = (self.ident @ lin.T).reshape(k, 136).T  # (136, K)
+        a = pose.project_motion(self.motion).reshape(u, 136).T  # (136, U)
+        bb = pose.project_motion(self.ident).reshape(k, 136).T  # (136, K)
         r = (self.lm - pose.project(self.mean)).ravel()
         lam_u, lam_c = self.gamma[0] ** 2, self.gamma[-1] ** 2 if k else 1.0
         # eliminate c: min ||a w + bb c - r||^2 + lam_c ||c||^2  ->  a P-weighted problem in w

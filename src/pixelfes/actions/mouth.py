@@ -39,9 +39,9 @@ GRAIN = 0.5  # share of the lips' fine high-pass spread added to the cavity as n
 TEETH_EDGE_MAX = 0.065  # mouth widths of upper teeth shown at most under the upper lip
 UPPER_SHARE = 0.55  # of a small opening's height the upper teeth's edges may fill
 LOWER_TEETH_GAIN = 0.75  # the lower teeth, in the shadow of the upper: linear-light gain
-TEETH_OVER_LIPS = 12.0
+TEETH_OVER_LIPS = 12.0  # ... or than the lips, whichever allows more (dark skin: teeth stay teeth)
 ROW_GAP = 0.04  # mouth widths: darker gaps within the tooth row up to this wide keep the exemplar's own pixels
-LIP_LIFT = 0.6  # of the raised upper lip's thickness, from its inner edge, relit towards the lips' own colour  # ... or than the lips, whichever allows more (dark skin: teeth stay teeth)
+LIP_LIFT = 0.6  # of the raised upper lip's thickness, from its inner edge, relit towards the lips' own colour
 
 _INNER = list(range(60, 68))
 _OUTER = list(range(48, 60))

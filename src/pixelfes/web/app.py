@@ -45,6 +45,8 @@ def example_photo() -> Path | None:
     candidates = [Path(given)] if given else []
     candidates += [Path(__file__).resolve().parents[3] / EXAMPLE_NAME, Path.cwd() / EXAMPLE_NAME]
     return next((c for c in candidates if c.is_file()), None)
+
+
 # Room for the form fields around the photo itself.
 _FORM_SLACK = 64 * 1024
 
