@@ -126,14 +126,13 @@ def main() -> None:
                 msg += "\n    NEUTRAL_FLOOR: " + json.dumps(row["neutral_floor"])
                 row["by_ridge"] = {}
                 for ridge in [float(v) for v in args.ridges.split(",") if v]:
-                    keep = analysis.estimate_units.__defaults__
-                    assert keep is not None
+                    keep = analysis.IDENTITY_RIDGE
                     # the identity ridge as ActionUnitModel's call of estimate_units sees it
-                    analysis.estimate_units.__defaults__ = (*keep[:-1], ridge)
+                    analysis.IDENTITY_RIDGE = ridge
                     try:
                         r = choose_floor(ls, lt, ids)
                     finally:
-                        analysis.estimate_units.__defaults__ = keep
+                        analysis.IDENTITY_RIDGE = keep
                     row["by_ridge"][str(ridge)] = r
                     msg += (f"\n    identity ridge {ridge}: floors chosen {r['fold_choices']}, held-out "
                             f"{r['held_out_px']:.3f} px, blind-test people {r['blind_people_px_at_shipped']:.3f}")

@@ -24,8 +24,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import argparse  # noqa: E402
-import importlib.util  # noqa: E402
 import json  # noqa: E402
+import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -46,11 +46,11 @@ REGIONS: dict[str, tuple[int, ...]] = {
 
 
 def _choose_smile() -> Any:
-    spec = importlib.util.spec_from_file_location("choose_smile", REPO / "scripts" / "choose_smile.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """scripts/choose_smile.py, imported as the other scripts import their neighbours."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import choose_smile
+
+    return choose_smile
 
 
 def aperture(lm: np.ndarray) -> float:

@@ -160,13 +160,13 @@ def _moved(pose: Pose, step: np.ndarray) -> Pose:
 
 def estimate_units(landmarks: np.ndarray, units: tuple[str, ...] = ANALYSIS_UNITS,
                    basis: ActionUnitBasis | None = None, iterations: int = MAX_ROUNDS,
-                   identity_ridge: float = IDENTITY_RIDGE) -> UnitEstimate:
+                   identity_ridge: float | None = None) -> UnitEstimate:
     """Estimate ``units`` intensities of one face from its ``(68, 2)`` landmarks (x, y).
 
     Works in any pixel frame (photo or aligned crop): the pose's scale normalises it.
     ``iterations``: the cap on the pose's rounds (0: the rigid pose, deformation only).
     ``identity_ridge``: how strongly the person's own face shape is held to the mean
-    (``inf`` = not fitted: exact for the ICT mean face, biased by real faces' shape). On the
+    (``None``: :data:`IDENTITY_RIDGE`, read at the call; ``inf`` = not fitted: exact for the ICT mean face, biased by real faces' shape). On the
     82 London pairs (neutral faces' summed intensities / the mean AU12 rise from neutral to
     smile / share of pairs where AU12 rises): 0.01, the default, 2.04 / 0.21 / 68 %; inf
     5.02 / 0.25 / 68 %; 0.1 3.44 / 0.23; 0.001 2.14 / 0.12; the rigid pose only
@@ -181,6 +181,7 @@ def estimate_units(landmarks: np.ndarray, units: tuple[str, ...] = ANALYSIS_UNIT
     if iterations < 0:
         raise ValueError(f"iterations must be >= 0 (0 = the rigid pose only); got {iterations}")
     rows = [b.index(u) for u in units]
+    identity_ridge = IDENTITY_RIDGE if identity_ridge is None else float(identity_ridge)
     ident = rigid_free_identity(b) if np.isfinite(identity_ridge) else b.identity[:0]
     pose = fit_pose(lm, b.mean_shape)
     s0sq = pose.scale**2
