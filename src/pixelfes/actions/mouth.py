@@ -599,21 +599,16 @@ def paint_mouth(image: np.ndarray, before: np.ndarray, after: np.ndarray,
     Returns a new array, or ``image`` itself when the mouth neither opens nor closes.
     """
     from ..mouth import close_mouth
-    from ..mouth import inner_gap as gap_w
 
     src = image if source is None else source
     b = np.asarray(before, dtype=np.float64)
     a = np.asarray(after, dtype=np.float64)
-    if float(np.linalg.norm(a[54] - a[48])) <= 1.0:
+    change = _opening(b, a, fade)
+    if change is None:
         return image
-    gap_after = gap_w(a)
-    growth = gap_after - gap_w(b)
+    gap_after, growth, closes = change
     colour = image.ndim == 3 and image.shape[2] == 3
-    # an open input mouth that closes by more than ``fade`` of the mouth width (a smile's
-    # teeth to hide): lip over what the warp squeezed. Not for lips only parted by a little
-    # that a pressing unit (AU17, AU23, AU24) closes: there close_mouth's inpainting smeared
-    # the lips' own texture at 1:1 (London 126, 006), and no teeth needed hiding.
-    if growth < -fade and gap_w(b) > OPEN_SOURCE:
+    if closes:
         if not colour:
             return image
         out = image.copy()
@@ -649,14 +644,25 @@ def _colours(given: Any, source: np.ndarray, landmarks: np.ndarray) -> Any:
 def mouth_changes(before: np.ndarray, after: np.ndarray, fade: float = OPEN_FADE) -> bool:
     """Whether :func:`paint_mouth` (same ``fade``) paints anything for a colour image: the
     mouth opens further, or an open one closes by more than ``fade`` of its width."""
+    change = _opening(np.asarray(before, dtype=np.float64), np.asarray(after, dtype=np.float64), fade)
+    return change is not None and (change[1] > 0.0 or change[2])
+
+
+def _opening(b: np.ndarray, a: np.ndarray, fade: float) -> tuple[float, float, bool] | None:
+    """How the mouth changes from landmarks ``b`` to ``a``: ``(gap after, growth of the gap,
+    whether an open mouth closes)`` in mouth widths; ``None`` for a mouth under 1 px wide.
+
+    It closes when an open input mouth (gap above ``OPEN_SOURCE``) narrows by more than
+    ``fade`` (a smile's teeth to hide: lip over what the warp squeezed); not lips only parted
+    a little that a pressing unit (AU17, AU23, AU24) closes: there close_mouth's inpainting
+    smeared the lips' own texture at 1:1 (London 126, 006), and no teeth needed hiding."""
     from ..mouth import inner_gap as gap_w
 
-    b = np.asarray(before, dtype=np.float64)
-    a = np.asarray(after, dtype=np.float64)
     if float(np.linalg.norm(a[54] - a[48])) <= 1.0:
-        return False
-    growth = gap_w(a) - gap_w(b)
-    return growth > 0.0 or (growth < -fade and gap_w(b) > OPEN_SOURCE)
+        return None
+    gap_after = gap_w(a)
+    growth = gap_after - gap_w(b)
+    return gap_after, growth, bool(growth < -fade and gap_w(b) > OPEN_SOURCE)
 
 
 def _is_gray(image: np.ndarray, landmarks: np.ndarray) -> bool:
