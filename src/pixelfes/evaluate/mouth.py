@@ -102,6 +102,8 @@ def fold_region(landmarks: np.ndarray, shape: tuple[int, ...]) -> tuple[tuple[in
     its window ``(x0, y0, x1, y1)`` and ``(y1 - y0, x1 - x0) bool`` mask. ``ValueError`` when empty."""
     import cv2
 
+    from ..mouth_regions import _SHIFT, _fixed
+
     lm = np.asarray(landmarks, dtype=np.float64)
     quads = [np.array([lm[a], lm[b], lm[b] + FOLD_REACH * (lm[c] - lm[b]),
                        lm[a] + FOLD_REACH * (lm[d] - lm[a])]) for a, b, c, d in _FOLD_POINTS]
@@ -113,8 +115,7 @@ def fold_region(landmarks: np.ndarray, shape: tuple[int, ...]) -> tuple[tuple[in
         raise ValueError("the region beside the nose falls outside the photo")
     mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
     off = np.array([x0, y0], dtype=np.float64)
-    cv2.fillPoly(mask, [np.rint((q - off) * 16).astype(np.int32).reshape(-1, 1, 2) for q in quads],
-                 1, lineType=cv2.LINE_8, shift=4)
+    cv2.fillPoly(mask, [_fixed(q, off) for q in quads], 1, lineType=cv2.LINE_8, shift=_SHIFT)
     if not mask.any():
         raise ValueError("the region beside the nose is empty")
     return (int(x0), int(y0), int(x1), int(y1)), mask.astype(bool)
