@@ -1091,3 +1091,87 @@ def test_identity_modes_leave_size_rotation_and_position_to_the_pose(basis):
     # what is left of each mode: most of it (ICT's first mode is largely a size change)
     kept = np.linalg.norm(ident, axis=1) / np.linalg.norm(basis.identity.reshape(len(ident), -1), axis=1)
     assert kept.min() > 0.05 and np.median(kept) > 0.5, kept.round(2)
+
+
+# -- where the motion comes from (docs/actions.md, Cost, fifth pass) ----------------------
+
+
+def _plain_landmark_motion(basis, lm: np.ndarray, weights: dict[str, float]) -> np.ndarray:
+    """Each landmark's own ICT vertex motion, posed: the face's scaled rotation (fit_pose)
+    times ``sum_u w_u m_u`` with, for added units, the nose (28-35) held unless the unit is
+    AU9/10/11 and AU9's brows and nose at half; written out, not via synthesis_motion."""
+    m3 = np.zeros((68, 3))
+    for key, v in weights.items():
+        m = basis.motion[basis.index(key)].copy()
+        base = key.rstrip("LR")
+        if v > 0 and base not in ("AU9", "AU10", "AU11"):
+            m[28:36] = 0.0
+        if v > 0 and base == "AU9":
+            m[17:36] *= 0.5
+        m3 += v * m
+    pose = fit_pose(lm, basis.mean_shape)
+    cam = m3 * np.array([1.0, -1.0, -1.0])  # ICT (x, y up, z to the viewer) -> camera axes
+    return pose.scale * (cam @ pose.rotation.T)[:, :2]
+
+
+@pytest.mark.parametrize("request_", [{"AU1": 0.8}, {"AU4": 1.0}, {"AU5": 1.0}, {"AU2": 0.7, "AU4": 0.4},
+                                      {"AU26": 1.0}, {"AU9": 0.6, "AU15": 0.4}, {"AU12L": 0.6},
+                                      {"AU43": 0.5, "AU1": -0.3}, "surprised", "fearful"])
+def test_landmark_motion_is_each_points_own_ict_motion_posed(basis, request_):
+    """No re-alignment spreads a unit over the face: every landmark moves by exactly its own
+    mapped vertex's ICT motion times the face's pose (to 1e-9 px), on a turned head (where
+    fold limiting does not shorten it); a point the unit leaves still stays so (AU5, the
+    lids: the jaw and mouth within 1e-3 px, the scan's own float32 noise is ~5e-5 px)."""
+    lm = frontal_face(basis, pose=(14.0, -6.0, 9.0))
+    if isinstance(request_, str):
+        model = ActionUnitModel(request_).fit()
+        weights = dict(model.weights_)
+    else:
+        model = ActionUnitModel(au=request_).fit()
+        weights = dict(request_)
+    moved = model.predict_shape(lm)
+    np.testing.assert_allclose(moved - lm, _plain_landmark_motion(basis, lm, weights), rtol=0, atol=1e-9)
+    if request_ == {"AU5": 1.0}:
+        assert np.abs(moved[np.r_[0:17, 48:68]] - lm[np.r_[0:17, 48:68]]).max() < 1e-3
+        assert np.abs(moved[36:48] - lm[36:48]).max() > 1.0
+
+
+def test_photo_map_moves_only_the_triangles_of_moving_landmarks(basis):
+    """The photo map moves a pixel only inside the canvas triangles with a vertex that moves
+    (a piecewise-affine map moves each triangle by a blend of its corners' motion; the face's
+    fade only lowers it): a lid raise (AU5) moves no pixel outside the triangles of the
+    eyes' points, and leaves the mouth, the chin and the neck byte for byte."""
+    import cv2
+
+    from pixelfes.face.align import crop_matrix, transform_points
+    from pixelfes.native import STILL_PX, plan_photo_map
+
+    model = ActionUnitModel(au={"AU5": 1.0}).fit()
+    lm_crop = frontal_face(basis, pose=(8.0, 0.0, 5.0))
+    photo = np.full((480, 480, 3), 200, np.uint8)
+    photo[48:432, 48:432] = cv2.resize(synthetic_crop(lm_crop), (384, 384), interpolation=cv2.INTER_CUBIC)
+    plm = 2.0 * (lm_crop + 0.5) - 0.5 + 48.0
+    m = crop_matrix(plm, model.alignment_)
+    lm = transform_points(m, plm)
+    target, raster, _, _ = model._plan(lm, 1.0, with_map=False)
+    tri = model.warp_.triangulation
+    pm = plan_photo_map(m, tri, model.warp_source(lm, target), target, model.alignment_, photo.shape[:2],
+                        raster=raster)
+    assert pm is not None
+    _, _, _, still = pm.rows(0, pm.shape[0])
+    # the plain reference: triangles with a corner that moves (more than 1e-3 canvas px; the
+    # others move a pixel by at most that, under STILL_PX at this scale), grown by the
+    # bilinear neighbour and warpAffine's 1/32 px steps, carried to the photo box
+    corner_moves = np.r_[np.hypot(*(target - lm).T) > 1e-3, np.zeros(len(tri.border), bool)]
+    touched = corner_moves[tri.simplices].any(axis=1)[raster.triangle].astype(np.uint8)
+    touched = cv2.dilate(touched, np.ones((5, 5), np.uint8))
+    x0, y0, x1, y1 = pm.box
+    allowed = cv2.warpAffine(touched, pm.matrix, (x1 - x0, y1 - y0), flags=cv2.INTER_NEAREST) > 0
+    assert 1e-3 * 2.0 < STILL_PX
+    assert (~still).sum() > 2000  # the lids move
+    assert not np.any(~still & ~allowed)
+    out = model.synthesize_in_photo(photo, plm)
+    below = int(np.ceil(plm[51, 1]))  # from the upper lip down: no triangle there moves
+    assert not allowed[below - y0:].any()
+    assert np.array_equal(out[below:], photo[below:])
+    assert not np.array_equal(out, photo)
