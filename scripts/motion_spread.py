@@ -17,6 +17,9 @@ where that motion comes from, on London faces (1350 px photos):
   mesh moves by more too, where the mesh moves less (motion the ICT does not make inside the
   face), and beyond the ICT face (hair, ears, the eyes' interiors, background); and the
   moving area by size of motion;
+- ``--time N``: what the pixels beyond the ICT face cost at most: the cubic remap of every
+  moving pixel against that of only those inside the ICT face (each gathered into rows, as
+  ``benchmarks/bench_actions.py``'s floor), N alternating runs, CPU ms (one core);
 - ``--png DIR``: per face, the map of |motion| over the photo for every recipe
   (``photo_motion_<id>.png``, log colour 0.25-16 px, gray: under 0.25 px), and where the
   motion lies beyond the ICT face (``beyond_mesh_<id>.png``, magenta; orange: inside it).
@@ -26,7 +29,7 @@ Needs ``$PIXELFES_DATA/london-face-set`` and ``$PIXELFES_DATA/ict-facekit/ict_fa
 
 Examples:
     PIXELFES_DATA=/work/shared/data PYTHONPATH=src python scripts/motion_spread.py \\
-        --faces 001,004,013,062,099 --png /tmp/spread --json /tmp/spread/spread.json
+        --faces 001,004,013,062,099 --png /tmp/spread --json /tmp/spread/spread.json --time 15
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -178,6 +182,44 @@ def pixel_rows(model: Any, mesh: Mesh, plm: np.ndarray, shape: tuple[int, int], 
     return row, {**f, "inside": inside}
 
 
+def _gathered_remap(rgb: np.ndarray, f: dict[str, Any], model: Any, select: np.ndarray) -> Any:
+    """A call doing one cubic remap of the photo map's pixels where ``select`` (box-shaped),
+    their fixed-point maps gathered into rows of 4096 (each pixel once)."""
+    from pixelfes.native import photo_map
+
+    m, lm, target = f["matrix"], f["lm"], f["target"]
+    tri = model.warp_.triangulation
+    got = photo_map(m, tri, model.warp_source(lm, target), target, model.alignment_, rgb.shape[:2],
+                    raster=tri.raster(target))
+    assert got is not None
+    whole, frac = cv2.convertMaps(got[1], None, cv2.CV_16SC2)  # type: ignore[call-overload]
+    idx = np.flatnonzero(select)
+    idx = np.concatenate([idx, np.full(-len(idx) % 4096, idx[-1])])
+    w1 = np.ascontiguousarray(whole.reshape(-1, 2)[idx].reshape(-1, 4096, 2))
+    f1 = np.ascontiguousarray(frac.reshape(-1)[idx].reshape(-1, 4096))
+    dst = np.empty((len(w1), 4096, rgb.shape[2]), np.uint8)
+    return lambda: cv2.remap(rgb, w1, f1, cv2.INTER_CUBIC, dst=dst, borderMode=cv2.BORDER_REPLICATE)
+
+
+def time_beyond(rgb: np.ndarray, f: dict[str, Any], model: Any, repeat: int) -> dict[str, float]:
+    """CPU ms (medians, alternating) of the cubic remap of every moving pixel and of only
+    those inside the ICT face, with their MP."""
+    x0, y0, x1, y1 = f["box"]
+    moving = ~f["still"]
+    inside = moving & (f["inside"][y0:y1, x0:x1] > 0)
+    calls = (_gathered_remap(rgb, f, model, moving), _gathered_remap(rgb, f, model, inside))
+    times: tuple[list[float], list[float]] = ([], [])
+    for fn in calls:
+        fn()
+    for _ in range(repeat):
+        for fn, ts in zip(calls, times, strict=True):
+            t = time.process_time()
+            fn()
+            ts.append(time.process_time() - t)
+    return {"all_ms": 1000 * float(np.median(times[0])), "all_mp": float(moving.sum() / 1e6),
+            "inside_ms": 1000 * float(np.median(times[1])), "inside_mp": float(inside.sum() / 1e6)}
+
+
 def _sheet(rgb: np.ndarray, plm: np.ndarray, fields: dict[str, dict[str, Any]], beyond: bool) -> np.ndarray:
     gray = cv2.cvtColor(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
     pts = np.rint(plm).astype(np.int32)
@@ -219,12 +261,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--faces", default="001,004,013,062,099", help="London ids (neutral_front/<id>_03.jpg)")
     ap.add_argument("--px", type=float, default=0.25, help="motion counted as moving (photo px)")
+    ap.add_argument("--time", type=int, default=0, metavar="N",
+                    help="time the remap with and without the pixels beyond the ICT face (N runs)")
     ap.add_argument("--png", type=Path, help="write the motion maps here")
     ap.add_argument("--json", type=Path, help="write every figure here")
     args = ap.parse_args()
     from pixelfes.actions import ActionUnitModel, load_basis
     from pixelfes.imageio import load_image
     from pixelfes.pipeline import find_faces, resolve_model
+
+    cv2.setNumThreads(1)  # one core, as the benchmarks
 
     models = {r: resolve_model(None, "neutral", r, engine="actions") for r in (*RECIPES, "neutral")}
     align = models["angry"].alignment_
@@ -253,6 +299,10 @@ def main() -> None:
                          f"ICT under {args.px:g} px {p['in_face_mesh_still_mp']:.3f}, beyond the ICT face "
                          f"{p['beyond_face_mp']:.3f}; ICT moves, the map not {p['mesh_moves_warp_not_mp']:.3f}; "
                          "moving by size " + " ".join(f"{k} {v:.3f}" for k, v in p["by_size_mp"].items()))
+                if args.time:
+                    t = row["remap"] = time_beyond(rgb, fields[name], model, args.time)
+                    line += (f"\n    cubic remap of the moving {t['all_mp']:.3f} MP {t['all_ms']:.2f} ms; of those inside "
+                             f"the ICT face only ({t['inside_mp']:.3f} MP) {t['inside_ms']:.2f} ms")
             print(line, flush=True)
         out["faces"][face_id] = rows
         if args.png:
