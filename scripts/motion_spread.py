@@ -20,6 +20,11 @@ where that motion comes from, on London faces (1350 px photos):
 - ``--time N``: what the pixels beyond the ICT face cost at most: the cubic remap of every
   moving pixel against that of only those inside the ICT face (each gathered into rows, as
   ``benchmarks/bench_actions.py``'s floor), N alternating runs, CPU ms (one core);
+- ``--face-band K``: an experiment, not the engine: the photo path's face weight
+  (``native.face_motion_weight``: the larger of the face ellipse grown 15 % and feathered
+  and the hull of the landmarks before and after faded over 2 x ``_MOTION_FEATHER``)
+  replaced by that hull with the ICT front outline above the brows added (carried by the
+  landmarks), faded over K x the same width: the moving MP and box, next to the engine's;
 - ``--png DIR``: per face, the map of |motion| over the photo for every recipe
   (``photo_motion_<id>.png``, log colour 0.25-16 px, gray: under 0.25 px), and where the
   motion lies beyond the ICT face (``beyond_mesh_<id>.png``, magenta; orange: inside it).
@@ -30,6 +35,8 @@ Needs ``$PIXELFES_DATA/london-face-set`` and ``$PIXELFES_DATA/ict-facekit/ict_fa
 Examples:
     PIXELFES_DATA=/work/shared/data PYTHONPATH=src python scripts/motion_spread.py \\
         --faces 001,004,013,062,099 --png /tmp/spread --json /tmp/spread/spread.json --time 15
+    PIXELFES_DATA=/work/shared/data PYTHONPATH=src python scripts/motion_spread.py \
+        --faces 001,062 --face-band 0.5
 """
 
 from __future__ import annotations
@@ -182,6 +189,60 @@ def pixel_rows(model: Any, mesh: Mesh, plm: np.ndarray, shape: tuple[int, int], 
     return row, {**f, "inside": inside}
 
 
+def forehead_outline(mesh: Mesh, triangulation: Any, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The front mesh's outline above the brows as barycentrics in the reference
+    triangulation: ``(corners (P, 3), weights (P, 3))``, carried onto a face by its points."""
+    q = mesh.quads
+    e = np.sort(np.concatenate([q[:, [0, 1]], q[:, [1, 2]], q[:, [2, 3]], q[:, [3, 0]]]), axis=1)
+    edges, count = np.unique(e, axis=0, return_counts=True)
+    edge = np.unique(edges[count == 1])  # vertices on the boundary (positions in mesh.vertices)
+    pts = mesh.on_face(triangulation.full_points(reference))[edge]
+    top = pts[pts[:, 1] < reference[17:27, 1].min() - 2]
+    raster = triangulation.raster(reference)
+    tri = raster.triangle[np.rint(top[:, 1]).astype(int), np.rint(top[:, 0]).astype(int)]
+    weights = np.einsum("pi,pij->pj", np.c_[top, np.ones(len(top))], raster.dest_inverse[tri])
+    return triangulation.simplices[tri], weights
+
+
+def face_band_weight(outline: tuple[np.ndarray, np.ndarray], triangulation: Any, k: float) -> Any:
+    """A stand-in for ``native.face_motion_weight``: 1 over the hull of the points and the
+    forehead outline they carry, smoothstep to 0 over ``k`` x 2 x ``_MOTION_FEATHER``."""
+    import pixelfes.native as nat
+
+    corners, weights = outline
+
+    def weight(alignment: Any, *points: np.ndarray) -> np.ndarray:
+        pts = [np.asarray(p, dtype=np.float64) for p in points]
+        carried = [(weights[:, :, None] * triangulation.full_points(p)[corners]).sum(axis=1)
+                   for p in pts if len(p) == triangulation.n_landmarks]
+        hull = cv2.convexHull(np.rint(np.concatenate(pts + carried) * 16).astype(np.int32))
+        size = alignment.size
+        outside = np.full((size, size), 255, np.uint8)
+        cv2.fillConvexPoly(outside, hull, 0, lineType=cv2.LINE_8, shift=4)
+        fade = k * 2.0 * nat._MOTION_FEATHER * size / alignment.margin
+        t = np.clip(1.0 - cv2.distanceTransform(outside, cv2.DIST_L2, 5) / fade, 0.0, 1.0).astype(np.float32)
+        return t * t * (np.float32(3.0) - np.float32(2.0) * t)
+    return weight
+
+
+def band_rows(model: Any, plm: np.ndarray, shape: tuple[int, int], weight: Any) -> dict[str, float]:
+    """Moving MP and box MP of the step's map with the engine's weight and with ``weight``."""
+    import pixelfes.native as nat
+
+    out = {}
+    engine = nat.face_motion_weight
+    try:
+        for name, fn in (("engine", engine), ("face_band", weight)):
+            nat.face_motion_weight = fn
+            f = _photo_field(model, plm, shape)
+            x0, y0, x1, y1 = f["box"]
+            out[f"{name}_moving_mp"] = float((~f["still"]).sum() / 1e6)
+            out[f"{name}_box_mp"] = float((x1 - x0) * (y1 - y0) / 1e6)
+    finally:
+        nat.face_motion_weight = engine
+    return out
+
+
 def _gathered_remap(rgb: np.ndarray, f: dict[str, Any], model: Any, select: np.ndarray) -> Any:
     """A call doing one cubic remap of the photo map's pixels where ``select`` (box-shaped),
     their fixed-point maps gathered into rows of 4096 (each pixel once)."""
@@ -263,6 +324,8 @@ def main() -> None:
     ap.add_argument("--px", type=float, default=0.25, help="motion counted as moving (photo px)")
     ap.add_argument("--time", type=int, default=0, metavar="N",
                     help="time the remap with and without the pixels beyond the ICT face (N runs)")
+    ap.add_argument("--face-band", type=float, default=0.0, metavar="K",
+                    help="also the moving MP with a face-shaped weight faded over K x the engine's width")
     ap.add_argument("--png", type=Path, help="write the motion maps here")
     ap.add_argument("--json", type=Path, help="write every figure here")
     args = ap.parse_args()
@@ -279,6 +342,10 @@ def main() -> None:
         models[u] = ActionUnitModel(au={u: 1.0}).fit(alignment=align)
     mesh = Mesh(models["angry"].warp_.triangulation, models["angry"].warp_.reference)
     out: dict[str, Any] = {"px": args.px, "faces": {}}
+    band = None
+    if args.face_band:
+        tri = models["angry"].warp_.triangulation
+        band = face_band_weight(forehead_outline(mesh, tri, models["angry"].warp_.reference), tri, args.face_band)
     for face_id in args.faces.split(","):
         rgb = load_image(DATA / "london-face-set" / "neutral_front" / f"{face_id}_03.jpg").rgb
         plm = find_faces(rgb)[0].landmarks
@@ -299,6 +366,10 @@ def main() -> None:
                          f"ICT under {args.px:g} px {p['in_face_mesh_still_mp']:.3f}, beyond the ICT face "
                          f"{p['beyond_face_mp']:.3f}; ICT moves, the map not {p['mesh_moves_warp_not_mp']:.3f}; "
                          "moving by size " + " ".join(f"{k} {v:.3f}" for k, v in p["by_size_mp"].items()))
+                if band is not None:
+                    b = row["face_band"] = band_rows(model, plm, rgb.shape[:2], band)
+                    line += (f"\n    face-shaped band x{args.face_band:g}: moving {b['engine_moving_mp']:.3f} -> "
+                             f"{b['face_band_moving_mp']:.3f} MP, box {b['engine_box_mp']:.3f} -> {b['face_band_box_mp']:.3f} MP")
                 if args.time:
                     t = row["remap"] = time_beyond(rgb, fields[name], model, args.time)
                     line += (f"\n    cubic remap of the moving {t['all_mp']:.3f} MP {t['all_ms']:.2f} ms; of those inside "
