@@ -9,6 +9,7 @@ deterministic nearest neighbour on the outer-lip shape (the smile's curve) and s
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
@@ -32,7 +33,15 @@ _META_KEY = "pixelfes_mouth_bank"
 _SHAPE_SCALE = 0.06  # mouth widths: outer-lip shape difference worth one colour unit
 _COLOUR_SCALE = 8.0  # L*a*b* units: typical skin colour difference that matters
 #: Smiles whose teeth are not lent out (their motion still is), and why: looked at one by one.
-UNSUITABLE_TEETH = {"103": "a discoloured front tooth reads as a defect on anyone else"}
+UNSUITABLE_TEETH = {
+    "103": "a discoloured front tooth reads as a defect on anyone else",
+    # issue 11, the teeth: blind raters named "a gap between the front teeth that looks
+    # invented" and "the same few tooth patterns on different people"; 012's gaps were lent
+    # to 5 of the 82 held-out people, the same gaps on every face (docs/mouth.md)
+    "012": "a wide gap between the front teeth and beside them: the same invented gaps on every face",
+    "025": "a gap between the front teeth (a diastema): an invented gap on anyone else",
+    "037": "a stained lateral tooth with a dark gap beside it reads as a defect on anyone else",
+}
 _TYPICAL_WIDTHS = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0)  # weight widths typical_width chooses from
 #: teeth offered by typical_smile: the nearest few open smiles. Any of the bank's teeth
 #: (a medoid over all) lowered the expected error a little more but lent one mid-looking
@@ -477,9 +486,25 @@ def _read(path: str) -> MouthBank:
                      t["motion"], t["neutral"], t["people_skin"], tuple(json.loads(meta["people"])),
                      t["patch_of"], t["smile_contrast"], t["neutral_contrast"],
                      t["smile_open"].astype(bool), t["smile_tint"], t["neutral_tint"])
-    if "typical_width" in meta:
+    bank, dropped = without_unsuitable(bank)
+    if "typical_width" in meta and not dropped:  # else chosen again (as a rebuild would)
         object.__setattr__(bank, "_typical_width", float(meta["typical_width"]))
     return bank
+
+
+def without_unsuitable(bank: MouthBank) -> tuple[MouthBank, bool]:
+    """``bank`` without the teeth of :data:`UNSUITABLE_TEETH` (their smiles' motion kept, as
+    :meth:`MouthBank.build` keeps it), and whether any were dropped: a bank saved before a
+    smile was named there lends the same teeth as one built after."""
+    keep = np.array([i not in UNSUITABLE_TEETH for i in bank.ids], dtype=bool)
+    if keep.all():
+        return bank, False
+    new_index = np.where(keep, np.cumsum(keep) - 1, -1)
+    patch_of = np.where(bank.patch_of >= 0, new_index[np.maximum(bank.patch_of, 0)], -1).astype(np.int32)
+    ids = tuple(i for i, k in zip(bank.ids, keep, strict=True) if k)
+    return dataclasses.replace(bank, patches=bank.patches[keep], points=bank.points[keep],
+                               skin=bank.skin[keep], lips=bank.lips[keep], ids=ids,
+                               patch_of=patch_of), True
 
 
 @functools.lru_cache(maxsize=4)
