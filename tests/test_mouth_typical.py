@@ -40,7 +40,19 @@ def _rendered(look, ex_skin_l, skin_l):
     return [_y_to_l(y) - skin_l, look[1], look[2]]
 
 
-def _reference(bank, lips, colours, own, width, exclude=None, rendered=False, painted=None):
+def _teeth_candidates(bank, cost, colours, teeth_skin=16.0):
+    """The three open smiles typical_smile offers, as ``(cost, index)``: by cost, those whose
+    person's cheek L* is within ``teeth_skin`` of the face's first, the rest nearest in cheek L*."""
+    open_ = sorted((cost[i], i) for i in range(len(cost)) if bank.patch_of[i] >= 0 and cost[i] < math.inf)
+    if teeth_skin is not None:
+        dl = {i: abs(float(lab(bank.people_skin[i])[0]) - float(colours.skin_lab[0])) for _, i in open_}
+        near = [(c, i) for c, i in open_ if dl[i] <= teeth_skin]
+        far = sorted(((c, i) for c, i in open_ if dl[i] > teeth_skin), key=lambda ci: dl[ci[1]])
+        open_ = near + far
+    return open_[:3]
+
+
+def _reference(bank, lips, colours, own, width, exclude=None, rendered=False, painted=None, teeth_skin=16.0):
     """Plain loops over the bank: weights, each smile's look on this person, the weighted medoid."""
     n = len(bank.motion)
     cost = []
@@ -55,7 +67,7 @@ def _reference(bank, lips, colours, own, width, exclude=None, rendered=False, pa
         s = [float(bank.smile_contrast[i]), *map(float, bank.smile_tint[i])]
         m = [float(bank.neutral_contrast[i]), *map(float, bank.neutral_tint[i])]
         values.append(s if bank.smile_open[i] else [own[k] + s[k] - m[k] for k in range(3)])
-    open_ = sorted((cost[i], i) for i in range(n) if bank.patch_of[i] >= 0 and cost[i] < math.inf)[:3]
+    open_ = _teeth_candidates(bank, cost, colours, teeth_skin)
     cands = [("closed", list(own))] + [(i, [float(bank.smile_contrast[i]), *map(float, bank.smile_tint[i])])
                                         for _, i in open_]
     if rendered:
@@ -115,7 +127,7 @@ def test_typical_smile_equals_a_plain_loop_reference(rendered, monkeypatch):
     base = load_bank()
     lips = base.neutral[:n].astype(np.float64) + rng.normal(0, 0.01, (n, 20, 2))
     bank = _bank(looks, neutral, opened, teeth, skin_l=skin, neutral=lips)
-    differs = 0
+    differs = skin_rule = 0
     for trial in range(12):
         q = base.neutral[20 + trial].astype(np.float64)
         col = PersonColours(skin=np.full(3, rng.integers(60, 220), np.uint8), lips=np.array([170, 100, 100], np.uint8))
@@ -125,12 +137,14 @@ def test_typical_smile_equals_a_plain_loop_reference(rendered, monkeypatch):
         j, shows = bank.typical_smile(q, col, own, width=width, exclude=exclude)
         ref = _reference(bank, q, col, own, width, exclude, rendered)
         differs += ref != _reference(bank, q, col, own, width, exclude, not rendered)
+        skin_rule += ref != _reference(bank, q, col, own, width, exclude, rendered, teeth_skin=None)
         if ref == "closed":
             assert not shows and not bank.smile_open[j]
             assert j == bank.retrieve_smile(q, col, exclude=exclude, closed_only=True)
         else:
             assert shows and j == ref
     assert differs > 0  # the two rules part somewhere on these trials (the test can tell them apart)
+    assert skin_rule > 0  # and teeth from similar skin change some choices
 
 
 def test_rendered_looks_by_hand():
@@ -277,9 +291,8 @@ def test_typical_smile_weighs_lent_teeth_by_their_painted_look():
         ref = _reference(bank, q, col, own, width, painted=table)
         own_rule = _reference(bank, q, col, own, width)
         differs += ref != own_rule
-        opens = sorted(np.flatnonzero(bank.patch_of >= 0),
-                       key=lambda i: bank._smile_costs(q, col)[i])[:3]
-        assert sorted(asked) == sorted(int(i) for i in opens)  # asked once for each candidate
+        opens = [i for _, i in _teeth_candidates(bank, list(bank._smile_costs(q, col)), col)]
+        assert sorted(asked) == sorted(opens)  # asked once for each candidate
         asked_for += len(asked)
         if ref == "closed":
             assert not shows and not bank.smile_open[j]
@@ -289,3 +302,29 @@ def test_typical_smile_weighs_lent_teeth_by_their_painted_look():
     # a painted look that is unknown (None) falls back to the smile's own look
     j0, s0 = bank.typical_smile(q, col, own, width=4.0)
     assert (j0, s0) == bank.typical_smile(q, col, own, width=4.0, painted=lambda j: None)
+
+
+def test_teeth_are_lent_by_people_of_similar_skin():
+    """retrieve_smile(open_only) and typical_smile's candidates: teeth of people whose cheek L*
+    is within 16 of this face's; none there: the nearest in cheek L* (pinned by hand)."""
+    from pixelfes.mouth import bank as bank_module
+
+    assert bank_module._TEETH_SKIN == 16.0
+    looks = [[10, 4, 6]] * 4
+    neutral = [[-25, 5, 6]] * 4
+    # grey cheeks: L* of 60 / 120 / 200 / 110 grey levels = 25.2 / 50.2 / 80.5 / 46.3
+    bank = _bank(looks, neutral, [True] * 4, [True] * 4, skin_l=[60, 120, 200, 110],
+                 neutral=np.repeat(load_bank().neutral[:1], 4, axis=0))
+    lips = bank.neutral[0].astype(np.float64)
+    grey = [float(lab(np.full(3, v, np.uint8))[0]) for v in (60, 120, 200, 110, 190)]
+    assert np.allclose(grey, [25.24, 50.24, 80.51, 46.27, 76.89], atol=0.01)
+    face = PersonColours(skin=np.full(3, 190, np.uint8), lips=np.array([170, 100, 100], np.uint8))  # L* 76.9
+    # every neutral alike: by cost alone the nearest skin wins anyway (ties: lowest index)
+    assert bank.retrieve_smile(lips, face, open_only=True) == 2
+    assert bank.retrieve_smile(lips, face, open_only=True, exclude="p2") == 1  # 50.2: nearest left
+    dark = PersonColours(skin=np.full(3, 70, np.uint8), lips=np.array([170, 100, 100], np.uint8))  # L* 29.6
+    far = _bank(looks, neutral, [True] * 4, [True] * 4, skin_l=[200, 120, 60, 110])
+    assert far.retrieve_smile(lips, dark, open_only=True) == 2  # 25.2: the only one within 16 (46.3 is 16.7 away)
+    # typical_smile's three candidates: smile 2 (dark) first, then 3 and 1 by cheek L*, not smile 0
+    order = far._skin_first(np.arange(4), dark)
+    assert order.tolist() == [2, 3, 1, 0]

@@ -9,7 +9,6 @@ deterministic nearest neighbour on the outer-lip shape (the smile's curve) and s
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import json
 import os
@@ -33,15 +32,7 @@ _META_KEY = "pixelfes_mouth_bank"
 _SHAPE_SCALE = 0.06  # mouth widths: outer-lip shape difference worth one colour unit
 _COLOUR_SCALE = 8.0  # L*a*b* units: typical skin colour difference that matters
 #: Smiles whose teeth are not lent out (their motion still is), and why: looked at one by one.
-UNSUITABLE_TEETH = {
-    "103": "a discoloured front tooth reads as a defect on anyone else",
-    # issue 11, the teeth: blind raters named "a gap between the front teeth that looks
-    # invented" and "the same few tooth patterns on different people"; 012's gaps were lent
-    # to 5 of the 82 held-out people, the same gaps on every face (docs/mouth.md)
-    "012": "a wide gap between the front teeth and beside them: the same invented gaps on every face",
-    "025": "a gap between the front teeth (a diastema): an invented gap on anyone else",
-    "037": "a stained lateral tooth with a dark gap beside it reads as a defect on anyone else",
-}
+UNSUITABLE_TEETH = {"103": "a discoloured front tooth reads as a defect on anyone else"}
 _TYPICAL_WIDTHS = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0)  # weight widths typical_width chooses from
 #: teeth offered by typical_smile: the nearest few open smiles. Any of the bank's teeth
 #: (a medoid over all) lowered the expected error a little more but lent one mid-looking
@@ -55,6 +46,13 @@ _TYPICAL_TEETH = 3
 #: than real smiles do and widened the group ratio: docs/mouth.md)
 _RENDERED_TEETH = False
 _NEUTRAL_SCALE = 0.04  # mouth widths: neutral-lip shape difference worth one colour unit
+#: L* (two _COLOUR_SCALEs): teeth are lent by people whose cheeks are within this of the
+#: face's (the nearest in cheek L* when too few are): real teeth are about as light on dark
+#: as on light skin (London smiles: teeth L* rises 0.12 per L* of cheek), while the teeth
+#: gain follows half the cheek ratio, so a dark-skinned person's teeth glowed on a light face
+#: (034 lent 025's: +27 L* over the cheeks against its own smile's +11) and a light-skinned
+#: person's were dim on a dark one (025 lent 034's: +23 against +37). None: any skin.
+_TEETH_SKIN: float | None = 16.0
 
 
 def patch_size() -> tuple[int, int]:
@@ -102,20 +100,38 @@ class MouthBank:
                        open_only: bool = False, exclude: str | None = None,
                        closed_only: bool = False) -> int:
         """Index (into ``motion``) of the smile whose person's neutral lips ``(20, 2)`` (mouth
-        frame) and skin are nearest; ``open_only``: only smiles with teeth; ``closed_only``:
-        only smiles without (when the bank knows, :attr:`smile_open`). Ties: lowest index."""
+        frame) and skin are nearest; ``open_only``: only smiles with teeth, lent by people whose
+        cheek L* is within ``_TEETH_SKIN`` of this face's (none: the nearest in cheek L*);
+        ``closed_only``: only smiles without (when the bank knows, :attr:`smile_open`). Ties:
+        lowest index."""
         if len(self.motion) == 0:
             raise ValueError("this mouth bank holds no smile motions; rebuild it with neutral photos")
         cost = self._smile_costs(neutral_lips, colours)
-        if open_only:
-            cost = np.where(self.patch_of >= 0, cost, np.inf)
-        if closed_only and len(self.smile_open) == len(cost) and (~self.smile_open).any():
-            cost = np.where(self.smile_open, np.inf, cost)
         if exclude is not None:
             cost = np.where(np.array(self.people) == exclude, np.inf, cost)
+        if open_only:
+            cost = np.where(self.patch_of >= 0, cost, np.inf)
+            if _TEETH_SKIN is not None and np.isfinite(cost).any():  # teeth from similar skin
+                dl = np.where(np.isfinite(cost), np.abs(lab(self.people_skin)[:, 0]
+                                                        - float(colours.skin_lab[0])), np.inf)
+                cost = np.where(dl <= max(_TEETH_SKIN, float(dl.min())), cost, np.inf)
+        if closed_only and len(self.smile_open) == len(cost) and (~self.smile_open).any():
+            cost = np.where(self.smile_open, np.inf, cost)
         if not np.isfinite(cost).any():
             raise ValueError("no smile in the mouth bank fits (all excluded)")
         return int(np.argmin(cost))
+
+    def _skin_first(self, smiles: np.ndarray, colours: PersonColours) -> np.ndarray:
+        """``smiles`` (indices into ``motion``, in order) with those whose person's cheek L* is
+        within ``_TEETH_SKIN`` of ``colours``' first, in their order, then the rest nearest in
+        cheek L* first (stable): the order in which teeth are offered."""
+        smiles = np.asarray(smiles, dtype=np.intp)
+        if _TEETH_SKIN is None or len(smiles) == 0:
+            return smiles
+        dl = np.abs(lab(self.people_skin[smiles])[:, 0] - float(colours.skin_lab[0]))
+        near = dl <= _TEETH_SKIN
+        far = smiles[~near][np.argsort(dl[~near], kind="stable")]
+        return np.concatenate([smiles[near], far])
 
     def has_decision(self) -> bool:
         """Whether the bank can say how likely a smile is to show teeth (format 3 with neutral photos)."""
@@ -233,7 +249,7 @@ class MouthBank:
         own = np.asarray(own_look, dtype=np.float64)
         values = np.where(self.smile_open[:, None], smile, own[None] + smile - neutral)
         teeth = np.flatnonzero((self.patch_of >= 0) & live)
-        teeth = teeth[np.argsort(cost[teeth], kind="stable")][:_TYPICAL_TEETH]
+        teeth = self._skin_first(teeth[np.argsort(cost[teeth], kind="stable")], colours)[:_TYPICAL_TEETH]
         lent = smile[teeth]
         if _RENDERED_TEETH:
             lent = rendered_looks(lent, lab(self.people_skin[teeth])[:, 0], float(colours.skin_lab[0]))
@@ -486,25 +502,9 @@ def _read(path: str) -> MouthBank:
                      t["motion"], t["neutral"], t["people_skin"], tuple(json.loads(meta["people"])),
                      t["patch_of"], t["smile_contrast"], t["neutral_contrast"],
                      t["smile_open"].astype(bool), t["smile_tint"], t["neutral_tint"])
-    bank, dropped = without_unsuitable(bank)
-    if "typical_width" in meta and not dropped:  # else chosen again (as a rebuild would)
+    if "typical_width" in meta:
         object.__setattr__(bank, "_typical_width", float(meta["typical_width"]))
     return bank
-
-
-def without_unsuitable(bank: MouthBank) -> tuple[MouthBank, bool]:
-    """``bank`` without the teeth of :data:`UNSUITABLE_TEETH` (their smiles' motion kept, as
-    :meth:`MouthBank.build` keeps it), and whether any were dropped: a bank saved before a
-    smile was named there lends the same teeth as one built after."""
-    keep = np.array([i not in UNSUITABLE_TEETH for i in bank.ids], dtype=bool)
-    if keep.all():
-        return bank, False
-    new_index = np.where(keep, np.cumsum(keep) - 1, -1)
-    patch_of = np.where(bank.patch_of >= 0, new_index[np.maximum(bank.patch_of, 0)], -1).astype(np.int32)
-    ids = tuple(i for i, k in zip(bank.ids, keep, strict=True) if k)
-    return dataclasses.replace(bank, patches=bank.patches[keep], points=bank.points[keep],
-                               skin=bank.skin[keep], lips=bank.lips[keep], ids=ids,
-                               patch_of=patch_of), True
 
 
 @functools.lru_cache(maxsize=4)
