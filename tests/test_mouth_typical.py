@@ -40,20 +40,28 @@ def _rendered(look, ex_skin_l, skin_l):
     return [_y_to_l(y) - skin_l, look[1], look[2]]
 
 
-def _teeth_candidates(bank, cost, colours, teeth_skin=16.0):
-    """The three open smiles typical_smile offers, as ``(cost, index)``: by cost, those whose
-    person's cheek L* is within ``teeth_skin`` of the face's first, the rest nearest in cheek L*."""
-    open_ = sorted((cost[i], i) for i in range(len(cost)) if bank.patch_of[i] >= 0 and cost[i] < math.inf)
-    if teeth_skin is not None:
-        dl = {i: abs(float(lab(bank.people_skin[i])[0]) - float(colours.skin_lab[0])) for _, i in open_}
-        near = [(c, i) for c, i in open_ if dl[i] <= teeth_skin]
-        far = sorted(((c, i) for c, i in open_ if dl[i] > teeth_skin), key=lambda ci: dl[ci[1]])
-        open_ = near + far
-    return open_[:3]
+def _lendable(bank, i, colours, among, teeth_skin=16.0, not_painted=()):
+    """Whether smile ``i``'s teeth may be painted on this face, by hand: a patch, not in
+    ``not_painted``, and a cheek L* within ``teeth_skin`` of the face's (else the nearest of
+    ``among``, the smiles looked at)."""
+    def ok(k):
+        return bank.patch_of[k] >= 0 and bank.people[k] not in not_painted
+
+    def dl(k):
+        return abs(float(lab(bank.people_skin[k])[0]) - float(colours.skin_lab[0]))
+    if not ok(i):
+        return False
+    if teeth_skin is None:
+        return True
+    nearest = min(dl(k) for k in among if ok(k))
+    return dl(i) <= max(teeth_skin, nearest)
 
 
-def _reference(bank, lips, colours, own, width, exclude=None, rendered=False, painted=None, teeth_skin=16.0):
-    """Plain loops over the bank: weights, each smile's look on this person, the weighted medoid."""
+def _reference(bank, lips, colours, own, width, exclude=None, rendered=False, painted=None, teeth_skin=16.0,
+               not_painted=(), asked=None):
+    """Plain loops over the bank: weights, each smile's look on this person, the weighted medoid;
+    when teeth win but may not be painted here, the same medoid over the nearest teeth that may.
+    ``asked``: a list the candidates' smiles are appended to."""
     n = len(bank.motion)
     cost = []
     for i in range(n):
@@ -67,20 +75,33 @@ def _reference(bank, lips, colours, own, width, exclude=None, rendered=False, pa
         s = [float(bank.smile_contrast[i]), *map(float, bank.smile_tint[i])]
         m = [float(bank.neutral_contrast[i]), *map(float, bank.neutral_tint[i])]
         values.append(s if bank.smile_open[i] else [own[k] + s[k] - m[k] for k in range(3)])
-    open_ = _teeth_candidates(bank, cost, colours, teeth_skin)
-    cands = [("closed", list(own))] + [(i, [float(bank.smile_contrast[i]), *map(float, bank.smile_tint[i])])
-                                        for _, i in open_]
-    if rendered:
-        skin = float(colours.skin_lab[0])
-        cands = [cands[0]] + [(i, _rendered(c, float(lab(bank.people_skin[i])[0]), skin)) for i, c in cands[1:]]
-    if painted is not None:  # the look each lent smile gets painted on this face (dict: smile -> look)
-        cands = [cands[0]] + [(i, list(painted[i])) for i, _ in cands[1:]]
-    best, best_total = None, math.inf
-    for key, c in cands:
-        total = sum(w[i] * (abs(c[0] - values[i][0]) + math.hypot(c[1] - values[i][1], c[2] - values[i][2]))
-                    for i in range(n) if w[i] > 0)
-        if total < best_total - 1e-9:
-            best, best_total = key, total
+    open_all = [i for _, i in sorted((cost[i], i) for i in range(n) if bank.patch_of[i] >= 0 and cost[i] < math.inf)]
+
+    def look(i):
+        c = [float(bank.smile_contrast[i]), *map(float, bank.smile_tint[i])]
+        if rendered:
+            c = _rendered(c, float(lab(bank.people_skin[i])[0]), float(colours.skin_lab[0]))
+        if painted is not None:  # the look each lent smile gets painted on this face (dict: smile -> look)
+            c = list(painted[i])
+        if asked is not None and i not in asked:
+            asked.append(i)
+        return c
+
+    def medoid(cands):
+        best, best_total = None, math.inf
+        for key, c in cands:
+            total = sum(w[i] * (abs(c[0] - values[i][0]) + math.hypot(c[1] - values[i][1], c[2] - values[i][2]))
+                        for i in range(n) if w[i] > 0)
+            if total < best_total - 1e-9:
+                best, best_total = key, total
+        return best
+
+    live = [i for i in range(n) if cost[i] < math.inf]
+    best = medoid([("closed", list(own))] + [(i, look(i)) for i in open_all[:3]])
+    if best != "closed" and not _lendable(bank, best, colours, live, teeth_skin, not_painted):
+        may = [i for i in open_all if _lendable(bank, i, colours, live, teeth_skin, not_painted)][:3]
+        if may:
+            best = medoid([(i, look(i)) for i in may])
     return best
 
 
@@ -114,10 +135,12 @@ def test_typical_smile_by_hand():
 
 
 @pytest.mark.parametrize("rendered", [False, True])
-def test_typical_smile_equals_a_plain_loop_reference(rendered, monkeypatch):
+@pytest.mark.parametrize("not_painted", [(), ("p0", "p3")])
+def test_typical_smile_equals_a_plain_loop_reference(rendered, not_painted, monkeypatch):
     from pixelfes.mouth import bank as bank_module
 
     monkeypatch.setattr(bank_module, "_RENDERED_TEETH", rendered)
+    monkeypatch.setattr(bank_module, "NOT_PAINTED", dict.fromkeys(not_painted, "a test"))
     rng = np.random.default_rng(5)
     n = 9
     looks, neutral, opened = _random_smiles(rng, n)
@@ -135,16 +158,18 @@ def test_typical_smile_equals_a_plain_loop_reference(rendered, monkeypatch):
         width = [0.5, 2.0, 8.0, 64.0][trial % 4]
         exclude = f"p{trial % n}" if trial % 3 == 0 else None
         j, shows = bank.typical_smile(q, col, own, width=width, exclude=exclude)
-        ref = _reference(bank, q, col, own, width, exclude, rendered)
-        differs += ref != _reference(bank, q, col, own, width, exclude, not rendered)
+        ref = _reference(bank, q, col, own, width, exclude, rendered, not_painted=not_painted)
+        differs += ref != _reference(bank, q, col, own, width, exclude, not rendered, not_painted=not_painted)
         skin_rule += ref != _reference(bank, q, col, own, width, exclude, rendered, teeth_skin=None)
+        if ref != "closed":
+            assert bank.people[ref] not in not_painted
         if ref == "closed":
             assert not shows and not bank.smile_open[j]
             assert j == bank.retrieve_smile(q, col, exclude=exclude, closed_only=True)
         else:
             assert shows and j == ref
     assert differs > 0  # the two rules part somewhere on these trials (the test can tell them apart)
-    assert skin_rule > 0  # and teeth from similar skin change some choices
+    assert skin_rule > 0  # and which teeth may be painted here changes some choices
 
 
 def test_rendered_looks_by_hand():
@@ -275,7 +300,7 @@ def test_typical_smile_weighs_lent_teeth_by_their_painted_look():
     base = load_bank()
     lips = base.neutral[:n].astype(np.float64) + rng.normal(0, 0.01, (n, 20, 2))
     bank = _bank(looks, neutral, opened, teeth, skin_l=rng.integers(60, 220, n), neutral=lips)
-    differs = asked_for = 0
+    differs = asked_for = second_round = 0
     for trial in range(16):
         q = base.neutral[30 + trial].astype(np.float64)
         col = PersonColours(skin=np.full(3, rng.integers(60, 220), np.uint8), lips=np.array([170, 100, 100], np.uint8))
@@ -288,25 +313,26 @@ def test_typical_smile_weighs_lent_teeth_by_their_painted_look():
             asked.append(j)
             return table[j]
         j, shows = bank.typical_smile(q, col, own, width=width, painted=painted)
-        ref = _reference(bank, q, col, own, width, painted=table)
+        opens: list[int] = []
+        ref = _reference(bank, q, col, own, width, painted=table, asked=opens)
         own_rule = _reference(bank, q, col, own, width)
         differs += ref != own_rule
-        opens = [i for _, i in _teeth_candidates(bank, list(bank._smile_costs(q, col)), col)]
-        assert sorted(asked) == sorted(opens)  # asked once for each candidate
+        assert sorted(asked) == sorted(opens)  # asked once for each candidate (both rounds)
         asked_for += len(asked)
+        second_round += len(opens) > 3
         if ref == "closed":
             assert not shows and not bank.smile_open[j]
         else:
             assert shows and j == ref
-    assert differs > 0 and asked_for == 48
+    assert differs > 0 and second_round == 3 and asked_for == 48 + 6  # 3 trials paint 6 more teeth
     # a painted look that is unknown (None) falls back to the smile's own look
     j0, s0 = bank.typical_smile(q, col, own, width=4.0)
     assert (j0, s0) == bank.typical_smile(q, col, own, width=4.0, painted=lambda j: None)
 
 
 def test_teeth_are_lent_by_people_of_similar_skin():
-    """retrieve_smile(open_only) and typical_smile's candidates: teeth of people whose cheek L*
-    is within 16 of this face's; none there: the nearest in cheek L* (pinned by hand)."""
+    """retrieve_smile(open_only) and lendable: teeth of people whose cheek L* is within 16 of
+    this face's; none there: the nearest in cheek L* (pinned by hand)."""
     from pixelfes.mouth import bank as bank_module
 
     assert bank_module._TEETH_SKIN == 16.0
@@ -325,6 +351,31 @@ def test_teeth_are_lent_by_people_of_similar_skin():
     dark = PersonColours(skin=np.full(3, 70, np.uint8), lips=np.array([170, 100, 100], np.uint8))  # L* 29.6
     far = _bank(looks, neutral, [True] * 4, [True] * 4, skin_l=[200, 120, 60, 110])
     assert far.retrieve_smile(lips, dark, open_only=True) == 2  # 25.2: the only one within 16 (46.3 is 16.7 away)
-    # typical_smile's three candidates: smile 2 (dark) first, then 3 and 1 by cheek L*, not smile 0
-    order = far._skin_first(np.arange(4), dark)
-    assert order.tolist() == [2, 3, 1, 0]
+    assert far.lendable(dark).tolist() == [False, False, True, False]
+    assert far.lendable(dark, among=np.array([1, 1, 0, 1], bool)).tolist() == [False, False, False, True]
+    assert far.lendable(face).tolist() == [True, False, False, False]
+
+
+def test_teeth_that_may_not_be_painted_still_vote_for_teeth(monkeypatch):
+    """Teeth win with smile 0's look, which may not be painted (NOT_PAINTED): still teeth, the
+    nearest that may be (smile 1), not the closed lips that would win without smile 0."""
+    from pixelfes.mouth import bank as bank_module
+
+    own = np.array([-20.0, 20.0, 5.0])
+    looks = [[10, 4, 6], [60, 4, 6], [10, 4, 6], [-18, 19, 5]]
+    neutral = [[-25, 5, 6], [-25, 5, 6], [-25, 5, 6], [-20, 20, 5]]
+    col = PersonColours(skin=np.array([150, 150, 150], np.uint8), lips=np.array([170, 100, 100], np.uint8))
+    # totals over the four looks (|contrast| + a*b* distance): teeth 0 93.0, lips 191.1, teeth 1 193.1
+    # smiles 0, 1 open with teeth; 2 open without a patch; 3 closed; lips alike: equal weights
+    bank = _bank(looks, neutral, [True, True, True, False], [True, True, False, False],
+                 neutral=np.repeat(load_bank().neutral[:1], 4, axis=0))
+    lips = bank.neutral[0].astype(np.float64)
+    assert bank.typical_smile(lips, col, own, width=1e9) == (0, True)
+    monkeypatch.setattr(bank_module, "NOT_PAINTED", {"p0": "a test"})
+    assert bank.lendable(col).tolist() == [False, True, False, False]
+    assert bank.typical_smile(lips, col, own, width=1e9) == (1, True)
+    assert bank.retrieve_smile(lips, col, open_only=True) == 1
+    # dropping smile 0 instead (no teeth patch): teeth 1 lose to the lips
+    dropped = _bank(looks, neutral, [True, True, True, False], [False, True, False, False],
+                    neutral=np.repeat(load_bank().neutral[:1], 4, axis=0))
+    assert dropped.typical_smile(lips, col, own, width=1e9)[1] is False

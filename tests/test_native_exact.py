@@ -64,11 +64,6 @@ def test_nothing_to_paint_off_the_photo(face):
 def test_the_chosen_teeth_are_not_painted_twice(face, model, monkeypatch):
     # the paint painted_look measured is blended into the output: the same bytes as the
     # second fill it replaces (that fill forced by dropping the paints), one fill fewer
-    from pixelfes.mouth import bank as bank_module
-
-    # this face's medoid closes the mouth when only teeth of similar skin are offered; any
-    # skin: it opens, which is what this test needs (the paint kept, not the skin rule)
-    monkeypatch.setattr(bank_module, "_TEETH_SKIN", None)
     rgb, lm = face
     want = rgb.copy()
     real = native._painted

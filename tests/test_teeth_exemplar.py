@@ -22,10 +22,15 @@ def test_retrieve_cost_matches_a_plain_loop_and_honours_allowed():
                     + float(np.sum((lab(bank.skin[i]).astype(np.float64) - c.skin_lab) ** 2)) / 8.0**2
                     for i in range(len(bank))])
     assert np.allclose(bank.retrieval_cost(outer, c), ref)
-    assert bank.retrieve(outer, c) == int(np.argmin(ref))
+    # never teeth that are not painted (012, 025, 037: NOT_PAINTED), here the nearest (012)
+    painted = [i for i in range(len(bank)) if bank.ids[i] not in ("012", "025", "037")]
+    assert bank.ids[int(np.argmin(ref))] == "012"
+    assert bank.retrieve(outer, c) == painted[int(np.argmin(ref[painted]))]
     mask = np.zeros(len(bank), bool)
     mask[[3, 9]] = True
     assert bank.retrieve(outer, c, allowed=mask) == [3, 9][int(np.argmin(ref[[3, 9]]))]
-    assert bank.retrieve(outer, c, allowed=np.zeros(len(bank), bool)) == int(np.argmin(ref))
+    assert bank.retrieve(outer, c, allowed=np.zeros(len(bank), bool)) == painted[int(np.argmin(ref[painted]))]
+    mask[4] = True  # 012 allowed, but not painted
+    assert bank.ids[4] == "012" and bank.retrieve(outer, c, allowed=mask) == [3, 9][int(np.argmin(ref[[3, 9]]))]
     with pytest.raises(ValueError, match="allowed"):
         bank.retrieve(outer, c, allowed=mask[:3])
