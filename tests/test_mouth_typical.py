@@ -40,7 +40,7 @@ def _rendered(look, ex_skin_l, skin_l):
     return [_y_to_l(y) - skin_l, look[1], look[2]]
 
 
-def _lendable(bank, i, colours, among, teeth_skin=16.0, not_painted=()):
+def _lendable(bank, i, colours, among, teeth_skin=None, not_painted=()):
     """Whether smile ``i``'s teeth may be painted on this face, by hand: a patch, not in
     ``not_painted``, and a cheek L* within ``teeth_skin`` of the face's (else the nearest of
     ``among``, the smiles looked at)."""
@@ -57,7 +57,7 @@ def _lendable(bank, i, colours, among, teeth_skin=16.0, not_painted=()):
     return dl(i) <= max(teeth_skin, nearest)
 
 
-def _reference(bank, lips, colours, own, width, exclude=None, rendered=False, painted=None, teeth_skin=16.0,
+def _reference(bank, lips, colours, own, width, exclude=None, rendered=False, painted=None, teeth_skin=None,
                not_painted=(), asked=None):
     """Plain loops over the bank: weights, each smile's look on this person, the weighted medoid;
     when teeth win but may not be painted here, the same medoid over the nearest teeth that may.
@@ -135,21 +135,22 @@ def test_typical_smile_by_hand():
 
 
 @pytest.mark.parametrize("rendered", [False, True])
-@pytest.mark.parametrize("not_painted", [(), ("p0", "p3")])
-def test_typical_smile_equals_a_plain_loop_reference(rendered, not_painted, monkeypatch):
+@pytest.mark.parametrize("apart,not_painted", [(False, ()), (True, ()), (True, ("p0", "p3"))])
+def test_typical_smile_equals_a_plain_loop_reference(rendered, apart, not_painted, monkeypatch):
     from pixelfes.mouth import bank as bank_module
 
     monkeypatch.setattr(bank_module, "_RENDERED_TEETH", rendered)
+    monkeypatch.setattr(bank_module, "_LEND_APART", apart)
     monkeypatch.setattr(bank_module, "NOT_PAINTED", dict.fromkeys(not_painted, "a test"))
+    skin = 16.0 if apart else None  # off (the default): any teeth, as before
     rng = np.random.default_rng(5)
     n = 9
     looks, neutral, opened = _random_smiles(rng, n)
     teeth = opened & (rng.random(n) < 0.8)
     teeth[0] = opened[0] = True
-    skin = rng.integers(60, 220, n)
     base = load_bank()
     lips = base.neutral[:n].astype(np.float64) + rng.normal(0, 0.01, (n, 20, 2))
-    bank = _bank(looks, neutral, opened, teeth, skin_l=skin, neutral=lips)
+    bank = _bank(looks, neutral, opened, teeth, skin_l=rng.integers(60, 220, n), neutral=lips)
     differs = skin_rule = 0
     for trial in range(12):
         q = base.neutral[20 + trial].astype(np.float64)
@@ -158,9 +159,10 @@ def test_typical_smile_equals_a_plain_loop_reference(rendered, not_painted, monk
         width = [0.5, 2.0, 8.0, 64.0][trial % 4]
         exclude = f"p{trial % n}" if trial % 3 == 0 else None
         j, shows = bank.typical_smile(q, col, own, width=width, exclude=exclude)
-        ref = _reference(bank, q, col, own, width, exclude, rendered, not_painted=not_painted)
-        differs += ref != _reference(bank, q, col, own, width, exclude, not rendered, not_painted=not_painted)
-        skin_rule += ref != _reference(bank, q, col, own, width, exclude, rendered, teeth_skin=None)
+        ref = _reference(bank, q, col, own, width, exclude, rendered, teeth_skin=skin, not_painted=not_painted)
+        differs += ref != _reference(bank, q, col, own, width, exclude, not rendered, teeth_skin=skin,
+                                     not_painted=not_painted)
+        skin_rule += ref != _reference(bank, q, col, own, width, exclude, rendered)  # off
         if ref != "closed":
             assert bank.people[ref] not in not_painted
         if ref == "closed":
@@ -169,7 +171,7 @@ def test_typical_smile_equals_a_plain_loop_reference(rendered, not_painted, monk
         else:
             assert shows and j == ref
     assert differs > 0  # the two rules part somewhere on these trials (the test can tell them apart)
-    assert skin_rule > 0  # and which teeth may be painted here changes some choices
+    assert (skin_rule > 0) == apart  # and lending apart changes some choices
 
 
 def test_rendered_looks_by_hand():
@@ -289,9 +291,14 @@ def test_a_smile_gets_the_smile_texture_gain_and_the_follow_shares(monkeypatch):
     assert [a[5] if len(a) > 5 else k.get("ratio_gain") for a, k in calls] == [1.5, 1.0]
 
 
-def test_typical_smile_weighs_lent_teeth_by_their_painted_look():
+@pytest.mark.parametrize("apart", [False, True])
+def test_typical_smile_weighs_lent_teeth_by_their_painted_look(apart, monkeypatch):
     # the plain-loop reference with each candidate's look replaced by the painted one, and the
     # rule must differ from the own-look rule on some trials (else the test could not fail)
+    from pixelfes.mouth import bank as bank_module
+
+    monkeypatch.setattr(bank_module, "_LEND_APART", apart)
+    skin = 16.0 if apart else None
     rng = np.random.default_rng(11)
     n = 9
     looks, neutral, opened = _random_smiles(rng, n)
@@ -314,8 +321,8 @@ def test_typical_smile_weighs_lent_teeth_by_their_painted_look():
             return table[j]
         j, shows = bank.typical_smile(q, col, own, width=width, painted=painted)
         opens: list[int] = []
-        ref = _reference(bank, q, col, own, width, painted=table, asked=opens)
-        own_rule = _reference(bank, q, col, own, width)
+        ref = _reference(bank, q, col, own, width, painted=table, asked=opens, teeth_skin=skin)
+        own_rule = _reference(bank, q, col, own, width, teeth_skin=skin)
         differs += ref != own_rule
         assert sorted(asked) == sorted(opens)  # asked once for each candidate (both rounds)
         asked_for += len(asked)
@@ -324,18 +331,20 @@ def test_typical_smile_weighs_lent_teeth_by_their_painted_look():
             assert not shows and not bank.smile_open[j]
         else:
             assert shows and j == ref
-    assert differs > 0 and second_round == 3 and asked_for == 48 + 6  # 3 trials paint 6 more teeth
+    # lending apart: 3 trials paint 6 more teeth in a second round
+    assert differs > 0 and (second_round, asked_for) == ((3, 48 + 6) if apart else (0, 48))
     # a painted look that is unknown (None) falls back to the smile's own look
     j0, s0 = bank.typical_smile(q, col, own, width=4.0)
     assert (j0, s0) == bank.typical_smile(q, col, own, width=4.0, painted=lambda j: None)
 
 
-def test_teeth_are_lent_by_people_of_similar_skin():
+def test_teeth_are_lent_by_people_of_similar_skin(monkeypatch):
     """retrieve_smile(open_only) and lendable: teeth of people whose cheek L* is within 16 of
     this face's; none there: the nearest in cheek L* (pinned by hand)."""
     from pixelfes.mouth import bank as bank_module
 
-    assert bank_module._TEETH_SKIN == 16.0
+    assert bank_module._TEETH_SKIN == 16.0 and bank_module._LEND_APART is False
+    monkeypatch.setattr(bank_module, "_LEND_APART", True)
     looks = [[10, 4, 6]] * 4
     neutral = [[-25, 5, 6]] * 4
     # grey cheeks: L* of 60 / 120 / 200 / 110 grey levels = 25.2 / 50.2 / 80.5 / 46.3
@@ -372,6 +381,8 @@ def test_teeth_that_may_not_be_painted_still_vote_for_teeth(monkeypatch):
     lips = bank.neutral[0].astype(np.float64)
     assert bank.typical_smile(lips, col, own, width=1e9) == (0, True)
     monkeypatch.setattr(bank_module, "NOT_PAINTED", {"p0": "a test"})
+    assert bank.typical_smile(lips, col, own, width=1e9) == (0, True)  # off: painted anyway
+    monkeypatch.setattr(bank_module, "_LEND_APART", True)
     assert bank.lendable(col).tolist() == [False, True, False, False]
     assert bank.typical_smile(lips, col, own, width=1e9) == (1, True)
     assert bank.retrieve_smile(lips, col, open_only=True) == 1

@@ -22,15 +22,28 @@ def test_retrieve_cost_matches_a_plain_loop_and_honours_allowed():
                     + float(np.sum((lab(bank.skin[i]).astype(np.float64) - c.skin_lab) ** 2)) / 8.0**2
                     for i in range(len(bank))])
     assert np.allclose(bank.retrieval_cost(outer, c), ref)
-    # never teeth that are not painted (012, 025, 037: NOT_PAINTED), here the nearest (012)
-    painted = [i for i in range(len(bank)) if bank.ids[i] not in ("012", "025", "037")]
-    assert bank.ids[int(np.argmin(ref))] == "012"
-    assert bank.retrieve(outer, c) == painted[int(np.argmin(ref[painted]))]
+    assert bank.retrieve(outer, c) == int(np.argmin(ref))
     mask = np.zeros(len(bank), bool)
     mask[[3, 9]] = True
     assert bank.retrieve(outer, c, allowed=mask) == [3, 9][int(np.argmin(ref[[3, 9]]))]
-    assert bank.retrieve(outer, c, allowed=np.zeros(len(bank), bool)) == painted[int(np.argmin(ref[painted]))]
-    mask[4] = True  # 012 allowed, but not painted
-    assert bank.ids[4] == "012" and bank.retrieve(outer, c, allowed=mask) == [3, 9][int(np.argmin(ref[[3, 9]]))]
+    assert bank.retrieve(outer, c, allowed=np.zeros(len(bank), bool)) == int(np.argmin(ref))
     with pytest.raises(ValueError, match="allowed"):
         bank.retrieve(outer, c, allowed=mask[:3])
+
+
+def test_retrieve_never_gives_teeth_not_painted_when_lending_apart(monkeypatch):
+    from pixelfes.mouth import bank as bank_module
+
+    bank = load_bank()
+    fp = bank.frame_points()
+    outer = fp[5, :12] + 0.02
+    c = colours_of((170, 120, 100))
+    ref = bank.retrieval_cost(outer, c)
+    assert bank.ids[int(np.argmin(ref))] == "012" and bank.retrieve(outer, c) == 4  # off: the nearest
+    monkeypatch.setattr(bank_module, "_LEND_APART", True)
+    painted = [i for i in range(len(bank)) if bank.ids[i] not in ("012", "025", "037")]
+    assert bank.retrieve(outer, c) == painted[int(np.argmin(ref[painted]))]
+    assert bank.retrieve(outer, c, allowed=np.zeros(len(bank), bool)) == painted[int(np.argmin(ref[painted]))]
+    mask = np.zeros(len(bank), bool)
+    mask[[3, 4, 9]] = True  # 012 (4) allowed, but not painted
+    assert bank.ids[4] == "012" and bank.retrieve(outer, c, allowed=mask) == [3, 9][int(np.argmin(ref[[3, 9]]))]
