@@ -43,11 +43,12 @@ def otsu(values: np.ndarray) -> float:
 
 def teeth_pixels(lab_window: np.ndarray, interior: np.ndarray, lip_a: float) -> np.ndarray:
     """``(H, W) bool``: the teeth among ``interior`` pixels of a CIELAB window ``(H, W, 3)``:
-    a* under half ``lip_a`` (the lips' median a*), L* above Otsu's split of those pixels."""
+    a* under half ``lip_a`` (the lips' median a*), L* at or above Otsu's split of those pixels
+    (all of them when their L* is one value)."""
     cand = interior & (lab_window[..., 1] < 0.5 * max(lip_a, 4.0))
     if cand.sum() < _MIN_TEETH:
         return np.zeros_like(interior)
-    return cand & (lab_window[..., 0] > otsu(lab_window[..., 0][cand]))
+    return cand & (lab_window[..., 0] >= otsu(lab_window[..., 0][cand]))
 
 
 def teeth_look(rgb: np.ndarray, landmarks: np.ndarray) -> dict[str, Any]:
