@@ -130,14 +130,17 @@ _SMILE_OWN = False
 #: +21 % lightening along the average fold glows beside the nose on light skin whose smile had
 #: no fold there (083, 138); it removes the ashy haze on dark skin (docs/mouth.md, last section)
 _OWN_TEXTURE = True
-#: the face's own change (``_OWN_TEXTURE``) is predicted for the face brought to the mean face's
-#: overall level (its crop scaled by one factor: the mean face's median luminance over the face
-#: hull over this face's), so it keeps where this face's folds are but not how light or dark its
-#: skin is: a gain does not depend on exposure or skin tone. The pixel model's pull towards the
-#: average face, (w - 1)(x - mean), otherwise lightened dark cheeks closing a smile by +3.8 L*
-#: (black group, 8 held-out people; real neutral cheeks: +0.0 over the smile) and darkened light
-#: ones (docs/mouth.md, "The ashy cheeks of a closed smile")
-_OWN_LEVEL = True
+#: the face's own change (``_OWN_TEXTURE``) predicted for the face brought to the mean face's
+#: overall level (its crop scaled by one factor: the mean face's median luma over the face hull
+#: over this face's, :func:`level_factor`), so it keeps where this face's folds are but not how
+#: light or dark its skin is. Measured, not adopted (docs/mouth.md, "The ashy cheeks of a closed
+#: smile"): the pixel model's pull towards the average face, (w - 1)(x - mean), lightens dark
+#: cheeks closing a smile by +3.8 L* (black group, real neutral +0.0); at the mean level that is
+#: gone (+0.7, black contrast error 6.78 -> 5.38, group ratio 2.31 -> 1.84), but light faces then
+#: lose the pull's darkening and the average fold's undoing glows beside the nose (083, 102 at
+#: 1:1; white spread of that region +4.24 -> +5.61 L* over the real), which the pre-registered
+#: rule forbade
+_OWN_LEVEL = False
 #: a smile's texture change carries the mean face's colour change too (``_mean_tint``: per
 #: channel in linear light, luminance kept): a real fold reddens as it darkens, a luminance
 #: change alone leaves it grey
