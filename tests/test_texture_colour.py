@@ -94,13 +94,13 @@ def test_the_mean_faces_ratio_is_the_same_on_every_face(model):
     a = native._texture_ratio(model, light, ref, raster, 1.0, 1.5, own=False)
     assert_array_equal(native._texture_ratio(model, dark, ref, raster, 1.0, 1.5, own=False), a)
     assert np.abs(a - 1).max() > 0.05
-    own_light = native._texture_ratio(model, light, ref, raster, 1.0, 1.5, own=True, level=False)
-    own_dark = native._texture_ratio(model, dark, ref, raster, 1.0, 1.5, own=True, level=False)
+    own_light = native._texture_ratio(model, light, ref, raster, 1.0, 1.5, own=True, level="off")
+    own_dark = native._texture_ratio(model, dark, ref, raster, 1.0, 1.5, own=True, level="off")
     # w < 1: the pixel model darkens the light face and lightens the dark one
     assert own_light.mean() < a.mean() < own_dark.mean()
-    # at the mean face's level (level=True, not the default) both get the same change (to rounding)
-    lv_light = native._texture_ratio(model, light, ref, raster, 1.0, 1.5, own=True, level=True)
-    lv_dark = native._texture_ratio(model, dark, ref, raster, 1.0, 1.5, own=True, level=True)
+    # at the mean face's level (level="mean", not the default) both get the same change (to rounding)
+    lv_light = native._texture_ratio(model, light, ref, raster, 1.0, 1.5, own=True, level="mean")
+    lv_dark = native._texture_ratio(model, dark, ref, raster, 1.0, 1.5, own=True, level="mean")
     assert np.abs(lv_light - lv_dark).max() < 2e-3 < np.abs(own_light - own_dark).max()
     gain, tint = native._texture_ratio(model, light, ref, raster, 1.0, 1.5, own=False, colour=True)
     assert_array_equal(gain, a)

@@ -64,9 +64,9 @@ def test_at_the_mean_level_the_change_is_that_of_the_face_scaled_to_it(model, fa
         / np.median((face.astype(np.float64) @ _LUMA)[native.face_hull(ref, (192, 192))])
     assert hull.any()
     scaled = np.clip(np.rint(face.astype(np.float32) * np.float32(k)), 0, 255).astype(np.uint8)
-    got = native._texture_ratio(model, face, ref, raster, 1.0, 1.0, level=True)
-    assert_array_equal(got, native._texture_ratio(model, scaled, ref, raster, 1.0, 1.0, level=False))
-    assert np.abs(got - native._texture_ratio(model, face, ref, raster, 1.0, 1.0, level=False)).max() > 0.01
+    got = native._texture_ratio(model, face, ref, raster, 1.0, 1.0, level="mean")
+    assert_array_equal(got, native._texture_ratio(model, scaled, ref, raster, 1.0, 1.0, level="off"))
+    assert np.abs(got - native._texture_ratio(model, face, ref, raster, 1.0, 1.0, level="off")).max() > 0.01
 
 
 def test_the_gain_does_not_depend_on_exposure(model, face):
@@ -75,25 +75,51 @@ def test_the_gain_does_not_depend_on_exposure(model, face):
     ref = model.reference_
     raster = model.warp_.triangulation.raster(ref)
     dim = np.clip(np.rint(face * 0.6), 0, 255).astype(np.uint8)
-    changed = np.abs(native._texture_ratio(model, face, ref, raster, 1.0, 1.0, level=False) - 1) > 0.01
+    changed = np.abs(native._texture_ratio(model, face, ref, raster, 1.0, 1.0, level="off") - 1) > 0.01
     assert changed.mean() > 0.05
-    a = native._texture_ratio(model, face, ref, raster, 1.0, 1.0, level=True)
-    b = native._texture_ratio(model, dim, ref, raster, 1.0, 1.0, level=True)
+    a = native._texture_ratio(model, face, ref, raster, 1.0, 1.0, level="mean")
+    b = native._texture_ratio(model, dim, ref, raster, 1.0, 1.0, level="mean")
     assert np.abs(a - b)[changed].mean() < 0.004
-    old_a = native._texture_ratio(model, face, ref, raster, 1.0, 1.0, level=False)
-    old_b = native._texture_ratio(model, dim, ref, raster, 1.0, 1.0, level=False)
+    old_a = native._texture_ratio(model, face, ref, raster, 1.0, 1.0, level="off")
+    old_b = native._texture_ratio(model, dim, ref, raster, 1.0, 1.0, level="off")
     assert (old_b - old_a)[changed].mean() > 0.02  # the pull: the dim face lightened more
+
+
+def test_lesser_is_the_lower_of_the_two_ratios_per_pixel(model, face):
+    """``"lesser"``: the own change of this face or of it at the mean level, whichever lightens
+    less, pixel by pixel (a plain reference: the gains of both forms, then their minimum)."""
+    ref = model.reference_
+    raster = model.warp_.triangulation.raster(ref)
+    off = native._texture_ratio(model, face, ref, raster, 1.0, 1.0, level="off")
+    mean = native._texture_ratio(model, face, ref, raster, 1.0, 1.0, level="mean")
+    got = native._texture_ratio(model, face, ref, raster, 1.0, 1.0, level="lesser")
+    # the identity map and ratio gain 1: gain = clip(1 + keep * (own + (g - 1) avg)); keep >= 0
+    # and the clip are monotone, so the minimum passes through them
+    assert_allclose(got, np.minimum(off, mean), atol=2e-6)
+    assert (got < off - 0.005).any()  # (the fixture is darker than the mean face)
+    # a face darker than the mean: the pull lightened it; at the mean level it does not
+    dark = np.clip(np.rint(face * 0.5), 0, 255).astype(np.uint8)
+    d_off = native._texture_ratio(model, dark, ref, raster, 1.0, 1.0, level="off")
+    d_less = native._texture_ratio(model, dark, ref, raster, 1.0, 1.0, level="lesser")
+    assert (d_off - d_less).mean() > 0.01 and (d_less <= d_off + 2e-6).all()
+    # a face lighter than the mean keeps its own change nearly everywhere (where the model's
+    # intercept is negative the order of the two flips, and there the lower one is taken)
+    light = np.clip(np.rint(face * 1.3), 0, 255).astype(np.uint8)
+    l_off = native._texture_ratio(model, light, ref, raster, 1.0, 1.0, level="off")
+    l_less = native._texture_ratio(model, light, ref, raster, 1.0, 1.0, level="lesser")
+    assert np.mean(np.abs(l_off - l_less) < 1e-6) > 0.75
+    assert (l_off - l_less).mean() < 0.2 * (d_off - d_less).mean()
 
 
 def test_the_default_is_the_module_switch(model, face, monkeypatch):
     ref = model.reference_
     raster = model.warp_.triangulation.raster(ref)
-    assert native._OWN_LEVEL is False  # measured, not adopted (docs/mouth.md)
-    assert_array_equal(native._texture_ratio(model, face, ref, raster, 1.0, 1.0),
-                       native._texture_ratio(model, face, ref, raster, 1.0, 1.0, level=False))
-    monkeypatch.setattr(native, "_OWN_LEVEL", True)
-    on = native._texture_ratio(model, face, ref, raster, 1.0, 1.0)
-    assert_array_equal(on, native._texture_ratio(model, face, ref, raster, 1.0, 1.0, level=True))
-    # the mean face's change (a smile's) has no level to take
-    assert_array_equal(native._texture_ratio(model, face, ref, raster, 1.0, 1.0, own=False, level=True),
-                       native._texture_ratio(model, face, ref, raster, 1.0, 1.0, own=False, level=False))
+    for level in native.OWN_LEVELS:
+        monkeypatch.setattr(native, "_OWN_LEVEL", level)
+        assert_array_equal(native._texture_ratio(model, face, ref, raster, 1.0, 1.0),
+                           native._texture_ratio(model, face, ref, raster, 1.0, 1.0, level=level))
+        # the mean face's change (a smile's) has no level to take
+        assert_array_equal(native._texture_ratio(model, face, ref, raster, 1.0, 1.0, own=False, level=level),
+                           native._texture_ratio(model, face, ref, raster, 1.0, 1.0, own=False, level="off"))
+    with pytest.raises(ValueError, match="level must be one of"):
+        native._texture_ratio(model, face, ref, raster, 1.0, 1.0, level="on")

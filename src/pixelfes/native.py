@@ -130,17 +130,18 @@ _SMILE_OWN = False
 #: +21 % lightening along the average fold glows beside the nose on light skin whose smile had
 #: no fold there (083, 138); it removes the ashy haze on dark skin (docs/mouth.md, last section)
 _OWN_TEXTURE = True
-#: the face's own change (``_OWN_TEXTURE``) predicted for the face brought to the mean face's
-#: overall level (its crop scaled by one factor: the mean face's median luma over the face hull
-#: over this face's, :func:`level_factor`), so it keeps where this face's folds are but not how
-#: light or dark its skin is. Measured, not adopted (docs/mouth.md, "The ashy cheeks of a closed
-#: smile"): the pixel model's pull towards the average face, (w - 1)(x - mean), lightens dark
-#: cheeks closing a smile by +3.8 L* (black group, real neutral +0.0); at the mean level that is
-#: gone (+0.7, black contrast error 6.78 -> 5.38, group ratio 2.31 -> 1.84), but light faces then
-#: lose the pull's darkening and the average fold's undoing glows beside the nose (083, 102 at
-#: 1:1; white spread of that region +4.24 -> +5.61 L* over the real), which the pre-registered
-#: rule forbade
-_OWN_LEVEL = False
+#: the face's own change (``_OWN_TEXTURE``) and the pixel model's pull towards the average face
+#: in it, (w - 1)(x - mean): closing a smile it lightens dark cheeks by +3.8 L* (black group, 8
+#: held-out people; real neutral cheeks +0.0 over the smile) and darkens light ones. ``"mean"``:
+#: the change of the face brought to the mean face's overall level (its crop scaled by one
+#: factor, :func:`level_factor`), free of the skin's level: measured, not adopted (black contrast
+#: error 6.78 -> 5.38, but light faces lose the pull's darkening and the average fold's undoing
+#: glows beside the nose, 083 and 102 at 1:1). ``"lesser"``: per pixel the lower of the two,
+#: so the pull never lightens (dark skin) and light skin keeps today's change (docs/mouth.md,
+#: "The ashy cheeks of a closed smile"). ``"off"``: this face's change as it is
+_OWN_LEVEL = "lesser"
+#: the values of ``_OWN_LEVEL`` (:func:`_texture_ratio`'s ``level``)
+OWN_LEVELS = ("off", "mean", "lesser")
 #: a smile's texture change carries the mean face's colour change too (``_mean_tint``: per
 #: channel in linear light, luminance kept): a real fold reddens as it darkens, a luminance
 #: change alone leaves it grey
@@ -640,31 +641,35 @@ def _mean_tint(mean: np.ndarray, change: np.ndarray, blur: Callable[[np.ndarray]
 
 def _texture_ratio(model: Any, crop: np.ndarray | None, lm: np.ndarray, raster: Any,
                    strength: float, ratio_gain: float = _RATIO_GAIN, eye_gain: float | None = None,
-                   own: bool = True, colour: bool = False, level: bool | None = None) -> Any:
+                   own: bool = True, colour: bool = False, level: str | None = None) -> Any:
     """Smooth luminance ratio ``(S, S) float32`` (1 = unchanged) on the predicted shape.
 
     ``own``: the pixel model's change of this face, over the face's own (blurred) luminance,
     plus ``texture_gain - 1`` times the average change over the mean face's luminance; else
     ``texture_gain`` times the latter alone (:data:`_SMILE_OWN`): a relative change, the
-    same fraction on every skin tone. ``level`` (default :data:`_OWN_LEVEL`): the own change
-    is that of the face scaled to the mean face's overall level (:func:`level_factor`). One (no
-    change) inside the lips (the mouth module paints there). ``colour``: also the tint ``(S, S, 3) float32`` (:func:`_mean_tint`, as
+    same fraction on every skin tone. ``level`` (default :data:`_OWN_LEVEL`) for the own change:
+    ``"off"`` this face's, ``"mean"`` that of the face scaled to the mean face's overall level
+    (:func:`level_factor`), ``"lesser"`` the lower of the two per pixel. One (no change) inside
+    the lips (the mouth module paints there). ``colour``: also the tint ``(S, S, 3) float32`` (:func:`_mean_tint`, as
     strong as the ratio, at most :data:`_TINT_LIMIT`), returned as ``(ratio, tint)``.
     """
     m = model
     warp = m.warp_
     level = _OWN_LEVEL if level is None else level
+    if level not in OWN_LEVELS:
+        raise ValueError(f"level must be one of {', '.join(OWN_LEVELS)}; got {level!r}")
     avg, keep, eyes, tint, hull, mean_level = _ratio_constants(m, ratio_gain, eye_gain)
     if own:
         if crop is None:
             raise ValueError("the face's own texture change needs its crop (crop=)")
         ref = warp.to_reference(crop, lm).reshape(crop.shape)
-        if level:  # the face at the mean face's level (_OWN_LEVEL): the gain is exposure-free
+        own_ratio = _own_ratio(m, ref)
+        if level != "off":  # the face at the mean face's level: a ratio free of the skin's level
             k = level_factor(ref, hull, mean_level)
-            ref = np.clip(np.rint(ref.astype(np.float32) * np.float32(k)), 0, 255).astype(np.uint8)
-        change = m.texture_model_.predict(ref[None])[0].astype(np.float32) - ref
-        y_ref = _gain_blur(ref.astype(np.float32) @ _LUMA) + 8.0
-        ratio = _gain_blur(change @ _LUMA) / y_ref + np.float32(float(m.texture_gain) - 1.0) * avg
+            at_mean = _own_ratio(m, np.clip(np.rint(ref.astype(np.float32) * np.float32(k)), 0, 255)
+                                 .astype(np.uint8))
+            own_ratio = at_mean if level == "mean" else np.minimum(own_ratio, at_mean)
+        ratio = own_ratio + np.float32(float(m.texture_gain) - 1.0) * avg
     else:  # the mean face's relative change, the same fraction on every face
         ratio = np.float32(float(m.texture_gain)) * avg  # (a new array: scaled in place below)
     # the lips keep the person's own texture (and the mouth module paints the interior)
@@ -683,6 +688,13 @@ def _texture_ratio(model: Any, crop: np.ndarray | None, lm: np.ndarray, raster: 
         t *= eyes[..., None]
     t = remap(t, bmap, interpolation="linear").reshape(t.shape)
     return gain, np.clip(np.float32(strength * ratio_gain) * t, -_TINT_LIMIT, _TINT_LIMIT).astype(np.float32)
+
+
+def _own_ratio(m: Any, ref: np.ndarray) -> np.ndarray:
+    """``(S, S) float32``: the pixel model's change of the face ``ref`` (reference frame, uint8)
+    over its own luminance, both blurred as the ratio is."""
+    change = m.texture_model_.predict(ref[None])[0].astype(np.float32) - ref
+    return _gain_blur(change @ _LUMA) / (_gain_blur(ref.astype(np.float32) @ _LUMA) + 8.0)
 
 
 def _gray_face(crop: np.ndarray, lm: np.ndarray) -> bool:
