@@ -123,3 +123,8 @@ def test_the_default_is_the_module_switch(model, face, monkeypatch):
                            native._texture_ratio(model, face, ref, raster, 1.0, 1.0, own=False, level="off"))
     with pytest.raises(ValueError, match="level must be one of"):
         native._texture_ratio(model, face, ref, raster, 1.0, 1.0, level="on")
+
+
+def test_the_shipped_level_is_lesser():
+    """Adopted by its pre-registered rule (docs/mouth.md, "The ashy cheeks of a closed smile")."""
+    assert native._OWN_LEVEL == "lesser"

@@ -125,10 +125,11 @@ _PAINTED_TEETH = True
 #: lightening dark skin there (+14 to +29 % on 062, 126, 096, 137, where real smiles darken)
 _SMILE_OWN = False
 #: the same for every other direction (happy -> neutral): the pixel model's change of this
-#: face, unchanged. Tried with the mean face's ratio (82 held-out people): contrast 3.62 ->
+#: face (at the level ``_OWN_LEVEL`` says). Tried with the mean face's ratio (82 held-out people): contrast 3.62 ->
 #: 3.43, group ratio 2.31 -> 1.78, tint 3.02 -> 3.11, fer 0.939 -> 0.951, but at 1:1 its fixed
 #: +21 % lightening along the average fold glows beside the nose on light skin whose smile had
-#: no fold there (083, 138); it removes the ashy haze on dark skin (docs/mouth.md, last section)
+#: no fold there (083, 138); it removes the ashy haze on dark skin (docs/mouth.md, "Closing a
+#: smile with the mean face's change")
 _OWN_TEXTURE = True
 #: the face's own change (``_OWN_TEXTURE``) and the pixel model's pull towards the average face
 #: in it, (w - 1)(x - mean): closing a smile it lightens dark cheeks by +3.8 L* (black group, 8
