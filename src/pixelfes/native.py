@@ -64,6 +64,7 @@ from .mouth import (
     load_bank,
     mouth_frame,
     person_colours,
+    shows_opening,
 )
 from .mouth.fill import MouthPaint, blend_paint, interior_paint
 from .warp import Raster, Triangulation, _pixel_grid, box_backward_map, limit_motion, remap
@@ -141,6 +142,10 @@ _OWN_TEXTURE = True
 #: so the pull never lightens (dark skin) and light skin keeps today's change (docs/mouth.md,
 #: "The ashy cheeks of a closed smile"). ``"off"``: this face's change as it is
 _OWN_LEVEL = "lesser"
+#: closing a mouth (happy -> neutral) presses the lips together over teeth only where the input
+#: shows teeth or a cavity between its inner lips (:func:`pixelfes.mouth.shows_opening`), not
+#: where dlib merely spreads the inner points of closed lips apart (042, 043, 144, 173)
+_TEETH_SEEN = True
 #: the values of ``_OWN_LEVEL`` (:func:`_texture_ratio`'s ``level``)
 OWN_LEVELS = ("off", "mean", "lesser")
 #: a smile's texture change carries the mean face's colour change too (``_mean_tint``: per
@@ -352,8 +357,8 @@ def smile_mouth(bank: MouthBank, neutral_lips: np.ndarray, colours: PersonColour
 def target_shape(model: Any, lm: np.ndarray, strength: float, mouth: str = "auto",
                  bank: MouthBank | None = None, colours: PersonColours | None = None,
                  exclude: str | None = None, own_look: np.ndarray | None = None,
-                 painted: Callable[[np.ndarray, int], np.ndarray | None] | None = None
-                 ) -> tuple[np.ndarray, str, int | None]:
+                 painted: Callable[[np.ndarray, int], np.ndarray | None] | None = None,
+                 teeth: bool = True) -> tuple[np.ndarray, str, int | None]:
     """Predicted crop landmarks ``(68, 2)``, the mouth mode used and the teeth exemplar index.
 
     For a model whose target is a smile, the mouth follows a *real* smile of the bank,
@@ -369,7 +374,9 @@ def target_shape(model: Any, lm: np.ndarray, strength: float, mouth: str = "auto
     ``painted(goal, index)``: the look (:func:`painted_look`) that teeth patch ``index`` gets
     when this face's lips move to ``goal`` (``(68, 2)`` crop landmarks); with it the medoid
     weighs each lent smile by the look it will have here, not by its look on its own face.
-    For other targets ``"auto"`` follows the predicted opening.
+    For other targets ``"auto"`` follows the predicted opening. ``teeth`` False: the input's
+    inner lips are apart but hold no teeth or cavity (:func:`pixelfes.mouth.shows_opening`), so
+    ``"closed"`` lets its lips follow instead of pressing them together over teeth.
 
     The motion is shortened only by folds *outside* the mouth: triangles between the inner
     lips may collapse (lips that meet), which the model's own fold limit counts as a fold
@@ -422,7 +429,7 @@ def target_shape(model: Any, lm: np.ndarray, strength: float, mouth: str = "auto
             raise ValueError("opening a mouth needs the person's colours (colours=)")
         outer = transform_points(mouth_frame(pred), pred)[48:60]
         index = bank.retrieve(outer, colours, exclude=exclude)
-    return _finish(model, lm, pred, mode, bank, strength, index), mode, index
+    return _finish(model, lm, pred, mode, bank, strength, index, teeth), mode, index
 
 
 def _follow_smile(model: Any, lm: np.ndarray, pred: np.ndarray, bank: MouthBank, j: int,
@@ -446,14 +453,16 @@ def _follow_smile(model: Any, lm: np.ndarray, pred: np.ndarray, bank: MouthBank,
 
 
 def _finish(model: Any, lm: np.ndarray, pred: np.ndarray, mode: str, bank: MouthBank | None,
-            strength: float, index: int | None) -> np.ndarray:
-    """The goal landmarks of mouth ``mode`` (``open`` with teeth patch ``index``), motion limited."""
+            strength: float, index: int | None, teeth: bool = True) -> np.ndarray:
+    """The goal landmarks of mouth ``mode`` (``open`` with teeth patch ``index``), motion limited;
+    ``teeth``: as :func:`target_shape`'s."""
     tri = model.warp_.triangulation
     smile = getattr(model, "info", {}).get("target") == "happy"
+    over_teeth = teeth and inner_gap(lm) > _teeth_gap(smile)
     if mode == "own":  # an open mouth that stays open keeps its own teeth
         goal = pred
     elif mode == "closed":
-        if inner_gap(lm) > _teeth_gap(smile):
+        if over_teeth:
             goal = close_lips(pred)
         else:  # no teeth to close over: the lips follow, meeting only if they met already
             goal = closed_follow(lm, pred, meet=inner_gap(lm) <= _OPEN_SOURCE)
@@ -464,7 +473,7 @@ def _finish(model: Any, lm: np.ndarray, pred: np.ndarray, mode: str, bank: Mouth
     a = limit_motion(tri, lm, goal, ignore=_mouth_triangles(tri.simplices))
     if a < 1.0:
         goal = lm + 0.95 * a * (goal - lm)
-        if mode == "closed" and (inner_gap(lm) > _teeth_gap(smile) or inner_gap(lm) <= _OPEN_SOURCE):
+        if mode == "closed" and (over_teeth or inner_gap(lm) <= _OPEN_SOURCE):
             goal = close_lips(goal)  # shortened motion, but lips that still meet
     return goal
 
@@ -1372,8 +1381,13 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
             if paint is not None:
                 paints[index] = (lips, paint)
             return look
+    # a mouth closes over teeth only if it shows some: dlib spreads the inner points of some full,
+    # closed lips apart, and pressing those together drew skin-coloured wedges over the lower lip
+    # (043 at 1:1); the smile's input (a neutral face) is left to the gap alone (_TEETH_SEEN)
+    teeth = smile or not _TEETH_SEEN or inner_gap(lm) <= _teeth_gap(smile) \
+        or shows_opening(photo, landmarks, colours)
     target, mode, index = target_shape(model, lm, strength, mouth, bank, colours, exclude, own,
-                                       painted)
+                                       painted, teeth)
     tri = model.warp_.triangulation
     eyes = smile_eyes(alignment, tri, lm, target, strength) if smile else None
     folds: dict[str, float] = {}
@@ -1396,7 +1410,7 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
             gain = np.clip(gain * factor, *_GAIN_LIMITS).astype(np.float32)
     layer = gain - 1.0 if tint is None else np.dstack([gain - 1.0, tint]).astype(np.float32, copy=False)
     textured = ~_quiet(layer)
-    was_open = mode == "closed" and inner_gap(lm) > _teeth_gap(smile)
+    was_open = mode == "closed" and teeth and inner_gap(lm) > _teeth_gap(smile)
     # a mouth that is opened over lent teeth reads its lips from inside them too: dlib's inner
     # points of a closed mouth sit a pixel or two below the lip line, so the upper lip's
     # triangles carried the dark line and the lower lip's pink top up into the opened upper

@@ -7,9 +7,9 @@ that opens lips (e.g. action units): call :func:`fill_mouth` with the image in a
 """
 
 from .bank import MouthBank, load_bank
-from .close import close_mouth
+from .close import close_mouth, shows_opening
 from .colour import PersonColours, person_colours
 from .fill import fill_mouth, inner_gap, mouth_frame
 
-__all__ = ["MouthBank", "PersonColours", "close_mouth", "fill_mouth", "inner_gap", "load_bank", "mouth_frame",
+__all__ = ["MouthBank", "PersonColours", "close_mouth", "shows_opening", "fill_mouth", "inner_gap", "load_bank", "mouth_frame",
            "person_colours"]
