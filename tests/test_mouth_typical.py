@@ -215,6 +215,42 @@ def test_typical_width_is_the_leave_one_out_choice():
     assert bank._typical_errors == pytest.approx(dict(zip(_TYPICAL_WIDTHS, errs, strict=True)), rel=1e-6)  # float32 looks
 
 
+def test_lending_apart_never_changes_the_kind_of_mouth(monkeypatch):
+    """With _LEND_APART the width (and so teeth or closed lips) is main's: typical_width's
+    leave-one-out takes the medoid's own pick. On this bank lending apart inside that
+    leave-one-out would move the width 8 -> 4 and flip mouths; here only the lent teeth change."""
+    from pixelfes.mouth import bank as bank_module
+
+    rng = np.random.default_rng(2)
+    n = 12
+    looks, neutral, opened = _random_smiles(rng, n)
+    opened[:2] = True
+    skin = rng.integers(60, 220, n)
+    base = load_bank()
+
+    def fresh():
+        return _bank(looks, neutral, opened, opened, skin_l=skin, neutral=base.neutral[:n])
+
+    def choices():
+        bank = fresh()
+        out = []
+        for i in range(n):
+            col = PersonColours(skin=bank.people_skin[i], lips=bank.people_skin[i])
+            out.append(bank.typical_smile(bank.neutral[i], col, neutral[i], exclude=f"p{i}"))
+        return bank.typical_width(), out
+
+    monkeypatch.setattr(bank_module, "NOT_PAINTED", {"p0": "a test", "p1": "a test"})
+    monkeypatch.setattr(bank_module, "_LEND_APART", False)
+    width_off, off = choices()
+    monkeypatch.setattr(bank_module, "_LEND_APART", True)
+    width_on, on = choices()
+    assert width_off == width_on == 8.0
+    assert [s for _, s in on] == [s for _, s in off]  # the kind of every mouth: unchanged
+    lent = [i for i in range(n) if on[i] != off[i]]
+    assert lent and all(on[i][1] for i in lent)  # some teeth are lent apart
+    assert not {on[i][0] for i in lent} & {0, 1}  # and never p0's or p1's
+
+
 def test_bundled_bank_knows_every_look_and_round_trips(tmp_path):
     bank = load_bank()
     assert bank.has_looks() and bank.smile_tint.shape == bank.neutral_tint.shape == (82, 2)
@@ -343,7 +379,7 @@ def test_teeth_are_lent_by_people_of_similar_skin(monkeypatch):
     this face's; none there: the nearest in cheek L* (pinned by hand)."""
     from pixelfes.mouth import bank as bank_module
 
-    assert bank_module._TEETH_SKIN == 16.0 and bank_module._LEND_APART is False
+    assert bank_module._TEETH_SKIN == 16.0
     monkeypatch.setattr(bank_module, "_LEND_APART", True)
     looks = [[10, 4, 6]] * 4
     neutral = [[-25, 5, 6]] * 4
@@ -381,6 +417,7 @@ def test_teeth_that_may_not_be_painted_still_vote_for_teeth(monkeypatch):
     lips = bank.neutral[0].astype(np.float64)
     assert bank.typical_smile(lips, col, own, width=1e9) == (0, True)
     monkeypatch.setattr(bank_module, "NOT_PAINTED", {"p0": "a test"})
+    monkeypatch.setattr(bank_module, "_LEND_APART", False)
     assert bank.typical_smile(lips, col, own, width=1e9) == (0, True)  # off: painted anyway
     monkeypatch.setattr(bank_module, "_LEND_APART", True)
     assert bank.lendable(col).tolist() == [False, True, False, False]

@@ -13,7 +13,10 @@ def colours_of(rgb):
     return PersonColours(skin=np.array(rgb, np.uint8), lips=np.array(rgb, np.uint8))
 
 
-def test_retrieve_cost_matches_a_plain_loop_and_honours_allowed():
+def test_retrieve_cost_matches_a_plain_loop_and_honours_allowed(monkeypatch):
+    from pixelfes.mouth import bank as bank_module
+
+    monkeypatch.setattr(bank_module, "_LEND_APART", False)  # every patch may be painted
     bank = load_bank()
     fp = bank.frame_points()
     outer = fp[5, :12] + 0.02
@@ -39,6 +42,7 @@ def test_retrieve_never_gives_teeth_not_painted_when_lending_apart(monkeypatch):
     outer = fp[5, :12] + 0.02
     c = colours_of((170, 120, 100))
     ref = bank.retrieval_cost(outer, c)
+    monkeypatch.setattr(bank_module, "_LEND_APART", False)
     assert bank.ids[int(np.argmin(ref))] == "012" and bank.retrieve(outer, c) == 4  # off: the nearest
     monkeypatch.setattr(bank_module, "_LEND_APART", True)
     painted = [i for i in range(len(bank)) if bank.ids[i] not in ("012", "025", "037")]

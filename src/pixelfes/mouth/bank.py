@@ -66,11 +66,10 @@ NOT_PAINTED = {
 #: were dim on a dark one (025 lent 034's: +23 against +37). None: any skin.
 _TEETH_SKIN: float | None = 16.0
 #: Whether NOT_PAINTED and _TEETH_SKIN apply (lendable). Off: every teeth patch may be painted
-#: on anyone, as before. Measured on held-out people and not adopted by its pre-registered rule:
-#: the teeth looked nearer the real smiles (teeth L* over the cheeks |error| 8.1 -> 6.2, the
-#: invented gaps gone), but the tint error rose by 0.50 (standard error 0.28) and the group
-#: ratio to 1.51, through people whose mouth kind still flipped (docs/mouth.md)
-_LEND_APART = False
+#: on anyone, as before. A first run (the width's leave-one-out lending apart too, so it moved
+#: fold 1's width and six people's mouth kind) failed its rule; now a candidate again with the
+#: width, and so teeth or closed lips, as with it off (typical_width: docs/mouth.md)
+_LEND_APART = True
 
 
 def patch_size() -> tuple[int, int]:
@@ -232,7 +231,8 @@ class MouthBank:
 
     def typical_smile(self, neutral_lips: np.ndarray, colours: PersonColours, own_look: np.ndarray, *,
                       exclude: str | None = None, width: float | None = None,
-                      painted: Callable[[int], np.ndarray | None] | None = None) -> tuple[int, bool]:
+                      painted: Callable[[int], np.ndarray | None] | None = None,
+                      apart: bool = True) -> tuple[int, bool]:
         """The smile (index into ``motion``) that looks most like the smiles of people like this
         one, and whether it shows teeth.
 
@@ -258,6 +258,9 @@ class MouthBank:
         they may not be painted on this face (:meth:`lendable`: :data:`NOT_PAINTED`, or
         another skin), the same medoid picks among the nearest ``_TYPICAL_TEETH`` teeth that
         may: which kind of mouth is decided by the nearest smiles, whose teeth are lent apart.
+        ``apart`` False: the medoid's own pick, whether or not it may be painted here
+        (:meth:`typical_width`'s leave-one-out, so that lending apart never moves the width
+        that decides teeth or lips).
         """
         width = self.typical_width() if width is None else float(width)
         cost = self._smile_costs(neutral_lips, colours)
@@ -296,7 +299,7 @@ class MouthBank:
         if best > 0:
             j = int(teeth[best - 1])
             lends = self.lendable(colours, among=live)
-            if lends[j] or not lends.any():
+            if not apart or lends[j] or not lends.any():
                 return j, True
             # teeth it is (the nearest smiles' looks say so), but these may not be painted
             # here: the same choice among the nearest teeth that may
@@ -309,7 +312,9 @@ class MouthBank:
     def typical_width(self) -> float:
         """The weight width of :meth:`typical_smile`, chosen by leave-one-out on the bank's own
         people: each person's smile guessed from the others', the width of ``_TYPICAL_WIDTHS``
-        with the least mean |contrast| + a*b* error wins (ties: the narrower)."""
+        with the least mean |contrast| + a*b* error wins (ties: the narrower). The guess is the
+        medoid's own (``typical_smile(apart=False)``): the width decides teeth or closed lips,
+        which lending teeth apart (:meth:`lendable`) must not change."""
         width = self.__dict__.get("_typical_width")
         if width is None:
             smile, neutral = self.looks()
@@ -318,7 +323,8 @@ class MouthBank:
             for wd in _TYPICAL_WIDTHS:
                 e = []
                 for i, pid in enumerate(self.people):
-                    j, shows = self.typical_smile(self.neutral[i], colours[i], neutral[i], exclude=pid, width=wd)
+                    j, shows = self.typical_smile(self.neutral[i], colours[i], neutral[i], exclude=pid,
+                                                  width=wd, apart=False)
                     d = (smile[j] if shows else neutral[i]) - smile[i]
                     e.append(abs(d[0]) + float(np.hypot(d[1], d[2])))
                 errs.append(float(np.mean(e)))
