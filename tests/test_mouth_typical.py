@@ -135,14 +135,13 @@ def test_typical_smile_by_hand():
 
 
 @pytest.mark.parametrize("rendered", [False, True])
-@pytest.mark.parametrize("apart,not_painted", [(False, ()), (True, ()), (True, ("p0", "p3"))])
-def test_typical_smile_equals_a_plain_loop_reference(rendered, apart, not_painted, monkeypatch):
+@pytest.mark.parametrize("not_painted", [(), ("p0", "p3")])
+def test_typical_smile_equals_a_plain_loop_reference(rendered, not_painted, monkeypatch):
     from pixelfes.mouth import bank as bank_module
 
     monkeypatch.setattr(bank_module, "_RENDERED_TEETH", rendered)
-    monkeypatch.setattr(bank_module, "_LEND_APART", apart)
     monkeypatch.setattr(bank_module, "NOT_PAINTED", dict.fromkeys(not_painted, "a test"))
-    skin = 16.0 if apart else None  # off (the default): any teeth, as before
+    skin = 16.0
     rng = np.random.default_rng(5)
     n = 9
     looks, neutral, opened = _random_smiles(rng, n)
@@ -162,7 +161,7 @@ def test_typical_smile_equals_a_plain_loop_reference(rendered, apart, not_painte
         ref = _reference(bank, q, col, own, width, exclude, rendered, teeth_skin=skin, not_painted=not_painted)
         differs += ref != _reference(bank, q, col, own, width, exclude, not rendered, teeth_skin=skin,
                                      not_painted=not_painted)
-        skin_rule += ref != _reference(bank, q, col, own, width, exclude, rendered)  # off
+        skin_rule += ref != _reference(bank, q, col, own, width, exclude, rendered)  # any teeth anywhere
         if ref != "closed":
             assert bank.people[ref] not in not_painted
         if ref == "closed":
@@ -171,7 +170,7 @@ def test_typical_smile_equals_a_plain_loop_reference(rendered, apart, not_painte
         else:
             assert shows and j == ref
     assert differs > 0  # the two rules part somewhere on these trials (the test can tell them apart)
-    assert (skin_rule > 0) == apart  # and lending apart changes some choices
+    assert skin_rule > 0  # and lending apart changes some choices
 
 
 def test_rendered_looks_by_hand():
@@ -216,39 +215,49 @@ def test_typical_width_is_the_leave_one_out_choice():
 
 
 def test_lending_apart_never_changes_the_kind_of_mouth(monkeypatch):
-    """With _LEND_APART the width (and so teeth or closed lips) is main's: typical_width's
-    leave-one-out takes the medoid's own pick. On this bank lending apart inside that
-    leave-one-out would move the width 8 -> 4 and flip mouths; here only the lent teeth change."""
+    """The width (and so teeth or closed lips) is the one chosen with every smile's teeth
+    lendable: typical_width's leave-one-out takes the medoid's own pick. On this bank lending
+    apart inside that leave-one-out would move the width 8 -> 4 and flip mouths; here only
+    the lent teeth change, never to NOT_PAINTED ones (plain-loop references)."""
     from pixelfes.mouth import bank as bank_module
 
     rng = np.random.default_rng(2)
     n = 12
     looks, neutral, opened = _random_smiles(rng, n)
     opened[:2] = True
-    skin = rng.integers(60, 220, n)
-    base = load_bank()
+    bank = _bank(looks, neutral, opened, opened, skin_l=rng.integers(60, 220, n),
+                 neutral=load_bank().neutral[:n])
+    not_painted = ("p0", "p1")
+    monkeypatch.setattr(bank_module, "NOT_PAINTED", dict.fromkeys(not_painted, "a test"))
+    from pixelfes.mouth.bank import _TYPICAL_WIDTHS
+    colours = [PersonColours(skin=bank.people_skin[i], lips=bank.people_skin[i]) for i in range(n)]
 
-    def fresh():
-        return _bank(looks, neutral, opened, opened, skin_l=skin, neutral=base.neutral[:n])
+    def loo_width(**rule):
+        errs = []
+        for width in _TYPICAL_WIDTHS:
+            e = []
+            for i in range(n):
+                ref = _reference(bank, bank.neutral[i].astype(np.float64), colours[i], neutral[i], width,
+                                 exclude=f"p{i}", **rule)
+                guess = neutral[i] if ref == "closed" else looks[ref]
+                e.append(abs(guess[0] - looks[i][0]) + math.hypot(guess[1] - looks[i][1], guess[2] - looks[i][2]))
+            errs.append(np.mean(e))
+        return _TYPICAL_WIDTHS[int(np.argmin(errs))]
 
-    def choices():
-        bank = fresh()
-        out = []
-        for i in range(n):
-            col = PersonColours(skin=bank.people_skin[i], lips=bank.people_skin[i])
-            out.append(bank.typical_smile(bank.neutral[i], col, neutral[i], exclude=f"p{i}"))
-        return bank.typical_width(), out
-
-    monkeypatch.setattr(bank_module, "NOT_PAINTED", {"p0": "a test", "p1": "a test"})
-    monkeypatch.setattr(bank_module, "_LEND_APART", False)
-    width_off, off = choices()
-    monkeypatch.setattr(bank_module, "_LEND_APART", True)
-    width_on, on = choices()
-    assert width_off == width_on == 8.0
-    assert [s for _, s in on] == [s for _, s in off]  # the kind of every mouth: unchanged
-    lent = [i for i in range(n) if on[i] != off[i]]
-    assert lent and all(on[i][1] for i in lent)  # some teeth are lent apart
-    assert not {on[i][0] for i in lent} & {0, 1}  # and never p0's or p1's
+    assert bank.typical_width() == loo_width() == 8.0  # every smile's teeth lendable
+    assert loo_width(teeth_skin=16.0, not_painted=not_painted) == 4.0  # (what lending apart there gives)
+    lent = 0
+    for i in range(n):
+        q = bank.neutral[i].astype(np.float64)
+        j, shows = bank.typical_smile(q, colours[i], neutral[i], exclude=f"p{i}")
+        own = _reference(bank, q, colours[i], neutral[i], 8.0, exclude=f"p{i}")  # the medoid's own pick
+        j0, shows0 = bank.typical_smile(q, colours[i], neutral[i], exclude=f"p{i}", apart=False)
+        assert shows == shows0 == (own != "closed")  # the kind of every mouth: the medoid's
+        assert shows or j == j0  # (closed: the same nearest closed smile)
+        if shows:
+            assert bank.people[j] not in not_painted
+            lent += j != own
+    assert lent > 0  # some teeth are lent apart
 
 
 def test_bundled_bank_knows_every_look_and_round_trips(tmp_path):
@@ -327,14 +336,10 @@ def test_a_smile_gets_the_smile_texture_gain_and_the_follow_shares(monkeypatch):
     assert [a[5] if len(a) > 5 else k.get("ratio_gain") for a, k in calls] == [1.5, 1.0]
 
 
-@pytest.mark.parametrize("apart", [False, True])
-def test_typical_smile_weighs_lent_teeth_by_their_painted_look(apart, monkeypatch):
+def test_typical_smile_weighs_lent_teeth_by_their_painted_look():
     # the plain-loop reference with each candidate's look replaced by the painted one, and the
     # rule must differ from the own-look rule on some trials (else the test could not fail)
-    from pixelfes.mouth import bank as bank_module
-
-    monkeypatch.setattr(bank_module, "_LEND_APART", apart)
-    skin = 16.0 if apart else None
+    skin = 16.0
     rng = np.random.default_rng(11)
     n = 9
     looks, neutral, opened = _random_smiles(rng, n)
@@ -368,7 +373,7 @@ def test_typical_smile_weighs_lent_teeth_by_their_painted_look(apart, monkeypatc
         else:
             assert shows and j == ref
     # lending apart: 3 trials paint 6 more teeth in a second round
-    assert differs > 0 and (second_round, asked_for) == ((3, 48 + 6) if apart else (0, 48))
+    assert differs > 0 and (second_round, asked_for) == (3, 48 + 6)
     # a painted look that is unknown (None) falls back to the smile's own look
     j0, s0 = bank.typical_smile(q, col, own, width=4.0)
     assert (j0, s0) == bank.typical_smile(q, col, own, width=4.0, painted=lambda j: None)
@@ -380,7 +385,6 @@ def test_teeth_are_lent_by_people_of_similar_skin(monkeypatch):
     from pixelfes.mouth import bank as bank_module
 
     assert bank_module._TEETH_SKIN == 16.0
-    monkeypatch.setattr(bank_module, "_LEND_APART", True)
     looks = [[10, 4, 6]] * 4
     neutral = [[-25, 5, 6]] * 4
     # grey cheeks: L* of 60 / 120 / 200 / 110 grey levels = 25.2 / 50.2 / 80.5 / 46.3
@@ -417,9 +421,7 @@ def test_teeth_that_may_not_be_painted_still_vote_for_teeth(monkeypatch):
     lips = bank.neutral[0].astype(np.float64)
     assert bank.typical_smile(lips, col, own, width=1e9) == (0, True)
     monkeypatch.setattr(bank_module, "NOT_PAINTED", {"p0": "a test"})
-    monkeypatch.setattr(bank_module, "_LEND_APART", False)
-    assert bank.typical_smile(lips, col, own, width=1e9) == (0, True)  # off: painted anyway
-    monkeypatch.setattr(bank_module, "_LEND_APART", True)
+    assert bank.typical_smile(lips, col, own, width=1e9, apart=False) == (0, True)  # the medoid's own
     assert bank.lendable(col).tolist() == [False, True, False, False]
     assert bank.typical_smile(lips, col, own, width=1e9) == (1, True)
     assert bank.retrieve_smile(lips, col, open_only=True) == 1

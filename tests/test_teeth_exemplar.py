@@ -13,10 +13,7 @@ def colours_of(rgb):
     return PersonColours(skin=np.array(rgb, np.uint8), lips=np.array(rgb, np.uint8))
 
 
-def test_retrieve_cost_matches_a_plain_loop_and_honours_allowed(monkeypatch):
-    from pixelfes.mouth import bank as bank_module
-
-    monkeypatch.setattr(bank_module, "_LEND_APART", False)  # every patch may be painted
+def test_retrieve_cost_matches_a_plain_loop_and_honours_allowed():
     bank = load_bank()
     fp = bank.frame_points()
     outer = fp[5, :12] + 0.02
@@ -34,20 +31,16 @@ def test_retrieve_cost_matches_a_plain_loop_and_honours_allowed(monkeypatch):
         bank.retrieve(outer, c, allowed=mask[:3])
 
 
-def test_retrieve_never_gives_teeth_not_painted_when_lending_apart(monkeypatch):
-    from pixelfes.mouth import bank as bank_module
+def test_retrieve_still_gives_teeth_not_painted_on_smiles():
+    """The action-unit mouths keep every toothy exemplar: only a smile's teeth are lent apart."""
+    from pixelfes.mouth.bank import NOT_PAINTED
 
     bank = load_bank()
     fp = bank.frame_points()
     outer = fp[5, :12] + 0.02
     c = colours_of((170, 120, 100))
     ref = bank.retrieval_cost(outer, c)
-    monkeypatch.setattr(bank_module, "_LEND_APART", False)
-    assert bank.ids[int(np.argmin(ref))] == "012" and bank.retrieve(outer, c) == 4  # off: the nearest
-    monkeypatch.setattr(bank_module, "_LEND_APART", True)
-    painted = [i for i in range(len(bank)) if bank.ids[i] not in ("012", "025", "037")]
-    assert bank.retrieve(outer, c) == painted[int(np.argmin(ref[painted]))]
-    assert bank.retrieve(outer, c, allowed=np.zeros(len(bank), bool)) == painted[int(np.argmin(ref[painted]))]
+    assert bank.ids[int(np.argmin(ref))] == "012" in NOT_PAINTED and bank.retrieve(outer, c) == 4
     mask = np.zeros(len(bank), bool)
-    mask[[3, 4, 9]] = True  # 012 (4) allowed, but not painted
-    assert bank.ids[4] == "012" and bank.retrieve(outer, c, allowed=mask) == [3, 9][int(np.argmin(ref[[3, 9]]))]
+    mask[[3, 4, 9]] = True
+    assert bank.retrieve(outer, c, allowed=mask) == 4

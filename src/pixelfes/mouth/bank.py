@@ -46,30 +46,27 @@ _TYPICAL_TEETH = 3
 #: than real smiles do and widened the group ratio: docs/mouth.md)
 _RENDERED_TEETH = False
 _NEUTRAL_SCALE = 0.04  # mouth widths: neutral-lip shape difference worth one colour unit
-#: With _LEND_APART (off): smiles whose teeth still say what kind of mouth people like them
-#: smile with (typical_smile weighs them), but are never painted: another smile's are. Why: looked
+#: Smiles whose teeth still say what kind of mouth people like them smile with (typical_smile
+#: weighs them), but are never painted on a smile: another smile's are (lendable). Why: looked
 #: at one by one (blind raters named "a gap between the front teeth that looks invented" and
 #: "the same few tooth patterns on different people"; 012's gaps went to 5 of 82 held-out
 #: people). Dropping them from the bank instead changed which people get teeth at all (the
 #: next-nearest teeth looked worse than closed lips on 117, 004, 020, 016): docs/mouth.md.
+#: The action-unit mouths (retrieve) still take them: without 037 face-api read fear on 12
+#: fewer of 82 fearful faces, and 132's teeth became the new hub (docs/mouth.md).
 #: (103 predates this and lends no patch at all, as before.)
 NOT_PAINTED = {
     "012": "a wide gap between the front teeth and beside them: the same invented gaps on every face",
     "025": "a gap between the front teeth (a diastema): an invented gap on anyone else",
     "037": "a stained lateral tooth with a dark gap beside it reads as a defect on anyone else",
 }
-#: L* (two _COLOUR_SCALEs): teeth are painted from people whose cheeks are within this of the
-#: face's (the nearest in cheek L* when none are): real teeth are about as light on dark as on
-#: light skin (London smiles: teeth L* rises 0.12 per L* of cheek), while the teeth gain
+#: L* (two _COLOUR_SCALEs): a smile's teeth are painted from people whose cheeks are within this
+#: of the face's (the nearest in cheek L* when none are): real teeth are about as light on dark
+#: as on light skin (London smiles: teeth L* rises 0.12 per L* of cheek), while the teeth gain
 #: follows half the cheek ratio, so a dark-skinned person's teeth glowed on a light face (034
 #: lent 025's: +27 L* over the cheeks against its own smile's +11) and a light-skinned person's
-#: were dim on a dark one (025 lent 034's: +23 against +37). None: any skin.
-_TEETH_SKIN: float | None = 16.0
-#: Whether NOT_PAINTED and _TEETH_SKIN apply (lendable). Off: every teeth patch may be painted
-#: on anyone, as before. A first run (the width's leave-one-out lending apart too, so it moved
-#: fold 1's width and six people's mouth kind) failed its rule; now a candidate again with the
-#: width, and so teeth or closed lips, as with it off (typical_width: docs/mouth.md)
-_LEND_APART = True
+#: were dim on a dark one (025 lent 034's: +23 against +37).
+_TEETH_SKIN = 16.0
 
 
 def patch_size() -> tuple[int, int]:
@@ -138,15 +135,13 @@ class MouthBank:
 
     def lendable(self, colours: PersonColours, among: np.ndarray | None = None) -> np.ndarray:
         """``(len(motion),) bool``: the smiles (of ``among``, a bool mask, default all) whose
-        teeth may be painted on a face of these colours: with a teeth patch and, with
-        ``_LEND_APART`` (off), not :data:`NOT_PAINTED` and of a person whose cheek L* is within
-        ``_TEETH_SKIN`` of the face's (when none is, the nearest in cheek L*)."""
-        ok = self.patch_of >= 0
-        if _LEND_APART:
-            ok = ok & np.array([p not in NOT_PAINTED for p in self.people], dtype=bool)
+        teeth may be painted on a smile of these colours: with a teeth patch, not
+        :data:`NOT_PAINTED` and of a person whose cheek L* is within ``_TEETH_SKIN`` of the
+        face's (when none is, the nearest in cheek L*)."""
+        ok = (self.patch_of >= 0) & np.array([p not in NOT_PAINTED for p in self.people], dtype=bool)
         if among is not None:
             ok = ok & np.asarray(among, dtype=bool)
-        if not _LEND_APART or _TEETH_SKIN is None or not ok.any():
+        if not ok.any():
             return ok
         dl = np.where(ok, np.abs(lab(self.people_skin)[:, 0] - float(colours.skin_lab[0])), np.inf)
         return ok & (dl <= max(_TEETH_SKIN, float(dl.min())))
@@ -380,17 +375,11 @@ class MouthBank:
 
         Deterministic: ties go to the lower index. ``exclude``: an id never returned (the
         person's own smile, when testing on the bank's own people); ``allowed``: ``(N,) bool``,
-        only these exemplars (when any is left; else any); with ``_LEND_APART``, never
-        :data:`NOT_PAINTED` (when any other is).
+        only these exemplars (when any is left; else any). :data:`NOT_PAINTED` teeth are not
+        kept out here (the action-unit mouths): only a smile's teeth are lent apart.
         """
         if len(self) == 0:
             raise ValueError("the mouth bank is empty")
-        painted = np.array([not _LEND_APART or i not in NOT_PAINTED for i in self.ids], dtype=bool)
-        if allowed is None:
-            allowed = painted
-        elif len(np.asarray(allowed)) == len(self):  # (a wrong length: _pick says so)
-            both = np.asarray(allowed, dtype=bool) & painted
-            allowed = both if both.any() else painted
         return self._pick(self.retrieval_cost(outer_frame, colours), self.ids, exclude, allowed)
 
     def save(self, path: str | os.PathLike[str]) -> Path:
