@@ -14,7 +14,7 @@ import numpy as np
 
 from .colour import PersonColours, lab
 
-__all__ = ["close_mouth", "shows_opening"]
+__all__ = ["close_mouth", "lip_stretch_rows", "shows_opening"]
 
 _BRIGHTER = 12.0  # L* above the lip median: tooth
 _DARKER = 22.0  # L* below the lip median: cavity
@@ -27,6 +27,12 @@ _SEAM = 0.88  # luminance factor on the line where the lips meet
 #: the share is 0 on four closed smiles dlib reads as parted (042, 043, 144, 173) and 0.06-0.81 on
 #: the rest: any value in (0, 0.06) sorts them alike
 _OPEN_SHARE = 0.02
+#: leftover teeth along the meeting line are covered first by stretching each lip's own pixels
+#: down (upper) or up (lower) to the line, column by column (:func:`lip_stretch_rows`); a lip
+#: keeps at least this share of its thickness (no more than 3x stretch), the rest is inpainted.
+#: Inpainting alone filled a band of 0.14 mouth widths with a smooth, textureless blend: the
+#: "smeared lips" a blind rater saw in 18 of 20 closed smiles
+_STRETCH_KEEP = 1.0 / 3.0
 
 
 def shows_opening(image: np.ndarray, landmarks: np.ndarray, colours: PersonColours) -> bool:
@@ -53,6 +59,53 @@ def shows_opening(image: np.ndarray, landmarks: np.ndarray, colours: PersonColou
     greyish = colour[:, 1] < _GREY * lip_a if lip_a >= _RED_LIP else np.ones(light.shape, bool)
     teeth = (light > lip_l + _BRIGHTER) & greyish
     return bool(np.mean(teeth | (light < lip_l - _DARKER)) >= _OPEN_SHARE)
+
+
+def _outline_rows(xs: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """The y of the polyline ``pts`` (``(N, 2)``, in any x order) at columns ``xs``."""
+    order = np.argsort(pts[:, 0], kind="stable")
+    return np.interp(xs, pts[order, 0], pts[order, 1])
+
+
+def lip_stretch_rows(mask: np.ndarray, local: np.ndarray, width: float) -> np.ndarray:
+    """``(H, W) float32`` source rows that stretch each lip over the ``mask`` pixels next to the line.
+
+    ``mask``: ``(H, W) bool``, the pixels that are not lip (teeth, cavity) inside the closed lips;
+    ``local``: the lips ``(20, 2)`` (48-67, inner lips meeting) in the same pixels. In each column
+    between the inner corners the upper lip's rows from its outer outline down to the meeting line
+    are read from the outline down to the pixel above the highest masked one in the upper half (the
+    lower lip the same, upwards), so the lips meet with their own texture and edge. The stretch is
+    the column's lip share, kept to at least ``_STRETCH_KEEP``, then made smooth along the line
+    (a minimum over, then a Gaussian of, 0.02 mouth widths): no steps between columns. Rows
+    outside the lips map to themselves.
+    """
+    h, w = mask.shape
+    rows = np.arange(h, dtype=np.float64)[:, None]
+    xs = np.arange(w, dtype=np.float64)
+    line = _outline_rows(xs, local[12:17])
+    top = _outline_rows(xs, local[0:7])
+    bot = _outline_rows(xs, local[[6, 7, 8, 9, 10, 11, 0]])
+    cols = (xs > min(local[12, 0], local[16, 0])) & (xs < max(local[12, 0], local[16, 0]))
+    upper = mask & (rows <= line[None]) & (rows >= top[None]) & cols[None]
+    lower = mask & (rows > line[None]) & (rows <= bot[None]) & cols[None]
+    first = np.where(upper.any(0), np.argmax(upper, 0), h).astype(np.float64)  # highest masked, upper
+    last = np.where(lower.any(0), h - 1 - np.argmax(lower[::-1], 0), -1).astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        k_up = np.where(first < h, (first - 1 - top) / (line - top), 1.0)
+        k_lo = np.where(last >= 0, (bot - last - 1) / (bot - line), 1.0)
+    reach = max(1, int(round(0.02 * width)))
+    ks = []
+    for k in (k_up, k_lo):
+        k = np.clip(np.nan_to_num(k, nan=1.0), _STRETCH_KEEP, 1.0).astype(np.float32)
+        k = cv2.erode(k[None], np.ones((1, 2 * reach + 1), np.uint8), borderType=cv2.BORDER_REPLICATE)
+        ks.append(cv2.GaussianBlur(k, (0, 0), reach, borderType=cv2.BORDER_REPLICATE)[0].astype(np.float64))
+    k_up, k_lo = ks
+    src = np.broadcast_to(rows, (h, w)).copy()
+    up = (rows <= line[None]) & (rows >= top[None])
+    lo = (rows > line[None]) & (rows <= bot[None])
+    src = np.where(up, top[None] + (rows - top[None]) * k_up[None], src)
+    src = np.where(lo, bot[None] - (bot[None] - rows) * k_lo[None], src)
+    return src.astype(np.float32)
 
 
 def close_mouth(image: np.ndarray, lips: np.ndarray, colours: PersonColours) -> tuple[int, int, int, int] | None:
@@ -94,6 +147,16 @@ def close_mouth(image: np.ndarray, lips: np.ndarray, colours: PersonColours) -> 
         grow = max(1, int(round(0.02 * width)))  # teeth edges are soft: take their halo too
         grown: np.ndarray = cv2.dilate(odd.astype(np.uint8), np.ones((2 * grow + 1,) * 2, np.uint8))
         mask = grown & inside
+        if _STRETCH_KEEP < 1.0:  # the lips' own pixels first, inpainting for what is left
+            src = lip_stretch_rows(mask > 0, local, width)
+            mx = np.broadcast_to(np.arange(src.shape[1], dtype=np.float32)[None], src.shape)
+            region[...] = cv2.remap(np.ascontiguousarray(region), np.ascontiguousarray(mx), src,
+                                    cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+            colour = lab(region)
+            light = colour[..., 0]
+            greyish = colour[..., 1] < _GREY * lip_a if lip_a >= _RED_LIP else np.zeros(light.shape, bool)
+            odd = ((light > lip_l + _BRIGHTER) | (light < lip_l - _DARKER) | greyish) & (inside > 0) & (near > 0)
+            mask = cv2.dilate(odd.astype(np.uint8), np.ones((2 * grow + 1,) * 2, np.uint8)) & inside
         filled = cv2.inpaint(np.ascontiguousarray(region), mask * 255, max(3, 2 * grow), cv2.INPAINT_TELEA)
         region[...] = filled
     line_img = np.zeros(region.shape[:2], np.float32)
