@@ -3,8 +3,9 @@
 A smile's inner-lip landmarks sit on the lips, but its teeth reach past them, so moving
 the inner lips together still carries tooth pixels along the lip edge. Inside the new
 outer-lip outline, pixels far brighter (teeth) or darker (the cavity) than the person's
-own lip colour, or far less red than it (teeth in the corners' shadow), are filled from
-the surrounding lip (OpenCV inpainting), and a faint seam is drawn where the lips meet.
+own lip colour, or far less red than it (teeth in the corners' shadow), are covered by each
+lip's own pixels stretched to the meeting line (:func:`lip_stretch_rows`), what is left is
+filled from the surrounding lip (OpenCV inpainting), and a faint seam is drawn where the lips meet.
 """
 
 from __future__ import annotations
