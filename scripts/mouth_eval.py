@@ -10,6 +10,7 @@ Examples:
     PYTHONPATH=src python scripts/mouth_eval.py --json /tmp/mouth.json
     PYTHONPATH=src python scripts/mouth_eval.py --model-factory new=mypkg.engine:factory
     PYTHONPATH=src python scripts/mouth_eval.py --directions neutral:happy --people 10
+    PYTHONPATH=src python scripts/mouth_eval.py --people 3 --save-mouths /tmp/mouths
 
 A factory is ``factory(fold) -> engine``: ``fold`` is a pixelfes.evaluate.mouth_protocol.
 TrainingFold (``fold.pairs(alignment=None)`` the training people's aligned pairs,
@@ -99,6 +100,36 @@ def judges_table(scores: dict) -> str:
     return "\n".join(lines)
 
 
+class MouthSaver:
+    """An ``on_output`` hook saving each measured image's mouth at 1:1: ``DIR/<direction>/
+    <identity>_<method>.png`` (the outer lips' box padded by half the mouth width) and, in
+    ``landmarks.json``, the 68 landmarks found on the image, shifted into that crop."""
+
+    def __init__(self, folder: Path, direction: str) -> None:
+        self.folder = folder / direction.replace(":", "-")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.landmarks: dict[str, list[list[float]]] = {}
+
+    def __call__(self, person: object, method: str, rgb: np.ndarray, landmarks: np.ndarray | None) -> None:
+        from PIL import Image
+
+        if landmarks is None:
+            return
+        lm = np.asarray(landmarks, dtype=np.float64)
+        pad = 0.5 * float(np.linalg.norm(lm[54] - lm[48]))
+        h, w = rgb.shape[:2]
+        x0, y0 = np.maximum(np.floor(lm[48:68].min(axis=0) - pad).astype(int), 0)
+        x1, y1 = np.minimum(np.ceil(lm[48:68].max(axis=0) + pad).astype(int) + 1, (w, h))
+        name = f"{getattr(person, 'identity', '?')}_{method.replace(' ', '-')}"
+        with atomic_path(self.folder / f"{name}.png") as tmp:
+            Image.fromarray(np.ascontiguousarray(rgb[y0:y1, x0:x1])).save(tmp, format="PNG")
+        self.landmarks[name] = (lm - [x0, y0]).round(2).tolist()
+
+    def close(self) -> None:
+        with atomic_path(self.folder / "landmarks.json") as tmp:
+            tmp.write_text(json.dumps(self.landmarks), encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, run the folds for each direction, print tables, write JSON."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -121,6 +152,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--judges", action="store_true",
                    help="also score every image with the canvas judges (fer, face-api, facex, identity, "
                         "PSNR/SSIM/sharpness), cut back to the canvas (pixelfes.evaluate.photo_scores)")
+    p.add_argument("--save-mouths", type=Path, default=None, metavar="DIR",
+                   help="save every measured image's mouth crop at 1:1 (PNG) and its landmarks "
+                        "(landmarks.json) under DIR/<direction>/ (for looking at them; not for git)")
     p.add_argument("--progress", action="store_true", help="progress bars on stderr")
     args = p.parse_args(argv)
 
@@ -147,10 +181,19 @@ def main(argv: list[str] | None = None) -> int:
             only = {people[i].identity for i in order[: args.people]}
         t0 = time.perf_counter()
         collector = CropCollector() if args.judges else None
+        saver = MouthSaver(args.save_mouths, d) if args.save_mouths else None
+        hooks = [h for h in (collector, saver) if h is not None]
+
+        def on_output(person: object, method: str, rgb: np.ndarray, lm: np.ndarray | None,
+                      hooks: list = hooks) -> None:
+            for h in hooks:
+                h(person, method, rgb, lm)
         rows = run_mouth_folds(people, factories, source=source, target=target, load_pairs=load,
                                n_folds=args.folds, seed=args.seed, strength=args.strength,
                                detail_width=args.detail_width, only=only, progress=args.progress,
-                               on_output=collector)
+                               on_output=on_output if hooks else None)
+        if saver is not None:
+            saver.close()
         summary = summarise_mouths(rows, min_group=args.min_group)
         report["directions"][d] = {"seconds": round(time.perf_counter() - t0, 1),
                                    "summary": summary, "rows": rows}
