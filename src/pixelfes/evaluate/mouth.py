@@ -5,11 +5,24 @@ taken on the photo itself (no aligned crop, no resampling of the face), in regio
 68 landmarks detected on that photo (an output is measured with landmarks found on the
 output, not the ones the engine was given):
 
-- **mouth interior**: the inner-lip polygon (points 60-67). When it is closed (polygon area
-  under :data:`OPEN_AREA` of the squared mouth width, or fewer than :data:`MIN_INTERIOR_PX`
-  pixels) the **lip line** is scored instead: a band along the midline between the upper
-  and lower inner lip (60, mid 61/67, 62/66, 63/65, 64), :data:`LIP_LINE_WIDTH` of the
-  mouth width thick (at least 2 px); :attr:`MouthMeasure.open` says which.
+- **mouth interior**: the inner-lip polygon (points 60-67) when the photo shows the mouth
+  open, else the **lip line**, a band :data:`LIP_LINE_WIDTH` of the mouth width thick (at
+  least 2 px) along the line where the lips meet; :attr:`MouthMeasure.open` says which.
+  Both are read off the photo (:func:`read_lips`), not off the landmarks' polygon area: dlib
+  puts the lower inner-lip points of some closed mouths on the middle of the lower lip, so
+  the area test (:data:`OPEN_AREA`, still recorded as ``area_open``) took the pink top of a
+  lower lip for an interior. **Open** = teeth seen: at least :data:`OPEN_TEETH_SHARE` of the
+  central columns (between points 61 and 63) hold a tooth-like pixel (a* under
+  :data:`TOOTH_RED_SHARE` of the lips' median a*, L* above the lips' median) in a patch
+  within :data:`TOOTH_JOIN` mouth widths of the dark line between the lips (a gloss
+  highlight lies on the lower lip, lip-coloured pixels away from that line). The **lip line**
+  is that dark line: from point 60 to 64 the darkest connected path (least summed L*,
+  smoothed along the mouth, moving at most a pixel a column at a cost of
+  :data:`_STEP_COST` L* a pixel) between the middle of the upper lip and the middle of the
+  lower lip (halfway between the outer and inner contours). A mouth open on
+  darkness alone (no tooth seen) is called closed; its darkest line then lies in the gap.
+  An open mouth whose polygon has under :data:`MIN_INTERIOR_PX` pixels is scored on the
+  line.
 - **cheeks**: on each side the pentagon jaw point 1 / outer lower eyelid 41 / nose wing 31 /
   mouth corner 48 / jaw point 4 (mirrored: 15, 46, 35, 54, 12), shrunk towards its centroid
   to :data:`CHEEK_SHRINK` of its size so it stays off the eyelid, the nose, the nasolabial
@@ -50,7 +63,7 @@ London's ``london_info.csv``) with the worst/best group ratio of the contrast er
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +88,10 @@ __all__ = [
     "LIP_LINE_WIDTH",
     "MIN_INTERIOR_PX",
     "OPEN_AREA",
+    "OPEN_TEETH_SHARE",
+    "TOOTH_JOIN",
+    "TOOTH_RED_SHARE",
+    "LipReading",
     "MouthComparison",
     "MouthMeasure",
     "MouthRegions",
@@ -83,7 +100,9 @@ __all__ = [
     "fold_region",
     "laplacian_detail",
     "measure_mouth",
+    "judged_regions",
     "mouth_regions",
+    "read_lips",
     "region_stats",
     "srgb_to_lab",
     "summarise_mouths",
@@ -95,6 +114,22 @@ DETAIL_WIDTH = 128
 #: towards the jaw (points 2 and 4): the fold and the cheek just outside it.
 FOLD_REACH = 0.4
 _FOLD_POINTS = ((31, 48, 4, 2), (35, 54, 12, 14))
+#: A pixel is tooth-like when its a* is under this share of the lips' median a* (floored at
+#: 4, pale lips) and its L* above the lips' median L*. Fixed before looking at any figure.
+TOOTH_RED_SHARE = 0.5
+#: Tooth-like patches count when they come within this distance (mouth widths) of the dark
+#: line between the lips: the smallest of 0.01, 0.02, 0.03, 0.04 at which every London smile
+#: that shows teeth in a band (018, 027) is read open (set on the smiles).
+TOOTH_JOIN = 0.02
+#: The mouth is open when at least this share of the central columns (61-63) shows such
+#: teeth. Set on London's 82 real smiles: every closed one reads 0, every open one but 039
+#: 0.28 or more, so any value in (0, 0.28] sorts them alike; 0.1 was taken, then checked on
+#: the 82 neutral photos (docs/mouth.md "Reading the lips off the photo").
+OPEN_TEETH_SHARE = 0.1
+#: Horizontal smoothing of L* and a* before the lips are read, in mouth widths.
+_READ_BLUR = 0.02
+#: The lip line's cost (L*) of each pixel it moves up or down from one column to the next.
+_STEP_COST = 2.0
 
 
 def fold_region(landmarks: np.ndarray, shape: tuple[int, ...]) -> tuple[tuple[int, int, int, int], np.ndarray]:
@@ -162,6 +197,10 @@ class MouthMeasure:
     fold_L: float = float("nan")
     fold_a: float = float("nan")
     fold_b: float = float("nan")
+    #: :func:`read_lips`' share of central columns showing teeth (NaN: not read)
+    teeth_share: float = float("nan")
+    #: the landmarks' own call (inner-lip area at least :data:`OPEN_AREA`), kept for comparison
+    area_open: bool | None = None
 
     @property
     def contrast(self) -> float:
@@ -196,6 +235,140 @@ def region_stats(rgb: np.ndarray, regions: MouthRegions, detail_width: int = DET
     )
 
 
+@dataclass(frozen=True)
+class LipReading:
+    """What the photo shows between the lips (:func:`read_lips`).
+
+    ``teeth_share``: share of the central columns (61-63) with joined tooth-like pixels;
+    ``open``: ``teeth_share >= OPEN_TEETH_SHARE``; ``line``: ``(N, 2)`` photo (x, y) of the
+    dark line between the lips, one point per pixel column from point 60 to 64.
+    """
+
+    teeth_share: float
+    open: bool
+    line: np.ndarray
+
+
+def _contour_y(points: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    order = np.argsort(points[:, 0], kind="stable")
+    return np.interp(xs, points[order, 0], points[order, 1])
+
+
+def _darkest_path(cost: np.ndarray, step: float) -> np.ndarray:
+    """``(W,) int``: the row per column of the path of least summed ``cost`` ``(H, W)``
+    (``inf`` = forbidden) that moves at most one row between neighbouring columns, each
+    move costing ``step`` (dynamic programming; a loop over columns, vectorised over rows)."""
+    h, w = cost.shape
+    big = 1e9
+    c = np.where(np.isfinite(cost), cost, big)
+    total = c[:, 0].copy()
+    back = np.zeros((h, w), np.int8)
+    for j in range(1, w):
+        up = np.concatenate([[np.inf], total[:-1]]) + step      # from row i-1
+        down = np.concatenate([total[1:], [np.inf]]) + step     # from row i+1
+        choice = np.argmin(np.stack([total, up, down]), axis=0)
+        total = np.choose(choice, [total, up, down]) + c[:, j]
+        back[:, j] = np.array([0, -1, 1], np.int8)[choice]
+    path = np.empty(w, int)
+    path[-1] = int(np.argmin(total))
+    for j in range(w - 1, 0, -1):
+        path[j - 1] = path[j] + back[path[j], j]
+    return path
+
+
+def read_lips(rgb: np.ndarray, landmarks: np.ndarray) -> LipReading:
+    """Whether the mouth of ``rgb`` ``(H, W, 3) uint8`` shows teeth, and where its lips meet.
+
+    See the module docstring (mouth interior). The lips' reference colour is the median of
+    the outer-lip polygon (48-59) minus the inner one (60-67). Raises ``ValueError`` as
+    :func:`mouth_regions` for a mouth too small or off the photo.
+    """
+    import cv2
+
+    from ..mouth_regions import _check_landmarks, _mouth_box
+
+    rgb = np.asarray(rgb)
+    lm = _check_landmarks(landmarks)
+    h, w = rgb.shape[:2]
+    width = _mouth_box(lm, w, h)[0]
+    x0, y0 = np.maximum(np.floor(lm[48:60].min(axis=0)).astype(int) - 2, 0)
+    x1, y1 = np.minimum(np.ceil(lm[48:60].max(axis=0)).astype(int) + 3, (w, h))
+    lab = srgb_to_lab(rgb[y0:y1, x0:x1])
+    k = max(1, round(_READ_BLUR * width)) | 1
+    light = cv2.blur(lab[..., 0], (k, 1), borderType=cv2.BORDER_REFLECT_101)
+    red = cv2.blur(lab[..., 1], (k, 1), borderType=cv2.BORDER_REFLECT_101)
+    off = np.array([x0, y0], dtype=np.float64)
+    outer = np.zeros(light.shape, np.uint8)
+    inner = np.zeros(light.shape, np.uint8)
+    cv2.fillPoly(outer, [np.rint(lm[48:60] - off).astype(np.int32)], 1)
+    cv2.fillPoly(inner, [np.rint(lm[60:68] - off).astype(np.int32)], 1)
+    ring = (outer > 0) & (inner == 0)
+    if not ring.any():
+        ring = outer > 0
+    lip_l, lip_a = float(np.median(lab[..., 0][ring])), float(np.median(lab[..., 1][ring]))
+    xs = np.arange(max(int(np.ceil(lm[60, 0])), x0), min(int(np.floor(lm[64, 0])), x1 - 1) + 1)
+    if len(xs) < 3:
+        raise ValueError("the inner lips (points 60-64) are under 3 px wide; too small to read")
+    up_o = _contour_y(lm[[48, 49, 50, 51, 52, 53, 54]], xs)
+    lo_o = _contour_y(lm[[48, 59, 58, 57, 56, 55, 54]], xs)
+    up_i = _contour_y(lm[[60, 61, 62, 63, 64]], xs)
+    lo_i = np.maximum(_contour_y(lm[[60, 67, 66, 65, 64]], xs), up_i)
+    top, bot = up_o + 0.5 * (up_i - up_o), lo_i + 0.5 * (lo_o - lo_i)
+    rows = (np.arange(light.shape[0]) + y0)[:, None]
+    window = (rows >= np.floor(top)) & (rows <= np.ceil(bot))
+    window[np.clip(np.rint(0.5 * (up_i + lo_i)).astype(int) - y0, 0, light.shape[0] - 1),
+           np.arange(len(xs))] = True  # never an empty column
+    col_l, col_a = light[:, xs - x0], red[:, xs - x0]
+    columns = np.arange(len(xs))
+    darkest = np.argmin(np.where(window, col_l, np.inf), axis=0)
+    line = _darkest_path(np.where(window, col_l, np.inf), _STEP_COST)
+    central = (xs >= lm[61, 0]) & (xs <= lm[63, 0])
+    if not central.any():
+        central[len(xs) // 2] = True
+    dark_l = float(np.median(col_l[darkest, columns][central]))
+    teeth = (col_a < TOOTH_RED_SHARE * max(lip_a, 4.0)) & (col_l > lip_l) & window
+    dark = (col_l < 0.5 * (dark_l + lip_l)) & window
+    _, parts = cv2.connectedComponents(dark.astype(np.uint8), connectivity=8)
+    on_line = parts[line, columns]
+    seed = np.isin(parts, on_line[on_line > 0])
+    seed[line, columns] = True
+    dist = cv2.distanceTransform((~seed).astype(np.uint8), cv2.DIST_L2, 3)
+    n_teeth, patches = cv2.connectedComponents(teeth.astype(np.uint8), connectivity=8)
+    nearest = np.full(n_teeth, np.inf)
+    np.minimum.at(nearest, patches[teeth], dist[teeth])
+    joined = (nearest <= TOOTH_JOIN * width)[patches] & teeth
+    share = float(np.mean(joined[:, central].any(axis=0)))
+    points = np.column_stack([xs, line + y0]).astype(np.float64)
+    return LipReading(share, share >= OPEN_TEETH_SHARE, points)
+
+
+def judged_regions(rgb: np.ndarray, landmarks: np.ndarray) -> tuple[MouthRegions, LipReading]:
+    """:func:`mouth_regions` with the interior chosen by :func:`read_lips`: the inner-lip
+    polygon when the photo shows teeth, else a band along the dark line where the lips meet."""
+    import cv2
+
+    from ..mouth_regions import _SHIFT, _fixed, _line_px
+
+    rgb = np.asarray(rgb)
+    reg = mouth_regions(landmarks, rgb.shape)
+    reading = read_lips(rgb, landmarks)
+    lm = np.asarray(landmarks, dtype=np.float64)
+    x0, y0, x1, y1 = reg.window
+    off = np.array([x0, y0], dtype=np.float64)
+    interior = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    is_open = reading.open
+    if is_open:
+        cv2.fillPoly(interior, [_fixed(lm[60:68], off)], 1, lineType=cv2.LINE_8, shift=_SHIFT)
+    if not is_open or int(interior.sum()) < MIN_INTERIOR_PX:
+        interior[:] = 0
+        cv2.polylines(interior, [_fixed(reading.line, off)], False, 1,
+                      thickness=_line_px(reg.mouth_width), lineType=cv2.LINE_8, shift=_SHIFT)
+        is_open = False
+    if not interior.any():
+        raise ValueError("the mouth interior falls outside the photo")
+    return replace(reg, interior=interior.astype(bool), open=bool(is_open)), reading
+
+
 def detect_landmarks(rgb: np.ndarray, path: str | Path | None = None) -> np.ndarray:
     """``(68, 2)`` landmarks of the largest face of ``rgb`` (dlib, full resolution).
 
@@ -214,12 +387,17 @@ def measure_mouth(rgb: np.ndarray, landmarks: np.ndarray | None = None, *,
     """Measure the mouth of the largest face of ``rgb`` ``(H, W, 3) uint8`` at its own size.
 
     ``landmarks`` ``(68, 2)``: use these instead of detecting (:func:`detect_landmarks`).
+    The interior is :func:`judged_regions`' (read off the photo); :func:`region_stats` with
+    :func:`mouth_regions` gives the landmarks' own call (the engine's bank uses that).
     """
     rgb = np.asarray(rgb)
     if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
         raise ValueError(f"rgb must be (H, W, 3) uint8; got shape {rgb.shape} and dtype {rgb.dtype}")
     lm = detect_landmarks(rgb, path) if landmarks is None else landmarks
-    return region_stats(rgb, mouth_regions(lm, rgb.shape), detail_width, fold_region(lm, rgb.shape))
+    regions, reading = judged_regions(rgb, lm)
+    area_open = mouth_regions(lm, rgb.shape).open
+    m = region_stats(rgb, regions, detail_width, fold_region(lm, rgb.shape))
+    return replace(m, teeth_share=reading.teeth_share, area_open=area_open)
 
 
 @dataclass(frozen=True)
