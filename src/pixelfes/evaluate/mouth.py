@@ -13,7 +13,8 @@ output, not the ones the engine was given):
   the area test (:data:`OPEN_AREA`, still recorded as ``area_open``) took the pink top of a
   lower lip for an interior. **Open** = teeth seen: at least :data:`OPEN_TEETH_SHARE` of the
   central columns (between points 61 and 63) hold a tooth-like pixel (a* under
-  :data:`TOOTH_RED_SHARE` of the lips' median a*, L* above the lips' median) in a patch
+  :data:`TOOTH_RED_SHARE` of the lips' median a* and L* above the lips' median, or a*
+  under the lips' and L* :data:`TOOTH_LIGHT` above theirs) in a patch
   within :data:`TOOTH_JOIN` mouth widths of the dark line between the lips (a gloss
   highlight lies on the lower lip, lip-coloured pixels away from that line). The **lip line**
   is that dark line: from point 60 to 64 the darkest connected path (least summed L*,
@@ -90,6 +91,7 @@ __all__ = [
     "OPEN_AREA",
     "OPEN_TEETH_SHARE",
     "TOOTH_JOIN",
+    "TOOTH_LIGHT",
     "TOOTH_RED_SHARE",
     "LipReading",
     "MouthComparison",
@@ -117,6 +119,10 @@ _FOLD_POINTS = ((31, 48, 4, 2), (35, 54, 12, 14))
 #: A pixel is tooth-like when its a* is under this share of the lips' median a* (floored at
 #: 4, pale lips) and its L* above the lips' median L*. Fixed before looking at any figure.
 TOOTH_RED_SHARE = 0.5
+#: ... or (lent teeth shaded warm near the lips, on dark lips) less red than the lips' median
+#: and this much lighter (L*). Set on the native engine's neutral -> happy outputs, where
+#: without it three lent-teeth smiles on dark skin read closed (025, 064, 096).
+TOOTH_LIGHT = 20.0
 #: Tooth-like patches count when they come within this distance (mouth widths) of the dark
 #: line between the lips: the smallest of 0.01, 0.02, 0.03, 0.04 at which every London smile
 #: that shows teeth in a band (018, 027) is read open (set on the smiles).
@@ -326,7 +332,8 @@ def read_lips(rgb: np.ndarray, landmarks: np.ndarray) -> LipReading:
     if not central.any():
         central[len(xs) // 2] = True
     dark_l = float(np.median(col_l[darkest, columns][central]))
-    teeth = (col_a < TOOTH_RED_SHARE * max(lip_a, 4.0)) & (col_l > lip_l) & window
+    teeth = (((col_a < TOOTH_RED_SHARE * max(lip_a, 4.0)) & (col_l > lip_l))
+             | ((col_a < lip_a) & (col_l > lip_l + TOOTH_LIGHT))) & window
     dark = (col_l < 0.5 * (dark_l + lip_l)) & window
     _, parts = cv2.connectedComponents(dark.astype(np.uint8), connectivity=8)
     on_line = parts[line, columns]
