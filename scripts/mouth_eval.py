@@ -34,7 +34,13 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 from pixelfes._atomic import atomic_path  # noqa: E402
-from pixelfes.evaluate.mouth import DETAIL_GOAL, DETAIL_WIDTH, GROUP_RATIO_GOAL, summarise_mouths  # noqa: E402
+from pixelfes.evaluate.mouth import (  # noqa: E402
+    DETAIL_GOAL,
+    DETAIL_WIDTH,
+    GROUP_RATIO_GOAL,
+    MOUTH_CALLS,
+    summarise_mouths,
+)
 from pixelfes.evaluate.mouth_protocol import (  # noqa: E402
     london_people,
     pairs_loader,
@@ -152,6 +158,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--judges", action="store_true",
                    help="also score every image with the canvas judges (fer, face-api, facex, identity, "
                         "PSNR/SSIM/sharpness), cut back to the canvas (pixelfes.evaluate.photo_scores)")
+    p.add_argument("--mouth-call", choices=MOUTH_CALLS, default="area",
+                   help="how a mouth is called open: 'area' (the landmarks' inner-lip area; default) or "
+                        "'photo' (teeth seen on the photo, lip line found; measured, not adopted: docs/mouth.md)")
     p.add_argument("--save-mouths", type=Path, default=None, metavar="DIR",
                    help="save every measured image's mouth crop at 1:1 (PNG) and its landmarks "
                         "(landmarks.json) under DIR/<direction>/ (for looking at them; not for git)")
@@ -168,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     load = pairs_loader(data, progress=args.progress)
     report: dict = {"data": str(data), "folds": args.folds, "seed": args.seed,
                     "strength": args.strength, "detail_width": args.detail_width, "methods": list(factories),
+                    "mouth_call": args.mouth_call,
                     "detail_goal": DETAIL_GOAL, "group_ratio_goal": GROUP_RATIO_GOAL,
                     "directions": {}}
     for d in args.directions:
@@ -191,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = run_mouth_folds(people, factories, source=source, target=target, load_pairs=load,
                                n_folds=args.folds, seed=args.seed, strength=args.strength,
                                detail_width=args.detail_width, only=only, progress=args.progress,
-                               on_output=on_output if hooks else None)
+                               on_output=on_output if hooks else None, call=args.mouth_call)
         if saver is not None:
             saver.close()
         summary = summarise_mouths(rows, min_group=args.min_group)

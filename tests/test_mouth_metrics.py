@@ -128,8 +128,8 @@ def test_flat_mouth_in_flat_skin_gives_the_analytic_contrast_and_tint(closed):
     lm = face_layout(SIZE)
     lm = _closed(lm) if closed else lm
     m = measure_mouth(_face(MOUTH, lm), lm)
-    # a flat mouth shows no teeth: read off the photo it is closed whatever the polygon's area
-    assert m.open is False and m.area_open is (not closed) and m.teeth_share == 0.0
+    assert m.open is (not closed) and m.area_open is (not closed)
+    assert m.teeth_share == 0.0  # a flat mouth shows no teeth: the photo call reads it closed
     assert m.contrast == pytest.approx(LAB[MOUTH][0] - LAB[SKIN][0], abs=4e-3)
     assert (m.interior_a, m.interior_b) == pytest.approx(LAB[MOUTH][1:], abs=4e-3)
     assert m.cheek_L == pytest.approx(LAB[SKIN][0], abs=4e-3)
@@ -144,7 +144,7 @@ def test_flat_mouth_in_flat_skin_gives_the_analytic_contrast_and_tint(closed):
     assert compare_mouths(dark, m).contrast_difference == pytest.approx(LAB[SKIN][0] - LAB[MOUTH2][0], abs=8e-3)
     assert compare_mouths(m, m).as_dict() == {"contrast_error": 0.0, "contrast_difference": 0.0,
                                               "tint_error": 0.0, "detail_ratio": 1.0,
-                                              "open_output": False, "open_real": False,
+                                              "open_output": not closed, "open_real": not closed,
                                               "fold_tint_error": 0.0, "fold_chroma_difference": 0.0,
                                               "fold_L_difference": 0.0}
     # beside the nose: the skin's own colour; on the darker skin its distance to this one
@@ -334,8 +334,8 @@ def test_measure_a_real_london_photo():
     view -22.75, 160.43; before the finest pass became a cascade, whose dropped out-of-range
     rows moved the key points 0.3 px and the points 1 px on average: -23.62, 160.45; before
     the pyramid's area reductions took an integer step first: -21.43, 162.63. The contrast
-    moves 0.9 L* with a fraction of a pixel of lip line. With the lip line at the landmarks'
-    midline instead of the dark line read off the photo: -22.51, a* 19.73, b* 8.91)."""
+    moves 0.9 L* with a fraction of a pixel of lip line. The photo call's lip line, on the
+    dark crease itself rather than the landmarks' midline, reads darker: -34.31)."""
     from pixelfes.imageio import read_rgb
 
     path = real_data("london-face-set") / "neutral_front" / "001_03.jpg"
@@ -343,8 +343,11 @@ def test_measure_a_real_london_photo():
         pytest.skip(f"real data not present: {path}")
     m = measure_mouth(read_rgb(path)[0])
     assert isinstance(m, MouthMeasure) and not m.open and not m.area_open and m.teeth_share == 0
-    assert m.contrast == pytest.approx(-34.31, abs=0.05)
-    assert (m.interior_a, m.interior_b) == pytest.approx((18.99, 9.65), abs=0.05)
+    assert m.contrast == pytest.approx(-22.51, abs=0.05)
+    assert (m.interior_a, m.interior_b) == pytest.approx((19.73, 8.91), abs=0.05)
+    photo = measure_mouth(read_rgb(path)[0], call="photo")
+    assert not photo.open and photo.contrast == pytest.approx(-34.31, abs=0.05)
+    assert (photo.interior_a, photo.interior_b) == pytest.approx((18.99, 9.65), abs=0.05)
     assert m.mouth_width == pytest.approx(161.89, abs=0.05)
 
 

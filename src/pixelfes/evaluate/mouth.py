@@ -5,13 +5,17 @@ taken on the photo itself (no aligned crop, no resampling of the face), in regio
 68 landmarks detected on that photo (an output is measured with landmarks found on the
 output, not the ones the engine was given):
 
-- **mouth interior**: the inner-lip polygon (points 60-67) when the photo shows the mouth
-  open, else the **lip line**, a band :data:`LIP_LINE_WIDTH` of the mouth width thick (at
+- **mouth interior**: by default (``call="area"``) the inner-lip polygon (points 60-67)
+  when its area is at least :data:`OPEN_AREA` of the squared mouth width (and it has
+  :data:`MIN_INTERIOR_PX` pixels), else the **lip line**, a band :data:`LIP_LINE_WIDTH` of
+  the mouth width thick (at least 2 px) along the midline of the inner lips (60, mid
+  61/67, 62/66, 63/65, 64). With ``call="photo"`` (measured, not adopted): the polygon
+  when the photo shows the mouth open, else the **lip line**, a band :data:`LIP_LINE_WIDTH` of the mouth width thick (at
   least 2 px) along the line where the lips meet; :attr:`MouthMeasure.open` says which.
   Both are read off the photo (:func:`read_lips`), not off the landmarks' polygon area: dlib
   puts the lower inner-lip points of some closed mouths on the middle of the lower lip, so
-  the area test (:data:`OPEN_AREA`, still recorded as ``area_open``) took the pink top of a
-  lower lip for an interior. **Open** = teeth seen: at least :data:`OPEN_TEETH_SHARE` of the
+  the area test (recorded as ``area_open`` either way) takes the pink top of a lower lip
+  for an interior. **Open** = teeth seen: at least :data:`OPEN_TEETH_SHARE` of the
   central columns (between points 61 and 63) hold a tooth-like pixel (a* under
   :data:`TOOTH_RED_SHARE` of the lips' median a* and L* above the lips' median, or a*
   under the lips' and L* :data:`TOOTH_LIGHT` above theirs) in a patch
@@ -88,6 +92,7 @@ __all__ = [
     "FOLD_REACH",
     "LIP_LINE_WIDTH",
     "MIN_INTERIOR_PX",
+    "MOUTH_CALLS",
     "OPEN_AREA",
     "OPEN_TEETH_SHARE",
     "TOOTH_JOIN",
@@ -389,22 +394,34 @@ def detect_landmarks(rgb: np.ndarray, path: str | Path | None = None) -> np.ndar
     return detect_faces(rgb, landmarks=68, max_faces=1, path=path, check=False)[0].landmarks
 
 
+#: How :func:`measure_mouth` calls a mouth open: ``"area"`` (the landmarks' inner-lip area,
+#: :data:`OPEN_AREA`, and their midline as the lip line: the measure's default) or
+#: ``"photo"`` (:func:`judged_regions`: teeth seen, the dark line found; not adopted, see
+#: docs/mouth.md "Reading the lips off the photo").
+MOUTH_CALLS = ("area", "photo")
+
+
 def measure_mouth(rgb: np.ndarray, landmarks: np.ndarray | None = None, *,
-                  detail_width: int = DETAIL_WIDTH, path: str | Path | None = None) -> MouthMeasure:
+                  detail_width: int = DETAIL_WIDTH, path: str | Path | None = None,
+                  call: str = "area") -> MouthMeasure:
     """Measure the mouth of the largest face of ``rgb`` ``(H, W, 3) uint8`` at its own size.
 
     ``landmarks`` ``(68, 2)``: use these instead of detecting (:func:`detect_landmarks`).
-    The interior is :func:`judged_regions`' (read off the photo); :func:`region_stats` with
-    :func:`mouth_regions` gives the landmarks' own call (the engine's bank uses that).
+    ``call`` (:data:`MOUTH_CALLS`): ``"area"`` takes the interior of :func:`mouth_regions`
+    (the landmarks' call), ``"photo"`` that of :func:`judged_regions`. Both calls are recorded
+    either way (``area_open``; ``teeth_share``, open under ``"photo"`` iff at least
+    :data:`OPEN_TEETH_SHARE`).
     """
     rgb = np.asarray(rgb)
     if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
         raise ValueError(f"rgb must be (H, W, 3) uint8; got shape {rgb.shape} and dtype {rgb.dtype}")
+    if call not in MOUTH_CALLS:
+        raise ValueError(f"call must be one of {MOUTH_CALLS}; got {call!r}")
     lm = detect_landmarks(rgb, path) if landmarks is None else landmarks
-    regions, reading = judged_regions(rgb, lm)
-    area_open = mouth_regions(lm, rgb.shape).open
-    m = region_stats(rgb, regions, detail_width, fold_region(lm, rgb.shape))
-    return replace(m, teeth_share=reading.teeth_share, area_open=area_open)
+    by_area = mouth_regions(lm, rgb.shape)
+    by_photo, reading = judged_regions(rgb, lm)
+    m = region_stats(rgb, by_area if call == "area" else by_photo, detail_width, fold_region(lm, rgb.shape))
+    return replace(m, teeth_share=reading.teeth_share, area_open=by_area.open)
 
 
 @dataclass(frozen=True)

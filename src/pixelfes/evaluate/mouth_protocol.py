@@ -230,6 +230,7 @@ def run_mouth_folds(
     read: Callable[[Path], np.ndarray] = _read,
     on_output: OutputHook | None = None,
     progress: bool = False,
+    call: str = "area",
 ) -> list[dict[str, Any]]:
     """Per-person comparison rows (methods ``input``, each factory's label, ``real target``).
 
@@ -241,7 +242,8 @@ def run_mouth_folds(
     ``find_faces`` (default :func:`pixelfes.pipeline.find_faces`,
     largest face) finds the input's faces once; ``landmarks_of`` measures every image.
     ``on_output(person, method, rgb, landmarks)`` sees each image measured (landmarks
-    ``None`` when none were found). A failure (no face on an output...) is a row with
+    ``None`` when none were found). ``call``: how a mouth is called open
+    (:data:`pixelfes.evaluate.mouth.MOUTH_CALLS`). A failure (no face on an output...) is a row with
     ``failed`` set, never a silent drop.
     """
     from tqdm.auto import tqdm
@@ -268,7 +270,7 @@ def run_mouth_folds(
     def measured(person: PersonPhotos, method: str, rgb: np.ndarray) -> MouthMeasure | str:
         try:
             lm = landmarks_of(rgb)
-            m = measure_mouth(rgb, lm, detail_width=detail_width)
+            m = measure_mouth(rgb, lm, detail_width=detail_width, call=call)
         except ValueError as exc:  # NoFaceError is a ValueError
             if on_output is not None:
                 on_output(person, method, rgb, None)
