@@ -9,10 +9,9 @@ output, not the ones the engine was given):
   when its area is at least :data:`OPEN_AREA` of the squared mouth width (and it has
   :data:`MIN_INTERIOR_PX` pixels), else the **lip line**, a band :data:`LIP_LINE_WIDTH` of
   the mouth width thick (at least 2 px) along the midline of the inner lips (60, mid
-  61/67, 62/66, 63/65, 64). With ``call="photo"`` (measured, not adopted): the polygon
-  when the photo shows the mouth open, else the **lip line**, a band :data:`LIP_LINE_WIDTH` of the mouth width thick (at
-  least 2 px) along the line where the lips meet; :attr:`MouthMeasure.open` says which.
-  Both are read off the photo (:func:`read_lips`), not off the landmarks' polygon area: dlib
+  61/67, 62/66, 63/65, 64); :attr:`MouthMeasure.open` says which. With ``call="photo"``
+  (measured, not adopted: docs/mouth.md): the polygon when the photo shows the mouth open,
+  else the same band along the line where the lips meet. Both are read off the photo (:func:`read_lips`), not off the landmarks' polygon area: dlib
   puts the lower inner-lip points of some closed mouths on the middle of the lower lip, so
   the area test (recorded as ``area_open`` either way) takes the pink top of a lower lip
   for an interior. **Open** = teeth seen: at least :data:`OPEN_TEETH_SHARE` of the
