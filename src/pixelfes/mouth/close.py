@@ -109,6 +109,15 @@ def lip_stretch_rows(mask: np.ndarray, local: np.ndarray, width: float) -> np.nd
     return src.astype(np.float32)
 
 
+def _not_lip(colour: np.ndarray, lip_l: float, lip_a: float) -> np.ndarray:
+    """``(H, W) bool``: pixels of ``colour`` (L*a*b*) that are no lip of L* ``lip_l`` and a*
+    ``lip_a``: far lighter (teeth), far darker (the cavity), or, on a red lip, far less red
+    (teeth in the corners' shadow are about as light as lip but nearly grey)."""
+    light = colour[..., 0]
+    greyish = colour[..., 1] < _GREY * lip_a if lip_a >= _RED_LIP else np.zeros(light.shape, bool)
+    return np.asarray((light > lip_l + _BRIGHTER) | (light < lip_l - _DARKER) | greyish)
+
+
 def close_mouth(image: np.ndarray, lips: np.ndarray, colours: PersonColours) -> tuple[int, int, int, int] | None:
     """Paint lip over teeth and cavity inside the outer lips of ``image``, **in place**.
 
@@ -139,25 +148,20 @@ def close_mouth(image: np.ndarray, lips: np.ndarray, colours: PersonColours) -> 
     near = np.zeros(region.shape[:2], np.uint8)
     band = max(3, int(round(2 * _BAND * width)))
     cv2.polylines(near, [np.rint(local[[12, 13, 14, 15, 16]]).astype(np.int32)], False, 1, band)
-    # teeth in the corners' shadow are about as light as lip but nearly grey (yellow,
-    # greenish): lip is red, so a pixel far less red than the lip is no lip either
     lip_a = float(colours.lips_lab[1])
-    greyish = colour[..., 1] < _GREY * lip_a if lip_a >= _RED_LIP else np.zeros(light.shape, bool)
-    odd = ((light > lip_l + _BRIGHTER) | (light < lip_l - _DARKER) | greyish) & (inside > 0) & (near > 0)
+    zone = (inside > 0) & (near > 0)
+    odd = _not_lip(colour, lip_l, lip_a) & zone
     if odd.any():
         grow = max(1, int(round(0.02 * width)))  # teeth edges are soft: take their halo too
-        grown: np.ndarray = cv2.dilate(odd.astype(np.uint8), np.ones((2 * grow + 1,) * 2, np.uint8))
-        mask = grown & inside
+        halo = np.ones((2 * grow + 1,) * 2, np.uint8)
+        mask: np.ndarray = cv2.dilate(odd.astype(np.uint8), halo) & inside
         if _STRETCH_KEEP < 1.0:  # the lips' own pixels first, inpainting for what is left
             src = lip_stretch_rows(mask > 0, local, width)
             mx = np.broadcast_to(np.arange(src.shape[1], dtype=np.float32)[None], src.shape)
             region[...] = cv2.remap(np.ascontiguousarray(region), np.ascontiguousarray(mx), src,
                                     cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
-            colour = lab(region)
-            light = colour[..., 0]
-            greyish = colour[..., 1] < _GREY * lip_a if lip_a >= _RED_LIP else np.zeros(light.shape, bool)
-            odd = ((light > lip_l + _BRIGHTER) | (light < lip_l - _DARKER) | greyish) & (inside > 0) & (near > 0)
-            mask = cv2.dilate(odd.astype(np.uint8), np.ones((2 * grow + 1,) * 2, np.uint8)) & inside
+            odd = _not_lip(lab(region), lip_l, lip_a) & zone
+            mask = cv2.dilate(odd.astype(np.uint8), halo) & inside
         filled = cv2.inpaint(np.ascontiguousarray(region), mask * 255, max(3, 2 * grow), cv2.INPAINT_TELEA)
         region[...] = filled
     line_img = np.zeros(region.shape[:2], np.float32)
