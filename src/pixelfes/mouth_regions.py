@@ -13,7 +13,7 @@ import numpy as np
 
 __all__ = ["BOX_PAD", "CHEEK_SHRINK", "LIP_LINE_WIDTH", "MIN_INTERIOR_PX", "OPEN_AREA", "MouthRegions",
            "interior_look", "interior_region", "masked_pixels", "mouth_look", "mouth_look_and_cheeks", "mouth_regions",
-           "srgb_to_lab", "srgb_to_lightness"]
+           "outline_y", "srgb_to_lab", "srgb_to_lightness"]
 
 #: Inner-lip polygon area / mouth width**2 at or above which the mouth counts as open.
 #: London (dlib points on 1350 px photos): closed smiles and neutral mouths 0.0002-0.015,
@@ -43,6 +43,13 @@ def _srgb_linear_lut() -> np.ndarray:
 
 
 _LINEAR = _srgb_linear_lut()
+
+
+def outline_y(points: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """The y of the polyline ``points`` (``(N, 2)``, in any x order) at columns ``xs``: a lip
+    outline read column by column (linear between its points, constant past its ends)."""
+    order = np.argsort(points[:, 0], kind="stable")
+    return np.interp(xs, points[order, 0], points[order, 1])
 
 
 def masked_pixels(image: np.ndarray, mask: np.ndarray) -> np.ndarray:

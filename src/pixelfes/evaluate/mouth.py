@@ -81,6 +81,7 @@ from pixelfes.mouth_regions import (  # the regions live in a leaf module the en
     OPEN_AREA,
     MouthRegions,
     mouth_regions,
+    outline_y,
     srgb_to_lab,
 )
 
@@ -259,11 +260,6 @@ class LipReading:
     line: np.ndarray
 
 
-def _contour_y(points: np.ndarray, xs: np.ndarray) -> np.ndarray:
-    order = np.argsort(points[:, 0], kind="stable")
-    return np.interp(xs, points[order, 0], points[order, 1])
-
-
 def _darkest_path(cost: np.ndarray, step: float) -> np.ndarray:
     """``(W,) int``: the row per column of the path of least summed ``cost`` ``(H, W)``
     (``inf`` = forbidden) that moves at most one row between neighbouring columns, each
@@ -319,10 +315,10 @@ def read_lips(rgb: np.ndarray, landmarks: np.ndarray) -> LipReading:
     xs = np.arange(max(int(np.ceil(lm[60, 0])), x0), min(int(np.floor(lm[64, 0])), x1 - 1) + 1)
     if len(xs) < 3:
         raise ValueError("the inner lips (points 60-64) are under 3 px wide; too small to read")
-    up_o = _contour_y(lm[[48, 49, 50, 51, 52, 53, 54]], xs)
-    lo_o = _contour_y(lm[[48, 59, 58, 57, 56, 55, 54]], xs)
-    up_i = _contour_y(lm[[60, 61, 62, 63, 64]], xs)
-    lo_i = np.maximum(_contour_y(lm[[60, 67, 66, 65, 64]], xs), up_i)
+    up_o = outline_y(lm[[48, 49, 50, 51, 52, 53, 54]], xs)
+    lo_o = outline_y(lm[[48, 59, 58, 57, 56, 55, 54]], xs)
+    up_i = outline_y(lm[[60, 61, 62, 63, 64]], xs)
+    lo_i = np.maximum(outline_y(lm[[60, 67, 66, 65, 64]], xs), up_i)
     top, bot = up_o + 0.5 * (up_i - up_o), lo_i + 0.5 * (lo_o - lo_i)
     rows = (np.arange(light.shape[0]) + y0)[:, None]
     window = (rows >= np.floor(top)) & (rows <= np.ceil(bot))

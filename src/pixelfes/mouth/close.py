@@ -13,6 +13,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ..mouth_regions import outline_y
 from .colour import PersonColours, lab
 
 __all__ = ["close_mouth", "lip_stretch_rows", "shows_opening"]
@@ -62,12 +63,6 @@ def shows_opening(image: np.ndarray, landmarks: np.ndarray, colours: PersonColou
     return bool(np.mean(teeth | (light < lip_l - _DARKER)) >= _OPEN_SHARE)
 
 
-def _outline_rows(xs: np.ndarray, pts: np.ndarray) -> np.ndarray:
-    """The y of the polyline ``pts`` (``(N, 2)``, in any x order) at columns ``xs``."""
-    order = np.argsort(pts[:, 0], kind="stable")
-    return np.interp(xs, pts[order, 0], pts[order, 1])
-
-
 def lip_stretch_rows(mask: np.ndarray, local: np.ndarray, width: float) -> np.ndarray:
     """``(H, W) float32`` source rows that stretch each lip over the ``mask`` pixels next to the line.
 
@@ -83,9 +78,9 @@ def lip_stretch_rows(mask: np.ndarray, local: np.ndarray, width: float) -> np.nd
     h, w = mask.shape
     rows = np.arange(h, dtype=np.float64)[:, None]
     xs = np.arange(w, dtype=np.float64)
-    line = _outline_rows(xs, local[12:17])
-    top = _outline_rows(xs, local[0:7])
-    bot = _outline_rows(xs, local[[6, 7, 8, 9, 10, 11, 0]])
+    line = outline_y(local[12:17], xs)
+    top = outline_y(local[0:7], xs)
+    bot = outline_y(local[[6, 7, 8, 9, 10, 11, 0]], xs)
     cols = (xs > min(local[12, 0], local[16, 0])) & (xs < max(local[12, 0], local[16, 0]))
     upper = mask & (rows <= line[None]) & (rows >= top[None]) & cols[None]
     lower = mask & (rows > line[None]) & (rows <= bot[None]) & cols[None]
