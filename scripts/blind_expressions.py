@@ -195,8 +195,8 @@ def score(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap, m = blind_parser(__doc__, "write the shuffled set, its key and the instructions",
-                         "folder for the images (give only this to the rater)")
+    ap, m, _ = blind_parser(__doc__, "write the shuffled set, its key and the instructions",
+                            "folder for the images (give only this to the rater)")
     m.add_argument("--ids", help="comma-separated London ids (default: BLIND_PEOPLE)")
     m.add_argument("--strength", type=float, default=1.0)
     args = ap.parse_args(argv)

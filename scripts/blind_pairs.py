@@ -11,6 +11,15 @@ instructions: give a rater only the pairs folder and ``READY``.
 "natural_A": 3, "natural_B": 4}, ...}``) against the key: how often the edited photo was
 picked out, mean confidence, mean naturalness of real and edited photos, per direction.
 
+``versus``: a blind A/B test of two engines, for a change judged by eye: for the same
+held-out people, ``--factory``'s output (the baseline) and ``--against``'s (the candidate)
+from the same source photo, each cropped to the same face-size box around its own face,
+side by side in a random order; the rater says which looks more natural. No real photo is
+shown. ``score`` reads either kind of key: for a versus key, how often the candidate was
+judged more natural, with the one-sided sign-test p-value (the chance of at least that many
+under no preference), mean confidence and each engine's mean naturalness. Both factories run
+in one process, so a candidate must be chosen per engine (its factory), not by a global.
+
 ``--match-detail``: the London Face Set's smiling photos hold about 1.5x the fine detail of
 its neutral ones (mean |Laplacian| over the face, 20 people: 8.55 against 5.72; an edit
 keeps 0.98 of its source photo's), so a rater can pick the edited photo by softness alone,
@@ -25,6 +34,9 @@ Examples:
     PIXELFES_DATA=../shared/data PYTHONPATH=src python scripts/blind_pairs.py make \\
         --people 10 --directions neutral:happy,happy:neutral -o /tmp/blind/pairs --key /tmp/blind/key.json
     PYTHONPATH=src python scripts/blind_pairs.py score --key /tmp/blind/key.json --answers answers.json
+    PIXELFES_DATA=../shared/data PYTHONPATH=src python scripts/blind_pairs.py versus \\
+        --factory native --against mypkg.mod:candidate --people 20 --directions happy:neutral \\
+        -o /tmp/ab/pairs --key /tmp/ab-key/key.json
 
 London photos are CC BY 4.0 (DeBruine & Jones 2017).
 """
@@ -68,6 +80,31 @@ Write your answers as one JSON object into {answers}:
 
 {{
   "blind_01": {{"edited": "A", "confidence": 4, "natural_A": 2, "natural_B": 4, "note": "what gave it away"}},
+  ...
+}}
+
+with one entry for every image in the folder.
+"""
+
+VERSUS_INSTRUCTIONS = """\
+Blind A/B test: which edit looks more natural
+=============================================
+
+The folder {folder} holds {n} images, versus_01.png ... Each shows two photos of the same
+person side by side: the left one is "A", the right one is "B". Both were made by programs
+that edited the same photo of the person. Look at each image on its own, at 1:1 (mouth,
+teeth, lips, cheeks, eyes, skin; do not guess from file names, sizes or the order), and say
+which of the two looks more natural, more like an unedited photo of a real person. Judge by
+eye, as a person looking at the photos would: do not measure the pixels. The two may differ
+only a little, in a small part of the face: look closely before you answer, and pick one
+even when the difference is small (say so with a low confidence). The numbers of A and B
+answers need not be equal. Confidence: 1 (a guess) to 5 (certain); naturalness of each
+photo: 1 (clearly fake) to 5 (fully natural).
+
+Write your answers as one JSON object into {answers}:
+
+{{
+  "versus_01": {{"more_natural": "A", "confidence": 3, "natural_A": 3, "natural_B": 4, "note": "what you saw"}},
   ...
 }}
 
@@ -123,48 +160,81 @@ def match_detail(rgb: np.ndarray, landmarks: np.ndarray, goal: float) -> tuple[n
     return cv2.GaussianBlur(rgb, (0, 0), mid), mid
 
 
+def held_out_outputs(args: argparse.Namespace, factories: dict[str, Any], direction: str,
+                     rng: np.random.Generator, used: set[str]
+                     ) -> tuple[list[str], dict[str, dict[str, tuple[np.ndarray, np.ndarray | None]]]]:
+    """The people drawn for one ``source:target`` direction (none of ``used``, which grows)
+    and, per person, each factory's output, the input and the real target with landmarks."""
+    from pixelfes.evaluate.mouth_protocol import london_people, pairs_loader, run_mouth_folds
+
+    source, target = direction.split(":")
+    people = london_people(args.data, source, target)
+    # different people in each direction: one person's two pairs would hint at each other
+    free = [p.identity for p in people if p.identity not in used]
+    chosen = sorted(rng.choice(free, min(args.people, len(free)), replace=False))
+    used.update(chosen)
+    seen: dict[str, dict[str, tuple[np.ndarray, np.ndarray | None]]] = {}
+
+    def keep(person: Any, method: str, rgb: np.ndarray, lm: np.ndarray | None) -> None:
+        if method in factories or method in ("real target", "input"):
+            seen.setdefault(person.identity, {})[method] = (rgb, lm)
+
+    run_mouth_folds(people, factories, source=source, target=target,
+                    load_pairs=pairs_loader(args.data), only=set(chosen), on_output=keep,
+                    progress=not args.quiet)
+    return chosen, seen
+
+
+def side_by_side(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Two crops of one size with a 12 px white gap between them (A | B)."""
+    gap = np.full((left.shape[0], 12, 3), 255, np.uint8)
+    return np.concatenate([left, gap, right], 1)
+
+
+def write_shuffled(out: Path, key: dict[str, Any], prefix: str, rng: np.random.Generator,
+                   key_path: str, instructions: str) -> int:
+    """Rename ``out``'s images to ``<prefix>_NN.png`` in a random order (numbers in the order
+    made would tell the rater which is which), write the key and ``READY``."""
+    order = list(key)
+    rng.shuffle(order)
+    renamed = {}
+    for i, old in enumerate(order, 1):
+        new = f"{prefix}_{i:02d}"
+        (out / f"{old}.png").rename(out / f"{new}.png")
+        renamed[new] = key[old]
+    Path(key_path).parent.mkdir(parents=True, exist_ok=True)
+    Path(key_path).write_text(json.dumps(renamed, indent=1), encoding="utf-8")
+    ready = out.parent / "READY"
+    ready.write_text(instructions.format(folder=out, n=len(renamed), answers=out.parent / "answers.json"),
+                     encoding="utf-8")
+    print(f"wrote {len(renamed)} images to {out}, key {key_path}, instructions {ready}", file=sys.stderr)
+    return 0
+
+
+def _has_all(got: dict[str, tuple[np.ndarray, np.ndarray | None]], methods: tuple[str, ...]) -> bool:
+    return all(m in got and got[m][1] is not None for m in methods)
+
+
 def make(args: argparse.Namespace) -> int:
     from PIL import Image
 
-    from pixelfes.evaluate.mouth_protocol import (
-        london_people,
-        pairs_loader,
-        resolve_factory,
-        run_mouth_folds,
-    )
+    from pixelfes.evaluate.mouth_protocol import resolve_factory
 
     rng = np.random.default_rng(args.seed)
     label, factory = resolve_factory(args.factory)
-    loader = pairs_loader(args.data)
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     key: dict[str, Any] = {}
     used: set[str] = set()
-    n = 0
     for direction in args.directions.split(","):
-        source, target = direction.split(":")
-        people = london_people(args.data, source, target)
-        # different people in each direction: one person's two pairs would hint at each other
-        free = [p.identity for p in people if p.identity not in used]
-        chosen = sorted(rng.choice(free, min(args.people, len(free)), replace=False))
-        used.update(chosen)
-        seen: dict[str, dict[str, tuple[np.ndarray, np.ndarray | None]]] = {}
-
-        def keep(person: Any, method: str, rgb: np.ndarray, lm: np.ndarray | None,
-                 seen: dict = seen) -> None:
-            if method in (label, "real target", "input"):
-                seen.setdefault(person.identity, {})[method] = (rgb, lm)
-
-        run_mouth_folds(people, {label: factory}, source=source, target=target,
-                        load_pairs=loader, only=set(chosen), on_output=keep,
-                        progress=not args.quiet)
+        chosen, seen = held_out_outputs(args, {label: factory}, direction, rng, used)
         for ident in chosen:
             got = seen.get(ident, {})
-            if label not in got or "real target" not in got or any(
-                    v[1] is None for v in got.values()):
+            if not _has_all(got, (label, "real target")):
                 print(f"skipped {ident} ({direction}): no face on an output", file=sys.stderr)
                 continue
             (real, real_lm), (edit, edit_lm) = got["real target"], got[label]
+            assert real_lm is not None and edit_lm is not None
             sigma = 0.0
             if args.match_detail and got.get("input", (None, None))[1] is not None:
                 source_rgb, source_lm = got["input"]
@@ -172,62 +242,123 @@ def make(args: argparse.Namespace) -> int:
             width = float(np.ptp(real_lm[:17, 0]))
             side = int(round(FACE_BOX * width))
             a_is_edited = bool(rng.integers(2))
-            left, right = ((face_crop(edit, edit_lm, side), face_crop(real, real_lm, side))
-                           if a_is_edited else
-                           (face_crop(real, real_lm, side), face_crop(edit, edit_lm, side)))
-            gap = np.full((side, 12, 3), 255, np.uint8)
-            n += 1
-            name = f"pair_{n:02d}"
-            Image.fromarray(np.concatenate([left, gap, right], 1)).save(out / f"{name}.png")
+            edit_crop, real_crop = face_crop(edit, edit_lm, side), face_crop(real, real_lm, side)
+            pair = side_by_side(edit_crop, real_crop) if a_is_edited else side_by_side(real_crop, edit_crop)
+            name = f"pair_{len(key) + 1:02d}"
+            Image.fromarray(pair).save(out / f"{name}.png")
             key[name] = {"identity": ident, "direction": direction, "edited": "A" if a_is_edited else "B",
                          "face_px": round(width), "real_blur_sigma": round(sigma, 3)}
-    order = list(key)
-    rng.shuffle(order)  # pair numbers by direction would tell the rater which is which
-    renamed = {}
-    for i, old in enumerate(order, 1):
-        new = f"blind_{i:02d}"
-        (out / f"{old}.png").rename(out / f"{new}.png")
-        renamed[new] = key[old]
-    Path(args.key).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.key).write_text(json.dumps(renamed, indent=1), encoding="utf-8")
-    ready = out.parent / "READY"
-    ready.write_text(INSTRUCTIONS.format(folder=out, n=len(renamed), answers=out.parent / "answers.json"),
-                     encoding="utf-8")
-    print(f"wrote {len(renamed)} pairs to {out}, key {args.key}, instructions {ready}", file=sys.stderr)
-    return 0
+    return write_shuffled(out, key, "blind", rng, args.key, INSTRUCTIONS)
 
 
-def score(args: argparse.Namespace) -> int:
-    key = json.loads(Path(args.key).read_text(encoding="utf-8"))
-    answers = json.loads(Path(args.answers).read_text(encoding="utf-8"))
+def make_versus(args: argparse.Namespace) -> int:
+    from PIL import Image
+
+    from pixelfes.evaluate.mouth_protocol import resolve_factory
+
+    rng = np.random.default_rng(args.seed)
+    base_label, base = resolve_factory(args.factory)
+    cand_label, cand = resolve_factory(args.against)
+    factories = {"baseline": base, "candidate": cand}
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    key: dict[str, Any] = {}
+    used: set[str] = set()
+    for direction in args.directions.split(","):
+        chosen, seen = held_out_outputs(args, factories, direction, rng, used)
+        for ident in chosen:
+            got = seen.get(ident, {})
+            if not _has_all(got, ("baseline", "candidate", "input")):
+                print(f"skipped {ident} ({direction}): no face on an output", file=sys.stderr)
+                continue
+            src_lm = got["input"][1]
+            assert src_lm is not None
+            side = int(round(FACE_BOX * float(np.ptp(src_lm[:17, 0]))))
+            crops = {}
+            for m, (rgb, lm) in ((m, got[m]) for m in factories):
+                assert lm is not None
+                crops[m] = face_crop(rgb, lm, side)
+            a_is_candidate = bool(rng.integers(2))
+            pair = (side_by_side(crops["candidate"], crops["baseline"]) if a_is_candidate
+                    else side_by_side(crops["baseline"], crops["candidate"]))
+            name = f"pair_{len(key) + 1:02d}"
+            Image.fromarray(pair).save(out / f"{name}.png")
+            key[name] = {"kind": "versus", "identity": ident, "direction": direction,
+                         "candidate": "A" if a_is_candidate else "B",
+                         "baseline_factory": base_label, "candidate_factory": cand_label,
+                         "face_px": side}
+    return write_shuffled(out, key, "versus", rng, args.key, VERSUS_INSTRUCTIONS)
+
+
+def sign_test_p(k: int, n: int) -> float:
+    """One-sided sign test: P(at least ``k`` of ``n`` fair coin flips), the chance of ``k``
+    or more preferences for the candidate when the rater has none."""
+    from math import comb
+
+    return sum(comb(n, i) for i in range(k, n + 1)) / 2.0 ** n
+
+
+def tally(key: dict[str, Any], answers: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """Per direction: for real-vs-edited keys, how often the edit was picked out, mean
+    confidence and naturalness of edit and real; for versus keys, how often the candidate
+    was judged more natural, the sign test's p, confidence and each side's naturalness."""
     by: dict[str, list[dict[str, float]]] = {}
     for name, truth in key.items():
         a = answers.get(name)
         if a is None:
             print(f"no answer for {name}", file=sys.stderr)
             continue
-        edited = truth["edited"]
-        real = "B" if edited == "A" else "A"
-        by.setdefault(truth["direction"], []).append({
-            "caught": float(str(a["edited"]).strip().upper() == edited),
-            "confidence": float(a["confidence"]),
-            "natural_edited": float(a[f"natural_{edited}"]),
-            "natural_real": float(a[f"natural_{real}"]),
-        })
-    print("| direction | pairs | edited picked out | confidence (1-5) | naturalness edited | naturalness real |")
-    print("|---|---|---|---|---|---|")
+        if truth.get("kind") == "versus":
+            cand = truth["candidate"]
+            base = "B" if cand == "A" else "A"
+            row = {"preferred": float(str(a["more_natural"]).strip().upper() == cand),
+                   "confidence": float(a["confidence"]),
+                   "natural_candidate": float(a[f"natural_{cand}"]),
+                   "natural_baseline": float(a[f"natural_{base}"])}
+        else:
+            edited = truth["edited"]
+            real = "B" if edited == "A" else "A"
+            row = {"caught": float(str(a["edited"]).strip().upper() == edited),
+                   "confidence": float(a["confidence"]),
+                   "natural_edited": float(a[f"natural_{edited}"]),
+                   "natural_real": float(a[f"natural_{real}"])}
+        by.setdefault(truth["direction"], []).append(row)
+    result = {}
     for d, rows in by.items():
         m = {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
-        print(f"| {d} | {len(rows)} | {int(sum(r['caught'] for r in rows))} of {len(rows)} | "
-              f"{m['confidence']:.1f} | {m['natural_edited']:.2f} | {m['natural_real']:.2f} |")
+        m["n"] = float(len(rows))
+        hits = "preferred" if "preferred" in rows[0] else "caught"
+        m[hits] = float(sum(r[hits] for r in rows))
+        if hits == "preferred":
+            m["sign_p"] = sign_test_p(int(m["preferred"]), len(rows))
+        result[d] = m
+    return result
+
+
+def score(args: argparse.Namespace) -> int:
+    key = json.loads(Path(args.key).read_text(encoding="utf-8"))
+    answers = json.loads(Path(args.answers).read_text(encoding="utf-8"))
+    for d, m in tally(key, answers).items():
+        n = int(m["n"])
+        if "preferred" in m:
+            print("| direction | pairs | candidate judged more natural | sign test p (one-sided) | "
+                  "confidence (1-5) | naturalness candidate | naturalness baseline |")
+            print("|---|---|---|---|---|---|---|")
+            print(f"| {d} | {n} | {int(m['preferred'])} of {n} | {m['sign_p']:.3f} | {m['confidence']:.1f} | "
+                  f"{m['natural_candidate']:.2f} | {m['natural_baseline']:.2f} |")
+        else:
+            print("| direction | pairs | edited picked out | confidence (1-5) | naturalness edited | naturalness real |")
+            print("|---|---|---|---|---|---|")
+            print(f"| {d} | {n} | {int(m['caught'])} of {n} | {m['confidence']:.1f} | "
+                  f"{m['natural_edited']:.2f} | {m['natural_real']:.2f} |")
     return 0
 
 
 def blind_parser(doc: str, make_help: str, folder_help: str
-                 ) -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
+                 ) -> tuple[argparse.ArgumentParser, argparse.ArgumentParser, Any]:
     """The ``make`` / ``score`` command line every blind test shares (``--data``, ``--seed``,
-    ``-o``, ``--key``, ``-q``; ``score --key --answers --data``): the parser and its ``make``
-    subparser, for the test's own options."""
+    ``-o``, ``--key``, ``-q``; ``score --key --answers --data``): the parser, its ``make``
+    subparser, for the test's own options, and the subparsers, for more commands."""
     ap = argparse.ArgumentParser(description=doc.splitlines()[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
                                  epilog="\n".join(doc.splitlines()[1:]))
@@ -242,20 +373,32 @@ def blind_parser(doc: str, make_help: str, folder_help: str
     s.add_argument("--key", required=True)
     s.add_argument("--answers", required=True)
     s.add_argument("--data", type=Path, default=default_data())
-    return ap, m
+    return ap, m, sub
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap, m = blind_parser(__doc__, "write blind pairs, their key and the rater's instructions",
-                         "folder for the pairs (give only this and READY beside it to the rater)")
-    m.add_argument("--people", type=int, default=10, help="held-out people per direction")
-    m.add_argument("--directions", default="neutral:happy,happy:neutral")
+    ap, m, sub = blind_parser(__doc__, "write blind pairs, their key and the rater's instructions",
+                              "folder for the pairs (give only this and READY beside it to the rater)")
+    v = sub.add_parser("versus", help="write blind A/B pairs of two engines' outputs (which looks more "
+                                      "natural), their key and the rater's instructions")
+    v.add_argument("--data", type=Path, default=default_data())
+    v.add_argument("--seed", type=int, default=2026)
+    v.add_argument("-o", "--output", required=True,
+                   help="folder for the pairs (give only this and READY beside it to the rater)")
+    v.add_argument("--key", required=True, help="answer key JSON (keep it from the rater)")
+    v.add_argument("-q", "--quiet", action="store_true")
+    v.add_argument("--factory", default="native", help="the baseline engine factory (see scripts/mouth_eval.py)")
+    v.add_argument("--against", required=True,
+                   help="the candidate engine factory: a name or module:function")
+    for p in (m, v):
+        p.add_argument("--people", type=int, default=10, help="held-out people per direction")
+        p.add_argument("--directions", default="neutral:happy,happy:neutral")
     m.add_argument("--factory", default="native", help="engine factory (see scripts/mouth_eval.py)")
     m.add_argument("--match-detail", action="store_true",
                    help="blur each real photo to its source photo's fine detail over the face (the "
                         "London smiling photos are sharper than the neutral ones: module docstring)")
     args = ap.parse_args(argv)
-    return make(args) if args.cmd == "make" else score(args)
+    return {"make": make, "versus": make_versus, "score": score}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -46,3 +46,59 @@ def test_match_detail_blurs_to_the_goal_and_leaves_a_softer_photo_alone():
     np.testing.assert_array_equal(out, cv2.GaussianBlur(rgb, (0, 0), sigma))
     same, none = bp.match_detail(rgb, lm, 2 * goal / 0.6)
     assert none == 0.0 and same is rgb
+
+
+def test_sign_test_p_is_the_binomial_tail_of_a_fair_coin():
+    bp = _script()
+    # plain formula: sum over i >= k of C(n, i) / 2^n, written out for n = 20
+    fact = [1]
+    for i in range(1, 21):
+        fact.append(fact[-1] * i)
+    tail = sum(fact[20] // (fact[i] * fact[20 - i]) for i in range(14, 21)) / 2 ** 20
+    assert bp.sign_test_p(14, 20) == tail
+    assert round(tail, 4) == 0.0577
+    assert bp.sign_test_p(0, 20) == 1.0
+    assert bp.sign_test_p(20, 20) == 2.0 ** -20
+
+
+def test_tally_counts_the_candidate_judged_more_natural_on_either_side():
+    bp = _script()
+    key = {
+        "versus_01": {"kind": "versus", "direction": "happy:neutral", "candidate": "A"},
+        "versus_02": {"kind": "versus", "direction": "happy:neutral", "candidate": "B"},
+        "versus_03": {"kind": "versus", "direction": "happy:neutral", "candidate": "B"},
+        "blind_01": {"direction": "neutral:happy", "edited": "B"},
+    }
+    answers = {
+        "versus_01": {"more_natural": "a", "confidence": 4, "natural_A": 4, "natural_B": 2},
+        "versus_02": {"more_natural": "A", "confidence": 2, "natural_A": 3, "natural_B": 2},
+        "versus_03": {"more_natural": "B ", "confidence": 3, "natural_A": 1, "natural_B": 5},
+        "blind_01": {"edited": "B", "confidence": 5, "natural_A": 5, "natural_B": 1},
+    }
+    got = bp.tally(key, answers)
+    v = got["happy:neutral"]
+    assert v["n"] == 3 and v["preferred"] == 2  # 01 (A) and 03 (B); 02 preferred the baseline
+    assert v["natural_candidate"] == (4 + 2 + 5) / 3 and v["natural_baseline"] == (2 + 3 + 1) / 3
+    assert v["confidence"] == 3.0 and v["sign_p"] == bp.sign_test_p(2, 3) == 0.5
+    b = got["neutral:happy"]
+    assert b["caught"] == 1 and b["natural_edited"] == 1 and b["natural_real"] == 5
+
+
+def test_write_shuffled_renames_every_image_and_keeps_its_key_entry(tmp_path):
+    bp = _script()
+    out = tmp_path / "pairs"
+    out.mkdir()
+    key = {}
+    for i in range(1, 6):
+        (out / f"pair_{i:02d}.png").write_bytes(bytes([i]))
+        key[f"pair_{i:02d}"] = {"identity": str(i)}
+    bp.write_shuffled(out, key, "versus", np.random.default_rng(0), str(tmp_path / "k" / "key.json"),
+                      bp.VERSUS_INSTRUCTIONS)
+    import json
+
+    written = json.loads((tmp_path / "k" / "key.json").read_text())
+    assert sorted(written) == [f"versus_{i:02d}" for i in range(1, 6)]
+    for name, entry in written.items():  # each image still carries its own person
+        assert (out / f"{name}.png").read_bytes() == bytes([int(entry["identity"])])
+    assert [e["identity"] for e in written.values()] != ["1", "2", "3", "4", "5"]  # shuffled
+    assert "versus_01.png" in (tmp_path / "READY").read_text() and not list(out.glob("pair_*"))
