@@ -92,13 +92,16 @@ Blind A/B test: which edit looks more natural
 
 The folder {folder} holds {n} images, versus_01.png ... Each shows two photos of the same
 person side by side: the left one is "A", the right one is "B". Both were made by programs
-that edited the same photo of the person. Look at each image on its own, at 1:1 (mouth,
-teeth, lips, cheeks, eyes, skin; do not guess from file names, sizes or the order), and say
-which of the two looks more natural, more like an unedited photo of a real person. Judge by
-eye, as a person looking at the photos would: do not measure the pixels. The two may differ
-only a little, in a small part of the face: look closely before you answer, and pick one
-even when the difference is small (say so with a low confidence). The numbers of A and B
-answers need not be equal. Confidence: 1 (a guess) to 5 (certain); naturalness of each
+that edited the same photo of the person, in the same frame: outside the region where they
+differ the two are the same pixels. Under the two photos, that region is shown again,
+enlarged (A's left, B's right). Look at each image on its own, at 1:1 and in the enlarged
+strip (do not guess from file names, sizes or the order), and say which of the two looks
+more natural, more like an unedited photo of a real person. Judge by eye, as a person
+looking at the photos would: do not measure the pixels. A difference in overall tone or
+contrast that you think you see outside that region is not in the photos: judge what differs.
+Pick one even when the difference is small (say so with a low confidence). A person may
+appear more than once; judge each image on its own. The numbers of A and B answers need
+not be equal. Confidence: 1 (a guess) to 5 (certain); naturalness of each
 photo: 1 (clearly fake) to 5 (fully natural).
 
 Write your answers as one JSON object into {answers}:
@@ -211,6 +214,39 @@ def write_shuffled(out: Path, key: dict[str, Any], prefix: str, rng: np.random.G
     return 0
 
 
+#: a pixel differs when a channel moves by more than this (JPEG-free PNG crops: 8 levels is seen)
+_DIFFERS = 8
+#: the zoomed box's margin around what differs, in face-box sides
+_ZOOM_MARGIN = 0.04
+
+
+def differing_box(a: np.ndarray, b: np.ndarray) -> tuple[int, int, int, int] | None:
+    """``(x0, y0, x1, y1)``: the box around every pixel where ``a`` and ``b`` differ by more than
+    :data:`_DIFFERS` in a channel, grown by :data:`_ZOOM_MARGIN` of the side; None if none do."""
+    ys, xs = np.nonzero(np.abs(a.astype(np.int16) - b).max(axis=2) > _DIFFERS)
+    if not len(xs):
+        return None
+    m = int(round(_ZOOM_MARGIN * a.shape[1]))
+    return (max(int(xs.min()) - m, 0), max(int(ys.min()) - m, 0),
+            min(int(xs.max()) + 1 + m, a.shape[1]), min(int(ys.max()) + 1 + m, a.shape[0]))
+
+
+def versus_image(a: np.ndarray, b: np.ndarray, zoom: tuple[int, int, int, int] | None) -> np.ndarray:
+    """A | B side by side and, under them, the box where they differ from each, enlarged by
+    whole pixels (nearest, at most 3x, to fit the width): shows the rater where to look, not
+    which is which."""
+    top = side_by_side(a, b)
+    if zoom is None:
+        return top
+    x0, y0, x1, y1 = zoom
+    k = max(1, min(3, (a.shape[1] - 6) // max(x1 - x0, 1)))
+    za, zb = (np.repeat(np.repeat(c[y0:y1, x0:x1], k, 0), k, 1) for c in (a, b))
+    strip = side_by_side(za, zb)
+    pad = np.full((strip.shape[0], top.shape[1] - strip.shape[1], 3), 255, np.uint8)
+    gap = np.full((12, top.shape[1], 3), 255, np.uint8)
+    return np.concatenate([top, gap, np.concatenate([strip, pad], 1)], 0)
+
+
 def _has_all(got: dict[str, tuple[np.ndarray, np.ndarray | None]], methods: tuple[str, ...]) -> bool:
     return all(m in got and got[m][1] is not None for m in methods)
 
@@ -274,19 +310,19 @@ def make_versus(args: argparse.Namespace) -> int:
             src_lm = got["input"][1]
             assert src_lm is not None
             side = int(round(FACE_BOX * float(np.ptp(src_lm[:17, 0]))))
-            crops = {}
-            for m, (rgb, lm) in ((m, got[m]) for m in factories):
-                assert lm is not None
-                crops[m] = face_crop(rgb, lm, side)
-            a_is_candidate = bool(rng.integers(2))
-            pair = (side_by_side(crops["candidate"], crops["baseline"]) if a_is_candidate
-                    else side_by_side(crops["baseline"], crops["candidate"]))
-            name = f"pair_{len(key) + 1:02d}"
-            Image.fromarray(pair).save(out / f"{name}.png")
-            key[name] = {"kind": "versus", "identity": ident, "direction": direction,
-                         "candidate": "A" if a_is_candidate else "B",
-                         "baseline_factory": base_label, "candidate_factory": cand_label,
-                         "face_px": side}
+            # one box for both (the input's face): the two edits of one photo stay registered
+            crops = {m: face_crop(got[m][0], src_lm, side) for m in factories}
+            zoom = differing_box(crops["baseline"], crops["candidate"])
+            first = bool(rng.integers(2))
+            for a_is_candidate in ((first, not first) if args.both_orders else (first,)):
+                a, b = ((crops["candidate"], crops["baseline"]) if a_is_candidate
+                        else (crops["baseline"], crops["candidate"]))
+                name = f"pair_{len(key) + 1:02d}"
+                Image.fromarray(versus_image(a, b, zoom)).save(out / f"{name}.png")
+                key[name] = {"kind": "versus", "identity": ident, "direction": direction,
+                             "candidate": "A" if a_is_candidate else "B",
+                             "baseline_factory": base_label, "candidate_factory": cand_label,
+                             "face_px": side, "zoom_box": list(zoom) if zoom else None}
     return write_shuffled(out, key, "versus", rng, args.key, VERSUS_INSTRUCTIONS)
 
 
@@ -298,11 +334,18 @@ def sign_test_p(k: int, n: int) -> float:
     return sum(comb(n, i) for i in range(k, n + 1)) / 2.0 ** n
 
 
+#: a versus rater who picks one side in at least this share of the images is void (a side
+#: preference, not an engine's: 17 of 20 or 34 of 40 is p < 0.0013 for a rater without one)
+SIDE_BIAS_VOID = 0.85
+
+
 def tally(key: dict[str, Any], answers: dict[str, Any]) -> dict[str, dict[str, float]]:
     """Per direction: for real-vs-edited keys, how often the edit was picked out, mean
     confidence and naturalness of edit and real; for versus keys, how often the candidate
-    was judged more natural, the sign test's p, confidence and each side's naturalness."""
-    by: dict[str, list[dict[str, float]]] = {}
+    was judged more natural (images, and people whose every image says so), the sign test's
+    p on the images, the share of answers ``A`` and whether that side preference voids the
+    rater (:data:`SIDE_BIAS_VOID`), confidence and each engine's naturalness."""
+    by: dict[str, list[dict[str, Any]]] = {}
     for name, truth in key.items():
         a = answers.get(name)
         if a is None:
@@ -311,10 +354,11 @@ def tally(key: dict[str, Any], answers: dict[str, Any]) -> dict[str, dict[str, f
         if truth.get("kind") == "versus":
             cand = truth["candidate"]
             base = "B" if cand == "A" else "A"
-            row = {"preferred": float(str(a["more_natural"]).strip().upper() == cand),
+            said = str(a["more_natural"]).strip().upper()
+            row = {"preferred": float(said == cand), "said_a": float(said == "A"),
                    "confidence": float(a["confidence"]),
                    "natural_candidate": float(a[f"natural_{cand}"]),
-                   "natural_baseline": float(a[f"natural_{base}"])}
+                   "natural_baseline": float(a[f"natural_{base}"]), "identity": truth["identity"]}
         else:
             edited = truth["edited"]
             real = "B" if edited == "A" else "A"
@@ -325,12 +369,19 @@ def tally(key: dict[str, Any], answers: dict[str, Any]) -> dict[str, dict[str, f
         by.setdefault(truth["direction"], []).append(row)
     result = {}
     for d, rows in by.items():
-        m = {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
+        m = {k: float(np.mean([r[k] for r in rows])) for k in rows[0] if k != "identity"}
         m["n"] = float(len(rows))
         hits = "preferred" if "preferred" in rows[0] else "caught"
         m[hits] = float(sum(r[hits] for r in rows))
         if hits == "preferred":
             m["sign_p"] = sign_test_p(int(m["preferred"]), len(rows))
+            people: dict[str, list[float]] = {}
+            for r in rows:
+                people.setdefault(r["identity"], []).append(r["preferred"])
+            m["people"] = float(len(people))
+            m["people_won"] = float(sum(all(v) for v in people.values()))
+            m["people_lost"] = float(sum(not any(v) for v in people.values()))
+            m["side_void"] = float(max(m["said_a"], 1 - m["said_a"]) >= SIDE_BIAS_VOID)
         result[d] = m
     return result
 
@@ -341,11 +392,14 @@ def score(args: argparse.Namespace) -> int:
     for d, m in tally(key, answers).items():
         n = int(m["n"])
         if "preferred" in m:
-            print("| direction | pairs | candidate judged more natural | sign test p (one-sided) | "
+            print("| direction | images | candidate judged more natural | sign test p (one-sided) | "
+                  "people: candidate in every image / baseline in every image | answers A | "
                   "confidence (1-5) | naturalness candidate | naturalness baseline |")
-            print("|---|---|---|---|---|---|---|")
-            print(f"| {d} | {n} | {int(m['preferred'])} of {n} | {m['sign_p']:.3f} | {m['confidence']:.1f} | "
-                  f"{m['natural_candidate']:.2f} | {m['natural_baseline']:.2f} |")
+            print("|---|---|---|---|---|---|---|---|---|")
+            print(f"| {d} | {n} | {int(m['preferred'])} of {n} | {m['sign_p']:.3f} | "
+                  f"{int(m['people_won'])} / {int(m['people_lost'])} of {int(m['people'])} | "
+                  f"{m['said_a']:.2f}{' (VOID: a side preference)' if m['side_void'] else ''} | "
+                  f"{m['confidence']:.1f} | {m['natural_candidate']:.2f} | {m['natural_baseline']:.2f} |")
         else:
             print("| direction | pairs | edited picked out | confidence (1-5) | naturalness edited | naturalness real |")
             print("|---|---|---|---|---|---|")
@@ -390,6 +444,9 @@ def main(argv: list[str] | None = None) -> int:
     v.add_argument("--factory", default="native", help="the baseline engine factory (see scripts/mouth_eval.py)")
     v.add_argument("--against", required=True,
                    help="the candidate engine factory: a name or module:function")
+    v.add_argument("--one-order", dest="both_orders", action="store_false",
+                   help="show each person once (default: twice, once each way round, so a rater's "
+                        "preference for a side cannot pass for a preference for an engine)")
     for p in (m, v):
         p.add_argument("--people", type=int, default=10, help="held-out people per direction")
         p.add_argument("--directions", default="neutral:happy,happy:neutral")

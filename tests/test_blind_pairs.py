@@ -64,9 +64,9 @@ def test_sign_test_p_is_the_binomial_tail_of_a_fair_coin():
 def test_tally_counts_the_candidate_judged_more_natural_on_either_side():
     bp = _script()
     key = {
-        "versus_01": {"kind": "versus", "direction": "happy:neutral", "candidate": "A"},
-        "versus_02": {"kind": "versus", "direction": "happy:neutral", "candidate": "B"},
-        "versus_03": {"kind": "versus", "direction": "happy:neutral", "candidate": "B"},
+        "versus_01": {"kind": "versus", "direction": "happy:neutral", "candidate": "A", "identity": "7"},
+        "versus_02": {"kind": "versus", "direction": "happy:neutral", "candidate": "B", "identity": "7"},
+        "versus_03": {"kind": "versus", "direction": "happy:neutral", "candidate": "B", "identity": "9"},
         "blind_01": {"direction": "neutral:happy", "edited": "B"},
     }
     answers = {
@@ -80,8 +80,28 @@ def test_tally_counts_the_candidate_judged_more_natural_on_either_side():
     assert v["n"] == 3 and v["preferred"] == 2  # 01 (A) and 03 (B); 02 preferred the baseline
     assert v["natural_candidate"] == (4 + 2 + 5) / 3 and v["natural_baseline"] == (2 + 3 + 1) / 3
     assert v["confidence"] == 3.0 and v["sign_p"] == bp.sign_test_p(2, 3) == 0.5
+    # 7 was shown both ways round and judged once each way: neither won; 9 won its one image
+    assert v["people"] == 2 and v["people_won"] == 1 and v["people_lost"] == 0
+    assert v["said_a"] == 2 / 3 and v["side_void"] == 0.0
     b = got["neutral:happy"]
     assert b["caught"] == 1 and b["natural_edited"] == 1 and b["natural_real"] == 5
+
+
+def test_a_rater_who_nearly_always_says_a_is_void():
+    bp = _script()
+    key = {f"versus_{i:02d}": {"kind": "versus", "direction": "d", "candidate": "AB"[i % 2],
+                               "identity": str(i // 2)} for i in range(20)}
+    said = {k: {"more_natural": "A", "confidence": 1, "natural_A": 3, "natural_B": 3} for k in key}
+    said["versus_00"]["more_natural"] = "B"
+    said["versus_01"]["more_natural"] = "B"
+    said["versus_02"]["more_natural"] = "B"
+    v = bp.tally(key, said)["d"]
+    assert v["said_a"] == 17 / 20 and v["side_void"] == 1.0  # 17 of 20 on one side: void
+    said["versus_03"]["more_natural"] = "B"
+    assert bp.tally(key, said)["d"]["side_void"] == 0.0  # 16 of 20: not
+    # evens show the candidate as A (8 of 10 said A), odds as B (1 said B); person 1 (images 2
+    # and 3) never got the candidate's side, every other person got it in one image of two
+    assert v["preferred"] == 9 and v["people_won"] == 0 and v["people_lost"] == 1
 
 
 def test_write_shuffled_renames_every_image_and_keeps_its_key_entry(tmp_path):
@@ -102,3 +122,35 @@ def test_write_shuffled_renames_every_image_and_keeps_its_key_entry(tmp_path):
         assert (out / f"{name}.png").read_bytes() == bytes([int(entry["identity"])])
     assert [e["identity"] for e in written.values()] != ["1", "2", "3", "4", "5"]  # shuffled
     assert "versus_01.png" in (tmp_path / "READY").read_text() and not list(out.glob("pair_*"))
+
+
+def test_differing_box_bounds_every_changed_pixel_with_its_margin():
+    bp = _script()
+    a = np.full((100, 100, 3), 120, np.uint8)
+    b = a.copy()
+    b[40:50, 30:35, 1] = 129  # 9 levels: differs
+    b[90, 90, 0] = 128  # 8 levels: the same
+    assert bp.differing_box(a, a) is None
+    m = round(bp._ZOOM_MARGIN * 100)
+    assert bp.differing_box(a, b) == (30 - m, 40 - m, 35 + m, 50 + m)
+    b[0, 99] = 0  # at the corner: clipped to the image
+    assert bp.differing_box(a, b) == (30 - m, 0, 100, 50 + m)
+
+
+def test_versus_image_puts_the_enlarged_differing_box_under_each_side():
+    bp = _script()
+    rng = np.random.default_rng(1)
+    a = rng.integers(0, 255, (60, 60, 3), dtype=np.uint8)
+    b = a.copy()
+    b[20:30, 10:20] = 0
+    box = bp.differing_box(a, b)
+    x0, y0, x1, y1 = box
+    img = bp.versus_image(a, b, box)
+    np.testing.assert_array_equal(img[:60], bp.side_by_side(a, b))
+    k = min(3, (60 - 6) // (x1 - x0))
+    strip = img[72:72 + k * (y1 - y0)]
+    np.testing.assert_array_equal(strip[::k, :k * (x1 - x0):k], a[y0:y1, x0:x1])  # A's, whole pixels
+    right = k * (x1 - x0) + 12
+    np.testing.assert_array_equal(strip[::k, right:right + k * (x1 - x0):k], b[y0:y1, x0:x1])
+    assert img.shape == (72 + k * (y1 - y0), 132, 3)
+    np.testing.assert_array_equal(bp.versus_image(a, a, None), bp.side_by_side(a, a))
