@@ -146,6 +146,9 @@ _OWN_LEVEL = "lesser"
 #: shows teeth or a cavity between its inner lips (:func:`pixelfes.mouth.shows_opening`), not
 #: where dlib merely spreads the inner points of closed lips apart (042, 043, 144, 173)
 _TEETH_SEEN = True
+#: the closed lips meet on the crease of real closed mouths of people like this one (the bank's
+#: neutral lip lines, :meth:`pixelfes.mouth.MouthBank.crease_goal`), not a faint seam
+_CREASE = True
 #: the values of ``_OWN_LEVEL`` (:func:`_texture_ratio`'s ``level``)
 OWN_LEVELS = ("off", "mean", "lesser")
 #: a smile's texture change carries the mean face's colour change too (``_mean_tint``: per
@@ -1427,7 +1430,8 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
                        _shade_tinted if tint is not None else functools.partial(apply_gain, dark_in_lab=smile))
     exemplar = None
     if was_open:  # a closed input mouth has no teeth to paint over
-        close_mouth(out, transform_points(invert_affine(mat), target[48:68]), colours)
+        goal = (load_bank() if bank is None else bank).crease_goal(colours) if _CREASE else None
+        close_mouth(out, transform_points(invert_affine(mat), target[48:68]), colours, crease=goal)
     if mode == "open" and index is not None:
         bank = load_bank() if bank is None else bank
         lips = transform_points(invert_affine(mat), target[48:68])

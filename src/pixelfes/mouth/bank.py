@@ -106,6 +106,9 @@ class MouthBank:
     # per smile: median a*, b* of the same regions (format 4; nan: not measured)
     smile_tint: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.float32))
     neutral_tint: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.float32))
+    # per smile: the person's neutral lip line, :func:`pixelfes.mouth.crease.crease_profile` of
+    # the neutral photo (nan: not measured; banks saved before it have none)
+    neutral_crease: np.ndarray = field(default_factory=lambda: np.zeros((0, 13), np.float32))
 
     def __len__(self) -> int:
         return len(self.patches)
@@ -145,6 +148,17 @@ class MouthBank:
             return ok
         dl = np.where(ok, np.abs(lab(self.people_skin)[:, 0] - float(colours.skin_lab[0])), np.inf)
         return ok & (dl <= max(_TEETH_SKIN, float(dl.min())))
+
+    def crease_goal(self, colours: PersonColours) -> np.ndarray | None:
+        """``(13,)`` median neutral crease profile (:func:`pixelfes.mouth.crease.crease_profile`)
+        of the bank's people whose cheek L* is within ``_TEETH_SKIN`` of this face's (when none
+        is, the nearest); ``None`` when the bank measured none."""
+        ok = np.isfinite(self.neutral_crease).all(axis=1) if len(self.neutral_crease) else np.zeros(0, bool)
+        if len(ok) != len(self.people_skin) or not ok.any():
+            return None
+        dl = np.where(ok, np.abs(lab(self.people_skin)[:, 0] - float(colours.skin_lab[0])), np.inf)
+        near = ok & (dl <= max(_TEETH_SKIN, float(dl.min())))
+        return np.asarray(np.median(self.neutral_crease[near].astype(np.float64), axis=0))
 
     def has_decision(self) -> bool:
         """Whether the bank can say how likely a smile is to show teeth (format 3 with neutral photos)."""
@@ -409,7 +423,8 @@ class MouthBank:
                        "neutral_contrast": self.neutral_contrast.astype(np.float32),
                        "smile_open": self.smile_open.astype(np.uint8),
                        "smile_tint": self.smile_tint.astype(np.float32),
-                       "neutral_tint": self.neutral_tint.astype(np.float32)}, str(tmp), metadata=meta)
+                       "neutral_tint": self.neutral_tint.astype(np.float32),
+                       "neutral_crease": self.neutral_crease.astype(np.float32)}, str(tmp), metadata=meta)
         return out
 
     @classmethod
@@ -427,13 +442,14 @@ class MouthBank:
         from ..alignment import DEFAULT_ALIGNMENT
         from ..evaluate.mouth import OPEN_AREA, mouth_regions, region_stats
         from ..face.align import crop_matrix, transform_points, warp_to_crop
+        from .crease import OFFSETS, crease_profile
         from .fill import inner_gap, mouth_frame
 
         size = patch_size()
         fp = frame_to_patch()
         patches, points, skins, lips, kept = [], [], [], [], []
         motion, neutral, pskin, patch_of = [], [], [], []
-        s_con, n_con, s_open, s_tint, n_tint = [], [], [], [], []
+        s_con, n_con, s_open, s_tint, n_tint, n_crease = [], [], [], [], [], []
         unit = DEFAULT_ALIGNMENT.margin / DEFAULT_ALIGNMENT.size  # crop px -> face-frame units
         for k, (rgb, lm, pid) in enumerate(zip(photos, landmarks, ids, strict=True)):
             lm = np.asarray(lm, dtype=np.float64)
@@ -464,9 +480,11 @@ class MouthBank:
                     nt = region_stats(neutral_photos[k], mouth_regions(ln, neutral_photos[k].shape))
                     n_con.append(nt.contrast)
                     n_tint.append((nt.interior_a, nt.interior_b))
+                    n_crease.append(crease_profile(neutral_photos[k], ln))
                 else:
                     n_con.append(np.nan)
                     n_tint.append((np.nan, np.nan))
+                    n_crease.append(np.full(len(OFFSETS), np.nan))
         h, w = size[1], size[0]
         return cls(np.stack(patches) if patches else np.zeros((0, h, w, 3), np.uint8),
                    np.stack(points) if points else np.zeros((0, 20, 2), np.float32),
@@ -478,7 +496,8 @@ class MouthBank:
                    tuple(str(i) for i in ids) if neutral_landmarks is not None else (),
                    np.array(patch_of, np.int32), np.array(s_con, np.float32),
                    np.array(n_con, np.float32), np.array(s_open, bool),
-                   np.array(s_tint, np.float32).reshape(-1, 2), np.array(n_tint, np.float32).reshape(-1, 2))
+                   np.array(s_tint, np.float32).reshape(-1, 2), np.array(n_tint, np.float32).reshape(-1, 2),
+                   np.array(n_crease, np.float32).reshape(-1, len(OFFSETS)))
 
 
 def _l_to_y(lum: np.ndarray) -> np.ndarray:
@@ -540,7 +559,8 @@ def _read(path: str) -> MouthBank:
     bank = MouthBank(t["patches"], t["points"], t["skin"], t["lips"], tuple(json.loads(meta["ids"])),
                      t["motion"], t["neutral"], t["people_skin"], tuple(json.loads(meta["people"])),
                      t["patch_of"], t["smile_contrast"], t["neutral_contrast"],
-                     t["smile_open"].astype(bool), t["smile_tint"], t["neutral_tint"])
+                     t["smile_open"].astype(bool), t["smile_tint"], t["neutral_tint"],
+                     t.get("neutral_crease", np.full((len(t["neutral"]), 13), np.nan, np.float32)))
     if "typical_width" in meta:
         object.__setattr__(bank, "_typical_width", float(meta["typical_width"]))
     return bank

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..mouth_regions import outline_y
 from .colour import PersonColours, lab
+from .crease import draw_crease
 
 __all__ = ["close_mouth", "lip_stretch_rows", "shows_opening"]
 
@@ -113,12 +114,16 @@ def _not_lip(colour: np.ndarray, lip_l: float, lip_a: float) -> np.ndarray:
     return np.asarray((light > lip_l + _BRIGHTER) | (light < lip_l - _DARKER) | greyish)
 
 
-def close_mouth(image: np.ndarray, lips: np.ndarray, colours: PersonColours) -> tuple[int, int, int, int] | None:
+def close_mouth(image: np.ndarray, lips: np.ndarray, colours: PersonColours,
+                crease: np.ndarray | None = None) -> tuple[int, int, int, int] | None:
     """Paint lip over teeth and cavity inside the outer lips of ``image``, **in place**.
 
     ``image`` ``(H, W, 3) uint8`` RGB in any frame, already warped to the closed shape;
     ``lips`` ``(20, 2)`` landmarks 48-67 there; ``colours`` the person's own colours (lip
-    median measured on the input). Returns the changed box, or ``None``.
+    median measured on the input); ``crease``: a real closed lip line's profile
+    (:func:`pixelfes.mouth.crease.crease_profile`, e.g. :meth:`MouthBank.crease_goal`) the meeting
+    line is darkened to (:func:`pixelfes.mouth.crease.draw_crease`), else a faint seam
+    (``_SEAM``). Returns the changed box, or ``None``.
     """
     pts = np.asarray(lips, dtype=np.float64)
     h, w = image.shape[:2]
@@ -159,6 +164,9 @@ def close_mouth(image: np.ndarray, lips: np.ndarray, colours: PersonColours) -> 
             mask = cv2.dilate(odd.astype(np.uint8), halo) & inside
         filled = cv2.inpaint(np.ascontiguousarray(region), mask * 255, max(3, 2 * grow), cv2.INPAINT_TELEA)
         region[...] = filled
+    if crease is not None and np.isfinite(crease).all():
+        draw_crease(region, local, width, crease)
+        return (int(x0), int(y0), int(x1), int(y1))
     line_img = np.zeros(region.shape[:2], np.float32)
     line = np.rint(local[[12, 13, 14, 15, 16]] * 16).astype(np.int32)
     cv2.polylines(line_img, [line], False, 1.0, max(1, int(round(0.012 * width))), cv2.LINE_AA, shift=4)
