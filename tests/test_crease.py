@@ -88,7 +88,8 @@ def test_profile_sees_the_crease_and_is_exposure_free() -> None:
 def test_gain_is_the_windowed_capped_ratio() -> None:
     goal = np.linspace(0.4, 1.2, len(OFFSETS))
     own = np.full(len(OFFSETS), 0.8)
-    want = 1 - (1 - np.minimum(goal / own, 1)) * np.cos(0.5 * np.pi * OFFSETS / 0.06) ** 2
+    ends = lambda p: p / (p[0] + (p[-1] - p[0]) * (OFFSETS + 0.06) / 0.12)  # noqa: E731
+    want = 1 - (1 - np.minimum(ends(goal) / ends(own), 1)) * np.cos(0.5 * np.pi * OFFSETS / 0.06) ** 2
     np.testing.assert_allclose(crease_gain(goal, own), want, atol=1e-12)
     assert crease_gain(goal, own)[0] == pytest.approx(1.0) and crease_gain(goal, own)[-1] == pytest.approx(1.0)
 

@@ -77,10 +77,26 @@ def crease_profile(rgb: np.ndarray, landmarks: np.ndarray, *, darkest: bool = Tr
     return np.asarray(np.median(_sample_rows(y, rows, xs), axis=1) / lip, dtype=np.float64)
 
 
+#: the crease alone, not the lips' two levels: each profile is taken over the straight line
+#: between its ends (upper lip to lower lip) before the ratio. Off (the profiles as measured,
+#: over the lips' median), the first variant darkened the whole upper lip where the output's is
+#: lighter than the real's, a wide dark band (docs/mouth.md, "The crease where closed lips meet")
+_OVER_ENDS = True
+
+
+def _over_ends(profile: np.ndarray) -> np.ndarray:
+    p = np.asarray(profile, dtype=np.float64)
+    return np.asarray(p / np.interp(OFFSETS, OFFSETS[[0, -1]], p[[0, -1]]))
+
+
 def crease_gain(goal: np.ndarray, own: np.ndarray) -> np.ndarray:
     """``(len(OFFSETS),)`` factor on luminance that brings the profile ``own`` to ``goal``: their
-    ratio, never above 1 (darkening only), faded to 1 at the ends by a cosine-squared window."""
-    ratio = np.minimum(np.asarray(goal, dtype=np.float64) / np.asarray(own, dtype=np.float64), 1.0)
+    ratio (each over the line between its ends, ``_OVER_ENDS``), never above 1 (darkening only),
+    faded to 1 at the ends by a cosine-squared window."""
+    g, o = np.asarray(goal, dtype=np.float64), np.asarray(own, dtype=np.float64)
+    if _OVER_ENDS:
+        g, o = _over_ends(g), _over_ends(o)
+    ratio = np.minimum(g / o, 1.0)
     window = np.cos(0.5 * np.pi * OFFSETS / OFFSETS[-1]) ** 2
     return np.asarray(1.0 - (1.0 - np.nan_to_num(ratio, nan=1.0)) * window)
 
