@@ -81,11 +81,11 @@ def main() -> None:
             rgb, lm = _photo(str(p.photos["happy"]))
             real, rlm = _photo(str(p.photos["neutral"]))
             face = [Face(box=(0, 0, 1, 1), score=1.0, landmarks=lm)]
-            outs = {}
+            outs, was = {}, nat._CREASE
             for name, on in (("seam", False), ("crease", True)):
                 nat._CREASE = on
                 outs[name] = engine(rgb, face, 1.0)
-            nat._CREASE = True
+            nat._CREASE = was
             r: dict[str, object] = {"group": p.group}
             for k, im in (("input", rgb), *outs.items(), ("real", real)):
                 try:
