@@ -164,3 +164,29 @@ def test_a_bank_saved_before_the_crease_keeps_the_seam() -> None:
     if not np.isfinite(bank.neutral_crease).any():  # the bundled bank, built before the field
         colours = person_colours(_flat_lips(1.0), _lips())
         assert bank.crease_goal(colours) is None
+
+
+@pytest.mark.parametrize("keep_ab", [True, False])
+def test_both_darkenings_give_the_same_luminance_and_only_one_keeps_a_b(keep_ab: bool, monkeypatch) -> None:
+    import pixelfes.mouth.crease as crease
+
+    monkeypatch.setattr(crease, "_KEEP_AB", keep_ab)
+    lm = _lips()
+    img = _flat_lips(1.0)
+    before = img.copy()
+    goal = np.ones(13)
+    goal[6] = 0.4
+    draw_crease(img, lm[48:68], 80.0, goal)
+    assert luminance(img)[40, 60] / luminance(before)[40, 60] == pytest.approx(0.4 / float(
+        crease._over_ends(crease_profile(before, lm, darkest=False))[6]), abs=0.04)
+    da = abs(float(lab(img)[40, 60, 1]) - float(lab(before)[40, 60, 1]))
+    assert (da < 1.0) if keep_ab else (da > 2.0)
+
+
+def test_gain_without_the_ends_is_the_plain_ratio(monkeypatch) -> None:
+    import pixelfes.mouth.crease as crease
+
+    monkeypatch.setattr(crease, "_OVER_ENDS", False)
+    goal, own = np.linspace(0.4, 1.2, 13), np.full(13, 0.8)
+    want = 1 - (1 - np.minimum(goal / own, 1)) * np.cos(0.5 * np.pi * OFFSETS / 0.06) ** 2
+    np.testing.assert_allclose(crease_gain(goal, own), want, atol=1e-12)
