@@ -85,7 +85,10 @@ def test_profile_sees_the_crease_and_is_exposure_free() -> None:
     np.testing.assert_allclose(crease_profile(_image(scale=0.4), lm), p, atol=0.03)
 
 
-def test_gain_is_the_windowed_capped_ratio() -> None:
+def test_gain_is_the_windowed_capped_ratio(monkeypatch) -> None:
+    import pixelfes.mouth.crease as crease
+
+    monkeypatch.setattr(crease, "_OVER_ENDS", True)
     goal = np.linspace(0.4, 1.2, len(OFFSETS))
     own = np.full(len(OFFSETS), 0.8)
     ends = lambda p: p / (p[0] + (p[-1] - p[0]) * (OFFSETS + 0.06) / 0.12)  # noqa: E731
@@ -123,21 +126,38 @@ def test_drawn_crease_is_a_multiplicative_darkening_to_the_goal(scale: float) ->
     assert (lab(img)[..., 0] <= lab(before)[..., 0] + 0.5).all()
 
 
-def test_bank_goal_is_the_median_of_people_like_this_one() -> None:
-    n = 4
-    skin = np.array([[200, 160, 140], [190, 150, 130], [90, 60, 45], [85, 55, 40]], np.uint8)
-    prof = np.stack([np.full(13, v) for v in (0.3, 0.5, 0.6, 0.8)]).astype(np.float32)
-    bank = MouthBank(np.zeros((0, 8, 8, 3), np.uint8), np.zeros((0, 20, 2), np.float32),
+def _bank_of(lips: np.ndarray, prof: np.ndarray) -> MouthBank:
+    n = len(lips)
+    skin = np.full((n, 3), (190, 150, 130), np.uint8)
+    return MouthBank(np.zeros((0, 8, 8, 3), np.uint8), np.zeros((0, 20, 2), np.float32),
                      np.zeros((0, 3), np.uint8), np.zeros((0, 3), np.uint8), (),
                      np.zeros((n, 68, 2), np.float32), np.zeros((n, 20, 2), np.float32), skin,
-                     tuple("abcd"), np.full(n, -1, np.int32), np.zeros(n, np.float32), np.zeros(n, np.float32),
-                     np.zeros(n, bool), np.zeros((n, 2), np.float32), np.zeros((n, 2), np.float32), prof)
-    light = person_colours(np.full((40, 40, 3), (195, 155, 135), np.uint8), _lips() * 0.3)
-    dark = person_colours(np.full((40, 40, 3), (88, 58, 42), np.uint8), _lips() * 0.3)
-    np.testing.assert_allclose(bank.crease_goal(light), np.full(13, 0.4), atol=1e-6)
-    np.testing.assert_allclose(bank.crease_goal(dark), np.full(13, 0.7), atol=1e-6)
+                     tuple(f"{i:03d}" for i in range(n)), np.full(n, -1, np.int32), np.zeros(n, np.float32),
+                     np.zeros(n, np.float32), np.zeros(n, bool), np.zeros((n, 2), np.float32),
+                     np.zeros((n, 2), np.float32), prof.astype(np.float32), lips.astype(np.uint8))
+
+
+def test_bank_goal_is_the_median_of_the_nearest_in_lip_lightness(monkeypatch) -> None:
+    import pixelfes.mouth.bank as bank_mod
+
+    rng = np.random.default_rng(3)
+    n = 30
+    lips = rng.integers(40, 220, size=(n, 3)).astype(np.uint8)
+    prof = rng.uniform(0.3, 1.0, size=(n, 13))
+    prof[4] = np.nan  # not measured: never chosen
+    bank = _bank_of(lips, prof)
+    face = person_colours(np.full((40, 40, 3), (150, 90, 85), np.uint8), _lips() * 0.3)
+    # plain reference: the 20 measured people nearest in lip L*, one by one
+    face_l = float(lab(face.lips)[0])
+    dist = sorted((abs(float(lab(lips[i])[0]) - face_l), i) for i in range(n) if i != 4)
+    want = np.median(prof[[i for _, i in dist[:20]]], axis=0)
+    np.testing.assert_allclose(bank.crease_goal(face), want, atol=1e-6)
+    monkeypatch.setattr(bank_mod, "_CREASE_NEAR", 1)
+    np.testing.assert_allclose(bank.crease_goal(face), prof[dist[0][1]], atol=1e-6)
     bank.neutral_crease[:] = np.nan
-    assert bank.crease_goal(light) is None
+    assert bank.crease_goal(face) is None
+    old = _bank_of(lips[:0], prof)  # saved before the lip colours: the seam
+    assert old.crease_goal(face) is None
 
 
 def test_close_mouth_draws_the_crease_instead_of_the_seam() -> None:

@@ -1351,11 +1351,12 @@ def _own_look(photo: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, flo
 
 def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, model: Any,
                     strength: float, *, mouth: str = "auto", bank: MouthBank | None = None,
-                    exclude: str | None = None) -> NativeResult:
+                    exclude: str | None = None, crease: bool | None = None) -> NativeResult:
     """Change one face of ``photo`` (``(H, W, 3) uint8``, read only) into ``out`` (same shape, written).
 
     ``landmarks``: the face's ``(68, 2)`` photo landmarks; ``model`` a fitted
-    shape + texture model; ``exclude``: a mouth-bank id never used (testing on bank people).
+    shape + texture model; ``exclude``: a mouth-bank id never used (testing on bank people);
+    ``crease``: closed lips meet on the bank's crease (``None``: ``_CREASE``).
     """
     from .face.align import align_face, crop_matrix
 
@@ -1432,7 +1433,8 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
                        _shade_tinted if tint is not None else functools.partial(apply_gain, dark_in_lab=smile))
     exemplar = None
     if was_open:  # a closed input mouth has no teeth to paint over
-        goal = (load_bank() if bank is None else bank).crease_goal(colours) if _CREASE else None
+        goal = (load_bank() if bank is None else bank).crease_goal(colours) \
+            if (_CREASE if crease is None else crease) else None
         close_mouth(out, transform_points(invert_affine(mat), target[48:68]), colours, crease=goal)
     if mode == "open" and index is not None:
         bank = load_bank() if bank is None else bank

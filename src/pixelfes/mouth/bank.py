@@ -67,6 +67,11 @@ NOT_PAINTED = {
 #: lent 025's: +27 L* over the cheeks against its own smile's +11) and a light-skinned person's
 #: were dim on a dark one (025 lent 034's: +23 against +37).
 _TEETH_SKIN = 16.0
+#: the closed-lip crease goal is the median profile of this many bank people nearest the face in
+#: the smile's lip L*: of 14 rules (cheek L* within 16, everyone, 5/10/20 nearest in cheek, lip,
+#: both, cheek and lip-minus-cheek), the least leave-one-out error in the bank people's own crease
+#: depth (82 London people: 3.54 L* against 3.88 for cheek L* within 16; scripts/crease_predictor.py)
+_CREASE_NEAR = 20
 
 
 def patch_size() -> tuple[int, int]:
@@ -109,6 +114,9 @@ class MouthBank:
     # per smile: the person's neutral lip line, :func:`pixelfes.mouth.crease.crease_profile` of
     # the neutral photo (nan: not measured; banks saved before it have none)
     neutral_crease: np.ndarray = field(default_factory=lambda: np.zeros((0, 13), np.float32))
+    # per smile: the lip colour of the smile photo (sRGB, :func:`person_colours`), who the
+    # crease goal comes from (:meth:`crease_goal`; banks saved before it have none)
+    people_lips: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), np.uint8))
 
     def __len__(self) -> int:
         return len(self.patches)
@@ -151,13 +159,16 @@ class MouthBank:
 
     def crease_goal(self, colours: PersonColours) -> np.ndarray | None:
         """``(13,)`` median neutral crease profile (:func:`pixelfes.mouth.crease.crease_profile`)
-        of the bank's people whose cheek L* is within ``_TEETH_SKIN`` of this face's (when none
-        is, the nearest); ``None`` when the bank measured none."""
-        ok = np.isfinite(self.neutral_crease).all(axis=1) if len(self.neutral_crease) else np.zeros(0, bool)
-        if len(ok) != len(self.people_skin) or not ok.any():
+        of the ``_CREASE_NEAR`` bank people whose smile's lip L* is nearest this face's (ties:
+        lowest index); ``None`` when the bank measured no profiles or lip colours."""
+        n = len(self.people_skin)
+        if len(self.neutral_crease) != n or len(self.people_lips) != n:
             return None
-        dl = np.where(ok, np.abs(lab(self.people_skin)[:, 0] - float(colours.skin_lab[0])), np.inf)
-        near = ok & (dl <= max(_TEETH_SKIN, float(dl.min())))
+        ok = np.flatnonzero(np.isfinite(self.neutral_crease).all(axis=1))
+        if ok.size == 0:
+            return None
+        dl = np.abs(lab(self.people_lips[ok])[:, 0] - float(colours.lips_lab[0]))
+        near = ok[np.argsort(dl, kind="stable")[:_CREASE_NEAR]]
         return np.asarray(np.median(self.neutral_crease[near].astype(np.float64), axis=0))
 
     def has_decision(self) -> bool:
@@ -424,7 +435,8 @@ class MouthBank:
                        "smile_open": self.smile_open.astype(np.uint8),
                        "smile_tint": self.smile_tint.astype(np.float32),
                        "neutral_tint": self.neutral_tint.astype(np.float32),
-                       "neutral_crease": self.neutral_crease.astype(np.float32)}, str(tmp), metadata=meta)
+                       "neutral_crease": self.neutral_crease.astype(np.float32),
+                       "people_lips": self.people_lips.astype(np.uint8)}, str(tmp), metadata=meta)
         return out
 
     @classmethod
@@ -448,7 +460,7 @@ class MouthBank:
         size = patch_size()
         fp = frame_to_patch()
         patches, points, skins, lips, kept = [], [], [], [], []
-        motion, neutral, pskin, patch_of = [], [], [], []
+        motion, neutral, pskin, plips, patch_of = [], [], [], [], []
         s_con, n_con, s_open, s_tint, n_tint, n_crease = [], [], [], [], [], []
         unit = DEFAULT_ALIGNMENT.margin / DEFAULT_ALIGNMENT.size  # crop px -> face-frame units
         for k, (rgb, lm, pid) in enumerate(zip(photos, landmarks, ids, strict=True)):
@@ -470,6 +482,7 @@ class MouthBank:
                 motion.append(((b - a) * unit).astype(np.float32))
                 neutral.append(transform_points(mouth_frame(ln), ln)[48:68].astype(np.float32))
                 pskin.append(c.skin)
+                plips.append(c.lips)
                 patch_of.append(len(patches) - 1 if is_open else -1)
                 reg = mouth_regions(lm, rgb.shape)
                 st = region_stats(rgb, reg)
@@ -497,7 +510,8 @@ class MouthBank:
                    np.array(patch_of, np.int32), np.array(s_con, np.float32),
                    np.array(n_con, np.float32), np.array(s_open, bool),
                    np.array(s_tint, np.float32).reshape(-1, 2), np.array(n_tint, np.float32).reshape(-1, 2),
-                   np.array(n_crease, np.float32).reshape(-1, len(OFFSETS)))
+                   np.array(n_crease, np.float32).reshape(-1, len(OFFSETS)),
+                   np.stack(plips) if plips else np.zeros((0, 3), np.uint8))
 
 
 def _l_to_y(lum: np.ndarray) -> np.ndarray:
@@ -560,7 +574,8 @@ def _read(path: str) -> MouthBank:
                      t["motion"], t["neutral"], t["people_skin"], tuple(json.loads(meta["people"])),
                      t["patch_of"], t["smile_contrast"], t["neutral_contrast"],
                      t["smile_open"].astype(bool), t["smile_tint"], t["neutral_tint"],
-                     t.get("neutral_crease", np.full((len(t["neutral"]), 13), np.nan, np.float32)))
+                     t.get("neutral_crease", np.full((len(t["neutral"]), 13), np.nan, np.float32)),
+                     t.get("people_lips", np.zeros((0, 3), np.uint8)))
     if "typical_width" in meta:
         object.__setattr__(bank, "_typical_width", float(meta["typical_width"]))
     return bank

@@ -81,12 +81,12 @@ def crease_profile(rgb: np.ndarray, landmarks: np.ndarray, *, darkest: bool = Tr
 #: between its ends (upper lip to lower lip) before the ratio. Off (the profiles as measured,
 #: over the lips' median), the first variant darkened the whole upper lip where the output's is
 #: lighter than the real's, a wide dark band (docs/mouth.md, "The crease where closed lips meet")
-_OVER_ENDS = True
+_OVER_ENDS = False
 #: the bank's goal profile is read on dlib's own line of the real closed mouth (as the mouth
 #: measure's lip-line band sees it), not centred on each column's darkest row: the darkest row
 #: wanders a pixel or two about the line, so profiles centred on it are a sharper, deeper crease
 #: than the line carries on average (drawn on the output's line, the band read it 4.9 L* too dark)
-_GOAL_AT_DARKEST = False
+_GOAL_AT_DARKEST = True
 #: darken L* only, a* and b* kept: a darkening in linear RGB takes chroma with it (the band's a*,
 #: 2.9 below the real's, fell to 4.7 below); off: the linear RGB multiplied
 _KEEP_AB = True
