@@ -5,7 +5,8 @@ Run:  python scripts/build_bundled_models.py [--data ../shared/data/london-face-
 Trains, on all 82 people of the London set (CC BY 4.0, see its SOURCE.md), for
 neutral -> happy and happy -> neutral: the shape + texture model (the default), the
 paper's Pixel-RR and Pixel-KR (lambda 0.4, sigma 3); and the native engine's mouth bank
-(`src/pixelfes/mouth/london-mouths.safetensors`: the open smiles' mouth interiors). Each is stored in float16 when that
+(`src/pixelfes/mouth/london-mouths.safetensors`: the open smiles' mouth interiors, every
+smile's motion and the neutral lip lines' crease profiles). Each is stored in float16 when that
 costs under 0.5/255 mean error on the training crops, else float32, and the script
 says which. Held-out figures for the model cards come from identity-disjoint 5-fold
 cross-validation (each person scored by models that never saw them):
@@ -270,7 +271,8 @@ def build_bank(data: Path) -> dict:
     head = text.split(marker)[0].rstrip() + "\n\n" if marker in text else text
     card.write_text(head + f"{marker}\n\n- teeth of {len(bank)} open smiles, smile motions of "
                     f"all {len(ids)} people "
-                    f"(inner-lip gap >= {MIN_GAP} of the mouth width), "
+                    f"(inner-lip gap >= {MIN_GAP} of the mouth width), closed-lip crease "
+                    f"profiles of {int(np.isfinite(bank.neutral_crease).all(axis=1).sum())} neutral photos, "
                     f"{BANK_PATH.stat().st_size:,} bytes, sha256 `{digest}`.\n"
                     f"- Data: {ATTRIBUTION}.\n"
                     "- Rebuild: `python scripts/build_bundled_models.py`.\n")
