@@ -3,8 +3,8 @@
 Depth = median over the columns between the inner corners of the darkest L* within 0.03 mouth
 widths of the inner lips' mid line, minus the lips' median L*, each image on its own dlib
 landmarks (docs/mouth.md, "The smeared lips of a closed smile"). For each person: input smile,
-the native engine with the seam (``_CREASE`` off, as main), with the bank's crease, and the real
-neutral; with ``--crops DIR`` also mouth crops input | seam | crease | real at 1:1 and 3x.
+the native engine with the seam (the bank's crease goal withheld, as before the crease), with
+the bank's crease (the default), and the real neutral; with ``--crops DIR`` also mouth crops input | seam | crease | real at 1:1 and 3x.
 
     PIXELFES_DATA=/work/shared/data PYTHONPATH=src python scripts/crease_depth.py \\
         --people 062,096,126,099,134,091,016,128 --crops /tmp/crease --json /tmp/crease/depth.json
@@ -16,16 +16,17 @@ import argparse
 import json
 import os
 from pathlib import Path
+from unittest import mock
 
 import cv2
 import numpy as np
 from PIL import Image
 
-import pixelfes.native as nat
 from pixelfes.evaluate.engines import _photo, native_factory
 from pixelfes.evaluate.mouth import detect_landmarks
 from pixelfes.evaluate.mouth_protocol import TrainingFold, london_people, pairs_loader
 from pixelfes.face.detect import Face
+from pixelfes.mouth.bank import MouthBank
 from pixelfes.mouth.colour import lab
 from pixelfes.splits import kfold_splits
 
@@ -81,11 +82,9 @@ def main() -> None:
             rgb, lm = _photo(str(p.photos["happy"]))
             real, rlm = _photo(str(p.photos["neutral"]))
             face = [Face(box=(0, 0, 1, 1), score=1.0, landmarks=lm)]
-            outs, was = {}, nat._CREASE
-            for name, on in (("seam", False), ("crease", True)):
-                nat._CREASE = on
-                outs[name] = engine(rgb, face, 1.0)
-            nat._CREASE = was
+            with mock.patch.object(MouthBank, "crease_goal", return_value=None):
+                outs = {"seam": engine(rgb, face, 1.0)}
+            outs["crease"] = engine(rgb, face, 1.0)
             r: dict[str, object] = {"group": p.group}
             for k, im in (("input", rgb), *outs.items(), ("real", real)):
                 try:

@@ -85,16 +85,15 @@ def test_profile_sees_the_crease_and_is_exposure_free() -> None:
     np.testing.assert_allclose(crease_profile(_image(scale=0.4), lm), p, atol=0.03)
 
 
-def test_gain_is_the_windowed_capped_ratio(monkeypatch) -> None:
-    import pixelfes.mouth.crease as crease
-
-    monkeypatch.setattr(crease, "_OVER_ENDS", True)
+def test_gain_is_the_windowed_capped_ratio() -> None:
     goal = np.linspace(0.4, 1.2, len(OFFSETS))
     own = np.full(len(OFFSETS), 0.8)
-    ends = lambda p: p / (p[0] + (p[-1] - p[0]) * (OFFSETS + 0.06) / 0.12)  # noqa: E731
-    want = 1 - (1 - np.minimum(ends(goal) / ends(own), 1)) * np.cos(0.5 * np.pi * OFFSETS / 0.06) ** 2
+    want = [1 - (1 - min(g / o, 1.0)) * math.cos(0.5 * math.pi * d / 0.06) ** 2
+            for g, o, d in zip(goal, own, OFFSETS, strict=True)]
     np.testing.assert_allclose(crease_gain(goal, own), want, atol=1e-12)
     assert crease_gain(goal, own)[0] == pytest.approx(1.0) and crease_gain(goal, own)[-1] == pytest.approx(1.0)
+    assert crease_gain(np.full(13, 0.4), own)[6] == pytest.approx(0.5)  # the ratio itself at the line
+    assert np.all(crease_gain(np.full(13, 2.0), own) == 1.0)  # never lightens
 
 
 def _flat_lips(scale: float) -> np.ndarray:
@@ -176,37 +175,34 @@ def test_close_mouth_draws_the_crease_instead_of_the_seam() -> None:
     assert np.array_equal(same, seam)
 
 
-def test_a_bank_saved_before_the_crease_keeps_the_seam() -> None:
+def test_the_bundled_bank_carries_every_crease_and_its_goal_is_the_plain_median() -> None:
     from pixelfes.mouth import load_bank
 
     bank = load_bank()
-    assert bank.neutral_crease.shape == (len(bank.people_skin), 13)
-    if not np.isfinite(bank.neutral_crease).any():  # the bundled bank, built before the field
-        colours = person_colours(_flat_lips(1.0), _lips())
-        assert bank.crease_goal(colours) is None
+    assert bank.neutral_crease.shape == (len(bank.people_skin), 13) == (82, 13)
+    assert np.isfinite(bank.neutral_crease).all() and bank.people_lips.shape == (82, 3)
+    face = person_colours(_flat_lips(1.0), _lips())
+    face_l = float(lab(face.lips)[0])
+    dist = sorted((abs(float(lab(bank.people_lips[i])[0]) - face_l), i) for i in range(82))
+    want = np.median(bank.neutral_crease[[i for _, i in dist[:20]]].astype(np.float64), axis=0)
+    goal = bank.crease_goal(face)
+    np.testing.assert_allclose(goal, want, atol=1e-7)
+    # pinned: these lips' goal at the line (darkest row) 0.35 of the lips' luminance
+    assert goal[6] == pytest.approx(0.3487, abs=5e-4)
+    assert goal[6] < 0.6 * min(goal[0], goal[-1])
 
 
-@pytest.mark.parametrize("keep_ab", [True, False])
-def test_both_darkenings_give_the_same_luminance_and_only_one_keeps_a_b(keep_ab: bool, monkeypatch) -> None:
-    import pixelfes.mouth.crease as crease
-
-    monkeypatch.setattr(crease, "_KEEP_AB", keep_ab)
+def test_drawn_crease_darkens_l_only_and_keeps_a_b() -> None:
     lm = _lips()
     img = _flat_lips(1.0)
     before = img.copy()
     goal = np.ones(13)
     goal[6] = 0.4
     draw_crease(img, lm[48:68], 80.0, goal)
-    assert luminance(img)[40, 60] / luminance(before)[40, 60] == pytest.approx(0.4 / float(
-        crease._over_ends(crease_profile(before, lm, darkest=False))[6]), abs=0.04)
-    da = abs(float(lab(img)[40, 60, 1]) - float(lab(before)[40, 60, 1]))
-    assert (da < 1.0) if keep_ab else (da > 2.0)
-
-
-def test_gain_without_the_ends_is_the_plain_ratio(monkeypatch) -> None:
-    import pixelfes.mouth.crease as crease
-
-    monkeypatch.setattr(crease, "_OVER_ENDS", False)
-    goal, own = np.linspace(0.4, 1.2, 13), np.full(13, 0.8)
-    want = 1 - (1 - np.minimum(goal / own, 1)) * np.cos(0.5 * np.pi * OFFSETS / 0.06) ** 2
-    np.testing.assert_allclose(crease_gain(goal, own), want, atol=1e-12)
+    assert luminance(img)[40, 60] / luminance(before)[40, 60] == pytest.approx(
+        0.4 / float(crease_profile(before, lm, darkest=False)[6]), abs=0.04)
+    # L* down by the factor, a* and b* within a rounding of the lips' own
+    dl = float(lab(before)[40, 60, 0]) - float(lab(img)[40, 60, 0])
+    assert dl > 15.0
+    assert abs(float(lab(img)[40, 60, 1]) - float(lab(before)[40, 60, 1])) < 1.0
+    assert abs(float(lab(img)[40, 60, 2]) - float(lab(before)[40, 60, 2])) < 1.0

@@ -146,11 +146,6 @@ _OWN_LEVEL = "lesser"
 #: shows teeth or a cavity between its inner lips (:func:`pixelfes.mouth.shows_opening`), not
 #: where dlib merely spreads the inner points of closed lips apart (042, 043, 144, 173)
 _TEETH_SEEN = True
-#: the closed lips meet on the crease of real closed mouths of people like this one (the bank's
-#: neutral lip lines, :meth:`pixelfes.mouth.MouthBank.crease_goal`) instead of the faint seam.
-#: Off: measured on the held-out people, not adopted by its pre-registered rule (docs/mouth.md,
-#: "The crease where closed lips meet"); on, with a bank that measured the lines
-_CREASE = False
 #: the values of ``_OWN_LEVEL`` (:func:`_texture_ratio`'s ``level``)
 OWN_LEVELS = ("off", "mean", "lesser")
 #: a smile's texture change carries the mean face's colour change too (``_mean_tint``: per
@@ -1351,12 +1346,11 @@ def _own_look(photo: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, flo
 
 def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, model: Any,
                     strength: float, *, mouth: str = "auto", bank: MouthBank | None = None,
-                    exclude: str | None = None, crease: bool | None = None) -> NativeResult:
+                    exclude: str | None = None) -> NativeResult:
     """Change one face of ``photo`` (``(H, W, 3) uint8``, read only) into ``out`` (same shape, written).
 
     ``landmarks``: the face's ``(68, 2)`` photo landmarks; ``model`` a fitted
-    shape + texture model; ``exclude``: a mouth-bank id never used (testing on bank people);
-    ``crease``: closed lips meet on the bank's crease (``None``: ``_CREASE``).
+    shape + texture model; ``exclude``: a mouth-bank id never used (testing on bank people).
     """
     from .face.align import align_face, crop_matrix
 
@@ -1433,8 +1427,9 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
                        _shade_tinted if tint is not None else functools.partial(apply_gain, dark_in_lab=smile))
     exemplar = None
     if was_open:  # a closed input mouth has no teeth to paint over
-        goal = (load_bank() if bank is None else bank).crease_goal(colours) \
-            if (_CREASE if crease is None else crease) else None
+        # the lips meet on the crease of real closed mouths of people like this one (a bank
+        # without crease profiles: a faint seam); docs/mouth.md, "The crease where closed lips meet"
+        goal = (load_bank() if bank is None else bank).crease_goal(colours)
         close_mouth(out, transform_points(invert_affine(mat), target[48:68]), colours, crease=goal)
     if mode == "open" and index is not None:
         bank = load_bank() if bank is None else bank

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["canvas_factory", "native_crease_factory", "native_factory", "native_likely_factory"]
+__all__ = ["canvas_factory", "native_factory", "native_likely_factory"]
 
 
 @functools.lru_cache(maxsize=512)
@@ -43,19 +43,13 @@ def canvas_factory(fold: Any) -> Any:
     return lambda rgb, faces, strength: synthesize_rgb(rgb, model, strength, faces=faces, native=False)
 
 
-def native_crease_factory(fold: Any) -> Any:
-    """The native engine whose closed lips meet on the bank's crease (``crease=True``), this engine only."""
-    return native_factory(fold, crease=True)
-
-
 def native_likely_factory(fold: Any) -> Any:
     """The native engine with ``mouth="likely"`` (teeth only where they are the lower expected error)."""
     return native_factory(fold, mouth="likely")
 
 
-def native_factory(fold: Any, mouth: str = "auto", crease: bool | None = None) -> Any:
-    """``engine(rgb, faces, strength)``: the native engine with the fold's own mouth bank
-    (``crease``: :func:`pixelfes.native.synthesize_face`'s, this engine only)."""
+def native_factory(fold: Any, mouth: str = "auto") -> Any:
+    """``engine(rgb, faces, strength)``: the native engine with the fold's own mouth bank."""
     from pixelfes.mouth import MouthBank
     from pixelfes.native import synthesize_face
 
@@ -70,8 +64,7 @@ def native_factory(fold: Any, mouth: str = "auto", crease: bool | None = None) -
     def engine(rgb: np.ndarray, faces: Any, strength: float) -> np.ndarray:
         out = rgb.copy()
         for face in faces:
-            synthesize_face(rgb, out, face.landmarks, model, strength, bank=bank, mouth=mouth,
-                            crease=crease)
+            synthesize_face(rgb, out, face.landmarks, model, strength, bank=bank, mouth=mouth)
         return out
 
     return engine

@@ -151,12 +151,6 @@ def _native(fold: TrainingFold) -> Any:
     return native_factory(fold)
 
 
-def _native_crease(fold: TrainingFold) -> Any:
-    from .engines import native_crease_factory
-
-    return native_crease_factory(fold)
-
-
 def _native_likely(fold: TrainingFold) -> Any:
     from .engines import native_likely_factory
 
@@ -167,10 +161,9 @@ def _native_likely(fold: TrainingFold) -> Any:
 #: ``shape-texture`` is the model applied as before the native engine (the crop pasted back:
 #: a bare model would now run natively with the bundled mouth bank, which holds everyone);
 #: ``native`` is the native engine with a mouth bank of the fold's training people;
-#: ``native-likely`` the same with ``mouth="likely"``; ``native-crease`` with closed lips meeting
-#: on the bank's crease (the candidate of docs/mouth.md, "The crease where closed lips meet").
+#: ``native-likely`` the same with ``mouth="likely"``.
 FACTORIES: dict[str, ModelFactory] = {"shape-texture": _canvas, "native": _native,
-                                      "native-likely": _native_likely, "native-crease": _native_crease}
+                                      "native-likely": _native_likely}
 
 
 def resolve_factory(text: str) -> tuple[str, ModelFactory]:

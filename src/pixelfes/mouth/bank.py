@@ -454,7 +454,7 @@ class MouthBank:
         from ..alignment import DEFAULT_ALIGNMENT
         from ..evaluate.mouth import OPEN_AREA, mouth_regions, region_stats
         from ..face.align import crop_matrix, transform_points, warp_to_crop
-        from .crease import _GOAL_AT_DARKEST, OFFSETS, crease_profile
+        from .crease import OFFSETS, crease_profile
         from .fill import inner_gap, mouth_frame
 
         size = patch_size()
@@ -493,7 +493,7 @@ class MouthBank:
                     nt = region_stats(neutral_photos[k], mouth_regions(ln, neutral_photos[k].shape))
                     n_con.append(nt.contrast)
                     n_tint.append((nt.interior_a, nt.interior_b))
-                    n_crease.append(crease_profile(neutral_photos[k], ln, darkest=_GOAL_AT_DARKEST))
+                    n_crease.append(crease_profile(neutral_photos[k], ln))
                 else:
                     n_con.append(np.nan)
                     n_tint.append((np.nan, np.nan))

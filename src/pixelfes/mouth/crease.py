@@ -12,7 +12,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .colour import lab, lab_to_srgb, to_linear, to_srgb
+from .colour import lab, lab_to_srgb, to_linear
 
 __all__ = ["OFFSETS", "crease_profile", "crease_gain", "draw_crease", "luminance"]
 
@@ -77,33 +77,10 @@ def crease_profile(rgb: np.ndarray, landmarks: np.ndarray, *, darkest: bool = Tr
     return np.asarray(np.median(_sample_rows(y, rows, xs), axis=1) / lip, dtype=np.float64)
 
 
-#: the crease alone, not the lips' two levels: each profile is taken over the straight line
-#: between its ends (upper lip to lower lip) before the ratio. Off (the profiles as measured,
-#: over the lips' median), the first variant darkened the whole upper lip where the output's is
-#: lighter than the real's, a wide dark band (docs/mouth.md, "The crease where closed lips meet")
-_OVER_ENDS = False
-#: the bank's goal profile is read on dlib's own line of the real closed mouth (as the mouth
-#: measure's lip-line band sees it), not centred on each column's darkest row: the darkest row
-#: wanders a pixel or two about the line, so profiles centred on it are a sharper, deeper crease
-#: than the line carries on average (drawn on the output's line, the band read it 4.9 L* too dark)
-_GOAL_AT_DARKEST = True
-#: darken L* only, a* and b* kept: a darkening in linear RGB takes chroma with it (the band's a*,
-#: 2.9 below the real's, fell to 4.7 below); off: the linear RGB multiplied
-_KEEP_AB = True
-
-
-def _over_ends(profile: np.ndarray) -> np.ndarray:
-    p = np.asarray(profile, dtype=np.float64)
-    return np.asarray(p / np.interp(OFFSETS, OFFSETS[[0, -1]], p[[0, -1]]))
-
-
 def crease_gain(goal: np.ndarray, own: np.ndarray) -> np.ndarray:
     """``(len(OFFSETS),)`` factor on luminance that brings the profile ``own`` to ``goal``: their
-    ratio (each over the line between its ends, ``_OVER_ENDS``), never above 1 (darkening only),
-    faded to 1 at the ends by a cosine-squared window."""
+    ratio, never above 1 (darkening only), faded to 1 at the ends by a cosine-squared window."""
     g, o = np.asarray(goal, dtype=np.float64), np.asarray(own, dtype=np.float64)
-    if _OVER_ENDS:
-        g, o = _over_ends(g), _over_ends(o)
     ratio = np.minimum(g / o, 1.0)
     window = np.cos(0.5 * np.pi * OFFSETS / OFFSETS[-1]) ** 2
     return np.asarray(1.0 - (1.0 - np.nan_to_num(ratio, nan=1.0)) * window)
@@ -115,8 +92,8 @@ def draw_crease(region: np.ndarray, local: np.ndarray, width: float, goal: np.nd
 
     ``local``: the lips' ``(20, 2)`` landmarks 48-67 in ``region`` pixels (inner lips meeting).
     Each pixel's luminance is multiplied by :func:`crease_gain` at its vertical distance from
-    the line (mouth widths), faded to nothing over ``_FEATHER`` at the inner corners; a* and b*
-    are kept (``_KEEP_AB``; else the linear RGB is multiplied).
+    the line (mouth widths), faded to nothing over ``_FEATHER`` at the inner corners, in L*
+    only: a* and b* are kept (a darkening in linear RGB takes the lips' chroma with it).
     """
     lm = np.zeros((68, 2))
     lm[48:68] = local
@@ -130,9 +107,6 @@ def draw_crease(region: np.ndarray, local: np.ndarray, width: float, goal: np.nd
     along = np.clip(np.minimum(xs - x_l, x_r - xs) / max(_FEATHER * width, 1e-6), 0.0, 1.0)
     d = (np.arange(h, dtype=np.float64)[:, None] - _line(xs, lm)[None]) / width
     factor = 1.0 - (1.0 - np.interp(d, OFFSETS, gain)) * along[None]
-    if not _KEEP_AB:
-        region[...] = to_srgb(to_linear(region) * factor[..., None].astype(np.float32))
-        return
     c = lab(region)
     light = c[..., 0].astype(np.float64)
     y = np.where(light > 8.0, ((light + 16.0) / 116.0) ** 3, light / 903.3) * factor
