@@ -174,7 +174,14 @@ def held_out_outputs(args: argparse.Namespace, factories: dict[str, Any], direct
     people = london_people(args.data, source, target)
     # different people in each direction: one person's two pairs would hint at each other
     free = [p.identity for p in people if p.identity not in used]
-    chosen = sorted(rng.choice(free, min(args.people, len(free)), replace=False))
+    if getattr(args, "ids", None):
+        wanted = [i.strip() for i in args.ids.split(",") if i.strip()]
+        missing = sorted(set(wanted) - set(free))
+        if missing:
+            raise SystemExit(f"--ids: no {direction} pair (or already used) for {', '.join(missing)}")
+        chosen = sorted(wanted)
+    else:
+        chosen = sorted(rng.choice(free, min(args.people, len(free)), replace=False))
     used.update(chosen)
     seen: dict[str, dict[str, tuple[np.ndarray, np.ndarray | None]]] = {}
 
@@ -444,6 +451,8 @@ def main(argv: list[str] | None = None) -> int:
     v.add_argument("--factory", default="native", help="the baseline engine factory (see scripts/mouth_eval.py)")
     v.add_argument("--against", required=True,
                    help="the candidate engine factory: a name or module:function")
+    v.add_argument("--ids", help="comma-separated London ids to show instead of --people drawn at "
+                                 "random (one direction)")
     v.add_argument("--one-order", dest="both_orders", action="store_false",
                    help="show each person once (default: twice, once each way round, so a rater's "
                         "preference for a side cannot pass for a preference for an engine)")
