@@ -158,9 +158,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--judges", action="store_true",
                    help="also score every image with the canvas judges (fer, face-api, facex, identity, "
                         "PSNR/SSIM/sharpness), cut back to the canvas (pixelfes.evaluate.photo_scores)")
-    p.add_argument("--mouth-call", choices=MOUTH_CALLS, default="area",
-                   help="how a mouth is called open: 'area' (the landmarks' inner-lip area; default) or "
-                        "'photo' (teeth seen on the photo, lip line found; measured, not adopted: docs/mouth.md)")
+    p.add_argument("--mouth-call", choices=MOUTH_CALLS, default="photo",
+                   help="how a mouth is called open: 'photo' (teeth seen on the photo, the lip line found "
+                        "where the lips meet; default) or 'area' (the landmarks' inner-lip area and midline, "
+                        "the first call, to compare: docs/mouth.md, 'Which call the measure uses')")
     p.add_argument("--save-mouths", type=Path, default=None, metavar="DIR",
                    help="save every measured image's mouth crop at 1:1 (PNG) and its landmarks "
                         "(landmarks.json) under DIR/<direction>/ (for looking at them; not for git)")

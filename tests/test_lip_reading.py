@@ -79,7 +79,8 @@ def test_closed_lips_whose_lower_landmarks_sit_mid_lip_read_closed_on_the_crease
     assert m.interior_L == pytest.approx(crease_l, abs=0.01)
     # the area call scores the pink top of the lower lip instead
     lower_l = srgb_to_lab(np.array(LIGHT["lower"], np.uint8))[0]
-    assert measure_mouth(rgb, lm).interior_L == pytest.approx(lower_l, abs=0.01) and lower_l > upper_l
+    assert measure_mouth(rgb, lm, call="area").interior_L == pytest.approx(lower_l, abs=0.01) and lower_l > upper_l
+    assert measure_mouth(rgb, lm) == m  # the photo call is the measure's default
 
 
 def test_the_lip_line_does_not_jump_to_a_small_dark_spot_on_the_upper_lip():

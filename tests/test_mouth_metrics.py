@@ -127,19 +127,19 @@ def test_regions_errors():
 def test_flat_mouth_in_flat_skin_gives_the_analytic_contrast_and_tint(closed):
     lm = face_layout(SIZE)
     lm = _closed(lm) if closed else lm
-    m = measure_mouth(_face(MOUTH, lm), lm)
+    m = measure_mouth(_face(MOUTH, lm), lm, call="area")
     assert m.open is (not closed) and m.area_open is (not closed)
     assert m.teeth_share == 0.0  # a flat mouth shows no teeth: the photo call reads it closed
     assert m.contrast == pytest.approx(LAB[MOUTH][0] - LAB[SKIN][0], abs=4e-3)
     assert (m.interior_a, m.interior_b) == pytest.approx(LAB[MOUTH][1:], abs=4e-3)
     assert m.cheek_L == pytest.approx(LAB[SKIN][0], abs=4e-3)
-    real = measure_mouth(_face(MOUTH2, lm), lm)
+    real = measure_mouth(_face(MOUTH2, lm), lm, call="area")
     c = compare_mouths(m, real)
     assert c.contrast_error == pytest.approx(abs(LAB[MOUTH][0] - LAB[MOUTH2][0]), abs=8e-3)
     assert c.tint_error == pytest.approx(np.hypot(LAB[MOUTH][1] - LAB[MOUTH2][1],
                                                   LAB[MOUTH][2] - LAB[MOUTH2][2]), abs=8e-3)
     # the same mouth colour on darker skin: the contrast error is the skin's L* difference
-    dark = measure_mouth(_face(MOUTH, lm, skin=(90, 40, 45)), lm)
+    dark = measure_mouth(_face(MOUTH, lm, skin=(90, 40, 45)), lm, call="area")
     assert compare_mouths(dark, m).contrast_error == pytest.approx(LAB[SKIN][0] - LAB[MOUTH2][0], abs=8e-3)
     assert compare_mouths(dark, m).contrast_difference == pytest.approx(LAB[SKIN][0] - LAB[MOUTH2][0], abs=8e-3)
     assert compare_mouths(m, m).as_dict() == {"contrast_error": 0.0, "contrast_difference": 0.0,
@@ -341,11 +341,12 @@ def test_measure_a_real_london_photo():
     path = real_data("london-face-set") / "neutral_front" / "001_03.jpg"
     if not path.is_file():
         pytest.skip(f"real data not present: {path}")
-    m = measure_mouth(read_rgb(path)[0])
+    m = measure_mouth(read_rgb(path)[0], call="area")
     assert isinstance(m, MouthMeasure) and not m.open and not m.area_open and m.teeth_share == 0
     assert m.contrast == pytest.approx(-22.51, abs=0.05)
     assert (m.interior_a, m.interior_b) == pytest.approx((19.73, 8.91), abs=0.05)
-    photo = measure_mouth(read_rgb(path)[0], call="photo")
+    photo = measure_mouth(read_rgb(path)[0])  # the default call
+    assert photo == measure_mouth(read_rgb(path)[0], call="photo")
     assert not photo.open and photo.contrast == pytest.approx(-34.31, abs=0.05)
     assert (photo.interior_a, photo.interior_b) == pytest.approx((18.99, 9.65), abs=0.05)
     assert m.mouth_width == pytest.approx(161.89, abs=0.05)

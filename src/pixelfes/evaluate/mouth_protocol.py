@@ -230,7 +230,7 @@ def run_mouth_folds(
     read: Callable[[Path], np.ndarray] = _read,
     on_output: OutputHook | None = None,
     progress: bool = False,
-    call: str = "area",
+    call: str = "photo",
 ) -> list[dict[str, Any]]:
     """Per-person comparison rows (methods ``input``, each factory's label, ``real target``).
 
