@@ -131,6 +131,12 @@ def write_card(entry: dict, model, out: Path, heldout: dict | None) -> None:
     (out / f"{entry['name']}.md").write_text("\n".join(lines))
 
 
+#: how each of the measure's open/closed calls reads, for the card
+_CALLS = {"photo": "as the photo shows it (teeth seen, the lip line found where the lips meet: "
+                   "docs/mouth.md, \"Which call the measure uses\")",
+          "area": "by the landmarks' inner-lip area"}
+
+
 def native_card_lines(native: dict, name: str) -> list[str]:
     """Full-size mouth figures, native vs canvas engine, from ``scripts/mouth_eval.py --json``
     (stored as bundled/NATIVE_HELDOUT.json)."""
@@ -141,7 +147,8 @@ def native_card_lines(native: dict, name: str) -> list[str]:
     lines = ["## At the photo's own size (the native engine, the default for photos)", "",
              "Identity-disjoint 5-fold over the 82 people (model *and* mouth bank trained on 4/5, "
              "the other 1/5 measured), 1350 px photos, mouth found by 68 landmarks on each "
-             "output, against the person's real photo (docs/mouth.md; `PYTHONPATH=src python "
+             f"output, open or closed {_CALLS.get(native.get('mouth_call', 'area'), 'by the landmarks')}, "
+             "against the person's real photo (docs/mouth.md; `PYTHONPATH=src python "
              "scripts/mouth_eval.py --model-factory shape-texture --model-factory native "
              "--model-factory native-likely --judges`):", "",
              "| engine | contrast error (L*) | where the real mouth is open / closed | worst / best "
