@@ -14,8 +14,10 @@ picked out, mean confidence, mean naturalness of real and edited photos, per dir
 ``versus``: a blind A/B test of two engines, for a change judged by eye: for the same
 held-out people, ``--factory``'s output (the baseline) and ``--against``'s (the candidate)
 from the same source photo, each cropped to the same face-size box around its own face,
-side by side in a random order; the rater says which looks more natural. No real photo is
-shown. ``score`` reads either kind of key: for a versus key, how often the candidate was
+side by side in a random order, each person twice (once each way round) with the region
+where the two differ enlarged under them; the rater says which looks more natural. No real
+photo is shown. People whose two outputs are the same pixels are left out (and listed): a
+rater can only guess on them. ``score`` reads either kind of key: for a versus key, how often the candidate was
 judged more natural, with the one-sided sign-test p-value (the chance of at least that many
 under no preference), mean confidence and each engine's mean naturalness. Both factories run
 in one process, so a candidate must be chosen per engine (its factory), not by a global.
@@ -307,6 +309,7 @@ def make_versus(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     key: dict[str, Any] = {}
     used: set[str] = set()
+    identical: list[str] = []
     for direction in args.directions.split(","):
         chosen, seen = held_out_outputs(args, factories, direction, rng, used)
         for ident in chosen:
@@ -321,6 +324,9 @@ def make_versus(args: argparse.Namespace) -> int:
             crops = {m: face_crop(got[m][0], src_lm, side) for m in factories}
             zoom = differing_box(crops["baseline"], crops["candidate"])
             first = bool(rng.integers(2))
+            if zoom is None and not args.show_identical:  # nothing to judge: no coin flips
+                identical.append(ident)
+                continue
             for a_is_candidate in ((first, not first) if args.both_orders else (first,)):
                 a, b = ((crops["candidate"], crops["baseline"]) if a_is_candidate
                         else (crops["baseline"], crops["candidate"]))
@@ -330,6 +336,11 @@ def make_versus(args: argparse.Namespace) -> int:
                              "candidate": "A" if a_is_candidate else "B",
                              "baseline_factory": base_label, "candidate_factory": cand_label,
                              "face_px": side, "zoom_box": list(zoom) if zoom else None}
+    if identical:
+        print(f"not shown: the two engines' outputs are the same pixels for {', '.join(identical)}",
+              file=sys.stderr)
+    if not key:
+        raise SystemExit("versus: every person's two outputs are the same pixels; nothing to judge")
     return write_shuffled(out, key, "versus", rng, args.key, VERSUS_INSTRUCTIONS)
 
 
@@ -453,6 +464,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="the candidate engine factory: a name or module:function")
     v.add_argument("--ids", help="comma-separated London ids to show instead of --people drawn at "
                                  "random (one direction)")
+    v.add_argument("--show-identical", action="store_true",
+                   help="also show people whose two outputs are the same pixels (default: left out "
+                        "and listed, since a rater can only guess on them)")
     v.add_argument("--one-order", dest="both_orders", action="store_false",
                    help="show each person once (default: twice, once each way round, so a rater's "
                         "preference for a side cannot pass for a preference for an engine)")

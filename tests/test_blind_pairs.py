@@ -154,3 +154,29 @@ def test_versus_image_puts_the_enlarged_differing_box_under_each_side():
     np.testing.assert_array_equal(strip[::k, right:right + k * (x1 - x0):k], b[y0:y1, x0:x1])
     assert img.shape == (72 + k * (y1 - y0), 132, 3)
     np.testing.assert_array_equal(bp.versus_image(a, a, None), bp.side_by_side(a, a))
+
+
+def test_versus_leaves_out_people_whose_two_outputs_are_the_same_pixels(tmp_path, monkeypatch):
+    import argparse
+    import json
+
+    import pixelfes.evaluate.mouth_protocol as mp
+
+    bp = _script()
+    rgb, lm = _face()
+    changed = rgb.copy()
+    changed[135:145, 85:115] = 0  # the mouth differs for person "b" only
+    seen = {"a": {"baseline": (rgb, lm), "candidate": (rgb.copy(), lm), "input": (rgb, lm)},
+            "b": {"baseline": (rgb, lm), "candidate": (changed, lm), "input": (rgb, lm)}}
+    monkeypatch.setattr(mp, "resolve_factory", lambda text: (text, object()))
+    monkeypatch.setattr(bp, "held_out_outputs", lambda *a: (["a", "b"], seen))
+    args = argparse.Namespace(factory="native", against="cand", output=str(tmp_path / "pairs"),
+                              key=str(tmp_path / "key.json"), seed=1, directions="happy:neutral",
+                              both_orders=True, show_identical=False)
+    bp.make_versus(args)
+    key = json.loads((tmp_path / "key.json").read_text())
+    assert sorted(v["identity"] for v in key.values()) == ["b", "b"]  # "a" left out, "b" both ways
+    assert sorted(v["candidate"] for v in key.values()) == ["A", "B"]
+    args.show_identical, args.key = True, str(tmp_path / "key2.json")
+    bp.make_versus(args)
+    assert len(json.loads((tmp_path / "key2.json").read_text())) == 4
