@@ -36,6 +36,17 @@ _OPEN_SHARE = 0.02
 #: Inpainting alone filled a band of 0.14 mouth widths with a smooth, textureless blend: the
 #: "smeared lips" a blind rater saw in 18 of 20 closed smiles
 _STRETCH_KEEP = 1.0 / 3.0
+#: the stretched lips' fine texture (L*a*b* minus a Gaussian of this many mouth widths) is read at
+#: 1:1, not stretched (:func:`lip_grain_maps`): stretched up to 3x it drew vertical streaks
+_GRAIN_SIGMA = 0.025
+#: mouth widths along the lip between the places its texture's tiles are taken from, and
+#: the tiles' overlap (:func:`lip_grain_maps`)
+_GRAIN_SHIFT = 0.23
+_GRAIN_BLEND = 0.02
+#: mouth widths of a lip's own rows next to its outline and next to the teeth no tile reads
+_GRAIN_MARGIN = 0.015
+#: texture read from other rows is kept (softly) within this many times the lips' mean |grain|
+_GRAIN_CLIP = 2.5
 
 
 def shows_opening(image: np.ndarray, landmarks: np.ndarray, colours: PersonColours) -> bool:
@@ -64,18 +75,9 @@ def shows_opening(image: np.ndarray, landmarks: np.ndarray, colours: PersonColou
     return bool(np.mean(teeth | (light < lip_l - _DARKER)) >= _OPEN_SHARE)
 
 
-def lip_stretch_rows(mask: np.ndarray, local: np.ndarray, width: float) -> np.ndarray:
-    """``(H, W) float32`` source rows that stretch each lip over the ``mask`` pixels next to the line.
-
-    ``mask``: ``(H, W) bool``, the pixels that are not lip (teeth, cavity) inside the closed lips;
-    ``local``: the lips ``(20, 2)`` (48-67, inner lips meeting) in the same pixels. In each column
-    between the inner corners the upper lip's rows from its outer outline down to the meeting line
-    are read from the outline down to the pixel above the highest masked one in the upper half (the
-    lower lip the same, upwards), so the lips meet with their own texture and edge. The stretch is
-    the column's lip share, kept to at least ``_STRETCH_KEEP``, then made smooth along the line
-    (a minimum over, then a Gaussian of, 0.02 mouth widths): no steps between columns. Rows
-    outside the lips map to themselves.
-    """
+def _stretch_plan(mask: np.ndarray, local: np.ndarray, width: float) -> tuple[np.ndarray, ...]:
+    """Per column: the upper lip's outer outline, the meeting line, the lower lip's outer outline
+    and each lip's kept share ``(k_up, k_lo)`` (:func:`lip_stretch_rows`), all ``(W,) float64``."""
     h, w = mask.shape
     rows = np.arange(h, dtype=np.float64)[:, None]
     xs = np.arange(w, dtype=np.float64)
@@ -96,13 +98,155 @@ def lip_stretch_rows(mask: np.ndarray, local: np.ndarray, width: float) -> np.nd
         k = np.clip(np.nan_to_num(k, nan=1.0), _STRETCH_KEEP, 1.0).astype(np.float32)
         k = cv2.erode(k[None], np.ones((1, 2 * reach + 1), np.uint8), borderType=cv2.BORDER_REPLICATE)
         ks.append(cv2.GaussianBlur(k, (0, 0), reach, borderType=cv2.BORDER_REPLICATE)[0].astype(np.float64))
-    k_up, k_lo = ks
+    return top, line, bot, ks[0], ks[1]
+
+
+def lip_stretch_rows(mask: np.ndarray, local: np.ndarray, width: float) -> np.ndarray:
+    """``(H, W) float32`` source rows that stretch each lip over the ``mask`` pixels next to the line.
+
+    ``mask``: ``(H, W) bool``, the pixels that are not lip (teeth, cavity) inside the closed lips;
+    ``local``: the lips ``(20, 2)`` (48-67, inner lips meeting) in the same pixels. In each column
+    between the inner corners the upper lip's rows from its outer outline down to the meeting line
+    are read from the outline down to the pixel above the highest masked one in the upper half (the
+    lower lip the same, upwards), so the lips meet with their own texture and edge. The stretch is
+    the column's lip share, kept to at least ``_STRETCH_KEEP``, then made smooth along the line
+    (a minimum over, then a Gaussian of, 0.02 mouth widths): no steps between columns. Rows
+    outside the lips map to themselves.
+    """
+    h, w = mask.shape
+    rows = np.arange(h, dtype=np.float64)[:, None]
+    top, line, bot, k_up, k_lo = _stretch_plan(mask, local, width)
     src = np.broadcast_to(rows, (h, w)).copy()
     up = (rows <= line[None]) & (rows >= top[None])
     lo = (rows > line[None]) & (rows <= bot[None])
     src = np.where(up, top[None] + (rows - top[None]) * k_up[None], src)
     src = np.where(lo, bot[None] - (bot[None] - rows) * k_lo[None], src)
     return src.astype(np.float32)
+
+
+def _reflect(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """``x`` folded back and forth into ``[lo, hi]`` (a mirror at each end)."""
+    span = max(hi - lo, 1e-6)
+    u = np.mod(x - lo, 2.0 * span)
+    return lo + np.where(u <= span, u, 2.0 * span - u)
+
+
+def lip_grain_maps(mask: np.ndarray, local: np.ndarray, width: float) -> tuple[np.ndarray, ...]:
+    """Where each pixel of the lips stretched over ``mask`` (:func:`lip_stretch_rows`) reads its
+    fine texture at 1:1: ``(x, y, x_before, y_before, blend)``, ``(H, W) float32`` each.
+
+    A lip of thickness ``T`` keeps ``S = k T`` of its own rows (depth from its outer outline);
+    its texture is laid down in tiles of those ``S`` rows, unstretched, the ``n``-th tile taken
+    from ``n * _GRAIN_SHIFT`` mouth widths along the lip (folded back at the inner corners), so
+    no crease is drawn twice in a column; each tile is read from its column's own outline down.
+    Tiles overlap by ``_GRAIN_BLEND`` mouth widths (at most 0.4 ``S`` and ``T - S``), where the one before
+    (``x_before``, ``y_before``) is blended in with weight ``blend`` (1 at the tile's start, 0
+    at the overlap's end). Tile 0 is the lip's own rows in place: outside the lips, and where a
+    lip is not stretched, both maps are the pixel itself and ``blend`` is 0.
+    """
+    h, w = mask.shape
+    rows = np.arange(h, dtype=np.float64)[:, None]
+    xs = np.broadcast_to(np.arange(w, dtype=np.float64)[None], (h, w))
+    top, line, bot, k_up, k_lo = _stretch_plan(mask, local, width)
+    lo_x, hi_x = sorted((float(local[12, 0]), float(local[16, 0])))
+    shift = _GRAIN_SHIFT * width
+    maps = [xs.copy(), np.broadcast_to(rows, (h, w)).copy(), xs.copy(), np.broadcast_to(rows, (h, w)).copy(),
+            np.zeros((h, w))]
+    for sign, outer_pts, outer, k in ((1.0, local[0:7], top, k_up), (-1.0, local[[6, 7, 8, 9, 10, 11, 0]], bot, k_lo)):
+        inside = (sign * (rows - outer[None]) >= 0) & (sign * (line[None] - rows) >= (0 if sign > 0 else 1e-9))
+        thick = np.maximum(sign * (line - outer), 0.0)[None]
+        span = np.minimum(np.maximum(k[None] * thick, 1.0), thick)  # the own rows kept, deep from the outline
+        # the tiles read the rows clear of the outline (its edge) and of the teeth (their soft
+        # edge); the margins and the overlap shrink to nothing as the stretch does
+        margin = np.minimum(_GRAIN_MARGIN * width, 0.25 * span)
+        start = margin
+        end = span - np.minimum(margin, thick - span)
+        blend = np.minimum(np.minimum(_GRAIN_BLEND * width, 0.4 * (end - start)), thick - end)
+        step = np.maximum(end - start - blend, 1e-6)
+        depth = np.maximum(sign * (rows - outer[None]), 0.0)
+        first = end - blend  # where tile 1 begins
+        tiled = (thick - end > 1e-3) & (depth > first)
+        n = np.where(tiled, 1.0 + np.floor((depth - first) / step), 0.0)
+        q = depth - (first + (n - 1.0) * step)  # depth into tile n
+        for j, (tile, d) in enumerate(((n, np.where(tiled, start + q, depth)),
+                                       (n - 1, np.where(n >= 2, start + q + step, depth)))):
+            x = np.where(tile > 0, _reflect(xs + tile * shift, lo_x, hi_x), xs)
+            y = outline_y(outer_pts, x.ravel()).reshape(h, w) + sign * d
+            maps[2 * j] = np.where(inside, x, maps[2 * j])
+            maps[2 * j + 1] = np.where(inside, y, maps[2 * j + 1])
+        fade = 1.0 - q / np.maximum(blend, 1e-6)
+        maps[4] = np.where(inside & tiled & (q < blend), fade, maps[4])
+    return tuple(m.astype(np.float32) for m in maps)
+
+
+def _parts(poly: np.ndarray, local: np.ndarray) -> list[np.ndarray]:
+    """The upper lip, the lower lip (``poly`` above / below the meeting line of ``local``) and the
+    rest: the ``(H, W) bool`` parts a smooth layer is taken within, so no edge between them blurs."""
+    h, w = poly.shape
+    below = np.arange(h)[:, None] > outline_y(local[12:17], np.arange(w, dtype=np.float64))[None]
+    lips = poly > 0
+    return [lips & ~below, lips & below, ~lips]
+
+
+def _smooth(image: np.ndarray, parts: list[np.ndarray], use: np.ndarray, sigma: float) -> np.ndarray:
+    """``image`` ``(H, W, 3) float32`` made smooth within each of ``parts``: a Gaussian of ``sigma``
+    px over the ``use`` pixels of that part only (normalised by their weight); ``image`` itself
+    where a part has no ``use`` pixel near."""
+    out = image.copy()
+    for part in parts:
+        wt = (part & use).astype(np.float32)
+        den = cv2.GaussianBlur(wt, (0, 0), sigma)
+        num = cv2.GaussianBlur(image * wt[..., None], (0, 0), sigma)
+        ok = part & (den > 1e-3)
+        out[ok] = num[ok] / den[ok][:, None]
+    return out
+
+
+def lip_grain(region: np.ndarray, mask: np.ndarray, parts: list[np.ndarray], width: float) -> np.ndarray:
+    """``(H, W, 4) float32``: the lips' fine texture in ``region`` (``(H, W, 3) uint8``) and its
+    weight, to be read at 1:1 (:func:`lip_grain_maps`) where the lips are stretched over ``mask``.
+
+    The texture is the image minus its smooth layer (:func:`_smooth`, ``_GRAIN_SIGMA`` mouth
+    widths, within each lip, ``mask`` left out), kept softly within ``_GRAIN_CLIP`` times its mean
+    over the lips (a speck of gloss or a tooth's edge is not repeated). Its weight fades from 1 to
+    0 over 0.01 mouth widths towards ``mask`` (the teeth's soft edge is no lip grain) and towards
+    the lips' outline (their edge, kept where it is); the texture is given times its weight."""
+    f = region.astype(np.float32)
+    sigma = max(0.8, _GRAIN_SIGMA * width)
+    high = f - _smooth(f, parts, ~mask, sigma)
+    lips = (parts[0] | parts[1]) & ~mask
+    c = _GRAIN_CLIP * np.maximum(np.abs(high[lips]).mean(0), 0.5) if lips.any() else np.full(3, 8.0)
+    reach = max(1.0, 0.01 * width)
+    off_teeth: np.ndarray = cv2.distanceTransform((~mask).astype(np.uint8), cv2.DIST_L2, 3)
+    off_edge: np.ndarray = cv2.distanceTransform((parts[0] | parts[1]).astype(np.uint8), cv2.DIST_L2, 3)
+    weight = np.clip(np.minimum(off_teeth, off_edge) / reach, 0.0, 1.0)
+    return np.dstack([c * np.tanh(high / c) * weight[..., None], weight]).astype(np.float32)
+
+
+def regrain(region: np.ndarray, grain: np.ndarray, smooth_rows: np.ndarray, maps: tuple[np.ndarray, ...],
+            parts: list[np.ndarray], width: float) -> np.ndarray:
+    """``region`` (``(H, W, 3) uint8``, the lips already stretched and filled) with its fine texture
+    replaced, wherever a lip was moved, by the lip's own (:func:`lip_grain`) read at 1:1 through
+    ``maps`` (:func:`lip_grain_maps`): ``region``'s smooth layer plus that texture, blended in by
+    its weight (``region`` is kept where the lip has no texture of its own to give); two tiles
+    cross-faded keep their summed texture's strength. Unmoved pixels are unchanged."""
+    x, y, xb, yb, blend = maps
+    rows = np.arange(region.shape[0], dtype=np.float32)[:, None]
+    cols = np.arange(region.shape[1], dtype=np.float32)[None]
+    moved = ((np.abs(smooth_rows - rows) > 0.01) | (np.abs(y - rows) > 0.01) | (np.abs(x - cols) > 0.01)) \
+        & ~parts[2]
+    if not moved.any():
+        return region
+    f = region.astype(np.float32)
+    low = _smooth(f, parts, np.ones(moved.shape, bool), max(0.8, _GRAIN_SIGMA * width))
+    now = cv2.remap(grain, x, y, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    before = cv2.remap(grain, xb, yb, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    b = blend[..., None]
+    read = (1.0 - b) * now + b * before
+    texture = read[..., :3] / np.sqrt((1.0 - b) ** 2 + b ** 2)
+    weight = np.clip(read[..., 3:], 0.0, 1.0)
+    out = np.where(moved[..., None], f + weight * (low - f) + texture, f)
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
 
 def _not_lip(colour: np.ndarray, lip_l: float, lip_a: float) -> np.ndarray:
@@ -155,8 +299,12 @@ def close_mouth(image: np.ndarray, lips: np.ndarray, colours: PersonColours,
         grow = max(1, int(round(0.02 * width)))  # teeth edges are soft: take their halo too
         halo = np.ones((2 * grow + 1,) * 2, np.uint8)
         mask: np.ndarray = cv2.dilate(odd.astype(np.uint8), halo) & inside
+        grain = None
         if _STRETCH_KEEP < 1.0:  # the lips' own pixels first, inpainting for what is left
             src = lip_stretch_rows(mask > 0, local, width)
+            maps = lip_grain_maps(mask > 0, local, width)
+            parts = _parts(poly, local)
+            grain = lip_grain(region, mask > 0, parts, width)
             mx = np.broadcast_to(np.arange(src.shape[1], dtype=np.float32)[None], src.shape)
             region[...] = cv2.remap(np.ascontiguousarray(region), np.ascontiguousarray(mx), src,
                                     cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
@@ -164,6 +312,8 @@ def close_mouth(image: np.ndarray, lips: np.ndarray, colours: PersonColours,
             mask = cv2.dilate(odd.astype(np.uint8), halo) & inside
         filled = cv2.inpaint(np.ascontiguousarray(region), mask * 255, max(3, 2 * grow), cv2.INPAINT_TELEA)
         region[...] = filled
+        if grain is not None:  # the stretched lips' own texture at 1:1, not stretched
+            region[...] = regrain(region, grain, src, maps, parts, width)
     if crease is not None and np.isfinite(crease).all():
         draw_crease(region, local, width, crease)
         return (int(x0), int(y0), int(x1), int(y1))
