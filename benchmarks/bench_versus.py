@@ -49,14 +49,15 @@ def import_reference(src: Path, tmp: Path) -> str:
     return "pixelfes_ref"
 
 
-def runner(package: str, path: Path, min_face: float) -> Callable[[], tuple[dict[str, float], bytes]]:
+def runner(package: str, path: Path, min_face: float, direction: str = "neutral:happy"
+           ) -> Callable[[], tuple[dict[str, float], bytes]]:
     import importlib
 
     detect = importlib.import_module(f"{package}.face.detect")
     plausible = importlib.import_module(f"{package}.face.plausible")
     imageio = importlib.import_module(f"{package}.imageio")
     native = importlib.import_module(f"{package}.native")
-    model = importlib.import_module(f"{package}.pipeline").resolve_model(None, "neutral", "happy")
+    model = importlib.import_module(f"{package}.pipeline").resolve_model(None, *direction.split(":"))
     backend = detect.PyramidBackend(min_size=min_face)
     clock = time.process_time
 
@@ -97,7 +98,12 @@ def main() -> None:
     ap.add_argument("--allow-different", action="store_true",
                     help="time the two even when their outputs differ (a change meant to alter them)")
     ap.add_argument("--min-face", type=float, default=40.0)
+    ap.add_argument("--direction", default="neutral:happy", metavar="SOURCE:TARGET",
+                    help="the bundled model run (default neutral:happy); happy:neutral times closing "
+                         "a smile: give it smiles, e.g. --photo .../smiling_front/001_03.jpg")
     args = ap.parse_args()
+    if args.direction.count(":") != 1:
+        sys.exit(f"--direction must be SOURCE:TARGET, e.g. happy:neutral; got {args.direction!r}")
     if not (args.reference / "pixelfes" / "__init__.py").is_file():
         sys.exit(f"--reference must be a src folder holding pixelfes/; got {args.reference}")
     photos = (sorted(args.photo.parent.glob("*.jpg"))[:args.photos] if args.photos > 0
@@ -109,7 +115,8 @@ def main() -> None:
     cv2.setNumThreads(1)
     with tempfile.TemporaryDirectory() as tmp:
         package = import_reference(args.reference, Path(tmp))
-        pairs = [(runner(package, p, args.min_face), runner("pixelfes", p, args.min_face)) for p in photos]
+        pairs = [(runner(package, p, args.min_face, args.direction), runner("pixelfes", p, args.min_face, args.direction))
+                 for p in photos]
         for ref, new in pairs:
             for _ in range(2):  # nets, caches and memory maps warm
                 ref()
@@ -124,7 +131,7 @@ def main() -> None:
         if differ and not args.allow_different:
             sys.exit(f"{differ[0]}: the encoded bytes differ between the two checkouts "
                      "(--allow-different times a change that alters outputs)")
-    name = photos[0].name if len(photos) == 1 else f"{len(photos)} London photos"
+    name = (photos[0].name if len(photos) == 1 else f"{len(photos)} London photos") + f" ({args.direction})"
     same = (f"outputs differ on {len(differ)} of {len(photos)} photos" if differ
             else "outputs byte-identical")
     print(f"{name}: CPU ms per stage (median of {args.rounds} rounds), one thread; {same}")

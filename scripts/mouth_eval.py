@@ -106,6 +106,29 @@ def judges_table(scores: dict) -> str:
     return "\n".join(lines)
 
 
+class StreakCollector:
+    """An ``on_output`` hook: each measured image's lip streak ratio
+    (:func:`pixelfes.evaluate.streaks.streak_ratio`), ``ratios[method][identity]``."""
+
+    def __init__(self) -> None:
+        self.ratios: dict[str, dict[str, float]] = {}
+
+    def __call__(self, person: object, method: str, rgb: np.ndarray, landmarks: np.ndarray | None) -> None:
+        from pixelfes.evaluate.streaks import streak_ratio
+
+        ratio = float("nan") if landmarks is None else streak_ratio(rgb, landmarks)
+        self.ratios.setdefault(method, {})[str(getattr(person, "identity", "?"))] = ratio
+
+
+def streaks_table(summary: dict) -> str:
+    """Markdown table of :func:`pixelfes.evaluate.streaks.summarise_streaks` (rows: methods)."""
+    lines = ["| method | n | streak ratio (median) | \\|log(out / real)\\| median | mean |", "|---|---|---|---|---|"]
+    for method, s in summary.items():
+        lines.append(f"| {method} | {s['n']} | {_f(s['ratio_median'])} | {_f(s['error_median'], '.3f')} | "
+                     f"{_f(s['error_mean'], '.3f')} |")
+    return "\n".join(lines)
+
+
 class MouthSaver:
     """An ``on_output`` hook saving each measured image's mouth at 1:1: ``DIR/<direction>/
     <identity>_<method>.png`` (the outer lips' box padded by half the mouth width) and, in
@@ -193,7 +216,8 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         collector = CropCollector() if args.judges else None
         saver = MouthSaver(args.save_mouths, d) if args.save_mouths else None
-        hooks = [h for h in (collector, saver) if h is not None]
+        streaks = StreakCollector()
+        hooks = [h for h in (collector, saver, streaks) if h is not None]
 
         def on_output(person: object, method: str, rgb: np.ndarray, lm: np.ndarray | None,
                       hooks: list = hooks) -> None:
@@ -202,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = run_mouth_folds(people, factories, source=source, target=target, load_pairs=load,
                                n_folds=args.folds, seed=args.seed, strength=args.strength,
                                detail_width=args.detail_width, only=only, progress=args.progress,
-                               on_output=on_output if hooks else None, call=args.mouth_call)
+                               on_output=on_output, call=args.mouth_call)
         if saver is not None:
             saver.close()
         summary = summarise_mouths(rows, min_group=args.min_group)
@@ -210,6 +234,13 @@ def main(argv: list[str] | None = None) -> int:
                                    "summary": summary, "rows": rows}
         print(table(summary, f"{source} -> {target} ({len(people) if only is None else len(only)} "
                              f"held-out people, {args.folds} folds)"))
+        print()
+        from pixelfes.evaluate.streaks import summarise_streaks
+
+        report["directions"][d]["streaks"] = summarise_streaks(streaks.ratios)
+        print("Streaky lips (streak ratio: horizontal / vertical gradient energy of the lips' texture):")
+        print()
+        print(streaks_table(report["directions"][d]["streaks"]))
         print()
         print("Beside the nose (nasolabial region):")
         print()

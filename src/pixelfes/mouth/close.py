@@ -36,6 +36,9 @@ _OPEN_SHARE = 0.02
 #: Inpainting alone filled a band of 0.14 mouth widths with a smooth, textureless blend: the
 #: "smeared lips" a blind rater saw in 18 of 20 closed smiles
 _STRETCH_KEEP = 1.0 / 3.0
+#: whether the stretched lips' texture is read at 1:1 (:func:`regrain`); off while it is on
+#: trial: ``pixelfes.evaluate.mouth_protocol``'s ``native-destreak`` turns it on for its own calls
+_GRAIN = False
 #: the stretched lips' fine texture (L*a*b* minus a Gaussian of this many mouth widths) is read at
 #: 1:1, not stretched (:func:`lip_grain_maps`): stretched up to 3x it drew vertical streaks
 _GRAIN_SIGMA = 0.025
@@ -145,60 +148,74 @@ def lip_grain_maps(mask: np.ndarray, local: np.ndarray, width: float) -> tuple[n
     lip is not stretched, both maps are the pixel itself and ``blend`` is 0.
     """
     h, w = mask.shape
-    rows = np.arange(h, dtype=np.float64)[:, None]
-    xs = np.broadcast_to(np.arange(w, dtype=np.float64)[None], (h, w))
-    top, line, bot, k_up, k_lo = _stretch_plan(mask, local, width)
+    f32 = np.float32
+    xs = np.arange(w, dtype=f32)[None]
+    rows_all = np.arange(h, dtype=f32)[:, None]
+    top, line, bot, k_up, k_lo = (v.astype(f32) for v in _stretch_plan(mask, local, width))
     lo_x, hi_x = sorted((float(local[12, 0]), float(local[16, 0])))
-    shift = _GRAIN_SHIFT * width
-    maps = [xs.copy(), np.broadcast_to(rows, (h, w)).copy(), xs.copy(), np.broadcast_to(rows, (h, w)).copy(),
-            np.zeros((h, w))]
+    shift = f32(_GRAIN_SHIFT * width)
+    maps = [np.broadcast_to(xs, (h, w)).copy(), np.broadcast_to(rows_all, (h, w)).copy(),
+            np.broadcast_to(xs, (h, w)).copy(), np.broadcast_to(rows_all, (h, w)).copy(), np.zeros((h, w), f32)]
     for sign, outer_pts, outer, k in ((1.0, local[0:7], top, k_up), (-1.0, local[[6, 7, 8, 9, 10, 11, 0]], bot, k_lo)):
-        inside = (sign * (rows - outer[None]) >= 0) & (sign * (line[None] - rows) >= (0 if sign > 0 else 1e-9))
+        # (only the rows this lip spans)
+        r0 = int(np.clip(np.floor(min(outer.min(), line.min())), 0, h))
+        r1 = int(np.clip(np.ceil(max(outer.max(), line.max())) + 1, r0, h))
+        if r1 <= r0:
+            continue
+        rows = rows_all[r0:r1]
+        inside = (sign * (rows - outer[None]) >= 0) & (sign * (line[None] - rows) >= (0 if sign > 0 else 1e-6))
         thick = np.maximum(sign * (line - outer), 0.0)[None]
         span = np.minimum(np.maximum(k[None] * thick, 1.0), thick)  # the own rows kept, deep from the outline
         # the tiles read the rows clear of the outline (its edge) and of the teeth (their soft
         # edge); the margins and the overlap shrink to nothing as the stretch does
-        margin = np.minimum(_GRAIN_MARGIN * width, 0.25 * span)
+        margin = np.minimum(f32(_GRAIN_MARGIN * width), 0.25 * span)
         start = margin
         end = span - np.minimum(margin, thick - span)
-        blend = np.minimum(np.minimum(_GRAIN_BLEND * width, 0.4 * (end - start)), thick - end)
+        blend = np.minimum(np.minimum(f32(_GRAIN_BLEND * width), 0.4 * (end - start)), thick - end)
         step = np.maximum(end - start - blend, 1e-6)
         depth = np.maximum(sign * (rows - outer[None]), 0.0)
         first = end - blend  # where tile 1 begins
-        tiled = (thick - end > 1e-3) & (depth > first)
+        tiled = (thick - end > 1e-3) & (depth > first) & inside
         n = np.where(tiled, 1.0 + np.floor((depth - first) / step), 0.0)
         q = depth - (first + (n - 1.0) * step)  # depth into tile n
-        for j, (tile, d) in enumerate(((n, np.where(tiled, start + q, depth)),
-                                       (n - 1, np.where(n >= 2, start + q + step, depth)))):
+        for j, (tile, d) in enumerate(((n, start + q), (n - 1, np.where(n >= 2, start + q + step, depth)))):
             x = np.where(tile > 0, _reflect(xs + tile * shift, lo_x, hi_x), xs)
-            y = outline_y(outer_pts, x.ravel()).reshape(h, w) + sign * d
-            maps[2 * j] = np.where(inside, x, maps[2 * j])
-            maps[2 * j + 1] = np.where(inside, y, maps[2 * j + 1])
+            y = outline_y(outer_pts, x.ravel()).reshape(x.shape).astype(f32) + sign * d
+            use = tiled if j == 0 else tiled & (n >= 2)
+            maps[2 * j][r0:r1] = np.where(use, x, maps[2 * j][r0:r1])
+            maps[2 * j + 1][r0:r1] = np.where(use, y, maps[2 * j + 1][r0:r1])
         fade = 1.0 - q / np.maximum(blend, 1e-6)
-        maps[4] = np.where(inside & tiled & (q < blend), fade, maps[4])
-    return tuple(m.astype(np.float32) for m in maps)
+        maps[4][r0:r1] = np.where(tiled & (q < blend), fade, maps[4][r0:r1])
+    return tuple(maps)
 
 
 def _parts(poly: np.ndarray, local: np.ndarray) -> list[np.ndarray]:
-    """The upper lip, the lower lip (``poly`` above / below the meeting line of ``local``) and the
-    rest: the ``(H, W) bool`` parts a smooth layer is taken within, so no edge between them blurs."""
+    """The upper and the lower lip (``poly`` above / below the meeting line of ``local``), ``(H, W)
+    bool``: the parts a smooth layer is taken within, so that no edge between them blurs."""
     h, w = poly.shape
     below = np.arange(h)[:, None] > outline_y(local[12:17], np.arange(w, dtype=np.float64))[None]
     lips = poly > 0
-    return [lips & ~below, lips & below, ~lips]
+    return [lips & ~below, lips & below]
 
 
 def _smooth(image: np.ndarray, parts: list[np.ndarray], use: np.ndarray, sigma: float) -> np.ndarray:
     """``image`` ``(H, W, 3) float32`` made smooth within each of ``parts``: a Gaussian of ``sigma``
     px over the ``use`` pixels of that part only (normalised by their weight); ``image`` itself
-    where a part has no ``use`` pixel near."""
-    out = image.copy()
+    outside the parts and where a part has no ``use`` pixel near."""
+    out = image
+    h, w = image.shape[:2]
+    half = sigma >= 2.0 and min(h, w) >= 8  # (a wide Gaussian on a half-size image: 4x fewer taps)
     for part in parts:
-        wt = (part & use).astype(np.float32)
-        den = cv2.GaussianBlur(wt, (0, 0), sigma)
-        num = cv2.GaussianBlur(image * wt[..., None], (0, 0), sigma)
-        ok = part & (den > 1e-3)
-        out[ok] = num[ok] / den[ok][:, None]
+        wt = (part & use).astype(np.float32)[..., None]
+        both = np.concatenate([image * wt, wt], axis=2)
+        if half:
+            small = cv2.resize(both, ((w + 1) // 2, (h + 1) // 2), interpolation=cv2.INTER_AREA)
+            small = cv2.GaussianBlur(small, (0, 0), 0.5 * sigma, borderType=cv2.BORDER_CONSTANT)
+            both = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+        else:
+            both = cv2.GaussianBlur(both, (0, 0), sigma, borderType=cv2.BORDER_CONSTANT)
+        ok = part & (both[..., 3] > 1e-3)
+        out = np.where(ok[..., None], both[..., :3] / np.maximum(both[..., 3:], 1e-3), out)
     return out
 
 
@@ -234,7 +251,7 @@ def regrain(region: np.ndarray, grain: np.ndarray, smooth_rows: np.ndarray, maps
     rows = np.arange(region.shape[0], dtype=np.float32)[:, None]
     cols = np.arange(region.shape[1], dtype=np.float32)[None]
     moved = ((np.abs(smooth_rows - rows) > 0.01) | (np.abs(y - rows) > 0.01) | (np.abs(x - cols) > 0.01)) \
-        & ~parts[2]
+        & (parts[0] | parts[1])
     if not moved.any():
         return region
     f = region.astype(np.float32)
@@ -302,9 +319,10 @@ def close_mouth(image: np.ndarray, lips: np.ndarray, colours: PersonColours,
         grain = None
         if _STRETCH_KEEP < 1.0:  # the lips' own pixels first, inpainting for what is left
             src = lip_stretch_rows(mask > 0, local, width)
-            maps = lip_grain_maps(mask > 0, local, width)
-            parts = _parts(poly, local)
-            grain = lip_grain(region, mask > 0, parts, width)
+            maps = lip_grain_maps(mask > 0, local, width) if _GRAIN else ()
+            if _GRAIN:
+                parts = _parts(poly, local)
+                grain = lip_grain(region, mask > 0, parts, width)
             mx = np.broadcast_to(np.arange(src.shape[1], dtype=np.float32)[None], src.shape)
             region[...] = cv2.remap(np.ascontiguousarray(region), np.ascontiguousarray(mx), src,
                                     cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
