@@ -145,3 +145,121 @@ def test_closing_keeps_the_lips_texture_where_teeth_were(monkeypatch):
     # ... and about as much as the same lips had with no teeth at all (the creases only stretched)
     bare = _textured_photo(local, with_teeth=False)[0]
     assert _band_energy(out, local) > 0.6 * _band_energy(bare, local)
+
+
+def _reference_grain_maps(mask, local, width):
+    """The plain version of lip_grain_maps: a loop over each lip's pixels, Python floats."""
+    h, w = mask.shape
+    top, line, bot, k_up, k_lo = close_mod._stretch_plan(mask, local, width)
+    lo_x, hi_x = sorted((local[12, 0], local[16, 0]))
+
+    def reflect(x):
+        span = hi_x - lo_x
+        u = (x - lo_x) % (2 * span)
+        return lo_x + (u if u <= span else 2 * span - u)
+
+    def outline(pts, x):
+        o = np.argsort(pts[:, 0], kind="stable")
+        return float(np.interp(x, pts[o, 0], pts[o, 1]))
+
+    mx, my = np.tile(np.arange(w, dtype=float), (h, 1)), np.tile(np.arange(h, dtype=float)[:, None], (1, w))
+    maps = [mx.copy(), my.copy(), mx.copy(), my.copy(), np.zeros((h, w))]
+    shift = close_mod._GRAIN_SHIFT * width
+    lips = ((1.0, local[0:7], top, k_up), (-1.0, local[[6, 7, 8, 9, 10, 11, 0]], bot, k_lo))
+    for sign, pts, outer, k in lips:
+        for x in range(w):
+            thick = max(sign * (line[x] - outer[x]), 0.0)
+            span = min(max(k[x] * thick, 1.0), thick)
+            margin = min(close_mod._GRAIN_MARGIN * width, 0.25 * span)
+            end = span - min(margin, thick - span)
+            blend = min(close_mod._GRAIN_BLEND * width, 0.4 * (end - margin), thick - end)
+            step = max(end - margin - blend, 1e-6)
+            first = end - blend
+            for y in range(h):
+                inside = (outer[x] <= y <= line[x]) if sign > 0 else (line[x] < y <= outer[x])
+                depth = max(sign * (y - outer[x]), 0.0)
+                if not inside or thick - end <= 1e-3 or depth <= first:
+                    continue
+                n = 1 + np.floor((depth - first) / step)
+                q = depth - (first + (n - 1) * step)
+                xn = reflect(x + n * shift)
+                maps[0][y, x], maps[1][y, x] = xn, outline(pts, xn) + sign * (margin + q)
+                if n >= 2:
+                    xb = reflect(x + (n - 1) * shift)
+                    maps[2][y, x], maps[3][y, x] = xb, outline(pts, xb) + sign * (margin + q + step)
+                if q < blend:
+                    maps[4][y, x] = 1.0 - q / blend
+    return maps
+
+
+def test_lip_grain_maps_against_a_per_pixel_loop():
+    local = _mouth()
+    mask = _teeth_mask(local, (180, 320))
+    got = close_mod.lip_grain_maps(mask, local, 240.0)
+    want = _reference_grain_maps(mask, local, 240.0)
+    for g, r in zip(got, want, strict=True):
+        # (float32 against float64: a tile boundary may fall a rounding either side on a rare pixel)
+        assert np.mean(np.abs(g - r) < 1e-2) > 0.998
+    assert np.any(want[4] > 0) and np.any(np.abs(want[0] - np.arange(320)[None]) > 1)  # tiles are used
+
+
+def test_lip_grain_maps_read_own_rows_at_one_to_one():
+    local = _mouth()
+    mask = _teeth_mask(local, (180, 320))
+    x, y, xb, yb, blend = close_mod.lip_grain_maps(mask, local, 240.0)
+    # a tile read along the lip may reach another column's teeth (its own lip share is larger):
+    # rarely, and there lip_grain's weight is 0, so nothing of a tooth is laid down
+    lip_part = close_mod._parts(cv2.fillPoly(np.zeros((180, 320), np.uint8), [np.rint(local[:12] * 16).astype(np.int32)], 1,
+                                             shift=4), local)
+    weight = close_mod.lip_grain(np.zeros((180, 320, 3), np.uint8), mask, lip_part, 240.0)[..., 3]
+    assert not weight[mask].any()
+    for j, (mx_, my_) in enumerate(((x, y), (xb, yb))):
+        tiled = (np.abs(mx_ - np.arange(320)[None]) > 1e-3) | (np.abs(my_ - np.arange(180)[:, None]) > 1e-3)
+        read = mask[np.clip(np.rint(my_), 0, 179).astype(int), np.clip(np.rint(mx_), 0, 319).astype(int)]
+        assert tiled.sum() > (500 if j == 0 else -1) and (not tiled.any() or read[tiled].mean() < 0.05)
+    # down a column, within a tile, the texture's row moves one row a row: never stretched (a
+    # step well away from 1 only where the tile or the lip changes: a jump of rows, never a fraction)
+    same_tile = np.abs(np.diff(x, axis=0)) < 1e-3
+    step = np.abs(np.diff(y, axis=0))
+    line = np.interp(np.arange(320), local[12:17, 0], local[12:17, 1])
+    rows = np.arange(179)[:, None]
+    across = (rows <= line[None]) & (rows + 1 > line[None])  # from one lip to the other
+    moved = same_tile & ~across & (np.abs(y[1:] - np.arange(1, 180)[:, None]) > 1e-3)
+    assert moved.sum() > 200
+    assert np.mean(np.abs(step[moved] - 1.0) < 1e-3) > 0.9
+    assert not np.any((step[moved] < 0.99) | ((step[moved] > 1.01) & (step[moved] < 3.0)))
+    # no teeth: every map is the pixel itself
+    none = close_mod.lip_grain_maps(np.zeros_like(mask), local, 240.0)
+    assert_allclose(none[0], np.broadcast_to(np.arange(320.0)[None], mask.shape))
+    assert_allclose(none[1], np.broadcast_to(np.arange(180.0)[:, None], mask.shape))
+    assert not none[4].any()
+
+
+def test_regrain_keeps_grain_where_the_stretch_streaks(monkeypatch):
+    """Grainy lips (noise, no creases) closed over teeth: stretched alone they streak; with their
+    texture at 1:1 their streak ratio stays near the bare lips'."""
+    from pixelfes.evaluate.streaks import streak_ratio
+
+    local = _mouth()
+    rng = np.random.default_rng(0)
+    img = np.full((180, 320, 3), (205, 160, 140), np.float64)
+    lips = np.zeros((180, 320), np.uint8)
+    cv2.fillPoly(lips, [np.rint(local[:12]).astype(np.int32)], 1)
+    noise = cv2.GaussianBlur(rng.normal(0, 14, (180, 320)), (0, 0), 0.8)
+    img[lips > 0] = np.array([170, 95, 100]) + noise[lips > 0][:, None] * [1.0, 0.7, 0.7]
+    bare = np.clip(np.rint(img), 0, 255).astype(np.uint8)
+    teeth = _teeth_mask(local, (180, 320)) & (lips > 0)
+    photo = bare.copy()
+    photo[teeth] = (235, 230, 220)
+    colours = PersonColours(skin=np.array([205, 160, 140], np.uint8), lips=np.array([170, 95, 100], np.uint8))
+    lm = np.zeros((68, 2))
+    lm[48:68] = local
+    outs = {}
+    for on in (False, True):
+        monkeypatch.setattr(close_mod, "_GRAIN", on)
+        out = photo.copy()
+        close_mouth(out, local, colours)
+        outs[on] = streak_ratio(out, lm)
+    real = streak_ratio(bare, lm)
+    assert outs[False] > 1.2 * real  # the stretch alone streaks
+    assert abs(np.log(outs[True] / real)) < 0.5 * abs(np.log(outs[False] / real))
