@@ -157,28 +157,22 @@ def _native_likely(fold: TrainingFold) -> Any:
     return native_likely_factory(fold)
 
 
-def _native_destreak(fold: TrainingFold, light_only: bool = True) -> Any:
-    """``native`` with the closing lips' texture read at 1:1 (``pixelfes.mouth.close._GRAIN``;
-    ``light_only``: ``_GRAIN_LIGHT_ONLY``), switched on for this engine's own calls only (another
-    engine in the process is untouched)."""
+def _native_destreak(fold: TrainingFold) -> Any:
+    """``native`` with the closing lips' texture read at 1:1 (``pixelfes.mouth.close._GRAIN``),
+    switched on for this engine's own calls only (another engine in the process is untouched)."""
     from pixelfes.mouth import close
 
     engine = _native(fold)
 
     def run(rgb: np.ndarray, faces: Sequence[Any], strength: float) -> np.ndarray:
-        before = close._GRAIN, close._GRAIN_LIGHT_ONLY
-        close._GRAIN, close._GRAIN_LIGHT_ONLY = True, light_only
+        before = close._GRAIN
+        close._GRAIN = True
         try:
             return np.asarray(engine(rgb, faces, strength))
         finally:
-            close._GRAIN, close._GRAIN_LIGHT_ONLY = before
+            close._GRAIN = before
 
     return run
-
-
-def _native_destreak_rgb(fold: TrainingFold) -> Any:
-    """:func:`_native_destreak`'s first trial: the 1:1 texture in all of RGB."""
-    return _native_destreak(fold, light_only=False)
 
 
 #: Engines by name; anything else is given as ``module:function`` (:func:`resolve_factory`).
@@ -187,8 +181,7 @@ def _native_destreak_rgb(fold: TrainingFold) -> Any:
 #: ``native`` is the native engine with a mouth bank of the fold's training people;
 #: ``native-likely`` the same with ``mouth="likely"``.
 FACTORIES: dict[str, ModelFactory] = {"shape-texture": _canvas, "native": _native,
-                                      "native-likely": _native_likely, "native-destreak": _native_destreak,
-                                      "native-destreak-rgb": _native_destreak_rgb}
+                                      "native-likely": _native_likely, "native-destreak": _native_destreak}
 
 
 def resolve_factory(text: str) -> tuple[str, ModelFactory]:

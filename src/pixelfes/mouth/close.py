@@ -39,9 +39,13 @@ _STRETCH_KEEP = 1.0 / 3.0
 #: whether the stretched lips' texture is read at 1:1 (:func:`regrain`); off while it is on
 #: trial: ``pixelfes.evaluate.mouth_protocol``'s ``native-destreak`` turns it on for its own calls
 _GRAIN = False
-#: the 1:1 texture changes L* only (a*, b* stay the stretched lips'): the first trial, RGB, moved
-#: the lip line's held-out tint by +0.074 (standard error 0.065), the one measure it broke
-_GRAIN_LIGHT_ONLY = True
+#: mouth widths either side of the meeting line the 1:1 texture leaves alone, and its fade beyond:
+#: the rows the crease darkens (:mod:`.crease`; a smooth layer there lightened the darkest row)
+_GRAIN_LINE = 0.03
+_GRAIN_LINE_FADE = 0.015
+#: highlights of the texture read from other rows are kept (softly) within this many times the
+#: lips' mean |texture|: a lower lip's gloss specks laid in every tile read as light dashes
+_GRAIN_GLOSS = 1.0
 #: the stretched lips' fine texture (L*a*b* minus a Gaussian of this many mouth widths) is read at
 #: 1:1, not stretched (:func:`lip_grain_maps`): stretched up to 3x it drew vertical streaks
 _GRAIN_SIGMA = 0.025
@@ -49,9 +53,16 @@ _GRAIN_SIGMA = 0.025
 #: the tiles' overlap (:func:`lip_grain_maps`)
 _GRAIN_SHIFT = 0.23
 _GRAIN_BLEND = 0.02
-#: mouth widths of a lip's own rows next to its outline and next to the teeth no tile reads
-_GRAIN_MARGIN = 0.015
-#: texture read from other rows is kept (softly) within this many times the lips' mean |grain|
+#: mouth widths of a lip's own rows next to its outline no tile reads (its edge; towards the teeth
+#: the mask's halo and the texture's weight keep the teeth's soft edge out)
+_GRAIN_MARGIN = 0.008
+#: tiles shorter than this many mouth widths lay no texture (a few rows repeated read as
+#: horizontal blotches, 134's lower lip), half of it fades in
+_GRAIN_MIN_TILE = 0.025
+#: mouth widths along the lip over which the texture's mean per row is taken out (it is shading,
+#: such as the outline's soft edge: laid down in every tile it drew horizontal bands)
+_GRAIN_ALONG = 0.06
+#: shadows of the texture read from other rows are kept (softly) within this many times its mean
 _GRAIN_CLIP = 2.5
 
 
@@ -107,7 +118,8 @@ def _stretch_plan(mask: np.ndarray, local: np.ndarray, width: float) -> tuple[np
     return top, line, bot, ks[0], ks[1]
 
 
-def lip_stretch_rows(mask: np.ndarray, local: np.ndarray, width: float) -> np.ndarray:
+def lip_stretch_rows(mask: np.ndarray, local: np.ndarray, width: float,
+                     plan: tuple[np.ndarray, ...] | None = None) -> np.ndarray:
     """``(H, W) float32`` source rows that stretch each lip over the ``mask`` pixels next to the line.
 
     ``mask``: ``(H, W) bool``, the pixels that are not lip (teeth, cavity) inside the closed lips;
@@ -117,11 +129,11 @@ def lip_stretch_rows(mask: np.ndarray, local: np.ndarray, width: float) -> np.nd
     lower lip the same, upwards), so the lips meet with their own texture and edge. The stretch is
     the column's lip share, kept to at least ``_STRETCH_KEEP``, then made smooth along the line
     (a minimum over, then a Gaussian of, 0.02 mouth widths): no steps between columns. Rows
-    outside the lips map to themselves.
+    outside the lips map to themselves. ``plan``: :func:`_stretch_plan`'s, if already made.
     """
     h, w = mask.shape
     rows = np.arange(h, dtype=np.float64)[:, None]
-    top, line, bot, k_up, k_lo = _stretch_plan(mask, local, width)
+    top, line, bot, k_up, k_lo = _stretch_plan(mask, local, width) if plan is None else plan
     src = np.broadcast_to(rows, (h, w)).copy()
     up = (rows <= line[None]) & (rows >= top[None])
     lo = (rows > line[None]) & (rows <= bot[None])
@@ -137,7 +149,8 @@ def _reflect(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return lo + np.where(u <= span, u, 2.0 * span - u)
 
 
-def lip_grain_maps(mask: np.ndarray, local: np.ndarray, width: float) -> tuple[np.ndarray, ...]:
+def lip_grain_maps(mask: np.ndarray, local: np.ndarray, width: float,
+                   plan: tuple[np.ndarray, ...] | None = None) -> tuple[np.ndarray, ...]:
     """Where each pixel of the lips stretched over ``mask`` (:func:`lip_stretch_rows`) reads its
     fine texture at 1:1: ``(x, y, x_before, y_before, blend)``, ``(H, W) float32`` each.
 
@@ -145,50 +158,61 @@ def lip_grain_maps(mask: np.ndarray, local: np.ndarray, width: float) -> tuple[n
     its texture is laid down in tiles of those ``S`` rows, unstretched, the ``n``-th tile taken
     from ``n * _GRAIN_SHIFT`` mouth widths along the lip (folded back at the inner corners), so
     no crease is drawn twice in a column; each tile is read from its column's own outline down.
-    Tiles overlap by ``_GRAIN_BLEND`` mouth widths (at most 0.4 ``S`` and ``T - S``), where the one before
+    Every tile is read at whole pixels (its shift, the fold and its rows rounded). Tiles overlap by
+    ``_GRAIN_BLEND`` mouth widths (at most 0.4 ``S`` and ``T - S``), where the one before
     (``x_before``, ``y_before``) is blended in with weight ``blend`` (1 at the tile's start, 0
     at the overlap's end). Tile 0 is the lip's own rows in place: outside the lips, and where a
-    lip is not stretched, both maps are the pixel itself and ``blend`` is 0.
+    lip is not stretched, both maps are the pixel itself and ``blend`` is 0. ``plan``:
+    :func:`_stretch_plan`'s, if already made.
     """
     h, w = mask.shape
     f32 = np.float32
     xs = np.arange(w, dtype=f32)[None]
     rows_all = np.arange(h, dtype=f32)[:, None]
-    top, line, bot, k_up, k_lo = (v.astype(f32) for v in _stretch_plan(mask, local, width))
+    top, line, bot, k_up, k_lo = (v.astype(f32) for v in (_stretch_plan(mask, local, width) if plan is None else plan))
     lo_x, hi_x = sorted((float(local[12, 0]), float(local[16, 0])))
-    shift = f32(_GRAIN_SHIFT * width)
+    lo_x, hi_x = float(np.ceil(lo_x)), float(max(np.floor(hi_x), np.ceil(lo_x)))  # (whole columns)
+    shift = f32(max(1, round(_GRAIN_SHIFT * width)))
     maps = [np.broadcast_to(xs, (h, w)).copy(), np.broadcast_to(rows_all, (h, w)).copy(),
-            np.broadcast_to(xs, (h, w)).copy(), np.broadcast_to(rows_all, (h, w)).copy(), np.zeros((h, w), f32)]
-    for sign, outer_pts, outer, k in ((1.0, local[0:7], top, k_up), (-1.0, local[[6, 7, 8, 9, 10, 11, 0]], bot, k_lo)):
-        # (only the rows this lip spans)
-        r0 = int(np.clip(np.floor(min(outer.min(), line.min())), 0, h))
-        r1 = int(np.clip(np.ceil(max(outer.max(), line.max())) + 1, r0, h))
-        if r1 <= r0:
-            continue
-        rows = rows_all[r0:r1]
-        inside = (sign * (rows - outer[None]) >= 0) & (sign * (line[None] - rows) >= (0 if sign > 0 else 1e-6))
-        thick = np.maximum(sign * (line - outer), 0.0)[None]
-        span = np.minimum(np.maximum(k[None] * thick, 1.0), thick)  # the own rows kept, deep from the outline
-        # the tiles read the rows clear of the outline (its edge) and of the teeth (their soft
-        # edge); the margins and the overlap shrink to nothing as the stretch does
-        margin = np.minimum(f32(_GRAIN_MARGIN * width), 0.25 * span)
-        start = margin
-        end = span - np.minimum(margin, thick - span)
-        blend = np.minimum(np.minimum(f32(_GRAIN_BLEND * width), 0.4 * (end - start)), thick - end)
-        step = np.maximum(end - start - blend, 1e-6)
-        depth = np.maximum(sign * (rows - outer[None]), 0.0)
-        first = end - blend  # where tile 1 begins
-        tiled = (thick - end > 1e-3) & (depth > first) & inside
-        n = np.where(tiled, 1.0 + np.floor((depth - first) / step), 0.0)
-        q = depth - (first + (n - 1.0) * step)  # depth into tile n
-        for j, (tile, d) in enumerate(((n, start + q), (n - 1, np.where(n >= 2, start + q + step, depth)))):
-            x = np.where(tile > 0, _reflect(xs + tile * shift, lo_x, hi_x), xs)
-            y = outline_y(outer_pts, x.ravel()).reshape(x.shape).astype(f32) + sign * d
-            use = tiled if j == 0 else tiled & (n >= 2)
-            maps[2 * j][r0:r1] = np.where(use, x, maps[2 * j][r0:r1])
-            maps[2 * j + 1][r0:r1] = np.where(use, y, maps[2 * j + 1][r0:r1])
-        fade = 1.0 - q / np.maximum(blend, 1e-6)
-        maps[4][r0:r1] = np.where(tiled & (q < blend), fade, maps[4][r0:r1])
+            np.broadcast_to(xs, (h, w)).copy(), np.broadcast_to(rows_all, (h, w)).copy(), np.zeros((h, w), f32),
+            np.ones((h, w), f32)]
+    # both lips at once: row 0 of each (2, W) the upper lip (read down from its outline), row 1 the lower
+    outer, k = np.stack([top, bot]), np.stack([k_up, k_lo])
+    sign = np.array([[1.0], [-1.0]], f32)
+    thick = np.maximum(sign * (line[None] - outer), 0.0)
+    span = np.minimum(np.maximum(k * thick, 1.0), thick)  # the own rows kept, deep from the outline
+    # the tiles read the rows clear of the outline (its edge); the margin and the overlap shrink to
+    # nothing as the stretch does
+    start = np.minimum(f32(_GRAIN_MARGIN * width), 0.25 * span)
+    blend = np.minimum(np.minimum(f32(_GRAIN_BLEND * width), 0.4 * (span - start)), thick - span)
+    step = np.maximum(span - start - blend, 1e-6)
+    first = np.where(thick - span > 1e-3, span - blend, np.inf)  # where tile 1 begins (never: unstretched)
+    r0 = int(np.clip(np.floor(top.min()), 0, h))
+    r1 = int(np.clip(np.ceil(bot.max()) + 1, r0, h))
+    rows = rows_all[r0:r1]
+    lower = rows > line[None]  # (the lower lip's pixels; row == line is the upper's)
+    depth = np.where(lower, bot[None] - rows, rows - top[None])
+    rr, cc = np.nonzero(depth > np.where(lower, first[1][None], first[0][None]))  # (the tiled pixels only)
+    if rr.size == 0:
+        return tuple(maps)
+    lip = lower[rr, cc].astype(np.intp)
+    f, st, sg = first[lip, cc], step[lip, cc], sign[lip, 0]
+    n = (1.0 + np.floor((depth[rr, cc] - f) / st)).astype(np.intp)
+    q = depth[rr, cc] - (f + (n - 1) * st)  # depth into tile n
+    # each tile's column (both lips) and outline (each lip), per column: a tile index takes a few values
+    tiles = np.arange(int(n.max()) + 1, dtype=f32)[:, None]
+    tx = np.where(tiles > 0, _reflect(xs + tiles * shift, lo_x, hi_x), xs).astype(f32)
+    ty = np.stack([outline_y(pts, tx.ravel()).reshape(tx.shape) for pts in (local[0:7], local[[6, 7, 8, 9, 10, 11, 0]])])
+    d = start[lip, cc] + q
+    at = (rr + r0, cc)
+    maps[0][at] = tx[n, cc]
+    maps[1][at] = np.rint(ty[lip, n, cc] + sg * d)  # (whole pixels: read as they are, no interpolation)
+    two = n >= 2
+    maps[2][rr[two] + r0, cc[two]] = tx[n[two] - 1, cc[two]]
+    maps[3][rr[two] + r0, cc[two]] = np.rint(ty[lip[two], n[two] - 1, cc[two]] + sg[two] * (d[two] + st[two]))
+    bl = blend[lip, cc]
+    maps[4][at] = np.where(q < bl, 1.0 - q / np.maximum(bl, 1e-6), 0.0)
+    maps[5][at] = np.clip(st / f32(0.5 * _GRAIN_MIN_TILE * width) - 1.0, 0.0, 1.0)
     return tuple(maps)
 
 
@@ -201,75 +225,116 @@ def _parts(poly: np.ndarray, local: np.ndarray) -> list[np.ndarray]:
     return [lips & ~below, lips & below]
 
 
-def _smooth(image: np.ndarray, parts: list[np.ndarray], use: np.ndarray, sigma: float) -> np.ndarray:
-    """``image`` ``(H, W, 3) float32`` made smooth within each of ``parts``: a Gaussian of ``sigma``
-    px over the ``use`` pixels of that part only (normalised by their weight); ``image`` itself
-    outside the parts and where a part has no ``use`` pixel near."""
-    out = image
-    h, w = image.shape[:2]
-    half = sigma >= 2.0 and min(h, w) >= 8  # (a wide Gaussian on a half-size image: 4x fewer taps)
-    for part in parts:
-        wt = (part & use).astype(np.float32)[..., None]
-        both = np.concatenate([image * wt, wt], axis=2)
-        if half:
-            small = cv2.resize(both, ((w + 1) // 2, (h + 1) // 2), interpolation=cv2.INTER_AREA)
-            small = cv2.GaussianBlur(small, (0, 0), 0.5 * sigma, borderType=cv2.BORDER_CONSTANT)
-            both = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
-        else:
-            both = cv2.GaussianBlur(both, (0, 0), sigma, borderType=cv2.BORDER_CONSTANT)
-        ok = part & (both[..., 3] > 1e-3)
-        out = np.where(ok[..., None], both[..., :3] / np.maximum(both[..., 3:], 1e-3), out)
+def _smooth(light: np.ndarray, parts: list[np.ndarray], use: np.ndarray, sigma: float,
+            along: bool = False) -> np.ndarray:
+    """``light`` ``(H, W) float32`` made smooth within each of ``parts``: about a Gaussian of ``sigma``
+    px (``along``: along the rows only) over the ``use`` pixels of that part only (normalised by their
+    weight); ``light`` itself outside the parts and where a part has no ``use`` pixel near. Both
+    parts in one 4-channel blur."""
+    h, w = light.shape
+    wts = [(part & use).astype(np.float32) for part in parts]
+    both = np.dstack([light * wts[0], wts[0], light * wts[1], wts[1]])
+    # boxes (their cost does not grow with the width): along the rows one as wide as a Gaussian of
+    # ``sigma``; else two passes each way, together near a Gaussian of ``sigma``
+    if along:
+        both = cv2.blur(both, (2 * int(round(0.5 * np.sqrt(12.0 * sigma ** 2 + 1.0))) + 1, 1),
+                        borderType=cv2.BORDER_CONSTANT)
+    else:
+        k = max(3, 2 * int(round(0.5 * np.sqrt(6.0 * sigma ** 2 + 1.0))) + 1)
+        both = cv2.blur(cv2.blur(both, (k, k), borderType=cv2.BORDER_CONSTANT), (k, k),
+                        borderType=cv2.BORDER_CONSTANT)
+    c = cv2.split(both)
+    num, wt = np.where(parts[0], c[0], c[2]), np.where(parts[0], c[1], c[3])  # (the parts are disjoint)
+    ok = (parts[0] | parts[1]) & (wt > 1e-3)
+    return np.where(ok, num / np.maximum(wt, 1e-3), light).astype(np.float32)
+
+
+def lip_grain(light: np.ndarray, mask: np.ndarray, parts: list[np.ndarray], width: float
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """The lips' fine texture in L* ``light`` (``(H, W) float32``, before the stretch over ``mask``):
+    ``(fine, grain)``, ``fine`` ``(H, W) float32`` as it is, ``grain`` ``(H, W, 2) float32`` the
+    texture to be read at 1:1 (:func:`lip_grain_maps`) times its weight, and that weight.
+
+    The texture is ``light`` minus its smooth layer (:func:`_smooth`, ``_GRAIN_SIGMA`` mouth widths,
+    within each lip, ``mask`` left out). In ``grain`` it is kept softly (tanh) within ``_GRAIN_CLIP``
+    times its mean |texture| over the lips below, within ``_GRAIN_GLOSS`` times above (a speck of
+    gloss is not laid down again in every tile); its weight fades from 1 to 0 over 0.01 mouth widths
+    towards ``mask`` (the teeth's soft edge is no lip grain) and towards the lips' outline."""
+    sigma = max(0.8, _GRAIN_SIGMA * width)
+    fine = light - _smooth(light, parts, ~mask, sigma)
+    fine = fine - _smooth(fine, parts, ~mask, max(0.8, _GRAIN_ALONG * width), along=True)
+    lips = (parts[0] | parts[1]) & ~mask
+    mean = max(float(np.abs(fine[lips]).mean()), 0.2) if lips.any() else 3.0
+    cap = np.where(fine > 0, _GRAIN_GLOSS * mean, _GRAIN_CLIP * mean).astype(np.float32)
+    reach = max(1.0, 0.01 * width)
+    off: np.ndarray = cv2.distanceTransform(lips.astype(np.uint8), cv2.DIST_L2, 3)  # (to the teeth or the outline)
+    weight = np.clip(off / reach, 0.0, 1.0)
+    kept = cap * np.tanh(fine / cap)
+    kept -= float(kept[lips].mean()) if lips.any() else 0.0  # (no highlight kept: the lips' mean L* is)
+    grain = np.dstack([kept * weight, weight]).astype(np.float32)
+    return (fine * weight).astype(np.float32), grain
+
+
+def regrain(region: np.ndarray, streaky: np.ndarray, filled: np.ndarray, grain: np.ndarray,
+            stretch_rows: np.ndarray, maps: tuple[np.ndarray, ...], parts: list[np.ndarray],
+            local: np.ndarray, width: float, colour: np.ndarray | None = None) -> np.ndarray:
+    """``region`` (``(H, W, 3) uint8``, the lips already stretched and filled) with the stretched
+    copy of their fine texture (``streaky``: :func:`lip_grain`'s ``fine`` read through the stretch,
+    ``stretch_rows``) taken out of L* and the lips' own texture (``grain``) laid in at 1:1 through
+    ``maps`` (:func:`lip_grain_maps`, whole pixels), by its weight; two tiles cross-faded keep their summed
+    texture's strength. ``filled``: the pixels inpainted after the stretch (smooth, no texture to
+    take out). The meeting line's rows (``_GRAIN_LINE`` mouth widths either side, faded over
+    ``_GRAIN_LINE_FADE``: the crease's) are left as they are; a* and b* everywhere; unmoved
+    pixels are unchanged. ``colour``: ``region``'s L*a*b* before the fill, if at hand (the
+    ``filled`` pixels' is taken afresh)."""
+    h, w = region.shape[:2]
+    x, y, xb, yb, blend, strength = maps
+    rows = np.arange(h, dtype=np.float32)[:, None]
+    line = outline_y(local[12:17], np.arange(w, dtype=np.float64)).astype(np.float32)
+    off = (np.abs(rows - line[None]) / np.float32(width) - _GRAIN_LINE) / _GRAIN_LINE_FADE
+    # (a tile is read only where the lip is stretched: moved = stretched)
+    keep = np.clip(off, 0.0, 1.0) * strength * ((np.abs(stretch_rows - rows) > 0.01) & (parts[0] | parts[1]))
+    if not keep.any():
+        return region
+    rs, cs = np.flatnonzero(keep.any(1)), np.flatnonzero(keep.any(0))
+    box = np.s_[rs[0]:rs[-1] + 1, cs[0]:cs[-1] + 1]  # (only the rows and columns that change)
+    keep, blend = keep[box], blend[box]
+    both = cv2.remap(grain, np.vstack([x[box], xb[box]]), np.vstack([y[box], yb[box]]), cv2.INTER_NEAREST,
+                     borderMode=cv2.BORDER_REPLICATE)
+    now, before = both[:keep.shape[0]], both[keep.shape[0]:]
+    b = blend[..., None]
+    read = now + b * (before - now)
+    texture = read[..., 0] / np.sqrt((1.0 - blend) ** 2 + blend ** 2)
+    weight = np.clip(read[..., 1], 0.0, 1.0)
+    change = keep * (texture - weight * np.where(filled[box], 0.0, streaky[box]))
+    at = np.flatnonzero(keep > 0)  # (only the pixels that change go to L*a*b* and back)
+    sub = np.ascontiguousarray(region[box]).reshape(-1, 3)
+    if colour is None:
+        c = lab(sub[at])
+    else:
+        c = np.ascontiguousarray(colour[box]).reshape(-1, 3)[at]
+        fresh = filled[box].ravel()[at]
+        if fresh.any():
+            c[fresh] = lab(sub[at[fresh]])
+    c[:, 0] += change.ravel()[at]
+    sub[at] = np.clip(np.rint(lab_to_srgb(c)), 0, 255).astype(np.uint8)
+    out = region.copy()
+    out[box] = sub.reshape(keep.shape + (3,))
     return out
 
 
-def lip_grain(region: np.ndarray, mask: np.ndarray, parts: list[np.ndarray], width: float) -> np.ndarray:
-    """``(H, W, 4) float32``: the lips' fine texture in ``region`` (``(H, W, 3) uint8``) and its
-    weight, to be read at 1:1 (:func:`lip_grain_maps`) where the lips are stretched over ``mask``.
-
-    The texture is the image minus its smooth layer (:func:`_smooth`, ``_GRAIN_SIGMA`` mouth
-    widths, within each lip, ``mask`` left out), kept softly within ``_GRAIN_CLIP`` times its mean
-    over the lips (a speck of gloss or a tooth's edge is not repeated). Its weight fades from 1 to
-    0 over 0.01 mouth widths towards ``mask`` (the teeth's soft edge is no lip grain) and towards
-    the lips' outline (their edge, kept where it is); the texture is given times its weight."""
-    f = region.astype(np.float32)
-    sigma = max(0.8, _GRAIN_SIGMA * width)
-    high = f - _smooth(f, parts, ~mask, sigma)
-    lips = (parts[0] | parts[1]) & ~mask
-    c = _GRAIN_CLIP * np.maximum(np.abs(high[lips]).mean(0), 0.5) if lips.any() else np.full(3, 8.0)
-    reach = max(1.0, 0.01 * width)
-    off_teeth: np.ndarray = cv2.distanceTransform((~mask).astype(np.uint8), cv2.DIST_L2, 3)
-    off_edge: np.ndarray = cv2.distanceTransform((parts[0] | parts[1]).astype(np.uint8), cv2.DIST_L2, 3)
-    weight = np.clip(np.minimum(off_teeth, off_edge) / reach, 0.0, 1.0)
-    return np.dstack([c * np.tanh(high / c) * weight[..., None], weight]).astype(np.float32)
-
-
-def regrain(region: np.ndarray, grain: np.ndarray, smooth_rows: np.ndarray, maps: tuple[np.ndarray, ...],
-            parts: list[np.ndarray], width: float) -> np.ndarray:
-    """``region`` (``(H, W, 3) uint8``, the lips already stretched and filled) with its fine texture
-    replaced, wherever a lip was moved, by the lip's own (:func:`lip_grain`) read at 1:1 through
-    ``maps`` (:func:`lip_grain_maps`): ``region``'s smooth layer plus that texture, blended in by
-    its weight (``region`` is kept where the lip has no texture of its own to give); two tiles
-    cross-faded keep their summed texture's strength. Unmoved pixels are unchanged."""
-    x, y, xb, yb, blend = maps
-    rows = np.arange(region.shape[0], dtype=np.float32)[:, None]
-    cols = np.arange(region.shape[1], dtype=np.float32)[None]
-    moved = ((np.abs(smooth_rows - rows) > 0.01) | (np.abs(y - rows) > 0.01) | (np.abs(x - cols) > 0.01)) \
-        & (parts[0] | parts[1])
-    if not moved.any():
-        return region
-    f = region.astype(np.float32)
-    low = _smooth(f, parts, np.ones(moved.shape, bool), max(0.8, _GRAIN_SIGMA * width))
-    now = cv2.remap(grain, x, y, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
-    before = cv2.remap(grain, xb, yb, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
-    b = blend[..., None]
-    read = (1.0 - b) * now + b * before
-    texture = read[..., :3] / np.sqrt((1.0 - b) ** 2 + b ** 2)
-    weight = np.clip(read[..., 3:], 0.0, 1.0)
-    out = np.where(moved[..., None], f + weight * (low - f) + texture, f)
-    if _GRAIN_LIGHT_ONLY:  # the texture's lightness only: the colour stays the stretched lip's
-        new, old = lab(np.clip(np.rint(out), 0, 255).astype(np.uint8)), lab(region)
-        out = np.where(moved[..., None], lab_to_srgb(np.dstack([new[..., :1], old[..., 1:]])), f)
-    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+def _grain_box(plan: tuple[np.ndarray, ...], local: np.ndarray, shape: tuple[int, ...]
+               ) -> tuple[tuple[slice, slice], int, int]:
+    """The rows and columns the stretched lips' texture works in (:func:`_stretch_plan`'s ``plan``):
+    from the upper lip's outline to the lower's, between the inner corners (where lips stretch),
+    two pixels more each way; ``(box, top row, left column)``."""
+    top, _, bot = plan[:3]
+    h, w = shape[:2]
+    y0 = int(np.clip(np.floor(top.min()) - 2, 0, h - 1))
+    y1 = int(np.clip(np.ceil(bot.max()) + 3, y0 + 1, h))
+    x0 = int(np.clip(np.floor(min(local[12, 0], local[16, 0])) - 2, 0, w - 1))
+    x1 = int(np.clip(np.ceil(max(local[12, 0], local[16, 0])) + 3, x0 + 1, w))
+    return (slice(y0, y1), slice(x0, x1)), y0, x0
 
 
 def _not_lip(colour: np.ndarray, lip_l: float, lip_a: float) -> np.ndarray:
@@ -324,20 +389,30 @@ def close_mouth(image: np.ndarray, lips: np.ndarray, colours: PersonColours,
         mask: np.ndarray = cv2.dilate(odd.astype(np.uint8), halo) & inside
         grain = None
         if _STRETCH_KEEP < 1.0:  # the lips' own pixels first, inpainting for what is left
-            src = lip_stretch_rows(mask > 0, local, width)
-            maps = lip_grain_maps(mask > 0, local, width) if _GRAIN else ()
-            if _GRAIN:
-                parts = _parts(poly, local)
-                grain = lip_grain(region, mask > 0, parts, width)
+            plan = _stretch_plan(mask > 0, local, width)
+            src = lip_stretch_rows(mask > 0, local, width, plan)
             mx = np.broadcast_to(np.arange(src.shape[1], dtype=np.float32)[None], src.shape)
-            region[...] = cv2.remap(np.ascontiguousarray(region), np.ascontiguousarray(mx), src,
+            mx, src = np.ascontiguousarray(mx), np.ascontiguousarray(src)
+            if _GRAIN:  # the lips' fine texture, before the stretch, to be read at 1:1
+                box, oy, ox = _grain_box(plan, local, src.shape)
+                local_b = local - (ox, oy)
+                plan_b = tuple(v[box[1]] - (0 if j > 2 else oy) for j, v in enumerate(plan))
+                mask_b = mask[box] > 0
+                parts = _parts(poly[box], local_b)
+                fine, grain = lip_grain(light[box], mask_b, parts, width)
+                maps = lip_grain_maps(mask_b, local_b, width, plan_b)
+                streaky = cv2.remap(fine, np.ascontiguousarray(mx[box] - ox), np.ascontiguousarray(src[box] - oy),
                                     cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
-            odd = _not_lip(lab(region), lip_l, lip_a) & zone
+            region[...] = cv2.remap(np.ascontiguousarray(region), mx, src, cv2.INTER_CUBIC,
+                                    borderMode=cv2.BORDER_REPLICATE)
+            stretched = lab(region)
+            odd = _not_lip(stretched, lip_l, lip_a) & zone
             mask = cv2.dilate(odd.astype(np.uint8), halo) & inside
         filled = cv2.inpaint(np.ascontiguousarray(region), mask * 255, max(3, 2 * grow), cv2.INPAINT_TELEA)
         region[...] = filled
         if grain is not None:  # the stretched lips' own texture at 1:1, not stretched
-            region[...] = regrain(region, grain, src, maps, parts, width)
+            region[box] = regrain(region[box], streaky, mask[box] > 0, grain, src[box] - oy, maps, parts, local_b, width,
+                                  stretched[box])
     if crease is not None and np.isfinite(crease).all():
         draw_crease(region, local, width, crease)
         return (int(x0), int(y0), int(x1), int(y1))
