@@ -152,6 +152,7 @@ def _reference_grain_maps(mask, local, width):
     h, w = mask.shape
     top, line, bot, k_up, k_lo = close_mod._stretch_plan(mask, local, width)
     lo_x, hi_x = sorted((local[12, 0], local[16, 0]))
+    lo_x, hi_x = np.ceil(lo_x), max(np.floor(hi_x), np.ceil(lo_x))
 
     def reflect(x):
         span = hi_x - lo_x
@@ -163,32 +164,32 @@ def _reference_grain_maps(mask, local, width):
         return float(np.interp(x, pts[o, 0], pts[o, 1]))
 
     mx, my = np.tile(np.arange(w, dtype=float), (h, 1)), np.tile(np.arange(h, dtype=float)[:, None], (1, w))
-    maps = [mx.copy(), my.copy(), mx.copy(), my.copy(), np.zeros((h, w))]
-    shift = close_mod._GRAIN_SHIFT * width
+    maps = [mx.copy(), my.copy(), mx.copy(), my.copy(), np.zeros((h, w)), np.ones((h, w))]
+    shift = max(1, round(close_mod._GRAIN_SHIFT * width))
     lips = ((1.0, local[0:7], top, k_up), (-1.0, local[[6, 7, 8, 9, 10, 11, 0]], bot, k_lo))
     for sign, pts, outer, k in lips:
         for x in range(w):
             thick = max(sign * (line[x] - outer[x]), 0.0)
             span = min(max(k[x] * thick, 1.0), thick)
-            margin = min(close_mod._GRAIN_MARGIN * width, 0.25 * span)
-            end = span - min(margin, thick - span)
-            blend = min(close_mod._GRAIN_BLEND * width, 0.4 * (end - margin), thick - end)
-            step = max(end - margin - blend, 1e-6)
-            first = end - blend
+            start = min(close_mod._GRAIN_MARGIN * width, 0.25 * span)
+            blend = min(close_mod._GRAIN_BLEND * width, 0.4 * (span - start), thick - span)
+            step = max(span - start - blend, 1e-6)
+            first = span - blend
             for y in range(h):
                 inside = (outer[x] <= y <= line[x]) if sign > 0 else (line[x] < y <= outer[x])
-                depth = max(sign * (y - outer[x]), 0.0)
-                if not inside or thick - end <= 1e-3 or depth <= first:
+                depth = sign * (y - outer[x])
+                if not inside or thick - span <= 1e-3 or depth <= first:
                     continue
                 n = 1 + np.floor((depth - first) / step)
                 q = depth - (first + (n - 1) * step)
                 xn = reflect(x + n * shift)
-                maps[0][y, x], maps[1][y, x] = xn, outline(pts, xn) + sign * (margin + q)
+                maps[0][y, x], maps[1][y, x] = xn, np.rint(outline(pts, xn) + sign * (start + q))
                 if n >= 2:
                     xb = reflect(x + (n - 1) * shift)
-                    maps[2][y, x], maps[3][y, x] = xb, outline(pts, xb) + sign * (margin + q + step)
+                    maps[2][y, x], maps[3][y, x] = xb, np.rint(outline(pts, xb) + sign * (start + q + step))
                 if q < blend:
                     maps[4][y, x] = 1.0 - q / blend
+                maps[5][y, x] = min(max(step / (0.5 * close_mod._GRAIN_MIN_TILE * width) - 1.0, 0.0), 1.0)
     return maps
 
 
@@ -198,27 +199,39 @@ def test_lip_grain_maps_against_a_per_pixel_loop():
     got = close_mod.lip_grain_maps(mask, local, 240.0)
     want = _reference_grain_maps(mask, local, 240.0)
     for g, r in zip(got, want, strict=True):
-        # (float32 against float64: a tile boundary may fall a rounding either side on a rare pixel)
+        # (float32 against float64: a tile boundary or a rounding may fall either side on a rare pixel)
         assert np.mean(np.abs(g - r) < 1e-2) > 0.998
     assert np.any(want[4] > 0) and np.any(np.abs(want[0] - np.arange(320)[None]) > 1)  # tiles are used
+    # short tiles fade out (the lips as if 2.5x wider: their tiles short for such a mouth)
+    got = close_mod.lip_grain_maps(mask, local, 600.0)
+    want = _reference_grain_maps(mask, local, 600.0)
+    for g, r in zip(got, want, strict=True):
+        assert np.mean(np.abs(g - r) < 1e-2) > 0.998
+    tiled = np.abs(want[0] - np.arange(320)[None]) > 1
+    assert np.any(want[5][tiled] < 0.99) and np.any(want[5][tiled] > 0.01)
+
+
+def _lip_parts(local, shape):
+    poly = cv2.fillPoly(np.zeros(shape, np.uint8), [np.rint(local[:12] * 16).astype(np.int32)], 1, shift=4)
+    return close_mod._parts(poly, local)
 
 
 def test_lip_grain_maps_read_own_rows_at_one_to_one():
     local = _mouth()
     mask = _teeth_mask(local, (180, 320))
-    x, y, xb, yb, blend = close_mod.lip_grain_maps(mask, local, 240.0)
+    x, y, xb, yb, blend, strength = close_mod.lip_grain_maps(mask, local, 240.0)
     # a tile read along the lip may reach another column's teeth (its own lip share is larger):
     # rarely, and there lip_grain's weight is 0, so nothing of a tooth is laid down
-    lip_part = close_mod._parts(cv2.fillPoly(np.zeros((180, 320), np.uint8), [np.rint(local[:12] * 16).astype(np.int32)], 1,
-                                             shift=4), local)
-    weight = close_mod.lip_grain(np.zeros((180, 320, 3), np.uint8), mask, lip_part, 240.0)[..., 3]
+    weight = close_mod.lip_grain(np.zeros((180, 320), np.float32), mask, _lip_parts(local, (180, 320)), 240.0)[1][..., 1]
     assert not weight[mask].any()
     for j, (mx_, my_) in enumerate(((x, y), (xb, yb))):
         tiled = (np.abs(mx_ - np.arange(320)[None]) > 1e-3) | (np.abs(my_ - np.arange(180)[:, None]) > 1e-3)
         read = mask[np.clip(np.rint(my_), 0, 179).astype(int), np.clip(np.rint(mx_), 0, 319).astype(int)]
         assert tiled.sum() > (500 if j == 0 else -1) and (not tiled.any() or read[tiled].mean() < 0.05)
-    # down a column, within a tile, the texture's row moves one row a row: never stretched (a
-    # step well away from 1 only where the tile or the lip changes: a jump of rows, never a fraction)
+        # whole pixels: read as they are, never interpolated
+        assert_allclose(mx_, np.rint(mx_), atol=1e-4)
+        assert_allclose(my_, np.rint(my_), atol=1e-4)
+    # down a column, within a tile, the texture's row moves one row a row: never stretched
     same_tile = np.abs(np.diff(x, axis=0)) < 1e-3
     step = np.abs(np.diff(y, axis=0))
     line = np.interp(np.arange(320), local[12:17, 0], local[12:17, 1])
@@ -227,12 +240,87 @@ def test_lip_grain_maps_read_own_rows_at_one_to_one():
     moved = same_tile & ~across & (np.abs(y[1:] - np.arange(1, 180)[:, None]) > 1e-3)
     assert moved.sum() > 200
     assert np.mean(np.abs(step[moved] - 1.0) < 1e-3) > 0.9
-    assert not np.any((step[moved] < 0.99) | ((step[moved] > 1.01) & (step[moved] < 3.0)))
+    assert not np.any((step[moved] < 0.99) | ((step[moved] > 1.01) & (step[moved] < 2.0)))
     # no teeth: every map is the pixel itself
     none = close_mod.lip_grain_maps(np.zeros_like(mask), local, 240.0)
     assert_allclose(none[0], np.broadcast_to(np.arange(320.0)[None], mask.shape))
     assert_allclose(none[1], np.broadcast_to(np.arange(180.0)[:, None], mask.shape))
-    assert not none[4].any()
+    assert not none[4].any() and np.all(none[5] == 1)
+
+
+def _reference_smooth(light, parts, use, sigma, along):
+    """The plain version of _smooth: each part's normalised box means (zeros past the edges), loops."""
+    h, w = light.shape
+    if along:
+        kx, ky, passes = 2 * int(round(0.5 * np.sqrt(12.0 * sigma ** 2 + 1.0))) + 1, 1, 1
+    else:
+        kx = ky = max(3, 2 * int(round(0.5 * np.sqrt(6.0 * sigma ** 2 + 1.0))) + 1)
+        passes = 2
+
+    def box(a):
+        out = np.zeros_like(a)
+        for yy in range(h):
+            for xx in range(w):
+                ys = slice(max(yy - ky // 2, 0), min(yy + ky // 2 + 1, h))
+                xs = slice(max(xx - kx // 2, 0), min(xx + kx // 2 + 1, w))
+                out[yy, xx] = a[ys, xs].sum() / (kx * ky)
+        return out
+
+    out = light.astype(np.float64).copy()
+    for part in parts:
+        wt = (part & use).astype(np.float64)
+        num, den = light * wt, wt
+        for _ in range(passes):
+            num, den = box(num), box(den)
+        ok = part & (den > 1e-3)
+        out[ok] = num[ok] / den[ok]
+    return out
+
+
+def test_smooth_within_each_lip_against_plain_box_means():
+    rng = np.random.default_rng(3)
+    local = _mouth(width=40.0, cx=25.0, cy=16.0)
+    parts = _lip_parts(local, (32, 50))
+    light = rng.uniform(20, 80, (32, 50)).astype(np.float32)
+    use = rng.uniform(size=(32, 50)) > 0.2
+    for sigma, along in ((2.5, False), (3.0, True), (1.0, False)):
+        got = close_mod._smooth(light, parts, use, sigma, along=along)
+        assert_allclose(got, _reference_smooth(light, parts, use, sigma, along), atol=2e-3)
+    # within each lip: a step between the lips does not blur across the line
+    step = np.where(parts[1], 70.0, 30.0).astype(np.float32)
+    sm = close_mod._smooth(step, parts, np.ones_like(use), 3.0)
+    assert_allclose(sm[parts[0]], 30.0, atol=1e-3)
+    assert_allclose(sm[parts[1]], 70.0, atol=1e-3)
+
+
+def _grainy_lips(local, shape=(180, 320), bands=0.0, speck=False, seed=0):
+    """Lips of vertical creases (noise blurred along y) on a face, teeth in the middle: photo, bare lips."""
+    rng = np.random.default_rng(seed)
+    img = np.full(shape + (3,), (205, 160, 140), np.float64)
+    lips = np.zeros(shape, np.uint8)
+    cv2.fillPoly(lips, [np.rint(local[:12]).astype(np.int32)], 1)
+    noise = cv2.GaussianBlur(rng.normal(0, 14, shape), (0, 0), 0.8)
+    if bands:  # horizontal stripes, 4 rows apart: shading of the outline's kind, not grain
+        noise = noise + bands * np.sin(np.arange(shape[0]) * np.pi / 2.0)[:, None]
+    img[lips > 0] = np.array([170, 95, 100]) + noise[lips > 0][:, None] * [1.0, 0.7, 0.7]
+    if speck:  # gloss specks on the lower lip's own rows, near the outline
+        for x in range(110, 220, 18):
+            img[int(np.interp(x, local[[6, 7, 8, 9, 10, 11, 0], 0][::-1], local[[6, 7, 8, 9, 10, 11, 0], 1][::-1])) - 5, x] = 250
+    bare = np.clip(np.rint(img), 0, 255).astype(np.uint8)
+    teeth = _teeth_mask(local, shape) & (lips > 0)
+    photo = bare.copy()
+    photo[teeth] = (235, 230, 220)
+    return photo, bare
+
+
+def _close(photo, local, grain, monkeypatch, **consts):
+    colours = PersonColours(skin=np.array([205, 160, 140], np.uint8), lips=np.array([170, 95, 100], np.uint8))
+    monkeypatch.setattr(close_mod, "_GRAIN", grain)
+    for name, value in consts.items():
+        monkeypatch.setattr(close_mod, name, value)
+    out = photo.copy()
+    close_mouth(out, local, colours)
+    return out
 
 
 def test_regrain_keeps_grain_where_the_stretch_streaks(monkeypatch):
@@ -241,25 +329,95 @@ def test_regrain_keeps_grain_where_the_stretch_streaks(monkeypatch):
     from pixelfes.evaluate.streaks import streak_ratio
 
     local = _mouth()
-    rng = np.random.default_rng(0)
-    img = np.full((180, 320, 3), (205, 160, 140), np.float64)
-    lips = np.zeros((180, 320), np.uint8)
-    cv2.fillPoly(lips, [np.rint(local[:12]).astype(np.int32)], 1)
-    noise = cv2.GaussianBlur(rng.normal(0, 14, (180, 320)), (0, 0), 0.8)
-    img[lips > 0] = np.array([170, 95, 100]) + noise[lips > 0][:, None] * [1.0, 0.7, 0.7]
-    bare = np.clip(np.rint(img), 0, 255).astype(np.uint8)
-    teeth = _teeth_mask(local, (180, 320)) & (lips > 0)
-    photo = bare.copy()
-    photo[teeth] = (235, 230, 220)
-    colours = PersonColours(skin=np.array([205, 160, 140], np.uint8), lips=np.array([170, 95, 100], np.uint8))
+    photo, bare = _grainy_lips(local)
     lm = np.zeros((68, 2))
     lm[48:68] = local
-    outs = {}
-    for on in (False, True):
-        monkeypatch.setattr(close_mod, "_GRAIN", on)
-        out = photo.copy()
-        close_mouth(out, local, colours)
-        outs[on] = streak_ratio(out, lm)
+    outs = {on: streak_ratio(_close(photo, local, on, monkeypatch), lm) for on in (False, True)}
     real = streak_ratio(bare, lm)
     assert outs[False] > 1.2 * real  # the stretch alone streaks
     assert abs(np.log(outs[True] / real)) < 0.5 * abs(np.log(outs[False] / real))
+
+
+def test_regrain_leaves_the_meeting_line_and_the_lips_mean(monkeypatch):
+    """The rows within _GRAIN_LINE mouth widths of the line (the crease's) are the stretched lips'
+    as they were; the lips' mean L* moves by a small fraction of an L* level."""
+    from pixelfes.mouth.colour import lab
+
+    local = _mouth()
+    photo, _ = _grainy_lips(local)
+    off, on = _close(photo, local, False, monkeypatch), _close(photo, local, True, monkeypatch)
+    line = np.interp(np.arange(320), local[12:17, 0], local[12:17, 1])
+    d = np.abs(np.arange(180)[:, None] - line[None]) / 240.0
+    changed = np.any(off != on, axis=2)
+    assert changed.sum() > 1000
+    assert not changed[d < close_mod._GRAIN_LINE].any()
+    lips = cv2.fillPoly(np.zeros((180, 320), np.uint8), [np.rint(local[:12]).astype(np.int32)], 1) > 0
+    assert abs(float(lab(on)[..., 0][lips].mean() - lab(off)[..., 0][lips].mean())) < 0.3
+
+
+def test_regrain_lays_no_gloss_specks(monkeypatch):
+    """Gloss specks on the lower lip's own rows are not laid down again in the tiles below them."""
+    from pixelfes.mouth.colour import lab
+
+    local = _mouth()
+    photo, _ = _grainy_lips(local, speck=True)
+    off, on = _close(photo, local, False, monkeypatch), _close(photo, local, True, monkeypatch)
+    line = np.interp(np.arange(320), local[12:17, 0], local[12:17, 1])
+    lower = (np.arange(180)[:, None] > line[None] + 0.03 * 240) & np.any(off != on, axis=2)
+    light_on, light_off = lab(on)[..., 0], lab(off)[..., 0]
+    # specks: no new pixel far above the lips' own light
+    median = float(np.median(light_off[lower]))
+    assert (light_on[lower] > median + 12).sum() <= (light_off[lower] > median + 12).sum()
+    assert (light_on[lower] > median + 12).sum() < 8
+
+
+def test_lip_grain_takes_out_shading_along_the_lip():
+    """Stripes along the lip (constant along each row: shading, such as the outline's soft edge)
+    are no texture to lay in tiles: lip_grain's texture holds almost none of them, while grain of
+    the same strength is kept."""
+    local = _mouth()
+    parts = _lip_parts(local, (180, 320))
+    none = np.zeros((180, 320), bool)
+    stripes = (50 + 4 * np.sin(np.arange(180) * np.pi / 2.0))[:, None] * np.ones((1, 320))
+    grain = close_mod.lip_grain(stripes.astype(np.float32), none, parts, 240.0)[1]
+    inner = (parts[0] | parts[1]) & (grain[..., 1] > 0.99)
+    inner[:, :110] = inner[:, 210:] = False  # (away from the corners, where a row's mean is short)
+    assert inner.sum() > 2000
+    assert np.abs(grain[..., 0][inner]).mean() < 0.3
+    noise = 50 + 4 * np.random.default_rng(2).standard_normal((180, 320))
+    kept = close_mod.lip_grain(noise.astype(np.float32), none, parts, 240.0)[1]
+    assert np.abs(kept[..., 0][inner]).mean() > 1.5
+
+
+def test_lip_grain_against_its_formula():
+    """lip_grain's texture, where its weight is 1, against the plain formula: the texture (light
+    minus the smooth layer, then minus its mean along the rows), highlights kept within
+    _GRAIN_GLOSS times its mean |texture| and shadows within _GRAIN_CLIP times (tanh), re-centred
+    over the lips; the weight against scipy's exact distance to the teeth or the outline."""
+    from scipy.ndimage import distance_transform_edt
+
+    local = _mouth()
+    parts = _lip_parts(local, (180, 320))
+    mask = _teeth_mask(local, (180, 320))
+    rng = np.random.default_rng(5)
+    light = 50 + 3 * rng.standard_normal((180, 320))
+    light[rng.uniform(size=light.shape) > 0.995] += 30  # gloss specks
+    light = light.astype(np.float32)
+    fine_b, grain = close_mod.lip_grain(light, mask, parts, 240.0)
+    fine = light - close_mod._smooth(light, parts, ~mask, close_mod._GRAIN_SIGMA * 240.0)
+    fine = fine - close_mod._smooth(fine, parts, ~mask, close_mod._GRAIN_ALONG * 240.0, along=True)
+    lips = (parts[0] | parts[1]) & ~mask
+    mean = np.abs(fine[lips]).mean()
+    kept = np.where(fine > 0, close_mod._GRAIN_GLOSS * mean * np.tanh(fine / (close_mod._GRAIN_GLOSS * mean)),
+                    close_mod._GRAIN_CLIP * mean * np.tanh(fine / (close_mod._GRAIN_CLIP * mean)))
+    kept -= kept[lips].mean()
+    weight = np.clip(distance_transform_edt(lips) / (0.01 * 240.0), 0.0, 1.0)
+    assert_allclose(grain[..., 1], weight, atol=0.15)
+    full = (grain[..., 1] == 1) & (weight == 1)
+    assert full.sum() > 5000
+    assert_allclose(grain[..., 0][full], kept[full], atol=1e-3)
+    assert_allclose(fine_b[full], fine[full], atol=1e-3)
+    # a speck's highlight is kept within the cap; the texture's mean over the lips is 0
+    assert grain[..., 0][full].max() < 1.5 * close_mod._GRAIN_GLOSS * mean  # (the re-centring lifts it a little)
+    assert fine[full].max() > 3 * close_mod._GRAIN_GLOSS * mean
+    assert abs(float((grain[..., 0] / np.maximum(grain[..., 1], 1e-6))[full].mean())) < 0.05

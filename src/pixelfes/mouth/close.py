@@ -152,18 +152,20 @@ def _reflect(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
 def lip_grain_maps(mask: np.ndarray, local: np.ndarray, width: float,
                    plan: tuple[np.ndarray, ...] | None = None) -> tuple[np.ndarray, ...]:
     """Where each pixel of the lips stretched over ``mask`` (:func:`lip_stretch_rows`) reads its
-    fine texture at 1:1: ``(x, y, x_before, y_before, blend)``, ``(H, W) float32`` each.
+    fine texture at 1:1: ``(x, y, x_before, y_before, blend, strength)``, ``(H, W) float32`` each.
 
     A lip of thickness ``T`` keeps ``S = k T`` of its own rows (depth from its outer outline);
-    its texture is laid down in tiles of those ``S`` rows, unstretched, the ``n``-th tile taken
+    its texture is laid down in tiles of those ``S`` rows (less ``_GRAIN_MARGIN`` next to the
+    outline), unstretched, the ``n``-th tile taken
     from ``n * _GRAIN_SHIFT`` mouth widths along the lip (folded back at the inner corners), so
     no crease is drawn twice in a column; each tile is read from its column's own outline down.
     Every tile is read at whole pixels (its shift, the fold and its rows rounded). Tiles overlap by
     ``_GRAIN_BLEND`` mouth widths (at most 0.4 ``S`` and ``T - S``), where the one before
     (``x_before``, ``y_before``) is blended in with weight ``blend`` (1 at the tile's start, 0
-    at the overlap's end). Tile 0 is the lip's own rows in place: outside the lips, and where a
-    lip is not stretched, both maps are the pixel itself and ``blend`` is 0. ``plan``:
-    :func:`_stretch_plan`'s, if already made.
+    at the overlap's end). ``strength``: how much texture a tile lays, 0 where its step is under
+    half ``_GRAIN_MIN_TILE``, 1 from ``_GRAIN_MIN_TILE`` on. Tile 0 is the lip's own rows in place:
+    outside the lips, and where a lip is not stretched, both maps are the pixel itself, ``blend``
+    is 0 and ``strength`` 1. ``plan``: :func:`_stretch_plan`'s, if already made.
     """
     h, w = mask.shape
     f32 = np.float32
@@ -281,8 +283,8 @@ def regrain(region: np.ndarray, streaky: np.ndarray, filled: np.ndarray, grain: 
     """``region`` (``(H, W, 3) uint8``, the lips already stretched and filled) with the stretched
     copy of their fine texture (``streaky``: :func:`lip_grain`'s ``fine`` read through the stretch,
     ``stretch_rows``) taken out of L* and the lips' own texture (``grain``) laid in at 1:1 through
-    ``maps`` (:func:`lip_grain_maps`, whole pixels), by its weight; two tiles cross-faded keep their summed
-    texture's strength. ``filled``: the pixels inpainted after the stretch (smooth, no texture to
+    ``maps`` (:func:`lip_grain_maps`, whole pixels), by its weight and the tile's ``strength``; two
+    tiles cross-faded keep their summed texture's strength. ``filled``: the pixels inpainted after the stretch (smooth, no texture to
     take out). The meeting line's rows (``_GRAIN_LINE`` mouth widths either side, faded over
     ``_GRAIN_LINE_FADE``: the crease's) are left as they are; a* and b* everywhere; unmoved
     pixels are unchanged. ``colour``: ``region``'s L*a*b* before the fill, if at hand (the
