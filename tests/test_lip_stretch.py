@@ -356,19 +356,31 @@ def test_regrain_leaves_the_meeting_line_and_the_lips_mean(monkeypatch):
 
 
 def test_regrain_lays_no_gloss_specks(monkeypatch):
-    """Gloss specks on the lower lip's own rows are not laid down again in the tiles below them."""
+    """Gloss specks on the lower lip's own rows (teeth over most of the lip, so its rows are
+    stretched far and tiled): stretched they draw long light dashes; with the texture at 1:1 they
+    are not laid down again in the tiles (highlights capped at _GRAIN_GLOSS times the mean)."""
     from pixelfes.mouth.colour import lab
 
     local = _mouth()
-    photo, _ = _grainy_lips(local, speck=True)
-    off, on = _close(photo, local, False, monkeypatch), _close(photo, local, True, monkeypatch)
+    photo, _ = _grainy_lips(local, seed=0)
+    bot = np.interp(np.arange(320), local[[6, 7, 8, 9, 10, 11, 0], 0][::-1], local[[6, 7, 8, 9, 10, 11, 0], 1][::-1])
     line = np.interp(np.arange(320), local[12:17, 0], local[12:17, 1])
-    lower = (np.arange(180)[:, None] > line[None] + 0.03 * 240) & np.any(off != on, axis=2)
+    lips = cv2.fillPoly(np.zeros((180, 320), np.uint8), [np.rint(local[:12]).astype(np.int32)], 1) > 0
+    for x in range(100, 225, 9):  # specks, 5-10 rows above the lower lip's outline
+        photo[int(bot[x]) - 10:int(bot[x]) - 4, x] = 250
+    for x in range(95, 230):  # teeth over 15 rows either side of the line
+        for y in range(int(line[x]) - 15, int(line[x]) + 16):
+            if lips[y, x]:
+                photo[y, x] = (235, 230, 220)
+    off, on = _close(photo, local, False, monkeypatch), _close(photo, local, True, monkeypatch)
+    rows = np.arange(180)[:, None]
+    lower = (rows > line[None] + 0.045 * 240) & (rows < bot[None] - 12) & np.any(off != on, axis=2)
+    assert lower.sum() > 1000
     light_on, light_off = lab(on)[..., 0], lab(off)[..., 0]
-    # specks: no new pixel far above the lips' own light
     median = float(np.median(light_off[lower]))
-    assert (light_on[lower] > median + 12).sum() <= (light_off[lower] > median + 12).sum()
-    assert (light_on[lower] > median + 12).sum() < 8
+    bright_on, bright_off = (light_on[lower] > median + 8).sum(), (light_off[lower] > median + 8).sum()
+    assert bright_off > 50  # the stretch draws dashes
+    assert bright_on < 0.5 * bright_off and bright_on < 35
 
 
 def test_lip_grain_takes_out_shading_along_the_lip():
