@@ -157,31 +157,13 @@ def _native_likely(fold: TrainingFold) -> Any:
     return native_likely_factory(fold)
 
 
-def _native_destreak(fold: TrainingFold) -> Any:
-    """``native`` with the closing lips' texture read at 1:1 (``pixelfes.mouth.close._GRAIN``),
-    switched on for this engine's own calls only (another engine in the process is untouched)."""
-    from pixelfes.mouth import close
-
-    engine = _native(fold)
-
-    def run(rgb: np.ndarray, faces: Sequence[Any], strength: float) -> np.ndarray:
-        before = close._GRAIN
-        close._GRAIN = True
-        try:
-            return np.asarray(engine(rgb, faces, strength))
-        finally:
-            close._GRAIN = before
-
-    return run
-
-
 #: Engines by name; anything else is given as ``module:function`` (:func:`resolve_factory`).
 #: ``shape-texture`` is the model applied as before the native engine (the crop pasted back:
 #: a bare model would now run natively with the bundled mouth bank, which holds everyone);
 #: ``native`` is the native engine with a mouth bank of the fold's training people;
 #: ``native-likely`` the same with ``mouth="likely"``.
 FACTORIES: dict[str, ModelFactory] = {"shape-texture": _canvas, "native": _native,
-                                      "native-likely": _native_likely, "native-destreak": _native_destreak}
+                                      "native-likely": _native_likely}
 
 
 def resolve_factory(text: str) -> tuple[str, ModelFactory]:

@@ -36,9 +36,10 @@ _OPEN_SHARE = 0.02
 #: Inpainting alone filled a band of 0.14 mouth widths with a smooth, textureless blend: the
 #: "smeared lips" a blind rater saw in 18 of 20 closed smiles
 _STRETCH_KEEP = 1.0 / 3.0
-#: whether the stretched lips' texture is read at 1:1 (:func:`regrain`); off while it is on
-#: trial: ``pixelfes.evaluate.mouth_protocol``'s ``native-destreak`` turns it on for its own calls
-_GRAIN = False
+#: the stretched lips' fine texture laid back at 1:1 (:func:`regrain`) instead of stretched with
+#: them (the "comb-like vertical streaks" blind raters named; docs/mouth.md, "destreak"); tests
+#: turn it off to compare with the stretch alone
+_GRAIN = True
 #: mouth widths either side of the meeting line the 1:1 texture leaves alone, and its fade beyond:
 #: the rows the crease darkens (:mod:`.crease`; a smooth layer there lightened the darkest row)
 _GRAIN_LINE = 0.03
