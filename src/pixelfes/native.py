@@ -66,6 +66,7 @@ from .mouth import (
     person_colours,
     shows_opening,
 )
+from .mouth.colour import LUMINANCE
 from .mouth.fill import MouthPaint, blend_paint, interior_paint
 from .warp import Raster, Triangulation, _pixel_grid, box_backward_map, limit_motion, remap
 
@@ -631,7 +632,7 @@ def level_factor(ref: np.ndarray, hull: np.ndarray, mean_level: float) -> float:
 
 _TINT_EPS = np.float32(0.005)  # linear light: keeps the logarithm of near-black pixels tame
 _TINT_LIMIT = 0.25  # |log ratio| of a channel's tint at most this (a fold reddens by a few %)
-_Y = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)  # sRGB (D65) linear luminance
+_Y = LUMINANCE  # sRGB (D65) linear luminance
 
 
 def _mean_tint(mean: np.ndarray, change: np.ndarray, blur: Callable[[np.ndarray], np.ndarray]

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-__all__ = ["PersonColours", "person_colours", "to_linear", "to_srgb", "lab", "lab_to_srgb"]
+__all__ = ["LUMINANCE", "PersonColours", "person_colours", "to_linear", "to_srgb", "lab", "lab_to_srgb"]
 
+#: relative luminance of linear sRGB (D65): ``to_linear(rgb) @ LUMINANCE``
+LUMINANCE = np.array([0.2126, 0.7152, 0.0722], np.float32)
 OUTER = list(range(48, 60))
 INNER = list(range(60, 68))
 

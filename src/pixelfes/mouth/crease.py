@@ -12,7 +12,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .colour import lab, lab_to_srgb, to_linear
+from ..mouth_regions import outline_y
+from .colour import LUMINANCE, lab, lab_to_srgb, to_linear
 
 __all__ = ["OFFSETS", "crease_profile", "crease_gain", "draw_crease", "luminance"]
 
@@ -20,12 +21,11 @@ __all__ = ["OFFSETS", "crease_profile", "crease_gain", "draw_crease", "luminance
 OFFSETS = np.linspace(-0.06, 0.06, 13)
 _SEARCH = 0.03  # mouth widths either side of the landmarks' line searched for the darkest row
 _FEATHER = 0.05  # mouth widths along the line over which the crease fades out at the corners
-_Y = np.array([0.2126, 0.7152, 0.0722], np.float32)
 
 
 def luminance(rgb: np.ndarray) -> np.ndarray:
     """``(H, W) float32`` relative luminance (linear light) of sRGB ``uint8`` ``rgb``."""
-    return np.asarray(to_linear(rgb) @ _Y, dtype=np.float32)
+    return np.asarray(to_linear(rgb) @ LUMINANCE, dtype=np.float32)
 
 
 def _lip_median(y: np.ndarray, lm: np.ndarray) -> float:
@@ -38,8 +38,7 @@ def _lip_median(y: np.ndarray, lm: np.ndarray) -> float:
 
 
 def _line(xs: np.ndarray, lm: np.ndarray) -> np.ndarray:
-    up, lo = lm[[60, 61, 62, 63, 64]], lm[[60, 67, 66, 65, 64]]
-    return 0.5 * (np.interp(xs, up[:, 0], up[:, 1]) + np.interp(xs, lo[:, 0], lo[:, 1]))
+    return 0.5 * (outline_y(lm[[60, 61, 62, 63, 64]], xs) + outline_y(lm[[60, 67, 66, 65, 64]], xs))
 
 
 def _sample_rows(y: np.ndarray, rows: np.ndarray, xs: np.ndarray) -> np.ndarray:
