@@ -1345,6 +1345,17 @@ def _own_look(photo: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, flo
         return None
 
 
+def close_on_crease(image: np.ndarray, lips: np.ndarray, colours: PersonColours,
+                    bank: MouthBank | None = None) -> tuple[int, int, int, int] | None:
+    """:func:`pixelfes.mouth.close_mouth` with the lips meeting on the crease of real closed
+    mouths of people like this one (``bank``'s :meth:`~pixelfes.mouth.MouthBank.crease_goal`,
+    default the bundled bank; a bank without crease profiles: a faint seam). Every engine that
+    closes a mouth (native, action units) closes it so; docs/mouth.md, "The crease where
+    closed lips meet". In place; returns the changed box or ``None``."""
+    goal = (load_bank() if bank is None else bank).crease_goal(colours)
+    return close_mouth(image, lips, colours, crease=goal)
+
+
 def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, model: Any,
                     strength: float, *, mouth: str = "auto", bank: MouthBank | None = None,
                     exclude: str | None = None) -> NativeResult:
@@ -1428,10 +1439,7 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
                        _shade_tinted if tint is not None else functools.partial(apply_gain, dark_in_lab=smile))
     exemplar = None
     if was_open:  # a closed input mouth has no teeth to paint over
-        # the lips meet on the crease of real closed mouths of people like this one (a bank
-        # without crease profiles: a faint seam); docs/mouth.md, "The crease where closed lips meet"
-        goal = (load_bank() if bank is None else bank).crease_goal(colours)
-        close_mouth(out, transform_points(invert_affine(mat), target[48:68]), colours, crease=goal)
+        close_on_crease(out, transform_points(invert_affine(mat), target[48:68]), colours, bank)
     if mode == "open" and index is not None:
         bank = load_bank() if bank is None else bank
         lips = transform_points(invert_affine(mat), target[48:68])

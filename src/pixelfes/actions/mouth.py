@@ -591,14 +591,15 @@ def paint_mouth(image: np.ndarray, before: np.ndarray, after: np.ndarray,
       the person's cheek colour, shaded, capped at the cheeks' L*);
     - an open mouth (gap above ``OPEN_SOURCE``) that closes by more than ``fade``:
       :func:`pixelfes.mouth.close_mouth` paints lip over what the warp squeezed between
-      the lips.
+      the lips, which meet on the crease of real closed mouths of people with similar lips
+      (:func:`pixelfes.native.close_on_crease`, as the native engine closes a smile).
 
     Gray crops (C = 1) get the cavity only. ``colours``: the person's
     :class:`~pixelfes.mouth.PersonColours` when the caller measured them on more of the face
     than ``source`` holds (the cheeks below the eyes; default: measured on ``source``).
     Returns a new array, or ``image`` itself when the mouth neither opens nor closes.
     """
-    from ..mouth import close_mouth
+    from ..native import close_on_crease
 
     src = image if source is None else source
     b = np.asarray(before, dtype=np.float64)
@@ -612,7 +613,7 @@ def paint_mouth(image: np.ndarray, before: np.ndarray, after: np.ndarray,
         if not colour:
             return image
         out = image.copy()
-        close_mouth(out, a[48:68], _colours(colours, src, b))
+        close_on_crease(out, a[48:68], _colours(colours, src, b))
         return out
     alpha = float(np.clip(growth / fade, 0.0, 1.0))
     if alpha <= 0.0:

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["canvas_factory", "native_factory", "native_likely_factory"]
+__all__ = ["canvas_factory", "fold_bank", "native_factory", "native_likely_factory"]
 
 
 @functools.lru_cache(maxsize=512)
@@ -48,18 +48,25 @@ def native_likely_factory(fold: Any) -> Any:
     return native_factory(fold, mouth="likely")
 
 
-def native_factory(fold: Any, mouth: str = "auto") -> Any:
-    """``engine(rgb, faces, strength)``: the native engine with the fold's own mouth bank."""
+def fold_bank(fold: Any) -> Any:
+    """A :class:`~pixelfes.mouth.MouthBank` of the fold's training people only (their smiles,
+    and their neutral photos' crease profiles): no held-out person is lent their own mouth."""
     from pixelfes.mouth import MouthBank
-    from pixelfes.native import synthesize_face
 
-    model = _model(fold)
     people = [p for p in fold.people if "happy" in p.photos and "neutral" in p.photos]
     smiles = [_photo(str(p.photos["happy"])) for p in people]
-    bank = MouthBank.build([s[0] for s in smiles], [s[1] for s in smiles],
+    return MouthBank.build([s[0] for s in smiles], [s[1] for s in smiles],
                            [p.identity for p in people],
                            neutral_landmarks=[_photo(str(p.photos["neutral"]))[1] for p in people],
                            neutral_photos=[_photo(str(p.photos["neutral"]))[0] for p in people])
+
+
+def native_factory(fold: Any, mouth: str = "auto") -> Any:
+    """``engine(rgb, faces, strength)``: the native engine with the fold's own mouth bank."""
+    from pixelfes.native import synthesize_face
+
+    model = _model(fold)
+    bank = fold_bank(fold)
 
     def engine(rgb: np.ndarray, faces: Any, strength: float) -> np.ndarray:
         out = rgb.copy()
