@@ -130,6 +130,111 @@ def test_batch_path_takes_the_mouth_option(tmp_path, photos):
     assert _files(tmp_path / "open") != batch
 
 
+# -- facial-action control in the batch modes: the same bytes as one process -------------
+@pytest.fixture(scope="module")
+def like_photo(tmp_path_factory, photos):
+    """A photo with other actions than the inputs' (001 made surprised by the recipe)."""
+    paths, _ = photos
+    out = tmp_path_factory.mktemp("like") / "surprised.jpg"
+    assert main(["synthesize", str(paths[5]), "--to", "surprised", "-o", str(out), "-q"]) == 0
+    return out
+
+
+ACTION_RUNS = {"recipe+au": ["--to", "surprised", "--au", "26=0.5,1=0.3"],
+               "learned+au": ["--to", "happy", "--au", "4R=0.6"],
+               "au alone": ["--au", "12L=0.8"],
+               "engine": ["--to", "happy", "--engine", "actions"],
+               "neutral": ["--from", "happy", "--to", "neutral", "--engine", "actions"],
+               "like": ["--like", "LIKE"]}
+
+
+@pytest.mark.parametrize("run", sorted(ACTION_RUNS))
+def test_batch_takes_action_units_like_and_engine(tmp_path, photos, like_photo, cluster, run):
+    """``--au``, ``--like`` and ``--engine`` reach the workers: --jobs 1 (and for one of them
+    --jobs 2 and Dask) writes the plain run's bytes, and the manifest records them."""
+    paths, _ = photos
+    opts = [str(like_photo) if o == "LIKE" else o for o in ACTION_RUNS[run]]
+    base = ["synthesize", *map(str, paths[:2]), *opts, "-q"]
+    assert main([*base, "-o", str(tmp_path / "plain") + "/"]) == 0
+    runs = {"1": ["--jobs", "1"], "2": ["--jobs", "2"], "dask": ["--dask", cluster.scheduler_address]}
+    for how in (runs if run == "recipe+au" else ["1"]):
+        assert main([*base, "-o", str(tmp_path / how), *runs[how], "--chunk", "1"]) == 0
+        got = _files(tmp_path / how)
+        assert got == _files(tmp_path / "plain") and len(got) == 2
+    (header,) = [json.loads(line) for line in open(tmp_path / "1" / "pixelfes-manifest.jsonl")][:1]
+    settings = header["settings"]
+    assert ("au" in settings) == ("--au" in opts) and ("like" in settings) == (run == "like")
+    assert settings.get("engine", "auto") == ("actions" if "--engine" in opts else "auto")
+    (identity,) = settings["models"].values()
+    assert identity.startswith("actions:") == (run != "learned+au")
+    assert ("+actions:" in identity) == (run == "learned+au")
+
+
+def test_plain_learned_batch_settings_are_as_before():
+    """Without --au/--like/--engine the manifest's settings (its fingerprint) are unchanged, so
+    a run started before they existed still resumes."""
+    settings = _job().settings("synthesize", [1.0])
+    assert sorted(settings) == ["command", "detect", "max_faces", "min_face", "models", "mouth",
+                                "quality", "source", "strengths"]
+    (sha,) = settings["models"].values()
+    assert len(sha) == 64 and ":" not in sha
+
+
+def test_batch_resumed_with_other_actions_is_refused(tmp_path, photos, like_photo, capsys,
+                                                     monkeypatch):
+    """A resumed run with another --au, --like or --engine is refused, naming it; --like's
+    photo is analysed once, in the driver (the job holds its numbers, not the photo)."""
+    from pixelfes.actions import photo as au_photo
+
+    paths, _ = photos
+    out = tmp_path / "o"
+    base = ["synthesize", *map(str, paths[:3]), "--to", "surprised", "-o", str(out), "-q",
+            "--jobs", "1"]
+    assert main([*base, "--au", "26=0.5"]) == 0
+    capsys.readouterr()
+    assert main([*base, "--au", "26=0.5"]) == 0
+    assert "wrote 0 image(s)" in capsys.readouterr().err
+    for extra, named in ((["--au", "26=0.6"], "au: was {'AU26': 0.5}, now {'AU26': 0.6}"),
+                         ([], "au: was {'AU26': 0.5}, now not given"),
+                         (["--au", "26=0.5", "--engine", "actions"],
+                          "engine: was not given, now 'actions'")):
+        assert main([*base, *extra]) == 1
+        assert f"records a run with other settings ({named}" in capsys.readouterr().err
+    calls = []
+    real = au_photo.analyze_image
+    monkeypatch.setattr(au_photo, "analyze_image", lambda *a, **k: calls.append(a) or real(*a, **k))
+    assert main([*base, "--au", "26=0.5", "--like", str(like_photo)]) == 1
+    err = capsys.readouterr().err
+    assert "like: was not given, now {'AU1': " in err and "..." in err
+    assert len(calls) == 1
+    from pixelfes.photojobs import resolve_refs as refs_of
+
+    ((_, ref),) = refs_of("neutral", ["actions"], None, like={"AU26": 0.25, "AU1": 0.5})
+    assert ref.like == (("AU1", 0.5), ("AU26", 0.25)) and ref.sha256 == ""
+
+
+def test_augment_all_takes_the_recipes_unless_learned_only():
+    from pixelfes.commands.augment import targets_of
+
+    assert targets_of("all", "neutral") == ["happy", "sad", "angry", "surprised", "disgusted",
+                                            "fearful"]
+    assert targets_of("all", "neutral", "learned") == ["happy"]
+
+
+def test_augment_with_action_units_equals_synthesize(tmp_path, photos):
+    paths, _ = photos
+    ds = tmp_path / "ds"
+    ds.mkdir()
+    (ds / "x.jpg").write_bytes(paths[0].read_bytes())
+    assert main(["augment", str(ds), "-o", str(tmp_path / "aug"), "--to", "sad,happy", "--au",
+                 "26=0.4", "-q", "--jobs", "1"]) == 0
+    assert main(["synthesize", str(paths[0]), "--to", "all", "--au", "26=0.4", "-o",
+                 str(tmp_path / "syn") + "/", "-q"]) == 0
+    for t in ("sad", "happy"):
+        assert (tmp_path / "aug" / t / "x.jpg").read_bytes() == \
+            (tmp_path / "syn" / f"p0_{t}.jpg").read_bytes()
+
+
 def _model_loads() -> int:
     from pixelfes.photojobs import _load
 
@@ -356,7 +461,7 @@ def test_augment_writes_a_labelled_data_set_and_resumes(tmp_path, photos, capsys
     (ds / "b" / "x.jpg").write_bytes(paths[1].read_bytes())
     Image.new("RGB", (64, 64), (90, 90, 90)).save(ds / "blank.png")
     out = tmp_path / "aug"
-    args = ["augment", str(ds), "-o", str(out), "--strengths", "0,1", "-q"]
+    args = ["augment", str(ds), "-o", str(out), "--strengths", "0,1", "-q", "--engine", "learned"]
     assert main(args) == 1  # the blank image has no face: listed, the others written
     assert "blank.png: NoFaceError" in capsys.readouterr().err
     labels = (out / "labels.csv").read_text().splitlines()
@@ -390,8 +495,8 @@ def test_augment_of_many_photos_uses_every_core_by_default(tmp_path, photos, mon
     real = runners.make_runner
     monkeypatch.setattr(runners, "make_runner",
                         lambda jobs=None, dask=None: asked.append(jobs) or real(jobs, dask))
-    assert main(["augment", str(ds), "-o", str(tmp_path / "auto"), "-q", "--chunk", "2"]) == 0
-    assert main(["augment", str(ds), "-o", str(tmp_path / "one"), "-q", "--jobs", "1"]) == 0
+    assert main(["augment", str(ds), "-o", str(tmp_path / "auto"), "-q", "--chunk", "2", "--to", "happy"]) == 0
+    assert main(["augment", str(ds), "-o", str(tmp_path / "one"), "-q", "--jobs", "1", "--to", "happy"]) == 0
     assert asked == [2, 1]
     auto = _files(tmp_path / "auto" / "happy")
     assert len(auto) == AUTO_JOBS_PHOTOS and auto == _files(tmp_path / "one" / "happy")

@@ -118,7 +118,8 @@ class Manifest:
         if header.get("fingerprint") != fingerprint(settings):
             old: dict[str, Any] = header.get("settings") or {}
             diff = sorted(k for k in {*old, *settings} if old.get(k) != settings.get(k))
-            shown = "; ".join(f"{k}: was {old.get(k)!r}, now {settings.get(k)!r}" for k in diff[:4])
+            shown = "; ".join(f"{k}: was {_shown(old, k)}, now {_shown(settings, k)}"
+                              for k in diff[:4])
             raise ManifestMismatchError(
                 f"{path} records a run with other settings ({shown}). Rerun with the same "
                 "arguments to resume it, or write to another -o folder (or delete the "
@@ -149,6 +150,18 @@ class Manifest:
             os.fsync(f.fileno())
         for r in rows:
             self._note(r)
+
+
+def _shown(settings: dict[str, Any], key: str, width: int = 80) -> str:
+    """One setting as a refusal names it: ``"not given"``, or its repr (numbers of a dict to 3
+    decimals, cut to ``width`` characters: a --like photo's 26 unit intensities)."""
+    if key not in settings:
+        return "not given"
+    value = settings[key]
+    if isinstance(value, dict) and all(isinstance(v, float) for v in value.values()):
+        value = {k: round(v, 3) for k, v in value.items()}
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def pending(items: Sequence[Item], manifest: Manifest) -> tuple[list[Item], int]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,15 +35,36 @@ from .outputs import KEEP_SUFFIXES, output_suffix
 PHOTO_SUFFIXES = (*KEEP_SUFFIXES, ".ppm", ".pgm", ".gif")
 
 
+Units = tuple[tuple[str, float], ...]
+
+
 @dataclass(frozen=True)
 class ModelRef:
     """A model as a worker finds it: the user's ``--model`` (or None: the best for the
-    direction), the direction, and the SHA-256 of the file the driver resolved."""
+    direction), the direction, and the SHA-256 of the file the driver resolved.
+
+    With the action units (:mod:`pixelfes.actions`) involved also their unit intensities
+    ``au`` (``--au``), ``like`` (the ``--like`` photo's analysed actions: numbers, the photo
+    is read once, by the driver) and the SHA-256 of the action-unit basis asset;
+    ``sha256`` is then ``""`` when no learned model runs (the recipes alone). ``target``:
+    an expression, or ``"actions"`` (``--au``/``--like`` without ``--to``)."""
 
     name: str | None
     source: str
     target: str
     sha256: str
+    au: Units = ()
+    like: Units | None = None
+    actions_sha256: str = ""
+
+    @property
+    def identity(self) -> str:
+        """What the manifest records for this output's model: the learned file's hash and/or
+        ``actions:<basis hash>`` (a learned model's file alone, as before the action units)."""
+        parts = [self.sha256] if self.sha256 else []
+        if self.actions_sha256:
+            parts.append(f"actions:{self.actions_sha256}")
+        return "+".join(parts)
 
 
 @dataclass(frozen=True)
@@ -57,44 +78,112 @@ class PhotoJob:
     quality: int = 95
     max_pixels: int | None = None  # the driver's pixel budget, applied on every worker
     mouth: str = "auto"  # shape + texture models: --mouth auto|open|closed
+    engine: str = "auto"  # --engine: auto|learned|actions (recorded; the refs say what runs)
 
     def settings(self, command: str, strengths: Sequence[float]) -> dict[str, Any]:
-        """The JSON-able settings a manifest is fingerprinted by."""
-        return {"command": command, "models": {e: r.sha256 for e, r in self.models},
-                "source": self.models[0][1].source if self.models else None,
-                "strengths": [float(s) for s in strengths], "detect": self.detect,
-                "max_faces": self.max_faces, "min_face": float(self.min_face),
-                "quality": self.quality, "mouth": self.mouth}  # not max_pixels: it decides what is refused, not how
+        """The JSON-able settings a manifest is fingerprinted by.
+
+        ``engine``, ``au`` and ``like`` enter only when given (a run without them keeps the
+        fingerprint it had before they existed, so its manifest still resumes)."""
+        refs = [r for _, r in self.models]
+        out: dict[str, Any] = {
+            "command": command, "models": {e: r.identity for e, r in self.models},
+            "source": refs[0].source if refs else None,
+            "strengths": [float(s) for s in strengths], "detect": self.detect,
+            "max_faces": self.max_faces, "min_face": float(self.min_face),
+            "quality": self.quality, "mouth": self.mouth}  # not max_pixels: it decides what is refused, not how
+        if self.engine != "auto":
+            out["engine"] = self.engine
+        au = next((r.au for r in refs if r.au), ())
+        if au:
+            out["au"] = dict(au)
+        like = next((r.like for r in refs if r.like is not None), None)
+        if like is not None:
+            out["like"] = dict(like)
+        return out
 
 
-def resolve_refs(source: str, targets: Sequence[str], model: str | None) -> tuple[tuple[str, ModelRef], ...]:
-    """Driver side: each target's model, found now and pinned by content hash."""
-    from .zoo import find_model
+def resolve_refs(source: str, targets: Sequence[str], model: str | None, *,
+                 engine: str = "auto", au: Any = None,
+                 like: Mapping[str, float] | None = None) -> tuple[tuple[str, ModelRef], ...]:
+    """Driver side: each target's model, found now and pinned by content hash.
+
+    ``engine``, ``au``, ``like``: as :func:`pixelfes.pipeline.resolve_model` takes them (a
+    missing model is named here, before any photo is read); target ``"actions"``: ``au`` or
+    ``like`` alone. Which engine runs is decided here, once: a worker rebuilds that very one.
+    """
+    from .actions.basis import parse_units
+    from .actions.model import ActionsOnTop, ActionUnitModel
+    from .pipeline import resolve_model
+    from .zoo import ModelNotFoundError, find_model
 
     name = model
     if model is not None and (model.endswith(".safetensors") or os.sep in model
                               or Path(model).is_file()):
         name = str(Path(model).expanduser().resolve())  # workers may run in another folder
+    units: Units = tuple(parse_units(au).items())
+    liked: Units | None = None if like is None else tuple(sorted(like.items()))
     refs = []
     for t in targets:
-        entry = find_model(source, t, name)
-        refs.append((t, ModelRef(name, source, t, file_sha256(entry.path))))
+        if not units and liked is None and (engine == "learned" or engine == "auto" and t != "actions"):
+            try:  # a learned model (the plain case: the action units are not even imported)
+                entry = find_model(source, t, name)
+                refs.append((t, ModelRef(name, source, t, file_sha256(entry.path))))
+                continue
+            except ModelNotFoundError:
+                if engine == "learned" or name is not None:
+                    raise
+        fitted = resolve_model(name, source, None if t == "actions" else t, engine=engine,
+                               au=dict(units) or None, like=None if liked is None else dict(liked))
+        alone = isinstance(fitted, ActionUnitModel)  # the recipes / units, no learned model
+        acts = alone or isinstance(fitted, ActionsOnTop)
+        sha = "" if alone else file_sha256(find_model(source, t, name).path)
+        refs.append((t, ModelRef(name, source, t, sha, units if acts else (),
+                                 liked if acts else None, actions_sha256() if acts else "")))
     return tuple(refs)
+
+
+def actions_sha256() -> str:
+    """The SHA-256 of the shipped action-unit basis (``assets/ict/action_units.npz``)."""
+    from importlib import resources
+
+    return _asset_sha256(str(resources.files("pixelfes") / "assets" / "ict" / "action_units.npz"))
+
+
+@functools.lru_cache(maxsize=4)
+def _asset_sha256(path: str) -> str:
+    return file_sha256(path)
 
 
 @functools.lru_cache(maxsize=16)
 def _load(ref: ModelRef) -> Any:
-    """Worker side: the model of ``ref``, loaded once per process and checked by hash."""
+    """Worker side: the model of ``ref``, loaded once per process and checked by hash.
+
+    With action units: the engine the driver chose, rebuilt from the numbers the ref holds
+    (``engine="learned"`` when a learned model runs under them, else ``"actions"``)."""
     from .modelfile import load_model
     from .zoo import find_model
 
-    entry = find_model(ref.source, ref.target, ref.name)
-    sha = file_sha256(entry.path)
-    if sha != ref.sha256:
-        raise RuntimeError(f"this worker's model {entry.path} for {ref.source} -> {ref.target} "
-                           "is not the file the run was planned with (different content); "
-                           "install the same model files on every machine")
-    return load_model(entry.path)
+    entry = None
+    if ref.sha256:
+        entry = find_model(ref.source, ref.target, ref.name)
+        sha = file_sha256(entry.path)
+        if sha != ref.sha256:
+            raise RuntimeError(f"this worker's model {entry.path} for {ref.source} -> {ref.target} "
+                               "is not the file the run was planned with (different content); "
+                               "install the same model files on every machine")
+    if not ref.actions_sha256:
+        assert entry is not None
+        return load_model(entry.path)
+    if actions_sha256() != ref.actions_sha256:
+        raise RuntimeError("this worker's action-unit basis (pixelfes/assets/ict/action_units.npz) "
+                           "is not the one the run was planned with; install the same pixelfes "
+                           "version on every machine")
+    from .pipeline import resolve_model
+
+    return resolve_model(ref.name, ref.source, None if ref.target == "actions" else ref.target,
+                         engine="learned" if ref.sha256 else "actions", au=dict(ref.au) or None,
+                         like=None if ref.like is None else dict(ref.like))
 
 
 def process_chunk(job: PhotoJob, chunk: list[Item]) -> list[dict[str, Any]]:

@@ -19,13 +19,23 @@ EPILOG = """examples:
   pixelfes augment photos/ -o augmented/ --to happy,sad --strengths 0.5,1,1.5 --jobs 2
   pixelfes augment /shared/photos -o /shared/aug --to all --dask tcp://scheduler:8786
   pixelfes augment crops/ -o augmented/ --to all --no-detect      # already face crops
+  pixelfes augment photos/ -o aug/ --to surprised,fearful --au 26=0.5 --jobs 2   # + actions
+  pixelfes augment photos/ -o aug/ --to all --engine actions      # the recipes only
+  pixelfes augment photos/ -o aug/ --to happy --like other.jpg    # the other face's actions
 
 Writes OUTPUT/<expression>/<path under DATASET> (with _s<strength> before the extension
 when several strengths are asked for) and OUTPUT/labels.csv (source, expression, strength,
 output, faces) of every image made. OUTPUT/pixelfes-manifest.jsonl records each output
 as it is made: rerunning the same command after a crash skips what is done and retries
-what failed; new photos added to DATASET are processed by the rerun. From 8 photos it runs
-one process per core unless --jobs says otherwise (the same bytes either way)."""
+what failed; new photos added to DATASET are processed by the rerun (other settings,
+--au, --like's actions and --engine included, are refused). From 8 photos it runs one
+process per core unless --jobs says otherwise (the same bytes either way).
+
+Engines (as in `pixelfes synthesize`): a learned model where one exists for the direction
+(the bundled neutral <-> happy, or one you trained), else the action-unit recipes from the
+ICT 3D face model (sad, angry, surprised, disgusted, fearful from neutral; neutral from any
+expression); --au adds facial action units to every output, --like PHOTO gives every face
+the first face of PHOTO's actions (analysed once, before the run)."""
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -38,12 +48,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="a folder of photos (searched recursively)")
     p.add_argument("-o", "--output", type=Path, required=True, help="output folder")
     p.add_argument("--to", default="all",
-                   help="'all' (every expression there is a model for; default) or a "
+                   help="'all' (every expression there is a model or recipe for; default) or a "
                    "comma-separated list, e.g. happy,sad")
     p.add_argument("--from", dest="from_", default="neutral", metavar="EXPRESSION",
                    help="the expression the faces have now (default neutral)")
     p.add_argument("--strengths", type=nonempty_floats, default=[1.0], metavar="A,B,...",
                    help="strengths to make, comma-separated (default 1), e.g. 0.5,1,1.5")
+    p.add_argument("--au", default=None, metavar="UNITS",
+                   help="facial action units added to every output, e.g. 1=0.8,2=0.8,26=0.5 "
+                   "or 12L=0.6 (`pixelfes synthesize --help` lists them)")
+    p.add_argument("--engine", choices=("auto", "learned", "actions"), default="auto",
+                   help="auto: a learned model where one exists, else action units (default); "
+                   "learned: only learned models; actions: the action-unit recipes")
+    p.add_argument("--like", type=Path, default=None, metavar="PHOTO",
+                   help="give every face the facial actions of the first face in PHOTO")
     p.add_argument("--no-detect", action="store_true",
                    help="take each image as an already cropped face")
     p.add_argument("--max-faces", type=int, default=None, help="change at most this many faces")
@@ -57,13 +75,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def targets_of(to: str, source: str) -> list[str]:
-    """The expressions asked for: every one with a model from ``source``, or the listed ones."""
+def targets_of(to: str, source: str, engine: str = "auto") -> list[str]:
+    """The expressions asked for: every one with a model or (unless ``engine="learned"``) an
+    action-unit recipe from ``source``, or the listed ones."""
     from ..expressions import EXPRESSIONS, normalize_expression
     from ..zoo import list_models
 
-    have = {m.target for m in list_models() if m.source == source}
     if to.strip().lower() == "all":
+        have = {m.target for m in list_models() if m.source == source}
+        if source == "neutral" and engine != "learned":
+            from ..actions.recipes import RECIPES
+
+            have |= set(RECIPES)
         targets = [e for e in EXPRESSIONS if e in have and e != source]
         if not targets:
             raise ValueError(f"no models from {source}; see `pixelfes models`")
@@ -112,13 +135,19 @@ def run(args: argparse.Namespace) -> int:
         run_photo_job,
     )
     from ._scale import wants_batch
-    from .synthesize import AUTO_JOBS_PHOTOS
+    from .synthesize import AUTO_JOBS_PHOTOS, like_units
 
     for s in args.strengths:
         check_strength(s)
     wants_batch(args)  # checks --jobs and --chunk; augment is always a batch run
     source = normalize_expression(args.from_)
-    targets = targets_of(args.to, source)
+    targets = targets_of(args.to, source, args.engine)
+    if args.au is not None:
+        from ..actions.basis import parse_units
+
+        parse_units(args.au)  # a bad unit or intensity is named before any photo is read
+    if args.like is not None and not args.like.is_file():
+        raise ValueError(f"--like {args.like}: no such photo")
     photos = dataset_photos(args.dataset)
     if not photos:
         raise ValueError(f"no images found under {args.dataset}")
@@ -126,9 +155,11 @@ def run(args: argparse.Namespace) -> int:
     if out_dir.resolve().is_relative_to(args.dataset.resolve()):
         raise ValueError(f"-o {out_dir} is inside DATASET {args.dataset}; a rerun would take "
                          "the outputs for inputs: choose a folder outside it")
-    job = PhotoJob(resolve_refs(source, targets, None), detect=not args.no_detect,
-                   max_faces=args.max_faces, min_face=args.min_face, quality=args.quality,
-                   max_pixels=max_pixels())
+    refs = resolve_refs(source, targets, None, engine=args.engine, au=args.au,
+                        like=like_units(args.like))
+    job = PhotoJob(refs, detect=not args.no_detect, max_faces=args.max_faces,
+                   min_face=args.min_face, quality=args.quality, max_pixels=max_pixels(),
+                   engine=args.engine)
     items = plan_augment(photos, args.dataset, out_dir, targets, args.strengths)
     out_dir.mkdir(parents=True, exist_ok=True)
     manifest_path = Path(args.manifest) if args.manifest else out_dir / "pixelfes-manifest.jsonl"

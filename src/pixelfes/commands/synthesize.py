@@ -24,6 +24,8 @@ EPILOG = """examples:
   pixelfes synthesize photo.jpg --to happy --model neutral-to-happy-pixel-rr -o paper.jpg
   pixelfes synthesize photos/*.jpg --to all --jobs 2 -o out/     # resumable, 2 processes
   pixelfes synthesize photos/*.jpg --to happy --dask tcp://host:8786 -o /shared/out/
+  pixelfes synthesize photos/*.jpg --to surprised --au 26=0.5 --jobs 2 -o out/  # resumable
+  pixelfes synthesize photos/*.jpg --like other.jpg --manifest run.jsonl -o out/
   pixelfes synthesize photo.jpg --to surprised -o wow.jpg       # no training: action units
   pixelfes synthesize photo.jpg --au 1=0.8,2=0.8,26=0.5 -o au.jpg   # facial actions (FACS)
   pixelfes synthesize photo.jpg --to happy --au 4R=0.6 -o smirk.jpg  # learned model + actions
@@ -46,8 +48,9 @@ checked before the first photo is processed. --strength is in [0, 3].
 Speed: from 8 photos a run uses one process per core by itself (the same bytes as one
 process; models load once per process). With --jobs, --dask or --manifest the run is
 also resumable: a manifest in the output folder records every output as it is made;
-rerunning the same command skips what is done and retries what failed (other settings
-are refused); --au, --like and --engine are not available there yet.
+rerunning the same command skips what is done and retries what failed (other settings,
+--au, --like's actions and --engine included, are refused). --like's photo is analysed
+once, before the run; the workers get its action units.
 
 
 Engines: a learned model is used where one exists for the direction (the bundled London
@@ -126,8 +129,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _targets(args: argparse.Namespace) -> list[str]:
-    from ..expressions import EXPRESSIONS, normalize_expression
-    from ..zoo import list_models
+    from ..expressions import normalize_expression
 
     source = normalize_expression(args.from_)
     if args.to is None:
@@ -136,15 +138,9 @@ def _targets(args: argparse.Namespace) -> list[str]:
         return ["actions"]
     if args.to.lower() != "all":
         return [normalize_expression(args.to)]
-    have = {m.target for m in list_models() if m.source == source}
-    if source == "neutral" and args.engine != "learned":
-        from ..actions.recipes import RECIPES
+    from .augment import targets_of
 
-        have |= set(RECIPES)
-    targets = [e for e in EXPRESSIONS if e in have and e != source]
-    if not targets:
-        raise ValueError(f"no models from {source}; see `pixelfes models`")
-    return targets
+    return targets_of("all", source, args.engine)
 
 
 def check_arguments(args: argparse.Namespace) -> None:
@@ -271,6 +267,16 @@ def synthesize_photos(job: PlainJob, chunk: list[tuple[str, dict[str, Path]]]) -
     return done
 
 
+def like_units(photo: Path | None) -> dict[str, float] | None:
+    """``--like PHOTO``: the action units of its first face, analysed once (in the driver:
+    workers get the numbers, never the photo)."""
+    if photo is None:
+        return None
+    from ..actions.photo import analyze_image
+
+    return analyze_image(photo)[0].units
+
+
 def _lost(chunk: list[tuple[str, dict[str, Path]]], message: str) -> list[PhotoOutcome]:
     return [PhotoOutcome(photo, [f"error: {photo}: {message}"], failed=True) for photo, _ in chunk]
 
@@ -285,9 +291,6 @@ def run(args: argparse.Namespace) -> int:
     targets = _targets(args)
     source = normalize_expression(args.from_)
     if wants_batch(args):
-        if args.au is not None or args.like is not None or args.engine != "auto":
-            raise ValueError("--au, --like and --engine do not work with --jobs, --dask or "
-                             "--manifest yet; run without them")
         # a pool's workers come up while the run is planned; a Dask cluster only once
         # the plan holds (it takes seconds to start)
         runner = InProcessRunner() if args.dask else make_runner(args.jobs, start=True)
@@ -311,11 +314,7 @@ def _run_plain(args: argparse.Namespace, photos: list[Path], source: str, target
     from ..outputs import check_outputs, synthesis_outputs
     from ..pipeline import resolve_model
 
-    like = None
-    if args.like is not None:
-        from ..actions.photo import analyze_image
-
-        like = analyze_image(args.like)[0].units
+    like = like_units(args.like)
     plans = synthesis_outputs(photos, args.output, targets, args.grid)
     check_outputs([p for plan in plans for p in plan.values()], photos, args.overwrite)
     for t in targets:  # a missing model is named before any photo is read
@@ -372,9 +371,11 @@ def _run_batch(args: argparse.Namespace, photos: list[Path], source: str,
     # a resumed run owns the files its plan names; a new one checks them all first
     check_outputs([p for plan in plans for p in plan.values() if not (resumed and p.exists())],
                   photos, args.overwrite)
-    job = PhotoJob(resolve_refs(source, targets, args.model), detect=not args.no_detect,
-                   max_faces=args.max_faces, min_face=args.min_face, quality=args.quality,
-                   max_pixels=max_pixels(), mouth=args.mouth)
+    refs = resolve_refs(source, targets, args.model, engine=args.engine, au=args.au,
+                        like=like_units(args.like))
+    job = PhotoJob(refs, detect=not args.no_detect, max_faces=args.max_faces,
+                   min_face=args.min_face, quality=args.quality, max_pixels=max_pixels(),
+                   mouth=args.mouth, engine=args.engine)
     items = [Item(str(photo), tuple(Output(str(plan[t]), t, args.strength) for t in targets))
              for photo, plan in zip(photos, plans, strict=True)]
     out_dir.mkdir(parents=True, exist_ok=True)
