@@ -399,6 +399,32 @@ def test_closing_mouth_paints_lip_over_the_old_teeth(basis):
     assert np.array_equal(out[:40], crop[:40])  # nothing far from the mouth changes
 
 
+def test_closing_mouth_meets_on_the_banks_crease_as_the_native_engine(basis):
+    """--to neutral from an open mouth: the lips meet on the crease of the bank people with the
+    nearest lip lightness (pixelfes.native.close_on_crease, the native engine's closing), not on
+    close_mouth's faint seam."""
+    import cv2
+
+    from pixelfes.mouth import close_mouth, load_bank, person_colours
+
+    open_lm = frontal_face(basis, {"AU26": 1.5})
+    crop = synthetic_crop(open_lm)
+    cv2.fillPoly(crop, [np.rint(open_lm[60:68]).astype(np.int32)], (235, 235, 235))  # teeth
+    closed = frontal_face(basis)
+    out = paint_mouth(crop, open_lm, closed)
+    colours = person_colours(crop, open_lm)
+    goal = load_bank().crease_goal(colours)
+    assert goal is not None
+    want, seam = crop.copy(), crop.copy()
+    close_mouth(want, closed[48:68], colours, crease=goal)
+    close_mouth(seam, closed[48:68], colours)
+    assert np.array_equal(out, want) and not np.array_equal(out, seam)
+    # the two differ only along the line where the lips meet (the crease's rows)
+    rows = np.flatnonzero((out != seam).any(axis=(1, 2)))
+    line = 0.5 * (closed[62, 1] + closed[66, 1])
+    assert rows.size and np.abs(rows - line).max() < 4
+
+
 def test_like_takes_the_difference_of_actions(basis):
     """--like: a face already showing the other face's actions does not move."""
     lm = frontal_face(basis, {"AU12": 0.8, "AU6": 0.5})
