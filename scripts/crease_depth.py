@@ -5,6 +5,8 @@ widths of the inner lips' mid line, minus the lips' median L*, each image on its
 landmarks (docs/mouth.md, "The smeared lips of a closed smile"). For each person: input smile,
 the native engine with the seam (the bank's crease goal withheld, as before the crease), with
 the bank's crease (the default), and the real neutral; with ``--crops DIR`` also mouth crops input | seam | crease | real at 1:1 and 3x.
+``--engine actions``: the action-unit neutral (``--engine actions --to neutral``: the estimated
+actions removed) instead of the native engine, its crease goal from the same fold bank.
 
     PIXELFES_DATA=/work/shared/data PYTHONPATH=src python scripts/crease_depth.py \\
         --people 062,096,126,099,134,091,016,128 --crops /tmp/crease --json /tmp/crease/depth.json
@@ -22,7 +24,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from pixelfes.evaluate.engines import _photo, native_factory
+from pixelfes.evaluate.engines import _photo, fold_bank, native_factory
 from pixelfes.evaluate.mouth import detect_landmarks
 from pixelfes.evaluate.mouth_protocol import TrainingFold, london_people, pairs_loader
 from pixelfes.face.detect import Face
@@ -59,11 +61,27 @@ def crop_box(lm: np.ndarray, shape: tuple[int, ...]) -> tuple[int, int, int, int
             int(min(c[0] + 0.8 * w, shape[1])), int(min(c[1] + 0.5 * w, shape[0])))
 
 
+def actions_neutral(fold: TrainingFold):  # noqa: ANN201 - an engine(rgb, faces, strength)
+    """The action-unit neutral, its lips closing on the crease goal of the fold's bank."""
+    from pixelfes.pipeline import resolve_model, synthesize_rgb
+
+    model = resolve_model(None, "happy", "neutral", engine="actions")
+    bank = fold_bank(fold)
+
+    def engine(rgb: np.ndarray, faces: list[Face], strength: float) -> np.ndarray:
+        with mock.patch("pixelfes.native.load_bank", return_value=bank):
+            return synthesize_rgb(rgb, model, strength, faces=faces)
+
+    return engine
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--people", default="all", help="comma-separated ids, or 'all'")
     ap.add_argument("--crops", type=Path, help="directory for the 1:1 and 3x crops")
     ap.add_argument("--json", type=Path, help="per-person depths")
+    ap.add_argument("--engine", choices=("native", "actions"), default="native",
+                    help="native (the fold's shape + texture model) or the action-unit neutral")
     a = ap.parse_args()
     data = Path(os.environ["PIXELFES_DATA"]) / "london-face-set"
     people = london_people(data, source="happy", target="neutral")
@@ -76,7 +94,7 @@ def main() -> None:
         if not mine:
             continue
         fold = TrainingFold("happy", "neutral", j, tuple(people[i] for i in tr), load)
-        engine = native_factory(fold)
+        engine = native_factory(fold) if a.engine == "native" else actions_neutral(fold)
         for i in mine:
             p = people[i]
             rgb, lm = _photo(str(p.photos["happy"]))

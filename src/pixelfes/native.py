@@ -176,11 +176,13 @@ _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 @dataclass(frozen=True)
 class NativeResult:
-    """What happened to one face: the mouth mode used and the exemplar (if any)."""
+    """What happened to one face: the mouth mode used, the exemplar (if any), the box
+    written, and where the face's 68 landmarks moved to (photo frame; None: nowhere)."""
 
     mouth: str
     exemplar: str | None
     box: tuple[int, int, int, int] | None
+    landmarks: np.ndarray | None = None
 
 
 def check_mouth(mouth: str) -> str:
@@ -1449,7 +1451,7 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
         else:
             fill_mouth(out, lips, colours, bank, index=index)
         exemplar = bank.ids[index]
-    return NativeResult(mode, exemplar, (x0, y0, x1, y1))
+    return NativeResult(mode, exemplar, (x0, y0, x1, y1), transform_points(invert_affine(mat), target))
 
 
 @functools.lru_cache(maxsize=8)

@@ -22,7 +22,7 @@ from typing import Any
 from ..alignment import DEFAULT_ALIGNMENT
 from ..models.base import ExpressionModel
 from .basis import parse_units
-from .model import ActionsOnTop, ActionUnitModel
+from .model import ActionsOnTop, ActionUnitModel, NativeActionsOnTop
 from .recipes import RECIPES
 
 __all__ = ["ENGINES", "PHOTO_CANVAS", "resolve"]
@@ -73,4 +73,8 @@ def resolve(model: Any, source: str, target: str | None, *, engine: str = "auto"
         return _actions(target, units)
     if not units:
         return base
-    return ActionsOnTop(base, ActionUnitModel(au=units).fit(alignment=base.alignment_))
+    from ..pipeline import uses_native
+
+    # what runs natively alone (a colour shape + texture model) runs natively under the units too
+    on_top = NativeActionsOnTop if uses_native(base) else ActionsOnTop
+    return on_top(base, ActionUnitModel(au=units).fit(alignment=base.alignment_))

@@ -33,7 +33,7 @@ from .mouth import OPEN_FADE, mouth_changes, paint_mouth
 from .pose import Pose, fit_pose
 from .recipes import recipe_for
 
-__all__ = ["ActionUnitModel", "ActionsOnTop"]
+__all__ = ["ActionUnitModel", "ActionsOnTop", "NativeActionsOnTop"]
 
 # Unit intensity left in place by --to neutral (analysis noise on real neutral faces). Chosen
 # on London's smiles -> their own neutral photos, the people outside the blind test, in 5
@@ -490,3 +490,27 @@ class ActionsOnTop(ExpressionModel):
         shape = getattr(self.base, "predict_shape", None)
         moved = np.stack([shape(lm, strength) if shape else lm for lm in landmarks])
         return x.in_layout(self.actions.predict(y, landmarks=moved, strength=strength))
+
+
+class NativeActionsOnTop(ActionsOnTop):
+    """:class:`ActionsOnTop` at the photo's own resolution, for a colour shape + texture model
+    (what the pipeline runs natively, :mod:`pixelfes.native`): the native engine changes the
+    face first, then the action units move the landmarks it moved to, both on the photo's
+    pixels (:meth:`ActionUnitModel.synthesize_in_photo`); no crop is pasted back. On crops
+    (``predict``) it is :class:`ActionsOnTop`."""
+
+    def synthesize_in_photo(self, photo: np.ndarray, landmarks: np.ndarray, strength: float = 1.0,
+                            *, out: np.ndarray | None = None) -> np.ndarray:
+        """Change one face of ``photo`` ``(H, W, 3)`` uint8 (``landmarks`` ``(68, 2)`` in it):
+        a new photo, or ``out`` written in place (it may be ``photo`` itself)."""
+        from ..native import synthesize_face
+
+        if out is None:
+            out = photo.copy()
+        elif not np.shares_memory(out, photo):
+            out[...] = photo
+        # the native engine reads one array and writes another
+        source = photo.copy() if np.shares_memory(out, photo) else photo
+        done = synthesize_face(source, out, landmarks, self.base, strength)
+        moved = landmarks if done.landmarks is None else done.landmarks
+        return self.actions.synthesize_in_photo(out, moved, strength, out=out)
