@@ -333,7 +333,7 @@ def test_neutralize_undoes_synthesized_actions(basis):
 
 
 def test_engine_choice(monkeypatch, tmp_path):
-    from pixelfes.actions.model import ActionsOnTop
+    from pixelfes.actions.model import ActionsOnTop, NativeActionsOnTop
     from pixelfes.pipeline import resolve_model
     from pixelfes.zoo import ModelNotFoundError
 
@@ -344,7 +344,9 @@ def test_engine_choice(monkeypatch, tmp_path):
     assert type(resolve_model(None, "neutral", "happy")).__name__ == "ShapeTextureModel"
     assert type(resolve_model(None, "neutral", "happy", engine="actions")) is ActionUnitModel
     on_top = resolve_model(None, "neutral", "happy", au="4=1")
-    assert type(on_top) is ActionsOnTop and on_top.alignment_.size == 192  # the learned model's
+    # the bundled colour shape + texture model runs natively under the units too
+    assert type(on_top) is NativeActionsOnTop and on_top.alignment_.size == 192  # the learned model's
+    assert isinstance(on_top, ActionsOnTop)
     assert type(resolve_model(None, "surprised", "neutral")) is ActionUnitModel
     only = resolve_model(None, "neutral", None, au="1=0.8,2=0.8")
     assert only.weights_ == {"AU1": 0.8, "AU2": 0.8}
@@ -352,6 +354,39 @@ def test_engine_choice(monkeypatch, tmp_path):
         resolve_model(None, "neutral", "sad", engine="learned")
     with pytest.raises(ValueError, match="engine must be"):
         resolve_model(None, "neutral", "sad", engine="magic")
+
+
+def test_units_on_a_learned_model_run_native_then_on_the_photo(monkeypatch, tmp_path):
+    """``--to happy --au 1=0.5``: the native engine, then the units moving the points it moved
+    to, both on the photo's pixels (composed by hand here); nothing pasted from a crop."""
+    from conftest import REPO
+    from pixelfes.imageio import load_image
+    from pixelfes.native import synthesize_face
+    from pixelfes.pipeline import find_faces, resolve_model, synthesize_rgb
+
+    monkeypatch.setenv("PIXELFES_MODELS", str(tmp_path))  # no user models
+    rgb = load_image(REPO / "docs" / "images" / "london-001-neutral.jpg").rgb
+    faces = find_faces(rgb, max_faces=1)
+    lm = faces[0].landmarks
+    top = resolve_model(None, "neutral", "happy", au="1=0.5")
+    got = synthesize_rgb(rgb, top, 1.0, faces=faces)
+    want = rgb.copy()
+    done = synthesize_face(rgb, want, lm, top.base, 1.0)
+    assert done.landmarks is not None and done.landmarks.shape == (68, 2)
+    # the native smile moved the mouth corners (48, 54) up and out
+    assert np.linalg.norm(done.landmarks[[48, 54]] - lm[[48, 54]], axis=1).min() > 1.0
+    top.actions.synthesize_in_photo(want.copy(), done.landmarks, 1.0, out=want)
+    assert np.array_equal(got, want)
+    happy = synthesize_rgb(rgb, top.base, 1.0, faces=faces)
+    brows = slice(int(lm[17:27, 1].min()) - 20, int(lm[17:27, 1].max()) + 5)
+    assert not np.array_equal(got[brows], happy[brows])  # AU1 moved the inner brows
+    mouth = (slice(int(lm[48:68, 1].min()) - 5, int(lm[48:68, 1].max()) + 5),
+             slice(int(lm[48, 0]) - 5, int(lm[54, 0]) + 5))
+    assert np.array_equal(got[mouth], happy[mouth])  # the native smile's mouth, as it made it
+    # in place (the pipeline passes the photo as its own output) = a fresh result
+    inplace = rgb.copy()
+    assert top.synthesize_in_photo(inplace, lm, 1.0, out=inplace) is inplace
+    assert np.array_equal(inplace, got)
 
 
 def test_cli_lists_units_and_recipes(capsys):
