@@ -182,7 +182,7 @@ class NativeResult:
     mouth: str
     exemplar: str | None
     box: tuple[int, int, int, int] | None
-    landmarks: np.ndarray | None = None
+    landmarks: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 def check_mouth(mouth: str) -> str:
