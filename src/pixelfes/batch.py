@@ -154,7 +154,7 @@ class Manifest:
 
 def _shown(settings: dict[str, Any], key: str, width: int = 80) -> str:
     """One setting as a refusal names it: ``"not given"``, or its repr (numbers of a dict to 3
-    decimals, cut to ``width`` characters: a --like photo's 26 unit intensities)."""
+    decimals, cut to ``width`` characters: a --like photo's 17 unit intensities)."""
     if key not in settings:
         return "not given"
     value = settings[key]
