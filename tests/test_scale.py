@@ -233,6 +233,11 @@ def test_augment_with_action_units_equals_synthesize(tmp_path, photos):
     for t in ("sad", "happy"):
         assert (tmp_path / "aug" / t / "x.jpg").read_bytes() == \
             (tmp_path / "syn" / f"p0_{t}.jpg").read_bytes()
+    # --like labels its outputs with the one expression --to names
+    like = ["augment", str(ds), "-o", str(tmp_path / "like"), "-q", "--like", str(paths[1])]
+    assert main([*like, "--to", "sad,happy"]) == 1
+    assert main([*like]) == 1
+    assert not (tmp_path / "like").exists()
 
 
 def _model_loads() -> int:

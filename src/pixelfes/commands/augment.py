@@ -21,7 +21,7 @@ EPILOG = """examples:
   pixelfes augment crops/ -o augmented/ --to all --no-detect      # already face crops
   pixelfes augment photos/ -o aug/ --to surprised,fearful --au 26=0.5 --jobs 2   # + actions
   pixelfes augment photos/ -o aug/ --to all --engine actions      # the recipes only
-  pixelfes augment photos/ -o aug/ --to happy --like other.jpg    # the other face's actions
+  pixelfes augment photos/ -o aug/ --to surprised --like wow.jpg  # wow.jpg's actions, labelled surprised
 
 Writes OUTPUT/<expression>/<path under DATASET> (with _s<strength> before the extension
 when several strengths are asked for) and OUTPUT/labels.csv (source, expression, strength,
@@ -35,14 +35,15 @@ Engines (as in `pixelfes synthesize`): a learned model where one exists for the 
 (the bundled neutral <-> happy, or one you trained), else the action-unit recipes from the
 ICT 3D face model (sad, angry, surprised, disgusted, fearful from neutral; neutral from any
 expression); --au adds facial action units to every output, --like PHOTO gives every face
-the first face of PHOTO's actions (analysed once, before the run)."""
+the first face of PHOTO's actions (analysed once, before the run), labelled with the one
+expression --to names (what PHOTO shows)."""
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("augment", help="give every face of a photo data set each expression",
                        description="Augment a data set: every face of every photo under DATASET "
-                       "given each expression there is a model for, written as a labelled "
-                       "data set.", epilog=EPILOG,
+                       "given each expression there is a model or recipe for, written as a "
+                       "labelled data set.", epilog=EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("dataset", type=Path, metavar="DATASET",
                    help="a folder of photos (searched recursively)")
@@ -61,7 +62,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="auto: a learned model where one exists, else action units (default); "
                    "learned: only learned models; actions: the action-unit recipes")
     p.add_argument("--like", type=Path, default=None, metavar="PHOTO",
-                   help="give every face the facial actions of the first face in PHOTO")
+                   help="give every face the facial actions of the first face in PHOTO, "
+                   "labelled with the one expression --to names (the one PHOTO shows)")
     p.add_argument("--no-detect", action="store_true",
                    help="take each image as an already cropped face")
     p.add_argument("--max-faces", type=int, default=None, help="change at most this many faces")
@@ -146,8 +148,12 @@ def run(args: argparse.Namespace) -> int:
         from ..actions.basis import parse_units
 
         parse_units(args.au)  # a bad unit or intensity is named before any photo is read
-    if args.like is not None and not args.like.is_file():
-        raise ValueError(f"--like {args.like}: no such photo")
+    if args.like is not None:
+        if not args.like.is_file():
+            raise ValueError(f"--like {args.like}: no such photo")
+        if args.to.strip().lower() == "all" or len(targets) != 1:
+            raise ValueError("--like gives every face the actions of one photo: name the one "
+                             "expression it shows with --to (e.g. --to surprised), its label")
     photos = dataset_photos(args.dataset)
     if not photos:
         raise ValueError(f"no images found under {args.dataset}")
