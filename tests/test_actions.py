@@ -803,6 +803,10 @@ def test_recipes_are_the_by_eye_intensities_scaled_per_face_half():
     assert RECIPES["sad"].units == {"AU1": 1.0, "AU4": 0.5, "AU15": 1.2, "AU17": 0.48}
     # rechosen on the engine with the new open mouth (docs/actions.md): 0.7 -> 0.8 upper
     assert RECIPES["surprised"].units == {"AU1": 0.8, "AU2": 0.8, "AU5": 0.8, "AU26": 1.4}
+    # the brows drawn together (AU2 0.2, AU4 0.6), the lids wider, the lower lip down (AU16)
+    assert RECIPES["fearful"].scales == (1.0, 0.7)
+    assert RECIPES["fearful"].units == {"AU1": 1.0, "AU2": 0.2, "AU4": 0.6, "AU5": 1.25, "AU7": 0.4,
+                                        "AU20": 0.525, "AU16": 0.28, "AU26": 0.42}
     for r in RECIPES.values():
         up, low = CHOSEN[r.expression]
         assert set(r.units) == set(r.by_eye)
@@ -1099,6 +1103,32 @@ def test_angry_brows_slope_down_to_their_inner_heads(basis):
     assert d[21, 1] > 1.9 and d[22, 1] > 1.9  # px down at the inner heads
     assert abs(d[19, 1]) < 0.3 and d[17, 1] < -1.0
     assert d[21, 0] > 0.8 and d[22, 0] < -0.8  # drawn together
+
+
+def test_fear_brows_rise_at_their_inner_heads_drawn_together(basis):
+    """Fear's brows (docs/actions.md): the inner heads (21, 22) rise most, the middles (19,
+    24) and outer ends (17, 26) much less (a flat, tense line, not surprise's arch), all drawn
+    towards the nose; the upper lids rise further than surprise's, the lower lids tense up;
+    the lower lip comes down further than the chin (AU16) over a mouth stretched sideways
+    (AU20) by less than the last recipe's 1.19x. On the frontal ICT mean face (4.3 px/cm),
+    pinned against the plain sum of each unit's frontal motion (image y down: the basis' -y;
+    image x right: the basis' x)."""
+    lm = frontal_face(basis)
+    d = ActionUnitModel("fearful").fit().predict_shape(lm) - lm
+    w = RECIPES["fearful"].units
+    ref = 4.3 * sum(v * basis.motion[basis.index(k), :, :2] for k, v in w.items()) * [1.0, -1.0]
+    rigid = np.setdiff1d(np.arange(68), np.arange(28, 36))  # the nose is held (no AU9-11)
+    np.testing.assert_allclose(d[rigid], ref[rigid], atol=0.02)
+    up = -d[:, 1]
+    assert up[21] > 1.8 and up[22] > 1.8  # px up at the inner heads
+    assert 0 < up[19] < 0.5 * up[21] and 0 < up[17] < 0.5 * up[21]  # middles, ends: level
+    assert d[21, 0] > 0.2 and d[22, 0] < -0.2 and d[19, 0] > 0.6 and d[24, 0] < -0.6  # drawn in
+    surprise = ActionUnitModel("surprised").fit().predict_shape(lm) - lm
+    assert (up[[37, 38, 43, 44]] > -surprise[[37, 38, 43, 44], 1] + 0.2).all()  # wide upper lids
+    assert (up[[40, 41, 46, 47]] > 0.3).all()  # lower lids pushed up
+    assert d[57, 1] > d[8, 1] + 0.6  # the lower lip drawn down off the lower teeth
+    widen = np.linalg.norm(lm[54] + d[54] - lm[48] - d[48]) / np.linalg.norm(lm[54] - lm[48])
+    assert 1.08 < widen < 1.16
 
 
 def test_an_opened_mouth_reads_its_upper_lip_from_inside_it(basis):

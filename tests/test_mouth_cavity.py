@@ -224,8 +224,9 @@ def test_stretch_share_is_the_widening_through_a_smoothstep():
 
 def test_fear_stretched_lips_show_their_teeth(monkeypatch):
     """Real London faces (001 light, 137 dark skin) made fearful: the input's mouth box is
-    lighter by at least 2 L* than with stretching ignored (teeth from lip to lip, lit, instead
-    of tooth edges over a dark slit; measured +6.0 and +2.7)."""
+    lighter than with stretching ignored (teeth from lip to lip, lit, instead of tooth edges
+    over a dark slit): by at least 4 L* on 001 and 1 L* on 137 (measured +6.5 and +1.7; with
+    the last fear recipe, whose mouth widened 1.18x against 1.11x, +6.0 and +2.7)."""
     import pixelfes.actions.mouth as am
     from conftest import real_data
     from pixelfes.imageio import load_image
@@ -237,7 +238,7 @@ def test_fear_stretched_lips_show_their_teeth(monkeypatch):
         return float(lab(np.asarray(synthesize(path, "fearful"))[y0:y1, x0:x1])[..., 0].mean())
 
     folder = real_data("london-face-set/neutral_front")
-    for person in ("001", "137"):
+    for person, least in (("001", 4.0), ("137", 1.0)):
         path = folder / f"{person}_03.jpg"
         lm = find_faces(load_image(path).rgb)[0].landmarks
         x0, y0 = np.floor(lm[48:68].min(0)).astype(int)
@@ -246,7 +247,7 @@ def test_fear_stretched_lips_show_their_teeth(monkeypatch):
         with monkeypatch.context() as m:
             m.setattr(am, "stretch_share", lambda before, after: 0.0)
             plain = light(path, (x0, y0, x1, y1))
-        assert stretched > plain + 2.0, (person, stretched, plain)
+        assert stretched > plain + least, (person, stretched, plain)
 
 
 def test_cavity_is_no_more_chromatic_than_the_lips():
