@@ -207,6 +207,30 @@ def test_upper_lip_raise_and_lit_teeth():
     assert g[35, 60] == pytest.approx(1.0, abs=1e-5) and g[50, 60] == pytest.approx(1.0, abs=1e-5)
 
 
+def test_lower_teeth_laid_only_from_a_tenth_of_their_opacity(monkeypatch):
+    """The lower teeth's layer under a small opening is laid at (1 - fill) x (1 - lit) of the
+    opening's alpha, and skipped below LOWER_TEETH_LEAST (0.1): under lips stretched almost
+    fully (fear, stretch_share 0.9-1) it was laid at 0.002-0.075 and cost a fifth of the
+    step. The upper teeth are laid every time (a recorded _lay: one call, or two)."""
+    import pixelfes.actions.mouth as am
+    from pixelfes.mouth import PersonColours, load_bank
+
+    before = _landmarks(0.0)
+    after = before.copy()
+    after[[65, 66, 67], 1] += 8.0  # the lower lip comes down: gap 0.08, no upper lip raised
+    assert am.upper_lip_raise(before, after) == pytest.approx(0.0)
+    colours = PersonColours(skin=load_bank().skin[0].copy(), lips=np.array([150, 80, 80], np.uint8))
+    calls: list[float] = []
+    monkeypatch.setattr(am, "_lay", lambda *a, **k: calls.append(a[6]))
+    for share, want in ((0.95, 1), (0.91, 1), (0.89, 2), (0.5, 2), (0.0, 2), (1.0, 1)):
+        calls.clear()
+        monkeypatch.setattr(am, "stretch_share", lambda b, a, share=share: share)
+        am._teeth(np.full((120, 140, 3), 150, np.uint8), before, after, colours, 0.8)
+        assert len(calls) == want, (share, calls)
+        if want == 2:
+            assert calls[0] == 0.8 and calls[1] == pytest.approx(0.8 * (1.0 - share))
+
+
 def test_stretch_share_is_the_widening_through_a_smoothstep():
     """widen = |54 - 48| after / before; share = smoothstep((widen - 1.05) / 0.07): 0 for a
     mouth that keeps its width or narrows (surprise), 1 from 12 % wider (fear's AU20)."""

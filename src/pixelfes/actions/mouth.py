@@ -39,6 +39,9 @@ GRAIN = 0.5  # share of the lips' fine high-pass spread added to the cavity as n
 TEETH_EDGE_MAX = 0.065  # mouth widths of upper teeth shown at most under the upper lip
 UPPER_SHARE = 0.55  # of a small opening's height the upper teeth's edges may fill
 LOWER_TEETH_GAIN = 0.75  # the lower teeth, in the shadow of the upper: linear-light gain
+# the lower teeth's layer is laid only from this opacity: under lips stretched almost fully
+# (fear's, stretch_share 0.9-1) it was laid at 0.002-0.075, unseen, for a fifth of the step
+LOWER_TEETH_LEAST = 0.1
 TEETH_OVER_LIPS = 12.0  # ... or than the lips, whichever allows more (dark skin: teeth stay teeth)
 ROW_GAP = 0.04  # mouth widths: darker gaps within the tooth row up to this wide keep the exemplar's own pixels
 LIP_LIFT = 0.6  # of the raised upper lip's thickness, from its inner edge, relit towards the lips' own colour
@@ -341,7 +344,7 @@ def _teeth(image: np.ndarray, before: np.ndarray, after: np.ndarray, colours: An
             lower = np.interp(xx, a[order, 0], a[order, 1])
             return np.asarray(np.clip(1.0 - (lower - yy - 1.15 * low_edge) / max(0.3 * low_edge, 1.0), 0.0, 1.0))
 
-        if fill < 1.0 and lit < 1.0:
+        if (1.0 - fill) * (1.0 - lit) >= LOWER_TEETH_LEAST:
             _lay(image, lips2, colours, index, a, outline, alpha * (1.0 - fill) * (1.0 - lit), over_lower,
                  lambda shape, off: LOWER_TEETH_GAIN * teeth_shade(shape, off, outline, frame, g, 1e-3))
     return image
