@@ -55,9 +55,9 @@ def _judge(clf: ExpressionClassifier, images: np.ndarray, p_in: np.ndarray, k: i
 
 
 def jaffe(cache: Path, fer: ExpressionClassifier, variants: dict[str, dict],
-          faceapi: ExpressionClassifier) -> dict:
+          faceapi: ExpressionClassifier, expressions: list[str] | None = None) -> dict:
     out: dict = {}
-    for expr in RECIPES:
+    for expr in expressions or list(RECIPES):
         p = aligned_pairs(DATA / "jaffe", "neutral", expr, cache_dir=cache)
         ids = np.array(p.identities)
         ls, lt = p.landmarks_source, p.landmarks_target
@@ -171,6 +171,7 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=Path("/tmp/au/cache"))
     ap.add_argument("--skip-jaffe", action="store_true")
     ap.add_argument("--skip-london", action="store_true")
+    ap.add_argument("--expressions", default=",".join(RECIPES), help="JAFFE: these recipes only")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     fer = ExpressionClassifier("fer", face_box=FACE_BOX)
@@ -181,7 +182,7 @@ def main() -> None:
     if not args.skip_london:
         result["london"] = london(args.cache, fer, variants, args.out, faceapi)
     if not args.skip_jaffe:
-        result["jaffe"] = jaffe(args.cache, fer, variants, faceapi)
+        result["jaffe"] = jaffe(args.cache, fer, variants, faceapi, args.expressions.split(","))
     (args.out / "results.json").write_text(json.dumps(result, indent=1))
     print("wrote", args.out / "results.json")
 
