@@ -280,6 +280,9 @@ def build_bank(data: Path) -> dict:
                     f"all {len(ids)} people "
                     f"(inner-lip gap >= {MIN_GAP} of the mouth width), closed-lip crease "
                     f"profiles of {int(np.isfinite(bank.neutral_crease).all(axis=1).sum())} neutral photos, "
+                    f"closed-lip relief maps of "
+                    f"{int((np.isfinite(bank.neutral_relief).reshape(len(ids), -1).mean(1) > 0.9).sum())} "
+                    "neutral photos, "
                     f"{BANK_PATH.stat().st_size:,} bytes, sha256 `{digest}`.\n"
                     f"- Data: {ATTRIBUTION}.\n"
                     "- Rebuild: `python scripts/build_bundled_models.py`.\n")

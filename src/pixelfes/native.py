@@ -147,6 +147,9 @@ _OWN_LEVEL = "lesser"
 #: shows teeth or a cavity between its inner lips (:func:`pixelfes.mouth.shows_opening`), not
 #: where dlib merely spreads the inner points of closed lips apart (042, 043, 144, 173)
 _TEETH_SEEN = True
+#: a closing smile's lips are given the broad relief of real closed lips (the bank's neutral photos:
+#: :meth:`MouthBank.relief_goal`, :func:`pixelfes.mouth.relief.draw_relief`; docs/mouth.md, "lipbank")
+_LIP_RELIEF = False
 #: the values of ``_OWN_LEVEL`` (:func:`_texture_ratio`'s ``level``)
 OWN_LEVELS = ("off", "mean", "lesser")
 #: a smile's texture change carries the mean face's colour change too (``_mean_tint``: per
@@ -1348,23 +1351,27 @@ def _own_look(photo: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, flo
 
 
 def close_on_crease(image: np.ndarray, lips: np.ndarray, colours: PersonColours,
-                    bank: MouthBank | None = None) -> tuple[int, int, int, int] | None:
+                    bank: MouthBank | None = None, relief: np.ndarray | None = None
+                    ) -> tuple[int, int, int, int] | None:
     """:func:`pixelfes.mouth.close_mouth` with the lips meeting on the crease of real closed
     mouths of people like this one (``bank``'s :meth:`~pixelfes.mouth.MouthBank.crease_goal`,
     default the bundled bank; a bank without crease profiles: a faint seam). Every engine that
     closes a mouth (native, action units) closes it so; docs/mouth.md, "The crease where
-    closed lips meet". In place; returns the changed box or ``None``."""
+    closed lips meet". ``relief``: a closed-lip relief the lips are given first
+    (:meth:`~pixelfes.mouth.MouthBank.relief_goal`; docs/mouth.md, "The closed lips' relief").
+    In place; returns the changed box or ``None``."""
     goal = (load_bank() if bank is None else bank).crease_goal(colours)
-    return close_mouth(image, lips, colours, crease=goal)
+    return close_mouth(image, lips, colours, crease=goal, relief=relief)
 
 
 def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, model: Any,
                     strength: float, *, mouth: str = "auto", bank: MouthBank | None = None,
-                    exclude: str | None = None) -> NativeResult:
+                    exclude: str | None = None, relief: bool | None = None) -> NativeResult:
     """Change one face of ``photo`` (``(H, W, 3) uint8``, read only) into ``out`` (same shape, written).
 
     ``landmarks``: the face's ``(68, 2)`` photo landmarks; ``model`` a fitted
-    shape + texture model; ``exclude``: a mouth-bank id never used (testing on bank people).
+    shape + texture model; ``exclude``: a mouth-bank id never used (testing on bank people);
+    ``relief``: whether closing lips get real closed lips' relief (default ``_LIP_RELIEF``).
     """
     from .face.align import align_face, crop_matrix
 
@@ -1441,7 +1448,10 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
                        _shade_tinted if tint is not None else functools.partial(apply_gain, dark_in_lab=smile))
     exemplar = None
     if was_open:  # a closed input mouth has no teeth to paint over
-        close_on_crease(out, transform_points(invert_affine(mat), target[48:68]), colours, bank)
+        # (a smile's closed mouth keeps its own lips: neutral -> happy stays as it was)
+        lit = not smile and (_LIP_RELIEF if relief is None else relief)
+        shape = (load_bank() if bank is None else bank).relief_goal(colours, exclude=exclude) if lit else None
+        close_on_crease(out, transform_points(invert_affine(mat), target[48:68]), colours, bank, relief=shape)
     if mode == "open" and index is not None:
         bank = load_bank() if bank is None else bank
         lips = transform_points(invert_affine(mat), target[48:68])

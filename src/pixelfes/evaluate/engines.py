@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["canvas_factory", "fold_bank", "native_factory", "native_likely_factory"]
+__all__ = ["canvas_factory", "fold_bank", "native_factory", "native_likely_factory", "native_lipbank_factory"]
 
 
 @functools.lru_cache(maxsize=512)
@@ -61,8 +61,14 @@ def fold_bank(fold: Any) -> Any:
                            neutral_photos=[_photo(str(p.photos["neutral"]))[0] for p in people])
 
 
-def native_factory(fold: Any, mouth: str = "auto") -> Any:
-    """``engine(rgb, faces, strength)``: the native engine with the fold's own mouth bank."""
+def native_lipbank_factory(fold: Any) -> Any:
+    """The native engine with closing lips given real closed lips' relief (``relief=True``)."""
+    return native_factory(fold, relief=True)
+
+
+def native_factory(fold: Any, mouth: str = "auto", relief: bool | None = None) -> Any:
+    """``engine(rgb, faces, strength)``: the native engine with the fold's own mouth bank
+    (``relief``: :func:`pixelfes.native.synthesize_face`'s)."""
     from pixelfes.native import synthesize_face
 
     model = _model(fold)
@@ -71,7 +77,7 @@ def native_factory(fold: Any, mouth: str = "auto") -> Any:
     def engine(rgb: np.ndarray, faces: Any, strength: float) -> np.ndarray:
         out = rgb.copy()
         for face in faces:
-            synthesize_face(rgb, out, face.landmarks, model, strength, bank=bank, mouth=mouth)
+            synthesize_face(rgb, out, face.landmarks, model, strength, bank=bank, mouth=mouth, relief=relief)
         return out
 
     return engine

@@ -161,9 +161,16 @@ def _native_likely(fold: TrainingFold) -> Any:
 #: ``shape-texture`` is the model applied as before the native engine (the crop pasted back:
 #: a bare model would now run natively with the bundled mouth bank, which holds everyone);
 #: ``native`` is the native engine with a mouth bank of the fold's training people;
-#: ``native-likely`` the same with ``mouth="likely"``.
+#: ``native-likely`` the same with ``mouth="likely"``; ``native-lipbank`` the same with closing lips
+#: given real closed lips' relief (on trial).
+def _native_lipbank(fold: TrainingFold) -> Any:
+    from .engines import native_lipbank_factory
+
+    return native_lipbank_factory(fold)
+
+
 FACTORIES: dict[str, ModelFactory] = {"shape-texture": _canvas, "native": _native,
-                                      "native-likely": _native_likely}
+                                      "native-likely": _native_likely, "native-lipbank": _native_lipbank}
 
 
 def resolve_factory(text: str) -> tuple[str, ModelFactory]:

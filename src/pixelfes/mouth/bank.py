@@ -72,6 +72,9 @@ _TEETH_SKIN = 16.0
 #: both, cheek and lip-minus-cheek), the least leave-one-out error in the bank people's own crease
 #: depth (82 London people: 3.54 L* against 3.88 for cheek L* within 16; scripts/crease_predictor.py)
 _CREASE_NEAR = 20
+#: the closed-lip relief's broad shading is the mean over this many bank people nearest in lip L*
+#: (:meth:`MouthBank.relief_goal`); its creases come from the nearest one alone
+_RELIEF_NEAR = 10
 
 
 def patch_size() -> tuple[int, int]:
@@ -117,6 +120,9 @@ class MouthBank:
     # per smile: the lip colour of the smile photo (sRGB, :func:`person_colours`), who the
     # crease goal comes from (:meth:`crease_goal`; banks saved before it have none)
     people_lips: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), np.uint8))
+    # per smile: the person's neutral lips' relief, :func:`pixelfes.mouth.relief.relief_map` of the
+    # neutral photo (float16; nan: not measured; banks saved before it have none)
+    neutral_relief: np.ndarray = field(default_factory=lambda: np.zeros((0, 2, 12, 64), np.float16))
 
     def __len__(self) -> int:
         return len(self.patches)
@@ -170,6 +176,32 @@ class MouthBank:
         dl = np.abs(lab(self.people_lips[ok])[:, 0] - float(colours.lips_lab[0]))
         near = ok[np.argsort(dl, kind="stable")[:_CREASE_NEAR]]
         return np.asarray(np.median(self.neutral_crease[near].astype(np.float64), axis=0))
+
+    def relief_goal(self, colours: PersonColours, exclude: str | None = None) -> np.ndarray | None:
+        """``(2, V, U)`` closed-lip relief (:func:`pixelfes.mouth.relief.relief_map`) for a face of
+        these colours: the broad shading (:func:`pixelfes.mouth.relief.broad`) averaged over the
+        ``_RELIEF_NEAR`` bank people nearest in the smile's lip L* (as :meth:`crease_goal`), plus the
+        finer part (the vertical creases) of the single nearest one's own map: an average of many
+        people's creases would blur them away. Ties: lowest index; ``exclude``: a person never used.
+        ``None`` without relief maps."""
+        from .relief import broad
+
+        n = len(self.people_skin)
+        if len(self.neutral_relief) != n or len(self.people_lips) != n or n == 0:
+            return None
+        maps = self.neutral_relief.astype(np.float64)
+        ok = np.isfinite(maps).reshape(n, -1).mean(axis=1) > 0.9
+        if exclude is not None and len(self.people) == n:
+            ok &= np.array(self.people) != exclude
+        ok = np.flatnonzero(ok)
+        if ok.size == 0:
+            return None
+        dl = np.abs(lab(self.people_lips[ok])[:, 0] - float(colours.lips_lab[0]))
+        order = ok[np.argsort(dl, kind="stable")]
+        soft = broad(maps[order[:_RELIEF_NEAR]])
+        own = maps[order[0]]
+        fine = np.nan_to_num(own - broad(own), nan=0.0)
+        return np.asarray(soft.mean(axis=0) + fine, dtype=np.float64)
 
     def has_decision(self) -> bool:
         """Whether the bank can say how likely a smile is to show teeth (format 3 with neutral photos)."""
@@ -436,32 +468,35 @@ class MouthBank:
                        "smile_tint": self.smile_tint.astype(np.float32),
                        "neutral_tint": self.neutral_tint.astype(np.float32),
                        "neutral_crease": self.neutral_crease.astype(np.float32),
-                       "people_lips": self.people_lips.astype(np.uint8)}, str(tmp), metadata=meta)
+                       "people_lips": self.people_lips.astype(np.uint8),
+                       "neutral_relief": self.neutral_relief.astype(np.float16)}, str(tmp), metadata=meta)
         return out
 
     @classmethod
     def build(cls, photos: list[np.ndarray], landmarks: list[np.ndarray], ids: list[str],
               neutral_landmarks: list[np.ndarray] | None = None,
-              neutral_photos: list[np.ndarray] | None = None) -> MouthBank:
+              neutral_photos: list[np.ndarray] | None = None, relief: bool = True) -> MouthBank:
         """Bank of ``photos`` (smiles, ``(H, W, 3) uint8``) with their ``(68, 2)`` landmarks.
 
         Teeth patches are kept for the open smiles (but :data:`UNSUITABLE_TEETH`); with
         ``neutral_landmarks`` (the same
         people's neutral photos, in their own photo frames) every smile's motion is kept too;
         with ``neutral_photos`` as well, each smile's and neutral mouth's contrast (what
-        :meth:`open_threshold` weighs).
+        :meth:`open_threshold` weighs), each neutral lip line's crease and (``relief``) its lips'
+        relief (:func:`pixelfes.mouth.relief.relief_map`).
         """
         from ..alignment import DEFAULT_ALIGNMENT
         from ..evaluate.mouth import OPEN_AREA, mouth_regions, region_stats
         from ..face.align import crop_matrix, transform_points, warp_to_crop
         from .crease import OFFSETS, crease_profile
         from .fill import inner_gap, mouth_frame
+        from .relief import GRID, relief_map
 
         size = patch_size()
         fp = frame_to_patch()
         patches, points, skins, lips, kept = [], [], [], [], []
         motion, neutral, pskin, plips, patch_of = [], [], [], [], []
-        s_con, n_con, s_open, s_tint, n_tint, n_crease = [], [], [], [], [], []
+        s_con, n_con, s_open, s_tint, n_tint, n_crease, n_relief = [], [], [], [], [], [], []
         unit = DEFAULT_ALIGNMENT.margin / DEFAULT_ALIGNMENT.size  # crop px -> face-frame units
         for k, (rgb, lm, pid) in enumerate(zip(photos, landmarks, ids, strict=True)):
             lm = np.asarray(lm, dtype=np.float64)
@@ -494,10 +529,13 @@ class MouthBank:
                     n_con.append(nt.contrast)
                     n_tint.append((nt.interior_a, nt.interior_b))
                     n_crease.append(crease_profile(neutral_photos[k], ln))
+                    n_relief.append(relief_map(neutral_photos[k], ln) if relief
+                                    else np.full((2,) + GRID, np.nan, np.float32))
                 else:
                     n_con.append(np.nan)
                     n_tint.append((np.nan, np.nan))
                     n_crease.append(np.full(len(OFFSETS), np.nan))
+                    n_relief.append(np.full((2,) + GRID, np.nan, np.float32))
         h, w = size[1], size[0]
         return cls(np.stack(patches) if patches else np.zeros((0, h, w, 3), np.uint8),
                    np.stack(points) if points else np.zeros((0, 20, 2), np.float32),
@@ -511,7 +549,8 @@ class MouthBank:
                    np.array(n_con, np.float32), np.array(s_open, bool),
                    np.array(s_tint, np.float32).reshape(-1, 2), np.array(n_tint, np.float32).reshape(-1, 2),
                    np.array(n_crease, np.float32).reshape(-1, len(OFFSETS)),
-                   np.stack(plips) if plips else np.zeros((0, 3), np.uint8))
+                   np.stack(plips) if plips else np.zeros((0, 3), np.uint8),
+                   np.array(n_relief, np.float16).reshape((-1, 2) + GRID))
 
 
 def _l_to_y(lum: np.ndarray) -> np.ndarray:
@@ -575,7 +614,8 @@ def _read(path: str) -> MouthBank:
                      t["patch_of"], t["smile_contrast"], t["neutral_contrast"],
                      t["smile_open"].astype(bool), t["smile_tint"], t["neutral_tint"],
                      t.get("neutral_crease", np.full((len(t["neutral"]), 13), np.nan, np.float32)),
-                     t.get("people_lips", np.zeros((0, 3), np.uint8)))
+                     t.get("people_lips", np.zeros((0, 3), np.uint8)),
+                     t.get("neutral_relief", np.zeros((0, 2, 12, 64), np.float16)))
     if "typical_width" in meta:
         object.__setattr__(bank, "_typical_width", float(meta["typical_width"]))
     return bank

@@ -16,6 +16,7 @@ import numpy as np
 from ..mouth_regions import outline_y
 from .colour import PersonColours, lab, lab_to_srgb
 from .crease import draw_crease
+from .relief import draw_relief
 
 __all__ = ["close_mouth", "lip_stretch_rows", "shows_opening"]
 
@@ -350,7 +351,8 @@ def _not_lip(colour: np.ndarray, lip_l: float, lip_a: float) -> np.ndarray:
 
 
 def close_mouth(image: np.ndarray, lips: np.ndarray, colours: PersonColours,
-                crease: np.ndarray | None = None) -> tuple[int, int, int, int] | None:
+                crease: np.ndarray | None = None, relief: np.ndarray | None = None
+                ) -> tuple[int, int, int, int] | None:
     """Paint lip over teeth and cavity inside the outer lips of ``image``, **in place**.
 
     ``image`` ``(H, W, 3) uint8`` RGB in any frame, already warped to the closed shape;
@@ -358,7 +360,9 @@ def close_mouth(image: np.ndarray, lips: np.ndarray, colours: PersonColours,
     median measured on the input); ``crease``: a real closed lip line's profile
     (:func:`pixelfes.mouth.crease.crease_profile`, e.g. :meth:`MouthBank.crease_goal`) the meeting
     line is darkened to (:func:`pixelfes.mouth.crease.draw_crease`), else a faint seam
-    (``_SEAM``). Returns the changed box, or ``None``.
+    (``_SEAM``); ``relief``: real closed lips' broad shading (:func:`pixelfes.mouth.relief.relief_map`,
+    e.g. :meth:`MouthBank.relief_goal`) the lips' own is brought to first
+    (:func:`pixelfes.mouth.relief.draw_relief`). Returns the changed box, or ``None``.
     """
     pts = np.asarray(lips, dtype=np.float64)
     h, w = image.shape[:2]
@@ -416,6 +420,8 @@ def close_mouth(image: np.ndarray, lips: np.ndarray, colours: PersonColours,
         if grain is not None:  # the stretched lips' own texture at 1:1, not stretched
             region[box] = regrain(region[box], streaky, mask[box] > 0, grain, src[box] - oy, maps, parts, local_b, width,
                                   stretched[box])
+    if relief is not None:
+        draw_relief(region, local, relief)
     if crease is not None and np.isfinite(crease).all():
         draw_crease(region, local, width, crease)
         return (int(x0), int(y0), int(x1), int(y1))

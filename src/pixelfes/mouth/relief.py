@@ -1,0 +1,254 @@
+"""The closed lips' broad relief (volume, vertical creases), measured on real closed lips.
+
+A closing smile's lips keep their own fine texture (:func:`pixelfes.mouth.close.lip_grain`) but
+come out with flat broad shading: "smooth, matte, painted" to blind raters. A real relaxed lip has a
+lighter lower-lip centre, a darker upper lip and faint vertical creases. :func:`relief_map` measures
+that shading on a photo of closed lips: each lip's L*, low-passed within the lip (no pixel noise),
+over the lips' median L*, minus one, soft-limited (no specular spikes), sampled in a *lip frame*
+(``u`` 0..1 from corner 48 to corner 54 in the mouth frame, ``v`` 0..1 from the lip's outer outline
+to its inner line), so it can be laid on any lips. :func:`draw_relief` brings a closed mouth's own
+broad shading to such a map, relative to its own lip L*: the same relative relief on every skin tone.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ..mouth_regions import outline_y
+from .colour import lab, lab_to_srgb
+
+__all__ = ["GRID", "broad", "lip_curves", "lip_uv", "relief_map", "relief_layer", "draw_relief"]
+
+#: (v rows, u columns) of a lip's map
+GRID = (12, 64)
+#: the low-pass of the lips' L* the relief is made of: a Gaussian of this many mouth widths (the
+#: 1:1 texture kept at closing is what lies below _GRAIN_SIGMA = 0.025; this overlaps it a little so
+#: the vertical creases, ~0.03-0.05 mouth widths apart, are kept)
+_SIGMA = 0.012
+#: mouth widths of the lip pixels next to the outline (skin, the soft edge) the low-pass does not read
+_EDGE = 0.012
+#: the relative relief is soft-limited (tanh) to these: a lip's sheen, not its specular peaks
+_LIGHT_CAP = 0.3
+_DARK_CAP = 0.4
+#: (u, v) grid cells of the Gaussian that keeps a map's broad shading (:func:`broad`): about 0.06
+#: mouth widths along the lip, a third of its thickness across: the volume, not the creases
+_BROAD = (4.0, 2.0)
+#: v (0 outline .. 1 inner line) over which the change fades in from the outer outline, and
+#: fades out towards the meeting line (the crease's rows, :mod:`.crease`)
+_FADE_OUT = 0.25
+_FADE_LINE = 0.3
+#: mouth widths: the closed lips' own broad shading taken out is their low-pass at this Gaussian
+#: (about the bank maps' :func:`broad`): their finer texture (the 1:1 grain and more) stays
+_OWN_SIGMA = 0.04
+#: share of the closed lips' own broad shading (their low-pass minus their median) taken out where
+#: the relief is laid (1: replaced by the bank's; 0: the relief added on top)
+_REPLACE = 1.0
+#: u (0..1 along the mouth) over which it fades in from each corner
+_FADE_CORNER = 0.12
+
+_UPPER_OUTER = [0, 1, 2, 3, 4, 5, 6]
+_UPPER_INNER = [0, 12, 13, 14, 15, 16, 6]
+_LOWER_OUTER = [6, 7, 8, 9, 10, 11, 0]
+_LOWER_INNER = [0, 12, 19, 18, 17, 16, 6]
+
+
+def _frame(lips: np.ndarray) -> np.ndarray:
+    """``(2, 3)`` similarity into the mouth frame (corners 48, 54 at ``(-0.5, 0)``, ``(0.5, 0)``)."""
+    from .fill import mouth_frame
+
+    return mouth_frame(lips)
+
+
+def lip_curves(frame_lips: np.ndarray, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """At mouth-frame columns ``xs``: the upper lip's outer and inner line, the lower lip's outer
+    and inner line (``frame_lips`` ``(20, 2)`` in the mouth frame); each ``xs.shape``."""
+    p = np.asarray(frame_lips, dtype=np.float64)
+    return (outline_y(p[_UPPER_OUTER], xs), outline_y(p[_UPPER_INNER], xs),
+            outline_y(p[_LOWER_OUTER], xs), outline_y(p[_LOWER_INNER], xs))
+
+
+def lip_uv(shape: tuple[int, ...], lips: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lip frame coordinates of every pixel of an image ``shape`` with lips ``(20, 2)`` (48-67):
+    ``(u, v, which)``, ``(H, W) float64`` and ``(H, W) int8`` (0 upper lip, 1 lower, -1 neither).
+
+    ``u = x_f + 0.5`` (``x_f`` the pixel centre's mouth-frame x); ``v`` from 0 at the lip's outer
+    line to 1 at its inner line, read column by column in the mouth frame; a pixel is in a lip
+    where ``0 <= u <= 1`` and ``0 <= v <= 1`` (upper lip first where they overlap)."""
+    h, w = shape[:2]
+    m = _frame(lips)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
+    xf = m[0, 0] * xx + m[0, 1] * yy + m[0, 2]
+    yf = m[1, 0] * xx + m[1, 1] * yy + m[1, 2]
+    f = np.asarray(lips, dtype=np.float64) @ m[:, :2].T + m[:, 2]
+    uo, ui, lo, li = lip_curves(f, xf)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        vu = (yf - uo) / (ui - uo)
+        vl = (lo - yf) / (lo - li)
+    u = xf + 0.5
+    inu = (u >= 0) & (u <= 1)
+    up = inu & (ui - uo > 1e-9) & (vu >= 0) & (vu <= 1)
+    low = inu & ~up & (lo - li > 1e-9) & (vl >= 0) & (vl <= 1)
+    which = np.where(up, 0, np.where(low, 1, -1)).astype(np.int8)
+    v = np.where(up, vu, np.where(low, vl, 0.0))
+    return u, np.nan_to_num(v), which
+
+
+def _grid_points(frame_lips: np.ndarray) -> np.ndarray:
+    """``(2, V, U, 2)`` mouth-frame points of each lip's grid cells' centres."""
+    nv, nu = GRID
+    u = (np.arange(nu) + 0.5) / nu
+    v = (np.arange(nv) + 0.5) / nv
+    xs = u - 0.5
+    uo, ui, lo, li = lip_curves(frame_lips, xs)
+    upper = uo[None] + v[:, None] * (ui - uo)[None]
+    lower = lo[None] + v[:, None] * (li - lo)[None]
+    x = np.broadcast_to(xs[None], (nv, nu))
+    return np.stack([np.dstack([x, upper]), np.dstack([x, lower])])
+
+
+def _soft(rel: np.ndarray) -> np.ndarray:
+    cap = np.where(rel > 0, _LIGHT_CAP, _DARK_CAP)
+    return np.asarray(cap * np.tanh(rel / cap))
+
+
+def _lip_masks(shape: tuple[int, ...], lips: np.ndarray, width: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Upper and lower lip pixels clear of the outline (``_EDGE``), and both lips (for the median)."""
+    _, v, which = lip_uv(shape, lips)
+    outer = np.zeros(shape[:2], np.uint8)
+    cv2.fillPoly(outer, [np.rint(np.asarray(lips[:12]) * 16).astype(np.int32)], 1, shift=4)
+    k = max(1, int(round(_EDGE * width)))
+    clear = cv2.erode(outer, np.ones((2 * k + 1, 2 * k + 1), np.uint8)) > 0
+    inner = np.zeros(shape[:2], np.uint8)
+    cv2.fillPoly(inner, [np.rint(np.asarray(lips[12:20]) * 16).astype(np.int32)], 1, shift=4)
+    clear &= inner == 0
+    return clear & (which == 0), clear & (which == 1), clear
+
+
+def _lowpass(light: np.ndarray, use: np.ndarray, sigma: float) -> np.ndarray:
+    """Normalised Gaussian of ``light`` over the ``use`` pixels (``nan`` where none is near)."""
+    wt = use.astype(np.float32)
+    num = cv2.GaussianBlur(light.astype(np.float32) * wt, (0, 0), sigma, borderType=cv2.BORDER_CONSTANT)
+    den = cv2.GaussianBlur(wt, (0, 0), sigma, borderType=cv2.BORDER_CONSTANT)
+    return np.where(den > 1e-3, num / np.maximum(den, 1e-6), np.nan).astype(np.float32)
+
+
+def relief_map(rgb: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """``(2, V, U) float32`` relief of the (closed) lips of ``rgb`` (``(H, W, 3) uint8``, landmarks
+    ``(68, 2)``): per lip (upper, lower), its L* low-passed within the lip (``_SIGMA``, the outline's
+    ``_EDGE`` left out) over the lips' median L*, minus one, soft-limited (``_LIGHT_CAP``,
+    ``_DARK_CAP``), at the lip frame's grid (:data:`GRID`). ``nan`` when the lips have no pixels."""
+    lm = np.asarray(landmarks, dtype=np.float64)
+    lips = lm[48:68]
+    width = float(np.linalg.norm(lips[6] - lips[0]))
+    pad = 4 + int(0.05 * width)
+    h, w = rgb.shape[:2]
+    x0, y0 = np.maximum(np.floor(lips.min(0)).astype(int) - pad, 0)
+    x1, y1 = np.minimum(np.ceil(lips.max(0)).astype(int) + pad + 1, (w, h))
+    out = np.full((2,) + GRID, np.nan, np.float32)
+    if x1 - x0 < 4 or y1 - y0 < 4 or width < 4:
+        return out
+    local = lips - (x0, y0)
+    light = lab(rgb[y0:y1, x0:x1])[..., 0]
+    up, low, both = _lip_masks(light.shape, local, width)
+    if not both.any():
+        return out
+    med = float(np.median(light[both]))
+    if med <= 1.0:
+        return out
+    m = _frame(local)
+    inv = cv2.invertAffineTransform(m)
+    pts = _grid_points(local @ m[:, :2].T + m[:, 2])
+    sigma = max(0.7, _SIGMA * width)
+    for j, use in enumerate((up, low)):
+        if not use.any():
+            continue
+        smooth = _lowpass(light, use, sigma)
+        px = pts[j] @ inv[:, :2].T + inv[:, 2]
+        s = cv2.remap(smooth, px[..., 0].astype(np.float32), px[..., 1].astype(np.float32), cv2.INTER_LINEAR,
+                      borderMode=cv2.BORDER_CONSTANT, borderValue=np.nan)
+        out[j] = _soft(s / med - 1.0)
+    return out
+
+
+def _fill_nan(grid: np.ndarray) -> np.ndarray:
+    """``grid`` ``(V, U)`` with ``nan`` cells set to their row's mean (0 for an empty row)."""
+    g = np.array(grid, dtype=np.float64)
+    bad = ~np.isfinite(g)
+    if bad.any():
+        with np.errstate(invalid="ignore"), __import__("warnings").catch_warnings():
+            __import__("warnings").simplefilter("ignore", RuntimeWarning)
+            rows = np.nanmean(g, axis=1, keepdims=True)
+        g = np.where(bad, np.nan_to_num(np.broadcast_to(rows, g.shape)), g)
+    return g
+
+
+def broad(maps: np.ndarray) -> np.ndarray:
+    """``maps`` (``(..., 2, V, U)``) with only their broad shading: a Gaussian of ``_BROAD`` grid
+    cells (u, v) of each lip's map, its ``nan`` cells first set to their row's mean."""
+    a = np.asarray(maps, dtype=np.float64)
+    flat = a.reshape((-1,) + GRID)
+    out = np.stack([cv2.GaussianBlur(_fill_nan(g).astype(np.float32), (0, 0), _BROAD[0], sigmaY=_BROAD[1],
+                                     borderType=cv2.BORDER_REPLICATE) for g in flat])
+    return out.reshape(a.shape).astype(np.float64)
+
+
+def relief_layer(shape: tuple[int, ...], lips: np.ndarray, goal: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """``(rel, weight)``, ``(H, W) float32``: the map ``goal`` ``(2, V, U)`` read at every pixel's lip
+    frame coordinates (:func:`lip_uv`, bilinear between cell centres, held at the edges) and the
+    weight the change gets there: faded in from the outer outline (``_FADE_OUT``), out towards the
+    meeting line (``_FADE_LINE``) and at the corners (``_FADE_CORNER``); 0 outside the lips."""
+    nv, nu = GRID
+    u, v, which = lip_uv(shape, lips)
+    rel = np.zeros(shape[:2], np.float32)
+    at = which >= 0
+    gx = np.clip(u[at] * nu - 0.5, 0, nu - 1)
+    gy = np.clip(v[at] * nv - 0.5, 0, nv - 1)
+    x0 = np.minimum(np.floor(gx).astype(np.intp), nu - 2)
+    y0 = np.minimum(np.floor(gy).astype(np.intp), nv - 2)
+    fx, fy = gx - x0, gy - y0
+    g = np.stack([_fill_nan(goal[0]), _fill_nan(goal[1])])
+    j = which[at].astype(np.intp)
+    # (bilinear in float64: cv2.remap's weights are quantised to 1/32)
+    top = g[j, y0, x0] * (1 - fx) + g[j, y0, x0 + 1] * fx
+    bot = g[j, y0 + 1, x0] * (1 - fx) + g[j, y0 + 1, x0 + 1] * fx
+    rel[at] = top * (1 - fy) + bot * fy
+    ramp = np.clip(v / _FADE_OUT, 0, 1) * np.clip((1.0 - v) / _FADE_LINE, 0, 1) \
+        * np.clip(np.minimum(u, 1.0 - u) / _FADE_CORNER, 0, 1)
+    weight = np.where(which >= 0, ramp * ramp * (3 - 2 * ramp), 0.0).astype(np.float32)
+    return rel, weight
+
+
+def draw_relief(region: np.ndarray, local: np.ndarray, goal: np.ndarray, gain: float = 1.0) -> None:
+    """Bring the broad shading of the closed lips in ``region`` (``uint8`` RGB, **in place**) to the
+    relief ``goal`` (``(2, V, U)``, :func:`relief_map`): L* gains
+    ``weight * (med * gain * rel - _REPLACE * (own - med))`` (:func:`relief_layer`'s ``rel``, ``weight``), where ``own`` is the lips' own low-pass (as
+    :func:`relief_map` measures it) and ``med`` their median L*: the fine texture below the low-pass
+    is kept, the relief is relative to the person's own lip L*. a*, b* kept."""
+    lips = np.asarray(local, dtype=np.float64)
+    width = float(np.linalg.norm(lips[6] - lips[0]))
+    if width < 4 or not np.isfinite(goal).any():
+        return
+    c = lab(region)
+    light = c[..., 0]
+    up, low, both = _lip_masks(light.shape, lips, width)
+    if not both.any():
+        return
+    med = float(np.median(light[both]))
+    rel, weight = relief_layer(light.shape, lips, goal)
+    _, _, which = lip_uv(light.shape, lips)
+    own = np.zeros_like(light)
+    sigma = max(0.7, _OWN_SIGMA * width)
+    for j, use in enumerate((up, low)):
+        if use.any():
+            own = np.where(which == j, np.nan_to_num(_lowpass(light, use, sigma), nan=med), own)
+    change = weight * (med * gain * rel - _REPLACE * (own - med))
+    at = np.flatnonzero(weight > 0)
+    if at.size == 0:
+        return
+    sub = c.reshape(-1, 3)[at]
+    sub[:, 0] += change.ravel()[at]
+    flat = np.ascontiguousarray(region).reshape(-1, 3).copy()
+    flat[at] = np.clip(np.rint(lab_to_srgb(sub)), 0, 255).astype(np.uint8)
+    region[...] = flat.reshape(region.shape)

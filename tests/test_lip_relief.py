@@ -1,0 +1,248 @@
+"""The closed lips' relief (pixelfes.mouth.relief): the lip frame, the map and its relative
+application, against plain formulas; the bank's goal and its held-out exclusion."""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+import pytest
+
+import pixelfes.mouth.relief as relief_mod
+from pixelfes.mouth import person_colours
+from pixelfes.mouth.bank import MouthBank
+from pixelfes.mouth.colour import lab
+from pixelfes.mouth.relief import GRID, broad, draw_relief, lip_uv, relief_layer, relief_map
+
+
+def _lips(tilt: float = 0.0) -> np.ndarray:
+    """68 landmarks with closed lips from x 20 to 140 meeting near y 60, rotated by ``tilt`` rad."""
+    lm = np.zeros((68, 2))
+    top = [(20, 60), (40, 47), (62, 42), (80, 45), (98, 42), (120, 47), (140, 60)]
+    bottom = [(120, 75), (100, 82), (80, 84), (60, 82), (40, 75)]
+    lm[48:60] = top + bottom
+    lm[60:68] = [(27, 60), (52, 59), (80, 61), (108, 59), (133, 60), (108, 60), (80, 62), (52, 60)]
+    c = np.array([80.0, 60.0])
+    rot = np.array([[math.cos(tilt), -math.sin(tilt)], [math.sin(tilt), math.cos(tilt)]])
+    lm[48:68] = (lm[48:68] - c) @ rot.T + c
+    return lm
+
+
+def _reference_uv(x: float, y: float, lips: np.ndarray) -> tuple[float, float, int]:
+    """One pixel, by hand: into the mouth frame (corners at -0.5, 0.5), then the lip's lines by np.interp."""
+    a, b = lips[0], lips[6]
+    d = b - a
+    l2 = float(d @ d)
+    mid = (a + b) / 2
+
+    def frame(p: np.ndarray) -> tuple[float, float]:
+        q = p - mid
+        return (q[0] * d[0] + q[1] * d[1]) / l2, (-q[0] * d[1] + q[1] * d[0]) / l2
+
+    f = np.array([frame(p) for p in lips])
+    xf, yf = frame(np.array([x, y]))
+
+    def line(idx: list[int]) -> float:
+        pts = f[idx]
+        o = np.argsort(pts[:, 0], kind="stable")
+        return float(np.interp(xf, pts[o, 0], pts[o, 1]))
+
+    uo, ui = line([0, 1, 2, 3, 4, 5, 6]), line([0, 12, 13, 14, 15, 16, 6])
+    lo, li = line([6, 7, 8, 9, 10, 11, 0]), line([0, 12, 19, 18, 17, 16, 6])
+    u = xf + 0.5
+    if 0 <= u <= 1 and ui - uo > 1e-9 and 0 <= (yf - uo) / (ui - uo) <= 1:
+        return u, (yf - uo) / (ui - uo), 0
+    if 0 <= u <= 1 and lo - li > 1e-9 and 0 <= (lo - yf) / (lo - li) <= 1:
+        return u, (lo - yf) / (lo - li), 1
+    return u, 0.0, -1
+
+
+def _bilinear(g: np.ndarray, gx: float, gy: float) -> float:
+    """``g`` at fractional cell (gx, gy), held at the edges, by hand."""
+    gx = min(max(gx, 0.0), g.shape[1] - 1)
+    gy = min(max(gy, 0.0), g.shape[0] - 1)
+    x0, y0 = int(math.floor(gx)), int(math.floor(gy))
+    x1, y1 = min(x0 + 1, g.shape[1] - 1), min(y0 + 1, g.shape[0] - 1)
+    fx, fy = gx - x0, gy - y0
+    return float((g[y0, x0] * (1 - fx) + g[y0, x1] * fx) * (1 - fy) + (g[y1, x0] * (1 - fx) + g[y1, x1] * fx) * fy)
+
+
+def _goal(seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return rng.uniform(-0.3, 0.3, size=(2,) + GRID)
+
+
+@pytest.mark.parametrize("tilt", [0.0, 0.12])
+def test_lip_frame_and_layer_match_a_plain_per_pixel_reference(tilt: float) -> None:
+    lips = _lips(tilt)[48:68]
+    goal = _goal(1)
+    shape = (110, 160)
+    u, v, which = lip_uv(shape, lips)
+    rel, weight = relief_layer(shape, lips, goal)
+    nv, nu = GRID
+    rng = np.random.default_rng(2)
+    inside = np.argwhere(which >= 0)
+    assert len(inside) > 2000
+    picks = np.vstack([inside[rng.choice(len(inside), 300, replace=False)],
+                       rng.integers(0, (110, 160), size=(100, 2))])
+    for r, c in picks:
+        ru, rv, rw = _reference_uv(float(c), float(r), lips)
+        if min(abs(rv), abs(1 - rv), abs(v[r, c]), abs(1 - v[r, c])) < 1e-9:
+            continue  # (exactly on a lip's line: either side, by rounding)
+        assert which[r, c] == rw
+        if rw < 0:
+            assert weight[r, c] == 0
+            continue
+        assert u[r, c] == pytest.approx(ru, abs=1e-9) and v[r, c] == pytest.approx(rv, abs=1e-9)
+        want = _bilinear(goal[rw], ru * nu - 0.5, rv * nv - 0.5)
+        assert rel[r, c] == pytest.approx(want, abs=1e-3)
+        t = min(max(rv / 0.25, 0), 1) * min(max((1 - rv) / 0.3, 0), 1) * min(max(min(ru, 1 - ru) / 0.12, 0), 1)
+        assert weight[r, c] == pytest.approx(t * t * (3 - 2 * t), abs=1e-5)
+
+
+def _lip_image(lm: np.ndarray, lip_l: float, rel: np.ndarray | None = None) -> np.ndarray:
+    """Skin with lips of L* ``lip_l`` (times ``1 + rel`` at each pixel's lip-frame cell, if given)."""
+    shape = (110, 160)
+    c = np.zeros(shape + (3,), np.float32)
+    c[..., 0], c[..., 1], c[..., 2] = 70.0, 12.0, 16.0
+    poly = np.zeros(shape, np.uint8)
+    cv2.fillPoly(poly, [np.rint(lm[48:60] * 16).astype(np.int32)], 1, shift=4)
+    light = np.full(shape, lip_l, np.float32)
+    if rel is not None:
+        r, _ = relief_layer(shape, lm[48:68], rel)
+        light = lip_l * (1.0 + r)
+    c[poly > 0, 0] = light[poly > 0]
+    c[poly > 0, 1], c[poly > 0, 2] = 25.0, 10.0
+    rgb = cv2.cvtColor(c.reshape(1, -1, 3), cv2.COLOR_LAB2RGB).reshape(c.shape)
+    return np.clip(np.rint(rgb * 255), 0, 255).astype(np.uint8)
+
+
+def _smooth_goal() -> np.ndarray:
+    """A relief a low-pass keeps: a darker upper lip, a lighter lower-lip centre, two broad creases."""
+    nv, nu = GRID
+    u = (np.arange(nu) + 0.5) / nu
+    v = (np.arange(nv) + 0.5) / nv
+    upper = -0.15 + 0.0 * v[:, None] + 0.05 * np.cos(2 * np.pi * 3 * u)[None]
+    lower = 0.2 * np.exp(-0.5 * ((u[None] - 0.5) / 0.15) ** 2) * np.sin(np.pi * v[:, None]) ** 2
+    return np.stack([upper, lower])
+
+
+def test_relief_map_reads_back_a_planted_relief() -> None:
+    lm = _lips()
+    goal = _smooth_goal()
+    got = relief_map(_lip_image(lm, 50.0, goal), lm)
+    assert got.shape == (2,) + GRID and np.isfinite(got).all()
+    core = np.s_[3:9, 10:54]  # (away from the outline and corners: the low-pass's own edge)
+    # relative to the lips' median, which the planted relief moves a little: compare the shapes
+    for j in (0, 1):
+        a, b = got[j][core], goal[j][core]
+        assert np.corrcoef(a.ravel(), b.ravel())[0, 1] > 0.9
+    assert float(got[0][core].mean()) < -0.05 < 0.05 < float(got[1][4:8, 26:38].mean())
+    # soft-limited: a blown-out lower lip is capped at _LIGHT_CAP
+    blown = relief_map(_lip_image(lm, 40.0, np.stack([goal[0], goal[1] * 0 + 1.0])), lm)
+    assert float(np.nanmax(blown[1])) <= relief_mod._LIGHT_CAP + 1e-6
+
+
+@pytest.mark.parametrize("lip_l", [50.0, 25.0])
+def test_draw_relief_is_relative_to_the_own_lip_lightness(lip_l: float, monkeypatch) -> None:
+    lm = _lips()
+    img = _lip_image(lm, lip_l)
+    before = lab(img)
+    goal = _goal(4) * 0.5
+    out = img.copy()
+    draw_relief(out, lm[48:68], goal)
+    after = lab(out)
+    rel, weight = relief_layer(img.shape, lm[48:68], goal)
+    # plain formula: even lips have no own shading beyond their median (own - med = 0 inside, up to
+    # the uint8 rounding), so L* moves by weight * med * rel; a*, b* stay
+    at = weight > 0.5
+    assert at.sum() > 1500
+    med = float(np.median(before[at, 0]))
+    np.testing.assert_allclose(after[at, 0] - before[at, 0], (weight * med * rel)[at], atol=0.8)
+    assert np.abs(after[at, 1:] - before[at, 1:]).max() < 1.6
+    # pixels with no weight (skin, the outline, the meeting line) are untouched, byte for byte
+    assert np.array_equal(out[weight == 0], img[weight == 0])
+
+
+def test_draw_relief_replaces_the_own_broad_shading_and_keeps_the_fine_texture() -> None:
+    lm = _lips()
+    rng = np.random.default_rng(5)
+    shaded = _lip_image(lm, 45.0, _smooth_goal() * -1.0)  # broad shading opposite to the goal
+    c = lab(shaded)
+    poly = np.zeros(shaded.shape[:2], np.uint8)
+    cv2.fillPoly(poly, [np.rint(lm[48:60] * 16).astype(np.int32)], 1, shift=4)
+    grain = (rng.standard_normal(shaded.shape[:2]) * 1.5).astype(np.float32)
+    c[..., 0] += np.where(poly > 0, grain, 0)
+    img = np.clip(np.rint(cv2.cvtColor(c.reshape(1, -1, 3), cv2.COLOR_LAB2RGB).reshape(c.shape) * 255),
+                  0, 255).astype(np.uint8)
+    out = img.copy()
+    draw_relief(out, lm[48:68], _smooth_goal())
+    got = relief_map(out, lm)
+    core = np.s_[4:8, 14:50]
+    want = _smooth_goal()
+    for j in (0, 1):  # the measured relief is now the goal's, not its opposite
+        assert np.corrcoef(got[j][core].ravel(), want[j][core].ravel())[0, 1] > 0.8
+    # the fine texture is kept: the high-pass of L* before and after agree
+    w = relief_layer(img.shape, lm[48:68], want)[1] > 0.9
+    hp = [x - cv2.GaussianBlur(x, (0, 0), 1.0) for x in (lab(img)[..., 0], lab(out)[..., 0])]
+    assert np.corrcoef(hp[0][w], hp[1][w])[0, 1] > 0.9
+
+
+def _bank_of(lips: np.ndarray, maps: np.ndarray) -> MouthBank:
+    n = len(lips)
+    skin = np.full((n, 3), (190, 150, 130), np.uint8)
+    return MouthBank(np.zeros((0, 8, 8, 3), np.uint8), np.zeros((0, 20, 2), np.float32),
+                     np.zeros((0, 3), np.uint8), np.zeros((0, 3), np.uint8), (),
+                     np.zeros((n, 68, 2), np.float32), np.zeros((n, 20, 2), np.float32), skin,
+                     tuple(f"{i:03d}" for i in range(n)), np.full(n, -1, np.int32), np.zeros(n, np.float32),
+                     np.zeros(n, np.float32), np.zeros(n, bool), np.zeros((n, 2), np.float32),
+                     np.zeros((n, 2), np.float32), np.zeros((n, 13), np.float32), lips.astype(np.uint8),
+                     maps.astype(np.float16))
+
+
+def test_bank_goal_is_the_nearest_ones_creases_on_the_near_peoples_broad_shading(monkeypatch) -> None:
+    import pixelfes.mouth.bank as bank_mod
+
+    rng = np.random.default_rng(6)
+    n = 25
+    lips = rng.integers(40, 220, size=(n, 3)).astype(np.uint8)
+    maps = rng.uniform(-0.3, 0.3, size=(n, 2) + GRID).astype(np.float16)
+    maps[7] = np.nan  # not measured: never chosen
+    bank = _bank_of(lips, maps)
+    face = person_colours(np.full((40, 40, 3), (150, 90, 85), np.uint8), _lips() * 0.2)
+    face_l = float(lab(face.lips)[0])
+    dist = sorted((abs(float(lab(lips[i])[0]) - face_l), i) for i in range(n) if i != 7)
+    near = [i for _, i in dist[:10]]
+    m = maps.astype(np.float64)
+    # plain reference: the broad part (a Gaussian of (4, 2) cells, edges replicated) by hand
+    def blur(g: np.ndarray) -> np.ndarray:
+        return cv2.GaussianBlur(g.astype(np.float32), (0, 0), 4.0, sigmaY=2.0, borderType=cv2.BORDER_REPLICATE)
+    want = np.mean([[blur(m[i, j]) for j in (0, 1)] for i in near], axis=0) \
+        + m[near[0]] - np.array([blur(m[near[0], j]) for j in (0, 1)])
+    np.testing.assert_allclose(bank.relief_goal(face), want, atol=1e-5)
+    np.testing.assert_allclose(broad(m[near[0]]), [blur(m[near[0], j]) for j in (0, 1)], atol=1e-6)
+    # held out: the nearest person excluded, the next one's creases
+    ex = bank.relief_goal(face, exclude=f"{near[0]:03d}")
+    near2 = [i for _, i in dist if i != near[0]][:10]
+    want2 = np.mean([[blur(m[i, j]) for j in (0, 1)] for i in near2], axis=0) \
+        + m[near2[0]] - np.array([blur(m[near2[0], j]) for j in (0, 1)])
+    np.testing.assert_allclose(ex, want2, atol=1e-5)
+    monkeypatch.setattr(bank_mod, "_RELIEF_NEAR", 1)
+    np.testing.assert_allclose(bank.relief_goal(face), m[near[0]], atol=1e-5)
+    old = _bank_of(lips, maps[:0])  # saved before the relief: none
+    assert old.relief_goal(face) is None
+
+
+def test_the_bundled_bank_carries_every_relief_map() -> None:
+    from pixelfes.mouth import load_bank
+
+    bank = load_bank()
+    assert bank.neutral_relief.shape == (82, 2) + GRID and bank.neutral_relief.dtype == np.float16
+    # (a few cells at the corners, where a lip is thinner than the outline's margin, are nan)
+    finite = np.isfinite(bank.neutral_relief).reshape(82, -1).mean(axis=1)
+    assert finite.mean() > 0.97 and finite.min() > 0.9
+    # real closed lips: the upper lip darker than the lips' median, the lower lip's centre lighter
+    m = bank.neutral_relief.astype(np.float64)
+    assert float(np.nanmedian(m[:, 0, 3:9, 16:48])) < -0.05
+    assert float(np.nanmedian(m[:, 1, 3:9, 24:40])) > 0.05
