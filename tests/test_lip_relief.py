@@ -132,13 +132,14 @@ def test_relief_map_reads_back_a_planted_relief() -> None:
     lm = _lips()
     goal = _smooth_goal()
     got = relief_map(_lip_image(lm, 50.0, goal), lm)
-    assert got.shape == (2,) + GRID and np.isfinite(got).all()
-    core = np.s_[3:9, 10:54]  # (away from the outline and corners: the low-pass's own edge)
+    # (a few cells at the corners, where a lip is thinner than the outline's margin, are nan)
+    assert got.shape == (2,) + GRID and np.isfinite(got).mean() > 0.9 and np.isfinite(got[:, :, 20:108]).all()
+    core = np.s_[3:9, 20:108]  # (away from the outline and corners: the low-pass's own edge)
     # relative to the lips' median, which the planted relief moves a little: compare the shapes
     for j in (0, 1):
         a, b = got[j][core], goal[j][core]
         assert np.corrcoef(a.ravel(), b.ravel())[0, 1] > 0.9
-    assert float(got[0][core].mean()) < -0.05 < 0.05 < float(got[1][4:8, 26:38].mean())
+    assert float(got[0][core].mean()) < -0.05 < 0.05 < float(got[1][4:8, 52:76].mean())
     # soft-limited: a blown-out lower lip is capped at _LIGHT_CAP
     blown = relief_map(_lip_image(lm, 40.0, np.stack([goal[0], goal[1] * 0 + 1.0])), lm)
     assert float(np.nanmax(blown[1])) <= relief_mod._LIGHT_CAP + 1e-6
@@ -179,7 +180,7 @@ def test_draw_relief_replaces_the_own_broad_shading_and_keeps_the_fine_texture()
     out = img.copy()
     draw_relief(out, lm[48:68], _smooth_goal())
     got = relief_map(out, lm)
-    core = np.s_[4:8, 14:50]
+    core = np.s_[4:8, 28:100]
     want = _smooth_goal()
     for j in (0, 1):  # the measured relief is now the goal's, not its opposite
         assert np.corrcoef(got[j][core].ravel(), want[j][core].ravel())[0, 1] > 0.8
@@ -198,7 +199,7 @@ def _bank_of(lips: np.ndarray, maps: np.ndarray) -> MouthBank:
                      tuple(f"{i:03d}" for i in range(n)), np.full(n, -1, np.int32), np.zeros(n, np.float32),
                      np.zeros(n, np.float32), np.zeros(n, bool), np.zeros((n, 2), np.float32),
                      np.zeros((n, 2), np.float32), np.zeros((n, 13), np.float32), lips.astype(np.uint8),
-                     maps.astype(np.float16))
+                     maps.astype(np.float32))
 
 
 def test_bank_goal_is_the_nearest_ones_creases_on_the_near_peoples_broad_shading(monkeypatch) -> None:
@@ -207,7 +208,7 @@ def test_bank_goal_is_the_nearest_ones_creases_on_the_near_peoples_broad_shading
     rng = np.random.default_rng(6)
     n = 25
     lips = rng.integers(40, 220, size=(n, 3)).astype(np.uint8)
-    maps = rng.uniform(-0.3, 0.3, size=(n, 2) + GRID).astype(np.float16)
+    maps = rng.uniform(-0.3, 0.3, size=(n, 2) + GRID).astype(np.float32)
     maps[7] = np.nan  # not measured: never chosen
     bank = _bank_of(lips, maps)
     face = person_colours(np.full((40, 40, 3), (150, 90, 85), np.uint8), _lips() * 0.2)
@@ -215,9 +216,9 @@ def test_bank_goal_is_the_nearest_ones_creases_on_the_near_peoples_broad_shading
     dist = sorted((abs(float(lab(lips[i])[0]) - face_l), i) for i in range(n) if i != 7)
     near = [i for _, i in dist[:10]]
     m = maps.astype(np.float64)
-    # plain reference: the broad part (a Gaussian of (4, 2) cells, edges replicated) by hand
+    # plain reference: the broad part (a Gaussian of (8, 2) cells, edges replicated) by hand
     def blur(g: np.ndarray) -> np.ndarray:
-        return cv2.GaussianBlur(g.astype(np.float32), (0, 0), 4.0, sigmaY=2.0, borderType=cv2.BORDER_REPLICATE)
+        return cv2.GaussianBlur(g.astype(np.float32), (0, 0), 8.0, sigmaY=2.0, borderType=cv2.BORDER_REPLICATE)
     want = np.mean([[blur(m[i, j]) for j in (0, 1)] for i in near], axis=0) \
         + m[near[0]] - np.array([blur(m[near[0], j]) for j in (0, 1)])
     np.testing.assert_allclose(bank.relief_goal(face), want, atol=1e-5)
@@ -234,15 +235,51 @@ def test_bank_goal_is_the_nearest_ones_creases_on_the_near_peoples_broad_shading
     assert old.relief_goal(face) is None
 
 
+def test_pack_round_trips_to_its_step_and_keeps_nan() -> None:
+    from pixelfes.mouth.relief import pack, unpack
+
+    a = np.array([-0.4, -0.1234, 0.0, 0.2999, 0.3, 0.9, -2.0, np.nan])
+    back = unpack(pack(a))
+    step = 0.7 / 254
+    np.testing.assert_allclose(back[:5], a[:5], atol=step / 2 + 1e-7)
+    assert back[5] == pytest.approx(0.3) and back[6] == pytest.approx(-0.4) and np.isnan(back[7])
+
+
 def test_the_bundled_bank_carries_every_relief_map() -> None:
     from pixelfes.mouth import load_bank
 
     bank = load_bank()
-    assert bank.neutral_relief.shape == (82, 2) + GRID and bank.neutral_relief.dtype == np.float16
+    assert bank.neutral_relief.shape == (82, 2) + GRID
     # (a few cells at the corners, where a lip is thinner than the outline's margin, are nan)
     finite = np.isfinite(bank.neutral_relief).reshape(82, -1).mean(axis=1)
-    assert finite.mean() > 0.97 and finite.min() > 0.9
+    assert finite.mean() > 0.93 and finite.min() > 0.85
     # real closed lips: the upper lip darker than the lips' median, the lower lip's centre lighter
     m = bank.neutral_relief.astype(np.float64)
-    assert float(np.nanmedian(m[:, 0, 3:9, 16:48])) < -0.05
-    assert float(np.nanmedian(m[:, 1, 3:9, 24:40])) > 0.05
+    assert float(np.nanmedian(m[:, 0, 3:9, 32:96])) < -0.05
+    assert float(np.nanmedian(m[:, 1, 3:9, 48:80])) > 0.05
+
+
+@pytest.mark.parametrize("target", ["neutral-to-happy", "happy-to-neutral"])
+def test_relief_changes_only_a_closing_smile(target: str) -> None:
+    """neutral -> happy: the same bytes with the relief on; happy -> neutral: off is the default."""
+    skimage_data = pytest.importorskip("skimage.data")
+    from pixelfes.face import detect_faces
+    from pixelfes.native import synthesize_face
+    from pixelfes.pipeline import resolve_model
+
+    photo = skimage_data.astronaut()
+    lm = detect_faces(photo)[0].landmarks
+    model = resolve_model(target)
+    outs = {}
+    for key in (None, False, True):
+        out = photo.copy()
+        synthesize_face(photo, out, lm, model, 1.0, relief=key)
+        outs[key] = out
+    assert np.array_equal(outs[None], outs[False])
+    if target == "neutral-to-happy":
+        assert np.array_equal(outs[True], outs[False])
+    else:  # the astronaut smiles with her teeth: the closing lips are given the relief
+        changed = (outs[True] != outs[False]).any(-1)
+        assert 100 < changed.sum() < 20000  # (a 50 px mouth: 237 pixels today)
+        ys, xs = np.nonzero(changed)
+        assert lm[48:60, 1].min() - 10 < ys.min() and ys.max() < lm[48:60, 1].max() + 10

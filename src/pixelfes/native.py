@@ -1371,7 +1371,8 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
 
     ``landmarks``: the face's ``(68, 2)`` photo landmarks; ``model`` a fitted
     shape + texture model; ``exclude``: a mouth-bank id never used (testing on bank people);
-    ``relief``: whether closing lips get real closed lips' relief (default ``_LIP_RELIEF``).
+    ``relief``: whether the lips of a smile being closed get real closed lips' relief (default
+    ``_LIP_RELIEF``; never a smile's own closed mouth).
     """
     from .face.align import align_face, crop_matrix
 

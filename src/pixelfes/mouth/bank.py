@@ -75,6 +75,7 @@ _CREASE_NEAR = 20
 #: the closed-lip relief's broad shading is the mean over this many bank people nearest in lip L*
 #: (:meth:`MouthBank.relief_goal`); its creases come from the nearest one alone
 _RELIEF_NEAR = 10
+_RELIEF_SHAPE = (2, 12, 128)  # (relief.GRID's, per lip: kept here so the bank imports no relief at start)
 
 
 def patch_size() -> tuple[int, int]:
@@ -121,8 +122,9 @@ class MouthBank:
     # crease goal comes from (:meth:`crease_goal`; banks saved before it have none)
     people_lips: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), np.uint8))
     # per smile: the person's neutral lips' relief, :func:`pixelfes.mouth.relief.relief_map` of the
-    # neutral photo (float16; nan: not measured; banks saved before it have none)
-    neutral_relief: np.ndarray = field(default_factory=lambda: np.zeros((0, 2, 12, 64), np.float16))
+    # neutral photo (float32 here, uint8 in the file: relief.pack; nan: not measured; banks saved
+    # before it have none)
+    neutral_relief: np.ndarray = field(default_factory=lambda: np.zeros((0,) + _RELIEF_SHAPE, np.float32))
 
     def __len__(self) -> int:
         return len(self.patches)
@@ -444,6 +446,7 @@ class MouthBank:
         from safetensors.numpy import save_file
 
         from .._atomic import atomic_path
+        from .relief import pack
 
         meta = {"format": str(_FORMAT), "px": str(PX), "x_range": json.dumps(X_RANGE),
                 "y_range": json.dumps(Y_RANGE), "ids": json.dumps(list(self.ids)),
@@ -469,7 +472,7 @@ class MouthBank:
                        "neutral_tint": self.neutral_tint.astype(np.float32),
                        "neutral_crease": self.neutral_crease.astype(np.float32),
                        "people_lips": self.people_lips.astype(np.uint8),
-                       "neutral_relief": self.neutral_relief.astype(np.float16)}, str(tmp), metadata=meta)
+                       "neutral_relief": pack(self.neutral_relief)}, str(tmp), metadata=meta)
         return out
 
     @classmethod
@@ -550,7 +553,7 @@ class MouthBank:
                    np.array(s_tint, np.float32).reshape(-1, 2), np.array(n_tint, np.float32).reshape(-1, 2),
                    np.array(n_crease, np.float32).reshape(-1, len(OFFSETS)),
                    np.stack(plips) if plips else np.zeros((0, 3), np.uint8),
-                   np.array(n_relief, np.float16).reshape((-1, 2) + GRID))
+                   np.array(n_relief, np.float32).reshape((-1, 2) + GRID))
 
 
 def _l_to_y(lum: np.ndarray) -> np.ndarray:
@@ -603,6 +606,8 @@ def logistic_fit(x: np.ndarray, y: np.ndarray, ridge: float = 1e-3, steps: int =
 def _read(path: str) -> MouthBank:
     from safetensors import safe_open
 
+    from .relief import unpack
+
     with safe_open(path, framework="numpy") as f:
         meta = json.loads((f.metadata() or {}).get(_META_KEY, "{}"))
         if meta.get("format") != str(_FORMAT) or int(meta.get("px", -1)) != PX:
@@ -615,7 +620,7 @@ def _read(path: str) -> MouthBank:
                      t["smile_open"].astype(bool), t["smile_tint"], t["neutral_tint"],
                      t.get("neutral_crease", np.full((len(t["neutral"]), 13), np.nan, np.float32)),
                      t.get("people_lips", np.zeros((0, 3), np.uint8)),
-                     t.get("neutral_relief", np.zeros((0, 2, 12, 64), np.float16)))
+                     unpack(t["neutral_relief"]) if "neutral_relief" in t else np.zeros((0,) + _RELIEF_SHAPE, np.float32))
     if "typical_width" in meta:
         object.__setattr__(bank, "_typical_width", float(meta["typical_width"]))
     return bank

@@ -18,14 +18,18 @@ import numpy as np
 from ..mouth_regions import outline_y
 from .colour import lab, lab_to_srgb
 
-__all__ = ["GRID", "broad", "lip_curves", "lip_uv", "relief_map", "relief_layer", "draw_relief"]
+__all__ = ["GRID", "broad", "pack", "unpack", "lip_curves", "lip_uv", "relief_map", "relief_layer", "draw_relief"]
 
-#: (v rows, u columns) of a lip's map
-GRID = (12, 64)
-#: the low-pass of the lips' L* the relief is made of: a Gaussian of this many mouth widths (the
-#: 1:1 texture kept at closing is what lies below _GRAIN_SIGMA = 0.025; this overlaps it a little so
-#: the vertical creases, ~0.03-0.05 mouth widths apart, are kept)
-_SIGMA = 0.012
+#: (v rows, u columns) of a lip's map: 1/128 of the mouth width along it, for the vertical creases
+#: (0.02-0.04 mouth widths apart on the London neutral photos)
+GRID = (12, 128)
+#: the low-pass of the lips' L* the relief is made of: a Gaussian of this many mouth widths across
+#: the mouth (x) and down it (y): the vertical creases are long and thin, so the pixel noise is
+#: taken out along them, not across
+_SIGMA = (0.004, 0.02)
+#: the lips' L* is clipped at this share above their median before the low-pass (a specular spike
+#: spread by the low-pass would read as a lit patch)
+_SPIKE = 0.5
 #: mouth widths of the lip pixels next to the outline (skin, the soft edge) the low-pass does not read
 _EDGE = 0.012
 #: the relative relief is soft-limited (tanh) to these: a lip's sheen, not its specular peaks
@@ -33,7 +37,7 @@ _LIGHT_CAP = 0.3
 _DARK_CAP = 0.4
 #: (u, v) grid cells of the Gaussian that keeps a map's broad shading (:func:`broad`): about 0.06
 #: mouth widths along the lip, a third of its thickness across: the volume, not the creases
-_BROAD = (4.0, 2.0)
+_BROAD = (8.0, 2.0)
 #: v (0 outline .. 1 inner line) over which the change fades in from the outer outline, and
 #: fades out towards the meeting line (the crease's rows, :mod:`.crease`)
 _FADE_OUT = 0.25
@@ -125,18 +129,20 @@ def _lip_masks(shape: tuple[int, ...], lips: np.ndarray, width: float) -> tuple[
     return clear & (which == 0), clear & (which == 1), clear
 
 
-def _lowpass(light: np.ndarray, use: np.ndarray, sigma: float) -> np.ndarray:
-    """Normalised Gaussian of ``light`` over the ``use`` pixels (``nan`` where none is near)."""
+def _lowpass(light: np.ndarray, use: np.ndarray, sigma: float, sigma_y: float | None = None) -> np.ndarray:
+    """Normalised Gaussian (``sigma`` px across, ``sigma_y`` down, default the same) of ``light``
+    over the ``use`` pixels (``nan`` where none is near)."""
     wt = use.astype(np.float32)
-    num = cv2.GaussianBlur(light.astype(np.float32) * wt, (0, 0), sigma, borderType=cv2.BORDER_CONSTANT)
-    den = cv2.GaussianBlur(wt, (0, 0), sigma, borderType=cv2.BORDER_CONSTANT)
+    sy = sigma if sigma_y is None else sigma_y
+    num = cv2.GaussianBlur(light.astype(np.float32) * wt, (0, 0), sigma, sigmaY=sy, borderType=cv2.BORDER_CONSTANT)
+    den = cv2.GaussianBlur(wt, (0, 0), sigma, sigmaY=sy, borderType=cv2.BORDER_CONSTANT)
     return np.where(den > 1e-3, num / np.maximum(den, 1e-6), np.nan).astype(np.float32)
 
 
 def relief_map(rgb: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     """``(2, V, U) float32`` relief of the (closed) lips of ``rgb`` (``(H, W, 3) uint8``, landmarks
-    ``(68, 2)``): per lip (upper, lower), its L* low-passed within the lip (``_SIGMA``, the outline's
-    ``_EDGE`` left out) over the lips' median L*, minus one, soft-limited (``_LIGHT_CAP``,
+    ``(68, 2)``): per lip (upper, lower), its L* (clipped at ``_SPIKE`` above the median) low-passed
+    within the lip (``_SIGMA``, the outline's ``_EDGE`` left out) over the lips' median L*, minus one, soft-limited (``_LIGHT_CAP``,
     ``_DARK_CAP``), at the lip frame's grid (:data:`GRID`). ``nan`` when the lips have no pixels."""
     lm = np.asarray(landmarks, dtype=np.float64)
     lips = lm[48:68]
@@ -159,16 +165,32 @@ def relief_map(rgb: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     m = _frame(local)
     inv = cv2.invertAffineTransform(m)
     pts = _grid_points(local @ m[:, :2].T + m[:, 2])
-    sigma = max(0.7, _SIGMA * width)
+    sx, sy = (max(0.7, s * width) for s in _SIGMA)
+    light = np.minimum(light, med * (1.0 + _SPIKE))
     for j, use in enumerate((up, low)):
         if not use.any():
             continue
-        smooth = _lowpass(light, use, sigma)
+        smooth = _lowpass(light, use, sx, sy)
         px = pts[j] @ inv[:, :2].T + inv[:, 2]
         s = cv2.remap(smooth, px[..., 0].astype(np.float32), px[..., 1].astype(np.float32), cv2.INTER_LINEAR,
                       borderMode=cv2.BORDER_CONSTANT, borderValue=np.nan)
         out[j] = _soft(s / med - 1.0)
     return out
+
+
+def pack(maps: np.ndarray) -> np.ndarray:
+    """Relief maps as ``uint8`` (what the bank stores): ``-_DARK_CAP .. _LIGHT_CAP`` in 254 steps
+    (0.0028 of the lip L*), 255 for ``nan``."""
+    a = np.asarray(maps, dtype=np.float64)
+    code = np.rint((np.clip(a, -_DARK_CAP, _LIGHT_CAP) + _DARK_CAP) / (_LIGHT_CAP + _DARK_CAP) * 254.0)
+    return np.where(np.isfinite(a), np.nan_to_num(code), 255).astype(np.uint8)
+
+
+def unpack(codes: np.ndarray) -> np.ndarray:
+    """:func:`pack`'s inverse, ``float32``."""
+    c = np.asarray(codes)
+    val = c.astype(np.float64) / 254.0 * (_LIGHT_CAP + _DARK_CAP) - _DARK_CAP
+    return np.where(c == 255, np.nan, val).astype(np.float32)
 
 
 def _fill_nan(grid: np.ndarray) -> np.ndarray:
