@@ -191,19 +191,23 @@ class MouthBank:
         n = len(self.people_skin)
         if len(self.neutral_relief) != n or len(self.people_lips) != n or n == 0:
             return None
-        maps = self.neutral_relief.astype(np.float64)
-        ok = np.isfinite(maps).reshape(n, -1).mean(axis=1) > 0.9
+        cached = self.__dict__.get("_relief")
+        if cached is None:  # (made once per bank: the maps, their broad parts, who is measured)
+            maps = self.neutral_relief.astype(np.float64)
+            measured = np.isfinite(maps).reshape(n, -1).mean(axis=1) > 0.9
+            cached = (maps, broad(maps), measured, lab(self.people_lips)[:, 0].astype(np.float64))
+            object.__setattr__(self, "_relief", cached)
+        maps, soft, measured, lip_l = cached
+        ok = measured.copy()
         if exclude is not None and len(self.people) == n:
             ok &= np.array(self.people) != exclude
         ok = np.flatnonzero(ok)
         if ok.size == 0:
             return None
-        dl = np.abs(lab(self.people_lips[ok])[:, 0] - float(colours.lips_lab[0]))
+        dl = np.abs(lip_l[ok] - float(colours.lips_lab[0]))
         order = ok[np.argsort(dl, kind="stable")]
-        soft = broad(maps[order[:_RELIEF_NEAR]])
-        own = maps[order[0]]
-        fine = np.nan_to_num(own - broad(own), nan=0.0)
-        return np.asarray(soft.mean(axis=0) + fine, dtype=np.float64)
+        fine = np.nan_to_num(maps[order[0]] - soft[order[0]], nan=0.0)
+        return np.asarray(soft[order[:_RELIEF_NEAR]].mean(axis=0) + fine, dtype=np.float64)
 
     def has_decision(self) -> bool:
         """Whether the bank can say how likely a smile is to show teeth (format 3 with neutral photos)."""

@@ -116,9 +116,11 @@ def _soft(rel: np.ndarray) -> np.ndarray:
     return np.asarray(cap * np.tanh(rel / cap))
 
 
-def _lip_masks(shape: tuple[int, ...], lips: np.ndarray, width: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Upper and lower lip pixels clear of the outline (``_EDGE``), and both lips (for the median)."""
-    _, v, which = lip_uv(shape, lips)
+def _lip_masks(shape: tuple[int, ...], lips: np.ndarray, width: float,
+               uv: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Upper and lower lip pixels clear of the outline (``_EDGE``), and both lips (for the median);
+    ``uv``: :func:`lip_uv`'s, if already made."""
+    _, v, which = lip_uv(shape, lips) if uv is None else uv
     outer = np.zeros(shape[:2], np.uint8)
     cv2.fillPoly(outer, [np.rint(np.asarray(lips[:12]) * 16).astype(np.int32)], 1, shift=4)
     k = max(1, int(round(_EDGE * width)))
@@ -215,14 +217,15 @@ def broad(maps: np.ndarray) -> np.ndarray:
     return out.reshape(a.shape).astype(np.float64)
 
 
-def relief_layer(shape: tuple[int, ...], lips: np.ndarray, goal: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray]:
+def relief_layer(shape: tuple[int, ...], lips: np.ndarray, goal: np.ndarray,
+                 uv: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``(rel, weight)``, ``(H, W) float32``: the map ``goal`` ``(2, V, U)`` read at every pixel's lip
     frame coordinates (:func:`lip_uv`, bilinear between cell centres, held at the edges) and the
     weight the change gets there: faded in from the outer outline (``_FADE_OUT``), out towards the
-    meeting line (``_FADE_LINE``) and at the corners (``_FADE_CORNER``); 0 outside the lips."""
+    meeting line (``_FADE_LINE``) and at the corners (``_FADE_CORNER``); 0 outside the lips.
+    ``uv``: :func:`lip_uv`'s, if already made."""
     nv, nu = GRID
-    u, v, which = lip_uv(shape, lips)
+    u, v, which = lip_uv(shape, lips) if uv is None else uv
     rel = np.zeros(shape[:2], np.float32)
     at = which >= 0
     gx = np.clip(u[at] * nu - 0.5, 0, nu - 1)
@@ -245,26 +248,34 @@ def relief_layer(shape: tuple[int, ...], lips: np.ndarray, goal: np.ndarray
 def draw_relief(region: np.ndarray, local: np.ndarray, goal: np.ndarray, gain: float = 1.0) -> None:
     """Bring the broad shading of the closed lips in ``region`` (``uint8`` RGB, **in place**) to the
     relief ``goal`` (``(2, V, U)``, :func:`relief_map`): L* gains
-    ``weight * (med * gain * rel - _REPLACE * (own - med))`` (:func:`relief_layer`'s ``rel``, ``weight``), where ``own`` is the lips' own low-pass (as
-    :func:`relief_map` measures it) and ``med`` their median L*: the fine texture below the low-pass
-    is kept, the relief is relative to the person's own lip L*. a*, b* kept."""
+    ``weight * (med * gain * rel - _REPLACE * (own - med))`` (:func:`relief_layer`'s ``rel`` and
+    ``weight``), where ``own`` is each lip's own broad shading (its L* low-passed within the lip,
+    about a Gaussian of ``_OWN_SIGMA`` mouth widths) and ``med`` the lips' median L*: their finer
+    texture is kept, the relief is relative to the person's own lip L*. a*, b* kept; pixels of no
+    weight keep their bytes."""
     lips = np.asarray(local, dtype=np.float64)
     width = float(np.linalg.norm(lips[6] - lips[0]))
     if width < 4 or not np.isfinite(goal).any():
         return
     c = lab(region)
     light = c[..., 0]
-    up, low, both = _lip_masks(light.shape, lips, width)
+    uv = lip_uv(light.shape, lips)
+    up, low, both = _lip_masks(light.shape, lips, width, uv)
     if not both.any():
         return
     med = float(np.median(light[both]))
-    rel, weight = relief_layer(light.shape, lips, goal)
-    _, _, which = lip_uv(light.shape, lips)
-    own = np.zeros_like(light)
+    rel, weight = relief_layer(light.shape, lips, goal, uv)
+    which = uv[2]
     sigma = max(0.7, _OWN_SIGMA * width)
-    for j, use in enumerate((up, low)):
-        if use.any():
-            own = np.where(which == j, np.nan_to_num(_lowpass(light, use, sigma), nan=med), own)
+    # (both lips' normalised low-passes in one 4-channel blur)
+    w0, w1 = up.astype(np.float32), low.astype(np.float32)
+    # (two box passes each way, near a Gaussian of ``sigma``: as :func:`pixelfes.mouth.close._smooth`)
+    k = max(3, 2 * int(round(0.5 * np.sqrt(6.0 * sigma ** 2 + 1.0))) + 1)
+    stack = np.dstack([light * w0, w0, light * w1, w1])
+    blur = cv2.split(cv2.blur(cv2.blur(stack, (k, k), borderType=cv2.BORDER_CONSTANT), (k, k),
+                              borderType=cv2.BORDER_CONSTANT))
+    num, den = np.where(which == 0, blur[0], blur[2]), np.where(which == 0, blur[1], blur[3])
+    own = np.where((which >= 0) & (den > 1e-3), num / np.maximum(den, 1e-6), med).astype(np.float32)
     change = weight * (med * gain * rel - _REPLACE * (own - med))
     at = np.flatnonzero(weight > 0)
     if at.size == 0:
