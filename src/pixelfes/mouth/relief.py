@@ -250,7 +250,7 @@ def draw_relief(region: np.ndarray, local: np.ndarray, goal: np.ndarray, gain: f
     relief ``goal`` (``(2, V, U)``, :func:`relief_map`): L* gains
     ``weight * (med * gain * rel - _REPLACE * (own - med))`` (:func:`relief_layer`'s ``rel`` and
     ``weight``), where ``own`` is each lip's own broad shading (its L* low-passed within the lip,
-    about a Gaussian of ``_OWN_SIGMA`` mouth widths) and ``med`` the lips' median L*: their finer
+    a Gaussian of ``_OWN_SIGMA`` mouth widths) and ``med`` the lips' median L*: their finer
     texture is kept, the relief is relative to the person's own lip L*. a*, b* kept; pixels of no
     weight keep their bytes."""
     lips = np.asarray(local, dtype=np.float64)
@@ -269,11 +269,8 @@ def draw_relief(region: np.ndarray, local: np.ndarray, goal: np.ndarray, gain: f
     sigma = max(0.7, _OWN_SIGMA * width)
     # (both lips' normalised low-passes in one 4-channel blur)
     w0, w1 = up.astype(np.float32), low.astype(np.float32)
-    # (two box passes each way, near a Gaussian of ``sigma``: as :func:`pixelfes.mouth.close._smooth`)
-    k = max(3, 2 * int(round(0.5 * np.sqrt(6.0 * sigma ** 2 + 1.0))) + 1)
-    stack = np.dstack([light * w0, w0, light * w1, w1])
-    blur = cv2.split(cv2.blur(cv2.blur(stack, (k, k), borderType=cv2.BORDER_CONSTANT), (k, k),
-                              borderType=cv2.BORDER_CONSTANT))
+    blur = cv2.split(cv2.GaussianBlur(np.dstack([light * w0, w0, light * w1, w1]), (0, 0), sigma,
+                                      borderType=cv2.BORDER_CONSTANT))
     num, den = np.where(which == 0, blur[0], blur[2]), np.where(which == 0, blur[1], blur[3])
     own = np.where((which >= 0) & (den > 1e-3), num / np.maximum(den, 1e-6), med).astype(np.float32)
     change = weight * (med * gain * rel - _REPLACE * (own - med))
