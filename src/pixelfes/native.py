@@ -1351,17 +1351,18 @@ def _own_look(photo: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, flo
 
 
 def close_on_crease(image: np.ndarray, lips: np.ndarray, colours: PersonColours,
-                    bank: MouthBank | None = None, relief: np.ndarray | None = None
-                    ) -> tuple[int, int, int, int] | None:
+                    bank: MouthBank | None = None, relief: np.ndarray | None = None,
+                    tint: np.ndarray | None = None) -> tuple[int, int, int, int] | None:
     """:func:`pixelfes.mouth.close_mouth` with the lips meeting on the crease of real closed
     mouths of people like this one (``bank``'s :meth:`~pixelfes.mouth.MouthBank.crease_goal`,
     default the bundled bank; a bank without crease profiles: a faint seam). Every engine that
     closes a mouth (native, action units) closes it so; docs/mouth.md, "The crease where
     closed lips meet". ``relief``: a closed-lip relief the lips are given first
-    (:meth:`~pixelfes.mouth.MouthBank.relief_goal`; docs/mouth.md, "The closed lips' relief").
-    In place; returns the changed box or ``None``."""
+    (:meth:`~pixelfes.mouth.MouthBank.relief_goal`; docs/mouth.md, "The closed lips' relief"), and
+    ``tint`` its a*, b* (:meth:`~pixelfes.mouth.MouthBank.tint_goal`). In place; returns the changed
+    box or ``None``."""
     goal = (load_bank() if bank is None else bank).crease_goal(colours)
-    return close_mouth(image, lips, colours, crease=goal, relief=relief)
+    return close_mouth(image, lips, colours, crease=goal, relief=relief, tint=tint)
 
 
 def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, model: Any,
@@ -1451,8 +1452,11 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
     if was_open:  # a closed input mouth has no teeth to paint over
         # (a smile's closed mouth keeps its own lips: neutral -> happy stays as it was)
         lit = not smile and (_LIP_RELIEF if relief is None else relief)
-        shape = (load_bank() if bank is None else bank).relief_goal(colours, exclude=exclude) if lit else None
-        close_on_crease(out, transform_points(invert_affine(mat), target[48:68]), colours, bank, relief=shape)
+        held = load_bank() if bank is None else bank
+        shape = held.relief_goal(colours, exclude=exclude) if lit else None
+        hue = held.tint_goal(colours, exclude=exclude) if lit else None
+        close_on_crease(out, transform_points(invert_affine(mat), target[48:68]), colours, bank, relief=shape,
+                        tint=hue)
     if mode == "open" and index is not None:
         bank = load_bank() if bank is None else bank
         lips = transform_points(invert_affine(mat), target[48:68])

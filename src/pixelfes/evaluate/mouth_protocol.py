@@ -170,7 +170,8 @@ def _native_lipbank(fold: TrainingFold) -> Any:
 
 
 FACTORIES: dict[str, ModelFactory] = {"shape-texture": _canvas, "native": _native,
-                                      "native-likely": _native_likely, "native-lipbank": _native_lipbank}
+                                      "native-likely": _native_likely, "native-lipbank": _native_lipbank,
+                                      "native-lipbank2": _native_lipbank}
 
 
 def resolve_factory(text: str) -> tuple[str, ModelFactory]:

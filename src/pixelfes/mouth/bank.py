@@ -73,9 +73,14 @@ _TEETH_SKIN = 16.0
 #: depth (82 London people: 3.54 L* against 3.88 for cheek L* within 16; scripts/crease_predictor.py)
 _CREASE_NEAR = 20
 #: the closed-lip relief's broad shading is the mean over this many bank people nearest in lip L*
-#: (:meth:`MouthBank.relief_goal`); its creases come from the nearest one alone
+#: (:meth:`MouthBank.relief_goal`, and its a*, b*: :meth:`MouthBank.tint_goal`); its creases come from
+#: the nearest one alone
 _RELIEF_NEAR = 10
+#: the lips (0 upper, 1 lower) given the nearest person's vertical creases: the upper lip's read as
+#: "a pale vertical stripe" to a blind rater and raised the held-out streak ratio (docs/mouth.md, "lipbank v2")
+_CREASE_LIPS: tuple[int, ...] = ()
 _RELIEF_SHAPE = (2, 12, 128)  # (relief.GRID's, per lip: kept here so the bank imports no relief at start)
+_TINT_SHAPE = (2, 2, 12, 16)  # (relief.tint_map's: a*/b*, lip, relief.TINT_GRID)
 
 
 def patch_size() -> tuple[int, int]:
@@ -125,6 +130,9 @@ class MouthBank:
     # neutral photo (float32 here, uint8 in the file: relief.pack; nan: not measured; banks saved
     # before it have none)
     neutral_relief: np.ndarray = field(default_factory=lambda: np.zeros((0,) + _RELIEF_SHAPE, np.float32))
+    # per smile: the neutral lips' broad a*, b* relief, :func:`pixelfes.mouth.relief.tint_map` (uint8 in
+    # the file: relief.pack_tint; nan: not measured; banks saved before it have none)
+    neutral_lip_tint: np.ndarray = field(default_factory=lambda: np.zeros((0,) + _TINT_SHAPE, np.float32))
 
     def __len__(self) -> int:
         return len(self.patches)
@@ -182,9 +190,10 @@ class MouthBank:
     def relief_goal(self, colours: PersonColours, exclude: str | None = None) -> np.ndarray | None:
         """``(2, V, U)`` closed-lip relief (:func:`pixelfes.mouth.relief.relief_map`) for a face of
         these colours: the broad shading (:func:`pixelfes.mouth.relief.broad`) averaged over the
-        ``_RELIEF_NEAR`` bank people nearest in the smile's lip L* (as :meth:`crease_goal`), plus the
-        finer part (the vertical creases) of the single nearest one's own map: an average of many
-        people's creases would blur them away. Ties: lowest index; ``exclude``: a person never used.
+        ``_RELIEF_NEAR`` bank people nearest in the smile's lip L* (as :meth:`crease_goal`), plus, on the
+        lips of ``_CREASE_LIPS`` (today none), the finer part (the vertical creases) of the single
+        nearest one's own map: an average of many people's creases would blur them away. Ties:
+        lowest index; ``exclude``: a person never used.
         ``None`` without relief maps."""
         from .relief import broad
 
@@ -198,16 +207,43 @@ class MouthBank:
             cached = (maps, broad(maps), measured, lab(self.people_lips)[:, 0].astype(np.float64))
             object.__setattr__(self, "_relief", cached)
         maps, soft, measured, lip_l = cached
-        ok = measured.copy()
-        if exclude is not None and len(self.people) == n:
-            ok &= np.array(self.people) != exclude
-        ok = np.flatnonzero(ok)
-        if ok.size == 0:
+        order = self._relief_order(colours, exclude, measured, lip_l)
+        if order is None:
             return None
-        dl = np.abs(lip_l[ok] - float(colours.lips_lab[0]))
-        order = ok[np.argsort(dl, kind="stable")]
         fine = np.nan_to_num(maps[order[0]] - soft[order[0]], nan=0.0)
-        return np.asarray(soft[order[:_RELIEF_NEAR]].mean(axis=0) + fine, dtype=np.float64)
+        keep = np.zeros((2, 1, 1))
+        keep[list(_CREASE_LIPS)] = 1.0
+        return np.asarray(soft[order[:_RELIEF_NEAR]].mean(axis=0) + keep * fine, dtype=np.float64)
+
+    def _relief_order(self, colours: PersonColours, exclude: str | None, measured: np.ndarray,
+                      lip_l: np.ndarray) -> np.ndarray | None:
+        """Indices of the ``measured`` people but ``exclude``, nearest first in lip L* (ties: lowest index)."""
+        ok = measured.copy()
+        if exclude is not None and len(self.people) == len(ok):
+            ok &= np.array(self.people) != exclude
+        idx = np.flatnonzero(ok)
+        if idx.size == 0:
+            return None
+        return idx[np.argsort(np.abs(lip_l[idx] - float(colours.lips_lab[0])), kind="stable")]
+
+    def tint_goal(self, colours: PersonColours, exclude: str | None = None) -> np.ndarray | None:
+        """``(2, 2, V, U)`` closed-lip a*, b* relief (:func:`pixelfes.mouth.relief.tint_map`) for a face of
+        these colours: the mean over the ``_RELIEF_NEAR`` bank people nearest in the smile's lip L*
+        (the same people as :meth:`relief_goal`'s broad shading). ``None`` without tint maps."""
+        n = len(self.people_skin)
+        if len(self.neutral_lip_tint) != n or len(self.people_lips) != n or n == 0:
+            return None
+        cached = self.__dict__.get("_tint")
+        if cached is None:
+            maps = self.neutral_lip_tint.astype(np.float64)
+            measured = np.isfinite(maps).reshape(n, -1).mean(axis=1) > 0.9
+            cached = (maps, measured, lab(self.people_lips)[:, 0].astype(np.float64))
+            object.__setattr__(self, "_tint", cached)
+        maps, measured, lip_l = cached
+        order = self._relief_order(colours, exclude, measured, lip_l)
+        if order is None:
+            return None
+        return np.asarray(np.nanmean(maps[order[:_RELIEF_NEAR]], axis=0), dtype=np.float64)
 
     def has_decision(self) -> bool:
         """Whether the bank can say how likely a smile is to show teeth (format 3 with neutral photos)."""
@@ -450,7 +486,7 @@ class MouthBank:
         from safetensors.numpy import save_file
 
         from .._atomic import atomic_path
-        from .relief import pack
+        from .relief import pack, pack_tint
 
         meta = {"format": str(_FORMAT), "px": str(PX), "x_range": json.dumps(X_RANGE),
                 "y_range": json.dumps(Y_RANGE), "ids": json.dumps(list(self.ids)),
@@ -476,7 +512,8 @@ class MouthBank:
                        "neutral_tint": self.neutral_tint.astype(np.float32),
                        "neutral_crease": self.neutral_crease.astype(np.float32),
                        "people_lips": self.people_lips.astype(np.uint8),
-                       "neutral_relief": pack(self.neutral_relief)}, str(tmp), metadata=meta)
+                       "neutral_relief": pack(self.neutral_relief),
+                       "neutral_lip_tint": pack_tint(self.neutral_lip_tint)}, str(tmp), metadata=meta)
         return out
 
     @classmethod
@@ -497,13 +534,14 @@ class MouthBank:
         from ..face.align import crop_matrix, transform_points, warp_to_crop
         from .crease import OFFSETS, crease_profile
         from .fill import inner_gap, mouth_frame
-        from .relief import GRID, relief_map
+        from .relief import GRID, TINT_GRID, relief_map, tint_map
 
         size = patch_size()
         fp = frame_to_patch()
         patches, points, skins, lips, kept = [], [], [], [], []
         motion, neutral, pskin, plips, patch_of = [], [], [], [], []
         s_con, n_con, s_open, s_tint, n_tint, n_crease, n_relief = [], [], [], [], [], [], []
+        n_lip_tint = []
         unit = DEFAULT_ALIGNMENT.margin / DEFAULT_ALIGNMENT.size  # crop px -> face-frame units
         for k, (rgb, lm, pid) in enumerate(zip(photos, landmarks, ids, strict=True)):
             lm = np.asarray(lm, dtype=np.float64)
@@ -538,11 +576,14 @@ class MouthBank:
                     n_crease.append(crease_profile(neutral_photos[k], ln))
                     n_relief.append(relief_map(neutral_photos[k], ln) if relief
                                     else np.full((2,) + GRID, np.nan, np.float32))
+                    n_lip_tint.append(tint_map(neutral_photos[k], ln) if relief
+                                      else np.full((2, 2) + TINT_GRID, np.nan, np.float32))
                 else:
                     n_con.append(np.nan)
                     n_tint.append((np.nan, np.nan))
                     n_crease.append(np.full(len(OFFSETS), np.nan))
                     n_relief.append(np.full((2,) + GRID, np.nan, np.float32))
+                    n_lip_tint.append(np.full((2, 2) + TINT_GRID, np.nan, np.float32))
         h, w = size[1], size[0]
         return cls(np.stack(patches) if patches else np.zeros((0, h, w, 3), np.uint8),
                    np.stack(points) if points else np.zeros((0, 20, 2), np.float32),
@@ -557,7 +598,8 @@ class MouthBank:
                    np.array(s_tint, np.float32).reshape(-1, 2), np.array(n_tint, np.float32).reshape(-1, 2),
                    np.array(n_crease, np.float32).reshape(-1, len(OFFSETS)),
                    np.stack(plips) if plips else np.zeros((0, 3), np.uint8),
-                   np.array(n_relief, np.float32).reshape((-1, 2) + GRID))
+                   np.array(n_relief, np.float32).reshape((-1, 2) + GRID),
+                   np.array(n_lip_tint, np.float32).reshape((-1, 2, 2) + TINT_GRID))
 
 
 def _l_to_y(lum: np.ndarray) -> np.ndarray:
@@ -610,7 +652,7 @@ def logistic_fit(x: np.ndarray, y: np.ndarray, ridge: float = 1e-3, steps: int =
 def _read(path: str) -> MouthBank:
     from safetensors import safe_open
 
-    from .relief import unpack
+    from .relief import unpack, unpack_tint
 
     with safe_open(path, framework="numpy") as f:
         meta = json.loads((f.metadata() or {}).get(_META_KEY, "{}"))
@@ -624,7 +666,9 @@ def _read(path: str) -> MouthBank:
                      t["smile_open"].astype(bool), t["smile_tint"], t["neutral_tint"],
                      t.get("neutral_crease", np.full((len(t["neutral"]), 13), np.nan, np.float32)),
                      t.get("people_lips", np.zeros((0, 3), np.uint8)),
-                     unpack(t["neutral_relief"]) if "neutral_relief" in t else np.zeros((0,) + _RELIEF_SHAPE, np.float32))
+                     unpack(t["neutral_relief"]) if "neutral_relief" in t else np.zeros((0,) + _RELIEF_SHAPE, np.float32),
+                     unpack_tint(t["neutral_lip_tint"]) if "neutral_lip_tint" in t
+                     else np.zeros((0,) + _TINT_SHAPE, np.float32))
     if "typical_width" in meta:
         object.__setattr__(bank, "_typical_width", float(meta["typical_width"]))
     return bank

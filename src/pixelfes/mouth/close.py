@@ -351,8 +351,8 @@ def _not_lip(colour: np.ndarray, lip_l: float, lip_a: float) -> np.ndarray:
 
 
 def close_mouth(image: np.ndarray, lips: np.ndarray, colours: PersonColours,
-                crease: np.ndarray | None = None, relief: np.ndarray | None = None
-                ) -> tuple[int, int, int, int] | None:
+                crease: np.ndarray | None = None, relief: np.ndarray | None = None,
+                tint: np.ndarray | None = None) -> tuple[int, int, int, int] | None:
     """Paint lip over teeth and cavity inside the outer lips of ``image``, **in place**.
 
     ``image`` ``(H, W, 3) uint8`` RGB in any frame, already warped to the closed shape;
@@ -362,7 +362,8 @@ def close_mouth(image: np.ndarray, lips: np.ndarray, colours: PersonColours,
     line is darkened to (:func:`pixelfes.mouth.crease.draw_crease`), else a faint seam
     (``_SEAM``); ``relief``: real closed lips' broad shading (:func:`pixelfes.mouth.relief.relief_map`,
     e.g. :meth:`MouthBank.relief_goal`) the lips' own is brought to first
-    (:func:`pixelfes.mouth.relief.draw_relief`). Returns the changed box, or ``None``.
+    (:func:`pixelfes.mouth.relief.draw_relief`), with ``tint`` its a*, b* (e.g. :meth:`MouthBank.tint_goal`).
+    Returns the changed box, or ``None``.
     """
     pts = np.asarray(lips, dtype=np.float64)
     h, w = image.shape[:2]
@@ -421,7 +422,7 @@ def close_mouth(image: np.ndarray, lips: np.ndarray, colours: PersonColours,
             region[box] = regrain(region[box], streaky, mask[box] > 0, grain, src[box] - oy, maps, parts, local_b, width,
                                   stretched[box])
     if relief is not None:
-        draw_relief(region, local, relief)
+        draw_relief(region, local, relief, tint=tint)
     if crease is not None and np.isfinite(crease).all():
         draw_crease(region, local, width, crease)
         return (int(x0), int(y0), int(x1), int(y1))

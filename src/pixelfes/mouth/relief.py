@@ -18,11 +18,18 @@ import numpy as np
 from ..mouth_regions import outline_y
 from .colour import lab, lab_to_srgb
 
-__all__ = ["GRID", "broad", "pack", "unpack", "lip_curves", "lip_uv", "relief_map", "relief_layer", "draw_relief"]
+__all__ = ["GRID", "TINT_GRID", "broad", "pack", "unpack", "pack_tint", "unpack_tint", "lip_curves", "lip_uv",
+           "relief_map", "tint_map", "relief_layer", "draw_relief"]
 
 #: (v rows, u columns) of a lip's map: 1/128 of the mouth width along it, for the vertical creases
 #: (0.02-0.04 mouth widths apart on the London neutral photos)
 GRID = (12, 128)
+#: (v rows, u columns) of a lip's a*, b* map (:func:`tint_map`): its broad part only (the
+#: :func:`broad` low-pass of a :data:`GRID` map, then 8 columns averaged into one), 1/16 of the bank
+TINT_GRID = (12, 16)
+#: a*, b* units: the tint relief is soft-limited (tanh) to this (the bank's 82 real closed lips:
+#: the broad a*/b* differences from the lips' median reach about 10 at the most, 3-6 in a lower-lip centre)
+_TINT_CAP = 16.0
 #: the low-pass of the lips' L* the relief is made of: a Gaussian of this many mouth widths across
 #: the mouth (x) and down it (y): the vertical creases are long and thin, so the pixel noise is
 #: taken out along them, not across
@@ -33,7 +40,10 @@ _SPIKE = 0.5
 #: mouth widths of the lip pixels next to the outline (skin, the soft edge) the low-pass does not read
 _EDGE = 0.012
 #: the relative relief is soft-limited (tanh) to these: a lip's sheen, not its specular peaks
-_LIGHT_CAP = 0.3
+#: (the light cap is above the spike clip's 0.5 low-passed: it only bends the brightest real sheens;
+#: the bank's black lower-lip centres are +0.46 of the lip L* before it, white ones +0.19; at 0.3 it
+#: held the dark ones to +0.27, docs/mouth.md "lipbank v2")
+_LIGHT_CAP = 0.6
 _DARK_CAP = 0.4
 #: (u, v) grid cells of the Gaussian that keeps a map's broad shading (:func:`broad`): about 0.06
 #: mouth widths along the lip, a third of its thickness across: the volume, not the creases
@@ -48,6 +58,8 @@ _OWN_SIGMA = 0.04
 #: share of the closed lips' own broad shading (their low-pass minus their median) taken out where
 #: the relief is laid (1: replaced by the bank's; 0: the relief added on top)
 _REPLACE = 1.0
+#: the same for the lips' own broad a*, b* where a tint relief is laid (:func:`draw_relief`)
+_REPLACE_TINT = 1.0
 #: u (0..1 along the mouth) over which it fades in from each corner
 _FADE_CORNER = 0.12
 
@@ -180,9 +192,72 @@ def relief_map(rgb: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     return out
 
 
+def tint_map(rgb: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """``(2, 2, V, U) float32`` broad a*, b* relief of the (closed) lips of ``rgb`` (channel, lip,
+    :data:`TINT_GRID`): per lip, its a* and b* low-passed within the lip as :func:`relief_map`'s L*
+    (the specular pixels, L* above ``_SPIKE`` over the median, left out: they are grey) minus the
+    lips' median a*, b* (absolute units), its :func:`broad` part, 8 columns averaged into one,
+    soft-limited (``_TINT_CAP``). All ``nan`` when the lips have no pixels."""
+    lm = np.asarray(landmarks, dtype=np.float64)
+    lips = lm[48:68]
+    width = float(np.linalg.norm(lips[6] - lips[0]))
+    pad = 4 + int(0.05 * width)
+    h, w = rgb.shape[:2]
+    x0, y0 = np.maximum(np.floor(lips.min(0)).astype(int) - pad, 0)
+    x1, y1 = np.minimum(np.ceil(lips.max(0)).astype(int) + pad + 1, (w, h))
+    out = np.full((2, 2) + TINT_GRID, np.nan, np.float32)
+    if x1 - x0 < 4 or y1 - y0 < 4 or width < 4:
+        return out
+    local = lips - (x0, y0)
+    c = lab(rgb[y0:y1, x0:x1])
+    up, low, both = _lip_masks(c.shape, local, width)
+    if not both.any():
+        return out
+    med = float(np.median(c[..., 0][both]))
+    if med <= 1.0:
+        return out
+    lit = c[..., 0] <= med * (1.0 + _SPIKE)
+    m = _frame(local)
+    inv = cv2.invertAffineTransform(m)
+    pts = _grid_points(local @ m[:, :2].T + m[:, 2])
+    sx, sy = (max(0.7, s * width) for s in _SIGMA)
+    fine = np.full((2, 2) + GRID, np.nan, np.float32)
+    for ch in (0, 1):
+        chan = c[..., 1 + ch]
+        centre = float(np.median(chan[both & lit])) if (both & lit).any() else float(np.median(chan[both]))
+        for j, use in enumerate((up, low)):
+            use = use & lit
+            if not use.any():
+                continue
+            smooth = _lowpass(chan, use, sx, sy)
+            px = pts[j] @ inv[:, :2].T + inv[:, 2]
+            fine[ch, j] = cv2.remap(smooth, px[..., 0].astype(np.float32), px[..., 1].astype(np.float32),
+                                    cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=np.nan) - centre
+    if not np.isfinite(fine).any():
+        return out
+    k = GRID[1] // TINT_GRID[1]
+    soft = broad(fine).reshape((2, 2, GRID[0], TINT_GRID[1], k)).mean(axis=-1)
+    return np.asarray(_TINT_CAP * np.tanh(soft / _TINT_CAP), dtype=np.float32)
+
+
+def pack_tint(maps: np.ndarray) -> np.ndarray:
+    """Tint maps (:func:`tint_map`) as ``uint8``: ``-_TINT_CAP .. _TINT_CAP`` in 254 steps (0.126 a*
+    units), 255 for ``nan``."""
+    a = np.asarray(maps, dtype=np.float64)
+    code = np.rint((np.clip(a, -_TINT_CAP, _TINT_CAP) + _TINT_CAP) / (2 * _TINT_CAP) * 254.0)
+    return np.where(np.isfinite(a), np.nan_to_num(code), 255).astype(np.uint8)
+
+
+def unpack_tint(codes: np.ndarray) -> np.ndarray:
+    """:func:`pack_tint`'s inverse, ``float32``."""
+    c = np.asarray(codes)
+    val = c.astype(np.float64) / 254.0 * (2 * _TINT_CAP) - _TINT_CAP
+    return np.where(c == 255, np.nan, val).astype(np.float32)
+
+
 def pack(maps: np.ndarray) -> np.ndarray:
     """Relief maps as ``uint8`` (what the bank stores): ``-_DARK_CAP .. _LIGHT_CAP`` in 254 steps
-    (0.0028 of the lip L*), 255 for ``nan``."""
+    (0.0039 of the lip L*), 255 for ``nan``."""
     a = np.asarray(maps, dtype=np.float64)
     code = np.rint((np.clip(a, -_DARK_CAP, _LIGHT_CAP) + _DARK_CAP) / (_LIGHT_CAP + _DARK_CAP) * 254.0)
     return np.where(np.isfinite(a), np.nan_to_num(code), 255).astype(np.uint8)
@@ -217,6 +292,24 @@ def broad(maps: np.ndarray) -> np.ndarray:
     return out.reshape(a.shape).astype(np.float64)
 
 
+def _read_grid(grid: np.ndarray, u: np.ndarray, v: np.ndarray, which: np.ndarray) -> np.ndarray:
+    """A lip map ``grid`` ``(2, V, U)`` (any grid) at lip-frame points ``(u, v)`` of lip ``which``
+    (each ``(K,)``): bilinear between cell centres, held at the edges, ``nan`` cells first set to
+    their row's mean; ``(K,) float64``."""
+    nv, nu = grid.shape[-2:]
+    gx = np.clip(u * nu - 0.5, 0, nu - 1)
+    gy = np.clip(v * nv - 0.5, 0, nv - 1)
+    x0 = np.minimum(np.floor(gx).astype(np.intp), nu - 2)
+    y0 = np.minimum(np.floor(gy).astype(np.intp), nv - 2)
+    fx, fy = gx - x0, gy - y0
+    g = np.stack([_fill_nan(grid[0]), _fill_nan(grid[1])])
+    j = which.astype(np.intp)
+    # (bilinear in float64: cv2.remap's weights are quantised to 1/32)
+    top = g[j, y0, x0] * (1 - fx) + g[j, y0, x0 + 1] * fx
+    bot = g[j, y0 + 1, x0] * (1 - fx) + g[j, y0 + 1, x0 + 1] * fx
+    return np.asarray(top * (1 - fy) + bot * fy)
+
+
 def relief_layer(shape: tuple[int, ...], lips: np.ndarray, goal: np.ndarray,
                  uv: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``(rel, weight)``, ``(H, W) float32``: the map ``goal`` ``(2, V, U)`` read at every pixel's lip
@@ -224,35 +317,28 @@ def relief_layer(shape: tuple[int, ...], lips: np.ndarray, goal: np.ndarray,
     weight the change gets there: faded in from the outer outline (``_FADE_OUT``), out towards the
     meeting line (``_FADE_LINE``) and at the corners (``_FADE_CORNER``); 0 outside the lips.
     ``uv``: :func:`lip_uv`'s, if already made."""
-    nv, nu = GRID
     u, v, which = lip_uv(shape, lips) if uv is None else uv
     rel = np.zeros(shape[:2], np.float32)
     at = which >= 0
-    gx = np.clip(u[at] * nu - 0.5, 0, nu - 1)
-    gy = np.clip(v[at] * nv - 0.5, 0, nv - 1)
-    x0 = np.minimum(np.floor(gx).astype(np.intp), nu - 2)
-    y0 = np.minimum(np.floor(gy).astype(np.intp), nv - 2)
-    fx, fy = gx - x0, gy - y0
-    g = np.stack([_fill_nan(goal[0]), _fill_nan(goal[1])])
-    j = which[at].astype(np.intp)
-    # (bilinear in float64: cv2.remap's weights are quantised to 1/32)
-    top = g[j, y0, x0] * (1 - fx) + g[j, y0, x0 + 1] * fx
-    bot = g[j, y0 + 1, x0] * (1 - fx) + g[j, y0 + 1, x0 + 1] * fx
-    rel[at] = top * (1 - fy) + bot * fy
+    rel[at] = _read_grid(goal, u[at], v[at], which[at])
     ramp = np.clip(v / _FADE_OUT, 0, 1) * np.clip((1.0 - v) / _FADE_LINE, 0, 1) \
         * np.clip(np.minimum(u, 1.0 - u) / _FADE_CORNER, 0, 1)
     weight = np.where(which >= 0, ramp * ramp * (3 - 2 * ramp), 0.0).astype(np.float32)
     return rel, weight
 
 
-def draw_relief(region: np.ndarray, local: np.ndarray, goal: np.ndarray, gain: float = 1.0) -> None:
+def draw_relief(region: np.ndarray, local: np.ndarray, goal: np.ndarray, gain: float = 1.0,
+                tint: np.ndarray | None = None) -> None:
     """Bring the broad shading of the closed lips in ``region`` (``uint8`` RGB, **in place**) to the
     relief ``goal`` (``(2, V, U)``, :func:`relief_map`): L* gains
     ``weight * (med * gain * rel - _REPLACE * (own - med))`` (:func:`relief_layer`'s ``rel`` and
     ``weight``), where ``own`` is each lip's own broad shading (its L* low-passed within the lip,
     a Gaussian of ``_OWN_SIGMA`` mouth widths) and ``med`` the lips' median L*: their finer
-    texture is kept, the relief is relative to the person's own lip L*. a*, b* kept; pixels of no
-    weight keep their bytes."""
+    texture is kept, the relief is relative to the person's own lip L*. ``tint`` (``(2, 2, V, U)``,
+    :func:`tint_map`'s a*, b*): a* and b* are brought to it the same way, absolute (``weight * (tint -
+    _REPLACE_TINT * (own - med))`` with the own a*, b* low-passed and their lips' median: real lips' broad
+    colour differences, e.g. a redder lower-lip centre), else they are kept; pixels of no weight keep
+    their bytes."""
     lips = np.asarray(local, dtype=np.float64)
     width = float(np.linalg.norm(lips[6] - lips[0]))
     if width < 4 or not np.isfinite(goal).any():
@@ -279,6 +365,21 @@ def draw_relief(region: np.ndarray, local: np.ndarray, goal: np.ndarray, gain: f
         return
     sub = c.reshape(-1, 3)[at]
     sub[:, 0] += change.ravel()[at]
+    if tint is not None and np.isfinite(tint).any():
+        yy, xx = np.divmod(at, light.shape[1])
+        ua, va, wa = uv[0][yy, xx], uv[1][yy, xx], uv[2][yy, xx]
+        wt = weight.ravel()[at].astype(np.float64)
+        # (the own broad a*, b* as the L*: one more 4-channel blur, read at the weighted pixels only)
+        hue = cv2.split(cv2.GaussianBlur(np.dstack([c[..., 1] * w0, c[..., 2] * w0, c[..., 1] * w1, c[..., 2] * w1]),
+                                         (0, 0), sigma, borderType=cv2.BORDER_CONSTANT))
+        d = np.maximum(den.ravel()[at], 1e-6).astype(np.float64)
+        low_at = wa == 1
+        for ch in (0, 1):
+            mid = float(np.median(c[..., 1 + ch][both]))
+            own_ab = np.where(low_at, hue[2 + ch].ravel()[at], hue[ch].ravel()[at]) / d
+            own_ab = np.where(den.ravel()[at] > 1e-3, own_ab, mid)
+            goal_ab = _read_grid(np.asarray(tint[ch], dtype=np.float64), ua, va, wa)
+            sub[:, 1 + ch] += (wt * (goal_ab - _REPLACE_TINT * (own_ab - mid))).astype(np.float32)
     flat = np.ascontiguousarray(region).reshape(-1, 3).copy()
     flat[at] = np.clip(np.rint(lab_to_srgb(sub)), 0, 255).astype(np.uint8)
     region[...] = flat.reshape(region.shape)
