@@ -13,7 +13,7 @@ import pixelfes.mouth.relief as relief_mod
 from pixelfes.mouth import person_colours
 from pixelfes.mouth.bank import MouthBank
 from pixelfes.mouth.colour import lab
-from pixelfes.mouth.relief import GRID, broad, draw_relief, lip_uv, relief_layer, relief_map
+from pixelfes.mouth.relief import GRID, TINT_GRID, broad, draw_relief, lip_uv, relief_layer, relief_map, tint_map
 
 
 def _lips(tilt: float = 0.0) -> np.ndarray:
@@ -190,8 +190,9 @@ def test_draw_relief_replaces_the_own_broad_shading_and_keeps_the_fine_texture()
     assert np.corrcoef(hp[0][w], hp[1][w])[0, 1] > 0.9
 
 
-def _bank_of(lips: np.ndarray, maps: np.ndarray) -> MouthBank:
+def _bank_of(lips: np.ndarray, maps: np.ndarray, tints: np.ndarray | None = None) -> MouthBank:
     n = len(lips)
+    tints = np.zeros((0, 2, 2) + TINT_GRID, np.float32) if tints is None else tints
     skin = np.full((n, 3), (190, 150, 130), np.uint8)
     return MouthBank(np.zeros((0, 8, 8, 3), np.uint8), np.zeros((0, 20, 2), np.float32),
                      np.zeros((0, 3), np.uint8), np.zeros((0, 3), np.uint8), (),
@@ -199,12 +200,13 @@ def _bank_of(lips: np.ndarray, maps: np.ndarray) -> MouthBank:
                      tuple(f"{i:03d}" for i in range(n)), np.full(n, -1, np.int32), np.zeros(n, np.float32),
                      np.zeros(n, np.float32), np.zeros(n, bool), np.zeros((n, 2), np.float32),
                      np.zeros((n, 2), np.float32), np.zeros((n, 13), np.float32), lips.astype(np.uint8),
-                     maps.astype(np.float32))
+                     maps.astype(np.float32), tints.astype(np.float32))
 
 
 def test_bank_goal_is_the_nearest_ones_creases_on_the_near_peoples_broad_shading(monkeypatch) -> None:
     import pixelfes.mouth.bank as bank_mod
 
+    monkeypatch.setattr(bank_mod, "_CREASE_LIPS", (0, 1))  # (v1's: both lips given the creases)
     rng = np.random.default_rng(6)
     n = 25
     lips = rng.integers(40, 220, size=(n, 3)).astype(np.uint8)
@@ -233,16 +235,48 @@ def test_bank_goal_is_the_nearest_ones_creases_on_the_near_peoples_broad_shading
     np.testing.assert_allclose(bank.relief_goal(face), m[near[0]], atol=1e-5)
     old = _bank_of(lips, maps[:0])  # saved before the relief: none
     assert old.relief_goal(face) is None
+    # today's: no creases (the broad shading only); the lower lip's alone when asked
+    monkeypatch.setattr(bank_mod, "_RELIEF_NEAR", 10)
+    soft = np.mean([[blur(m[i, j]) for j in (0, 1)] for i in near], axis=0)
+    monkeypatch.setattr(bank_mod, "_CREASE_LIPS", ())
+    np.testing.assert_allclose(bank.relief_goal(face), soft, atol=1e-5)
+    monkeypatch.setattr(bank_mod, "_CREASE_LIPS", (1,))
+    got = bank.relief_goal(face)
+    np.testing.assert_allclose(got[0], soft[0], atol=1e-5)
+    np.testing.assert_allclose(got[1], soft[1] + m[near[0], 1] - blur(m[near[0], 1]), atol=1e-5)
+
+
+def test_bank_tint_goal_is_the_mean_of_the_same_nearest_people() -> None:
+    rng = np.random.default_rng(9)
+    n = 25
+    lips = rng.integers(40, 220, size=(n, 3)).astype(np.uint8)
+    maps = rng.uniform(-0.3, 0.3, size=(n, 2) + GRID).astype(np.float32)
+    tints = rng.uniform(-6, 6, size=(n, 2, 2) + TINT_GRID).astype(np.float32)
+    tints[3] = np.nan  # not measured: never chosen
+    bank = _bank_of(lips, maps, tints)
+    face = person_colours(np.full((40, 40, 3), (150, 90, 85), np.uint8), _lips() * 0.2)
+    face_l = float(lab(face.lips)[0])
+    dist = sorted((abs(float(lab(lips[i])[0]) - face_l), i) for i in range(n) if i != 3)
+    near = [i for _, i in dist[:10]]
+    np.testing.assert_allclose(bank.tint_goal(face), tints[near].astype(np.float64).mean(axis=0), atol=1e-5)
+    near2 = [i for _, i in dist if i != near[0]][:10]
+    np.testing.assert_allclose(bank.tint_goal(face, exclude=f"{near[0]:03d}"),
+                               tints[near2].astype(np.float64).mean(axis=0), atol=1e-5)
+    assert _bank_of(lips, maps).tint_goal(face) is None  # saved before the tint: none
 
 
 def test_pack_round_trips_to_its_step_and_keeps_nan() -> None:
     from pixelfes.mouth.relief import pack, unpack
 
-    a = np.array([-0.4, -0.1234, 0.0, 0.2999, 0.3, 0.9, -2.0, np.nan])
+    a = np.array([-0.4, -0.1234, 0.0, 0.2999, 0.6, 0.9, -2.0, np.nan])
     back = unpack(pack(a))
-    step = 0.7 / 254
+    step = 1.0 / 254
     np.testing.assert_allclose(back[:5], a[:5], atol=step / 2 + 1e-7)
-    assert back[5] == pytest.approx(0.3) and back[6] == pytest.approx(-0.4) and np.isnan(back[7])
+    assert back[5] == pytest.approx(0.6) and back[6] == pytest.approx(-0.4) and np.isnan(back[7])
+    t = np.array([-16.0, -3.21, 0.0, 5.5, 16.0, 30.0, np.nan])
+    tb = relief_mod.unpack_tint(relief_mod.pack_tint(t))
+    np.testing.assert_allclose(tb[:5], t[:5], atol=32.0 / 254 / 2 + 1e-6)
+    assert tb[5] == pytest.approx(16.0) and np.isnan(tb[6])
 
 
 def test_the_bundled_bank_carries_every_relief_map() -> None:
@@ -283,3 +317,90 @@ def test_relief_changes_only_a_closing_smile(target: str) -> None:
         assert 100 < changed.sum() < 20000  # (a 50 px mouth: 237 pixels today)
         ys, xs = np.nonzero(changed)
         assert lm[48:60, 1].min() - 10 < ys.min() and ys.max() < lm[48:60, 1].max() + 10
+
+
+def _smooth_tint() -> np.ndarray:
+    """``(2, 2, V, U)`` a*, b* a low-pass keeps: the upper lip less red, the lower lip's centre redder and warmer."""
+    nv, nu = TINT_GRID
+    u = (np.arange(nu) + 0.5) / nu
+    v = (np.arange(nv) + 0.5) / nv
+    bump = np.exp(-0.5 * ((u[None] - 0.5) / 0.2) ** 2) * np.sin(np.pi * v[:, None]) ** 2
+    a = np.stack([np.full((nv, nu), -1.5) + 1.0 * np.cos(2 * np.pi * u)[None], -0.5 + 6.0 * bump])
+    b = np.stack([np.full((nv, nu), 1.5), -1.0 + 6.0 * bump])
+    return np.stack([a, b])
+
+
+def _tinted_image(lm: np.ndarray, tint: np.ndarray, lip_l: float = 45.0) -> np.ndarray:
+    """Skin with even lips of L* ``lip_l``, a* 25 + tint[0], b* 10 + tint[1] at each pixel's lip-frame cell."""
+    shape = (110, 160)
+    c = np.zeros(shape + (3,), np.float32)
+    c[..., 0], c[..., 1], c[..., 2] = 70.0, 12.0, 16.0
+    poly = np.zeros(shape, np.uint8)
+    cv2.fillPoly(poly, [np.rint(lm[48:60] * 16).astype(np.int32)], 1, shift=4)
+    ta, _ = relief_layer(shape, lm[48:68], tint[0])
+    tb, _ = relief_layer(shape, lm[48:68], tint[1])
+    at = poly > 0
+    c[at, 0], c[at, 1], c[at, 2] = lip_l, 25.0 + ta[at], 10.0 + tb[at]
+    rgb = cv2.cvtColor(c.reshape(1, -1, 3), cv2.COLOR_LAB2RGB).reshape(c.shape)
+    return np.clip(np.rint(rgb * 255), 0, 255).astype(np.uint8)
+
+
+def test_tint_map_reads_back_a_planted_tint() -> None:
+    lm = _lips()
+    want = _smooth_tint()
+    got = tint_map(_tinted_image(lm, want), lm)
+    assert got.shape == (2, 2) + TINT_GRID and np.isfinite(got).all()
+    core = np.s_[3:9, 3:13]
+    for ch in (0, 1):
+        for j in (0, 1):
+            if np.ptp(want[ch, j][core]) > 0:  # (b*'s upper lip is even)
+                assert np.corrcoef(got[ch, j][core].ravel(), want[ch, j][core].ravel())[0, 1] > 0.85
+            else:
+                assert np.ptp(got[ch, j][core]) < 0.3
+        # relative to the lips' median (which the planted tint moves): the lower-minus-upper difference,
+        # less the broad low-pass's spread of the lower lip's bump
+        d_got = float(got[ch, 1][4:8, 6:10].mean() - got[ch, 0][4:8, 6:10].mean())
+        d_want = float(want[ch, 1][4:8, 6:10].mean() - want[ch, 0][4:8, 6:10].mean())
+        assert d_got == pytest.approx(d_want, abs=2.0) and d_got > 0
+    # even lips have no tint relief
+    assert np.abs(tint_map(_tinted_image(lm, want * 0), lm)).max() < 0.3
+
+
+def test_draw_relief_tint_on_even_lips_is_the_weighted_goal_by_a_plain_reference() -> None:
+    lm = _lips(0.12)
+    img = _tinted_image(lm, _smooth_tint() * 0)
+    goal = np.zeros((2,) + GRID)  # no L* relief: only the tint moves
+    tint = np.random.default_rng(3).uniform(-4, 4, size=(2, 2) + TINT_GRID)
+    out = img.copy()
+    draw_relief(out, lm[48:68], goal, tint=tint)
+    before, after = lab(img), lab(out)
+    _, weight = relief_layer(img.shape, lm[48:68], goal)
+    ys, xs = np.nonzero(weight > 0.5)
+    pick = np.random.default_rng(4).choice(len(ys), 150, replace=False)
+    nv, nu = TINT_GRID
+    for k in pick:
+        y, x = int(ys[k]), int(xs[k])
+        u, v, j = _reference_uv(x + 0.0, y + 0.0, lm[48:68])
+        assert j >= 0
+        for ch in (0, 1):
+            want = weight[y, x] * _bilinear(tint[ch, j], u * nu - 0.5, v * nv - 0.5)
+            assert after[y, x, 1 + ch] - before[y, x, 1 + ch] == pytest.approx(want, abs=0.9)
+    assert np.abs(after[weight > 0.5, 0] - before[weight > 0.5, 0]).max() < 1.0  # L* stays
+    assert np.array_equal(out[weight == 0], img[weight == 0])
+
+
+def test_draw_relief_replaces_the_own_broad_tint() -> None:
+    lm = _lips()
+    want = _smooth_tint()
+    img = _tinted_image(lm, -want)  # the own broad tint opposite to the goal
+    out = img.copy()
+    draw_relief(out, lm[48:68], np.zeros((2,) + GRID), tint=want)
+    got = tint_map(out, lm)
+    read = tint_map(_tinted_image(lm, want), lm)  # the goal painted directly, read back
+    core = np.s_[4:8, 4:12]
+    for ch in (0, 1):
+        # the lower-minus-upper difference is now (most of) the goal's, not its opposite: the own is
+        # taken out at a finer low-pass, and less where the weight fades towards the outline
+        d_got = float(got[ch, 1][core].mean() - got[ch, 0][core].mean())
+        d_read = float(read[ch, 1][core].mean() - read[ch, 0][core].mean())
+        assert d_got == pytest.approx(d_read, abs=0.3 * abs(d_read) + 0.3)
