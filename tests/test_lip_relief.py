@@ -291,6 +291,10 @@ def test_the_bundled_bank_carries_every_relief_map() -> None:
     m = bank.neutral_relief.astype(np.float64)
     assert float(np.nanmedian(m[:, 0, 3:9, 32:96])) < -0.05
     assert float(np.nanmedian(m[:, 1, 3:9, 48:80])) > 0.05
+    # and in colour: the lower lip's centre redder than the lips' median, the upper lip less red
+    t = bank.neutral_lip_tint.astype(np.float64)
+    assert t.shape == (82, 2, 2) + TINT_GRID and np.isfinite(t).all()
+    assert float(np.median(t[:, 0, 1, 3:9, 6:10])) > 1.0 and float(np.median(t[:, 0, 0, 3:9, 4:12])) < 0.0
 
 
 @pytest.mark.parametrize("target", ["neutral-to-happy", "happy-to-neutral"])
