@@ -13,7 +13,16 @@ import pixelfes.mouth.relief as relief_mod
 from pixelfes.mouth import person_colours
 from pixelfes.mouth.bank import MouthBank
 from pixelfes.mouth.colour import lab
-from pixelfes.mouth.relief import GRID, TINT_GRID, broad, draw_relief, lip_uv, relief_layer, relief_map, tint_map
+from pixelfes.mouth.relief import (
+    GRID,
+    TINT_GRID,
+    broad,
+    draw_relief,
+    lip_uv,
+    relief_layer,
+    relief_map,
+    tint_map,
+)
 
 
 def _lips(tilt: float = 0.0) -> np.ndarray:

@@ -293,20 +293,21 @@ def broad(maps: np.ndarray) -> np.ndarray:
 
 
 def _read_grid(grid: np.ndarray, u: np.ndarray, v: np.ndarray, which: np.ndarray) -> np.ndarray:
-    """A lip map ``grid`` ``(2, V, U)`` (any grid) at lip-frame points ``(u, v)`` of lip ``which``
-    (each ``(K,)``): bilinear between cell centres, held at the edges, ``nan`` cells first set to
-    their row's mean; ``(K,) float64``."""
+    """A lip map ``grid`` ``(..., 2, V, U)`` (any grid; leading axes e.g. a*, b*) at lip-frame points
+    ``(u, v)`` of lip ``which`` (each ``(K,)``): bilinear between cell centres, held at the edges,
+    ``nan`` cells first set to their row's mean; ``(..., K) float64``."""
     nv, nu = grid.shape[-2:]
     gx = np.clip(u * nu - 0.5, 0, nu - 1)
     gy = np.clip(v * nv - 0.5, 0, nv - 1)
     x0 = np.minimum(np.floor(gx).astype(np.intp), nu - 2)
     y0 = np.minimum(np.floor(gy).astype(np.intp), nv - 2)
     fx, fy = gx - x0, gy - y0
-    g = np.stack([_fill_nan(grid[0]), _fill_nan(grid[1])])
+    flat = np.asarray(grid, dtype=np.float64).reshape((-1, nv, nu))
+    g = np.stack([_fill_nan(m) for m in flat]).reshape(grid.shape)
     j = which.astype(np.intp)
     # (bilinear in float64: cv2.remap's weights are quantised to 1/32)
-    top = g[j, y0, x0] * (1 - fx) + g[j, y0, x0 + 1] * fx
-    bot = g[j, y0 + 1, x0] * (1 - fx) + g[j, y0 + 1, x0 + 1] * fx
+    top = g[..., j, y0, x0] * (1 - fx) + g[..., j, y0, x0 + 1] * fx
+    bot = g[..., j, y0 + 1, x0] * (1 - fx) + g[..., j, y0 + 1, x0 + 1] * fx
     return np.asarray(top * (1 - fy) + bot * fy)
 
 
@@ -353,10 +354,18 @@ def draw_relief(region: np.ndarray, local: np.ndarray, goal: np.ndarray, gain: f
     rel, weight = relief_layer(light.shape, lips, goal, uv)
     which = uv[2]
     sigma = max(0.7, _OWN_SIGMA * width)
-    # (both lips' normalised low-passes in one 4-channel blur)
+    # (both lips' normalised low-passes in one 4-channel blur, only over the box of the weighted
+    # pixels and the kernel's reach: the same sums, the lips' masks are zero outside it)
     w0, w1 = up.astype(np.float32), low.astype(np.float32)
-    blur = cv2.split(cv2.GaussianBlur(np.dstack([light * w0, w0, light * w1, w1]), (0, 0), sigma,
-                                      borderType=cv2.BORDER_CONSTANT))
+    ys, xs = np.nonzero((weight > 0) | both)
+    reach = int(np.ceil(4 * sigma)) + 2
+    box = np.s_[max(int(ys.min()) - reach, 0):int(ys.max()) + reach + 1,
+                max(int(xs.min()) - reach, 0):int(xs.max()) + reach + 1]
+    lb, b0, b1 = light[box], w0[box], w1[box]
+    blur = [np.zeros(light.shape, np.float32) for _ in range(4)]
+    for q, part in zip(blur, cv2.split(cv2.GaussianBlur(np.dstack([lb * b0, b0, lb * b1, b1]), (0, 0), sigma,
+                                                        borderType=cv2.BORDER_CONSTANT)), strict=True):
+        q[box] = part
     num, den = np.where(which == 0, blur[0], blur[2]), np.where(which == 0, blur[1], blur[3])
     own = np.where((which >= 0) & (den > 1e-3), num / np.maximum(den, 1e-6), med).astype(np.float32)
     change = weight * (med * gain * rel - _REPLACE * (own - med))
@@ -366,20 +375,24 @@ def draw_relief(region: np.ndarray, local: np.ndarray, goal: np.ndarray, gain: f
     sub = c.reshape(-1, 3)[at]
     sub[:, 0] += change.ravel()[at]
     if tint is not None and np.isfinite(tint).any():
-        yy, xx = np.divmod(at, light.shape[1])
-        ua, va, wa = uv[0][yy, xx], uv[1][yy, xx], uv[2][yy, xx]
+        ua, va, wa = uv[0].ravel()[at], uv[1].ravel()[at], uv[2].ravel()[at]
         wt = weight.ravel()[at].astype(np.float64)
-        # (the own broad a*, b* as the L*: one more 4-channel blur, read at the weighted pixels only)
-        hue = cv2.split(cv2.GaussianBlur(np.dstack([c[..., 1] * w0, c[..., 2] * w0, c[..., 1] * w1, c[..., 2] * w1]),
-                                         (0, 0), sigma, borderType=cv2.BORDER_CONSTANT))
-        d = np.maximum(den.ravel()[at], 1e-6).astype(np.float64)
+        # (the own broad a*, b* as the L*: one more 4-channel blur over the box, read at the weighted
+        # pixels only)
+        cb = c[box]
+        part = cv2.GaussianBlur(np.dstack([cb[..., 1] * b0, cb[..., 2] * b0, cb[..., 1] * b1, cb[..., 2] * b1]),
+                                (0, 0), sigma, borderType=cv2.BORDER_CONSTANT)
+        yy, xx = np.divmod(at, light.shape[1])
+        hue = part[yy - box[0].start, xx - box[1].start]  # (K, 4)
+        den_at = den.ravel()[at]
+        d = np.maximum(den_at, 1e-6).astype(np.float64)
         low_at = wa == 1
+        goal_ab = _read_grid(np.asarray(tint, dtype=np.float64), ua, va, wa)
         for ch in (0, 1):
             mid = float(np.median(c[..., 1 + ch][both]))
-            own_ab = np.where(low_at, hue[2 + ch].ravel()[at], hue[ch].ravel()[at]) / d
-            own_ab = np.where(den.ravel()[at] > 1e-3, own_ab, mid)
-            goal_ab = _read_grid(np.asarray(tint[ch], dtype=np.float64), ua, va, wa)
-            sub[:, 1 + ch] += (wt * (goal_ab - _REPLACE_TINT * (own_ab - mid))).astype(np.float32)
+            own_ab = np.where(low_at, hue[:, 2 + ch], hue[:, ch]) / d
+            own_ab = np.where(den_at > 1e-3, own_ab, mid)
+            sub[:, 1 + ch] += (wt * (goal_ab[ch] - _REPLACE_TINT * (own_ab - mid))).astype(np.float32)
     flat = np.ascontiguousarray(region).reshape(-1, 3).copy()
     flat[at] = np.clip(np.rint(lab_to_srgb(sub)), 0, 255).astype(np.uint8)
     region[...] = flat.reshape(region.shape)
