@@ -149,7 +149,7 @@ _OWN_LEVEL = "lesser"
 _TEETH_SEEN = True
 #: a closing smile's lips are given the broad relief of real closed lips (the bank's neutral photos:
 #: :meth:`MouthBank.relief_goal`, :func:`pixelfes.mouth.relief.draw_relief`; docs/mouth.md, "lipbank")
-_LIP_RELIEF = False
+_LIP_RELIEF = True
 #: the values of ``_OWN_LEVEL`` (:func:`_texture_ratio`'s ``level``)
 OWN_LEVELS = ("off", "mean", "lesser")
 #: a smile's texture change carries the mean face's colour change too (``_mean_tint``: per
