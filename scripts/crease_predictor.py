@@ -59,7 +59,7 @@ def predict(rule: tuple[str, int], i: int, among: np.ndarray, cheek: np.ndarray,
             prof: np.ndarray) -> np.ndarray:
     """Goal profile for person ``i`` from the people ``among`` (indices, ``i`` not in it)."""
     feats, k = rule
-    if k < 0:  # MouthBank.crease_goal's rule
+    if k < 0:  # the creasedepth candidate (branch creasedepth, b3be287; not adopted)
         w = np.exp(-0.5 * ((lip[among] - lip[i]) / k) ** 2)
         return np.asarray(np.exp(w @ np.log(prof[among]) / w.sum()))
     if feats == "none":

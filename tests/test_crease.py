@@ -136,30 +136,23 @@ def _bank_of(lips: np.ndarray, prof: np.ndarray) -> MouthBank:
                      np.zeros((n, 2), np.float32), prof.astype(np.float32), lips.astype(np.uint8))
 
 
-def test_bank_goal_is_the_lip_weighted_geometric_mean(monkeypatch) -> None:
+def test_bank_goal_is_the_median_of_the_nearest_in_lip_lightness(monkeypatch) -> None:
     import pixelfes.mouth.bank as bank_mod
 
     rng = np.random.default_rng(3)
     n = 30
     lips = rng.integers(40, 220, size=(n, 3)).astype(np.uint8)
     prof = rng.uniform(0.3, 1.0, size=(n, 13))
-    prof[4] = np.nan  # not measured: never used
+    prof[4] = np.nan  # not measured: never chosen
     bank = _bank_of(lips, prof)
     face = person_colours(np.full((40, 40, 3), (150, 90, 85), np.uint8), _lips() * 0.3)
-    # plain reference: one person at a time, a weighted sum of logs
+    # plain reference: the 20 measured people nearest in lip L*, one by one
     face_l = float(lab(face.lips)[0])
-    num, den = np.zeros(13), 0.0
-    for i in range(n):
-        if i == 4:
-            continue
-        wt = math.exp(-0.5 * ((float(lab(lips[i])[0]) - face_l) / 3.0) ** 2)
-        num += wt * np.log(prof[i])
-        den += wt
-    np.testing.assert_allclose(bank.crease_goal(face), np.exp(num / den), rtol=1e-6)
-    # a face far from everyone (weights that would all underflow) takes its nearest person
-    monkeypatch.setattr(bank_mod, "_CREASE_WIDTH", 1e-3)
-    nearest = min((abs(float(lab(lips[i])[0]) - face_l), i) for i in range(n) if i != 4)[1]
-    np.testing.assert_allclose(bank.crease_goal(face), prof[nearest], rtol=1e-6)
+    dist = sorted((abs(float(lab(lips[i])[0]) - face_l), i) for i in range(n) if i != 4)
+    want = np.median(prof[[i for _, i in dist[:20]]], axis=0)
+    np.testing.assert_allclose(bank.crease_goal(face), want, atol=1e-6)
+    monkeypatch.setattr(bank_mod, "_CREASE_NEAR", 1)
+    np.testing.assert_allclose(bank.crease_goal(face), prof[dist[0][1]], atol=1e-6)
     bank.neutral_crease[:] = np.nan
     assert bank.crease_goal(face) is None
     old = _bank_of(lips[:0], prof)  # saved before the lip colours: the seam
@@ -182,7 +175,7 @@ def test_close_mouth_draws_the_crease_instead_of_the_seam() -> None:
     assert np.array_equal(same, seam)
 
 
-def test_the_bundled_bank_carries_every_crease_and_its_goal_is_the_plain_weighted_mean() -> None:
+def test_the_bundled_bank_carries_every_crease_and_its_goal_is_the_plain_median() -> None:
     from pixelfes.mouth import load_bank
 
     bank = load_bank()
@@ -190,17 +183,12 @@ def test_the_bundled_bank_carries_every_crease_and_its_goal_is_the_plain_weighte
     assert np.isfinite(bank.neutral_crease).all() and bank.people_lips.shape == (82, 3)
     face = person_colours(_flat_lips(1.0), _lips())
     face_l = float(lab(face.lips)[0])
-    wts = [math.exp(-0.5 * ((float(lab(bank.people_lips[i])[0]) - face_l) / 3.0) ** 2) for i in range(82)]
-    logs = [wt * np.log(bank.neutral_crease[i].astype(np.float64)) for i, wt in enumerate(wts)]
-    want = np.exp(np.sum(logs, axis=0) / sum(wts))
+    dist = sorted((abs(float(lab(bank.people_lips[i])[0]) - face_l), i) for i in range(82))
+    want = np.median(bank.neutral_crease[[i for _, i in dist[:20]]].astype(np.float64), axis=0)
     goal = bank.crease_goal(face)
-    np.testing.assert_allclose(goal, want, rtol=1e-6)
-    # pinned: these lips' goal at the line (darkest row) 0.33 of the lips' luminance (the median of
-    # the 20 nearest before: 0.349); dark lips (L* 30): 0.495 (before: 0.477)
-    assert goal[6] == pytest.approx(0.3342, abs=5e-4)
-    dark = type(face)(skin=np.array([100, 70, 55], np.uint8), lips=np.array([100, 60, 58], np.uint8))
-    assert float(lab(dark.lips)[0]) == pytest.approx(29.93, abs=0.01)
-    assert bank.crease_goal(dark)[6] == pytest.approx(0.4953, abs=5e-4)
+    np.testing.assert_allclose(goal, want, atol=1e-7)
+    # pinned: these lips' goal at the line (darkest row) 0.35 of the lips' luminance
+    assert goal[6] == pytest.approx(0.3487, abs=5e-4)
     assert goal[6] < 0.6 * min(goal[0], goal[-1])
 
 

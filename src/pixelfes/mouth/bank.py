@@ -67,15 +67,11 @@ NOT_PAINTED = {
 #: lent 025's: +27 L* over the cheeks against its own smile's +11) and a light-skinned person's
 #: were dim on a dark one (025 lent 034's: +23 against +37).
 _TEETH_SKIN = 16.0
-#: L*: the closed-lip crease goal is the geometric mean (a mean of log luminance ratios, i.e. of
-#: relative darkenings) of the bank people's neutral crease profiles, each weighted by a Gaussian of
-#: this width in the distance between their smile's lip L* and the face's. Real creases are not a
-#: constant ratio of the lips' luminance: dark lips darken relatively less (centre ratio 0.59 on the
-#: 8 black, 0.56 on the 9 west_asian London people, 0.33 on the 58 white), and the few dark-lipped
-#: people were outvoted by the 20 nearest (the rule before, a median). Leave-one-out on the 82 bank
-#: people (scripts/crease_predictor.py): black + west_asian 5.25 -> 4.54 L* (paired se
-#: 0.45), everyone 3.54 -> 3.55; better for black + west_asian in each 5-fold split's training people.
-_CREASE_WIDTH = 3.0
+#: the closed-lip crease goal is the median profile of this many bank people nearest the face in
+#: the smile's lip L*: of 14 rules (cheek L* within 16, everyone, 5/10/20 nearest in cheek, lip,
+#: both, cheek and lip-minus-cheek), the least leave-one-out error in the bank people's own crease
+#: depth (82 London people: 3.54 L* against 3.88 for cheek L* within 16; scripts/crease_predictor.py)
+_CREASE_NEAR = 20
 
 
 def patch_size() -> tuple[int, int]:
@@ -162,21 +158,18 @@ class MouthBank:
         return ok & (dl <= max(_TEETH_SKIN, float(dl.min())))
 
     def crease_goal(self, colours: PersonColours) -> np.ndarray | None:
-        """``(13,)`` crease goal (:func:`pixelfes.mouth.crease.crease_profile`): the geometric mean
-        of the bank's measured neutral profiles, weighted by ``exp(-d^2 / 2 w^2)``, ``d`` the
-        difference of their smile's lip L* to this face's, ``w`` = ``_CREASE_WIDTH`` (the weights
-        relative to the nearest's, so a face far from everyone takes its nearest people); ``None``
-        when the bank measured no profiles or lip colours."""
+        """``(13,)`` median neutral crease profile (:func:`pixelfes.mouth.crease.crease_profile`)
+        of the ``_CREASE_NEAR`` bank people whose smile's lip L* is nearest this face's (ties:
+        lowest index); ``None`` when the bank measured no profiles or lip colours."""
         n = len(self.people_skin)
         if len(self.neutral_crease) != n or len(self.people_lips) != n:
             return None
-        prof = self.neutral_crease.astype(np.float64)
-        ok = np.flatnonzero(np.isfinite(prof).all(axis=1) & (prof > 0).all(axis=1))
+        ok = np.flatnonzero(np.isfinite(self.neutral_crease).all(axis=1))
         if ok.size == 0:
             return None
         dl = np.abs(lab(self.people_lips[ok])[:, 0] - float(colours.lips_lab[0]))
-        w = np.exp(-0.5 * ((dl / _CREASE_WIDTH) ** 2 - (dl.min() / _CREASE_WIDTH) ** 2))
-        return np.asarray(np.exp(w @ np.log(prof[ok]) / w.sum()))
+        near = ok[np.argsort(dl, kind="stable")[:_CREASE_NEAR]]
+        return np.asarray(np.median(self.neutral_crease[near].astype(np.float64), axis=0))
 
     def has_decision(self) -> bool:
         """Whether the bank can say how likely a smile is to show teeth (format 3 with neutral photos)."""
