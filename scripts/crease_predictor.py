@@ -39,11 +39,13 @@ def _y_of_l(light: np.ndarray) -> np.ndarray:
 
 
 def rules() -> dict[str, tuple[str, int]]:
-    """name -> (features, k); k = 0: everyone within 16 cheek L* (the lent-teeth window)."""
+    """name -> (features, k); k = 0: everyone within 16 cheek L* (the lent-teeth window); k < 0: a kernel."""
     out = {"cheek L* within 16 (before)": ("cheek", 0), "everyone": ("none", 0)}
     for feats in ("cheek", "lip", "cheek+lip", "cheek+contrast"):
         for k in (5, 10, 20):
             out[f"{k} nearest in {feats}"] = (feats, k)
+    for h in (2, 3, 4):  # k < 0: the geometric mean, Gaussian weights of width -k L* in lip L*
+        out[f"lip kernel {h} L*, geometric mean"] = ("lip", -h)
     return out
 
 
@@ -57,6 +59,9 @@ def predict(rule: tuple[str, int], i: int, among: np.ndarray, cheek: np.ndarray,
             prof: np.ndarray) -> np.ndarray:
     """Goal profile for person ``i`` from the people ``among`` (indices, ``i`` not in it)."""
     feats, k = rule
+    if k < 0:  # the creasedepth candidate (branch creasedepth, b3be287; not adopted)
+        w = np.exp(-0.5 * ((lip[among] - lip[i]) / k) ** 2)
+        return np.asarray(np.exp(w @ np.log(prof[among]) / w.sum()))
     if feats == "none":
         return np.asarray(np.median(prof[among], axis=0))
     if k == 0:

@@ -206,3 +206,26 @@ def test_drawn_crease_darkens_l_only_and_keeps_a_b() -> None:
     assert dl > 15.0
     assert abs(float(lab(img)[40, 60, 1]) - float(lab(before)[40, 60, 1])) < 1.0
     assert abs(float(lab(img)[40, 60, 2]) - float(lab(before)[40, 60, 2])) < 1.0
+
+
+def test_opening_a_smile_never_reads_the_crease_goal(monkeypatch) -> None:
+    """neutral -> happy is byte-identical whatever the crease goal rule: opening a closed mouth
+    never asks for one (only a smile closed over open input lips does)."""
+    skimage_data = pytest.importorskip("skimage.data")
+    from pixelfes import native
+    from pixelfes.face import detect_faces
+    from pixelfes.pipeline import resolve_model
+
+    photo = skimage_data.astronaut()
+    lm = detect_faces(photo)[0].landmarks
+    model = resolve_model("neutral-to-happy")
+    want = photo.copy()
+    native.synthesize_face(photo, want, lm, model, 1.0)
+
+    def refuse(self, colours):  # noqa: ANN001, ANN202
+        raise AssertionError("crease goal asked for while opening a smile")
+
+    monkeypatch.setattr(MouthBank, "crease_goal", refuse)
+    out = photo.copy()
+    native.synthesize_face(photo, out, lm, model, 1.0)
+    assert np.array_equal(out, want) and not np.array_equal(out, photo)
