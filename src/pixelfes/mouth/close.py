@@ -350,24 +350,6 @@ def _not_lip(colour: np.ndarray, lip_l: float, lip_a: float) -> np.ndarray:
     return np.asarray((light > lip_l + _BRIGHTER) | (light < lip_l - _DARKER) | greyish)
 
 
-def inpaint_box(image: np.ndarray, mask: np.ndarray, radius: int) -> np.ndarray:
-    """``cv2.inpaint(image, mask * 255, radius, INPAINT_TELEA)``, the same bytes, run only over the
-    ``mask``'s box and ``radius + 4`` pixels more each way (``image`` itself when ``mask`` is empty):
-    Telea's marching reads and writes nothing farther from the mask than ``radius + 1`` pixels, and
-    its order (raster order, then distance) is the same in the box; 2-3x cheaper on a mouth box."""
-    ys, xs = np.nonzero(mask)
-    if ys.size == 0:  # (nothing to fill: OpenCV returns a copy)
-        return np.array(image, copy=True)
-    h, w = mask.shape[:2]
-    m = radius + 4
-    box = np.s_[max(int(ys.min()) - m, 0):min(int(ys.max()) + m + 1, h),
-                max(int(xs.min()) - m, 0):min(int(xs.max()) + m + 1, w)]
-    out = np.array(image, copy=True)
-    out[box] = cv2.inpaint(np.ascontiguousarray(image[box]), np.ascontiguousarray(mask[box]) * 255, radius,
-                           cv2.INPAINT_TELEA)
-    return out
-
-
 def close_mouth(image: np.ndarray, lips: np.ndarray, colours: PersonColours,
                 crease: np.ndarray | None = None, relief: np.ndarray | None = None,
                 tint: np.ndarray | None = None) -> tuple[int, int, int, int] | None:
@@ -434,7 +416,8 @@ def close_mouth(image: np.ndarray, lips: np.ndarray, colours: PersonColours,
             stretched = lab(region)
             odd = _not_lip(stretched, lip_l, lip_a) & zone
             mask = cv2.dilate(odd.astype(np.uint8), halo) & inside
-        region[...] = inpaint_box(region, mask, max(3, 2 * grow))
+        filled = cv2.inpaint(np.ascontiguousarray(region), mask * 255, max(3, 2 * grow), cv2.INPAINT_TELEA)
+        region[...] = filled
         if grain is not None:  # the stretched lips' own texture at 1:1, not stretched
             region[box] = regrain(region[box], streaky, mask[box] > 0, grain, src[box] - oy, maps, parts, local_b, width,
                                   stretched[box])
