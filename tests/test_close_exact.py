@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -38,3 +39,139 @@ def test_read_grid_is_the_plain_gather_bit_for_bit(lead, grid_shape):
     want = _read_grid_plain(grid, u, v, which)
     assert got.shape == want.shape == lead + (k,)
     assert np.array_equal(got.view(np.uint64), want.view(np.uint64))
+
+
+skimage_data = pytest.importorskip("skimage.data")
+
+#: sha256 of the whole photo closed by the native engine (happy -> neutral, the bundled model and bank,
+#: the lips' relief on), computed with main at 7959700 before the closing was made cheaper (numpy
+#: 2.4.6, OpenCV 4.14.0): the shortcuts change no byte. Another OpenCV may round a pixel otherwise
+_PINNED = {
+    "astronaut": "089bb9176156e9818424c6fcf2e6110d316ecf75eb8c63c70d01375b85397bc2",
+    "004_08": "61bc87ff2b89e3792e7123c178d6bea0a855698fc2ad0ffd7b9df142c8ccf9fb",
+}
+
+
+@pytest.mark.parametrize("name", sorted(_PINNED))
+def test_a_closing_is_main_s_byte_for_byte(name, monkeypatch):
+    import hashlib
+
+    from conftest import real_data, spy_calls
+    from pixelfes import native
+    from pixelfes.face import detect_faces
+    from pixelfes.imageio import load_image
+    from pixelfes.pipeline import resolve_model
+
+    if cv2.__version__ != "4.14.0":
+        pytest.skip(f"pinned with OpenCV 4.14.0, this is {cv2.__version__}")
+    if name == "astronaut":
+        rgb = np.ascontiguousarray(skimage_data.astronaut())
+    else:
+        rgb = load_image(real_data("london-face-set") / "smiling_front" / f"{name}.jpg").rgb
+    closes = spy_calls(monkeypatch, native, "close_mouth")
+    out = rgb.copy()
+    got = native.synthesize_face(rgb, out, detect_faces(rgb)[0].landmarks,
+                                 resolve_model(None, "happy", "neutral"), 1.0)
+    assert got.mouth == "closed" and len(closes) == 1  # (a closing, with the relief: the default)
+    assert native._LIP_RELIEF and closes[0][1].get("relief") is not None
+    assert hashlib.sha256(out.tobytes()).hexdigest() == _PINNED[name]
+
+
+def test_rgb_to_lab_is_a_function_of_the_bytes_alone():
+    # what keeping the region's L*a*b* along rests on: OpenCV's vector and scalar paths (one long
+    # row; a column of one-pixel rows) give the same floats, so a pixel's does not depend on where
+    # it sits in the array converted
+    from pixelfes.mouth.colour import lab
+
+    rng = np.random.default_rng(3)
+    px = rng.integers(0, 256, (20011, 3)).astype(np.uint8)
+    row = lab(px)
+    column = cv2.cvtColor(px.astype(np.float32).reshape(-1, 1, 3) / 255.0, cv2.COLOR_RGB2LAB).reshape(-1, 3)
+    assert np.array_equal(row.view(np.uint32), column.view(np.uint32))
+    at = rng.choice(len(px), 777, replace=False)
+    assert np.array_equal(lab(px[at]).view(np.uint32), row[at].view(np.uint32))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_telea_inpainting_writes_only_the_mask(seed):
+    rng = np.random.default_rng(seed)
+    img = cv2.GaussianBlur(rng.integers(0, 256, (60, 90, 3)).astype(np.uint8), (0, 0), 1.5)
+    mask = np.zeros((60, 90), np.uint8)
+    cv2.ellipse(mask, (int(rng.integers(0, 90)), int(rng.integers(0, 60))), (14, 5), 0, 0, 360, 1, -1)
+    out = cv2.inpaint(img, mask * 255, 8, cv2.INPAINT_TELEA)
+    assert np.array_equal(out[mask == 0], img[mask == 0]) and not np.array_equal(out, img)
+
+
+@pytest.fixture(scope="module")
+def closing():
+    """The astronaut's closing as close_mouth gets it (the default native engine, happy -> neutral)."""
+    from pixelfes import native
+    from pixelfes.face import detect_faces
+    from pixelfes.pipeline import resolve_model
+
+    rgb = np.ascontiguousarray(skimage_data.astronaut())
+    got = []
+    real = native.close_mouth
+
+    def spy(image, lips, colours, **kw):
+        got.append((image.copy(), np.array(lips), colours, kw))
+        return real(image, lips, colours, **kw)
+
+    native.close_mouth = spy
+    try:
+        native.synthesize_face(rgb, rgb.copy(), detect_faces(rgb)[0].landmarks, resolve_model(None, "happy", "neutral"), 1.0)
+    finally:
+        native.close_mouth = real
+    assert len(got) == 1
+    return got[0]
+
+
+def test_relief_and_crease_given_the_lab_are_as_without(closing):
+    from pixelfes.mouth.colour import lab
+    from pixelfes.mouth.crease import draw_crease
+    from pixelfes.mouth.relief import draw_relief
+
+    image, lips, colours, kw = closing
+    pts = lips - np.floor(lips.min(0)) + 12
+    region = np.ascontiguousarray(image[int(np.floor(lips[:, 1].min())) - 12:, int(np.floor(lips[:, 0].min())) - 12:][:80, :110])
+    a, b = region.copy(), region.copy()
+    colour = lab(b)
+    before = colour.copy()
+    assert draw_relief(a, pts, kw["relief"], tint=kw["tint"]) is not None
+    at = draw_relief(b, pts, kw["relief"], tint=kw["tint"], colour=colour)
+    assert np.array_equal(a, b) and np.array_equal(colour, before)  # (the L*a*b* read only)
+    changed = np.flatnonzero((a != region).any(-1))
+    assert changed.size and np.isin(changed, at).all()  # (every pixel changed is among those it says)
+    width = float(np.linalg.norm(pts[6] - pts[0]))
+    colour = lab(b)
+    before = colour.copy()
+    draw_crease(a, pts, width, kw["crease"])
+    draw_crease(b, pts, width, kw["crease"], colour=colour)
+    assert np.array_equal(a, b) and np.array_equal(colour, before) and not np.array_equal(a, region)
+
+
+def test_close_mouth_keeps_its_lab_up_to_date(closing, monkeypatch):
+    # every L*a*b* close_mouth hands on (to regrain, the relief, the crease) is that of the region then
+    from pixelfes.mouth import close
+    from pixelfes.mouth import colour as colour_mod
+
+    image, lips, colours, kw = closing
+    seen = []
+    for mod, name in ((close, "draw_relief"), (close, "draw_crease")):
+        real = getattr(mod, name)
+
+        def spy(region, *a, _real=real, **k):
+            seen.append(np.array_equal(k["colour"], colour_mod.lab(region)))
+            return _real(region, *a, **k)
+
+        monkeypatch.setattr(mod, name, spy)
+    real_regrain = close._regrain
+
+    def regrain_spy(region, *a):
+        seen.append(np.array_equal(a[-1], colour_mod.lab(region)))
+        return real_regrain(region, *a)
+
+    monkeypatch.setattr(close, "_regrain", regrain_spy)
+    out = image.copy()
+    close.close_mouth(out, lips, colours, **kw)
+    assert seen == [True, True, True]
