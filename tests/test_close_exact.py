@@ -175,3 +175,35 @@ def test_close_mouth_keeps_its_lab_up_to_date(closing, monkeypatch):
     out = image.copy()
     close.close_mouth(out, lips, colours, **kw)
     assert seen == [True, True, True]
+
+
+def _lip_uv_plain(shape, lips):
+    """relief.lip_uv as it was: over a grid of both coordinates."""
+    h, w = shape[:2]
+    m = relief._frame(lips)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
+    xf = m[0, 0] * xx + m[0, 1] * yy + m[0, 2]
+    yf = m[1, 0] * xx + m[1, 1] * yy + m[1, 2]
+    f = np.asarray(lips, dtype=np.float64) @ m[:, :2].T + m[:, 2]
+    uo, ui, lo, li = relief.lip_curves(f, xf)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        vu = (yf - uo) / (ui - uo)
+        vl = (lo - yf) / (lo - li)
+    u = xf + 0.5
+    inu = (u >= 0) & (u <= 1)
+    up = inu & (ui - uo > 1e-9) & (vu >= 0) & (vu <= 1)
+    low = inu & ~up & (lo - li > 1e-9) & (vl >= 0) & (vl <= 1)
+    which = np.where(up, 0, np.where(low, 1, -1)).astype(np.int8)
+    v = np.where(up, vu, np.where(low, vl, 0.0))
+    return u, np.nan_to_num(v), which
+
+
+@pytest.mark.parametrize("tilt", [0.0, 0.3, -0.5])
+def test_lip_uv_is_the_plain_grid_bit_for_bit(tilt, closing):
+    lips = closing[1] - closing[1].min(0) + 9
+    c, s = np.cos(tilt), np.sin(tilt)
+    lips = (lips - lips.mean(0)) @ np.array([[c, -s], [s, c]]).T * 1.7 + (70, 50)
+    for got, want in zip(relief.lip_uv((100, 140), lips), _lip_uv_plain((100, 140), lips), strict=True):
+        assert got.dtype == want.dtype and got.shape == want.shape
+        assert np.array_equal(got, want)
+    assert (want[2] == 0).sum() > 100 and (want[2] == 1).sum() > 100

@@ -93,7 +93,8 @@ def lip_uv(shape: tuple[int, ...], lips: np.ndarray) -> tuple[np.ndarray, np.nda
     where ``0 <= u <= 1`` and ``0 <= v <= 1`` (upper lip first where they overlap)."""
     h, w = shape[:2]
     m = _frame(lips)
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
+    # (a row and a column broadcast: the same sums, pixel by pixel, as over a grid of both)
+    xx, yy = np.arange(w, dtype=np.float64)[None], np.arange(h, dtype=np.float64)[:, None]
     xf = m[0, 0] * xx + m[0, 1] * yy + m[0, 2]
     yf = m[1, 0] * xx + m[1, 1] * yy + m[1, 2]
     f = np.asarray(lips, dtype=np.float64) @ m[:, :2].T + m[:, 2]
@@ -105,7 +106,9 @@ def lip_uv(shape: tuple[int, ...], lips: np.ndarray) -> tuple[np.ndarray, np.nda
     inu = (u >= 0) & (u <= 1)
     up = inu & (ui - uo > 1e-9) & (vu >= 0) & (vu <= 1)
     low = inu & ~up & (lo - li > 1e-9) & (vl >= 0) & (vl <= 1)
-    which = np.where(up, 0, np.where(low, 1, -1)).astype(np.int8)
+    which = np.full((h, w), -1, np.int8)
+    which[low] = 1
+    which[up] = 0
     v = np.where(up, vu, np.where(low, vl, 0.0))
     return u, np.nan_to_num(v), which
 
