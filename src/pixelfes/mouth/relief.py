@@ -15,7 +15,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..mouth_regions import outline_y
+from ..mouth_regions import masked_pixels, outline_y
 from .colour import lab, lab_to_srgb
 
 __all__ = ["GRID", "TINT_GRID", "broad", "pack", "unpack", "pack_tint", "unpack_tint", "lip_curves", "lip_uv",
@@ -354,7 +354,8 @@ def draw_relief(region: np.ndarray, local: np.ndarray, goal: np.ndarray, gain: f
     up, low, both = _lip_masks(light.shape, lips, width, uv)
     if not both.any():
         return None
-    med = float(np.median(light[both]))
+    px = masked_pixels(c, both)  # (the lips' L*a*b*, gathered once for their medians)
+    med = float(np.median(px[:, 0]))
     rel, weight = relief_layer(light.shape, lips, goal, uv)
     which = uv[2]
     sigma = max(0.7, _OWN_SIGMA * width)
@@ -393,7 +394,7 @@ def draw_relief(region: np.ndarray, local: np.ndarray, goal: np.ndarray, gain: f
         low_at = wa == 1
         goal_ab = _read_grid(np.asarray(tint, dtype=np.float64), ua, va, wa)
         for ch in (0, 1):
-            mid = float(np.median(c[..., 1 + ch][both]))
+            mid = float(np.median(px[:, 1 + ch]))
             own_ab = np.where(low_at, hue[:, 2 + ch], hue[:, ch]) / d
             own_ab = np.where(den_at > 1e-3, own_ab, mid)
             sub[:, 1 + ch] += (wt * (goal_ab[ch] - _REPLACE_TINT * (own_ab - mid))).astype(np.float32)
