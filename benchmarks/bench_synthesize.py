@@ -1,6 +1,6 @@
 """The main job's speed: one photo end to end with the default model, split by stage.
 
-Run:  python benchmarks/bench_synthesize.py [--repeat 15]
+Run:  python benchmarks/bench_synthesize.py [--repeat 15] [--direction happy:neutral]
 
 Photos: NASA's astronaut (scikit-image, public domain) placed in a 640x480 frame, and a
 1350x1350 London Face Set photo when ../shared/data is present. Stages: decode, detect
@@ -10,6 +10,9 @@ canvas engine (the model's crop pasted back) and the native engine (the default:
 of the photo's own pixels, all under "paste"), with the ratio of their totals measured in
 the same process. Also the cold start: a new Python process importing pixelfes and running one
 synthesize (model load, dlib model load) — measured as the whole process time.
+
+``--direction happy:neutral`` times closing a smile instead (the bundled happy -> neutral model; the
+London photo is then 004's smile, ``smiling_front/004_08.jpg`` (001's smile is left to the warp: no teeth to close over), and ``--native-stages`` takes smiles).
 
 ``--native-stages N``: instead, the native step alone on the first N London neutral photos
 (landmarks found once), split by the functions it calls (CPU ms per face, inclusive: a
@@ -126,7 +129,11 @@ NATIVE_STAGES = (
 )
 
 
-def native_stages(n_photos: int, repeat: int) -> None:
+#: the London folder of each direction's source expression
+FOLDERS = {"neutral": "neutral_front", "happy": "smiling_front"}
+
+
+def native_stages(n_photos: int, repeat: int, direction: tuple[str, str] = ("neutral", "happy")) -> None:
     """Print the native step's CPU ms per face by stage (:data:`NATIVE_STAGES`)."""
     import functools
     import importlib
@@ -135,11 +142,11 @@ def native_stages(n_photos: int, repeat: int) -> None:
     from pixelfes.imageio import load_image
     from pixelfes.pipeline import find_faces, resolve_model
 
-    folder = REPO.parent / "shared" / "data" / "london-face-set" / "neutral_front"
+    folder = REPO.parent / "shared" / "data" / "london-face-set" / FOLDERS[direction[0]]
     paths = sorted(folder.glob("*.jpg"))[:n_photos]
     if not paths:
         sys.exit(f"--native-stages needs the London photos in {folder}")
-    model = resolve_model(None, "neutral", "happy")
+    model = resolve_model(None, *direction)
     faces = []
     for p in paths:
         rgb = load_image(p).rgb
@@ -184,25 +191,30 @@ def main() -> None:
                     help="only the native step on N London photos, split by stage")
     ap.add_argument("--min-face", type=float, default=40.0,
                     help="smallest face searched for (px); detection cost ~ 1 / min-face^2")
+    ap.add_argument("--direction", default="neutral:happy", choices=["neutral:happy", "happy:neutral"],
+                    help="the bundled model timed (default neutral:happy); happy:neutral times closing a "
+                         "smile, on London 004's smile")
     args = ap.parse_args()
+    direction = tuple(args.direction.split(":"))
     import cv2
 
     cv2.setNumThreads(1)  # one core
     if args.native_stages:
-        native_stages(args.native_stages, max(1, args.repeat // 3))
+        native_stages(args.native_stages, max(1, args.repeat // 3), direction)
         return
     from pixelfes.pipeline import resolve_model
 
-    model = resolve_model(None, "neutral", "happy")
+    model = resolve_model(None, *direction)
     print(f"default model: {model.model_type} {model.image_shape_}\n")
     photos = {}
     with tempfile.TemporaryDirectory() as tmp:
         p = Path(tmp) / "astronaut_640x480.jpg"
         photo_640x480().save(p, quality=95)
         photos["640x480 (astronaut)"] = p
-        london = REPO.parent / "shared" / "data" / "london-face-set" / "neutral_front" / "001_03.jpg"
+        london = REPO.parent / "shared" / "data" / "london-face-set" / FOLDERS[direction[0]] / \
+            ("001_03.jpg" if direction[0] == "neutral" else "004_08.jpg")
         if london.is_file():
-            photos["1350x1350 (London 001)"] = london
+            photos[f"1350x1350 (London {london.stem[:3]})"] = london
         print(f"{'photo':24s} " + " ".join(f"{k:>9s}" for k in
               ("decode", "detect", "landmarks", "align", "model", "paste", "encode", "total")))
         for name, path in photos.items():

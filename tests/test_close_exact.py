@@ -77,31 +77,6 @@ def test_a_closing_is_main_s_byte_for_byte(name, monkeypatch):
     assert hashlib.sha256(out.tobytes()).hexdigest() == _PINNED[name]
 
 
-def test_rgb_to_lab_is_a_function_of_the_bytes_alone():
-    # what keeping the region's L*a*b* along rests on: OpenCV's vector and scalar paths (one long
-    # row; a column of one-pixel rows) give the same floats, so a pixel's does not depend on where
-    # it sits in the array converted
-    from pixelfes.mouth.colour import lab
-
-    rng = np.random.default_rng(3)
-    px = rng.integers(0, 256, (20011, 3)).astype(np.uint8)
-    row = lab(px)
-    column = cv2.cvtColor(px.astype(np.float32).reshape(-1, 1, 3) / 255.0, cv2.COLOR_RGB2LAB).reshape(-1, 3)
-    assert np.array_equal(row.view(np.uint32), column.view(np.uint32))
-    at = rng.choice(len(px), 777, replace=False)
-    assert np.array_equal(lab(px[at]).view(np.uint32), row[at].view(np.uint32))
-
-
-@pytest.mark.parametrize("seed", range(4))
-def test_telea_inpainting_writes_only_the_mask(seed):
-    rng = np.random.default_rng(seed)
-    img = cv2.GaussianBlur(rng.integers(0, 256, (60, 90, 3)).astype(np.uint8), (0, 0), 1.5)
-    mask = np.zeros((60, 90), np.uint8)
-    cv2.ellipse(mask, (int(rng.integers(0, 90)), int(rng.integers(0, 60))), (14, 5), 0, 0, 360, 1, -1)
-    out = cv2.inpaint(img, mask * 255, 8, cv2.INPAINT_TELEA)
-    assert np.array_equal(out[mask == 0], img[mask == 0]) and not np.array_equal(out, img)
-
-
 @pytest.fixture(scope="module")
 def closing():
     """The astronaut's closing as close_mouth gets it (the default native engine, happy -> neutral)."""
@@ -124,57 +99,6 @@ def closing():
         native.close_mouth = real
     assert len(got) == 1
     return got[0]
-
-
-def test_relief_and_crease_given_the_lab_are_as_without(closing):
-    from pixelfes.mouth.colour import lab
-    from pixelfes.mouth.crease import draw_crease
-    from pixelfes.mouth.relief import draw_relief
-
-    image, lips, colours, kw = closing
-    pts = lips - np.floor(lips.min(0)) + 12
-    region = np.ascontiguousarray(image[int(np.floor(lips[:, 1].min())) - 12:, int(np.floor(lips[:, 0].min())) - 12:][:80, :110])
-    a, b = region.copy(), region.copy()
-    colour = lab(b)
-    before = colour.copy()
-    assert draw_relief(a, pts, kw["relief"], tint=kw["tint"]) is not None
-    at = draw_relief(b, pts, kw["relief"], tint=kw["tint"], colour=colour)
-    assert np.array_equal(a, b) and np.array_equal(colour, before)  # (the L*a*b* read only)
-    changed = np.flatnonzero((a != region).any(-1))
-    assert changed.size and np.isin(changed, at).all()  # (every pixel changed is among those it says)
-    width = float(np.linalg.norm(pts[6] - pts[0]))
-    colour = lab(b)
-    before = colour.copy()
-    draw_crease(a, pts, width, kw["crease"])
-    draw_crease(b, pts, width, kw["crease"], colour=colour)
-    assert np.array_equal(a, b) and np.array_equal(colour, before) and not np.array_equal(a, region)
-
-
-def test_close_mouth_keeps_its_lab_up_to_date(closing, monkeypatch):
-    # every L*a*b* close_mouth hands on (to regrain, the relief, the crease) is that of the region then
-    from pixelfes.mouth import close
-    from pixelfes.mouth import colour as colour_mod
-
-    image, lips, colours, kw = closing
-    seen = []
-    for mod, name in ((close, "draw_relief"), (close, "draw_crease")):
-        real = getattr(mod, name)
-
-        def spy(region, *a, _real=real, **k):
-            seen.append(np.array_equal(k["colour"], colour_mod.lab(region)))
-            return _real(region, *a, **k)
-
-        monkeypatch.setattr(mod, name, spy)
-    real_regrain = close._regrain
-
-    def regrain_spy(region, *a):
-        seen.append(np.array_equal(a[-1], colour_mod.lab(region)))
-        return real_regrain(region, *a)
-
-    monkeypatch.setattr(close, "_regrain", regrain_spy)
-    out = image.copy()
-    close.close_mouth(out, lips, colours, **kw)
-    assert seen == [True, True, True]
 
 
 def _lip_uv_plain(shape, lips):

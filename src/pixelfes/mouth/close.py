@@ -291,15 +291,6 @@ def regrain(region: np.ndarray, streaky: np.ndarray, filled: np.ndarray, grain: 
     ``_GRAIN_LINE_FADE``: the crease's) are left as they are; a* and b* everywhere; unmoved
     pixels are unchanged. ``colour``: ``region``'s L*a*b* before the fill, if at hand (the
     ``filled`` pixels' is taken afresh)."""
-    return _regrain(region, streaky, filled, grain, stretch_rows, maps, parts, local, width, colour)[0]
-
-
-def _regrain(region: np.ndarray, streaky: np.ndarray, filled: np.ndarray, grain: np.ndarray,
-             stretch_rows: np.ndarray, maps: tuple[np.ndarray, ...], parts: list[np.ndarray],
-             local: np.ndarray, width: float, colour: np.ndarray | None = None
-             ) -> tuple[np.ndarray, np.ndarray | None]:
-    """:func:`regrain`'s region and the flat indices (into ``region``'s pixels) of those it wrote
-    (``None``: none), so that a caller can keep its L*a*b* without converting it all again."""
     h, w = region.shape[:2]
     x, y, xb, yb, blend, strength = maps
     rows = np.arange(h, dtype=np.float32)[:, None]
@@ -308,7 +299,7 @@ def _regrain(region: np.ndarray, streaky: np.ndarray, filled: np.ndarray, grain:
     # (a tile is read only where the lip is stretched: moved = stretched)
     keep = np.clip(off, 0.0, 1.0) * strength * ((np.abs(stretch_rows - rows) > 0.01) & (parts[0] | parts[1]))
     if not keep.any():
-        return region, None
+        return region
     rs, cs = np.flatnonzero(keep.any(1)), np.flatnonzero(keep.any(0))
     box = np.s_[rs[0]:rs[-1] + 1, cs[0]:cs[-1] + 1]  # (only the rows and columns that change)
     keep, blend = keep[box], blend[box]
@@ -333,8 +324,7 @@ def _regrain(region: np.ndarray, streaky: np.ndarray, filled: np.ndarray, grain:
     sub[at] = np.clip(np.rint(lab_to_srgb(c)), 0, 255).astype(np.uint8)
     out = region.copy()
     out[box] = sub.reshape(keep.shape + (3,))
-    yy, xx = np.divmod(at, keep.shape[1])
-    return out, (yy + box[0].start) * w + xx + box[1].start
+    return out
 
 
 def _grain_box(plan: tuple[np.ndarray, ...], local: np.ndarray, shape: tuple[int, ...]
@@ -358,15 +348,6 @@ def _not_lip(colour: np.ndarray, lip_l: float, lip_a: float) -> np.ndarray:
     light = colour[..., 0]
     greyish = colour[..., 1] < _GREY * lip_a if lip_a >= _RED_LIP else np.zeros(light.shape, bool)
     return np.asarray((light > lip_l + _BRIGHTER) | (light < lip_l - _DARKER) | greyish)
-
-
-def _relab(colour: np.ndarray, region: np.ndarray, at: np.ndarray | None) -> None:
-    """``colour`` (``region``'s L*a*b*, ``(H, W, 3) float32``) brought up to date, **in place**, at the
-    pixels of flat indices ``at`` (``None``: none) of ``region`` (``(H, W, 3) uint8``)."""
-    if at is None or at.size == 0:
-        return
-    flat = colour.reshape(-1, 3)  # (a view: lab() returns a new contiguous array)
-    flat[at] = lab(np.ascontiguousarray(region).reshape(-1, 3)[at])
 
 
 def close_mouth(image: np.ndarray, lips: np.ndarray, colours: PersonColours,
@@ -437,20 +418,13 @@ def close_mouth(image: np.ndarray, lips: np.ndarray, colours: PersonColours,
             mask = cv2.dilate(odd.astype(np.uint8), halo) & inside
         filled = cv2.inpaint(np.ascontiguousarray(region), mask * 255, max(3, 2 * grow), cv2.INPAINT_TELEA)
         region[...] = filled
-        # the region's L*a*b* is kept along (a pixel's is a function of its bytes alone: OpenCV's
-        # RGB -> LAB gives the same floats on every path): only pixels written are converted again
-        colour = stretched if _STRETCH_KEEP < 1.0 else colour
-        _relab(colour, region, np.flatnonzero(mask))  # (the inpainting writes the mask's pixels only)
         if grain is not None:  # the stretched lips' own texture at 1:1, not stretched
-            region[box], written = _regrain(region[box], streaky, mask[box] > 0, grain, src[box] - oy, maps, parts,
-                                            local_b, width, colour[box])
-            if written is not None:
-                yy, xx = np.divmod(written, box[1].stop - box[1].start)
-                _relab(colour, region, (yy + box[0].start) * region.shape[1] + xx + box[1].start)
+            region[box] = regrain(region[box], streaky, mask[box] > 0, grain, src[box] - oy, maps, parts, local_b, width,
+                                  stretched[box])
     if relief is not None:
-        _relab(colour, region, draw_relief(region, local, relief, tint=tint, colour=colour))
+        draw_relief(region, local, relief, tint=tint)
     if crease is not None and np.isfinite(crease).all():
-        draw_crease(region, local, width, crease, colour=colour)
+        draw_crease(region, local, width, crease)
         return (int(x0), int(y0), int(x1), int(y1))
     line_img = np.zeros(region.shape[:2], np.float32)
     line = np.rint(local[[12, 13, 14, 15, 16]] * 16).astype(np.int32)

@@ -85,8 +85,7 @@ def crease_gain(goal: np.ndarray, own: np.ndarray) -> np.ndarray:
     return np.asarray(1.0 - (1.0 - np.nan_to_num(ratio, nan=1.0)) * window)
 
 
-def draw_crease(region: np.ndarray, local: np.ndarray, width: float, goal: np.ndarray,
-                colour: np.ndarray | None = None) -> None:
+def draw_crease(region: np.ndarray, local: np.ndarray, width: float, goal: np.ndarray) -> None:
     """Darken the meeting line of the closed lips in ``region`` (``uint8`` RGB, **in place**) so
     its profile (:func:`crease_profile` on the line itself) becomes ``goal``.
 
@@ -94,7 +93,6 @@ def draw_crease(region: np.ndarray, local: np.ndarray, width: float, goal: np.nd
     Each pixel's luminance is multiplied by :func:`crease_gain` at its vertical distance from
     the line (mouth widths), faded to nothing over ``_FEATHER`` at the inner corners, in L*
     only: a* and b* are kept (a darkening in linear RGB takes the lips' chroma with it).
-    ``colour``: ``region``'s L*a*b* (:func:`~pixelfes.mouth.colour.lab`), if at hand (read only).
     """
     lm = np.zeros((68, 2))
     lm[48:68] = local
@@ -108,7 +106,7 @@ def draw_crease(region: np.ndarray, local: np.ndarray, width: float, goal: np.nd
     along = np.clip(np.minimum(xs - x_l, x_r - xs) / max(_FEATHER * width, 1e-6), 0.0, 1.0)
     d = (np.arange(h, dtype=np.float64)[:, None] - _line(xs, lm)[None]) / width
     factor = 1.0 - (1.0 - np.interp(d, OFFSETS, gain)) * along[None]
-    c = lab(region) if colour is None else np.array(colour, dtype=np.float32, copy=True)
+    c = lab(region)
     light = c[..., 0].astype(np.float64)
     y = np.where(light > 8.0, ((light + 16.0) / 116.0) ** 3, light / 903.3) * factor
     c[..., 0] = np.where(y > 0.008856, 116.0 * np.cbrt(y) - 16.0, 903.3 * y)

@@ -332,7 +332,7 @@ def relief_layer(shape: tuple[int, ...], lips: np.ndarray, goal: np.ndarray,
 
 
 def draw_relief(region: np.ndarray, local: np.ndarray, goal: np.ndarray, gain: float = 1.0,
-                tint: np.ndarray | None = None, colour: np.ndarray | None = None) -> np.ndarray | None:
+                tint: np.ndarray | None = None) -> None:
     """Bring the broad shading of the closed lips in ``region`` (``uint8`` RGB, **in place**) to the
     relief ``goal`` (``(2, V, U)``, :func:`relief_map`): L* gains
     ``weight * (med * gain * rel - _REPLACE * (own - med))`` (:func:`relief_layer`'s ``rel`` and
@@ -342,18 +342,17 @@ def draw_relief(region: np.ndarray, local: np.ndarray, goal: np.ndarray, gain: f
     :func:`tint_map`'s a*, b*): a* and b* are brought to it the same way, absolute (``weight * (tint -
     _REPLACE_TINT * (own - med))`` with the own a*, b* low-passed and their lips' median: real lips' broad
     colour differences, e.g. a redder lower-lip centre), else they are kept; pixels of no weight keep
-    their bytes. ``colour``: ``region``'s L*a*b* (:func:`~pixelfes.mouth.colour.lab`), if at hand
-    (read only). Returns the flat indices of the pixels written (``None``: none)."""
+    their bytes."""
     lips = np.asarray(local, dtype=np.float64)
     width = float(np.linalg.norm(lips[6] - lips[0]))
     if width < 4 or not np.isfinite(goal).any():
-        return None
-    c = lab(region) if colour is None else colour
+        return
+    c = lab(region)
     light = c[..., 0]
     uv = lip_uv(light.shape, lips)
     up, low, both = _lip_masks(light.shape, lips, width, uv)
     if not both.any():
-        return None
+        return
     px = masked_pixels(c, both)  # (the lips' L*a*b*, gathered once for their medians)
     med = float(np.median(px[:, 0]))
     rel, weight = relief_layer(light.shape, lips, goal, uv)
@@ -376,7 +375,7 @@ def draw_relief(region: np.ndarray, local: np.ndarray, goal: np.ndarray, gain: f
     change = weight * (med * gain * rel - _REPLACE * (own - med))
     at = np.flatnonzero(weight > 0)
     if at.size == 0:
-        return None
+        return
     sub = c.reshape(-1, 3)[at]
     sub[:, 0] += change.ravel()[at]
     if tint is not None and np.isfinite(tint).any():
@@ -401,4 +400,3 @@ def draw_relief(region: np.ndarray, local: np.ndarray, goal: np.ndarray, gain: f
     flat = np.ascontiguousarray(region).reshape(-1, 3).copy()
     flat[at] = np.clip(np.rint(lab_to_srgb(sub)), 0, 255).astype(np.uint8)
     region[...] = flat.reshape(region.shape)
-    return at
