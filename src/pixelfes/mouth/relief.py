@@ -365,32 +365,30 @@ def draw_relief(region: np.ndarray, local: np.ndarray, goal: np.ndarray, gain: f
     reach = int(np.ceil(4 * sigma)) + 2
     box = np.s_[max(int(ys.min()) - reach, 0):int(ys.max()) + reach + 1,
                 max(int(xs.min()) - reach, 0):int(xs.max()) + reach + 1]
-    lb, b0, b1 = light[box], w0[box], w1[box]
-    blur = [np.zeros(light.shape, np.float32) for _ in range(4)]
-    for q, part in zip(blur, cv2.split(cv2.GaussianBlur(np.dstack([lb * b0, b0, lb * b1, b1]), (0, 0), sigma,
-                                                        borderType=cv2.BORDER_CONSTANT)), strict=True):
-        q[box] = part
-    num, den = np.where(which == 0, blur[0], blur[2]), np.where(which == 0, blur[1], blur[3])
-    own = np.where((which >= 0) & (den > 1e-3), num / np.maximum(den, 1e-6), med).astype(np.float32)
-    change = weight * (med * gain * rel - _REPLACE * (own - med))
     at = np.flatnonzero(weight > 0)
     if at.size == 0:
         return
+    lb, b0, b1 = light[box], w0[box], w1[box]
+    # (the low-passes are read at the weighted pixels only: the same values, no whole-box planes)
+    yy, xx = np.divmod(at, light.shape[1])
+    iy, ix = yy - box[0].start, xx - box[1].start
+    low_l = cv2.GaussianBlur(np.dstack([lb * b0, b0, lb * b1, b1]), (0, 0), sigma,
+                             borderType=cv2.BORDER_CONSTANT)[iy, ix]  # (K, 4)
+    wa = which.ravel()[at]
+    low_at = wa == 1
+    num_at, den_at = np.where(wa == 0, low_l[:, 0], low_l[:, 2]), np.where(wa == 0, low_l[:, 1], low_l[:, 3])
+    own = np.where((wa >= 0) & (den_at > 1e-3), num_at / np.maximum(den_at, 1e-6), med).astype(np.float32)
     sub = c.reshape(-1, 3)[at]
-    sub[:, 0] += change.ravel()[at]
+    sub[:, 0] += weight.ravel()[at] * (med * gain * rel.ravel()[at] - _REPLACE * (own - med))
     if tint is not None and np.isfinite(tint).any():
-        ua, va, wa = uv[0].ravel()[at], uv[1].ravel()[at], uv[2].ravel()[at]
+        ua, va = uv[0].ravel()[at], uv[1].ravel()[at]
         wt = weight.ravel()[at].astype(np.float64)
         # (the own broad a*, b* as the L*: one more 4-channel blur over the box, read at the weighted
         # pixels only)
         cb = c[box]
-        part = cv2.GaussianBlur(np.dstack([cb[..., 1] * b0, cb[..., 2] * b0, cb[..., 1] * b1, cb[..., 2] * b1]),
-                                (0, 0), sigma, borderType=cv2.BORDER_CONSTANT)
-        yy, xx = np.divmod(at, light.shape[1])
-        hue = part[yy - box[0].start, xx - box[1].start]  # (K, 4)
-        den_at = den.ravel()[at]
+        hue = cv2.GaussianBlur(np.dstack([cb[..., 1] * b0, cb[..., 2] * b0, cb[..., 1] * b1, cb[..., 2] * b1]),
+                               (0, 0), sigma, borderType=cv2.BORDER_CONSTANT)[iy, ix]  # (K, 4)
         d = np.maximum(den_at, 1e-6).astype(np.float64)
-        low_at = wa == 1
         goal_ab = _read_grid(np.asarray(tint, dtype=np.float64), ua, va, wa)
         for ch in (0, 1):
             mid = float(np.median(px[:, 1 + ch]))
