@@ -324,10 +324,13 @@ def relief_layer(shape: tuple[int, ...], lips: np.ndarray, goal: np.ndarray,
     u, v, which = lip_uv(shape, lips) if uv is None else uv
     rel = np.zeros(shape[:2], np.float32)
     at = which >= 0
-    rel[at] = _read_grid(goal, u[at], v[at], which[at])
-    ramp = np.clip(v / _FADE_OUT, 0, 1) * np.clip((1.0 - v) / _FADE_LINE, 0, 1) \
-        * np.clip(np.minimum(u, 1.0 - u) / _FADE_CORNER, 0, 1)
-    weight = np.where(which >= 0, ramp * ramp * (3 - 2 * ramp), 0.0).astype(np.float32)
+    idx = np.flatnonzero(at)  # (the lips' pixels: the map and the ramp are worked out there only)
+    ua, va = u.ravel()[idx], v.ravel()[idx]
+    rel.ravel()[idx] = _read_grid(goal, ua, va, which.ravel()[idx])
+    ramp = np.clip(va / _FADE_OUT, 0, 1) * np.clip((1.0 - va) / _FADE_LINE, 0, 1) \
+        * np.clip(np.minimum(ua, 1.0 - ua) / _FADE_CORNER, 0, 1)
+    weight = np.zeros(shape[:2], np.float32)
+    weight.ravel()[idx] = (ramp * ramp * (3 - 2 * ramp)).astype(np.float32)
     return rel, weight
 
 
