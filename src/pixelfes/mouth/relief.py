@@ -156,23 +156,32 @@ def _lowpass(light: np.ndarray, use: np.ndarray, sigma: float, sigma_y: float | 
     return np.where(den > 1e-3, num / np.maximum(den, 1e-6), np.nan).astype(np.float32)
 
 
+def _lips_box(shape: tuple[int, ...], landmarks: np.ndarray
+              ) -> tuple[tuple[slice, slice], np.ndarray, float] | None:
+    """The lips' box in an image of ``shape`` (padded by 4 px + 5 % of the mouth width), the lips'
+    landmarks 48-67 in it and the mouth width; ``None`` when the box or the mouth is under 4 px."""
+    lips = np.asarray(landmarks, dtype=np.float64)[48:68]
+    width = float(np.linalg.norm(lips[6] - lips[0]))
+    pad = 4 + int(0.05 * width)
+    h, w = shape[:2]
+    x0, y0 = np.maximum(np.floor(lips.min(0)).astype(int) - pad, 0)
+    x1, y1 = np.minimum(np.ceil(lips.max(0)).astype(int) + pad + 1, (w, h))
+    if x1 - x0 < 4 or y1 - y0 < 4 or width < 4:
+        return None
+    return (slice(int(y0), int(y1)), slice(int(x0), int(x1))), lips - (x0, y0), width
+
+
 def relief_map(rgb: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     """``(2, V, U) float32`` relief of the (closed) lips of ``rgb`` (``(H, W, 3) uint8``, landmarks
     ``(68, 2)``): per lip (upper, lower), its L* (clipped at ``_SPIKE`` above the median) low-passed
     within the lip (``_SIGMA``, the outline's ``_EDGE`` left out) over the lips' median L*, minus one, soft-limited (``_LIGHT_CAP``,
     ``_DARK_CAP``), at the lip frame's grid (:data:`GRID`). ``nan`` when the lips have no pixels."""
-    lm = np.asarray(landmarks, dtype=np.float64)
-    lips = lm[48:68]
-    width = float(np.linalg.norm(lips[6] - lips[0]))
-    pad = 4 + int(0.05 * width)
-    h, w = rgb.shape[:2]
-    x0, y0 = np.maximum(np.floor(lips.min(0)).astype(int) - pad, 0)
-    x1, y1 = np.minimum(np.ceil(lips.max(0)).astype(int) + pad + 1, (w, h))
     out = np.full((2,) + GRID, np.nan, np.float32)
-    if x1 - x0 < 4 or y1 - y0 < 4 or width < 4:
+    found = _lips_box(rgb.shape, landmarks)
+    if found is None:
         return out
-    local = lips - (x0, y0)
-    light = lab(rgb[y0:y1, x0:x1])[..., 0]
+    box, local, width = found
+    light = lab(rgb[box])[..., 0]
     up, low, both = _lip_masks(light.shape, local, width)
     if not both.any():
         return out
@@ -201,18 +210,12 @@ def tint_map(rgb: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     (the specular pixels, L* above ``_SPIKE`` over the median, left out: they are grey) minus the
     lips' median a*, b* (absolute units), its :func:`broad` part, 8 columns averaged into one,
     soft-limited (``_TINT_CAP``). All ``nan`` when the lips have no pixels."""
-    lm = np.asarray(landmarks, dtype=np.float64)
-    lips = lm[48:68]
-    width = float(np.linalg.norm(lips[6] - lips[0]))
-    pad = 4 + int(0.05 * width)
-    h, w = rgb.shape[:2]
-    x0, y0 = np.maximum(np.floor(lips.min(0)).astype(int) - pad, 0)
-    x1, y1 = np.minimum(np.ceil(lips.max(0)).astype(int) + pad + 1, (w, h))
     out = np.full((2, 2) + TINT_GRID, np.nan, np.float32)
-    if x1 - x0 < 4 or y1 - y0 < 4 or width < 4:
+    found = _lips_box(rgb.shape, landmarks)
+    if found is None:
         return out
-    local = lips - (x0, y0)
-    c = lab(rgb[y0:y1, x0:x1])
+    box, local, width = found
+    c = lab(rgb[box])
     up, low, both = _lip_masks(c.shape, local, width)
     if not both.any():
         return out
