@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from .._validation import (
@@ -68,3 +69,13 @@ def asked_alignment(args: argparse.Namespace, size: int | None = None) -> Alignm
     if args.size is None and args.margin is None:
         return None
     return alignment_from_args(args, size)
+
+
+def add_action_arguments(p: Any, *, au_help: str, like_help: str) -> None:
+    """``--au``, ``--engine`` and ``--like``: the facial-action options ``synthesize`` and
+    ``augment`` share (their help differs in what the units and the photo apply to)."""
+    p.add_argument("--au", default=None, metavar="UNITS", help=au_help)
+    p.add_argument("--engine", choices=("auto", "learned", "actions"), default="auto",
+                   help="auto: a learned model where one exists, else action units (default); "
+                   "learned: only learned models; actions: the action-unit recipes")
+    p.add_argument("--like", type=Path, default=None, metavar="PHOTO", help=like_help)

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._args import nonempty_floats
+from ._args import add_action_arguments, nonempty_floats
 from ._scale import add_scale_arguments
 
 if TYPE_CHECKING:
@@ -55,15 +55,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="the expression the faces have now (default neutral)")
     p.add_argument("--strengths", type=nonempty_floats, default=[1.0], metavar="A,B,...",
                    help="strengths to make, comma-separated (default 1), e.g. 0.5,1,1.5")
-    p.add_argument("--au", default=None, metavar="UNITS",
-                   help="facial action units added to every output, e.g. 1=0.8,2=0.8,26=0.5 "
-                   "or 12L=0.6 (`pixelfes synthesize --help` lists them)")
-    p.add_argument("--engine", choices=("auto", "learned", "actions"), default="auto",
-                   help="auto: a learned model where one exists, else action units (default); "
-                   "learned: only learned models; actions: the action-unit recipes")
-    p.add_argument("--like", type=Path, default=None, metavar="PHOTO",
-                   help="give every face the facial actions of the first face in PHOTO, "
-                   "labelled with the one expression --to names (the one PHOTO shows)")
+    add_action_arguments(
+        p, au_help="facial action units added to every output, e.g. 1=0.8,2=0.8,26=0.5 "
+        "or 12L=0.6 (`pixelfes synthesize --help` lists them)",
+        like_help="give every face the facial actions of the first face in PHOTO, "
+        "labelled with the one expression --to names (the one PHOTO shows)")
     p.add_argument("--no-detect", action="store_true",
                    help="take each image as an already cropped face")
     p.add_argument("--max-faces", type=int, default=None, help="change at most this many faces")

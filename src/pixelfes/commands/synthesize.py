@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ._args import add_action_arguments
 from ._scale import add_scale_arguments, wants_batch
 
 if TYPE_CHECKING:
@@ -95,14 +96,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", default=None,
                    help="a model name from `pixelfes models` or a .safetensors file "
                    "(default: the best model for the direction)")
-    p.add_argument("--au", default=None, metavar="UNITS",
-                   help="facial action units to add, e.g. 1=0.8,2=0.8,26=0.5 or 12L=0.6 "
-                   "(alone or on top of --to); see the list below")
-    p.add_argument("--engine", choices=("auto", "learned", "actions"), default="auto",
-                   help="auto: a learned model where one exists, else action units (default); "
-                   "learned: only learned models; actions: the action-unit recipes")
-    p.add_argument("--like", type=Path, default=None, metavar="PHOTO",
-                   help="give every face the facial actions of the first face in PHOTO")
+    add_action_arguments(
+        p, au_help="facial action units to add, e.g. 1=0.8,2=0.8,26=0.5 or 12L=0.6 "
+        "(alone or on top of --to); see the list below",
+        like_help="give every face the facial actions of the first face in PHOTO")
     p.add_argument("--no-detect", action="store_true",
                    help="take each photo as an already cropped face (paintings, animals)")
     p.add_argument("--mouth", choices=("auto", "open", "closed", "likely"), default="auto",
