@@ -6,6 +6,7 @@ import importlib.util
 import os
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 import pytest
@@ -145,3 +146,22 @@ def tiny_model_path(tmp_path: Path) -> Path:
     model = PixelRR().fit(np.zeros((2, 8, 8, 3), np.uint8), np.full((2, 8, 8, 3), 9, np.uint8))
     model.info.update(source="neutral", target="sad")
     return model.save(tmp_path / "tiny.safetensors")
+
+
+def people_bank(people_lips: np.ndarray, **fields: np.ndarray) -> Any:
+    """A mouth bank of ``len(people_lips)`` people and no exemplar mouths: per-person fields zero
+    (skin ``(190, 150, 130)``) but ``people_lips`` and those given (e.g. ``neutral_crease``,
+    ``neutral_relief``): for tests of the goals read off the people's neutral photos."""
+    from pixelfes.mouth.bank import MouthBank
+
+    n = len(people_lips)
+    base: dict[str, Any] = dict(
+        motion=np.zeros((n, 68, 2), np.float32), neutral=np.zeros((n, 20, 2), np.float32),
+        people_skin=np.full((n, 3), (190, 150, 130), np.uint8), people=tuple(f"{i:03d}" for i in range(n)),
+        patch_of=np.full(n, -1, np.int32), smile_contrast=np.zeros(n, np.float32),
+        neutral_contrast=np.zeros(n, np.float32), smile_open=np.zeros(n, bool),
+        smile_tint=np.zeros((n, 2), np.float32), neutral_tint=np.zeros((n, 2), np.float32),
+        neutral_crease=np.zeros((n, 13), np.float32), people_lips=people_lips.astype(np.uint8))
+    base.update({k: v.astype(np.float32) for k, v in fields.items()})
+    return MouthBank(np.zeros((0, 8, 8, 3), np.uint8), np.zeros((0, 20, 2), np.float32),
+                     np.zeros((0, 3), np.uint8), np.zeros((0, 3), np.uint8), (), **base)

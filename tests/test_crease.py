@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
+from conftest import people_bank
 from pixelfes.mouth import close_mouth, person_colours
 from pixelfes.mouth.bank import MouthBank
 from pixelfes.mouth.colour import lab, to_linear
@@ -125,17 +126,6 @@ def test_drawn_crease_is_a_multiplicative_darkening_to_the_goal(scale: float) ->
     assert (lab(img)[..., 0] <= lab(before)[..., 0] + 0.5).all()
 
 
-def _bank_of(lips: np.ndarray, prof: np.ndarray) -> MouthBank:
-    n = len(lips)
-    skin = np.full((n, 3), (190, 150, 130), np.uint8)
-    return MouthBank(np.zeros((0, 8, 8, 3), np.uint8), np.zeros((0, 20, 2), np.float32),
-                     np.zeros((0, 3), np.uint8), np.zeros((0, 3), np.uint8), (),
-                     np.zeros((n, 68, 2), np.float32), np.zeros((n, 20, 2), np.float32), skin,
-                     tuple(f"{i:03d}" for i in range(n)), np.full(n, -1, np.int32), np.zeros(n, np.float32),
-                     np.zeros(n, np.float32), np.zeros(n, bool), np.zeros((n, 2), np.float32),
-                     np.zeros((n, 2), np.float32), prof.astype(np.float32), lips.astype(np.uint8))
-
-
 def test_bank_goal_is_the_median_of_the_nearest_in_lip_lightness(monkeypatch) -> None:
     import pixelfes.mouth.bank as bank_mod
 
@@ -144,7 +134,7 @@ def test_bank_goal_is_the_median_of_the_nearest_in_lip_lightness(monkeypatch) ->
     lips = rng.integers(40, 220, size=(n, 3)).astype(np.uint8)
     prof = rng.uniform(0.3, 1.0, size=(n, 13))
     prof[4] = np.nan  # not measured: never chosen
-    bank = _bank_of(lips, prof)
+    bank = people_bank(lips, neutral_crease=prof)
     face = person_colours(np.full((40, 40, 3), (150, 90, 85), np.uint8), _lips() * 0.3)
     # plain reference: the 20 measured people nearest in lip L*, one by one
     face_l = float(lab(face.lips)[0])
@@ -155,7 +145,7 @@ def test_bank_goal_is_the_median_of_the_nearest_in_lip_lightness(monkeypatch) ->
     np.testing.assert_allclose(bank.crease_goal(face), prof[dist[0][1]], atol=1e-6)
     bank.neutral_crease[:] = np.nan
     assert bank.crease_goal(face) is None
-    old = _bank_of(lips[:0], prof)  # saved before the lip colours: the seam
+    old = people_bank(lips[:0], neutral_crease=prof)  # saved before the lip colours: the seam
     assert old.crease_goal(face) is None
 
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import pixelfes.mouth.relief as relief_mod
+from conftest import people_bank
 from pixelfes.mouth import person_colours
-from pixelfes.mouth.bank import MouthBank
 from pixelfes.mouth.colour import lab
 from pixelfes.mouth.relief import (
     GRID,
@@ -199,19 +199,6 @@ def test_draw_relief_replaces_the_own_broad_shading_and_keeps_the_fine_texture()
     assert np.corrcoef(hp[0][w], hp[1][w])[0, 1] > 0.9
 
 
-def _bank_of(lips: np.ndarray, maps: np.ndarray, tints: np.ndarray | None = None) -> MouthBank:
-    n = len(lips)
-    tints = np.zeros((0, 2, 2) + TINT_GRID, np.float32) if tints is None else tints
-    skin = np.full((n, 3), (190, 150, 130), np.uint8)
-    return MouthBank(np.zeros((0, 8, 8, 3), np.uint8), np.zeros((0, 20, 2), np.float32),
-                     np.zeros((0, 3), np.uint8), np.zeros((0, 3), np.uint8), (),
-                     np.zeros((n, 68, 2), np.float32), np.zeros((n, 20, 2), np.float32), skin,
-                     tuple(f"{i:03d}" for i in range(n)), np.full(n, -1, np.int32), np.zeros(n, np.float32),
-                     np.zeros(n, np.float32), np.zeros(n, bool), np.zeros((n, 2), np.float32),
-                     np.zeros((n, 2), np.float32), np.zeros((n, 13), np.float32), lips.astype(np.uint8),
-                     maps.astype(np.float32), tints.astype(np.float32))
-
-
 def test_bank_goal_is_the_nearest_ones_creases_on_the_near_peoples_broad_shading(monkeypatch) -> None:
     import pixelfes.mouth.bank as bank_mod
 
@@ -221,7 +208,7 @@ def test_bank_goal_is_the_nearest_ones_creases_on_the_near_peoples_broad_shading
     lips = rng.integers(40, 220, size=(n, 3)).astype(np.uint8)
     maps = rng.uniform(-0.3, 0.3, size=(n, 2) + GRID).astype(np.float32)
     maps[7] = np.nan  # not measured: never chosen
-    bank = _bank_of(lips, maps)
+    bank = people_bank(lips, neutral_relief=maps)
     face = person_colours(np.full((40, 40, 3), (150, 90, 85), np.uint8), _lips() * 0.2)
     face_l = float(lab(face.lips)[0])
     dist = sorted((abs(float(lab(lips[i])[0]) - face_l), i) for i in range(n) if i != 7)
@@ -242,7 +229,7 @@ def test_bank_goal_is_the_nearest_ones_creases_on_the_near_peoples_broad_shading
     np.testing.assert_allclose(ex, want2, atol=1e-5)
     monkeypatch.setattr(bank_mod, "_RELIEF_NEAR", 1)
     np.testing.assert_allclose(bank.relief_goal(face), m[near[0]], atol=1e-5)
-    old = _bank_of(lips, maps[:0])  # saved before the relief: none
+    old = people_bank(lips, neutral_relief=maps[:0])  # saved before the relief: none
     assert old.relief_goal(face) is None
     # today's: no creases (the broad shading only); the lower lip's alone when asked
     monkeypatch.setattr(bank_mod, "_RELIEF_NEAR", 10)
@@ -262,7 +249,7 @@ def test_bank_tint_goal_is_the_mean_of_the_same_nearest_people() -> None:
     maps = rng.uniform(-0.3, 0.3, size=(n, 2) + GRID).astype(np.float32)
     tints = rng.uniform(-6, 6, size=(n, 2, 2) + TINT_GRID).astype(np.float32)
     tints[3] = np.nan  # not measured: never chosen
-    bank = _bank_of(lips, maps, tints)
+    bank = people_bank(lips, neutral_relief=maps, neutral_lip_tint=tints)
     face = person_colours(np.full((40, 40, 3), (150, 90, 85), np.uint8), _lips() * 0.2)
     face_l = float(lab(face.lips)[0])
     dist = sorted((abs(float(lab(lips[i])[0]) - face_l), i) for i in range(n) if i != 3)
@@ -271,7 +258,7 @@ def test_bank_tint_goal_is_the_mean_of_the_same_nearest_people() -> None:
     near2 = [i for _, i in dist if i != near[0]][:10]
     np.testing.assert_allclose(bank.tint_goal(face, exclude=f"{near[0]:03d}"),
                                tints[near2].astype(np.float64).mean(axis=0), atol=1e-5)
-    assert _bank_of(lips, maps).tint_goal(face) is None  # saved before the tint: none
+    assert people_bank(lips, neutral_relief=maps).tint_goal(face) is None  # saved before the tint: none
 
 
 def test_pack_round_trips_to_its_step_and_keeps_nan() -> None:
