@@ -593,11 +593,11 @@ def test_manifest_rows_are_json_lines(tmp_path, photos):
 def test_auto_chunk_keeps_every_worker_busy():
     from pixelfes.photojobs import DEFAULT_CHUNK, auto_chunk
 
-    assert auto_chunk(40, 2) == 2 and auto_chunk(1000, 2) == DEFAULT_CHUNK == 8
-    assert auto_chunk(3, 4) == 1 and auto_chunk(0, 2) == 1 and auto_chunk(64, 1) == 4
-    assert auto_chunk(33, 2) == 2 and auto_chunk(32, 2) == 1 and auto_chunk(400, 3) == 8
-    assert auto_chunk(240, 2) == 8 and auto_chunk(224, 2) == 7  # ceil(n / (16 x workers))
-    assert auto_chunk(200, 1) == 8 and auto_chunk(17, 1) == 2
+    assert auto_chunk(40, 2) == 1 and auto_chunk(1000, 2) == DEFAULT_CHUNK == 8
+    assert auto_chunk(3, 4) == 1 and auto_chunk(0, 2) == 1 and auto_chunk(64, 1) == 2
+    assert auto_chunk(65, 2) == 2 and auto_chunk(64, 2) == 1 and auto_chunk(400, 3) == 5
+    assert auto_chunk(449, 2) == 8 and auto_chunk(448, 2) == 7  # ceil(n / (32 x workers))
+    assert auto_chunk(200, 1) == 7 and auto_chunk(33, 1) == 2 and auto_chunk(32, 1) == 1
 
 
 def _warm_state(job: object, chunk: list[int]) -> list[object]:
