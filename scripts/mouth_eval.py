@@ -247,8 +247,10 @@ def main(argv: list[str] | None = None) -> int:
         print(fold_table(summary))
         print()
         if collector is not None:
-            scores = score_crops(collector.crops, target, ["input", *factories, "real target"])
+            each: dict = {}
+            scores = score_crops(collector.crops, target, ["input", *factories, "real target"], people_out=each)
             report["directions"][d]["judges"] = scores
+            report["directions"][d]["judges_people"] = each
             print(judges_table(scores))
             print()
         for method, s in summary.items():

@@ -150,6 +150,11 @@ _TEETH_SEEN = True
 #: a closing smile's lips are given the broad relief of real closed lips (the bank's neutral photos:
 #: :meth:`MouthBank.relief_goal`, :func:`pixelfes.mouth.relief.draw_relief`; docs/mouth.md, "lipbank")
 _LIP_RELIEF = True
+#: closing a smile (any target but a smile), the shape model's prediction is corrected by the
+#: model's ``shape_residual_`` (:class:`pixelfes.models.shape_residual.ShapeResidual`) when it has
+#: one: a smile stronger than the training mean is moved back further (the shape model's motion is
+#: about the mean's; docs/mouth.md, "What is left of a smile")
+_NEUTRAL_RESIDUAL = False
 #: the values of ``_OWN_LEVEL`` (:func:`_texture_ratio`'s ``level``)
 OWN_LEVELS = ("off", "mean", "lesser")
 #: a smile's texture change carries the mean face's colour change too (``_mean_tint``: per
@@ -390,6 +395,9 @@ def target_shape(model: Any, lm: np.ndarray, strength: float, mouth: str = "auto
     """
     pred = model.shape_model_._predict_checked(lm[None], strength)[0]
     smile = getattr(model, "info", {}).get("target") == "happy"
+    residual = getattr(model, "shape_residual_", None)
+    if _NEUTRAL_RESIDUAL and not smile and residual is not None:
+        pred = pred + strength * residual.delta(lm)
     index = None
     if smile and colours is not None:
         bank = load_bank() if bank is None else bank

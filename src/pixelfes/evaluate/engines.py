@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["canvas_factory", "fold_bank", "native_factory", "native_likely_factory", "native_lipbank_factory"]
+__all__ = ["canvas_factory", "fold_bank", "native_factory", "native_likely_factory", "native_lipbank_factory",
+           "native_reshape_factory"]
 
 
 @functools.lru_cache(maxsize=512)
@@ -78,6 +79,35 @@ def native_factory(fold: Any, mouth: str = "auto", relief: bool | None = None) -
         out = rgb.copy()
         for face in faces:
             synthesize_face(rgb, out, face.landmarks, model, strength, bank=bank, mouth=mouth, relief=relief)
+        return out
+
+    return engine
+
+
+def native_reshape_factory(fold: Any) -> Any:
+    """The native engine with the shape model's prediction corrected for strong smiles when
+    closing one (``native._NEUTRAL_RESIDUAL`` on during its own calls only, so it runs beside
+    ``native`` in one process; the residual fitted on the fold's pairs:
+    :func:`pixelfes.models.shape_residual.fit_shape_residual`)."""
+    import pixelfes.native as native
+    from pixelfes.models.shape_residual import fit_shape_residual
+    from pixelfes.native import synthesize_face
+
+    model = _model(fold)
+    pairs = fold.pairs()
+    model.shape_residual_ = fit_shape_residual(pairs.landmarks_source, pairs.landmarks_target,
+                                               np.asarray(pairs.identities))
+    bank = fold_bank(fold)
+
+    def engine(rgb: np.ndarray, faces: Any, strength: float) -> np.ndarray:
+        out = rgb.copy()
+        before = native._NEUTRAL_RESIDUAL
+        native._NEUTRAL_RESIDUAL = True
+        try:
+            for face in faces:
+                synthesize_face(rgb, out, face.landmarks, model, strength, bank=bank)
+        finally:
+            native._NEUTRAL_RESIDUAL = before
         return out
 
     return engine

@@ -162,16 +162,23 @@ def _native_likely(fold: TrainingFold) -> Any:
 #: a bare model would now run natively with the bundled mouth bank, which holds everyone);
 #: ``native`` is the native engine with a mouth bank of the fold's training people;
 #: ``native-likely`` the same with ``mouth="likely"``; ``native-lipbank`` the same with closing lips
-#: given real closed lips' relief (on trial).
+#: given real closed lips' relief (on trial); ``native-reshape`` closing a smile with the shape
+#: model's prediction corrected for strong smiles (``native._NEUTRAL_RESIDUAL``, on trial).
 def _native_lipbank(fold: TrainingFold) -> Any:
     from .engines import native_lipbank_factory
 
     return native_lipbank_factory(fold)
 
 
+def _native_reshape(fold: TrainingFold) -> Any:
+    from .engines import native_reshape_factory
+
+    return native_reshape_factory(fold)
+
+
 FACTORIES: dict[str, ModelFactory] = {"shape-texture": _canvas, "native": _native,
                                       "native-likely": _native_likely, "native-lipbank": _native_lipbank,
-                                      "native-lipbank2": _native_lipbank}
+                                      "native-lipbank2": _native_lipbank, "native-reshape": _native_reshape}
 
 
 def resolve_factory(text: str) -> tuple[str, ModelFactory]:

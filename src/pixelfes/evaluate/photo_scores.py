@@ -63,13 +63,17 @@ class CropCollector:
 
 
 def score_crops(crops: dict[tuple[str, str], np.ndarray], target: str, methods: Sequence[str],
-                scorers: Any = None, alignment: Alignment = DEFAULT_ALIGNMENT) -> dict[str, dict[str, float]]:
+                scorers: Any = None, alignment: Alignment = DEFAULT_ALIGNMENT,
+                people_out: dict[str, dict[str, dict[str, Any]]] | None = None) -> dict[str, dict[str, float]]:
     """Mean scores per method over the people who have every method's crop and a real target.
 
     ``scorers``: a :class:`pixelfes.evaluate.scoring.Scorers` (default: the real judges,
     ``Scorers.default(alignment)``). Keys per method: ``<judge>.accuracy``,
     ``<judge>.p_target``, ``identity.distance``, ``identity.rank1``, ``quality.psnr``,
-    ``quality.ssim``, ``quality.sharpness`` and ``n``.
+    ``quality.ssim``, ``quality.sharpness`` and ``n``. ``people_out``: filled with each
+    person's scores, ``people_out[method][identity]`` (``<judge>.p_target``, ``<judge>.call``
+    (the expression named), ``identity.distance``, ``quality.psnr``, ``quality.ssim``), whose
+    means are the figures above: for paired differences between methods.
     """
     from pixelfes.evaluate.framing import framing_slice
     from pixelfes.evaluate.quality import psnr_batch, sharpness_ratio_batch, ssim_batch
@@ -92,19 +96,32 @@ def score_crops(crops: dict[tuple[str, str], np.ndarray], target: str, methods: 
     for m in methods:
         imgs = np.stack([crops[(p, m)] for p in people])
         s: dict[str, float] = {"n": float(len(people))}
+        each: dict[str, list[tuple[str, Any]]] = {}
         for name, clf in scorers.expression.items():
             prob = np.asarray(clf.predict_proba(imgs), dtype=np.float64)
             s[f"{name}.accuracy"] = float(np.mean(prob.argmax(axis=1) == t_idx))
             s[f"{name}.p_target"] = float(np.mean(prob[:, t_idx]))
+            each[f"{name}.p_target"] = [(p, float(v)) for p, v in zip(people, prob[:, t_idx], strict=True)]
+            each[f"{name}.call"] = [(p, EXPRESSIONS[int(k)]) for p, k in zip(people, prob.argmax(axis=1), strict=True)]
         if real_emb is not None:
             e = np.asarray(scorers.identity.embed(imgs), dtype=np.float64)
-            s["identity.distance"] = float(np.mean(np.linalg.norm(e - real_emb, axis=1)))
+            dist = np.linalg.norm(e - real_emb, axis=1)
+            s["identity.distance"] = float(np.mean(dist))
+            each["identity.distance"] = [(p, float(v)) for p, v in zip(people, dist, strict=True)]
             d2 = ((e[:, None, :] - real_emb[None]) ** 2).sum(-1)
             s["identity.rank1"] = float(np.mean(d2.argmin(axis=1) == np.arange(len(people))))
         if scorers.quality and m != "real target":
             a, b = imgs[:, region, region], real[:, region, region]
-            s["quality.psnr"] = float(np.mean(psnr_batch(a, b)))
-            s["quality.ssim"] = float(np.mean(ssim_batch(a, b)))
+            psnr, ssim = np.asarray(psnr_batch(a, b)), np.asarray(ssim_batch(a, b))
+            s["quality.psnr"] = float(np.mean(psnr))
+            s["quality.ssim"] = float(np.mean(ssim))
             s["quality.sharpness"] = float(np.mean(sharpness_ratio_batch(a, b)))
+            each["quality.psnr"] = [(p, float(v)) for p, v in zip(people, psnr, strict=True)]
+            each["quality.ssim"] = [(p, float(v)) for p, v in zip(people, ssim, strict=True)]
+        if people_out is not None:
+            mine = people_out.setdefault(m, {})
+            for key, values in each.items():
+                for p, v in values:
+                    mine.setdefault(p, {})[key] = v
         out[m] = s
     return out
