@@ -9,7 +9,12 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from pixelfes.models.shape import ShapeModel
-from pixelfes.models.shape_residual import FEATURES, ShapeResidual, fit_shape_residual, shape_features
+from pixelfes.models.shape_residual import (
+    FEATURES,
+    ShapeResidual,
+    fit_shape_residual,
+    shape_features,
+)
 from pixelfes.splits import group_kfold
 
 
