@@ -161,6 +161,11 @@ OWN_LEVELS = ("off", "mean", "lesser")
 #: channel in linear light, luminance kept): a real fold reddens as it darkens, a luminance
 #: change alone leaves it grey
 _SMILE_TINT = True
+#: a smile's new mouth corners have the bright specks the warp carried from the neutral photo
+#: (wet highlights where closed lips meet, light stubble hairs) toned down to their
+#: neighbourhood (:func:`pixelfes.mouth.specks.clear_corner_specks`); real smiles show almost
+#: none there (docs/mouth.md, "The white specks at a smile's corners"). On trial: off
+_CORNER_SPECKS = False
 _LAB_MIN = 0.004  # apply_gain(dark_in_lab=True) takes gains this close to 1 by channel scale
 _LIP_MARGIN = 0.12  # mouth widths around lips and philtrum where the texture ratio fades out
 _LIP_KEEP = 0.8
@@ -1375,13 +1380,15 @@ def close_on_crease(image: np.ndarray, lips: np.ndarray, colours: PersonColours,
 
 def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, model: Any,
                     strength: float, *, mouth: str = "auto", bank: MouthBank | None = None,
-                    exclude: str | None = None, relief: bool | None = None) -> NativeResult:
+                    exclude: str | None = None, relief: bool | None = None,
+                    specks: bool | None = None) -> NativeResult:
     """Change one face of ``photo`` (``(H, W, 3) uint8``, read only) into ``out`` (same shape, written).
 
     ``landmarks``: the face's ``(68, 2)`` photo landmarks; ``model`` a fitted
     shape + texture model; ``exclude``: a mouth-bank id never used (testing on bank people);
     ``relief``: whether the lips of a smile being closed get real closed lips' relief (default
-    ``_LIP_RELIEF``; never a smile's own closed mouth).
+    ``_LIP_RELIEF``; never a smile's own closed mouth); ``specks``: whether a smile's new mouth
+    corners get their carried-over bright specks toned down (default ``_CORNER_SPECKS``).
     """
     from .face.align import align_face, crop_matrix
 
@@ -1474,6 +1481,10 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
         else:
             fill_mouth(out, lips, colours, bank, index=index)
         exemplar = bank.ids[index]
+    if smile and (_CORNER_SPECKS if specks is None else specks):
+        from .mouth.specks import clear_corner_specks
+
+        clear_corner_specks(out, transform_points(invert_affine(mat), target[48:68]))
     return NativeResult(mode, exemplar, (x0, y0, x1, y1), transform_points(invert_affine(mat), target))
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["canvas_factory", "fold_bank", "native_factory", "native_likely_factory", "native_lipbank_factory",
-           "native_reshape_factory"]
+           "native_reshape_factory", "native_specks_factory"]
 
 
 @functools.lru_cache(maxsize=512)
@@ -67,9 +67,15 @@ def native_lipbank_factory(fold: Any) -> Any:
     return native_factory(fold, relief=True)
 
 
-def native_factory(fold: Any, mouth: str = "auto", relief: bool | None = None) -> Any:
+def native_specks_factory(fold: Any) -> Any:
+    """The native engine with a smile's corner specks toned down (``specks=True``; on trial)."""
+    return native_factory(fold, specks=True)
+
+
+def native_factory(fold: Any, mouth: str = "auto", relief: bool | None = None,
+                   specks: bool | None = None) -> Any:
     """``engine(rgb, faces, strength)``: the native engine with the fold's own mouth bank
-    (``relief``: :func:`pixelfes.native.synthesize_face`'s)."""
+    (``relief``, ``specks``: :func:`pixelfes.native.synthesize_face`'s)."""
     from pixelfes.native import synthesize_face
 
     model = _model(fold)
@@ -78,7 +84,8 @@ def native_factory(fold: Any, mouth: str = "auto", relief: bool | None = None) -
     def engine(rgb: np.ndarray, faces: Any, strength: float) -> np.ndarray:
         out = rgb.copy()
         for face in faces:
-            synthesize_face(rgb, out, face.landmarks, model, strength, bank=bank, mouth=mouth, relief=relief)
+            synthesize_face(rgb, out, face.landmarks, model, strength, bank=bank, mouth=mouth, relief=relief,
+                            specks=specks)
         return out
 
     return engine

@@ -176,7 +176,14 @@ def _native_reshape(fold: TrainingFold) -> Any:
     return native_reshape_factory(fold)
 
 
-FACTORIES: dict[str, ModelFactory] = {"shape-texture": _canvas, "native": _native,
+def _native_specks(fold: TrainingFold) -> Any:
+    from .engines import native_specks_factory
+
+    return native_specks_factory(fold)
+
+
+#: ``native-specks``: the native engine with a smile's corner specks toned down (on trial).
+FACTORIES: dict[str, ModelFactory] = {"native-specks": _native_specks, "shape-texture": _canvas, "native": _native,
                                       "native-likely": _native_likely, "native-lipbank": _native_lipbank,
                                       "native-lipbank2": _native_lipbank, "native-reshape": _native_reshape}
 
