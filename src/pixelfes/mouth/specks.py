@@ -111,8 +111,8 @@ def clear_corner_specks(image: np.ndarray, lips: np.ndarray) -> int:
         weight = _corner_weight(sub.shape[:2], (x0, y0), corners, width)
         inner = np.zeros(sub.shape[:2], np.uint8)
         cv2.fillPoly(inner, [np.rint(dst[12:] - (x0, y0)).astype(np.int32)], 1)
-        inner = cv2.dilate(inner, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
-        weight[inner.astype(bool)] = 0.0
+        grown = cv2.dilate(inner, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
+        weight[np.asarray(grown).astype(bool)] = 0.0
         share = speck_pull(own[..., 0], med[..., 0]) * weight
         idx = np.flatnonzero(share > 0)
         if not len(idx):
