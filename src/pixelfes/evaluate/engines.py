@@ -68,7 +68,7 @@ def native_lipbank_factory(fold: Any) -> Any:
 
 
 def native_specks_factory(fold: Any) -> Any:
-    """The native engine with a smile's corner specks toned down (``specks=True``; on trial)."""
+    """The native engine with a smile's corner specks toned down (``specks=True``; the default since adopted)."""
     return native_factory(fold, specks=True)
 
 

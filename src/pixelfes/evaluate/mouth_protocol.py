@@ -182,7 +182,8 @@ def _native_specks(fold: TrainingFold) -> Any:
     return native_specks_factory(fold)
 
 
-#: ``native-specks``: the native engine with a smile's corner specks toned down (on trial).
+#: ``native-specks``: the native engine with a smile's corner specks toned down (adopted: the same as
+#: ``native`` since ``native._CORNER_SPECKS`` is on; kept for the record's commands).
 FACTORIES: dict[str, ModelFactory] = {"native-specks": _native_specks, "shape-texture": _canvas, "native": _native,
                                       "native-likely": _native_likely, "native-lipbank": _native_lipbank,
                                       "native-lipbank2": _native_lipbank, "native-reshape": _native_reshape}
