@@ -31,21 +31,23 @@ _RISE = 6.0  # L*: a pixel up to this far above its neighbourhood's median is le
 _KEEP_OUT = 0.01  # mouth widths (at least 2 px) the inner-lip outline is grown by before it is left out
 
 
-def _quantised(lab_: np.ndarray) -> np.ndarray:
-    """``(H, W, 3) uint8``: L* in 0-255 steps (``rint(L* 2.55)``), a* and b* ``+ 128``, rounded and
-    clipped: what the median is taken of (OpenCV's median of a wide window is on 8-bit planes)."""
-    q = np.empty(lab_.shape, np.float32)
-    q[..., 0] = lab_[..., 0] * np.float32(255.0 / 100.0)
-    q[..., 1:] = lab_[..., 1:] + np.float32(128.0)
-    return np.clip(np.rint(q), 0, 255).astype(np.uint8)
+def _quantised_lightness(lab_: np.ndarray) -> np.ndarray:
+    """``(H, W) uint8``: L* in 0-255 steps (``rint(L* 2.55)``, clipped), what its median is taken
+    of (OpenCV's median of a wide window is on 8-bit planes)."""
+    return np.clip(np.rint(lab_[..., 0] * np.float32(255.0 / 100.0)), 0, 255).astype(np.uint8)
 
 
-def _dequantised(q: np.ndarray) -> np.ndarray:
-    """:func:`_quantised`'s values back in L*, a*, b* ``(H, W, 3) float32``."""
-    out = q.astype(np.float32)
-    out[..., 0] *= np.float32(100.0 / 255.0)
-    out[..., 1:] -= np.float32(128.0)
-    return out
+def _chroma_median(lab_: np.ndarray, rows: np.ndarray, cols: np.ndarray, k: int) -> np.ndarray:
+    """``(N, 2) float32``: the median a*, b* of ``lab_`` ``(H, W, 3) float32`` over the ``k`` x ``k``
+    window (``k`` odd) around the pixels ``(rows, cols)``, the border replicated, each channel
+    taken ``+ 128``, rounded and clipped to 0-255 first (as :func:`_quantised_lightness`'s L*):
+    :func:`cv2.medianBlur` of those planes at these pixels only (a few dozen of the box's)."""
+    d = np.arange(k) - k // 2
+    rr = np.clip(rows[:, None] + d, 0, lab_.shape[0] - 1)  # (the border replicated)
+    cc = np.clip(cols[:, None] + d, 0, lab_.shape[1] - 1)
+    win = lab_[rr[:, :, None], cc[:, None, :], 1:]
+    q = np.clip(np.rint(win.reshape(len(rows), k * k, 2) + np.float32(128.0)), 0, 255)
+    return np.median(q, axis=1).astype(np.float32) - np.float32(128.0)
 
 
 def speck_pull(lightness: np.ndarray, median: np.ndarray, rise: float = _RISE) -> np.ndarray:
@@ -63,10 +65,9 @@ def _corner_weight(shape: tuple[int, int], origin: tuple[int, int], corners: np.
                    width: float) -> np.ndarray:
     """``(h, w) float32``: 1 within ``_RADIUS`` mouth widths of the nearest corner, falling
     linearly to 0 over ``_FADE`` more; pixel centres at integer coordinates, box at ``origin``."""
-    yy, xx = np.mgrid[0:shape[0], 0:shape[1]].astype(np.float32)
-    xx += np.float32(origin[0])
-    yy += np.float32(origin[1])
-    d = np.min([np.hypot(xx - np.float32(c[0]), yy - np.float32(c[1])) for c in corners], axis=0)
+    xs = np.arange(shape[1], dtype=np.float32) + np.float32(origin[0])
+    ys = (np.arange(shape[0], dtype=np.float32) + np.float32(origin[1]))[:, None]
+    d = np.min([np.hypot(xs - np.float32(c[0]), ys - np.float32(c[1])) for c in corners], axis=0)
     outer = (_RADIUS + _FADE) * width
     return np.clip((np.float32(outer) - d) / np.float32(_FADE * width), 0.0, 1.0).astype(np.float32)
 
@@ -106,21 +107,24 @@ def clear_corner_specks(image: np.ndarray, lips: np.ndarray) -> int:
             continue
         sub = image[y0:y1, x0:x1]
         own = lab(sub)
-        med = _dequantised(np.dstack([cv2.medianBlur(np.ascontiguousarray(p), k)
-                                      for p in cv2.split(_quantised(own))]))
+        # the median of L* over the box; of a*, b* only where a pixel is pulled (a few dozen)
+        med_l = cv2.medianBlur(_quantised_lightness(own), k).astype(np.float32) * np.float32(100.0 / 255.0)
         weight = _corner_weight(sub.shape[:2], (x0, y0), corners, width)
         inner = np.zeros(sub.shape[:2], np.uint8)
         cv2.fillPoly(inner, [np.rint(dst[12:] - (x0, y0)).astype(np.int32)], 1)
         grown = cv2.dilate(inner, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
         weight[np.asarray(grown).astype(bool)] = 0.0
-        share = speck_pull(own[..., 0], med[..., 0]) * weight
+        share = speck_pull(own[..., 0], med_l) * weight
         idx = np.flatnonzero(share > 0)
         if not len(idx):
             continue
-        flat = own.reshape(-1, 3)[idx]
-        moved = flat + share.reshape(-1)[idx, None] * (med.reshape(-1, 3)[idx] - flat)
-        rgb = np.clip(np.rint(lab_to_srgb(moved)), 0, 255).astype(np.uint8)
         rows, cols = np.divmod(idx, sub.shape[1])
+        med = np.empty((len(idx), 3), np.float32)
+        med[:, 0] = med_l.reshape(-1)[idx]
+        med[:, 1:] = _chroma_median(own, rows, cols, k)
+        flat = own.reshape(-1, 3)[idx]
+        moved = flat + share.reshape(-1)[idx, None] * (med - flat)
+        rgb = np.clip(np.rint(lab_to_srgb(moved)), 0, 255).astype(np.uint8)
         before = sub[rows, cols]
         sub[rows, cols] = rgb  # (sub is a view of image: written in place)
         changed += int(np.any(before != rgb, axis=1).sum())
