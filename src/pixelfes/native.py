@@ -155,6 +155,10 @@ _LIP_RELIEF = True
 #: one: a smile stronger than the training mean is moved back further (the shape model's motion is
 #: about the mean's; docs/mouth.md, "What is left of a smile")
 _NEUTRAL_RESIDUAL = False
+#: a closing smile's lips lose the a* above real closed lips' tint near their meeting line (the
+#: red wedge of the stretched inner lower lip: :func:`pixelfes.mouth.wedge.calm_line` with the
+#: relief's :meth:`MouthBank.tint_goal`; docs/mouth.md, "The closed lips' red wedge"): on trial, off
+_CALM_LINE = False
 #: the values of ``_OWN_LEVEL`` (:func:`_texture_ratio`'s ``level``)
 OWN_LEVELS = ("off", "mean", "lesser")
 #: a smile's texture change carries the mean face's colour change too (``_mean_tint``: per
@@ -1366,30 +1370,40 @@ def _own_look(photo: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, flo
 
 def close_on_crease(image: np.ndarray, lips: np.ndarray, colours: PersonColours,
                     bank: MouthBank | None = None, relief: np.ndarray | None = None,
-                    tint: np.ndarray | None = None) -> tuple[int, int, int, int] | None:
+                    tint: np.ndarray | None = None, calm: bool = False) -> tuple[int, int, int, int] | None:
     """:func:`pixelfes.mouth.close_mouth` with the lips meeting on the crease of real closed
     mouths of people like this one (``bank``'s :meth:`~pixelfes.mouth.MouthBank.crease_goal`,
     default the bundled bank; a bank without crease profiles: a faint seam). Every engine that
     closes a mouth (native, action units) closes it so; docs/mouth.md, "The crease where
     closed lips meet". ``relief``: a closed-lip relief the lips are given first
     (:meth:`~pixelfes.mouth.MouthBank.relief_goal`; docs/mouth.md, "The closed lips' relief"), and
-    ``tint`` its a*, b* (:meth:`~pixelfes.mouth.MouthBank.tint_goal`). In place; returns the changed
-    box or ``None``."""
+    ``tint`` its a*, b* (:meth:`~pixelfes.mouth.MouthBank.tint_goal`); ``calm`` (with ``tint``):
+    the closed lips' a* above ``tint`` near the meeting line taken out afterwards
+    (:func:`pixelfes.mouth.wedge.calm_line`; docs/mouth.md, "The closed lips' red wedge"). In
+    place; returns the changed box or ``None``."""
     goal = (load_bank() if bank is None else bank).crease_goal(colours)
-    return close_mouth(image, lips, colours, crease=goal, relief=relief, tint=tint)
+    box = close_mouth(image, lips, colours, crease=goal, relief=relief, tint=tint)
+    if calm and tint is not None and box is not None:
+        from .mouth.wedge import calm_line
+
+        x0, y0, x1, y1 = box
+        calm_line(image[y0:y1, x0:x1], np.asarray(lips, dtype=np.float64) - (x0, y0), tint)
+    return box
 
 
 def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, model: Any,
                     strength: float, *, mouth: str = "auto", bank: MouthBank | None = None,
                     exclude: str | None = None, relief: bool | None = None,
-                    specks: bool | None = None) -> NativeResult:
+                    specks: bool | None = None, calm: bool | None = None) -> NativeResult:
     """Change one face of ``photo`` (``(H, W, 3) uint8``, read only) into ``out`` (same shape, written).
 
     ``landmarks``: the face's ``(68, 2)`` photo landmarks; ``model`` a fitted
     shape + texture model; ``exclude``: a mouth-bank id never used (testing on bank people);
     ``relief``: whether the lips of a smile being closed get real closed lips' relief (default
     ``_LIP_RELIEF``; never a smile's own closed mouth); ``specks``: whether a smile's new mouth
-    corners get their carried-over bright specks toned down (default ``_CORNER_SPECKS``).
+    corners get their carried-over bright specks toned down (default ``_CORNER_SPECKS``); ``calm``:
+    whether the lips of a smile being closed lose their redness above real closed lips' near the
+    meeting line (default ``_CALM_LINE``; with the relief only).
     """
     from .face.align import align_face, crop_matrix
 
@@ -1472,7 +1486,7 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
         shape = held.relief_goal(colours, exclude=exclude) if lit else None
         hue = held.tint_goal(colours, exclude=exclude) if lit else None
         close_on_crease(out, transform_points(invert_affine(mat), target[48:68]), colours, bank, relief=shape,
-                        tint=hue)
+                        tint=hue, calm=_CALM_LINE if calm is None else calm)
     if mode == "open" and index is not None:
         bank = load_bank() if bank is None else bank
         lips = transform_points(invert_affine(mat), target[48:68])

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["canvas_factory", "fold_bank", "native_factory", "native_likely_factory", "native_lipbank_factory",
-           "native_reshape_factory", "native_specks_factory"]
+__all__ = ["canvas_factory", "fold_bank", "native_calmline_factory", "native_factory", "native_likely_factory",
+           "native_lipbank_factory", "native_reshape_factory", "native_specks_factory"]
 
 
 @functools.lru_cache(maxsize=512)
@@ -72,10 +72,16 @@ def native_specks_factory(fold: Any) -> Any:
     return native_factory(fold, specks=True)
 
 
+def native_calmline_factory(fold: Any) -> Any:
+    """The native engine with closing lips' redness above real closed lips' at the meeting line
+    taken out (``calm=True``; docs/mouth.md, "The closed lips' red wedge")."""
+    return native_factory(fold, calm=True)
+
+
 def native_factory(fold: Any, mouth: str = "auto", relief: bool | None = None,
-                   specks: bool | None = None) -> Any:
+                   specks: bool | None = None, calm: bool | None = None) -> Any:
     """``engine(rgb, faces, strength)``: the native engine with the fold's own mouth bank
-    (``relief``, ``specks``: :func:`pixelfes.native.synthesize_face`'s)."""
+    (``relief``, ``specks``, ``calm``: :func:`pixelfes.native.synthesize_face`'s)."""
     from pixelfes.native import synthesize_face
 
     model = _model(fold)
@@ -85,7 +91,7 @@ def native_factory(fold: Any, mouth: str = "auto", relief: bool | None = None,
         out = rgb.copy()
         for face in faces:
             synthesize_face(rgb, out, face.landmarks, model, strength, bank=bank, mouth=mouth, relief=relief,
-                            specks=specks)
+                            specks=specks, calm=calm)
         return out
 
     return engine
