@@ -69,16 +69,17 @@ def test_share_matches_a_plain_per_pixel_reference() -> None:
     np.testing.assert_allclose(got, want, atol=2e-5)
 
 
-def _wedge_image(lm: np.ndarray) -> np.ndarray:
-    """Skin with even lips (L* 45, a* 20, b* 10) and a red wedge (a* 36) under the meeting line at u 0.15-0.35."""
+def _wedge_image(lm: np.ndarray, ramp: float = 0.0) -> np.ndarray:
+    """Skin with lips of L* 45, a* 20 (+ ``ramp`` x (v - 0.5): redder towards the line), b* 10 and a red
+    wedge (a* 36) under the meeting line at u 0.15-0.35."""
     shape = (110, 160)
     c = np.zeros(shape + (3,), np.float32)
     c[..., 0], c[..., 1], c[..., 2] = 70.0, 12.0, 16.0
     poly = np.zeros(shape, np.uint8)
     cv2.fillPoly(poly, [np.rint(lm[48:60] * 16).astype(np.int32)], 1, shift=4)
     at = poly > 0
-    c[at, 0], c[at, 1], c[at, 2] = 45.0, 20.0, 10.0
     u, v, which = lip_uv(shape, lm[48:68])
+    c[at, 0], c[at, 1], c[at, 2] = 45.0, 20.0 + ramp * (v[at] - 0.5), 10.0
     red = at & (which == 1) & (u > 0.15) & (u < 0.35) & (v > 0.55)
     c[red, 1] = 36.0
     rgb = cv2.cvtColor(c.reshape(1, -1, 3), cv2.COLOR_LAB2RGB).reshape(c.shape)
@@ -96,20 +97,22 @@ def _tint() -> np.ndarray:
     return np.stack([np.stack([a_up, a_low]), b])
 
 
-@pytest.mark.parametrize("tilt", [0.0, 0.12])
-def test_calm_line_is_the_reference_pull_towards_the_goal(tilt: float) -> None:
+@pytest.mark.parametrize(("tilt", "floor"), [(0.0, False), (0.12, False), (0.0, True), (0.12, True)])
+def test_calm_line_is_the_reference_pull_towards_the_goal(tilt: float, floor: bool) -> None:
     lm = _lips(tilt)
-    img = _wedge_image(lm)
+    img = _wedge_image(lm, 8.0 if floor else 0.0)
     tint = _tint()
+    if floor:  # (the goal well below the lips' own a* near the line: the floor decides)
+        tint[0] -= 10.0
     out = img.copy()
-    calm_line(out, lm[48:68], tint)
+    calm_line(out, lm[48:68], tint, floor=floor)
     before, after = lab(img), lab(out)
     lips = lm[48:68]
     width = float(np.linalg.norm(lips[6] - lips[0]))
     med = float(before[60, 80, 1])  # (an even lip pixel: more than half the lips are even)
     h, w = img.shape[:2]
     nv, nu = TINT_GRID
-    excess = np.zeros((h, w))
+    goal = np.zeros((h, w))
     v = np.zeros((h, w))
     which = np.full((h, w), -1)
     for y in range(h):
@@ -118,8 +121,12 @@ def test_calm_line_is_the_reference_pull_towards_the_goal(tilt: float) -> None:
             if rw < 0:
                 continue
             v[y, x], which[y, x] = rv, rw
-            goal = med + _bilinear(tint[0, rw], ru * nu - 0.5, rv * nv - 0.5)
-            excess[y, x] = before[y, x, 1] - goal
+            goal[y, x] = med + _bilinear(tint[0, rw], ru * nu - 0.5, rv * nv - 0.5)
+    if floor:  # the line's own level: the median a* of the lip pixels within 0.6 of the thickness from it
+        level = float(np.median(before[..., 1][(which >= 0) & (v >= 0.4)]))
+        assert level > goal[(which >= 0) & (v >= 0.4)].max()  # (the test sees the floor)
+        goal = np.maximum(goal, level)
+    excess = np.where(which >= 0, before[..., 1] - goal, 0.0)
     share = _reference_share(excess, v, which, width)
     want = before[..., 1] - share * np.maximum(excess, 0.0)
     moved = (share > 0) & (excess > 0)
@@ -157,21 +164,24 @@ def test_calm_switch_changes_only_a_closing_smile(target: str) -> None:
     from pixelfes.native import synthesize_face
     from pixelfes.pipeline import resolve_model
 
-    assert native._CALM_LINE is False
+    assert native._CALM_LINE == "off"
     photo = skimage_data.astronaut()
     lm = detect_faces(photo)[0].landmarks
     model = resolve_model(target)
     outs = {}
-    for key in (None, False, True):
+    for key in (None, *native.CALM_LINES):
         out = photo.copy()
         synthesize_face(photo, out, lm, model, 1.0, calm=key)
         outs[key] = out
-    assert np.array_equal(outs[None], outs[False])
-    if target == "neutral-to-happy":
-        assert np.array_equal(outs[True], outs[False])
-    else:
-        changed = (outs[True] != outs[False]).any(-1)
+    assert np.array_equal(outs[None], outs["off"])
+    for key in ("goal", "level"):
+        if target == "neutral-to-happy":
+            assert np.array_equal(outs[key], outs["off"])
+            continue
+        changed = (outs[key] != outs["off"]).any(-1)
         ys, xs = np.nonzero(changed)
         if changed.any():
             assert lm[48:60, 1].min() - 10 < ys.min() and ys.max() < lm[48:60, 1].max() + 10
             assert lm[48:60, 0].min() - 10 < xs.min() and xs.max() < lm[48:60, 0].max() + 10
+    with pytest.raises(ValueError, match="calm must be one of"):
+        synthesize_face(photo, photo.copy(), lm, model, 1.0, calm="on")

@@ -157,8 +157,11 @@ _LIP_RELIEF = True
 _NEUTRAL_RESIDUAL = False
 #: a closing smile's lips lose the a* above real closed lips' tint near their meeting line (the
 #: red wedge of the stretched inner lower lip: :func:`pixelfes.mouth.wedge.calm_line` with the
-#: relief's :meth:`MouthBank.tint_goal`; docs/mouth.md, "The closed lips' red wedge"): on trial, off
-_CALM_LINE = False
+#: relief's :meth:`MouthBank.tint_goal`; docs/mouth.md, "The closed lips' red wedge"): on trial, off.
+#: ``"goal"``: down to the tint goal; ``"level"``: down to the higher of it and the line's own level
+_CALM_LINE = "off"
+#: the values of ``_CALM_LINE`` (:func:`close_on_crease`'s ``calm``)
+CALM_LINES = ("off", "goal", "level")
 #: the values of ``_OWN_LEVEL`` (:func:`_texture_ratio`'s ``level``)
 OWN_LEVELS = ("off", "mean", "lesser")
 #: a smile's texture change carries the mean face's colour change too (``_mean_tint``: per
@@ -1370,31 +1373,34 @@ def _own_look(photo: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, flo
 
 def close_on_crease(image: np.ndarray, lips: np.ndarray, colours: PersonColours,
                     bank: MouthBank | None = None, relief: np.ndarray | None = None,
-                    tint: np.ndarray | None = None, calm: bool = False) -> tuple[int, int, int, int] | None:
+                    tint: np.ndarray | None = None, calm: str = "off") -> tuple[int, int, int, int] | None:
     """:func:`pixelfes.mouth.close_mouth` with the lips meeting on the crease of real closed
     mouths of people like this one (``bank``'s :meth:`~pixelfes.mouth.MouthBank.crease_goal`,
     default the bundled bank; a bank without crease profiles: a faint seam). Every engine that
     closes a mouth (native, action units) closes it so; docs/mouth.md, "The crease where
     closed lips meet". ``relief``: a closed-lip relief the lips are given first
     (:meth:`~pixelfes.mouth.MouthBank.relief_goal`; docs/mouth.md, "The closed lips' relief"), and
-    ``tint`` its a*, b* (:meth:`~pixelfes.mouth.MouthBank.tint_goal`); ``calm`` (with ``tint``):
-    the closed lips' a* above ``tint`` near the meeting line taken out afterwards
+    ``tint`` its a*, b* (:meth:`~pixelfes.mouth.MouthBank.tint_goal`); ``calm`` (one of
+    :data:`CALM_LINES`, with ``tint``): the closed lips' a* above ``tint`` (``"level"``: and above the
+    line's own level) near the meeting line taken out afterwards
     (:func:`pixelfes.mouth.wedge.calm_line`; docs/mouth.md, "The closed lips' red wedge"). In
     place; returns the changed box or ``None``."""
+    if calm not in CALM_LINES:
+        raise ValueError(f"calm must be one of {CALM_LINES}; got {calm!r}")
     goal = (load_bank() if bank is None else bank).crease_goal(colours)
     box = close_mouth(image, lips, colours, crease=goal, relief=relief, tint=tint)
-    if calm and tint is not None and box is not None:
+    if calm != "off" and tint is not None and box is not None:
         from .mouth.wedge import calm_line
 
         x0, y0, x1, y1 = box
-        calm_line(image[y0:y1, x0:x1], np.asarray(lips, dtype=np.float64) - (x0, y0), tint)
+        calm_line(image[y0:y1, x0:x1], np.asarray(lips, dtype=np.float64) - (x0, y0), tint, floor=calm == "level")
     return box
 
 
 def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, model: Any,
                     strength: float, *, mouth: str = "auto", bank: MouthBank | None = None,
                     exclude: str | None = None, relief: bool | None = None,
-                    specks: bool | None = None, calm: bool | None = None) -> NativeResult:
+                    specks: bool | None = None, calm: str | None = None) -> NativeResult:
     """Change one face of ``photo`` (``(H, W, 3) uint8``, read only) into ``out`` (same shape, written).
 
     ``landmarks``: the face's ``(68, 2)`` photo landmarks; ``model`` a fitted
@@ -1403,11 +1409,13 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
     ``_LIP_RELIEF``; never a smile's own closed mouth); ``specks``: whether a smile's new mouth
     corners get their carried-over bright specks toned down (default ``_CORNER_SPECKS``); ``calm``:
     whether the lips of a smile being closed lose their redness above real closed lips' near the
-    meeting line (default ``_CALM_LINE``; with the relief only).
+    meeting line (one of :data:`CALM_LINES`, default ``_CALM_LINE``; with the relief only).
     """
     from .face.align import align_face, crop_matrix
 
     check_mouth(mouth)
+    if calm is not None and calm not in CALM_LINES:
+        raise ValueError(f"calm must be one of {CALM_LINES}; got {calm!r}")
     alignment = model.alignment_
     smile = getattr(model, "info", {}).get("target") == "happy"
     crop: np.ndarray | None = None

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["canvas_factory", "fold_bank", "native_calmline_factory", "native_factory", "native_likely_factory",
-           "native_lipbank_factory", "native_reshape_factory", "native_specks_factory"]
+__all__ = ["canvas_factory", "fold_bank", "native_calmline2_factory", "native_calmline_factory", "native_factory",
+           "native_likely_factory", "native_lipbank_factory", "native_reshape_factory", "native_specks_factory"]
 
 
 @functools.lru_cache(maxsize=512)
@@ -74,12 +74,17 @@ def native_specks_factory(fold: Any) -> Any:
 
 def native_calmline_factory(fold: Any) -> Any:
     """The native engine with closing lips' redness above real closed lips' at the meeting line
-    taken out (``calm=True``; docs/mouth.md, "The closed lips' red wedge")."""
-    return native_factory(fold, calm=True)
+    taken out (``calm="goal"``; docs/mouth.md, "The closed lips' red wedge")."""
+    return native_factory(fold, calm="goal")
+
+
+def native_calmline2_factory(fold: Any) -> Any:
+    """As :func:`native_calmline_factory`, the goal never below the line's own level (``calm="level"``)."""
+    return native_factory(fold, calm="level")
 
 
 def native_factory(fold: Any, mouth: str = "auto", relief: bool | None = None,
-                   specks: bool | None = None, calm: bool | None = None) -> Any:
+                   specks: bool | None = None, calm: str | None = None) -> Any:
     """``engine(rgb, faces, strength)``: the native engine with the fold's own mouth bank
     (``relief``, ``specks``, ``calm``: :func:`pixelfes.native.synthesize_face`'s)."""
     from pixelfes.native import synthesize_face
