@@ -156,7 +156,7 @@ def test_calm_line_leaves_lips_at_their_goal_alone(monkeypatch) -> None:
 
 @pytest.mark.parametrize("target", ["neutral-to-happy", "happy-to-neutral"])
 def test_calm_switch_changes_only_a_closing_smile(target: str) -> None:
-    """Off by default (main's bytes); on, neutral -> happy keeps its bytes and a closing smile changes
+    """On by default (``"level"``); on, neutral -> happy keeps its bytes and a closing smile changes
     at its lips only."""
     skimage_data = pytest.importorskip("skimage.data")
     import pixelfes.native as native
@@ -164,7 +164,7 @@ def test_calm_switch_changes_only_a_closing_smile(target: str) -> None:
     from pixelfes.native import synthesize_face
     from pixelfes.pipeline import resolve_model
 
-    assert native._CALM_LINE == "off"
+    assert native._CALM_LINE == "level"
     photo = skimage_data.astronaut()
     lm = detect_faces(photo)[0].landmarks
     model = resolve_model(target)
@@ -173,7 +173,7 @@ def test_calm_switch_changes_only_a_closing_smile(target: str) -> None:
         out = photo.copy()
         synthesize_face(photo, out, lm, model, 1.0, calm=key)
         outs[key] = out
-    assert np.array_equal(outs[None], outs["off"])
+    assert np.array_equal(outs[None], outs["level"])
     for key in ("goal", "level"):
         if target == "neutral-to-happy":
             assert np.array_equal(outs[key], outs["off"])

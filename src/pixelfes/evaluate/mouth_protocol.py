@@ -196,9 +196,9 @@ def _native_calmline2(fold: TrainingFold) -> Any:
 
 #: ``native-specks``: the native engine with a smile's corner specks toned down (adopted: the same as
 #: ``native`` since ``native._CORNER_SPECKS`` is on; kept for the record's commands). (``native-calmline``:
-#: the closing lips' redness above real closed lips' at the meeting line taken out, on trial:
+#: the closing lips' redness above real closed lips' at the meeting line taken out, not adopted:
 #: docs/mouth.md, "The closed lips' red wedge"; ``native-calmline2`` the same, never below the line's
-#: own level)
+#: own level: adopted, today's ``native``)
 FACTORIES: dict[str, ModelFactory] = {"native-specks": _native_specks, "shape-texture": _canvas, "native": _native,
                                       "native-likely": _native_likely, "native-lipbank": _native_lipbank,
                                       "native-lipbank2": _native_lipbank, "native-reshape": _native_reshape,
