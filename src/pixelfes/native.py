@@ -702,11 +702,12 @@ def _texture_ratio(model: Any, crop: np.ndarray | None, lm: np.ndarray, raster: 
         if crop is None:
             raise ValueError("the face's own texture change needs its crop (crop=)")
         ref = warp.to_reference(crop, lm).reshape(crop.shape)
-        own_ratio = _own_ratio(m, ref)
-        if level != "off":  # the face at the mean face's level: a ratio free of the skin's level
+        if level == "off":
+            own_ratio = _own_ratio(m, ref[None])[0]
+        else:  # the face at the mean face's level too: a ratio free of the skin's level
             k = level_factor(ref, hull, mean_level)
-            at_mean = _own_ratio(m, np.clip(np.rint(ref.astype(np.float32) * np.float32(k)), 0, 255)
-                                 .astype(np.uint8))
+            at_mean = np.clip(np.rint(ref.astype(np.float32) * np.float32(k)), 0, 255).astype(np.uint8)
+            own_ratio, at_mean = _own_ratio(m, np.stack([ref, at_mean]))
             own_ratio = at_mean if level == "mean" else np.minimum(own_ratio, at_mean)
         ratio = own_ratio + np.float32(float(m.texture_gain) - 1.0) * avg
     else:  # the mean face's relative change, the same fraction on every face
@@ -729,11 +730,14 @@ def _texture_ratio(model: Any, crop: np.ndarray | None, lm: np.ndarray, raster: 
     return gain, np.clip(np.float32(strength * ratio_gain) * t, -_TINT_LIMIT, _TINT_LIMIT).astype(np.float32)
 
 
-def _own_ratio(m: Any, ref: np.ndarray) -> np.ndarray:
-    """``(S, S) float32``: the pixel model's change of the face ``ref`` (reference frame, uint8)
-    over its own luminance, both blurred as the ratio is."""
-    change = m.texture_model_.predict(ref[None])[0].astype(np.float32) - ref
-    return _gain_blur(change @ _LUMA) / (_gain_blur(ref.astype(np.float32) @ _LUMA) + 8.0)
+def _own_ratio(m: Any, refs: np.ndarray) -> np.ndarray:
+    """``(N, S, S) float32``: the pixel model's change of each face of ``refs`` (``(N, S, S, 3)
+    uint8``, reference frame) over its own luminance, both blurred as the ratio is. The faces go
+    through one ``predict`` (a pixel model's is per pixel: the same values as one at a time, its
+    strength-folded coefficients made once)."""
+    changes = m.texture_model_.predict(refs).astype(np.float32) - refs
+    return np.stack([_gain_blur(c @ _LUMA) / (_gain_blur(r.astype(np.float32) @ _LUMA) + 8.0)
+                     for c, r in zip(changes, refs, strict=True)])
 
 
 def _gray_face(crop: np.ndarray, lm: np.ndarray) -> bool:
