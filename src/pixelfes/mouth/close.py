@@ -37,6 +37,9 @@ _OPEN_SHARE = 0.02
 #: Inpainting alone filled a band of 0.14 mouth widths with a smooth, textureless blend: the
 #: "smeared lips" a blind rater saw in 18 of 20 closed smiles
 _STRETCH_KEEP = 1.0 / 3.0
+#: the inpainting's radius (OpenCV's Telea) in halos (``grow``, 0.02 mouth widths): its cost is the
+#: masked pixels times the (2r + 1)^2 window, the closing's largest single cost at 2 halos
+_INPAINT_REACH = 1.0
 #: the stretched lips' fine texture laid back at 1:1 (:func:`regrain`) instead of stretched with
 #: them (the "comb-like vertical streaks" blind raters named; docs/mouth.md, "destreak"); tests
 #: turn it off to compare with the stretch alone
@@ -416,7 +419,8 @@ def close_mouth(image: np.ndarray, lips: np.ndarray, colours: PersonColours,
             stretched = lab(region)
             odd = _not_lip(stretched, lip_l, lip_a) & zone
             mask = cv2.dilate(odd.astype(np.uint8), halo) & inside
-        filled = cv2.inpaint(np.ascontiguousarray(region), mask * 255, max(3, 2 * grow), cv2.INPAINT_TELEA)
+        filled = cv2.inpaint(np.ascontiguousarray(region), mask * 255, max(3, int(round(_INPAINT_REACH * grow))),
+                             cv2.INPAINT_TELEA)
         region[...] = filled
         if grain is not None:  # the stretched lips' own texture at 1:1, not stretched
             region[box] = regrain(region[box], streaky, mask[box] > 0, grain, src[box] - oy, maps, parts, local_b, width,
