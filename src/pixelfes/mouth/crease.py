@@ -24,7 +24,7 @@ _FEATHER = 0.05  # mouth widths along the line over which the crease fades out a
 #: only the pixels the crease darkens (factor < 1) go to L*a*b* and back: a round trip of
 #: sRGB -> L*a*b* -> sRGB through OpenCV's float32 conversions moves 1.9 % of all 2^24 colours by one
 #: level, which the whole box's round trip did to every pixel around the line
-_ONLY_DARKENED = True
+_ONLY_DARKENED = False
 
 
 def luminance(rgb: np.ndarray) -> np.ndarray:

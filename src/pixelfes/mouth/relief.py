@@ -64,7 +64,7 @@ _REPLACE_TINT = 1.0
 _FADE_CORNER = 0.12
 #: px: the lips' own low-passes (``_OWN_SIGMA`` mouth widths, ~8 px on a 1350 px photo's mouth) are
 #: worked out at half resolution from this sigma on (:func:`_blur_at`); ``inf``: always at full
-_HALF_SIGMA = 3.0
+_HALF_SIGMA = float("inf")
 
 _UPPER_OUTER = [0, 1, 2, 3, 4, 5, 6]
 _UPPER_INNER = [0, 12, 13, 14, 15, 16, 6]
