@@ -178,3 +178,69 @@ def test_close_mouth_leaves_a_grey_photo_s_lips_alone_but_for_the_seam():
     close_mouth(out, pts, grey)
     # no inpainting: the creases are only darkened by the seam, as the flat lip was
     assert np.abs(out - np.rint(img * factor)).max() <= 1
+
+
+# -- the inpainting at half resolution ---------------------------------------------------------
+
+
+def _inpaint_half_plain(region, mask, radius):
+    """close._inpaint at half resolution written out: block means by loops, Telea, a bilinear read."""
+    import cv2
+
+    h, w = mask.shape
+    h2, w2 = (h + 1) // 2, (w + 1) // 2
+    small = np.zeros((h2, w2, 3), np.uint8)
+    hole = np.zeros((h2, w2), np.uint8)
+    for i in range(h2):
+        for j in range(w2):
+            px = [region[y, x].astype(float) for y in (2 * i, 2 * i + 1) for x in (2 * j, 2 * j + 1)
+                  if y < h and x < w and not mask[y, x]]
+            if px:
+                small[i, j] = np.clip(np.rint(np.mean(px, axis=0)), 0, 255)
+            else:
+                hole[i, j] = 255
+    small = cv2.inpaint(small, hole, max(3, radius // 2), cv2.INPAINT_TELEA)
+    out = region.copy()
+    for y, x in zip(*np.nonzero(mask), strict=True):
+        gy, gx = (y + 0.5) / 2 - 0.5, (x + 0.5) / 2 - 0.5  # (half-pixel centres, edges held)
+        y0, x0 = int(np.floor(gy)), int(np.floor(gx))
+        fy, fx = gy - y0, gx - x0
+        ya, yb = min(max(y0, 0), h2 - 1), min(max(y0 + 1, 0), h2 - 1)
+        xa, xb = min(max(x0, 0), w2 - 1), min(max(x0 + 1, 0), w2 - 1)
+        s = small.astype(float)
+        v = (s[ya, xa] * (1 - fx) + s[ya, xb] * fx) * (1 - fy) + (s[yb, xa] * (1 - fx) + s[yb, xb] * fx) * fy
+        out[y, x] = np.clip(np.rint(v), 0, 255)
+    return out
+
+
+@pytest.mark.parametrize("shape", [(30, 44), (31, 43)])
+def test_inpaint_at_half_resolution_is_the_plain_block_mean_telea_and_bilinear_read(shape):
+    from pixelfes.mouth import close
+
+    rng = np.random.default_rng(shape[1])
+    h, w = shape
+    yy, xx = np.mgrid[0:h, 0:w]
+    region = np.clip(np.dstack([60 + 3 * xx, 90 + 2 * yy, 120 + xx - yy]) + rng.normal(0, 4, (h, w, 3)),
+                     0, 255).astype(np.uint8)
+    mask = np.zeros((h, w), np.uint8)
+    mask[11:19, 9:30] = 1  # (a band, as the meeting line's leftover teeth)
+    mask[3, 40 if w > 40 else 5] = 1  # (a lone pixel: its block keeps three known pixels)
+    got = close._inpaint(region, mask, 8)
+    want = _inpaint_half_plain(region, mask, 8)
+    assert_array_equal(got[mask == 0], region[mask == 0])  # (the rest keep their bytes)
+    # (resize's bilinear weights are fixed point: a level at most on a rare pixel)
+    assert np.abs(got.astype(int) - want).max() <= 1
+    # the fill follows the ramp under it (a smooth, textureless fill of the right level)
+    assert np.abs(got[mask > 0].astype(float) - region[mask > 0]).mean() < 8
+
+
+def test_inpaint_below_radius_6_is_opencv_s_own():
+    import cv2
+
+    from pixelfes.mouth import close
+
+    rng = np.random.default_rng(3)
+    region = rng.integers(0, 256, (20, 24, 3)).astype(np.uint8)
+    mask = np.zeros((20, 24), np.uint8)
+    mask[8:12, 5:19] = 1
+    assert_array_equal(close._inpaint(region, mask, 5), cv2.inpaint(region, mask * 255, 5, cv2.INPAINT_TELEA))

@@ -37,10 +37,10 @@ _OPEN_SHARE = 0.02
 #: Inpainting alone filled a band of 0.14 mouth widths with a smooth, textureless blend: the
 #: "smeared lips" a blind rater saw in 18 of 20 closed smiles
 _STRETCH_KEEP = 1.0 / 3.0
-#: the inpainting's radius (OpenCV's Telea) in halos (``grow``, 0.02 mouth widths): its cost is the
-#: masked pixels times the (2r + 1)^2 window, the closing's largest single cost at 2 halos
-_INPAINT_REACH = 2.0
-#: the inpainting run at half resolution (:func:`_inpaint`): the same reach, a tenth of the cost
+#: the inpainting (OpenCV's Telea, a radius of two halos) run at half resolution (:func:`_inpaint`): the
+#: same reach at about a tenth of its cost (the masked pixels times the (2r + 1)^2 window: the closing's
+#: largest single cost, 2.3-3 ms). A radius of one halo instead drew the seam's dark pixels into the
+#: lower lip's middle (a grey wedge under the seam, 4 of 20 people in a blind A/B: docs/mouth.md)
 _INPAINT_HALF = True
 #: the stretched lips' fine texture laid back at 1:1 (:func:`regrain`) instead of stretched with
 #: them (the "comb-like vertical streaks" blind raters named; docs/mouth.md, "destreak"); tests
@@ -450,7 +450,7 @@ def close_mouth(image: np.ndarray, lips: np.ndarray, colours: PersonColours,
             stretched = lab(region)
             odd = _not_lip(stretched, lip_l, lip_a) & zone
             mask = cv2.dilate(odd.astype(np.uint8), halo) & inside
-        filled = _inpaint(np.ascontiguousarray(region), mask, max(3, int(round(_INPAINT_REACH * grow))))
+        filled = _inpaint(np.ascontiguousarray(region), mask, max(3, 2 * grow))
         region[...] = filled
         if grain is not None:  # the stretched lips' own texture at 1:1, not stretched
             region[box] = regrain(region[box], streaky, mask[box] > 0, grain, src[box] - oy, maps, parts, local_b, width,

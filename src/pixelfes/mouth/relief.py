@@ -62,9 +62,6 @@ _REPLACE = 1.0
 _REPLACE_TINT = 1.0
 #: u (0..1 along the mouth) over which it fades in from each corner
 _FADE_CORNER = 0.12
-#: px: the lips' own low-passes (``_OWN_SIGMA`` mouth widths, ~8 px on a 1350 px photo's mouth) are
-#: worked out at half resolution from this sigma on (:func:`_blur_at`); ``inf``: always at full
-_HALF_SIGMA = float("inf")
 
 _UPPER_OUTER = [0, 1, 2, 3, 4, 5, 6]
 _UPPER_INNER = [0, 12, 13, 14, 15, 16, 6]
@@ -340,26 +337,6 @@ def relief_layer(shape: tuple[int, ...], lips: np.ndarray, goal: np.ndarray,
     return rel, weight
 
 
-def _blur_at(planes: np.ndarray, sigma: float, iy: np.ndarray, ix: np.ndarray) -> np.ndarray:
-    """A Gaussian of ``sigma`` px (zeros outside) of ``planes`` ``(H, W, C) float32`` read at pixels
-    ``(iy, ix)`` (each ``(K,)``): ``(K, C) float32``. From ``_HALF_SIGMA`` px on it is worked out at
-    half resolution (2 x 2 means, a Gaussian of ``sqrt(sigma^2 - 1) / 2`` half-pixels, read bilinearly:
-    together the same variance), a quarter of the pixels and half the taps: a broad low-pass's
-    values to a few hundredths of an L* unit."""
-    if not sigma >= _HALF_SIGMA:
-        return np.asarray(cv2.GaussianBlur(planes, (0, 0), sigma, borderType=cv2.BORDER_CONSTANT)[iy, ix])
-    h, w = planes.shape[:2]
-    h2, w2 = (h + 1) // 2, (w + 1) // 2
-    even = np.zeros((2 * h2, 2 * w2, planes.shape[2]), np.float32)
-    even[:h, :w] = planes
-    small = cv2.resize(even, (w2, h2), interpolation=cv2.INTER_AREA)  # (exact 2 x 2 means)
-    small = cv2.GaussianBlur(small, (0, 0), 0.5 * float(np.sqrt(sigma * sigma - 1.0)),
-                             borderType=cv2.BORDER_CONSTANT)
-    # (bilinear back to whole pixels: pixel i's centre is (i + 0.5) / 2 - 0.5 half-pixels, as resize maps it)
-    big = cv2.resize(small, (2 * w2, 2 * h2), interpolation=cv2.INTER_LINEAR)
-    return np.asarray(big.reshape(-1, planes.shape[2]).take(iy * (2 * w2) + ix, axis=0))
-
-
 def draw_relief(region: np.ndarray, local: np.ndarray, goal: np.ndarray, gain: float = 1.0,
                 tint: np.ndarray | None = None) -> None:
     """Bring the broad shading of the closed lips in ``region`` (``uint8`` RGB, **in place**) to the
@@ -401,7 +378,8 @@ def draw_relief(region: np.ndarray, local: np.ndarray, goal: np.ndarray, gain: f
     # (the low-passes are read at the weighted pixels only: the same values, no whole-box planes)
     yy, xx = np.divmod(at, light.shape[1])
     iy, ix = yy - box[0].start, xx - box[1].start
-    low_l = _blur_at(np.dstack([lb * b0, b0, lb * b1, b1]), sigma, iy, ix)  # (K, 4)
+    low_l = cv2.GaussianBlur(np.dstack([lb * b0, b0, lb * b1, b1]), (0, 0), sigma,
+                             borderType=cv2.BORDER_CONSTANT)[iy, ix]  # (K, 4)
     wa = which.ravel()[at]
     low_at = wa == 1
     num_at, den_at = np.where(wa == 0, low_l[:, 0], low_l[:, 2]), np.where(wa == 0, low_l[:, 1], low_l[:, 3])
@@ -414,8 +392,8 @@ def draw_relief(region: np.ndarray, local: np.ndarray, goal: np.ndarray, gain: f
         # (the own broad a*, b* as the L*: one more 4-channel blur over the box, read at the weighted
         # pixels only)
         cb = c[box]
-        hue = _blur_at(np.dstack([cb[..., 1] * b0, cb[..., 2] * b0, cb[..., 1] * b1, cb[..., 2] * b1]),
-                       sigma, iy, ix)  # (K, 4)
+        hue = cv2.GaussianBlur(np.dstack([cb[..., 1] * b0, cb[..., 2] * b0, cb[..., 1] * b1, cb[..., 2] * b1]),
+                               (0, 0), sigma, borderType=cv2.BORDER_CONSTANT)[iy, ix]  # (K, 4)
         d = np.maximum(den_at, 1e-6).astype(np.float64)
         goal_ab = _read_grid(np.asarray(tint, dtype=np.float64), ua, va, wa)
         for ch in (0, 1):
