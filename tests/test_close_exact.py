@@ -52,9 +52,9 @@ _PINNED = {
     "astronaut": "089bb9176156e9818424c6fcf2e6110d316ecf75eb8c63c70d01375b85397bc2",
     "004_08": "61bc87ff2b89e3792e7123c178d6bea0a855698fc2ad0ffd7b9df142c8ccf9fb",
 }
-#: the same with the inpainting at half resolution (the default since branch closefast; docs/mouth.md,
-#: "second pass"), computed at its adoption (numpy 2.4.6, OpenCV 4.14.0); the astronaut's mouth is
-#: too small for it (a radius under 6: OpenCV's own inpainting, the same bytes)
+#: the same with the inpainting at half resolution (``close._INPAINT_HALF``, off by default: docs/mouth.md,
+#: "Speed: closing a smile, second pass"), computed on branch closefast (numpy 2.4.6, OpenCV 4.14.0);
+#: the astronaut's mouth is too small for it (a radius under 6: OpenCV's own inpainting, the same bytes)
 _PINNED_HALF = {
     "astronaut": "089bb9176156e9818424c6fcf2e6110d316ecf75eb8c63c70d01375b85397bc2",
     "004_08": "68afa6e7bf3124d8dc3909213083a4b87cc640843b53b12defc43b8d4292d738",

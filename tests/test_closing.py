@@ -214,9 +214,10 @@ def _inpaint_half_plain(region, mask, radius):
 
 
 @pytest.mark.parametrize("shape", [(30, 44), (31, 43)])
-def test_inpaint_at_half_resolution_is_the_plain_block_mean_telea_and_bilinear_read(shape):
+def test_inpaint_at_half_resolution_is_the_plain_block_mean_telea_and_bilinear_read(shape, monkeypatch):
     from pixelfes.mouth import close
 
+    monkeypatch.setattr(close, "_INPAINT_HALF", True)  # (off by default: docs/mouth.md, "second pass")
     rng = np.random.default_rng(shape[1])
     h, w = shape
     yy, xx = np.mgrid[0:h, 0:w]
@@ -234,11 +235,12 @@ def test_inpaint_at_half_resolution_is_the_plain_block_mean_telea_and_bilinear_r
     assert np.abs(got[mask > 0].astype(float) - region[mask > 0]).mean() < 8
 
 
-def test_inpaint_below_radius_6_is_opencv_s_own():
+def test_inpaint_below_radius_6_is_opencv_s_own(monkeypatch):
     import cv2
 
     from pixelfes.mouth import close
 
+    monkeypatch.setattr(close, "_INPAINT_HALF", True)
     rng = np.random.default_rng(3)
     region = rng.integers(0, 256, (20, 24, 3)).astype(np.uint8)
     mask = np.zeros((20, 24), np.uint8)

@@ -39,9 +39,11 @@ _OPEN_SHARE = 0.02
 _STRETCH_KEEP = 1.0 / 3.0
 #: the inpainting (OpenCV's Telea, a radius of two halos) run at half resolution (:func:`_inpaint`): the
 #: same reach at about a tenth of its cost (the masked pixels times the (2r + 1)^2 window: the closing's
-#: largest single cost, 2.3-3 ms). A radius of one halo instead drew the seam's dark pixels into the
-#: lower lip's middle (a grey wedge under the seam, 4 of 20 people in a blind A/B: docs/mouth.md)
-_INPAINT_HALF = True
+#: largest single cost, 2.3-3 ms). Off: adopted by its rule (held out not worse, no blind rater could see
+#: it), then its confirmation after the red wedge's calming (``native._CALM_LINE``) found the detail
+#: ratio worse by 1.2 paired se (docs/mouth.md, "Speed: closing a smile, second pass"). A radius of one
+#: halo instead drew the seam's dark pixels into the lower lip's middle (a grey wedge under the seam)
+_INPAINT_HALF = False
 #: the stretched lips' fine texture laid back at 1:1 (:func:`regrain`) instead of stretched with
 #: them (the "comb-like vertical streaks" blind raters named; docs/mouth.md, "destreak"); tests
 #: turn it off to compare with the stretch alone
