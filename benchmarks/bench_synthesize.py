@@ -8,7 +8,7 @@ Photos: NASA's astronaut (scikit-image, public domain) placed in a 640x480 frame
 second fit and the plausibility check), align, model, paste back, encode (JPEG), for the
 canvas engine (the model's crop pasted back) and the native engine (the default: one warp
 of the photo's own pixels, all under "paste"), with the ratio of their totals measured in
-the same process. Also the cold start: a new Python process importing pixelfes and running one
+the same process, the two engines alternating run by run (a load that drifts falls on both). Also the cold start: a new Python process importing pixelfes and running one
 synthesize (model load, dlib model load) — measured as the whole process time.
 
 ``--direction happy:neutral`` times closing a smile instead (the bundled happy -> neutral model; the
@@ -96,6 +96,22 @@ def stages(path: Path, model, repeat: int, clock=time.process_time,
                           ("encode", t6, t7), ("total", t0, t7)):
             times[key].append((b - a) * 1000)
     return {k: statistics.median(v) for k, v in times.items()}
+
+
+def alternating(path: Path, model, repeat: int, min_face: float
+                ) -> tuple[dict[str, dict[str, float]], list[float]]:
+    """Both engines on ``path``, one run each in turn per round (so a change of the machine's
+    load falls on both alike): median ms per stage per engine, and each round's native / canvas
+    total. One untimed run of each first (OpenCV's Lab tables, the mouth bank)."""
+    for nat in (False, True):
+        stages(path, model, 1, min_face=min_face, native=nat)
+    runs: dict[str, list[dict[str, float]]] = {"canvas": [], "native": []}
+    for _ in range(repeat):
+        for engine, nat in (("canvas", False), ("native", True)):
+            runs[engine].append(stages(path, model, 1, min_face=min_face, native=nat))
+    med = {e: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for e, rs in runs.items()}
+    ratios = [n["total"] / c["total"] for c, n in zip(runs["canvas"], runs["native"], strict=True)]
+    return med, ratios
 
 
 def cold_start(path: Path, out: Path) -> tuple[float, float]:
@@ -218,17 +234,17 @@ def main() -> None:
         print(f"{'photo':24s} " + " ".join(f"{k:>9s}" for k in
               ("decode", "detect", "landmarks", "align", "model", "paste", "encode", "total")))
         for name, path in photos.items():
-            totals = {}
+            med, ratios = alternating(path, model, args.repeat, args.min_face)
             for engine, nat in (("canvas", False), ("native", True)):
-                med = stages(path, model, args.repeat, min_face=args.min_face, native=nat)
-                totals[engine] = med["total"]
-                print(f"{name:24s} " + " ".join(f"{v:9.1f}" for v in med.values())
+                print(f"{name:24s} " + " ".join(f"{v:9.1f}" for v in med[engine].values())
                       + f"   ms CPU (median), {engine}")
                 wall = stages(path, model, max(3, args.repeat // 3), clock=time.perf_counter,
                               min_face=args.min_face, native=nat)["total"]
                 print(f"{'':24s} {'':>69s} {wall:9.1f}   ms wall")
-            print(f"{'':24s} native / canvas total (CPU, same process): "
-                  f"{totals['native'] / totals['canvas']:.2f}x")
+            q1, q2, q3 = statistics.quantiles(ratios, n=4)
+            print(f"{'':24s} native / canvas total (CPU, same process, alternating): "
+                  f"{med['native']['total'] / med['canvas']['total']:.2f}x of the medians; "
+                  f"paired per round {q2:.2f}x (quartiles {q1:.2f}-{q3:.2f}, {len(ratios)} rounds)")
         wall, cpu = cold_start(photos["640x480 (astronaut)"], Path(tmp) / "out.jpg")
         print(f"\ncold start (new process: import, models, one 640x480 photo written): "
               f"{wall:.2f} s wall, {cpu:.2f} s CPU")
