@@ -139,22 +139,16 @@ def shape_texture_factory(fold: TrainingFold) -> Any:
     return make_model("shape-texture").fit(pairs.X, pairs.T, **pairs.fit_kwargs())
 
 
-def _canvas(fold: TrainingFold) -> Any:
-    from .engines import canvas_factory
+def _from_engines(name: str) -> ModelFactory:
+    """``pixelfes.evaluate.engines.<name>``, imported at its first call (that module loads the
+    native engine and its mouth bank, which naming the factories does not need)."""
+    def factory(fold: TrainingFold) -> Any:
+        from . import engines
 
-    return canvas_factory(fold)
+        return getattr(engines, name)(fold)
 
-
-def _native(fold: TrainingFold) -> Any:
-    from .engines import native_factory
-
-    return native_factory(fold)
-
-
-def _native_likely(fold: TrainingFold) -> Any:
-    from .engines import native_likely_factory
-
-    return native_likely_factory(fold)
+    factory.__name__ = factory.__qualname__ = name
+    return factory
 
 
 #: Engines by name; anything else is given as ``module:function`` (:func:`resolve_factory`).
@@ -162,47 +156,24 @@ def _native_likely(fold: TrainingFold) -> Any:
 #: a bare model would now run natively with the bundled mouth bank, which holds everyone);
 #: ``native`` is the native engine with a mouth bank of the fold's training people;
 #: ``native-likely`` the same with ``mouth="likely"``; ``native-lipbank`` the same with closing lips
-#: given real closed lips' relief (on trial); ``native-reshape`` closing a smile with the shape
+#: given real closed lips' relief (adopted); ``native-reshape`` closing a smile with the shape
 #: model's prediction corrected for strong smiles (``native._NEUTRAL_RESIDUAL``, on trial).
-def _native_lipbank(fold: TrainingFold) -> Any:
-    from .engines import native_lipbank_factory
-
-    return native_lipbank_factory(fold)
-
-
-def _native_reshape(fold: TrainingFold) -> Any:
-    from .engines import native_reshape_factory
-
-    return native_reshape_factory(fold)
-
-
-def _native_specks(fold: TrainingFold) -> Any:
-    from .engines import native_specks_factory
-
-    return native_specks_factory(fold)
-
-
-def _native_calmline(fold: TrainingFold) -> Any:
-    from .engines import native_calmline_factory
-
-    return native_calmline_factory(fold)
-
-
-def _native_calmline2(fold: TrainingFold) -> Any:
-    from .engines import native_calmline2_factory
-
-    return native_calmline2_factory(fold)
-
-
-#: ``native-specks``: the native engine with a smile's corner specks toned down (adopted: the same as
-#: ``native`` since ``native._CORNER_SPECKS`` is on; kept for the record's commands). (``native-calmline``:
-#: the closing lips' redness above real closed lips' at the meeting line taken out, not adopted:
-#: docs/mouth.md, "The closed lips' red wedge"; ``native-calmline2`` the same, never below the line's
-#: own level: adopted, today's ``native``)
-FACTORIES: dict[str, ModelFactory] = {"native-specks": _native_specks, "shape-texture": _canvas, "native": _native,
-                                      "native-likely": _native_likely, "native-lipbank": _native_lipbank,
-                                      "native-lipbank2": _native_lipbank, "native-reshape": _native_reshape,
-                                      "native-calmline": _native_calmline, "native-calmline2": _native_calmline2}
+#: ``native-specks``: a smile's corner specks toned down (adopted: the same as ``native`` since
+#: ``native._CORNER_SPECKS`` is on; kept for the record's commands). ``native-calmline``: the
+#: closing lips' redness above real closed lips' at the meeting line taken out, not adopted
+#: (docs/mouth.md, "The closed lips' red wedge"); ``native-calmline2`` the same, never below the
+#: line's own level: adopted, today's ``native``.
+FACTORIES: dict[str, ModelFactory] = {
+    "shape-texture": _from_engines("canvas_factory"),
+    "native": _from_engines("native_factory"),
+    "native-likely": _from_engines("native_likely_factory"),
+    "native-lipbank": _from_engines("native_lipbank_factory"),
+    "native-lipbank2": _from_engines("native_lipbank_factory"),
+    "native-reshape": _from_engines("native_reshape_factory"),
+    "native-specks": _from_engines("native_specks_factory"),
+    "native-calmline": _from_engines("native_calmline_factory"),
+    "native-calmline2": _from_engines("native_calmline2_factory"),
+}
 
 
 def resolve_factory(text: str) -> tuple[str, ModelFactory]:
