@@ -110,21 +110,31 @@ def test_lip_frame_and_layer_match_a_plain_per_pixel_reference(tilt: float) -> N
         assert weight[r, c] == pytest.approx(t * t * (3 - 2 * t), abs=1e-5)
 
 
-def _lip_image(lm: np.ndarray, lip_l: float, rel: np.ndarray | None = None) -> np.ndarray:
-    """Skin with lips of L* ``lip_l`` (times ``1 + rel`` at each pixel's lip-frame cell, if given)."""
-    shape = (110, 160)
+def _skin_and_lips(lm: np.ndarray, shape: tuple[int, int] = (110, 160)) -> tuple[np.ndarray, np.ndarray]:
+    """A float L*a*b* canvas of even skin and the lips' mask (outer outline 48-59)."""
     c = np.zeros(shape + (3,), np.float32)
     c[..., 0], c[..., 1], c[..., 2] = 70.0, 12.0, 16.0
     poly = np.zeros(shape, np.uint8)
     cv2.fillPoly(poly, [np.rint(lm[48:60] * 16).astype(np.int32)], 1, shift=4)
-    light = np.full(shape, lip_l, np.float32)
-    if rel is not None:
-        r, _ = relief_layer(shape, lm[48:68], rel)
-        light = lip_l * (1.0 + r)
-    c[poly > 0, 0] = light[poly > 0]
-    c[poly > 0, 1], c[poly > 0, 2] = 25.0, 10.0
+    return c, poly > 0
+
+
+def _lab_to_rgb8(c: np.ndarray) -> np.ndarray:
+    """A float L*a*b* canvas as 8-bit RGB (OpenCV's conversion, rounded)."""
     rgb = cv2.cvtColor(c.reshape(1, -1, 3), cv2.COLOR_LAB2RGB).reshape(c.shape)
     return np.clip(np.rint(rgb * 255), 0, 255).astype(np.uint8)
+
+
+def _lip_image(lm: np.ndarray, lip_l: float, rel: np.ndarray | None = None) -> np.ndarray:
+    """Skin with lips of L* ``lip_l`` (times ``1 + rel`` at each pixel's lip-frame cell, if given)."""
+    c, at = _skin_and_lips(lm)
+    light = np.full(at.shape, lip_l, np.float32)
+    if rel is not None:
+        r, _ = relief_layer(at.shape, lm[48:68], rel)
+        light = lip_l * (1.0 + r)
+    c[at, 0] = light[at]
+    c[at, 1], c[at, 2] = 25.0, 10.0
+    return _lab_to_rgb8(c)
 
 
 def _smooth_goal() -> np.ndarray:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 
-import cv2
 import numpy as np
 import pytest
 
@@ -13,7 +12,7 @@ import pixelfes.mouth.wedge as wedge_mod
 from pixelfes.mouth.colour import lab
 from pixelfes.mouth.relief import TINT_GRID, lip_uv
 from pixelfes.mouth.wedge import calm_line, calm_share
-from test_lip_relief import _bilinear, _lips, _reference_uv
+from test_lip_relief import _bilinear, _lab_to_rgb8, _lips, _reference_uv, _skin_and_lips
 
 
 def _gaussian_sum(raw: np.ndarray, sigma: float) -> np.ndarray:
@@ -72,18 +71,12 @@ def test_share_matches_a_plain_per_pixel_reference() -> None:
 def _wedge_image(lm: np.ndarray, ramp: float = 0.0) -> np.ndarray:
     """Skin with lips of L* 45, a* 20 (+ ``ramp`` x (v - 0.5): redder towards the line), b* 10 and a red
     wedge (a* 36) under the meeting line at u 0.15-0.35."""
-    shape = (110, 160)
-    c = np.zeros(shape + (3,), np.float32)
-    c[..., 0], c[..., 1], c[..., 2] = 70.0, 12.0, 16.0
-    poly = np.zeros(shape, np.uint8)
-    cv2.fillPoly(poly, [np.rint(lm[48:60] * 16).astype(np.int32)], 1, shift=4)
-    at = poly > 0
-    u, v, which = lip_uv(shape, lm[48:68])
+    c, at = _skin_and_lips(lm)
+    u, v, which = lip_uv(at.shape, lm[48:68])
     c[at, 0], c[at, 1], c[at, 2] = 45.0, 20.0 + ramp * (v[at] - 0.5), 10.0
     red = at & (which == 1) & (u > 0.15) & (u < 0.35) & (v > 0.55)
     c[red, 1] = 36.0
-    rgb = cv2.cvtColor(c.reshape(1, -1, 3), cv2.COLOR_LAB2RGB).reshape(c.shape)
-    return np.clip(np.rint(rgb * 255), 0, 255).astype(np.uint8)
+    return _lab_to_rgb8(c)
 
 
 def _tint() -> np.ndarray:
