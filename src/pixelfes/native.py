@@ -1377,6 +1377,12 @@ def _own_look(photo: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, flo
         return None
 
 
+def _check_calm(calm: str) -> None:
+    """A clear error for a ``calm`` that is not one of :data:`CALM_LINES`."""
+    if calm not in CALM_LINES:
+        raise ValueError(f"calm must be one of {CALM_LINES}; got {calm!r}")
+
+
 def close_on_crease(image: np.ndarray, lips: np.ndarray, colours: PersonColours,
                     bank: MouthBank | None = None, relief: np.ndarray | None = None,
                     tint: np.ndarray | None = None, calm: str = "off") -> tuple[int, int, int, int] | None:
@@ -1391,8 +1397,7 @@ def close_on_crease(image: np.ndarray, lips: np.ndarray, colours: PersonColours,
     line's own level) near the meeting line taken out afterwards
     (:func:`pixelfes.mouth.wedge.calm_line`; docs/mouth.md, "The closed lips' red wedge"). In
     place; returns the changed box or ``None``."""
-    if calm not in CALM_LINES:
-        raise ValueError(f"calm must be one of {CALM_LINES}; got {calm!r}")
+    _check_calm(calm)
     goal = (load_bank() if bank is None else bank).crease_goal(colours)
     box = close_mouth(image, lips, colours, crease=goal, relief=relief, tint=tint)
     if calm != "off" and tint is not None and box is not None:
@@ -1420,8 +1425,8 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
     from .face.align import align_face, crop_matrix
 
     check_mouth(mouth)
-    if calm is not None and calm not in CALM_LINES:
-        raise ValueError(f"calm must be one of {CALM_LINES}; got {calm!r}")
+    if calm is not None:
+        _check_calm(calm)
     alignment = model.alignment_
     smile = getattr(model, "info", {}).get("target") == "happy"
     crop: np.ndarray | None = None
@@ -1493,17 +1498,18 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
     resample_photo_map(photo, out[y0:y1, x0:x1], pmap,
                        _shade_tinted if tint is not None else functools.partial(apply_gain, dark_in_lab=smile))
     exemplar = None
+    in_photo = transform_points(invert_affine(mat), target)  # the target points on the photo
     if was_open:  # a closed input mouth has no teeth to paint over
         # (a smile's closed mouth keeps its own lips: neutral -> happy stays as it was)
         lit = not smile and (_LIP_RELIEF if relief is None else relief)
         held = load_bank() if bank is None else bank
         shape = held.relief_goal(colours, exclude=exclude) if lit else None
         hue = held.tint_goal(colours, exclude=exclude) if lit else None
-        close_on_crease(out, transform_points(invert_affine(mat), target[48:68]), colours, bank, relief=shape,
+        close_on_crease(out, in_photo[48:68], colours, bank, relief=shape,
                         tint=hue, calm=_CALM_LINE if calm is None else calm)
     if mode == "open" and index is not None:
         bank = load_bank() if bank is None else bank
-        lips = transform_points(invert_affine(mat), target[48:68])
+        lips = in_photo[48:68]
         done = paints.get(index)
         if done is not None and np.array_equal(done[0], lips) and done[1].exemplar_id == bank.ids[index]:
             blend_paint(out, done[1])  # measured on these very lips: the same paint
@@ -1513,8 +1519,8 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
     if smile and (_CORNER_SPECKS if specks is None else specks):
         from .mouth.specks import clear_corner_specks
 
-        clear_corner_specks(out, transform_points(invert_affine(mat), target[48:68]))
-    return NativeResult(mode, exemplar, (x0, y0, x1, y1), transform_points(invert_affine(mat), target))
+        clear_corner_specks(out, in_photo[48:68])
+    return NativeResult(mode, exemplar, (x0, y0, x1, y1), in_photo)
 
 
 @functools.lru_cache(maxsize=8)
