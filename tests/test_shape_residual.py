@@ -117,8 +117,10 @@ def test_native_adds_the_residual_closing_a_smile_only_when_switched_on(monkeypa
     plain = native.target_shape(model, lm, strength, "closed")[0]
     model.shape_residual_ = residual
     assert_array_equal(native.target_shape(model, lm, strength, "closed")[0], plain)  # switch off: main's
-    monkeypatch.setattr(native, "_NEUTRAL_RESIDUAL", True)
-    got = native.target_shape(model, lm, strength, "closed")[0]
+    got = native.target_shape(model, lm, strength, "closed", reshape=True)[0]
+    monkeypatch.setattr(native, "_NEUTRAL_RESIDUAL", True)  # the default follows the switch
+    assert_array_equal(native.target_shape(model, lm, strength, "closed")[0], got)
+    assert_array_equal(native.target_shape(model, lm, strength, "closed", reshape=False)[0], plain)
     ref = copy.copy(model)
     del ref.shape_residual_
     ref.shape_model_ = _Shifted(model.shape_model_, residual.delta(lm))
@@ -128,4 +130,4 @@ def test_native_adds_the_residual_closing_a_smile_only_when_switched_on(monkeypa
     smile = copy.copy(resolve_model("neutral-to-happy"))
     before = native.target_shape(smile, lm, strength, "closed")[0]
     smile.shape_residual_ = residual
-    assert_array_equal(native.target_shape(smile, lm, strength, "closed")[0], before)
+    assert_array_equal(native.target_shape(smile, lm, strength, "closed", reshape=True)[0], before)

@@ -384,7 +384,7 @@ def target_shape(model: Any, lm: np.ndarray, strength: float, mouth: str = "auto
                  bank: MouthBank | None = None, colours: PersonColours | None = None,
                  exclude: str | None = None, own_look: np.ndarray | None = None,
                  painted: Callable[[np.ndarray, int], np.ndarray | None] | None = None,
-                 teeth: bool = True) -> tuple[np.ndarray, str, int | None]:
+                 teeth: bool = True, reshape: bool | None = None) -> tuple[np.ndarray, str, int | None]:
     """Predicted crop landmarks ``(68, 2)``, the mouth mode used and the teeth exemplar index.
 
     For a model whose target is a smile, the mouth follows a *real* smile of the bank,
@@ -403,6 +403,8 @@ def target_shape(model: Any, lm: np.ndarray, strength: float, mouth: str = "auto
     For other targets ``"auto"`` follows the predicted opening. ``teeth`` False: the input's
     inner lips are apart but hold no teeth or cavity (:func:`pixelfes.mouth.shows_opening`), so
     ``"closed"`` lets its lips follow instead of pressing them together over teeth.
+    ``reshape``: closing a smile, add the model's ``shape_residual_`` when it has one (default
+    ``_NEUTRAL_RESIDUAL``).
 
     The motion is shortened only by folds *outside* the mouth: triangles between the inner
     lips may collapse (lips that meet), which the model's own fold limit counts as a fold
@@ -411,7 +413,7 @@ def target_shape(model: Any, lm: np.ndarray, strength: float, mouth: str = "auto
     pred = model.shape_model_._predict_checked(lm[None], strength)[0]
     smile = getattr(model, "info", {}).get("target") == "happy"
     residual = getattr(model, "shape_residual_", None)
-    if _NEUTRAL_RESIDUAL and not smile and residual is not None:
+    if (_NEUTRAL_RESIDUAL if reshape is None else reshape) and not smile and residual is not None:
         pred = pred + strength * residual.delta(lm)
     index = None
     if smile and colours is not None:
@@ -1411,7 +1413,8 @@ def close_on_crease(image: np.ndarray, lips: np.ndarray, colours: PersonColours,
 def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, model: Any,
                     strength: float, *, mouth: str = "auto", bank: MouthBank | None = None,
                     exclude: str | None = None, relief: bool | None = None,
-                    specks: bool | None = None, calm: str | None = None) -> NativeResult:
+                    specks: bool | None = None, calm: str | None = None,
+                    reshape: bool | None = None) -> NativeResult:
     """Change one face of ``photo`` (``(H, W, 3) uint8``, read only) into ``out`` (same shape, written).
 
     ``landmarks``: the face's ``(68, 2)`` photo landmarks; ``model`` a fitted
@@ -1420,7 +1423,9 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
     ``_LIP_RELIEF``; never a smile's own closed mouth); ``specks``: whether a smile's new mouth
     corners get their carried-over bright specks toned down (default ``_CORNER_SPECKS``); ``calm``:
     whether the lips of a smile being closed lose their redness above real closed lips' near the
-    meeting line (one of :data:`CALM_LINES`, default ``_CALM_LINE``; with the relief only).
+    meeting line (one of :data:`CALM_LINES`, default ``_CALM_LINE``; with the relief only);
+    ``reshape``: closing a smile, the shape prediction corrected by the model's ``shape_residual_``
+    (default ``_NEUTRAL_RESIDUAL``; :func:`target_shape`).
     """
     from .face.align import align_face, crop_matrix
 
@@ -1459,7 +1464,7 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
     teeth = smile or not _TEETH_SEEN or inner_gap(lm) <= _teeth_gap(smile) \
         or shows_opening(photo, landmarks, colours)
     target, mode, index = target_shape(model, lm, strength, mouth, bank, colours, exclude, own,
-                                       painted, teeth)
+                                       painted, teeth, reshape)
     tri = model.warp_.triangulation
     eyes = smile_eyes(alignment, tri, lm, target, strength) if smile else None
     folds: dict[str, float] = {}

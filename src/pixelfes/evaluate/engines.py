@@ -84,19 +84,28 @@ def native_calmline2_factory(fold: Any) -> Any:
 
 
 def native_factory(fold: Any, mouth: str = "auto", relief: bool | None = None,
-                   specks: bool | None = None, calm: str | None = None) -> Any:
+                   specks: bool | None = None, calm: str | None = None,
+                   reshape: bool | None = None) -> Any:
     """``engine(rgb, faces, strength)``: the native engine with the fold's own mouth bank
-    (``relief``, ``specks``, ``calm``: :func:`pixelfes.native.synthesize_face`'s)."""
+    (``relief``, ``specks``, ``calm``, ``reshape``: :func:`pixelfes.native.synthesize_face`'s; with
+    ``reshape`` the model's shape residual is fitted on the fold's pairs first:
+    :func:`pixelfes.models.shape_residual.fit_shape_residual`)."""
     from pixelfes.native import synthesize_face
 
     model = _model(fold)
+    if reshape:
+        from pixelfes.models.shape_residual import fit_shape_residual
+
+        pairs = fold.pairs()
+        model.shape_residual_ = fit_shape_residual(pairs.landmarks_source, pairs.landmarks_target,
+                                                   np.asarray(pairs.identities))
     bank = fold_bank(fold)
 
     def engine(rgb: np.ndarray, faces: Any, strength: float) -> np.ndarray:
         out = rgb.copy()
         for face in faces:
             synthesize_face(rgb, out, face.landmarks, model, strength, bank=bank, mouth=mouth, relief=relief,
-                            specks=specks, calm=calm)
+                            specks=specks, calm=calm, reshape=reshape)
         return out
 
     return engine
@@ -104,28 +113,5 @@ def native_factory(fold: Any, mouth: str = "auto", relief: bool | None = None,
 
 def native_reshape_factory(fold: Any) -> Any:
     """The native engine with the shape model's prediction corrected for strong smiles when
-    closing one (``native._NEUTRAL_RESIDUAL`` on during its own calls only, so it runs beside
-    ``native`` in one process; the residual fitted on the fold's pairs:
-    :func:`pixelfes.models.shape_residual.fit_shape_residual`)."""
-    import pixelfes.native as native
-    from pixelfes.models.shape_residual import fit_shape_residual
-    from pixelfes.native import synthesize_face
-
-    model = _model(fold)
-    pairs = fold.pairs()
-    model.shape_residual_ = fit_shape_residual(pairs.landmarks_source, pairs.landmarks_target,
-                                               np.asarray(pairs.identities))
-    bank = fold_bank(fold)
-
-    def engine(rgb: np.ndarray, faces: Any, strength: float) -> np.ndarray:
-        out = rgb.copy()
-        before = native._NEUTRAL_RESIDUAL
-        native._NEUTRAL_RESIDUAL = True
-        try:
-            for face in faces:
-                synthesize_face(rgb, out, face.landmarks, model, strength, bank=bank)
-        finally:
-            native._NEUTRAL_RESIDUAL = before
-        return out
-
-    return engine
+    closing one (``reshape=True``: docs/mouth.md, "What is left of a smile")."""
+    return native_factory(fold, reshape=True)

@@ -157,7 +157,7 @@ def _from_engines(name: str) -> ModelFactory:
 #: ``native`` is the native engine with a mouth bank of the fold's training people;
 #: ``native-likely`` the same with ``mouth="likely"``; ``native-lipbank`` the same with closing lips
 #: given real closed lips' relief (adopted); ``native-reshape`` closing a smile with the shape
-#: model's prediction corrected for strong smiles (``native._NEUTRAL_RESIDUAL``, on trial).
+#: model's prediction corrected for strong smiles (``synthesize_face(reshape=True)``, not adopted).
 #: ``native-specks``: a smile's corner specks toned down (adopted: the same as ``native`` since
 #: ``native._CORNER_SPECKS`` is on; kept for the record's commands). ``native-calmline``: the
 #: closing lips' redness above real closed lips' at the meeting line taken out, not adopted
