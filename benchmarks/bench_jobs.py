@@ -32,6 +32,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _common import installed_bytecode
+
 REPO = Path(__file__).resolve().parents[1]
 #: the environment of every timed process (see the module docstring; set in main)
 ENV: dict[str, str] = dict(os.environ)
@@ -96,8 +98,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         files = photos(args.photos, Path(tmp))
         if not args.source:
-            ENV.pop("PYTHONDONTWRITEBYTECODE", None)
-            ENV["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "bytecode")
+            fresh = installed_bytecode(ENV, Path(tmp) / "bytecode")
+            ENV.clear()
+            ENV.update(fresh)
             run(files[:2], 2, Path(tmp) / "warm-up")  # compiles what the parent and workers import
         print(f"bytecode: {'as this environment has it' if args.source else 'compiled first, as installed'}")
         variants: list[int | None] = [1, 2, None]
