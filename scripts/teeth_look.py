@@ -64,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", default=None, help="comma-separated identities (overrides --people)")
     p.add_argument("--crops", type=Path, default=None, help="write mouth crops (PNG) here")
     p.add_argument("--json", type=Path, default=None, help="write per-person rows here")
+    p.add_argument("--crisp", action="store_true",
+                   help="lent teeth with their finest detail restored (synthesize_face(crisp=True))")
     args = p.parse_args(argv)
 
     import cv2
@@ -105,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
             rgb, lm_in = _photo(str(person.photos["neutral"]))
             real, _ = _photo(str(person.photos["happy"]))
             out = rgb.copy()
-            res = synthesize_face(rgb, out, lm_in, model, 1.0, bank=bank)
+            res = synthesize_face(rgb, out, lm_in, model, 1.0, bank=bank, crisp=args.crisp)
             row = {"identity": person.identity, "group": person.group, "fold": j,
                    "mode": res.mouth, "exemplar": res.exemplar}
             lm_out, lm_real = detect_landmarks(out), detect_landmarks(real)
@@ -122,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
             o, r = row["output"], row["real"]
             print(f"{person.identity} {person.group:10s} {res.mouth:6s} {res.exemplar or '-':4s} "
                   + " ".join(f"{k}={o.get(k, float('nan')):6.1f}/{r.get(k, float('nan')):6.1f}"
-                             for k in ("teeth_rel", "spread", "teeth_b", "outline", "gap")), flush=True)
+                             for k in ("teeth_rel", "spread", "teeth_b", "outline", "gap", "detail")), flush=True)
     counts = collections.Counter(r["exemplar"] for r in rows if r["exemplar"])
     summary = summarise_teeth(rows)
     print("exemplar uses:", dict(counts.most_common()))

@@ -176,6 +176,11 @@ _SMILE_TINT = True
 #: none there (docs/mouth.md, "The white specks at a smile's corners"). Adopted by its
 #: pre-registered rule: blind A/B 7 of 8 images (4 people), held out within one paired se
 _CORNER_SPECKS = True
+#: the lent teeth keep their own finest detail: the warp into the goal mouth (cubic, ~1.25x up)
+#: smoothed a third of it away (mouth.fill.restore_detail puts it back at the patch's amplitude;
+#: laid into the output only, the teeth or lips and the lender chosen on main's paint).
+#: docs/mouth.md, "Lent teeth that keep their own detail"
+_CRISP_TEETH = False
 _LAB_MIN = 0.004  # apply_gain(dark_in_lab=True) takes gains this close to 1 by channel scale
 _LIP_MARGIN = 0.12  # mouth widths around lips and philtrum where the texture ratio fades out
 _LIP_KEEP = 0.8
@@ -1414,7 +1419,7 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
                     strength: float, *, mouth: str = "auto", bank: MouthBank | None = None,
                     exclude: str | None = None, relief: bool | None = None,
                     specks: bool | None = None, calm: str | None = None,
-                    reshape: bool | None = None) -> NativeResult:
+                    reshape: bool | None = None, crisp: bool | None = None) -> NativeResult:
     """Change one face of ``photo`` (``(H, W, 3) uint8``, read only) into ``out`` (same shape, written).
 
     ``landmarks``: the face's ``(68, 2)`` photo landmarks; ``model`` a fitted
@@ -1425,7 +1430,9 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
     whether the lips of a smile being closed lose their redness above real closed lips' near the
     meeting line (one of :data:`CALM_LINES`, default ``_CALM_LINE``; with the relief only);
     ``reshape``: closing a smile, the shape prediction corrected by the model's ``shape_residual_``
-    (default ``_NEUTRAL_RESIDUAL``; :func:`target_shape`).
+    (default ``_NEUTRAL_RESIDUAL``; :func:`target_shape`); ``crisp``: lent teeth laid with their
+    patch's finest detail restored after the warp (default ``_CRISP_TEETH``;
+    :func:`pixelfes.mouth.fill.restore_detail`; the teeth are chosen as without it).
     """
     from .face.align import align_face, crop_matrix
 
@@ -1516,10 +1523,12 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
         bank = load_bank() if bank is None else bank
         lips = in_photo[48:68]
         done = paints.get(index)
-        if done is not None and np.array_equal(done[0], lips) and done[1].exemplar_id == bank.ids[index]:
+        sharp = _CRISP_TEETH if crisp is None else crisp
+        if done is not None and not sharp and np.array_equal(done[0], lips) \
+                and done[1].exemplar_id == bank.ids[index]:
             blend_paint(out, done[1])  # measured on these very lips: the same paint
         else:
-            fill_mouth(out, lips, colours, bank, index=index)
+            fill_mouth(out, lips, colours, bank, index=index, crisp=sharp)
         exemplar = bank.ids[index]
     if smile and (_CORNER_SPECKS if specks is None else specks):
         from .mouth.specks import clear_corner_specks

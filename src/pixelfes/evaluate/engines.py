@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 
 __all__ = ["canvas_factory", "fold_bank", "native_calmline2_factory", "native_calmline_factory", "native_factory",
-           "native_likely_factory", "native_lipbank_factory", "native_reshape_factory", "native_specks_factory"]
+           "native_likely_factory", "native_lipbank_factory", "native_reshape_factory", "native_specks_factory",
+           "native_crisp_factory"]
 
 
 @functools.lru_cache(maxsize=512)
@@ -72,6 +73,12 @@ def native_specks_factory(fold: Any) -> Any:
     return native_factory(fold, specks=True)
 
 
+def native_crisp_factory(fold: Any) -> Any:
+    """The native engine with lent teeth keeping their patch's finest detail (``crisp=True``:
+    docs/mouth.md, "Lent teeth that keep their own detail")."""
+    return native_factory(fold, crisp=True)
+
+
 def native_calmline_factory(fold: Any) -> Any:
     """The native engine with closing lips' redness above real closed lips' at the meeting line
     taken out (``calm="goal"``; docs/mouth.md, "The closed lips' red wedge")."""
@@ -85,9 +92,9 @@ def native_calmline2_factory(fold: Any) -> Any:
 
 def native_factory(fold: Any, mouth: str = "auto", relief: bool | None = None,
                    specks: bool | None = None, calm: str | None = None,
-                   reshape: bool | None = None) -> Any:
+                   reshape: bool | None = None, crisp: bool | None = None) -> Any:
     """``engine(rgb, faces, strength)``: the native engine with the fold's own mouth bank
-    (``relief``, ``specks``, ``calm``, ``reshape``: :func:`pixelfes.native.synthesize_face`'s; with
+    (``relief``, ``specks``, ``calm``, ``reshape``, ``crisp``: :func:`pixelfes.native.synthesize_face`'s; with
     ``reshape`` the model's shape residual is fitted on the fold's pairs first:
     :func:`pixelfes.models.shape_residual.fit_shape_residual`)."""
     from pixelfes.native import synthesize_face
@@ -105,7 +112,7 @@ def native_factory(fold: Any, mouth: str = "auto", relief: bool | None = None,
         out = rgb.copy()
         for face in faces:
             synthesize_face(rgb, out, face.landmarks, model, strength, bank=bank, mouth=mouth, relief=relief,
-                            specks=specks, calm=calm, reshape=reshape)
+                            specks=specks, calm=calm, reshape=reshape, crisp=crisp)
         return out
 
     return engine

@@ -162,7 +162,9 @@ def _from_engines(name: str) -> ModelFactory:
 #: ``native._CORNER_SPECKS`` is on; kept for the record's commands). ``native-calmline``: the
 #: closing lips' redness above real closed lips' at the meeting line taken out, not adopted
 #: (docs/mouth.md, "The closed lips' red wedge"); ``native-calmline2`` the same, never below the
-#: line's own level: adopted, today's ``native``.
+#: line's own level: adopted, today's ``native``. ``native-crisp``: lent teeth keeping their
+#: patch's finest detail (``synthesize_face(crisp=True)``; docs/mouth.md, "Lent teeth that keep
+#: their own detail").
 FACTORIES: dict[str, ModelFactory] = {
     "shape-texture": _from_engines("canvas_factory"),
     "native": _from_engines("native_factory"),
@@ -173,6 +175,7 @@ FACTORIES: dict[str, ModelFactory] = {
     "native-specks": _from_engines("native_specks_factory"),
     "native-calmline": _from_engines("native_calmline_factory"),
     "native-calmline2": _from_engines("native_calmline2_factory"),
+    "native-crisp": _from_engines("native_crisp_factory"),
 }
 
 

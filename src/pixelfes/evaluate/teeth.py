@@ -17,7 +17,7 @@ import numpy as np
 __all__ = ["teeth_look", "teeth_pixels", "summarise_teeth", "TEETH_KEYS"]
 
 #: the figures :func:`teeth_look` returns for an open mouth
-TEETH_KEYS = ("teeth_rel", "spread", "teeth_b", "outline", "gap", "share")
+TEETH_KEYS = ("teeth_rel", "spread", "teeth_b", "outline", "gap", "share", "detail")
 _MIN_TEETH = 30  # pixels: fewer and the mouth has no teeth to measure
 _RING = 0.025  # mouth widths: the ring just inside the inner lips (the outline)
 _GAP_HALF = 0.06  # mouth widths each side of the inner lips' middle where a gap is looked for
@@ -61,7 +61,10 @@ def teeth_look(rgb: np.ndarray, landmarks: np.ndarray) -> dict[str, Any]:
     ring ``_RING`` mouth widths wide along the inner lips (a dark outline: large);
     ``gap`` the teeth's median L* minus the darkest column median of the interior's upper
     half within ``_GAP_HALF`` of its middle (a dark gap between the front teeth: large);
-    ``share`` teeth pixels / interior pixels.
+    ``share`` teeth pixels / interior pixels; ``detail`` the mean ``|Laplacian|`` (3 x 3, the
+    4-neighbour kernel) of L* over the teeth eroded by one pixel (soft, run-together teeth:
+    small; in photo pixels, so compare photos of one size: the London photos' mouths are
+    ~200 px wide). NaN when the erosion leaves no pixel.
     """
     import cv2
 
@@ -96,11 +99,14 @@ def teeth_look(rgb: np.ndarray, landmarks: np.ndarray) -> dict[str, Any]:
     cols = np.arange(max(0, int(mid[0] - _GAP_HALF * reg.mouth_width)),
                      min(win.shape[1], int(mid[0] + _GAP_HALF * reg.mouth_width) + 1))
     col_l = [float(np.median(L[upper[:, c], c])) for c in cols if upper[:, c].sum() >= 3]
+    core = cv2.erode(teeth.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    lap = np.abs(cv2.Laplacian(L.astype(np.float32), cv2.CV_32F, ksize=1))
     return {"open": True, "teeth_rel": med - cheek, "spread": float(np.percentile(tl, 90) - np.percentile(tl, 10)),
             "teeth_b": float(np.median(labw[..., 2][teeth])),
             "outline": med - float(np.median(L[ring])) if ring.any() else float("nan"),
             "gap": med - min(col_l) if col_l else float("nan"),
-            "share": float(teeth.sum() / reg.interior.sum()), "cheek": cheek}
+            "share": float(teeth.sum() / reg.interior.sum()), "cheek": cheek,
+            "detail": float(lap[core].mean()) if core.any() else float("nan")}
 
 
 def summarise_teeth(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -112,8 +118,8 @@ def summarise_teeth(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     def means(sel: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         out: dict[str, Any] = {"n": len(sel)}
         for key in TEETH_KEYS:
-            o = np.array([r["output"][key] for r in sel], dtype=np.float64)
-            t = np.array([r["real"][key] for r in sel], dtype=np.float64)
+            o = np.array([r["output"].get(key, np.nan) for r in sel], dtype=np.float64)
+            t = np.array([r["real"].get(key, np.nan) for r in sel], dtype=np.float64)
             ok = np.isfinite(o) & np.isfinite(t)
             if ok.any():
                 out[key] = {"output": float(o[ok].mean()), "real": float(t[ok].mean()),

@@ -24,12 +24,55 @@ from ..warp import Triangulation, box_backward_map
 from .bank import MouthBank, load_bank
 from .colour import PersonColours, lab, to_linear, to_srgb
 
-__all__ = ["blend_paint", "fill_mouth", "inner_gap", "mouth_frame", "MouthFill", "MouthPaint", "interior_paint"]
+__all__ = ["blend_paint", "fill_mouth", "inner_gap", "mouth_frame", "MouthFill", "MouthPaint", "interior_paint",
+           "detail_amplitude", "restore_detail"]
 
 _PAIRS = ((61, 67), (62, 66), (63, 65))
 _ERODE = 0.0  # mouth widths the person's lips keep over the exemplar's edge (none: the stretched lip line of a closed mouth must be covered)
 _FEATHER = 0.004  # mouth widths of Gaussian feather on the outline
 _LIP_LIKE = (0.35, 0.75)  # shares of the exemplar's lip a* between which a pixel turns from tooth to lip
+_DETAIL_SIGMA = 1.0  # pixels: the finest band (image minus its Gaussian blur) restore_detail measures
+_DETAIL_ERODE = 2  # pixels the inner-lip outline is eroded by before detail is measured inside it
+_DETAIL_MAX = 2.0  # restore_detail's largest gain on the band (a safety cap, not a tuned figure)
+
+
+def detail_amplitude(image: np.ndarray, outline: np.ndarray) -> float:
+    """Mean ``|Y - G(Y)|`` inside ``outline``: the finest band's amplitude, in 0-255 gray levels.
+
+    ``image`` ``(H, W, 3)`` uint8 or float sRGB in 0-255; ``outline`` ``(K, 2)`` (x, y) in its
+    pixels (the inner lips), eroded by ``_DETAIL_ERODE`` pixels; ``Y`` the BT.601 gray
+    (:data:`cv2.COLOR_RGB2GRAY`), ``G`` a Gaussian of ``_DETAIL_SIGMA`` pixels (border
+    reflected). 0 when nothing is left inside the outline.
+    """
+    y = cv2.cvtColor(np.asarray(image, dtype=np.float32), cv2.COLOR_RGB2GRAY)
+    band = np.abs(y - cv2.GaussianBlur(y, (0, 0), _DETAIL_SIGMA))
+    inside = np.zeros(y.shape, np.uint8)
+    cv2.fillPoly(inside, [np.rint(np.asarray(outline, dtype=np.float64) * 16).astype(np.int32)], 1, shift=4)
+    k = 2 * _DETAIL_ERODE + 1
+    inside = cv2.erode(inside, np.ones((k, k), np.uint8)) > 0
+    return float(band[inside].mean()) if inside.any() else 0.0
+
+
+def restore_detail(sample: np.ndarray, outline: np.ndarray, patch: np.ndarray,
+                   patch_outline: np.ndarray) -> np.ndarray:
+    """``sample`` with the finest detail its warp smoothed away put back at the patch's amplitude.
+
+    ``sample`` ``(H, W, 3) uint8``: the exemplar's patch warped (cubic, upsampling ~1.25x at
+    photo size) into the box whose inner lips are ``outline`` ``(8, 2)``; ``patch`` the
+    exemplar's ``(h, w, 3) uint8`` patch with its inner lips ``patch_outline``. The band
+    ``sample - G(sample)`` (:func:`detail_amplitude`'s) is scaled by ``1 + k``, ``k =
+    clip(A_patch / A_sample - 1, 0, _DETAIL_MAX)``: the warped teeth get back the per-pixel
+    detail the lent teeth have in the patch (docs/mouth.md, "Lent teeth that keep their own
+    detail"). Returns ``(H, W, 3) float32`` sRGB in [0, 255] (not rounded).
+    """
+    f = np.asarray(sample, dtype=np.float32)
+    a_sample = detail_amplitude(f, outline)
+    a_patch = detail_amplitude(patch, patch_outline)
+    if not a_sample > 0:
+        return f
+    k = float(np.clip(a_patch / a_sample - 1.0, 0.0, _DETAIL_MAX))
+    out = f + np.float32(k) * (f - cv2.GaussianBlur(f, (0, 0), _DETAIL_SIGMA))
+    return np.clip(out, 0.0, 255.0)
 
 
 def lip_likeness(sample: np.ndarray, exemplar_lips: np.ndarray) -> np.ndarray:
@@ -141,7 +184,7 @@ class MouthPaint:
 
 def fill_mouth(image: np.ndarray, lips: np.ndarray, colours: PersonColours,
                bank: MouthBank | None = None, *, index: int | None = None,
-               exclude: str | None = None, amount: float = 1.0) -> MouthFill:
+               exclude: str | None = None, amount: float = 1.0, crisp: bool = False) -> MouthFill:
     """Paint a real mouth interior inside the inner lips of ``image``, **in place**.
 
     ``image``: ``(H, W, 3) uint8`` RGB, any frame (photo or crop), already warped to the new
@@ -149,7 +192,8 @@ def fill_mouth(image: np.ndarray, lips: np.ndarray, colours: PersonColours,
     (outer 48-59, inner 60-67). ``colours``: the person's own skin and lip colours
     (:func:`~pixelfes.mouth.person_colours` on the input). ``bank``: default the bundled
     one; ``index`` forces an exemplar; ``exclude`` an exemplar id never used. ``amount``
-    in [0, 1] scales the blend (an AU engine may fade it in with the opening). Returns
+    in [0, 1] scales the blend (an AU engine may fade it in with the opening); ``crisp``: the
+    warped patch's finest detail restored to the patch's own (:func:`restore_detail`). Returns
     a :class:`MouthFill`; ``box`` is ``None`` when the outline lies outside the image.
     :func:`interior_paint` then :func:`blend_paint`.
     """
@@ -157,7 +201,8 @@ def fill_mouth(image: np.ndarray, lips: np.ndarray, colours: PersonColours,
             or image.dtype != np.uint8:
         raise ValueError("image must be an (H, W, 3) uint8 RGB array; got "
                          f"{getattr(image, 'shape', type(image).__name__)}")
-    paint = interior_paint(image.shape, lips, colours, bank, index=index, exclude=exclude, amount=amount)
+    paint = interior_paint(image.shape, lips, colours, bank, index=index, exclude=exclude, amount=amount,
+                           crisp=crisp)
     if isinstance(paint, MouthFill):
         return paint
     return blend_paint(image, paint)
@@ -178,7 +223,7 @@ def blend_paint(image: np.ndarray, paint: MouthPaint, offset: tuple[int, int] = 
 
 def interior_paint(shape: tuple[int, ...], lips: np.ndarray, colours: PersonColours,
                 bank: MouthBank | None = None, *, index: int | None = None,
-                exclude: str | None = None, amount: float = 1.0) -> MouthPaint | MouthFill:
+                exclude: str | None = None, amount: float = 1.0, crisp: bool = False) -> MouthPaint | MouthFill:
     """What :func:`fill_mouth` would lay into an image of ``shape`` ``(H, W, ...)`` (the
     arguments as there), as a :class:`MouthPaint`; a :class:`MouthFill` with ``box`` ``None``
     when the outline lies outside the image (nothing to paint)."""
@@ -208,6 +253,8 @@ def interior_paint(shape: tuple[int, ...], lips: np.ndarray, colours: PersonColo
     dst_full = np.concatenate([dst, transform_points(sim, tri.border)])
     mx, my = box_backward_map(tri, src_full, dst_full, (x0, y0, x1, y1))
     sample = cv2.remap(patch, mx, my, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    if crisp:
+        sample = restore_detail(sample, inner - (x0, y0), patch, ex[12:])
     lin = to_linear(sample)
     lin *= interior_gains(sample, colours, bank.skin[index], bank.lips[index])
     # deeper than the exemplar: the stretched cavity darkens towards its middle
