@@ -63,19 +63,20 @@ def test_nothing_to_paint_off_the_photo(face):
 
 def test_the_chosen_teeth_are_not_painted_twice(face, model, monkeypatch):
     # the paint painted_look measured is blended into the output: the same bytes as the
-    # second fill it replaces (that fill forced by dropping the paints), one fill fewer
+    # second fill it replaces (that fill forced by dropping the paints), one fill fewer; so
+    # without crisp teeth (a smile's default paints them crisp: one fill, test_teeth_crisp.py)
     rgb, lm = face
     want = rgb.copy()
     real = native._painted
     with monkeypatch.context() as m:
         m.setattr(native, "_painted", lambda *a: (real(*a)[0], None))
         fills = spy_calls(m, native, "fill_mouth")
-        before = native.synthesize_face(rgb, want, lm, model, 1.0)
+        before = native.synthesize_face(rgb, want, lm, model, 1.0, crisp=False)
         assert before.mouth == "open" and len(fills) == 1
     paints = spy_calls(monkeypatch, native, "interior_paint")
     fills = spy_calls(monkeypatch, native, "fill_mouth")
     got = rgb.copy()
-    after = native.synthesize_face(rgb, got, lm, model, 1.0)
+    after = native.synthesize_face(rgb, got, lm, model, 1.0, crisp=False)
     assert after == before and not fills and len(paints) >= 2  # every candidate painted once
     assert np.array_equal(got, want)
 

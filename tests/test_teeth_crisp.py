@@ -159,16 +159,22 @@ def test_a_flat_patch_paints_the_same_bytes_crisp(face):
     assert np.array_equal(a.painted, b.painted)
 
 
-def test_synthesize_face_crisp_is_off_by_default_and_output_only(face, monkeypatch):
+def test_synthesize_face_crisp_is_on_for_smiles_and_output_only(face, monkeypatch):
     from pixelfes.pipeline import resolve_model
 
     rgb, lm = face
     model = resolve_model(None, "neutral", "happy")
-    assert native._CRISP_TEETH is False
+    assert native._CRISP_TEETH is True  # adopted (docs/mouth.md)
     default, off, on = rgb.copy(), rgb.copy(), rgb.copy()
-    r0 = native.synthesize_face(rgb, default, lm, model, 1.0)
-    r1 = native.synthesize_face(rgb, off, lm, model, 1.0, crisp=False)
-    assert r0 == r1 and np.array_equal(default, off)
+    r0 = native.synthesize_face(rgb, off, lm, model, 1.0, crisp=False)
+    calls = []
+    real_fill = fill.interior_paint
+    with monkeypatch.context() as m:
+        m.setattr(fill, "interior_paint", lambda *a, **k: calls.append(k.get("crisp")) or real_fill(*a, **k))
+        r1 = native.synthesize_face(rgb, default, lm, model, 1.0)
+    assert r0 == r1
+    if r0.mouth == "open":
+        assert calls == [True]  # the smile's teeth laid crisp by default
     seen = []
     real = fill.interior_paint
     monkeypatch.setattr(native, "interior_paint", lambda *a, **k: seen.append(k.get("crisp", False)) or real(*a, **k))

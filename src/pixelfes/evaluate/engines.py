@@ -74,8 +74,8 @@ def native_specks_factory(fold: Any) -> Any:
 
 
 def native_crisp_factory(fold: Any) -> Any:
-    """The native engine with lent teeth keeping their patch's finest detail (``crisp=True``:
-    docs/mouth.md, "Lent teeth that keep their own detail")."""
+    """The native engine with lent teeth keeping their patch's finest detail (``crisp=True``; the
+    default since adopted: docs/mouth.md, "Lent teeth that keep their own detail")."""
     return native_factory(fold, crisp=True)
 
 

@@ -163,8 +163,8 @@ def _from_engines(name: str) -> ModelFactory:
 #: closing lips' redness above real closed lips' at the meeting line taken out, not adopted
 #: (docs/mouth.md, "The closed lips' red wedge"); ``native-calmline2`` the same, never below the
 #: line's own level: adopted, today's ``native``. ``native-crisp``: lent teeth keeping their
-#: patch's finest detail (``synthesize_face(crisp=True)``; docs/mouth.md, "Lent teeth that keep
-#: their own detail").
+#: patch's finest detail (``synthesize_face(crisp=True)``; adopted: the same as ``native`` since
+#: ``native._CRISP_TEETH`` is on; docs/mouth.md, "Lent teeth that keep their own detail").
 FACTORIES: dict[str, ModelFactory] = {
     "shape-texture": _from_engines("canvas_factory"),
     "native": _from_engines("native_factory"),

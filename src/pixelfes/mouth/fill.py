@@ -46,10 +46,10 @@ def detail_amplitude(image: np.ndarray, outline: np.ndarray) -> float:
     """
     y = cv2.cvtColor(np.asarray(image, dtype=np.float32), cv2.COLOR_RGB2GRAY)
     band = np.abs(y - cv2.GaussianBlur(y, (0, 0), _DETAIL_SIGMA))
-    inside = np.zeros(y.shape, np.uint8)
-    cv2.fillPoly(inside, [np.rint(np.asarray(outline, dtype=np.float64) * 16).astype(np.int32)], 1, shift=4)
+    poly = np.zeros(y.shape, np.uint8)
+    cv2.fillPoly(poly, [np.rint(np.asarray(outline, dtype=np.float64) * 16).astype(np.int32)], 1, shift=4)
     k = 2 * _DETAIL_ERODE + 1
-    inside = cv2.erode(inside, np.ones((k, k), np.uint8)) > 0
+    inside = cv2.erode(poly, np.ones((k, k), np.uint8)) > 0
     return float(band[inside].mean()) if inside.any() else 0.0
 
 
