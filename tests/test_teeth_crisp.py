@@ -183,3 +183,24 @@ def test_synthesize_face_crisp_is_on_for_smiles_and_output_only(face, monkeypatc
     assert seen and not any(seen)  # the looks the medoid weighs are main's
     # the astronaut's ~45 px mouth shrinks the patch (nothing smoothed to restore): main's bytes
     assert np.array_equal(on, off)
+
+
+def test_the_warp_cache_gives_the_plain_warp(face):
+    # a smile's chosen teeth are painted twice from one cached warp: the same bytes as a fresh
+    # warp, and another bank's patch under the same index is never served from it
+    import dataclasses
+
+    rgb, lm = face
+    bank, colours, lips = load_bank(), person_colours(rgb, lm), _opened(lm, 10.0)
+    fill._WARPED.clear()
+    first = interior_paint(rgb.shape, lips, colours, bank, index=3)
+    assert len(fill._WARPED) == 1
+    again = interior_paint(rgb.shape, lips, colours, bank, index=3)
+    fill._WARPED.clear()
+    fresh = interior_paint(rgb.shape, lips, colours, bank, index=3)
+    assert isinstance(first, MouthPaint) and isinstance(again, MouthPaint) and isinstance(fresh, MouthPaint)
+    assert np.array_equal(first.painted, fresh.painted) and np.array_equal(again.painted, fresh.painted)
+    flipped = bank.patches.copy()
+    flipped[3] = flipped[3][:, ::-1]
+    other = interior_paint(rgb.shape, lips, colours, dataclasses.replace(bank, patches=flipped), index=3)
+    assert isinstance(other, MouthPaint) and not np.array_equal(other.painted, fresh.painted)

@@ -154,6 +154,34 @@ def _triangulation(bank: MouthBank, index: int) -> Triangulation:
     return tri
 
 
+#: the last few warped patches (bank, index, new lips, box -> the bank and the read-only sample):
+#: a smile's chosen teeth are painted twice, measured main's way and laid crisp, from one warp
+_WARPED: dict[tuple[int, int, bytes, tuple[int, int, int, int]], tuple[MouthBank, np.ndarray]] = {}
+
+
+def _warped(bank: MouthBank, index: int, dst: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """Patch ``index`` warped piecewise-affinely (its 20 lip points onto ``dst``, cubic) over
+    ``box`` ``(x0, y0, x1, y1)``: ``(y1 - y0, x1 - x0, 3) uint8``, read only, cached (the same bytes)."""
+    key = (id(bank), index, dst.tobytes(), box)
+    hit = _WARPED.get(key)
+    if hit is not None and hit[0] is bank:
+        return hit[1]
+    ex = bank.points[index].astype(np.float64)
+    # exemplar lips -> new lips, piecewise affine; the patch canvas border follows the
+    # corners' similarity so triangles outside the lips stay well shaped
+    tri = _triangulation(bank, index)
+    sim = estimate_similarity(ex[[0, 6]], dst[[0, 6]])
+    src_full = tri.full_points(ex)
+    dst_full = np.concatenate([dst, transform_points(sim, tri.border)])
+    mx, my = box_backward_map(tri, src_full, dst_full, box)
+    sample = cv2.remap(bank.patches[index], mx, my, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    sample.flags.writeable = False
+    if len(_WARPED) >= 8:
+        _WARPED.clear()
+    _WARPED[key] = (bank, sample)
+    return sample
+
+
 class MouthFill:
     """What :func:`fill_mouth` did: the exemplar used and the changed box ``(x0, y0, x1, y1)``."""
 
@@ -245,14 +273,7 @@ def interior_paint(shape: tuple[int, ...], lips: np.ndarray, colours: PersonColo
     x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
     if x1 <= x0 or y1 <= y0 or amount <= 0:
         return MouthFill(index, bank.ids[index], None)
-    # exemplar lips -> new lips, piecewise affine; the patch canvas border follows the
-    # corners' similarity so triangles outside the lips stay well shaped
-    tri = _triangulation(bank, index)
-    sim = estimate_similarity(ex[[0, 6]], dst[[0, 6]])
-    src_full = tri.full_points(ex)
-    dst_full = np.concatenate([dst, transform_points(sim, tri.border)])
-    mx, my = box_backward_map(tri, src_full, dst_full, (x0, y0, x1, y1))
-    sample = cv2.remap(patch, mx, my, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    sample = _warped(bank, index, dst, (int(x0), int(y0), int(x1), int(y1)))
     if crisp:
         sample = restore_detail(sample, inner - (x0, y0), patch, ex[12:])
     lin = to_linear(sample)
