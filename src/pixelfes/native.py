@@ -182,6 +182,10 @@ _CORNER_SPECKS = True
 #: Adopted by its pre-registered rule: held out within one paired se (contrast -0.41, se 0.23),
 #: blind A/B 11 of 14 images (docs/mouth.md, "Lent teeth that keep their own detail")
 _CRISP_TEETH = True
+#: a smile's opening over lent teeth gets the dark ends of a real one (its outer bands darkened
+#: by a gain to real smiles' falloff: :func:`pixelfes.mouth.ends.shade_opening_ends`; the
+#: "mushy corners" of docs/mouth.md, "The smile's mushy corners"); on trial, off
+_OPENING_ENDS = False
 _LAB_MIN = 0.004  # apply_gain(dark_in_lab=True) takes gains this close to 1 by channel scale
 _LIP_MARGIN = 0.12  # mouth widths around lips and philtrum where the texture ratio fades out
 _LIP_KEEP = 0.8
@@ -1420,7 +1424,8 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
                     strength: float, *, mouth: str = "auto", bank: MouthBank | None = None,
                     exclude: str | None = None, relief: bool | None = None,
                     specks: bool | None = None, calm: str | None = None,
-                    reshape: bool | None = None, crisp: bool | None = None) -> NativeResult:
+                    reshape: bool | None = None, crisp: bool | None = None,
+                    ends: bool | None = None) -> NativeResult:
     """Change one face of ``photo`` (``(H, W, 3) uint8``, read only) into ``out`` (same shape, written).
 
     ``landmarks``: the face's ``(68, 2)`` photo landmarks; ``model`` a fitted
@@ -1433,7 +1438,9 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
     ``reshape``: closing a smile, the shape prediction corrected by the model's ``shape_residual_``
     (default ``_NEUTRAL_RESIDUAL``; :func:`target_shape`); ``crisp``: lent teeth laid with their
     patch's finest detail restored after the warp (default ``_CRISP_TEETH`` on a smile, off
-    otherwise; :func:`pixelfes.mouth.fill.restore_detail`; the teeth are chosen as without it).
+    otherwise; :func:`pixelfes.mouth.fill.restore_detail`; the teeth are chosen as without it);
+    ``ends``: whether a smile opened over lent teeth gets the dark ends of a real opening
+    (default ``_OPENING_ENDS``).
     """
     from .face.align import align_face, crop_matrix
 
@@ -1531,6 +1538,10 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
         else:
             fill_mouth(out, lips, colours, bank, index=index, crisp=sharp)
         exemplar = bank.ids[index]
+        if smile and (_OPENING_ENDS if ends is None else ends):
+            from .mouth.ends import shade_opening_ends
+
+            shade_opening_ends(out, lips)
     if smile and (_CORNER_SPECKS if specks is None else specks):
         from .mouth.specks import clear_corner_specks
 

@@ -92,9 +92,10 @@ def native_calmline2_factory(fold: Any) -> Any:
 
 def native_factory(fold: Any, mouth: str = "auto", relief: bool | None = None,
                    specks: bool | None = None, calm: str | None = None,
-                   reshape: bool | None = None, crisp: bool | None = None) -> Any:
+                   reshape: bool | None = None, crisp: bool | None = None,
+                   ends: bool | None = None) -> Any:
     """``engine(rgb, faces, strength)``: the native engine with the fold's own mouth bank
-    (``relief``, ``specks``, ``calm``, ``reshape``, ``crisp``: :func:`pixelfes.native.synthesize_face`'s; with
+    (``relief``, ``specks``, ``calm``, ``reshape``, ``crisp``, ``ends``: :func:`pixelfes.native.synthesize_face`'s; with
     ``reshape`` the model's shape residual is fitted on the fold's pairs first:
     :func:`pixelfes.models.shape_residual.fit_shape_residual`)."""
     from pixelfes.native import synthesize_face
@@ -112,10 +113,17 @@ def native_factory(fold: Any, mouth: str = "auto", relief: bool | None = None,
         out = rgb.copy()
         for face in faces:
             synthesize_face(rgb, out, face.landmarks, model, strength, bank=bank, mouth=mouth, relief=relief,
-                            specks=specks, calm=calm, reshape=reshape, crisp=crisp)
+                            specks=specks, calm=calm, reshape=reshape, crisp=crisp,
+                            ends=ends)
         return out
 
     return engine
+
+
+def native_ends_factory(fold: Any) -> Any:
+    """The native engine with a smile's opening given the dark ends of a real one (``ends=True``:
+    docs/mouth.md, "The smile's mushy corners")."""
+    return native_factory(fold, ends=True)
 
 
 def native_reshape_factory(fold: Any) -> Any:

@@ -164,7 +164,8 @@ def _from_engines(name: str) -> ModelFactory:
 #: (docs/mouth.md, "The closed lips' red wedge"); ``native-calmline2`` the same, never below the
 #: line's own level: adopted, today's ``native``. ``native-crisp``: lent teeth keeping their
 #: patch's finest detail (``synthesize_face(crisp=True)``; adopted: the same as ``native`` since
-#: ``native._CRISP_TEETH`` is on; docs/mouth.md, "Lent teeth that keep their own detail").
+#: ``native._CRISP_TEETH`` is on; docs/mouth.md, "Lent teeth that keep their own detail"). ``native-ends``: a smile's opening over lent
+#: teeth darkened at both ends to real smiles' falloff (on trial; "The smile's mushy corners").
 FACTORIES: dict[str, ModelFactory] = {
     "shape-texture": _from_engines("canvas_factory"),
     "native": _from_engines("native_factory"),
@@ -173,6 +174,7 @@ FACTORIES: dict[str, ModelFactory] = {
     "native-lipbank2": _from_engines("native_lipbank_factory"),
     "native-reshape": _from_engines("native_reshape_factory"),
     "native-specks": _from_engines("native_specks_factory"),
+    "native-ends": _from_engines("native_ends_factory"),
     "native-calmline": _from_engines("native_calmline_factory"),
     "native-calmline2": _from_engines("native_calmline2_factory"),
     "native-crisp": _from_engines("native_crisp_factory"),
