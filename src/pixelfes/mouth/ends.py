@@ -102,7 +102,7 @@ def shade_opening_ends(image: np.ndarray, lips: np.ndarray) -> int:
         own = float(lum[band].mean()) / mid if band.sum() >= _MIN_PIXELS else float("nan")
         gain[side] = end_profile(share[side], end_gain(own))
     grown = cv2.dilate(poly, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
-    weight = cv2.blur(grown.astype(np.float32), (2 * grow + 1,) * 2)
+    weight = cv2.blur(grown.astype(np.float32), (2 * grow + 1,) * 2, borderType=cv2.BORDER_CONSTANT)
     factor = 1.0 - weight * (1.0 - gain)
     rows, cols = np.nonzero(factor < 1.0)  # (only these: the round trip is not exact everywhere)
     shaded = to_srgb(lin[rows, cols] * factor[rows, cols, None])
