@@ -142,19 +142,18 @@ def face():
 
 
 def test_a_smile_with_and_without_the_dark_ends(face, monkeypatch):
-    # off by default (on trial): the default is the smile without it; on, the same smile with
-    # its opening's ends shaded on the very lips the teeth were painted in
+    # on by default (adopted): off, the smile without it; on (the default), the same smile
+    # with its opening's ends shaded on the very lips the teeth were painted in
     from pixelfes.pipeline import resolve_model
 
     rgb, lm = face
     model = resolve_model(None, "neutral", "happy")
-    assert native._OPENING_ENDS is False
+    assert native._OPENING_ENDS is True
     plain = rgb.copy()
     res = native.synthesize_face(rgb, plain, lm, model, 1.0, ends=False)
     assert res.mouth == "open" and res.exemplar is not None
     default = rgb.copy()
     assert native.synthesize_face(rgb, default, lm, model, 1.0) == res
-    assert np.array_equal(default, plain)
     calls = []
     real = ends.shade_opening_ends
     monkeypatch.setattr(ends, "shade_opening_ends", lambda im, lips: calls.append((im.copy(), lips)) or real(im, lips))
@@ -167,6 +166,7 @@ def test_a_smile_with_and_without_the_dark_ends(face, monkeypatch):
     again = shaded.copy()
     clear_corner_specks(again, lips)  # (the corners' specks are toned down after it)
     assert np.array_equal(on, again)  # the smile, its opening's ends shaded, then the specks
+    assert np.array_equal(default, on) and not np.array_equal(default, plain)
     changed = np.any(shaded != before, axis=2)
     # the shading reaches no further than the opening grown twice by _GROW
     width = float(np.linalg.norm(lips[6] - lips[0]))

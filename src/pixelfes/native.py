@@ -182,10 +182,11 @@ _CORNER_SPECKS = True
 #: Adopted by its pre-registered rule: held out within one paired se (contrast -0.41, se 0.23),
 #: blind A/B 11 of 14 images (docs/mouth.md, "Lent teeth that keep their own detail")
 _CRISP_TEETH = True
-#: a smile's opening over lent teeth gets the dark ends of a real one (its outer bands darkened
-#: by a gain to real smiles' falloff: :func:`pixelfes.mouth.ends.shade_opening_ends`; the
-#: "mushy corners" of docs/mouth.md, "The smile's mushy corners"); on trial, off
-_OPENING_ENDS = False
+#: a smile's opening over lent teeth gets the dark ends of a real one (its ends darkened by a
+#: gain to real smiles' falloff: :func:`pixelfes.mouth.ends.shade_opening_ends`; the "mushy
+#: corners" of docs/mouth.md, "The smile's mushy corners"). Adopted by its pre-registered rule:
+#: held out within one paired se, blind A/B 14 of 14 images (7 people)
+_OPENING_ENDS = True
 _LAB_MIN = 0.004  # apply_gain(dark_in_lab=True) takes gains this close to 1 by channel scale
 _LIP_MARGIN = 0.12  # mouth widths around lips and philtrum where the texture ratio fades out
 _LIP_KEEP = 0.8

@@ -121,8 +121,8 @@ def native_factory(fold: Any, mouth: str = "auto", relief: bool | None = None,
 
 
 def native_ends_factory(fold: Any) -> Any:
-    """The native engine with a smile's opening given the dark ends of a real one (``ends=True``:
-    docs/mouth.md, "The smile's mushy corners")."""
+    """The native engine with a smile's opening given the dark ends of a real one (``ends=True``;
+    the default since adopted: docs/mouth.md, "The smile's mushy corners")."""
     return native_factory(fold, ends=True)
 
 

@@ -164,8 +164,10 @@ def _from_engines(name: str) -> ModelFactory:
 #: (docs/mouth.md, "The closed lips' red wedge"); ``native-calmline2`` the same, never below the
 #: line's own level: adopted, today's ``native``. ``native-crisp``: lent teeth keeping their
 #: patch's finest detail (``synthesize_face(crisp=True)``; adopted: the same as ``native`` since
-#: ``native._CRISP_TEETH`` is on; docs/mouth.md, "Lent teeth that keep their own detail"). ``native-ends``: a smile's opening over lent
-#: teeth darkened at both ends to real smiles' falloff (on trial; "The smile's mushy corners").
+#: ``native._CRISP_TEETH`` is on; docs/mouth.md, "Lent teeth that keep their own detail").
+#: ``native-ends``: a smile's opening over lent teeth darkened at both ends to real smiles'
+#: falloff (adopted: the same as ``native`` since ``native._OPENING_ENDS`` is on; kept for the
+#: record's commands; "The smile's mushy corners").
 FACTORIES: dict[str, ModelFactory] = {
     "shape-texture": _from_engines("canvas_factory"),
     "native": _from_engines("native_factory"),
