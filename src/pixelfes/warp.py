@@ -203,6 +203,12 @@ class Raster:
     simplices: np.ndarray  # (T, 3)
     dest_inverse: np.ndarray = field(repr=False)  # (T, 3, 3): [x, y, 1] @ inv = barycentrics
 
+    @functools.cached_property
+    def _flat_triangle(self) -> np.ndarray:
+        """``triangle`` flattened as ``intp``, made once: ``take`` converts an int32 index on every
+        call (a face's raster is read by two or three maps)."""
+        return self.triangle.ravel().astype(np.intp)
+
     def coefficients(self, source_full: np.ndarray) -> np.ndarray:
         """``(T, 3, 2)`` affine map per triangle: ``[x, y, 1] @ C[t]`` = source ``(x, y)``."""
         return self.dest_inverse @ source_full[self.simplices]
@@ -212,7 +218,7 @@ class Raster:
         # coefficients in float64, per-pixel evaluation in float32: coordinates below a
         # few thousand pixels keep ~1e-4 px precision, and it halves the cost
         c = self.coefficients(source_full).reshape(len(self.simplices), 6).astype(np.float32).T
-        tri = self.triangle.ravel()
+        tri = self._flat_triangle
         g = [np.ascontiguousarray(row).take(tri) for row in c]  # rows x, y, 1 of the 3x2 matrix
         xx, yy = _pixel_grid(self.triangle.shape[0])
         shape = self.triangle.shape
