@@ -115,6 +115,19 @@ def test_mouth_triangles_as_a_plain_loop(model):
     got = native._mouth_triangles(simplices)
     assert got.dtype == bool and want.any() and np.array_equal(got, want)
     assert not native._mouth_triangles(np.array([[60, 61, 30], [0, 1, 2]])).any()
+    # made once per triangle list: asked again, the same read-only answer; another list its own
+    assert native._mouth_triangles(simplices) is got and not got.flags.writeable
+    assert native._mouth_triangles(np.array([[60, 61, 62]])).tolist() == [True]
+
+
+@pytest.mark.parametrize("rows", [1, 15, 16, 17, 64, 61, 33])
+def test_band_spans_are_reduceat_at_the_band_starts(rows):
+    rng = np.random.default_rng(rows)
+    for share in (0.0, 0.002, 0.3, 1.0):
+        move = rng.random((rows, 37)) < share
+        want = np.logical_or.reduceat(move, np.arange(0, rows, native._BAND), axis=0)
+        got = native._band_any(move)
+        assert got.dtype == bool and np.array_equal(got, want)
 
 
 _F = np.float32(1e-3)

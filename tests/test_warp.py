@@ -290,3 +290,36 @@ def test_folded_destination_still_warps(warp: PiecewiseAffineWarp) -> None:
     mx, my = warp.backward_map(face_layout(), bad)
     assert np.all(np.isfinite(mx)) and np.all(np.isfinite(my))
     assert mx.min() > -2 and mx.max() < SIZE + 1 and my.min() > -2 and my.max() < SIZE + 1
+
+
+def test_least_outside_is_the_einsum_of_every_candidate() -> None:
+    """The per-pixel pick equals the plain formula: the barycentrics of every candidate by
+    ``einsum`` (its first largest smallest one), on blocks of any size and on ties."""
+    from pixelfes.warp import _least_outside
+
+    rng = np.random.default_rng(5)
+    for trial in range(40):
+        m, t = int(rng.integers(1, 90)), int(rng.integers(3, 100))
+        xs, ys = rng.integers(0, 1500, m), rng.integers(0, 1500, m)
+        inv = rng.normal(size=(t, 3, 3)) * 10.0 ** rng.uniform(-2, 3)
+        if trial % 5 == 0:  # ties: the same triangle twice
+            inv[t // 2] = inv[0]
+        cand = np.sort(rng.choice(t, size=int(rng.integers(1, t + 1)), replace=False))
+        p = np.stack([xs, ys, np.ones_like(xs)], axis=1).astype(np.float64)
+        score = np.einsum("mi,tij->mtj", p, inv[cand]).min(axis=2)
+        want = cand[np.argmax(score, axis=1)]
+        assert np.array_equal(_least_outside(xs, ys, inv, cand), want)
+    # a tie between blocks of candidates: the first wins, as argmax over all of them picks it
+    xs, ys = rng.integers(0, 1500, 20), rng.integers(0, 1500, 20)
+    inv = rng.normal(size=(70, 3, 3)) * 1e-7
+    inv[3] = 0.0
+    inv[3, 2] = (0.3, 0.3, 0.4)  # smallest barycentric 0.3 everywhere: the best
+    inv[65] = inv[3]
+    assert np.array_equal(_least_outside(xs, ys, inv, np.arange(70)), np.full(20, 3))
+
+
+def test_raster_flat_index_is_its_triangles(warp: PiecewiseAffineWarp) -> None:
+    raster = warp.triangulation.raster(warp.reference)
+    flat = raster._flat_triangle
+    assert flat.dtype == np.intp and np.array_equal(flat, raster.triangle.ravel())
+    assert raster._flat_triangle is flat  # made once
