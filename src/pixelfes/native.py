@@ -187,6 +187,11 @@ _CRISP_TEETH = True
 #: corners" of docs/mouth.md, "The smile's mushy corners"). Adopted by its pre-registered rule:
 #: held out within one paired se, blind A/B 14 of 14 images (7 people)
 _OPENING_ENDS = True
+#: a closing smile's outer lip outlines' edges are narrowed (the warp and the lips' stretch leave
+#: them about twice as wide as the smile's and real closed lips';
+#: :func:`pixelfes.mouth.outline.pinch_outlines`; docs/mouth.md, "The closed lips' soft outlines").
+#: On trial (``synthesize_face(outline=True)``, factory ``native-outline``)
+_LIP_OUTLINE = False
 _LAB_MIN = 0.004  # apply_gain(dark_in_lab=True) takes gains this close to 1 by channel scale
 _LIP_MARGIN = 0.12  # mouth widths around lips and philtrum where the texture ratio fades out
 _LIP_KEEP = 0.8
@@ -1462,7 +1467,7 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
                     exclude: str | None = None, relief: bool | None = None,
                     specks: bool | None = None, calm: str | None = None,
                     reshape: bool | None = None, crisp: bool | None = None,
-                    ends: bool | None = None) -> NativeResult:
+                    ends: bool | None = None, outline: bool | None = None) -> NativeResult:
     """Change one face of ``photo`` (``(H, W, 3) uint8``, read only) into ``out`` (same shape, written).
 
     ``landmarks``: the face's ``(68, 2)`` photo landmarks; ``model`` a fitted
@@ -1477,7 +1482,8 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
     patch's finest detail restored after the warp (default ``_CRISP_TEETH`` on a smile, off
     otherwise; :func:`pixelfes.mouth.fill.restore_detail`; the teeth are chosen as without it);
     ``ends``: whether a smile opened over lent teeth gets the dark ends of a real opening
-    (default ``_OPENING_ENDS``).
+    (default ``_OPENING_ENDS``); ``outline``: whether a smile being closed gets its outer lip
+    outlines' edges narrowed (default ``_LIP_OUTLINE``).
     """
     from .face.align import align_face, crop_matrix
 
@@ -1564,6 +1570,10 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
         hue = held.tint_goal(colours, exclude=exclude) if lit else None
         close_on_crease(out, in_photo[48:68], colours, bank, relief=shape,
                         tint=hue, calm=_CALM_LINE if calm is None else calm)
+        if not smile and (_LIP_OUTLINE if outline is None else outline):
+            from .mouth.outline import pinch_outlines
+
+            pinch_outlines(out, in_photo[48:68])
     if mode == "open" and index is not None:
         bank = load_bank() if bank is None else bank
         lips = in_photo[48:68]

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 __all__ = ["canvas_factory", "fold_bank", "native_calmline2_factory", "native_calmline_factory", "native_factory",
-           "native_likely_factory", "native_lipbank_factory", "native_reshape_factory", "native_specks_factory",
-           "native_crisp_factory"]
+           "native_likely_factory", "native_lipbank_factory", "native_outline_factory", "native_reshape_factory",
+           "native_specks_factory", "native_crisp_factory"]
 
 
 @functools.lru_cache(maxsize=512)
@@ -90,13 +90,20 @@ def native_calmline2_factory(fold: Any) -> Any:
     return native_factory(fold, calm="level")
 
 
+def native_outline_factory(fold: Any) -> Any:
+    """The native engine with a closing smile's outer lip outlines' edges narrowed (``outline=True``;
+    docs/mouth.md, "The closed lips' soft outlines")."""
+    return native_factory(fold, outline=True)
+
+
 def native_factory(fold: Any, mouth: str = "auto", relief: bool | None = None,
                    specks: bool | None = None, calm: str | None = None,
                    reshape: bool | None = None, crisp: bool | None = None,
-                   ends: bool | None = None) -> Any:
+                   ends: bool | None = None, outline: bool | None = None) -> Any:
     """``engine(rgb, faces, strength)``: the native engine with the fold's own mouth bank
-    (``relief``, ``specks``, ``calm``, ``reshape``, ``crisp``, ``ends``: :func:`pixelfes.native.synthesize_face`'s; with
-    ``reshape`` the model's shape residual is fitted on the fold's pairs first:
+    (``relief``, ``specks``, ``calm``, ``reshape``, ``crisp``, ``ends``, ``outline``:
+    :func:`pixelfes.native.synthesize_face`'s; with ``reshape`` the model's shape residual is fitted
+    on the fold's pairs first:
     :func:`pixelfes.models.shape_residual.fit_shape_residual`)."""
     from pixelfes.native import synthesize_face
 
@@ -114,7 +121,7 @@ def native_factory(fold: Any, mouth: str = "auto", relief: bool | None = None,
         for face in faces:
             synthesize_face(rgb, out, face.landmarks, model, strength, bank=bank, mouth=mouth, relief=relief,
                             specks=specks, calm=calm, reshape=reshape, crisp=crisp,
-                            ends=ends)
+                            ends=ends, outline=outline)
         return out
 
     return engine

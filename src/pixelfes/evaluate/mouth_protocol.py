@@ -167,7 +167,8 @@ def _from_engines(name: str) -> ModelFactory:
 #: ``native._CRISP_TEETH`` is on; docs/mouth.md, "Lent teeth that keep their own detail").
 #: ``native-ends``: a smile's opening over lent teeth darkened at both ends to real smiles'
 #: falloff (adopted: the same as ``native`` since ``native._OPENING_ENDS`` is on; kept for the
-#: record's commands; "The smile's mushy corners").
+#: record's commands; "The smile's mushy corners"). ``native-outline``: a closing smile's outer lip
+#: outlines' edges narrowed (on trial; docs/mouth.md, "The closed lips' soft outlines").
 FACTORIES: dict[str, ModelFactory] = {
     "shape-texture": _from_engines("canvas_factory"),
     "native": _from_engines("native_factory"),
@@ -180,6 +181,7 @@ FACTORIES: dict[str, ModelFactory] = {
     "native-calmline": _from_engines("native_calmline_factory"),
     "native-calmline2": _from_engines("native_calmline2_factory"),
     "native-crisp": _from_engines("native_crisp_factory"),
+    "native-outline": _from_engines("native_outline_factory"),
 }
 
 
