@@ -44,7 +44,7 @@ def test_read_grid_is_the_plain_gather_bit_for_bit(lead, grid_shape):
 skimage_data = pytest.importorskip("skimage.data")
 
 #: sha256 of the whole photo closed by the native engine (happy -> neutral, the bundled model and bank,
-#: the lips' relief on, the red wedge's calming off: it came later), computed with main at 7959700
+#: the lips' relief on, the red wedge's calming and the outlines' narrowing off: they came later), computed with main at 7959700
 #: before the closing was made cheaper (numpy 2.4.6, OpenCV 4.14.0): the shortcuts change no byte.
 #: Another OpenCV may round a pixel otherwise. With the inpainting at half resolution off
 #: (``close._INPAINT_HALF``): it changes bytes on purpose
@@ -81,6 +81,7 @@ def test_a_closing_is_main_s_byte_for_byte(name, half, monkeypatch):
     from pixelfes.mouth import close
 
     monkeypatch.setattr(native, "_CALM_LINE", "off")  # (calm_line runs after close_mouth: tests/test_red_wedge.py)
+    monkeypatch.setattr(native, "_LIP_OUTLINE", False)  # (so does pinch_outlines: tests/test_lip_outline.py)
     monkeypatch.setattr(close, "_INPAINT_HALF", half)
     closes = spy_calls(monkeypatch, native, "close_mouth")
     out = rgb.copy()
