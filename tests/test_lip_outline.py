@@ -131,8 +131,8 @@ def test_pinch_outlines_checks_narrow() -> None:
 
 @pytest.mark.parametrize("target", ["neutral-to-happy", "happy-to-neutral"])
 def test_outline_switch_is_off_and_changes_only_a_closing_smile(target: str) -> None:
-    """On by default (adopted); on, neutral -> happy keeps its bytes, a closing smile is changed
-    near its outer outlines only."""
+    """Off by default (not adopted: main's bytes); on, neutral -> happy keeps its bytes, a closing
+    smile is changed near its outer outlines only."""
     skimage_data = pytest.importorskip("skimage.data")
     import pixelfes.native as native
     from pixelfes.evaluate.mouth_protocol import FACTORIES
@@ -140,7 +140,7 @@ def test_outline_switch_is_off_and_changes_only_a_closing_smile(target: str) -> 
     from pixelfes.native import synthesize_face
     from pixelfes.pipeline import resolve_model
 
-    assert native._LIP_OUTLINE is True and "native-outline" in FACTORIES
+    assert native._LIP_OUTLINE is False and "native-outline" in FACTORIES
     photo = skimage_data.astronaut()
     lm = detect_faces(photo)[0].landmarks
     model = resolve_model(target)
@@ -149,7 +149,7 @@ def test_outline_switch_is_off_and_changes_only_a_closing_smile(target: str) -> 
         out = photo.copy()
         res = synthesize_face(photo, out, lm, model, 1.0, outline=key)
         outs[key] = out
-    assert np.array_equal(outs[None], outs[True])
+    assert np.array_equal(outs[None], outs[False])
     if target == "neutral-to-happy":
         assert np.array_equal(outs[True], outs[False])
         return

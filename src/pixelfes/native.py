@@ -190,8 +190,10 @@ _OPENING_ENDS = True
 #: a closing smile's outer lip outlines' edges are narrowed (the warp and the lips' stretch leave
 #: them about twice as wide as the smile's and real closed lips';
 #: :func:`pixelfes.mouth.outline.pinch_outlines`; docs/mouth.md, "The closed lips' soft outlines").
-#: Adopted by its pre-registered rule: blind A/B 12 of 14 images (7 people), held out within one se
-_LIP_OUTLINE = True
+#: Its pre-registered rule held (blind A/B 12 of 14 images, 7 people, none black or west Asian; held
+#: out within one se), but the pre-registered dark-skin confirmation failed (2 of 12 images, 6 black
+#: and west Asian people: "hard, cut, sticker-like outline"), so off: main's bytes
+_LIP_OUTLINE = False
 _LAB_MIN = 0.004  # apply_gain(dark_in_lab=True) takes gains this close to 1 by channel scale
 _LIP_MARGIN = 0.12  # mouth widths around lips and philtrum where the texture ratio fades out
 _LIP_KEEP = 0.8

@@ -91,8 +91,8 @@ def native_calmline2_factory(fold: Any) -> Any:
 
 
 def native_outline_factory(fold: Any) -> Any:
-    """The native engine with a closing smile's outer lip outlines' edges narrowed (``outline=True``; the
-    default since adopted; docs/mouth.md, "The closed lips' soft outlines")."""
+    """The native engine with a closing smile's outer lip outlines' edges narrowed (``outline=True``; not
+    the default: docs/mouth.md, "The closed lips' soft outlines")."""
     return native_factory(fold, outline=True)
 
 

@@ -168,7 +168,7 @@ def _from_engines(name: str) -> ModelFactory:
 #: ``native-ends``: a smile's opening over lent teeth darkened at both ends to real smiles'
 #: falloff (adopted: the same as ``native`` since ``native._OPENING_ENDS`` is on; kept for the
 #: record's commands; "The smile's mushy corners"). ``native-outline``: a closing smile's outer lip
-#: outlines' edges narrowed (adopted: the same as ``native`` since ``native._LIP_OUTLINE`` is on; docs/mouth.md, "The closed lips' soft outlines").
+#: outlines' edges narrowed (not adopted: its rule held, its dark-skin confirmation failed; docs/mouth.md, "The closed lips' soft outlines").
 FACTORIES: dict[str, ModelFactory] = {
     "shape-texture": _from_engines("canvas_factory"),
     "native": _from_engines("native_factory"),
