@@ -165,3 +165,24 @@ def people_bank(people_lips: np.ndarray, **fields: np.ndarray) -> Any:
     base.update({k: v.astype(np.float32) for k, v in fields.items()})
     return MouthBank(np.zeros((0, 8, 8, 3), np.uint8), np.zeros((0, 20, 2), np.float32),
                      np.zeros((0, 3), np.uint8), np.zeros((0, 3), np.uint8), (), **base)
+
+
+def switch_outputs(target: str, switch: str) -> tuple[dict[Any, np.ndarray], Any, np.ndarray]:
+    """The astronaut changed by the bundled ``target`` model's native engine with
+    ``synthesize_face``'s ``switch`` argument at None (default), False and True: the outputs by
+    value, the result of the True run (its landmarks) and the input's landmarks."""
+    from skimage import data as skimage_data
+
+    from pixelfes.face import detect_faces
+    from pixelfes.native import synthesize_face
+    from pixelfes.pipeline import resolve_model
+
+    photo = skimage_data.astronaut()
+    lm = detect_faces(photo)[0].landmarks
+    model = resolve_model(target)
+    outs, res = {}, None
+    for key in (None, False, True):
+        out = photo.copy()
+        res = synthesize_face(photo, out, lm, model, 1.0, **{switch: key})
+        outs[key] = out
+    return outs, res, lm

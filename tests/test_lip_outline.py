@@ -133,22 +133,13 @@ def test_pinch_outlines_checks_narrow() -> None:
 def test_outline_switch_is_off_and_changes_only_a_closing_smile(target: str) -> None:
     """Off by default (not adopted: main's bytes); on, neutral -> happy keeps its bytes, a closing
     smile is changed near its outer outlines only."""
-    skimage_data = pytest.importorskip("skimage.data")
+    pytest.importorskip("skimage.data")
     import pixelfes.native as native
+    from conftest import switch_outputs
     from pixelfes.evaluate.mouth_protocol import FACTORIES
-    from pixelfes.face import detect_faces
-    from pixelfes.native import synthesize_face
-    from pixelfes.pipeline import resolve_model
 
     assert native._LIP_OUTLINE is False and "native-outline" in FACTORIES
-    photo = skimage_data.astronaut()
-    lm = detect_faces(photo)[0].landmarks
-    model = resolve_model(target)
-    outs = {}
-    for key in (None, False, True):
-        out = photo.copy()
-        res = synthesize_face(photo, out, lm, model, 1.0, outline=key)
-        outs[key] = out
+    outs, res, _ = switch_outputs(target, "outline")
     assert np.array_equal(outs[None], outs[False])
     if target == "neutral-to-happy":
         assert np.array_equal(outs[True], outs[False])

@@ -306,19 +306,10 @@ def test_the_bundled_bank_carries_every_relief_map() -> None:
 @pytest.mark.parametrize("target", ["neutral-to-happy", "happy-to-neutral"])
 def test_relief_changes_only_a_closing_smile(target: str) -> None:
     """neutral -> happy: the same bytes with the relief on; happy -> neutral: on is the default."""
-    skimage_data = pytest.importorskip("skimage.data")
-    from pixelfes.face import detect_faces
-    from pixelfes.native import synthesize_face
-    from pixelfes.pipeline import resolve_model
+    pytest.importorskip("skimage.data")
+    from conftest import switch_outputs
 
-    photo = skimage_data.astronaut()
-    lm = detect_faces(photo)[0].landmarks
-    model = resolve_model(target)
-    outs = {}
-    for key in (None, False, True):
-        out = photo.copy()
-        synthesize_face(photo, out, lm, model, 1.0, relief=key)
-        outs[key] = out
+    outs, _, lm = switch_outputs(target, "relief")
     assert np.array_equal(outs[None], outs[True])
     if target == "neutral-to-happy":
         assert np.array_equal(outs[True], outs[False])

@@ -21,6 +21,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .checks import check_rgb8, lip_points
 from .colour import LUMINANCE, to_linear, to_srgb
 
 __all__ = ["end_gain", "end_profile", "shade_opening_ends"]
@@ -59,13 +60,8 @@ def shade_opening_ends(image: np.ndarray, lips: np.ndarray) -> int:
     Each pixel of the opening (grown by ``_GROW`` mouth widths, feathered) gets linear RGB times
     the gain of its end's profile (:func:`end_gains`, measured on the opening's own pixels).
     """
-    if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3 \
-            or image.dtype != np.uint8:
-        raise ValueError("image must be an (H, W, 3) uint8 RGB array; got "
-                         f"{getattr(image, 'shape', type(image).__name__)}")
-    dst = np.asarray(lips, dtype=np.float64)
-    if dst.shape != (20, 2) or not np.all(np.isfinite(dst)):
-        raise ValueError(f"lips must be the (20, 2) finite landmarks 48-67 (x, y); got {dst.shape}")
+    check_rgb8(image)
+    dst = lip_points(lips)
     width = float(np.linalg.norm(dst[6] - dst[0]))
     a, b = dst[12], dst[16]  # the inner corners 60, 64
     axis = b - a

@@ -22,6 +22,7 @@ import numpy as np
 from ..face.align import estimate_similarity, transform_points
 from ..warp import Triangulation, box_backward_map
 from .bank import MouthBank, load_bank
+from .checks import check_rgb8, lip_points
 from .colour import PersonColours, lab, to_linear, to_srgb
 
 __all__ = ["blend_paint", "fill_mouth", "inner_gap", "mouth_frame", "MouthFill", "MouthPaint", "interior_paint",
@@ -225,10 +226,7 @@ def fill_mouth(image: np.ndarray, lips: np.ndarray, colours: PersonColours,
     a :class:`MouthFill`; ``box`` is ``None`` when the outline lies outside the image.
     :func:`interior_paint` then :func:`blend_paint`.
     """
-    if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3 \
-            or image.dtype != np.uint8:
-        raise ValueError("image must be an (H, W, 3) uint8 RGB array; got "
-                         f"{getattr(image, 'shape', type(image).__name__)}")
+    check_rgb8(image)
     paint = interior_paint(image.shape, lips, colours, bank, index=index, exclude=exclude, amount=amount,
                            crisp=crisp)
     if isinstance(paint, MouthFill):
@@ -255,9 +253,7 @@ def interior_paint(shape: tuple[int, ...], lips: np.ndarray, colours: PersonColo
     """What :func:`fill_mouth` would lay into an image of ``shape`` ``(H, W, ...)`` (the
     arguments as there), as a :class:`MouthPaint`; a :class:`MouthFill` with ``box`` ``None``
     when the outline lies outside the image (nothing to paint)."""
-    dst = np.asarray(lips, dtype=np.float64)
-    if dst.shape != (20, 2) or not np.all(np.isfinite(dst)):
-        raise ValueError(f"lips must be the (20, 2) finite landmarks 48-67 (x, y); got {dst.shape}")
+    dst = lip_points(lips)
     bank = load_bank() if bank is None else bank
     if index is None:
         outer = transform_points(mouth_frame(dst), dst)[:12]
