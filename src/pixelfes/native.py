@@ -194,6 +194,11 @@ _OPENING_ENDS = True
 #: out within one se), but the pre-registered dark-skin confirmation failed (2 of 12 images, 6 black
 #: and west Asian people: "hard, cut, sticker-like outline"), so off: main's bytes
 _LIP_OUTLINE = False
+#: a smile's lent lower band (the lender's inner lower lip between the teeth and the person's own)
+#: kept no lighter and no redder than the person's lower lip just below it
+#: (:func:`pixelfes.mouth.rim.cap_lower_band`; the "red rim under the teeth" of docs/mouth.md,
+#: "The red rim under the lent teeth"; laid into the output only, the teeth chosen as without it)
+_RIM_CAP = False
 _LAB_MIN = 0.004  # apply_gain(dark_in_lab=True) takes gains this close to 1 by channel scale
 _LIP_MARGIN = 0.12  # mouth widths around lips and philtrum where the texture ratio fades out
 _LIP_KEEP = 0.8
@@ -1469,7 +1474,8 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
                     exclude: str | None = None, relief: bool | None = None,
                     specks: bool | None = None, calm: str | None = None,
                     reshape: bool | None = None, crisp: bool | None = None,
-                    ends: bool | None = None, outline: bool | None = None) -> NativeResult:
+                    ends: bool | None = None, outline: bool | None = None,
+                    rim: bool | None = None) -> NativeResult:
     """Change one face of ``photo`` (``(H, W, 3) uint8``, read only) into ``out`` (same shape, written).
 
     ``landmarks``: the face's ``(68, 2)`` photo landmarks; ``model`` a fitted
@@ -1485,7 +1491,9 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
     otherwise; :func:`pixelfes.mouth.fill.restore_detail`; the teeth are chosen as without it);
     ``ends``: whether a smile opened over lent teeth gets the dark ends of a real opening
     (default ``_OPENING_ENDS``); ``outline``: whether a smile being closed gets its outer lip
-    outlines' edges narrowed (default ``_LIP_OUTLINE``).
+    outlines' edges narrowed (default ``_LIP_OUTLINE``); ``rim``: whether a smile's lent lower band
+    is capped at the person's lower lip's L* and chroma (default ``_RIM_CAP``;
+    :func:`pixelfes.mouth.rim.cap_lower_band`).
     """
     from .face.align import align_face, crop_matrix
 
@@ -1587,6 +1595,11 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
         else:
             fill_mouth(out, lips, colours, bank, index=index, crisp=sharp)
         exemplar = bank.ids[index]
+        if smile and (_RIM_CAP if rim is None else rim):
+            from .mouth.fill import lent_lip_likeness
+            from .mouth.rim import cap_lower_band
+
+            cap_lower_band(out, lips, lent_lip_likeness(out.shape, lips, bank, index))
         if smile and (_OPENING_ENDS if ends is None else ends):
             from .mouth.ends import shade_opening_ends
 

@@ -17,7 +17,7 @@ import numpy as np
 
 __all__ = ["canvas_factory", "fold_bank", "native_calmline2_factory", "native_calmline_factory", "native_factory",
            "native_likely_factory", "native_lipbank_factory", "native_outline_factory", "native_reshape_factory",
-           "native_specks_factory", "native_crisp_factory"]
+           "native_specks_factory", "native_crisp_factory", "native_redrim_factory"]
 
 
 @functools.lru_cache(maxsize=512)
@@ -99,9 +99,9 @@ def native_outline_factory(fold: Any) -> Any:
 def native_factory(fold: Any, mouth: str = "auto", relief: bool | None = None,
                    specks: bool | None = None, calm: str | None = None,
                    reshape: bool | None = None, crisp: bool | None = None,
-                   ends: bool | None = None, outline: bool | None = None) -> Any:
+                   ends: bool | None = None, outline: bool | None = None, rim: bool | None = None) -> Any:
     """``engine(rgb, faces, strength)``: the native engine with the fold's own mouth bank
-    (``relief``, ``specks``, ``calm``, ``reshape``, ``crisp``, ``ends``, ``outline``:
+    (``relief``, ``specks``, ``calm``, ``reshape``, ``crisp``, ``ends``, ``outline``, ``rim``:
     :func:`pixelfes.native.synthesize_face`'s; with ``reshape`` the model's shape residual is fitted
     on the fold's pairs first:
     :func:`pixelfes.models.shape_residual.fit_shape_residual`)."""
@@ -121,7 +121,7 @@ def native_factory(fold: Any, mouth: str = "auto", relief: bool | None = None,
         for face in faces:
             synthesize_face(rgb, out, face.landmarks, model, strength, bank=bank, mouth=mouth, relief=relief,
                             specks=specks, calm=calm, reshape=reshape, crisp=crisp,
-                            ends=ends, outline=outline)
+                            ends=ends, outline=outline, rim=rim)
         return out
 
     return engine
@@ -131,6 +131,12 @@ def native_ends_factory(fold: Any) -> Any:
     """The native engine with a smile's opening given the dark ends of a real one (``ends=True``;
     the default since adopted: docs/mouth.md, "The smile's mushy corners")."""
     return native_factory(fold, ends=True)
+
+
+def native_redrim_factory(fold: Any) -> Any:
+    """The native engine with a smile's lent lower band capped at the person's lower lip's L* and
+    chroma (``rim=True``; docs/mouth.md, "The red rim under the lent teeth")."""
+    return native_factory(fold, rim=True)
 
 
 def native_reshape_factory(fold: Any) -> Any:

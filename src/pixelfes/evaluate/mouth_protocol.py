@@ -169,6 +169,8 @@ def _from_engines(name: str) -> ModelFactory:
 #: falloff (adopted: the same as ``native`` since ``native._OPENING_ENDS`` is on; kept for the
 #: record's commands; "The smile's mushy corners"). ``native-outline``: a closing smile's outer lip
 #: outlines' edges narrowed (not adopted: its rule held, its dark-skin confirmation failed; docs/mouth.md, "The closed lips' soft outlines").
+#: ``native-redrim``: a smile's lent lower band kept no lighter or redder than the person's lower lip
+#: below it (``synthesize_face(rim=True)``; "The red rim under the lent teeth").
 FACTORIES: dict[str, ModelFactory] = {
     "shape-texture": _from_engines("canvas_factory"),
     "native": _from_engines("native_factory"),
@@ -182,6 +184,7 @@ FACTORIES: dict[str, ModelFactory] = {
     "native-calmline2": _from_engines("native_calmline2_factory"),
     "native-crisp": _from_engines("native_crisp_factory"),
     "native-outline": _from_engines("native_outline_factory"),
+    "native-redrim": _from_engines("native_redrim_factory"),
 }
 
 

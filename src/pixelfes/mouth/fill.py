@@ -26,7 +26,7 @@ from .checks import check_rgb8, lip_points
 from .colour import PersonColours, lab, to_linear, to_srgb
 
 __all__ = ["blend_paint", "fill_mouth", "inner_gap", "mouth_frame", "MouthFill", "MouthPaint", "interior_paint",
-           "detail_amplitude", "restore_detail"]
+           "detail_amplitude", "restore_detail", "lent_lip_likeness"]
 
 _PAIRS = ((61, 67), (62, 66), (63, 65))
 _ERODE = 0.0  # mouth widths the person's lips keep over the exemplar's edge (none: the stretched lip line of a closed mouth must be covered)
@@ -247,6 +247,30 @@ def blend_paint(image: np.ndarray, paint: MouthPaint, offset: tuple[int, int] = 
     return MouthFill(paint.index, paint.exemplar_id, paint.box)
 
 
+def _paint_box(shape: tuple[int, ...], dst: np.ndarray) -> tuple[int, int, int, int]:
+    """The box ``(x0, y0, x1, y1)`` :func:`interior_paint` paints for lips ``dst`` ``(20, 2)`` in an
+    image of ``shape`` (empty when ``x1 <= x0`` or ``y1 <= y0``)."""
+    width = float(np.linalg.norm(dst[6] - dst[0]))
+    inner = dst[12:]
+    h, w = int(shape[0]), int(shape[1])
+    pad = 2 + int(np.ceil(0.02 * width))
+    x0, y0 = (np.floor(inner.min(0)) - pad).astype(int)
+    x1, y1 = (np.ceil(inner.max(0)) + pad + 1).astype(int)
+    return max(0, int(x0)), max(0, int(y0)), min(w, int(x1)), min(h, int(y1))
+
+
+def lent_lip_likeness(shape: tuple[int, ...], lips: np.ndarray, bank: MouthBank,
+                      index: int) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+    """Where exemplar ``index``'s lent interior is its own lip (inner lip, gums) once laid into
+    lips ``(20, 2)`` of an image of ``shape``: the paint's box and :func:`lip_likeness` of its
+    warped patch there, ``(y1 - y0, x1 - x0) float32`` in [0, 1]; ``None`` when nothing is painted."""
+    dst = np.asarray(lips, dtype=np.float64)
+    box = _paint_box(shape, dst)
+    if box[2] <= box[0] or box[3] <= box[1]:
+        return None
+    return box, lip_likeness(_warped(bank, index, dst, box), bank.lips[index])
+
+
 def interior_paint(shape: tuple[int, ...], lips: np.ndarray, colours: PersonColours,
                 bank: MouthBank | None = None, *, index: int | None = None,
                 exclude: str | None = None, amount: float = 1.0, crisp: bool = False) -> MouthPaint | MouthFill:
@@ -262,11 +286,7 @@ def interior_paint(shape: tuple[int, ...], lips: np.ndarray, colours: PersonColo
     patch = bank.patches[index]
     width = float(np.linalg.norm(dst[6] - dst[0]))
     inner = dst[12:]
-    h, w = int(shape[0]), int(shape[1])
-    pad = 2 + int(np.ceil(0.02 * width))
-    x0, y0 = (np.floor(inner.min(0)) - pad).astype(int)
-    x1, y1 = (np.ceil(inner.max(0)) + pad + 1).astype(int)
-    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+    x0, y0, x1, y1 = _paint_box(shape, dst)
     if x1 <= x0 or y1 <= y0 or amount <= 0:
         return MouthFill(index, bank.ids[index], None)
     sample = _warped(bank, index, dst, (int(x0), int(y0), int(x1), int(y1)))
