@@ -259,16 +259,31 @@ def _paint_box(shape: tuple[int, ...], dst: np.ndarray) -> tuple[int, int, int, 
     return max(0, int(x0)), max(0, int(y0)), min(w, int(x1)), min(h, int(y1))
 
 
+def _paint_alpha(dst: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """The feathered inner-lip outline of lips ``dst`` ``(20, 2)`` over ``box``: :func:`interior_paint`'s
+    weight at full amount, ``(y1 - y0, x1 - x0) float32`` in [0, 1]."""
+    x0, y0, x1, y1 = box
+    width = float(np.linalg.norm(dst[6] - dst[0]))
+    alpha = np.zeros((y1 - y0, x1 - x0), np.float32)
+    cv2.fillPoly(alpha, [np.rint((dst[12:] - (x0, y0)) * 16).astype(np.int32)], 1.0, lineType=cv2.LINE_AA,
+                 shift=4)
+    e = int(round(_ERODE * width))
+    if e > 0:
+        alpha = cv2.erode(alpha, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * e + 1, 2 * e + 1)))
+    return cv2.GaussianBlur(alpha, (0, 0), max(0.5, _FEATHER * width))
+
+
 def lent_lip_likeness(shape: tuple[int, ...], lips: np.ndarray, bank: MouthBank,
                       index: int) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
-    """Where exemplar ``index``'s lent interior is its own lip (inner lip, gums) once laid into
-    lips ``(20, 2)`` of an image of ``shape``: the paint's box and :func:`lip_likeness` of its
-    warped patch there, ``(y1 - y0, x1 - x0) float32`` in [0, 1]; ``None`` when nothing is painted."""
+    """Where exemplar ``index``'s lent interior shows as its own lip (inner lip, gums) once laid
+    into lips ``(20, 2)`` of an image of ``shape``: the paint's box and :func:`lip_likeness` of its
+    warped patch there times the paint's weight at full amount, ``(y1 - y0, x1 - x0) float32`` in
+    [0, 1] (0 on the person's own lips); ``None`` when nothing is painted."""
     dst = np.asarray(lips, dtype=np.float64)
     box = _paint_box(shape, dst)
     if box[2] <= box[0] or box[3] <= box[1]:
         return None
-    return box, lip_likeness(_warped(bank, index, dst, box), bank.lips[index])
+    return box, lip_likeness(_warped(bank, index, dst, box), bank.lips[index]) * _paint_alpha(dst, box)
 
 
 def interior_paint(shape: tuple[int, ...], lips: np.ndarray, colours: PersonColours,
@@ -307,11 +322,5 @@ def interior_paint(shape: tuple[int, ...], lips: np.ndarray, colours: PersonColo
         depth = min(0.6, 1.0 - ex_gap / dst_gap)
         lin *= (1.0 - depth * cavity)[..., None]
     painted = to_srgb(lin)
-    alpha = np.zeros((y1 - y0, x1 - x0), np.float32)
-    cv2.fillPoly(alpha, [np.rint((inner - (x0, y0)) * 16).astype(np.int32)], 1.0, lineType=cv2.LINE_AA,
-                 shift=4)
-    e = int(round(_ERODE * width))
-    if e > 0:
-        alpha = cv2.erode(alpha, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * e + 1, 2 * e + 1)))
-    alpha = cv2.GaussianBlur(alpha, (0, 0), max(0.5, _FEATHER * width)) * np.float32(min(1.0, amount))
+    alpha = _paint_alpha(dst, (int(x0), int(y0), int(x1), int(y1))) * np.float32(min(1.0, amount))
     return MouthPaint(index, bank.ids[index], (int(x0), int(y0), int(x1), int(y1)), painted, alpha)

@@ -11,10 +11,10 @@ red line, 034's pink rim; docs/mouth.md, "The red rim under the lent teeth").
 chroma C* of the output's pixels from ``_REF[0]`` to ``_REF[1]`` of the lower lip's thickness
 below the inner lip line, middle half of the opening) and, for the lip-coloured pixels of the
 opening's lower part, takes L* and C* down to that reference where they are above it (hue
-kept) by the band's *level*: its median L* and C* brought to the reference where above it,
-every band pixel moved by the same amount (times its weight), so the band keeps its texture, the
-wet edge and the contact shadow raters like (a pixel-wise cap flattened it into a painted strip
-at 3x). A band as dark and grey as the lip is left alone. The weight is the lender's lip
+kept): L* by the band's *level*, its median brought to the reference where above it and every
+band pixel moved by the same amount (times its weight), so the band keeps its lightness texture,
+the wet edge and the contact shadow raters like (a pixel-wise L* cap flattened it into a painted
+strip at 3x); C* pixel by pixel (134's red line is redder than the rest of its band). A band as dark and grey as the lip is left alone. The weight is the lender's lip
 likeness (:func:`pixelfes.mouth.fill.lent_lip_likeness`) times a smoothstep in the opening's
 height from ``_LOW[0]`` to ``_LOW[1]``.
 """
@@ -33,7 +33,7 @@ _MIDDLE = 0.25  # ... between this share of the inner corners' distance from eit
 _LOW = (0.4, 0.6)  # the band's weight rises (smoothstep) over these shares of the opening's height
 _GROW = 0.01  # mouth widths (at least 1 px) below the inner lower line the band reaches (the feather)
 _MIN_PIXELS = 8  # a reference strip or band core with fewer pixels: nothing is changed
-_CORE = 0.5  # the band's level is measured where its weight is at least this
+_CORE = 0.5  # the band's L* level is measured where its weight is at least this
 
 
 def _curve(points: np.ndarray, xs: np.ndarray) -> np.ndarray:
@@ -113,10 +113,11 @@ def cap_lower_band(image: np.ndarray, lips: np.ndarray,
     ``(20, 2)`` landmarks 48-67 (x, y) in that frame; ``lent``: the lender's lip likeness in a box
     of that frame (:func:`pixelfes.mouth.fill.lent_lip_likeness`), default read off the image. The
     band's level is measured where its weight ``w`` (:func:`band_weight`) is at least
-    ``_CORE``: median L* ``L_b`` and C* ``C_b``; each pixel then gets ``L - w max(0, L_b - L_ref)``
-    and ``C (1 - w (1 - min(1, C_ref / C_b)))`` (a*, b* scaled together: the hue kept), the
-    reference :func:`band_reference`'s. Its texture (the wet edge, the contact shadow) is kept: a
-    band as dark and grey as the lip is left alone. Returns the pixels changed.
+    ``_CORE``, its median L* ``L_b``; each pixel then gets ``L - w max(0, L_b - L_ref)`` (the level:
+    its lightness texture, the wet edge and the contact shadow, kept) and ``C - w max(0, C - C_ref)``
+    (each pixel's redness capped; a*, b* scaled together: the hue kept), the reference
+    :func:`band_reference`'s. A band as dark and grey as the lip is left alone. Returns the pixels
+    changed.
     """
     if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3 \
             or image.dtype != np.uint8:
@@ -154,14 +155,14 @@ def cap_lower_band(image: np.ndarray, lips: np.ndarray,
     if int(core.sum()) < _MIN_PIXELS:
         return 0
     drop = max(0.0, float(np.median(colour[..., 0][core])) - l_ref)
-    c_band = float(np.median(chroma[core]))
-    keep = min(1.0, c_ref / c_band) if c_band > 0 else 1.0
-    if drop <= 0 and keep >= 1:
+    rows, cols = np.nonzero((weight > 0) & ((chroma > c_ref) | (drop > 0)))
+    if len(rows) == 0:
         return 0
-    rows, cols = np.nonzero(weight > 0)
     px = colour[rows, cols]
     wt = weight[rows, cols]
-    scale = 1.0 - wt * (1.0 - keep)
+    c = chroma[rows, cols]
+    new_c = c - wt * np.maximum(0.0, c - c_ref)
+    scale = np.where(c > 0, new_c / np.where(c > 0, c, 1.0), 1.0)
     capped = np.stack([px[:, 0] - wt * drop, px[:, 1] * scale, px[:, 2] * scale], axis=1).astype(np.float32)
     rgb = np.clip(np.rint(lab_to_srgb(capped)), 0, 255).astype(np.uint8)
     changed = int(np.any(rgb != sub[rows, cols], axis=1).sum())
