@@ -23,7 +23,7 @@ def _line(points: list[tuple[float, float]], x: float) -> float:
     """y of the polyline through ``points`` (x increasing) at ``x``, held flat beyond its ends."""
     if x <= points[0][0]:
         return points[0][1]
-    for (xa, ya), (xb, yb) in zip(points, points[1:]):
+    for (xa, ya), (xb, yb) in zip(points[:-1], points[1:], strict=True):
         if x <= xb:
             return ya + (yb - ya) * (x - xa) / (xb - xa)
     return points[-1][1]

@@ -264,7 +264,7 @@ def _paint_alpha(dst: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
     weight at full amount, ``(y1 - y0, x1 - x0) float32`` in [0, 1]."""
     x0, y0, x1, y1 = box
     width = float(np.linalg.norm(dst[6] - dst[0]))
-    alpha = np.zeros((y1 - y0, x1 - x0), np.float32)
+    alpha: np.ndarray = np.zeros((y1 - y0, x1 - x0), np.float32)
     cv2.fillPoly(alpha, [np.rint((dst[12:] - (x0, y0)) * 16).astype(np.int32)], 1.0, lineType=cv2.LINE_AA,
                  shift=4)
     e = int(round(_ERODE * width))
@@ -312,7 +312,7 @@ def interior_paint(shape: tuple[int, ...], lips: np.ndarray, colours: PersonColo
     # deeper than the exemplar: the stretched cavity darkens towards its middle
     ex_gap, dst_gap = inner_gap(ex), inner_gap(dst)
     if dst_gap > 1.15 * ex_gap > 0:
-        cavity = np.zeros((y1 - y0, x1 - x0), np.float32)
+        cavity: np.ndarray = np.zeros((y1 - y0, x1 - x0), np.float32)
         mid = (inner[[1, 2, 3]] + inner[[7, 6, 5]]) / 2 - (x0, y0)
         half = np.array([0.3 * width, 0.45 * dst_gap * width])
         centre = (float(mid[1][0]), float(mid[1][1]))  # cv2 takes Python numbers, not numpy ints
