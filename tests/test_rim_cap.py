@@ -157,3 +157,31 @@ def test_cap_validates() -> None:
         cap_lower_band(np.zeros((90, 120, 3), np.uint8), _lips()[:10])
     flat = np.full((90, 120, 3), 128, np.uint8)
     assert cap_lower_band(flat, _lips()) == 0  # grey: nothing lip-like
+
+
+@pytest.mark.parametrize("target", ["neutral-to-happy", "happy-to-neutral"])
+def test_rim_switch_is_off_and_changes_only_an_opened_smile(target: str) -> None:
+    """Off by default (not adopted: main's bytes); on, a smile opened over lent teeth changes only
+    inside its inner lips (grown by the feather), a closing smile not at all."""
+    pytest.importorskip("skimage.data")
+    import pixelfes.native as native
+    from conftest import switch_outputs
+    from pixelfes.evaluate.mouth_protocol import FACTORIES
+
+    assert native._RIM_CAP is False and "native-redrim" in FACTORIES
+    outs, res, _ = switch_outputs(target, "rim")
+    assert np.array_equal(outs[None], outs[False])
+    if target == "happy-to-neutral" or res.exemplar is None:
+        assert np.array_equal(outs[True], outs[False])
+        return
+    changed = (outs[True] != outs[False]).any(-1)
+    assert changed.any()
+    inner = res.landmarks[60:68]
+    # the opening's ends are shaded after the cap, by gains measured on the capped pixels, over the
+    # opening grown by ends._GROW mouth widths: that much (and a pixel) around the inner lips moves
+    from pixelfes.mouth import ends
+
+    grow = 2 * ends._GROW * float(np.linalg.norm(res.landmarks[54] - res.landmarks[48])) + 1
+    ys, xs = np.nonzero(changed)
+    assert inner[:, 0].min() - grow <= xs.min() and xs.max() <= inner[:, 0].max() + grow
+    assert inner[:, 1].min() - grow <= ys.min() and ys.max() <= inner[:, 1].max() + grow

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .checks import check_rgb8, lip_points
 from .colour import lab, lab_to_srgb
 from .fill import _LIP_LIKE
 
@@ -119,13 +120,8 @@ def cap_lower_band(image: np.ndarray, lips: np.ndarray,
     :func:`band_reference`'s. A band as dark and grey as the lip is left alone. Returns the pixels
     changed.
     """
-    if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3 \
-            or image.dtype != np.uint8:
-        raise ValueError("image must be an (H, W, 3) uint8 RGB array; got "
-                         f"{getattr(image, 'shape', type(image).__name__)}")
-    dst = np.asarray(lips, dtype=np.float64)
-    if dst.shape != (20, 2) or not np.all(np.isfinite(dst)):
-        raise ValueError(f"lips must be the (20, 2) finite landmarks 48-67 (x, y); got {dst.shape}")
+    check_rgb8(image)
+    dst = lip_points(lips)
     width = float(np.linalg.norm(dst[6] - dst[0]))
     if not width > 0:
         return 0
