@@ -147,3 +147,54 @@ def test_lip_uv_is_the_plain_grid_bit_for_bit(tilt, closing):
         assert got.dtype == want.dtype and got.shape == want.shape
         assert np.array_equal(got, want)
     assert (plain[2] == 0).sum() > 100 and (plain[2] == 1).sum() > 100
+
+
+def test_lip_uv_memo_gives_the_fresh_frame_and_only_for_the_same_lips(closing):
+    """relief.lip_uv's one-entry memo (the relief and the red wedge's calming ask for the same
+    region's frame): a hit is the fresh frame bit for bit, read only; other lips (one ulp off) or
+    another shape are made afresh."""
+    lips = closing[1] - closing[1].min(0) + 9
+    relief._UV_LAST[0] = None
+    first = relief.lip_uv((100, 140), lips)
+    again = relief.lip_uv((100, 140), lips.copy())
+    assert all(a is b for a, b in zip(first, again, strict=True))  # (a hit)
+    for got, want in zip(again, _lip_uv_plain((100, 140), lips), strict=True):
+        assert np.array_equal(got, want) and not got.flags.writeable
+    nudged = lips.copy()
+    nudged[3, 1] = np.nextafter(nudged[3, 1], np.inf)
+    for other, shape in ((nudged, (100, 140)), (lips, (101, 140)), (lips, (100, 139))):
+        got = relief.lip_uv(shape, other)
+        for g, want in zip(got, _lip_uv_plain(shape, other), strict=True):
+            assert np.array_equal(g, want)
+    assert not np.array_equal(relief.lip_uv((100, 140), nudged)[1], first[1])  # (the nudge is seen)
+
+
+def test_a_calmed_closing_is_the_same_with_the_frame_made_afresh(closing, monkeypatch):
+    """native.close_on_crease with the red wedge's calming (the default): the calming reads the
+    relief's lip frame from the memo; with the memo off (every frame made afresh) the same bytes."""
+    from pixelfes import native
+
+    image, lips, colours, kw = closing
+    assert kw.get("relief") is not None and kw.get("tint") is not None
+    base = np.zeros((image.shape[0] + 40, image.shape[1] + 40, 3), np.uint8)
+    base[20:-20, 20:-20] = image
+    calls = []
+    real = relief._lip_uv
+
+    def counted(shape, pts):
+        calls.append(1)
+        return real(shape, pts)
+
+    monkeypatch.setattr(relief, "_lip_uv", counted)
+    outs = []
+    for memo in (True, False):
+        relief._UV_LAST[0] = None
+        calls.clear()
+        if not memo:  # (every call a miss)
+            monkeypatch.setattr(relief, "_UV_LAST", type("Miss", (list,), {"__setitem__": lambda s, i, v: None})([None]))
+        out = base.copy()
+        box = native.close_on_crease(out, lips + 20, colours, relief=kw["relief"], tint=kw["tint"], calm="level")
+        assert box is not None
+        outs.append(out)
+        assert len(calls) == (1 if memo else 2)
+    assert np.array_equal(outs[0], outs[1])

@@ -84,13 +84,36 @@ def lip_curves(frame_lips: np.ndarray, xs: np.ndarray) -> tuple[np.ndarray, np.n
             outline_y(p[_LOWER_OUTER], xs), outline_y(p[_LOWER_INNER], xs))
 
 
+#: the last :func:`lip_uv` asked for: ``(key, arrays)``, the key the shape and the lips' bytes, the
+#: arrays read only. Closing a smile asks twice for the same region's frame, the relief
+#: (:func:`draw_relief`) and then the red wedge's calming (:func:`pixelfes.mouth.wedge.calm_line`):
+#: ~1 ms a closing. One entry, replaced whole (threads see an old or a new pair, both right)
+_UV_LAST: list[tuple[tuple[object, ...], tuple[np.ndarray, np.ndarray, np.ndarray]] | None] = [None]
+
+
 def lip_uv(shape: tuple[int, ...], lips: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Lip frame coordinates of every pixel of an image ``shape`` with lips ``(20, 2)`` (48-67):
-    ``(u, v, which)``, ``(H, W) float64`` and ``(H, W) int8`` (0 upper lip, 1 lower, -1 neither).
+    ``(u, v, which)``, ``(H, W) float64`` and ``(H, W) int8`` (0 upper lip, 1 lower, -1 neither),
+    read only.
 
     ``u = x_f + 0.5`` (``x_f`` the pixel centre's mouth-frame x); ``v`` from 0 at the lip's outer
     line to 1 at its inner line, read column by column in the mouth frame; a pixel is in a lip
-    where ``0 <= u <= 1`` and ``0 <= v <= 1`` (upper lip first where they overlap)."""
+    where ``0 <= u <= 1`` and ``0 <= v <= 1`` (upper lip first where they overlap). The same shape
+    and lips as the call before (byte for byte) give that call's arrays (:data:`_UV_LAST`)."""
+    pts = np.ascontiguousarray(lips, dtype=np.float64)
+    key = (tuple(int(n) for n in shape[:2]), pts.shape, pts.tobytes())
+    last = _UV_LAST[0]
+    if last is not None and last[0] == key:
+        return last[1]
+    got = _lip_uv(shape, pts)
+    for a in got:
+        a.flags.writeable = False
+    _UV_LAST[0] = (key, got)
+    return got
+
+
+def _lip_uv(shape: tuple[int, ...], lips: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`lip_uv` made afresh (no memo)."""
     h, w = shape[:2]
     m = _frame(lips)
     # (a row and a column broadcast: the same sums, pixel by pixel, as over a grid of both)
