@@ -186,3 +186,14 @@ def switch_outputs(target: str, switch: str) -> tuple[dict[Any, np.ndarray], Any
         res = synthesize_face(photo, out, lm, model, 1.0, **{switch: key})
         outs[key] = out
     return outs, res, lm
+
+
+@pytest.fixture(scope="session")
+def face() -> tuple[np.ndarray, np.ndarray]:
+    """The astronaut (read only) and its 68 landmarks, found once for every test that changes her."""
+    skimage_data = pytest.importorskip("skimage.data")
+    from pixelfes.face import detect_faces
+
+    rgb = skimage_data.astronaut()
+    rgb.setflags(write=False)
+    return rgb, detect_faces(rgb)[0].landmarks

@@ -88,21 +88,6 @@ def test_corner_specks_against_the_plain_reference():
     assert lab(got[41:42, 18:19])[0, 0, 0] < lab(image[41:42, 18:19])[0, 0, 0] - 20
 
 
-def test_corner_specks_validate_their_arguments():
-    with pytest.raises(ValueError, match="uint8"):
-        clear_corner_specks(np.zeros((8, 8, 3), np.float32), _lips())
-    with pytest.raises(ValueError, match=r"\(20, 2\)"):
-        clear_corner_specks(np.zeros((8, 8, 3), np.uint8), _lips()[:12])
-
-
-@pytest.fixture(scope="module")
-def face():
-    from pixelfes.face import detect_faces
-
-    rgb = skimage_data.astronaut()
-    return rgb, detect_faces(rgb)[0].landmarks
-
-
 def test_a_smile_with_and_without_the_specks_cleared(face, monkeypatch):
     # on (the default since adopted): the smile without it, then the corners' specks toned down
     from pixelfes.pipeline import resolve_model

@@ -16,14 +16,6 @@ skimage_data = pytest.importorskip("skimage.data")
 
 
 @pytest.fixture(scope="module")
-def face():
-    from pixelfes.face import detect_faces
-
-    rgb = skimage_data.astronaut()
-    return rgb, detect_faces(rgb)[0].landmarks
-
-
-@pytest.fixture(scope="module")
 def model():
     from pixelfes.pipeline import resolve_model
 

@@ -126,21 +126,6 @@ def test_an_end_as_dark_as_real_ones_is_left_alone():
     assert not np.array_equal(got[:, 60:], image[:, 60:])
 
 
-def test_opening_ends_validate_their_arguments():
-    with pytest.raises(ValueError, match="uint8"):
-        shade_opening_ends(np.zeros((8, 8, 3), np.float32), _lips())
-    with pytest.raises(ValueError, match=r"\(20, 2\)"):
-        shade_opening_ends(np.zeros((8, 8, 3), np.uint8), _lips()[:12])
-
-
-@pytest.fixture(scope="module")
-def face():
-    from pixelfes.face import detect_faces
-
-    rgb = skimage_data.astronaut()
-    return rgb, detect_faces(rgb)[0].landmarks
-
-
 def test_a_smile_with_and_without_the_dark_ends(face, monkeypatch):
     # on by default (adopted): off, the smile without it; on (the default), the same smile
     # with its opening's ends shaded on the very lips the teeth were painted in

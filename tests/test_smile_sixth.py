@@ -14,14 +14,6 @@ from pixelfes.mouth_regions import mouth_look, mouth_regions, srgb_to_lab
 skimage_data = pytest.importorskip("skimage.data")
 
 
-@pytest.fixture(scope="module")
-def face():
-    from pixelfes.face import detect_faces
-
-    rgb = skimage_data.astronaut()
-    return rgb, detect_faces(rgb)[0].landmarks
-
-
 def _parted(lm: np.ndarray, dy: float) -> np.ndarray:
     lips = np.array(lm[48:68], dtype=np.float64, copy=True)
     lips[13:16, 1] -= dy  # upper inner lip (61-63) up, lower (65-67) down

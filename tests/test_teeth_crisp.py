@@ -96,14 +96,6 @@ def test_restore_detail_caps_its_gain():
     np.testing.assert_allclose(got, want, atol=2e-3)
 
 
-@pytest.fixture(scope="module")
-def face():
-    from pixelfes.face import detect_faces
-
-    rgb = skimage_data.astronaut()
-    return rgb, detect_faces(rgb)[0].landmarks
-
-
 def _opened(lm: np.ndarray, dy: float = 6.0) -> np.ndarray:
     lips = np.array(lm[48:68], dtype=np.float64, copy=True)
     lips[13:16, 1] -= dy
