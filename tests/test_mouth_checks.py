@@ -1,4 +1,4 @@
-"""The mouth painters refuse what they cannot paint in place, with one message each (mouth.checks)."""
+"""The mouth painters refuse what they cannot paint in place, with one message each (mouth.checks); their shared ramp (mouth.ramp)."""
 
 from __future__ import annotations
 
@@ -41,3 +41,11 @@ def test_good_arguments_pass_as_float64() -> None:
     got = lip_points(LIPS.astype(np.float32))
     assert got.dtype == np.float64 and got.shape == (20, 2)
     np.testing.assert_array_equal(got, LIPS.astype(np.float32).astype(np.float64))
+
+
+def test_smoothstep_is_the_plain_cubic_ramp_and_keeps_float32() -> None:
+    from pixelfes.mouth.ramp import smoothstep
+
+    x = np.array([-1.0, 0.0, 0.25, 0.5, 0.75, 1.0, 2.0])
+    np.testing.assert_array_equal(smoothstep(x), [0.0, 0.0, 0.15625, 0.5, 0.84375, 1.0, 1.0])
+    assert smoothstep(x.astype(np.float32)).dtype == np.float32

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..face.align import invert_affine, transform_points
 from .fill import mouth_frame
+from .ramp import smoothstep
 
 __all__ = ["DEEP", "RIM", "interior_lab", "rounded_outline", "teeth_shade", "tongue_share"]
 
@@ -27,11 +28,6 @@ CAVITY_A = 0.48  # a* of the dark cavity / the lips' a* (London open smiles, pix
 CAVITY_B = 0.56  # b* of the dark cavity / the lips' b* (the same pixels: 0.50-0.77)
 ROUND = 0.7  # how far the lower edge moves from the warp's V towards a U
 KEEP_LIP = 0.55  # share of the lower lip's thickness the rounder edge must leave
-
-
-def _smoothstep(x: np.ndarray) -> np.ndarray:
-    t = np.clip(x, 0.0, 1.0)
-    return t * t * (3.0 - 2.0 * t)
 
 
 def rounded_outline(inner: np.ndarray, outer: np.ndarray, smooth: np.ndarray) -> np.ndarray:
@@ -74,7 +70,7 @@ def rounded_outline(inner: np.ndarray, outer: np.ndarray, smooth: np.ndarray) ->
 def tongue_share(gap: float) -> float:
     """How much of the opening's height the tongue fills, by the gap (mouth widths): none
     below 0.18 (the tongue lies behind the lower teeth), 0.42 from 0.35 (a dropped jaw)."""
-    return float(0.42 * _smoothstep(np.asarray((gap - 0.18) / 0.17)))
+    return float(0.42 * smoothstep(np.asarray((gap - 0.18) / 0.17)))
 
 
 def _uv(shape: tuple[int, int], offset: np.ndarray, outline: np.ndarray, m: np.ndarray
@@ -120,7 +116,7 @@ def interior_lab(shape: tuple[int, int], offset: np.ndarray, outline: np.ndarray
     u, v = _uv(shape, offset, outline, m)
     # the cavity: darkest at the back under the upper teeth (v ~ 0.2-0.4) and towards the
     # cheeks, lighter low in the mouth where the floor and the tongue catch the light
-    depth_f = np.float32(DEEP) + np.float32(LOW - DEEP) * _smoothstep((v - 0.35) / 0.65)
+    depth_f = np.float32(DEEP) + np.float32(LOW - DEEP) * smoothstep((v - 0.35) / 0.65)
     u2 = u * u  # (u**4 by two products: 100x faster than the power, to an ulp)
     depth_f = depth_f * (np.float32(1.0) - np.float32(0.2) * (u2 * u2))
     # a*, b* as shares of the lips': the dark cavity as measured on real open mouths (at 0.8
@@ -133,8 +129,8 @@ def interior_lab(shape: tuple[int, int], offset: np.ndarray, outline: np.ndarray
     t_share = tongue_share(gap)
     if t_share > 0:
         top = np.float32(1.0 - t_share) + np.float32(t_share) * (u / np.float32(0.6)) ** 2
-        tongue = _smoothstep((v - top) / np.float32(0.16) + 0.5)
-        lit = (np.float32(TONGUE_L) - np.float32(0.14) * _smoothstep((v - top) / max(t_share, 1e-3))) \
+        tongue = smoothstep((v - top) / np.float32(0.16) + 0.5)
+        lit = (np.float32(TONGUE_L) - np.float32(0.14) * smoothstep((v - top) / max(t_share, 1e-3))) \
             * (np.float32(1.0) - np.float32(0.35) * (u / np.float32(0.6)) ** 2)
         depth_f = depth_f * (1 - tongue) + lit * tongue
         chroma_a = chroma_a * (1 - tongue) + np.float32(1.0) * tongue
@@ -165,5 +161,5 @@ def teeth_shade(shape: tuple[int, int], offset: np.ndarray, outline: np.ndarray,
     gap = max(float(gap), 1e-6)
     below = v * np.float32(gap / max(visible, 1e-6))  # 1 at the tooth edges
     base = np.float32(0.55 + 0.45 * float(np.clip(lit, 0.0, 1.0)))
-    g = (base + (np.float32(1.0) - base) * _smoothstep(below)) * (np.float32(1.0) - np.float32(0.6) * u * u)
+    g = (base + (np.float32(1.0) - base) * smoothstep(below)) * (np.float32(1.0) - np.float32(0.6) * u * u)
     return g.astype(np.float32)

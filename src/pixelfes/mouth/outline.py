@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from ..mouth_regions import outline_y
+from .ramp import smoothstep
 
 __all__ = ["BAND", "NARROW", "pinch", "pinch_outlines"]
 
@@ -32,11 +33,6 @@ def pinch(d: np.ndarray, k: np.ndarray | float, band: float) -> np.ndarray:
     d = np.asarray(d, dtype=np.float64)
     x = np.minimum(np.abs(d) / band, 1.0)
     return np.asarray(d * (1.0 + (np.asarray(k, dtype=np.float64) - 1.0) * (1.0 - x) ** 2))
-
-
-def _smoothstep(x: np.ndarray) -> np.ndarray:
-    x = np.clip(x, 0.0, 1.0)
-    return np.asarray(x * x * (3.0 - 2.0 * x))
 
 
 def pinch_outlines(image: np.ndarray, lips: np.ndarray, *, narrow: float = NARROW,
@@ -65,7 +61,7 @@ def pinch_outlines(image: np.ndarray, lips: np.ndarray, *, narrow: float = NARRO
         return None
     xs = np.arange(x0, x1, dtype=np.float64)
     u = (xs - lm[0, 0]) / max(lm[6, 0] - lm[0, 0], 1e-6)
-    along = _smoothstep((np.minimum(u, 1.0 - u) - _FADE[0]) / (_FADE[1] - _FADE[0]))
+    along = smoothstep((np.minimum(u, 1.0 - u) - _FADE[0]) / (_FADE[1] - _FADE[0]))
     rows = np.arange(y0, y1, dtype=np.float64)[:, None]
     read = np.repeat(rows, xs.size, axis=1)
     dist = [rows - outline_y(lm[points], xs)[None] for points in _OUTLINES]

@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..mouth_regions import outline_y
 from .checks import check_rgb8, lip_points
 from .colour import lab, lab_to_srgb
 from .fill import _LIP_LIKE
+from .ramp import smoothstep
 
 __all__ = ["band_reference", "band_weight", "cap_lower_band"]
 
@@ -37,17 +39,11 @@ _MIN_PIXELS = 8  # a reference strip or band core with fewer pixels: nothing is 
 _CORE = 0.5  # the band's L* level is measured where its weight is at least this
 
 
-def _curve(points: np.ndarray, xs: np.ndarray) -> np.ndarray:
-    """The polyline through ``points`` ``(K, 2)`` (x, y) read at ``xs``, as y (sorted by x)."""
-    order = np.argsort(points[:, 0], kind="stable")
-    return np.interp(xs, points[order, 0], points[order, 1])
-
-
 def _curves(lips: np.ndarray, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(upper inner, lower inner, outer lower) lip lines' y at ``xs``; ``lips`` ``(20, 2)`` 48-67."""
-    upper = _curve(lips[[12, 13, 14, 15, 16]], xs)
-    lower = _curve(lips[[12, 19, 18, 17, 16]], xs)
-    outer = _curve(lips[[0, 11, 10, 9, 8, 7, 6]], xs)
+    upper = outline_y(lips[[12, 13, 14, 15, 16]], xs)
+    lower = outline_y(lips[[12, 19, 18, 17, 16]], xs)
+    outer = outline_y(lips[[0, 11, 10, 9, 8, 7, 6]], xs)
     return upper, lower, outer
 
 
@@ -96,8 +92,7 @@ def band_weight(lab_image: np.ndarray, lips: np.ndarray, lip_a: float,
     grow = max(1.0, _GROW * width)
     height = lower - upper
     v = (ys - upper) / np.where(height > 0, height, np.inf)
-    u = np.clip((v - _LOW[0]) / (_LOW[1] - _LOW[0]), 0.0, 1.0)
-    place = u * u * (3.0 - 2.0 * u)
+    place = smoothstep((v - _LOW[0]) / (_LOW[1] - _LOW[0]))
     place = place * ((xs >= left) & (xs <= right) & (height > 0) & (ys <= lower + grow))
     if likeness is None:
         a_lip = max(lip_a, 1.0)
