@@ -7,7 +7,7 @@ import pytest
 
 from pixelfes.mouth.checks import check_rgb8, lip_points
 from pixelfes.mouth.ends import shade_opening_ends
-from pixelfes.mouth.fill import fill_mouth
+from pixelfes.mouth.fill import fill_mouth, lent_lip_likeness
 from pixelfes.mouth.rim import cap_lower_band
 from pixelfes.mouth.specks import clear_corner_specks
 
@@ -34,6 +34,8 @@ def test_lips_must_be_twenty_finite_points(lips) -> None:
     for paint in (shade_opening_ends, clear_corner_specks, cap_lower_band):
         with pytest.raises(ValueError, match="finite landmarks 48-67"):
             paint(image, lips)
+    with pytest.raises(ValueError, match="finite landmarks 48-67"):
+        lent_lip_likeness(image.shape, lips, None, 0)  # type: ignore[arg-type]
 
 
 def test_good_arguments_pass_as_float64() -> None:

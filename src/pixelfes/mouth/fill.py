@@ -279,7 +279,7 @@ def lent_lip_likeness(shape: tuple[int, ...], lips: np.ndarray, bank: MouthBank,
     into lips ``(20, 2)`` of an image of ``shape``: the paint's box and :func:`lip_likeness` of its
     warped patch there times the paint's weight at full amount, ``(y1 - y0, x1 - x0) float32`` in
     [0, 1] (0 on the person's own lips); ``None`` when nothing is painted."""
-    dst = np.asarray(lips, dtype=np.float64)
+    dst = lip_points(lips)
     box = _paint_box(shape, dst)
     if box[2] <= box[0] or box[3] <= box[1]:
         return None
