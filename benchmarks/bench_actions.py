@@ -30,7 +30,9 @@ only public calls, so ``PYTHONPATH=<another checkout>/src`` times that code the 
 ``--sizes`` times the photo step on the first three London photos reduced to 1000, 700 and
 480 px wide (faces of about 330, 230 and 160 px): the cost follows the pixels that move;
 each size's line ends with the median and the largest of its recipes (the issue's target:
-at most 10 ms a face). ``--interpolation`` picks the photo resampling's kernel for the
+at most 10 ms a face). ``--requests`` names the photo rows' requests (default surprised, angry, disgusted,
+neutral; e.g. ``fearful,sad,au:1=0.8;2=0.8;26=0.5`` for the others and an ``--au`` mix).
+``--interpolation`` picks the photo resampling's kernel for the
 photo rows and ``--sizes`` ("both": each size timed with cubic and with linear in
 alternation, in this process: the ratio is the kernel's share).
 """
@@ -162,6 +164,18 @@ def crop_and_landmarks() -> tuple[np.ndarray, np.ndarray]:
         return crop, a.landmarks
     lm = pose_from_angles(0, 0, 0, 4.3, (95.5, 100.0)).project(load_basis().mean_shape)
     return np.full((192, 192, 3), 170, np.uint8), lm
+
+
+def photo_model(request: str) -> ActionUnitModel:
+    """The action-unit model of a ``--requests`` entry: a recipe name, or ``au:`` and unit
+    intensities (``au:1=0.8,2=0.8,26=0.5``: ``--au`` alone, no recipe)."""
+    if request.startswith("au:"):
+        return ActionUnitModel(None, au=request[3:]).fit()
+    from pixelfes.pipeline import resolve_model
+
+    got = resolve_model(None, "neutral", request, engine="actions")
+    assert isinstance(got, ActionUnitModel)
+    return got
 
 
 def one_process(request: str, index: int) -> list[tuple[float, int]]:
@@ -317,6 +331,9 @@ def main() -> None:
                     help="only time the photo step by face size (photos reduced to 1000, 700, 480 px)")
     ap.add_argument("--interpolation", choices=("cubic", "linear", "both"), default="cubic",
                     help="the photo resampling's kernel (both: --sizes times each, alternating)")
+    ap.add_argument("--requests", default="surprised,angry,disgusted,neutral",
+                    help="the photo rows' requests, comma-separated: recipes, or au:1=0.8;2=0.8 "
+                         "(an --au mix, ';' between its units; default %(default)s)")
     ap.add_argument("--one", nargs=2, metavar=("REQUEST", "INDEX"), help=argparse.SUPPRESS)
     ap.add_argument("--one-large", metavar="REQUEST", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -341,6 +358,7 @@ def main() -> None:
         if args.large:
             large()
         return
+    requests = [r.replace(";", ",") for r in args.requests.split(",")]
     timer = stage_timer() if args.stages else None
     crop, lm = crop_and_landmarks()
     maps = (np.random.default_rng(0).uniform(0, 191, (192, 192)).astype(np.float32),) * 2
@@ -364,8 +382,8 @@ def main() -> None:
             t_nat = cpu_ms(lambda rgb=rgb, out=out, lm=face.landmarks, native=native:
                            synthesize_face(rgb, out, lm, native, 1.0), args.repeat)
             print(f"{photo.name} {rgb.shape[1]}x{rgb.shape[0]}: native engine step (happy) {t_nat:7.2f} ms")
-            for expr in ("surprised", "angry", "disgusted", "neutral"):
-                m = resolve_model(None, "neutral", expr, engine="actions")
+            for expr in requests:
+                m = photo_model(expr)
                 if timer:
                     timer.spent.clear()
                 # in place on a copy of the photo, as the pipeline calls it (out=: no copy of

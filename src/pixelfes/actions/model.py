@@ -166,7 +166,10 @@ class ActionUnitModel(ExpressionModel):
         self._check_fitted()
         lm = _check_landmarks(landmarks, 1)[0]
         w = self.face_weights(lm) if weights is None else dict(weights)
-        motion = strength * self.motion(lm, w)
+        return self._limited(lm, strength * self.motion(lm, w))
+
+    def _limited(self, lm: np.ndarray, motion: np.ndarray) -> np.ndarray:
+        """:meth:`predict_shape` of ``(68, 2)`` landmarks moved by ``motion`` ``(68, 2)``."""
         target = _stop_lips_at_contact(lm, lm + motion, self._down(lm))
         out = lm.copy()
         for part in (_UPPER, _LOWER):
@@ -258,8 +261,8 @@ class ActionUnitModel(ExpressionModel):
         lm = np.asarray(landmarks, dtype=np.float64)
         weights = self.face_weights(lm)
         scaled = {k: strength * v for k, v in weights.items()}
-        target = self.predict_shape(lm, 1.0, scaled)
-        full = self.motion(lm, scaled)
+        full = self.motion(lm, scaled)  # (once: predict_shape(lm, 1.0, scaled) made it again)
+        target = self._limited(_check_landmarks(lm, 1)[0], full)
         applied = {part: _applied_fraction(lm[idx], target[idx], full[idx])
                    for part, idx in (("upper", _UPPER), ("lower", _LOWER))}
         folds = {k: applied[_unit_part(k)] * v for k, v in scaled.items()}

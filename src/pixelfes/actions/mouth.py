@@ -534,7 +534,9 @@ def lift_upper_lip(image: np.ndarray, before: np.ndarray, after: np.ndarray, sou
     mask = _polygon_mask(poly - off, box, max(0.4, 0.006 * width))
     m = mouth_frame(a)
     fo, fi = transform_points(m, a[48:55]), transform_points(m, a[60:65])
-    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float64)
+    # a column of rows and a row of columns, broadcast: the same values as an (H, W) mgrid's
+    xx = np.arange(x0, x1, dtype=np.float64)[None, :]
+    yy = np.arange(y0, y1, dtype=np.float64)[:, None]
     fx = xx * m[0, 0] + yy * m[0, 1] + m[0, 2]
     fy = xx * m[1, 0] + yy * m[1, 1] + m[1, 2]
     y_out = np.interp(fx, fo[:, 0], fo[:, 1])

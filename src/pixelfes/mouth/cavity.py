@@ -84,8 +84,11 @@ def _uv(shape: tuple[int, int], offset: np.ndarray, outline: np.ndarray, m: np.n
     up, lo = f[: half + 1], np.concatenate([f[half:], f[:1]])
     up = up[np.argsort(up[:, 0])]
     lo = lo[np.argsort(lo[:, 0])]
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    px = np.stack([xx + np.float32(offset[0]), yy + np.float32(offset[1])], axis=-1)
+    # the pixel centres as broadcast rows and columns (the same float32 values as a float32
+    # mgrid plus the offset, without mgrid's two int64 (H, W) arrays and their conversion)
+    xs = np.arange(w, dtype=np.float32) + np.float32(offset[0])
+    ys = np.arange(h, dtype=np.float32) + np.float32(offset[1])
+    px = np.stack(np.broadcast_arrays(xs[None, :], ys[:, None]), axis=-1)
     fx = px @ m[:, :2].T.astype(np.float32) + m[:, 2].astype(np.float32)
     x0, x1 = float(f[:, 0].min()), float(f[:, 0].max())
     y_up = np.interp(fx[..., 0], up[:, 0], up[:, 1]).astype(np.float32)
