@@ -354,3 +354,32 @@ def test_lift_upper_lip_relights_the_raised_lips_dark_inner_part():
     still = img.copy()
     am.lift_upper_lip(still, before, after, src, 0.0)
     assert np.array_equal(still, img)
+
+
+def test_uv_is_the_mouth_frame_of_every_pixel_centre_written_out():
+    """``_uv`` over a box with an offset and a turned, scaled mouth frame equals the plain
+    formula (an (H, W) float32 grid of pixel centres plus the offset, through the frame, the
+    outline's upper and lower edges interpolated along x), float for float."""
+    lm = _landmarks(20.0)
+    theta = np.radians(7.0)
+    rot = np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]])
+    lm = (lm - 60.0) @ rot.T * 1.3 + (300.0, 210.0)
+    outline = (_box_outline(40.0, 60.0) - 60.0) @ rot.T * 1.3 + (300.0, 210.0)
+    m = mouth_frame(lm)
+    offset, shape = np.array([231.0, 168.0]), (57, 131)
+    u, v = cv._uv(shape, offset, outline, m)
+    f = outline @ m[:, :2].T + m[:, 2]
+    half = len(f) // 2
+    up, lo = f[: half + 1], np.concatenate([f[half:], f[:1]])
+    up, lo = up[np.argsort(up[:, 0])], lo[np.argsort(lo[:, 0])]
+    yy, xx = np.mgrid[0:shape[0], 0:shape[1]].astype(np.float32)
+    px = np.stack([xx + np.float32(offset[0]), yy + np.float32(offset[1])], axis=-1)
+    fx = px @ m[:, :2].T.astype(np.float32) + m[:, 2].astype(np.float32)
+    y_up = np.interp(fx[..., 0], up[:, 0], up[:, 1]).astype(np.float32)
+    y_lo = np.interp(fx[..., 0], lo[:, 0], lo[:, 1]).astype(np.float32)
+    want_v = np.clip((fx[..., 1] - y_up) / np.maximum(y_lo - y_up, np.float32(1e-3)), 0.0, 1.0)
+    x0, x1 = float(f[:, 0].min()), float(f[:, 0].max())
+    want_u = np.clip((2.0 * fx[..., 0] - (x0 + x1)) / (x1 - x0), -1.0, 1.0)
+    assert u.shape == v.shape == shape and u.dtype == v.dtype == np.float32
+    assert np.array_equal(u, want_u.astype(np.float32)) and np.array_equal(v, want_v.astype(np.float32))
+    assert 0.2 < float(v.mean()) < 0.8 and float(u.min()) == -1.0 and float(u.max()) == 1.0
