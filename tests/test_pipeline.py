@@ -283,3 +283,45 @@ def test_the_model_alignment_is_used_and_unknown_ones_refused(astronaut, tmp_pat
     assert pixelfes.load(fixed.save(tmp_path / "f.safetensors")).alignment_ == fixed.alignment_
     with pytest.raises(ModelFileError, match="alignment says 192 px crops"):
         pixelfes.load(path, alignment=pixelfes.DEFAULT_ALIGNMENT)
+
+
+def test_lab_tables_are_built_on_a_thread_and_waited_for_before_any_face_changes(astronaut, monkeypatch):
+    """The native engine's CIELAB tables are built beside detection; the first face change
+    starts only once they are there (OpenCV's table initialisation is not thread-safe), and
+    the photo comes out as without the thread."""
+    import threading
+    import time
+
+    from pixelfes import pipeline
+
+    model = pipeline.resolve_model(None, "neutral", "happy")
+    plain = pipeline.synthesize_rgb(astronaut, model)  # tables built (or already there)
+    built: list[str] = []
+
+    def slow_build() -> None:  # a slow build: a missing wait would change a face before it
+        time.sleep(0.3)
+        built.append(threading.current_thread().name)
+
+    real_change = pipeline._change_face
+
+    def change(*args, **kwargs):
+        assert built == ["pixelfes-lab-tables"], "a face was changed before the tables were built"
+        return real_change(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "_LAB_THREAD", None)
+    monkeypatch.setattr(pipeline, "_build_lab_tables", slow_build)
+    monkeypatch.setattr(pipeline, "_change_face", change)
+    assert_array_equal(pipeline.synthesize_rgb(astronaut, model), plain)
+    pipeline.synthesize_rgb(astronaut, model)  # once per process: no second thread
+    assert built == ["pixelfes-lab-tables"]
+
+
+def test_the_canvas_engine_starts_no_lab_thread(astronaut, monkeypatch):
+    from pixelfes import pipeline
+
+    monkeypatch.setattr(pipeline, "_LAB_THREAD", None)
+    model = pipeline.resolve_model(None, "neutral", "happy")
+    pipeline.synthesize_rgb(astronaut, model, native=False)
+    assert pipeline._LAB_THREAD is None
+    pipeline.synthesize_rgb(astronaut, model)
+    assert pipeline._LAB_THREAD is not None

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -132,6 +133,42 @@ def apply_to_crop(model: ExpressionModel, crop: np.ndarray, landmarks: np.ndarra
     return from_luminance(y[..., 0], crop) if gray else y
 
 
+_LAB_LOCK = threading.Lock()
+_LAB_THREAD: threading.Thread | None = None
+
+
+def _build_lab_tables() -> None:
+    """One CIELAB conversion of one pixel: OpenCV builds all its Lab <-> RGB tables (8-bit and
+    float, both directions) at a process's first Lab conversion, whatever its size."""
+    import cv2
+
+    cv2.cvtColor(np.zeros((1, 1, 3), np.float32), cv2.COLOR_RGB2LAB)
+
+
+def warm_lab_tables() -> None:
+    """Start OpenCV's CIELAB table building (60-90 ms, once per process) on another thread.
+
+    The native engine's first Lab conversion waits for those tables; built beside decoding,
+    detection and landmarks (OpenCV releases the GIL), they cost a cold start no wall time
+    where a second core is free, and the same CPU time either way (the same tables: the
+    same bytes out). Callers wait with :func:`_lab_tables_ready` before any Lab conversion:
+    OpenCV's table initialisation is not thread-safe.
+    """
+    global _LAB_THREAD
+    with _LAB_LOCK:
+        if _LAB_THREAD is None:
+            _LAB_THREAD = threading.Thread(target=_build_lab_tables, name="pixelfes-lab-tables",
+                                           daemon=True)
+            _LAB_THREAD.start()
+
+
+def _lab_tables_ready() -> None:
+    """Wait for :func:`warm_lab_tables`' thread, if one was started (at once when done)."""
+    thread = _LAB_THREAD
+    if thread is not None:
+        thread.join()
+
+
 def find_faces(rgb: np.ndarray, *, max_faces: int | None = None, min_size: float = 40.0,
                path: str | Path | None = None) -> list[Face]:
     """Every face of ``rgb`` ``(H, W, 3) uint8`` with its 68 landmarks, largest first.
@@ -206,6 +243,8 @@ def synthesize_rgb(rgb: np.ndarray, model: ExpressionModel, strength: float = 1.
                          f"model); this is a {model.model_type} model")
     if strength == 0.0:
         return rgb.copy()
+    if nat or hasattr(model, "synthesize_in_photo"):  # engines that convert to CIELAB
+        warm_lab_tables()  # built while the faces are found
     if not detect:
         out = _synthesize_whole(rgb, model, strength, alignment, mouth, nat)
         if report is not None:
@@ -222,6 +261,7 @@ def synthesize_rgb(rgb: np.ndarray, model: ExpressionModel, strength: float = 1.
     elif report is not None:
         report.changed += len(faces)
     out = rgb.copy()  # one copy for all faces, each changed in place
+    _lab_tables_ready()
     for face in faces:  # each face read from the original photo: faces are independent
         out = _change_face(rgb, out, face.landmarks, model, strength, alignment, mouth, nat)
     return out
@@ -256,6 +296,7 @@ def _synthesize_whole(rgb: np.ndarray, model: ExpressionModel, strength: float,
         box = (scale * (pad + 0.08 * w), scale * (pad + 0.12 * h),
                scale * (pad + 0.92 * w), scale * (pad + 0.98 * h))
         landmarks = landmarks_for_box(work, box) / scale
+    _lab_tables_ready()
     out = _change_face(big, big.copy(), landmarks, model, strength, alignment, mouth, native)
     return np.ascontiguousarray(out[pad : pad + h, pad : pad + w])
 
@@ -290,6 +331,8 @@ def synthesize(image: ImageLike, to: str | None = None, strength: float = 1.0,
 
         like_units = analyze_image(like)[0].units
     fitted = resolve_model(model, from_, to, engine=engine, au=au, like=like_units)
+    if (native is not False and uses_native(fitted)) or hasattr(fitted, "synthesize_in_photo"):
+        warm_lab_tables()  # built while the photo is decoded and its faces found
     loaded = load_image(image)
     path = image if isinstance(image, str | Path) else getattr(image, "filename", None) or None
     out = synthesize_rgb(loaded.rgb, fitted, strength, detect=detect, max_faces=max_faces,
