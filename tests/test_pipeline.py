@@ -325,3 +325,25 @@ def test_the_canvas_engine_starts_no_lab_thread(astronaut, monkeypatch):
     assert pipeline._LAB_THREAD is None
     pipeline.synthesize_rgb(astronaut, model)
     assert pipeline._LAB_THREAD is not None
+
+
+def test_bundled_models_skip_the_self_test_user_models_run_it(tiny_model_path, tmp_path, monkeypatch):
+    """The bundled models' run on a grey crop is the test suite's (every one is loaded with it
+    above); a user's model file is still run once on load, and both keep the checksum."""
+    import pixelfes.modelfile as mf
+    from conftest import rewrite_model, spy_calls
+    from pixelfes import ModelFileError, pipeline
+
+    calls = spy_calls(monkeypatch, mf, "_self_test")
+    pipeline._load_cached.cache_clear()
+    try:
+        pipeline.resolve_model(None, "neutral", "happy")
+        assert calls == []
+        pipeline.resolve_model(str(tiny_model_path), "neutral", "sad")
+        assert len(calls) == 1
+    finally:
+        pipeline._load_cached.cache_clear()
+    damaged = rewrite_model(tiny_model_path, tmp_path / "damaged.safetensors", resign=False,
+                            tensors_edit=lambda t: {**t, "coef": t["coef"] + 1})
+    with pytest.raises(ModelFileError, match="checksum"):
+        mf.load_model(damaged, self_test=False)

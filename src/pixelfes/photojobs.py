@@ -174,7 +174,7 @@ def _load(ref: ModelRef) -> Any:
                                "install the same model files on every machine")
     if not ref.actions_sha256:
         assert entry is not None
-        return load_model(entry.path)
+        return load_model(entry.path, self_test=not entry.bundled)
     if actions_sha256() != ref.actions_sha256:
         raise RuntimeError("this worker's action-unit basis (pixelfes/assets/ict/action_units.npz) "
                            "is not the one the run was planned with; install the same pixelfes "

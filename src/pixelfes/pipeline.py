@@ -51,10 +51,10 @@ class FaceReport:
 
 
 @functools.lru_cache(maxsize=8)
-def _load_cached(path: str, mtime: float) -> ExpressionModel:
+def _load_cached(path: str, mtime: float, bundled: bool = False) -> ExpressionModel:
     from .modelfile import load_model
 
-    return load_model(path)
+    return load_model(path, self_test=not bundled)  # bundled: tested with the package
 
 
 def resolve_model(model: str | os.PathLike[str] | ExpressionModel | None, source: str = "neutral",
@@ -92,7 +92,7 @@ def _resolve_learned(model: str | os.PathLike[str] | ExpressionModel | None, sou
 
     entry = find_model(normalize_expression(source), normalize_expression(target),
                        None if model is None else str(model))
-    return _load_cached(str(entry.path), entry.path.stat().st_mtime)
+    return _load_cached(str(entry.path), entry.path.stat().st_mtime, entry.bundled)
 
 
 class UnknownAlignmentError(ValueError):
