@@ -98,3 +98,14 @@ def test_a_new_point_set_without_scipy_names_the_fix(tmp_path, monkeypatch) -> N
     monkeypatch.setitem(sys.modules, "scipy.spatial", None)
     with pytest.raises(ImportError, match="pip install scipy"):
         _cache.delaunay(np.random.default_rng(3).uniform(0, 9, size=(12, 2)))
+
+
+def test_a_shipped_triangulation_read_alone_is_the_one_read_with_all() -> None:
+    """delaunay reads only the point set asked for: the same triangles and dtype as the whole
+    file read at once; a set the package does not ship is None (scipy or the cache then)."""
+    shipped = _cache._shipped()
+    assert len(shipped) > 10
+    for key, tri in shipped.items():
+        one = _cache._shipped_one(key)
+        assert one is not None and one.dtype == np.intp and np.array_equal(one, tri)
+    assert _cache._shipped_one("0" * 40) is None
