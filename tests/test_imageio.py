@@ -244,3 +244,21 @@ def test_a_cut_off_jpeg_is_refused_not_padded(tmp_path) -> None:
     path.write_bytes(data[: len(data) * 2 // 3])  # cut in the middle of the scan
     with pytest.raises(ValueError):
         load_image(path)
+
+
+def test_a_photo_without_exif_is_read_and_written_without_pillows_tiff_code(tmp_path: Path) -> None:
+    """No EXIF, nothing to keep: reading and writing such a JPEG imports no TIFF plugin (the
+    EXIF copy's writer, 8-20 ms of a cold start); a photo with EXIF keeps it (tests above)."""
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    path = tmp_path / "plain.jpg"
+    Image.fromarray(np.full((16, 24, 3), 90, np.uint8)).save(path, quality=95)
+    code = (f"import sys; sys.path.insert(0, {str(REPO / 'src')!r}); "
+            "from pixelfes.imageio import load_image, save_image; "
+            f"li = load_image({str(path)!r}); assert 'exif' not in li.info; "
+            f"save_image(li.to_output(li.rgb), {str(tmp_path / 'out.jpg')!r}); "
+            "print('PIL.TiffImagePlugin' in sys.modules)")
+    assert subprocess.check_output([sys.executable, "-c", code], text=True).strip() == "False"
