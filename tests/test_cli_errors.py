@@ -130,3 +130,20 @@ def test_docs_say_python_and_venv_and_gitignore_the_quick_start_output():
     assert "Safety and limits" in readme and "PIXELFES_MAX_PIXELS" in readme
     ignored = (REPO / ".gitignore").read_text().splitlines()
     assert "/grid.png" in ignored
+
+
+def test_a_run_builds_only_its_command_with_the_same_options_and_help():
+    """main() builds just the named command's parser (cold start); it parses and helps exactly
+    as that command in the whole parser; top-level help and unknown commands get the whole."""
+    from pixelfes.cli import _COMMANDS, _command_of
+
+    assert _command_of(["synthesize", "a.jpg"]) == "synthesize"
+    assert _command_of(["--debug", "--max-pixels", "9", "--max-pixels=9", "train"]) == "train"
+    assert _command_of(["--max-pixels", "train"]) is None  # "train" is the budget's value
+    assert _command_of(["-h", "synthesize"]) is None and _command_of(["synthesise"]) is None
+    assert _command_of([]) is None
+    whole = next(a for a in build_parser()._actions if a.dest == "command").choices
+    for name in _COMMANDS:
+        alone = next(a for a in build_parser(name)._actions if a.dest == "command").choices
+        assert list(alone) == [name]
+        assert alone[name].format_help() == whole[name].format_help(), name

@@ -56,7 +56,23 @@ def _add_common(p: argparse.ArgumentParser) -> None:
                        help="no progress bars (this command has none)")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _command_of(argv: Sequence[str]) -> str | None:
+    """The subcommand ``argv`` names (its first word after the top-level options), if known."""
+    it = iter(argv)
+    for word in it:
+        if word == "--max-pixels":
+            next(it, None)  # its value
+        elif word == "--debug" or word.startswith("--max-pixels="):
+            continue
+        else:
+            return word if word in _COMMANDS else None
+    return None
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser; ``only``: with that one subcommand (a run of it: importing and
+    building the other ten cost 10-20 ms of a cold start). Top-level help and errors about
+    an unknown command use the whole one."""
     parser = argparse.ArgumentParser(prog="pixelfes", description=DESCRIPTION, epilog=EPILOG,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"pixelfes {__version__}")
@@ -65,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-pixels", type=_max_pixels, default=argparse.SUPPRESS, metavar="N",
                         help="refuse images with more pixels than this (default 50000000)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in _COMMANDS:
+    for name in _COMMANDS if only is None else [only]:
         try:
             module = importlib.import_module(f"pixelfes.commands.{name}")
         except ModuleNotFoundError as exc:
@@ -101,7 +117,7 @@ def _sigterm_unwinds() -> Iterator[None]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(_command_of(sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
