@@ -13,7 +13,8 @@ pyramid, ``--min-face`` 40), landmarks (68 points, refit and plausibility check)
 neutral -> happy model of each), encode (JPEG quality 95, of the changed photo); the encoded bytes
 of both must be equal (checked: the same output, byte for byte). Default photo: the
 1350 x 1350 London 001 from ``../shared/data``; ``--photos N`` takes the first N London
-neutral photos instead (medians over all of them).
+neutral photos instead (medians over all of them). ``--cold ROUNDS``: instead, the cold start
+of both checkouts (new processes, alternating; ``--cli`` through ``pixelfes synthesize``).
 """
 
 from __future__ import annotations
@@ -86,6 +87,54 @@ def runner(package: str, path: Path, min_face: float, direction: str = "neutral:
     return run
 
 
+def cold_starts(reference: Path, photo: Path, rounds: int, cli: bool = False) -> None:
+    """Print the cold start of the two checkouts, new processes alternating (reference/this,
+    then this/reference): each imports pixelfes from its ``src`` with compiled bytecode (as
+    installed: :func:`_common.installed_bytecode`), synthesizes ``photo`` (neutral -> happy)
+    and writes it; wall and CPU seconds (the interpreter's own start not counted), medians
+    and the median of the paired ratios. ``cli``: through ``pixelfes synthesize`` instead."""
+    import os
+    import subprocess
+
+    from _common import installed_bytecode
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "out.jpg"
+        run = (f"from pixelfes.cli import main; main(['synthesize', {str(photo)!r}, '--to', "
+               f"'happy', '-q', '--overwrite', '-o', {str(out)!r}])" if cli else
+               f"import pixelfes; pixelfes.synthesize({str(photo)!r}, to='happy')"
+               f".save({str(out)!r}, quality=95)")
+        code = ("import time; t = time.perf_counter(); c = time.process_time(); " + run
+                + "; print(time.perf_counter() - t, time.process_time() - c)")
+        envs = {}
+        for name, src in (("reference", reference), ("this", REPO / "src")):
+            env = installed_bytecode(dict(os.environ), Path(tmp) / f"bytecode-{name}")
+            env["PYTHONPATH"] = str(src.resolve())
+            envs[name] = env
+
+        def once(name: str) -> tuple[float, float]:
+            got = subprocess.run([sys.executable, "-c", code], env=envs[name], check=True,
+                                 capture_output=True, text=True).stdout.split()
+            return float(got[0]), float(got[1])
+
+        for name in envs:  # bytecode written, caches and the OS's file cache warm
+            once(name)
+            once(name)
+        times: dict[str, list[tuple[float, float]]] = {"reference": [], "this": []}
+        for r in range(rounds):
+            for name in (("reference", "this") if r % 2 == 0 else ("this", "reference")):
+                times[name].append(once(name))
+    what = "pixelfes synthesize" if cli else "pixelfes.synthesize"
+    print(f"cold start ({what}, {photo.name}, {rounds} alternating pairs of new processes)")
+    for name, got in times.items():
+        print(f"{name:10s} wall {statistics.median(t[0] for t in got):.3f} s, "
+              f"CPU {statistics.median(t[1] for t in got):.3f} s")
+    pairs = list(zip(times["reference"], times["this"], strict=True))
+    print(f"{'ratio':10s} wall {statistics.median(b[0] / a[0] for a, b in pairs):.3f}, "
+          f"CPU {statistics.median(b[1] / a[1] for a, b in pairs):.3f}   "
+          "(this / reference, median of paired rounds)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reference", type=Path, required=True,
@@ -101,11 +150,21 @@ def main() -> None:
     ap.add_argument("--direction", default="neutral:happy", metavar="SOURCE:TARGET",
                     help="the bundled model run (default neutral:happy); happy:neutral times closing "
                          "a smile: give it smiles, e.g. --photo .../smiling_front/001_03.jpg")
+    ap.add_argument("--cold", type=int, default=0, metavar="ROUNDS",
+                    help="instead: the cold start of both (new processes, alternating), ROUNDS "
+                         "pairs on --photo")
+    ap.add_argument("--cli", action="store_true",
+                    help="with --cold: through the pixelfes synthesize command")
     args = ap.parse_args()
-    if args.direction.count(":") != 1:
-        sys.exit(f"--direction must be SOURCE:TARGET, e.g. happy:neutral; got {args.direction!r}")
     if not (args.reference / "pixelfes" / "__init__.py").is_file():
         sys.exit(f"--reference must be a src folder holding pixelfes/; got {args.reference}")
+    if args.cold:
+        if not args.photo.is_file():
+            sys.exit(f"no photo at {args.photo} (give --photo)")
+        cold_starts(args.reference, args.photo, args.cold, args.cli)
+        return
+    if args.direction.count(":") != 1:
+        sys.exit(f"--direction must be SOURCE:TARGET, e.g. happy:neutral; got {args.direction!r}")
     photos = (sorted(args.photo.parent.glob("*.jpg"))[:args.photos] if args.photos > 0
               else [args.photo])
     if not photos or not all(p.is_file() for p in photos):
