@@ -146,7 +146,7 @@ NATIVE_STAGES = (
     ("pixelfes.native", "plan_photo_map", "photo map plan"),
     ("pixelfes.native", "resample_photo_map", "resampling (map rows, remap, shade)"),
     ("pixelfes.native", "_resample_rows", "  of it: remap and shade"),
-    ("pixelfes.native", "apply_gain", "    of it: shade (CIELAB)"),
+    ("pixelfes.native", "_scale_l_star", "    of it: shade (CIELAB)"),
     ("pixelfes.native", "_shade_tinted", "    of it: shade (CIELAB, tinted)"),
     ("pixelfes.native", "close_mouth", "mouth closed"),
     ("pixelfes.native", "blend_paint", "teeth blended"),

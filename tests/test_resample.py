@@ -83,6 +83,25 @@ def test_resample_moving_shades_with_the_given_function_only_where_shaded():
     assert_array_equal(out, np.where(still[..., None], photo, lab))
 
 
+def test_resample_moving_default_gain_shades_in_place_as_the_gathered_pass():
+    """``shade=apply_gain`` (closing a smile's shade) is done in the chunk's buffer: the channel
+    scale over its columns, only the lightened pixels gathered for CIELAB; the same bytes as
+    apply_gain on the gathered shaded pixels and as apply_gain of the whole resampled box."""
+    photo = _photo(seed=2)
+    box = (0, 0, 150, 120)
+    maps, still, gain = _map_and_masks(120, 150, box, seed=4)
+    assert (gain > 1e-3).sum() > 1000 and (gain < -1e-3).sum() > 1000  # both lightened and darkened
+    inplace = photo.copy()
+    native.resample_moving(photo, inplace, maps, still, gain, native.apply_gain)
+    gathered = photo.copy()
+    native.resample_moving(photo, gathered, maps, still, gain, lambda px, r: native.apply_gain(px, r))
+    assert_array_equal(inplace, gathered)
+    plain = photo.copy()
+    native.resample_moving(photo, plain, maps, still)
+    want = np.where(still[..., None], photo, native.apply_gain(plain, gain + np.float32(1.0)))
+    assert_array_equal(inplace, want)
+
+
 def _apply_gain_by_column(rgb, gain, dark_in_lab):
     """apply_gain as it was: a channel scale of every pixel, the CIELAB pass per pixel."""
     out = cv2.multiply(rgb, cv2.merge([gain, gain, gain]), dtype=cv2.CV_8U)

@@ -907,17 +907,22 @@ def apply_gain(rgb: np.ndarray, gain: np.ndarray, dark_in_lab: bool = False,
     out = np.asarray(cv2.multiply(rgb, cv2.merge([g, g, g]), dtype=cv2.CV_8U))
     idx = np.flatnonzero(up)
     if len(idx):  # only these pixels go through CIELAB, gathered into one (1, N, 3) row
-        # one row, not an (N, 1, 3) column: cvtColor converts row by row, and a column of
-        # one-pixel rows took the scalar path, ~5x slower (LAB -> RGB's vector path differs
-        # from the scalar one by < 1e-5, which moves a rounding by one level on a rare pixel)
-        px = _gather(np.ascontiguousarray(rgb), idx).astype(np.float32) / np.float32(255.0)
-        lab_ = cv2.cvtColor(px, cv2.COLOR_RGB2LAB)
-        lab_[..., 0] = np.minimum(lab_[..., 0] * g.reshape(-1).take(idx)[None], 100.0)
-        lit = np.asarray(cv2.cvtColor(lab_, cv2.COLOR_LAB2RGB), dtype=np.float32)
-        lit *= np.float32(255.0)  # (in place: the same floats as np.rint(lit * 255.0), then clipped)
-        np.rint(lit, out=lit)
-        _scatter(out, idx, np.clip(lit, 0, 255, out=lit).astype(np.uint8))
+        _scatter(out, idx, _scale_l_star(_gather(np.ascontiguousarray(rgb), idx), g.reshape(-1).take(idx)))
     return out
+
+
+def _scale_l_star(px: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """``px`` ``(1, N, 3) uint8`` (one row) with L* times ``g`` ``(N,) float32`` (at most 100) at
+    constant a*, b*: :func:`apply_gain`'s CIELAB pass, ``(1, N, 3) uint8``."""
+    # one row, not an (N, 1, 3) column: cvtColor converts row by row, and a column of
+    # one-pixel rows took the scalar path, ~5x slower (LAB -> RGB's vector path differs
+    # from the scalar one by < 1e-5, which moves a rounding by one level on a rare pixel)
+    lab_ = cv2.cvtColor(px.astype(np.float32) / np.float32(255.0), cv2.COLOR_RGB2LAB)
+    lab_[..., 0] = np.minimum(lab_[..., 0] * g[None], 100.0)
+    lit = np.asarray(cv2.cvtColor(lab_, cv2.COLOR_LAB2RGB), dtype=np.float32)
+    lit *= np.float32(255.0)  # (in place: the same floats as np.rint(lit * 255.0), then clipped)
+    np.rint(lit, out=lit)
+    return np.clip(lit, 0, 255, out=lit).astype(np.uint8)
 
 
 def _luminance(lin: np.ndarray) -> np.ndarray:
@@ -1253,7 +1258,10 @@ def _resample_rows(photo: np.ndarray, buf: np.ndarray, whole: np.ndarray, frac: 
     """Rows of :func:`resample_moving`: remap (``flag``, cubic by default) of ``photo`` into ``buf``
     ``(n, w, C)`` through the fixed-point map ``(whole, frac)``, ``_BAND`` rows at a time between
     each band's first and last pixel of ``move`` ``(n, w) bool``, then the gain (``None``: none)
-    or ``shade``; ``quiet``: ``_quiet(gain)`` when the caller has it (else found here)."""
+    or ``shade``; ``quiet``: ``_quiet(gain)`` when the caller has it (else found here). ``shade``
+    :func:`apply_gain` itself (closing a smile) is done in ``buf``: the channel scale over the
+    shaded columns, as without a shade, and only the lightened pixels gathered for CIELAB (the
+    same bytes as gathering every shaded pixel: 4 % of the happy -> neutral step)."""
     n, w = move.shape
     chans = buf.shape[2]
     # every band's first and last moving column at once (one reduction, not one per band)
@@ -1271,18 +1279,27 @@ def _resample_rows(photo: np.ndarray, buf: np.ndarray, whole: np.ndarray, frac: 
     if gain is None:
         return
     shaded = ~(_quiet(gain) if quiet is None else quiet)
-    if shade is None:  # OpenCV multiplies, rounds and saturates at once
+    if shade is None or (shade is apply_gain and gain.ndim == 2 and chans == 3):
+        # OpenCV multiplies, rounds and saturates at once; apply_gain (the default: darkening by
+        # channels) is that too, but for the lightened pixels
         if gain.ndim != 2:
             raise ValueError("a layer of several channels needs a shade function")
         cols = np.flatnonzero(shaded.any(axis=0))
         if not len(cols):
             return
+        lit = None
+        if shade is not None:  # the lightened pixels' CIELAB pass, read before the scale
+            up = np.flatnonzero(shaded & (gain > 0))  # (1 + gain > 1 where shaded)
+            if len(up):
+                lit = _scale_l_star(_gather(buf, up), gain.reshape(-1).take(up) + np.float32(1.0))
         # only the columns that hold a shaded pixel: a gain within 1e-3 of 0 changes no byte
         x0, x1 = int(cols[0]), int(cols[-1]) + 1
         ratio = gain[:, x0:x1] + np.float32(1.0)
         sub = buf[:, x0:x1]
         sub[...] = (cv2.multiply(sub, cv2.merge([ratio] * chans), dtype=cv2.CV_8U)
                     if chans > 1 else cv2.multiply(sub[..., 0], ratio, dtype=cv2.CV_8U)[..., None])
+        if lit is not None:
+            _scatter(buf, up, lit)
     else:
         idx = np.flatnonzero(shaded)
         if len(idx):
@@ -1569,7 +1586,8 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
         return NativeResult(mode, None, None)
     x0, y0, x1, y1 = pmap.box
     resample_photo_map(photo, out[y0:y1, x0:x1], pmap,
-                       _shade_tinted if tint is not None else functools.partial(apply_gain, dark_in_lab=smile))
+                       _shade_tinted if tint is not None else
+                       functools.partial(apply_gain, dark_in_lab=True) if smile else apply_gain)
     exemplar = None
     in_photo = transform_points(invert_affine(mat), target)  # the target points on the photo
     if was_open:  # a closed input mouth has no teeth to paint over
