@@ -310,12 +310,14 @@ def test_least_outside_is_the_einsum_of_every_candidate() -> None:
         want = cand[np.argmax(score, axis=1)]
         assert np.array_equal(_least_outside(xs, ys, inv, cand), want)
     # a tie between blocks of candidates: the first wins, as argmax over all of them picks it
-    xs, ys = rng.integers(0, 1500, 20), rng.integers(0, 1500, 20)
-    inv = rng.normal(size=(70, 3, 3)) * 1e-7
-    inv[3] = 0.0
-    inv[3, 2] = (0.3, 0.3, 0.4)  # smallest barycentric 0.3 everywhere: the best
-    inv[65] = inv[3]
-    assert np.array_equal(_least_outside(xs, ys, inv, np.arange(70)), np.full(20, 3))
+    # (20 pixels: one block of all 70; 9000: blocks of 32, bounded memory)
+    for m in (20, 9000):
+        xs, ys = rng.integers(0, 1500, m), rng.integers(0, 1500, m)
+        inv = rng.normal(size=(70, 3, 3)) * 1e-7
+        inv[3] = 0.0
+        inv[3, 2] = (0.3, 0.3, 0.4)  # smallest barycentric 0.3 everywhere: the best
+        inv[65] = inv[3]
+        assert np.array_equal(_least_outside(xs, ys, inv, np.arange(70)), np.full(m, 3))
 
 
 def test_raster_flat_index_is_its_triangles(warp: PiecewiseAffineWarp) -> None:
