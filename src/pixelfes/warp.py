@@ -538,10 +538,8 @@ def _least_outside(xs: np.ndarray, ys: np.ndarray, inv: np.ndarray, cand: np.nda
     step = max(32, (1 << 18) // max(len(px), 1))  # bounded (M, B) blocks
     for start in range(0, len(cand), step):
         c = cand[start:start + step]
-        score = None
-        for ax, ay, a1 in planes:
-            lam = px * ax.take(c)[None] + py * ay.take(c)[None] + a1.take(c)[None]
-            score = lam if score is None else np.minimum(score, lam)
+        lam = [px * ax.take(c)[None] + py * ay.take(c)[None] + a1.take(c)[None] for ax, ay, a1 in planes]
+        score = np.minimum(np.minimum(lam[0], lam[1]), lam[2])
         j = np.argmax(score, axis=1)
         s = score[np.arange(len(px)), j]
         better = s > best
