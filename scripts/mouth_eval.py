@@ -129,6 +129,42 @@ def streaks_table(summary: dict) -> str:
     return "\n".join(lines)
 
 
+class EyeCollector:
+    """An ``on_output`` hook: each measured image's landmarks and lower-lid luminance profile
+    (:func:`pixelfes.lids.lid_profile`), for ``smile_eye_motion.eye_table``."""
+
+    def __init__(self) -> None:
+        self.marks: dict[tuple[str, str], np.ndarray] = {}
+        self.profiles: dict[tuple[str, str], np.ndarray] = {}
+
+    def __call__(self, person: object, method: str, rgb: np.ndarray, landmarks: np.ndarray | None) -> None:
+        from pixelfes.lids import lid_profile
+
+        if landmarks is not None:
+            key = (str(getattr(person, "identity", "?")), method)
+            self.marks[key] = np.asarray(landmarks, dtype=np.float64)
+            self.profiles[key] = lid_profile(rgb, self.marks[key])
+
+
+def eye_part(eyes: EyeCollector, methods: list[str]) -> dict:
+    """``smile_eye_motion.eye_table`` of the collected images (scripts/smile_eye_motion.py)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from smile_eye_motion import eye_table
+
+    return eye_table(eyes.marks, eyes.profiles, methods)
+
+
+def eyes_table(table: dict) -> str:
+    """Markdown table of :func:`eye_part` (rows: methods; eye distances)."""
+    lines = ["| method | n | eye opening | change | lower lids dy | upper lids dy | \\|opening - real\\| | "
+             "lower-lid shading RMS to real |", "|---|---|---|---|---|---|---|---|"]
+    for m, r in table.items():
+        lines.append(f"| {m} | {r['n']} | {_f(r['opening'], '.4f')} | {_f(r['opening_change'], '+.4f')} | "
+                     f"{_f(r['lower_dy'], '+.4f')} | {_f(r['upper_dy'], '+.4f')} | {_f(r['opening_to_real'], '.4f')} | "
+                     f"{_f(r['shading_to_real'], '.4f')} |")
+    return "\n".join(lines)
+
+
 class MouthSaver:
     """An ``on_output`` hook saving each measured image's mouth at 1:1: ``DIR/<direction>/
     <identity>_<method>.png`` (the outer lips' box padded by half the mouth width) and, in
@@ -217,7 +253,8 @@ def main(argv: list[str] | None = None) -> int:
         collector = CropCollector() if args.judges else None
         saver = MouthSaver(args.save_mouths, d) if args.save_mouths else None
         streaks = StreakCollector()
-        hooks = [h for h in (collector, saver, streaks) if h is not None]
+        eyes = EyeCollector()
+        hooks = [h for h in (collector, saver, streaks, eyes) if h is not None]
 
         def on_output(person: object, method: str, rgb: np.ndarray, lm: np.ndarray | None,
                       hooks: list = hooks) -> None:
@@ -241,6 +278,11 @@ def main(argv: list[str] | None = None) -> int:
         print("Streaky lips (streak ratio: horizontal / vertical gradient energy of the lips' texture):")
         print()
         print(streaks_table(report["directions"][d]["streaks"]))
+        print()
+        report["directions"][d]["eyes"] = eye_part(eyes, list(factories))
+        print("The eyes (dlib on each image, eye distances; shading: log luminance below the lower lids):")
+        print()
+        print(eyes_table(report["directions"][d]["eyes"]))
         print()
         print("Beside the nose (nasolabial region):")
         print()

@@ -62,6 +62,59 @@ def aperture(lm: np.ndarray) -> float:
     return (one(36, (37, 38), (40, 41), 39) + one(42, (43, 44), (46, 47), 45)) / 2
 
 
+def eye_measures(lm: np.ndarray) -> dict[str, float]:
+    """Eye opening (mean of the four lid gaps 37-41, 38-40, 43-47, 44-46), the lower lids' (40, 41,
+    46, 47) and upper lids' (37, 38, 43, 44) mean height, in eye distances (between the eyes'
+    centres), ``lm`` in its own template frame (:func:`own_frame`): y down."""
+    f = own_frame(np.asarray(lm, dtype=np.float64))
+    ed = float(np.linalg.norm(f[36:42].mean(0) - f[42:48].mean(0)))
+    gap = np.mean([np.linalg.norm(f[u] - f[v]) for u, v in ((37, 41), (38, 40), (43, 47), (44, 46))])
+    return {"opening": float(gap / ed), "lower": float(f[[40, 41, 46, 47], 1].mean() / ed),
+            "upper": float(f[[37, 38, 43, 44], 1].mean() / ed)}
+
+
+#: lower-lid profile offsets (pixelfes.lids.OFFSETS) over which eye_table compares the shading
+SHADING_SPAN = (0.03, 0.35)
+
+
+def eye_table(marks: dict[tuple[str, str], np.ndarray], profiles: dict[tuple[str, str], np.ndarray],
+              methods: list[str]) -> dict[str, dict[str, Any]]:
+    """Per method (``input`` and ``real target`` included) over the people every method has: the
+    eye opening, its change from the input and the lids' motion (eye distances, lower lids up
+    negative), the per-person distance of the opening to the real smile's (and the per-person
+    values, for paired standard errors), and the lower-lid shading: the log luminance profile below
+    the lower lids (:func:`pixelfes.lids.lid_profile`) over the input's, relative to the cheek band,
+    its RMS distance to the real smile's over ``SHADING_SPAN``."""
+    from pixelfes.lids import OFFSETS, _relative
+
+    every = ["input", *methods, "real target"]
+    people = sorted({i for i, m in marks if m == "real target"})
+    people = [p for p in people if all((p, m) in marks and (p, m) in profiles for m in every)]
+    span = (OFFSETS >= SHADING_SPAN[0]) & (OFFSETS <= SHADING_SPAN[1])
+    got = {(p, m): eye_measures(marks[(p, m)]) for p in people for m in every}
+    rel = {(p, m): _relative(np.log(profiles[(p, m)] + 1e-4) - np.log(profiles[(p, "input")] + 1e-4))
+           for p in people for m in every}
+    out: dict[str, dict[str, Any]] = {}
+    for m in every:
+        d_open = [got[(p, m)]["opening"] - got[(p, "input")]["opening"] for p in people]
+        to_real = [abs(got[(p, m)]["opening"] - got[(p, "real target")]["opening"]) for p in people]
+        shade = [float(np.sqrt(np.mean((rel[(p, m)][span] - rel[(p, "real target")][span]) ** 2)))
+                 for p in people]
+        out[m] = {"n": len(people),
+                  "opening": float(np.mean([got[(p, m)]["opening"] for p in people])) if people else float("nan"),
+                  "opening_change": float(np.mean(d_open)) if people else float("nan"),
+                  "lower_dy": float(np.mean([got[(p, m)]["lower"] - got[(p, "input")]["lower"] for p in people]))
+                  if people else float("nan"),
+                  "upper_dy": float(np.mean([got[(p, m)]["upper"] - got[(p, "input")]["upper"] for p in people]))
+                  if people else float("nan"),
+                  "opening_to_real": float(np.mean(to_real)) if people else float("nan"),
+                  "shading_to_real": float(np.mean(shade)) if people else float("nan"),
+                  "profile": np.mean([rel[(p, m)] for p in people], axis=0).tolist() if people else [],
+                  "people": {p: {"opening_to_real": a, "shading_to_real": b}
+                             for p, a, b in zip(people, to_real, shade, strict=True)}}
+    return out
+
+
 def own_frame(lm: np.ndarray) -> np.ndarray:
     """Landmarks in the canvas frame their own template alignment gives them."""
     from pixelfes.alignment import DEFAULT_ALIGNMENT

@@ -66,11 +66,12 @@ from .mouth import (
     person_colours,
     shows_opening,
 )
+from .lids import EYE_POINTS, LidGoal, bundled_goal, lid_shading
 from .mouth.colour import LUMINANCE
 from .mouth.fill import MouthPaint, blend_paint, interior_paint
 from .warp import Raster, Triangulation, _pixel_grid, box_backward_map, limit_motion, remap
 
-__all__ = ["MOUTH_MODES", "NativeResult", "apply_gain", "cheek_lightness", "painted_look", "photo_map", "PhotoMap", "plan_photo_map", "pull_corners", "resample_moving", "resample_photo_map", "smile_corners", "smile_eyes", "smile_mouth", "synthesize_face", "target_shape", "OPEN_GAP", "STILL_PX"]
+__all__ = ["MOUTH_MODES", "NativeResult", "apply_gain", "cheek_lightness", "lid_target", "painted_look", "photo_map", "PhotoMap", "plan_photo_map", "pull_corners", "resample_moving", "resample_photo_map", "smile_corners", "smile_eyes", "smile_mouth", "synthesize_face", "target_shape", "OPEN_GAP", "STILL_PX"]
 
 MOUTH_MODES = ("auto", "open", "closed", "likely")
 OPEN_GAP = 0.05  # predicted inner-lip gap (mouth widths) from which "auto" opens the mouth
@@ -199,6 +200,12 @@ _LIP_OUTLINE = False
 #: (:func:`pixelfes.mouth.rim.cap_lower_band`; the "red rim under the teeth" of docs/mouth.md,
 #: "The red rim under the lent teeth"; laid into the output only, the teeth chosen as without it)
 _RIM_CAP = False
+#: a smile's eye part at the data's level (:mod:`pixelfes.lids`): the eye points (36-47) moved by
+#: real smiles' mean motion for the smile's kind (open / closed), and the texture gain below the new
+#: lower lids made to follow real smiles' lower-lid profile (the bulge and the fold under it). The
+#: goal: the mouth bank's people's when ``synthesize_face(eyes=<LidGoal>)``, else the bundled one
+#: (all London pairs). Off: main's bytes (docs/mouth.md, "The eye part of a smile at the data's level")
+_SMILE_LIDS = False
 _LAB_MIN = 0.004  # apply_gain(dark_in_lab=True) takes gains this close to 1 by channel scale
 _LIP_MARGIN = 0.12  # mouth widths around lips and philtrum where the texture ratio fades out
 _LIP_KEEP = 0.8
@@ -1492,7 +1499,7 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
                     specks: bool | None = None, calm: str | None = None,
                     reshape: bool | None = None, crisp: bool | None = None,
                     ends: bool | None = None, outline: bool | None = None,
-                    rim: bool | None = None) -> NativeResult:
+                    rim: bool | None = None, eyes: LidGoal | bool | None = None) -> NativeResult:
     """Change one face of ``photo`` (``(H, W, 3) uint8``, read only) into ``out`` (same shape, written).
 
     ``landmarks``: the face's ``(68, 2)`` photo landmarks; ``model`` a fitted
@@ -1510,7 +1517,9 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
     (default ``_OPENING_ENDS``); ``outline``: whether a smile being closed gets its outer lip
     outlines' edges narrowed (default ``_LIP_OUTLINE``); ``rim``: whether a smile's lent lower band
     is capped at the person's lower lip's L* and chroma (default ``_RIM_CAP``;
-    :func:`pixelfes.mouth.rim.cap_lower_band`).
+    :func:`pixelfes.mouth.rim.cap_lower_band`); ``eyes``: a smile's eye part at the data's level
+    (default ``_SMILE_LIDS``; ``True``: the bundled :func:`pixelfes.lids.bundled_goal`, or a
+    :class:`pixelfes.lids.LidGoal`; :func:`lid_target`, :func:`pixelfes.lids.lid_shading`).
     """
     from .face.align import align_face, crop_matrix
 
@@ -1551,10 +1560,13 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
     target, mode, index = target_shape(model, lm, strength, mouth, bank, colours, exclude, own,
                                        painted, teeth, reshape)
     tri = model.warp_.triangulation
-    eyes = smile_eyes(alignment, tri, lm, target, strength) if smile else None
+    lid_goal = _lid_goal(eyes) if smile else None
+    if lid_goal is not None:
+        target = lid_target(tri, lm, target, lid_goal, mode == "open", strength, alignment)
+    au6 = smile_eyes(alignment, tri, lm, target, strength) if smile else None
     folds: dict[str, float] = {}
-    if eyes is not None:
-        target, folds = eyes
+    if au6 is not None:
+        target, folds = au6
     raster = tri.raster(target)
     tinted = False  # (a gray photo stays gray)
     if smile and _SMILE_TINT:
@@ -1570,6 +1582,8 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
         factor = _smile_actions(alignment).folds_.factor(raster, folds, target, triangulation=tri)
         if factor is not None:
             gain = np.clip(gain * factor, *_GAIN_LIMITS).astype(np.float32)
+    if lid_goal is not None:
+        gain = np.clip(lid_shading(gain, target, lid_goal.profile, strength), *_GAIN_LIMITS).astype(np.float32)
     layer = gain - 1.0 if tint is None else np.dstack([gain - 1.0, tint]).astype(np.float32, copy=False)
     textured = ~_quiet(layer)
     was_open = mode == "closed" and teeth and inner_gap(lm) > _teeth_gap(smile)
@@ -1627,6 +1641,31 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
 
         clear_corner_specks(out, in_photo[48:68])
     return NativeResult(mode, exemplar, (x0, y0, x1, y1), in_photo)
+
+
+def _lid_goal(eyes: LidGoal | bool | None) -> LidGoal | None:
+    """The :class:`~pixelfes.lids.LidGoal` ``synthesize_face(eyes=...)`` asks for (``None``: off)."""
+    if eyes is None:
+        eyes = _SMILE_LIDS
+    if isinstance(eyes, LidGoal):
+        return eyes
+    if not isinstance(eyes, bool):
+        raise TypeError(f"eyes must be a bool, None or a pixelfes.lids.LidGoal; got {type(eyes).__name__}")
+    return bundled_goal() if eyes else None
+
+
+def lid_target(triangulation: Triangulation, lm: np.ndarray, target: np.ndarray, goal: LidGoal,
+               open_smile: bool, strength: float, alignment: Alignment) -> np.ndarray:
+    """``target`` ``(68, 2)`` (crop frame) with the eye points 36-47 moved from ``lm`` by
+    ``strength`` x the goal's mean motion of an open (``open_smile``) or closed smile, instead of
+    the shape model's; shortened (as :func:`smile_eyes`) if it would fold ``triangulation``."""
+    goal_pts = np.array(target, dtype=np.float64, copy=True)
+    idx = list(EYE_POINTS)
+    goal_pts[idx] = lm[idx] + strength * goal.motion(open_smile) * (alignment.size / alignment.margin)
+    a = limit_motion(triangulation, target, goal_pts, ignore=_mouth_triangles(triangulation.simplices))
+    if a < 1.0:
+        goal_pts = target + 0.95 * a * (goal_pts - target)
+    return goal_pts
 
 
 @functools.lru_cache(maxsize=8)

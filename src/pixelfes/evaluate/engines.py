@@ -17,7 +17,8 @@ import numpy as np
 
 __all__ = ["canvas_factory", "fold_bank", "native_calmline2_factory", "native_calmline_factory", "native_factory",
            "native_likely_factory", "native_lipbank_factory", "native_outline_factory", "native_reshape_factory",
-           "native_specks_factory", "native_crisp_factory", "native_redrim_factory"]
+           "native_specks_factory", "native_crisp_factory", "native_redrim_factory",
+           "fold_lid_goal", "native_eyes_factory"]
 
 
 @functools.lru_cache(maxsize=512)
@@ -99,10 +100,12 @@ def native_outline_factory(fold: Any) -> Any:
 def native_factory(fold: Any, mouth: str = "auto", relief: bool | None = None,
                    specks: bool | None = None, calm: str | None = None,
                    reshape: bool | None = None, crisp: bool | None = None,
-                   ends: bool | None = None, outline: bool | None = None, rim: bool | None = None) -> Any:
+                   ends: bool | None = None, outline: bool | None = None, rim: bool | None = None,
+                   eyes: Any = None) -> Any:
     """``engine(rgb, faces, strength)``: the native engine with the fold's own mouth bank
-    (``relief``, ``specks``, ``calm``, ``reshape``, ``crisp``, ``ends``, ``outline``, ``rim``:
-    :func:`pixelfes.native.synthesize_face`'s; with ``reshape`` the model's shape residual is fitted
+    (``relief``, ``specks``, ``calm``, ``reshape``, ``crisp``, ``ends``, ``outline``, ``rim``, ``eyes``:
+    :func:`pixelfes.native.synthesize_face`'s; ``eyes="fold"``: a :class:`~pixelfes.lids.LidGoal`
+    fitted on the fold's training people, :func:`fold_lid_goal`; with ``reshape`` the model's shape residual is fitted
     on the fold's pairs first:
     :func:`pixelfes.models.shape_residual.fit_shape_residual`)."""
     from pixelfes.native import synthesize_face
@@ -115,13 +118,17 @@ def native_factory(fold: Any, mouth: str = "auto", relief: bool | None = None,
         model.shape_residual_ = fit_shape_residual(pairs.landmarks_source, pairs.landmarks_target,
                                                    np.asarray(pairs.identities))
     bank = fold_bank(fold)
+    if isinstance(eyes, str):
+        if eyes != "fold":
+            raise ValueError(f"eyes: expected 'fold', a bool, None or a LidGoal; got {eyes!r}")
+        eyes = fold_lid_goal(fold)
 
     def engine(rgb: np.ndarray, faces: Any, strength: float) -> np.ndarray:
         out = rgb.copy()
         for face in faces:
             synthesize_face(rgb, out, face.landmarks, model, strength, bank=bank, mouth=mouth, relief=relief,
                             specks=specks, calm=calm, reshape=reshape, crisp=crisp,
-                            ends=ends, outline=outline, rim=rim)
+                            ends=ends, outline=outline, rim=rim, eyes=eyes)
         return out
 
     return engine
@@ -143,3 +150,21 @@ def native_reshape_factory(fold: Any) -> Any:
     """The native engine with the shape model's prediction corrected for strong smiles when
     closing one (``reshape=True``: docs/mouth.md, "What is left of a smile")."""
     return native_factory(fold, reshape=True)
+
+
+def fold_lid_goal(fold: Any) -> Any:
+    """A :class:`~pixelfes.lids.LidGoal` (real smiles' mean eye motion by kind, lower-lid profile)
+    of the fold's training people only: no held-out person's smile sets their own eyes."""
+    from pixelfes.lids import LidGoal
+
+    people = [p for p in fold.people if "happy" in p.photos and "neutral" in p.photos]
+    neutral = [_photo(str(p.photos["neutral"])) for p in people]
+    smiles = [_photo(str(p.photos["happy"])) for p in people]
+    return LidGoal.fit([n[0] for n in neutral], [n[1] for n in neutral], [s[0] for s in smiles],
+                       [s[1] for s in smiles])
+
+
+def native_eyes_factory(fold: Any) -> Any:
+    """The native engine with a smile's eye part at the data's level, fitted on the fold's training
+    people (``eyes=fold_lid_goal(fold)``; docs/mouth.md, "The eye part of a smile at the data's level")."""
+    return native_factory(fold, eyes="fold")

@@ -185,6 +185,7 @@ FACTORIES: dict[str, ModelFactory] = {
     "native-crisp": _from_engines("native_crisp_factory"),
     "native-outline": _from_engines("native_outline_factory"),
     "native-redrim": _from_engines("native_redrim_factory"),
+    "native-eyes": _from_engines("native_eyes_factory"),
 }
 
 
