@@ -82,7 +82,7 @@ def eye_table(marks: dict[tuple[str, str], np.ndarray], profiles: dict[tuple[str
     """Per method (``input`` and ``real target`` included) over the people every method has: the
     eye opening, its change from the input and the lids' motion (eye distances, lower lids up
     negative), the per-person distance of the opening to the real smile's (and the per-person
-    values, for paired standard errors), and the lower-lid shading: the log luminance profile below
+    values, for paired standard errors), and the lower-lid shading: the log L* profile below
     the lower lids (:func:`pixelfes.lids.lid_profile`) over the input's, relative to the cheek band,
     its RMS distance to the real smile's over ``SHADING_SPAN``."""
     from pixelfes.lids import OFFSETS, _relative
@@ -92,7 +92,7 @@ def eye_table(marks: dict[tuple[str, str], np.ndarray], profiles: dict[tuple[str
     people = [p for p in people if all((p, m) in marks and (p, m) in profiles for m in every)]
     span = (OFFSETS >= SHADING_SPAN[0]) & (OFFSETS <= SHADING_SPAN[1])
     got = {(p, m): eye_measures(marks[(p, m)]) for p in people for m in every}
-    rel = {(p, m): _relative(np.log(profiles[(p, m)] + 1e-4) - np.log(profiles[(p, "input")] + 1e-4))
+    rel = {(p, m): _relative(np.log(profiles[(p, m)] + 1.0) - np.log(profiles[(p, "input")] + 1.0))
            for p in people for m in every}
     out: dict[str, dict[str, Any]] = {}
     for m in every:

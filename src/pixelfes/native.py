@@ -55,6 +55,7 @@ import numpy as np
 
 from .alignment import Alignment
 from .face.align import invert_affine, transform_points
+from .lids import EYE_POINTS, LidGoal, bundled_goal, lid_shading
 from .mouth import (
     MouthBank,
     PersonColours,
@@ -66,7 +67,6 @@ from .mouth import (
     person_colours,
     shows_opening,
 )
-from .lids import EYE_POINTS, LidGoal, bundled_goal, lid_shading
 from .mouth.colour import LUMINANCE
 from .mouth.fill import MouthPaint, blend_paint, interior_paint
 from .warp import Raster, Triangulation, _pixel_grid, box_backward_map, limit_motion, remap
@@ -1656,12 +1656,20 @@ def _lid_goal(eyes: LidGoal | bool | None) -> LidGoal | None:
 
 def lid_target(triangulation: Triangulation, lm: np.ndarray, target: np.ndarray, goal: LidGoal,
                open_smile: bool, strength: float, alignment: Alignment) -> np.ndarray:
-    """``target`` ``(68, 2)`` (crop frame) with the eye points 36-47 moved from ``lm`` by
-    ``strength`` x the goal's mean motion of an open (``open_smile``) or closed smile, instead of
-    the shape model's; shortened (as :func:`smile_eyes`) if it would fold ``triangulation``."""
+    """``target`` ``(68, 2)`` (crop frame) with the eye points 36-47 moved as ``goal.move`` says:
+    ``"kind"`` from ``lm`` by ``strength`` x the goal's mean motion of an open (``open_smile``) or
+    closed smile instead of the shape model's, ``"shift"`` the shape model's plus ``strength`` x
+    (that kind's mean minus both kinds'), ``"model"`` as they are; shortened (as
+    :func:`smile_eyes`) if it would fold ``triangulation``."""
+    if goal.move == "model":
+        return target
     goal_pts = np.array(target, dtype=np.float64, copy=True)
     idx = list(EYE_POINTS)
-    goal_pts[idx] = lm[idx] + strength * goal.motion(open_smile) * (alignment.size / alignment.margin)
+    scale = strength * (alignment.size / alignment.margin)
+    if goal.move == "kind":
+        goal_pts[idx] = lm[idx] + scale * goal.motion(open_smile)
+    else:
+        goal_pts[idx] += scale * (goal.motion(open_smile) - goal.motion_all())
     a = limit_motion(triangulation, target, goal_pts, ignore=_mouth_triangles(triangulation.simplices))
     if a < 1.0:
         goal_pts = target + 0.95 * a * (goal_pts - target)
