@@ -280,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         print(streaks_table(report["directions"][d]["streaks"]))
         print()
         report["directions"][d]["eyes"] = eye_part(eyes, list(factories))
-        print("The eyes (dlib on each image, eye distances; shading: log luminance below the lower lids):")
+        print("The eyes (dlib on each image, eye distances; shading: log L* below the lower lids, relative to the cheek band):")
         print()
         print(eyes_table(report["directions"][d]["eyes"]))
         print()
