@@ -188,6 +188,12 @@ _CRISP_TEETH = True
 #: corners" of docs/mouth.md, "The smile's mushy corners"). Adopted by its pre-registered rule:
 #: held out within one paired se, blind A/B 14 of 14 images (7 people)
 _OPENING_ENDS = True
+#: how those ends are shaded (one of :data:`pixelfes.mouth.ends.END_STYLES`): ``"grown"``, v1,
+#: feathered past the opening's outline onto the lip line (on 042, dark skin, and 173 raters saw
+#: "a darker, blurry smudge that spreads a little past where the lips meet"); ``"inside"``, v2,
+#: kept inside the outline and never darker than real corners by the person's lips (the
+#: candidate ``native-ends2``: docs/mouth.md, "The opening's ends, v2")
+_ENDS_STYLE = "grown"
 #: a closing smile's outer lip outlines' edges are narrowed (the warp and the lips' stretch leave
 #: them about twice as wide as the smile's and real closed lips';
 #: :func:`pixelfes.mouth.outline.pinch_outlines`; docs/mouth.md, "The closed lips' soft outlines").
@@ -1498,7 +1504,7 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
                     exclude: str | None = None, relief: bool | None = None,
                     specks: bool | None = None, calm: str | None = None,
                     reshape: bool | None = None, crisp: bool | None = None,
-                    ends: bool | None = None, outline: bool | None = None,
+                    ends: bool | str | None = None, outline: bool | None = None,
                     rim: bool | None = None, eyes: LidGoal | bool | None = None) -> NativeResult:
     """Change one face of ``photo`` (``(H, W, 3) uint8``, read only) into ``out`` (same shape, written).
 
@@ -1514,7 +1520,9 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
     patch's finest detail restored after the warp (default ``_CRISP_TEETH`` on a smile, off
     otherwise; :func:`pixelfes.mouth.fill.restore_detail`; the teeth are chosen as without it);
     ``ends``: whether a smile opened over lent teeth gets the dark ends of a real opening
-    (default ``_OPENING_ENDS``); ``outline``: whether a smile being closed gets its outer lip
+    (default ``_OPENING_ENDS``), ``True`` in the style ``_ENDS_STYLE``, or in the style named
+    (one of :data:`pixelfes.mouth.ends.END_STYLES`: ``"inside"`` keeps them inside the opening's
+    outline); ``outline``: whether a smile being closed gets its outer lip
     outlines' edges narrowed (default ``_LIP_OUTLINE``); ``rim``: whether a smile's lent lower band
     is capped at the person's lower lip's L* and chroma (default ``_RIM_CAP``;
     :func:`pixelfes.mouth.rim.cap_lower_band`); ``eyes``: a smile's eye part at the data's level
@@ -1524,6 +1532,7 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
     from .face.align import align_face, crop_matrix
 
     check_mouth(mouth)
+    ends_style = _opening_ends_style(ends)
     if calm is not None:
         _check_calm(calm)
     alignment = model.alignment_
@@ -1632,10 +1641,13 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
             from .mouth.rim import cap_lower_band
 
             cap_lower_band(out, lips, lent_lip_likeness(out.shape, lips, bank, index))
-        if smile and (_OPENING_ENDS if ends is None else ends):
+        if smile and ends_style is not None:
             from .mouth.ends import shade_opening_ends
 
-            shade_opening_ends(out, lips)
+            if ends_style == "grown":
+                shade_opening_ends(out, lips)
+            else:
+                shade_opening_ends(out, lips, style=ends_style)
     if smile and (_CORNER_SPECKS if specks is None else specks):
         from .mouth.specks import clear_corner_specks
 
@@ -1674,6 +1686,19 @@ def lid_target(triangulation: Triangulation, lm: np.ndarray, target: np.ndarray,
     if a < 1.0:
         goal_pts = target + 0.95 * a * (goal_pts - target)
     return goal_pts
+
+
+def _opening_ends_style(ends: bool | str | None) -> str | None:
+    """The style a smile's opening's ends are shaded in for :func:`synthesize_face`'s ``ends``
+    (``None``: not shaded); ``ValueError`` for a style not in :data:`pixelfes.mouth.ends.END_STYLES`."""
+    from .mouth.ends import END_STYLES
+
+    on = _OPENING_ENDS if ends is None else ends
+    if isinstance(on, str):
+        if on not in END_STYLES:
+            raise ValueError(f"ends must be a bool or one of {END_STYLES}; got {on!r}")
+        return on
+    return _ENDS_STYLE if on else None
 
 
 @functools.lru_cache(maxsize=8)

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["canvas_factory", "fold_bank", "native_calmline2_factory", "native_calmline_factory", "native_factory",
+__all__ = ["canvas_factory", "fold_bank", "native_calmline2_factory", "native_calmline_factory", "native_ends2_factory", "native_factory",
            "native_likely_factory", "native_lipbank_factory", "native_outline_factory", "native_reshape_factory",
            "native_specks_factory", "native_crisp_factory", "native_redrim_factory",
            "fold_lid_goal", "native_eyes_factory"]
@@ -100,7 +100,7 @@ def native_outline_factory(fold: Any) -> Any:
 def native_factory(fold: Any, mouth: str = "auto", relief: bool | None = None,
                    specks: bool | None = None, calm: str | None = None,
                    reshape: bool | None = None, crisp: bool | None = None,
-                   ends: bool | None = None, outline: bool | None = None, rim: bool | None = None,
+                   ends: bool | str | None = None, outline: bool | None = None, rim: bool | None = None,
                    eyes: Any = None) -> Any:
     """``engine(rgb, faces, strength)``: the native engine with the fold's own mouth bank
     (``relief``, ``specks``, ``calm``, ``reshape``, ``crisp``, ``ends``, ``outline``, ``rim``, ``eyes``:
@@ -138,6 +138,13 @@ def native_ends_factory(fold: Any) -> Any:
     """The native engine with a smile's opening given the dark ends of a real one (``ends=True``;
     the default since adopted: docs/mouth.md, "The smile's mushy corners")."""
     return native_factory(fold, ends=True)
+
+
+def native_ends2_factory(fold: Any) -> Any:
+    """The native engine with a smile's opening's dark ends kept inside its outline and never
+    darker than real corners by the person's lips (``ends="inside"``; docs/mouth.md, "The
+    opening's ends, v2")."""
+    return native_factory(fold, ends="inside")
 
 
 def native_redrim_factory(fold: Any) -> Any:

@@ -169,6 +169,8 @@ def _from_engines(name: str) -> ModelFactory:
 #: falloff (adopted: the same as ``native`` since ``native._OPENING_ENDS`` is on; kept for the
 #: record's commands; "The smile's mushy corners"). ``native-outline``: a closing smile's outer lip
 #: outlines' edges narrowed (not adopted: its rule held, its dark-skin confirmation failed; docs/mouth.md, "The closed lips' soft outlines").
+#: ``native-ends2``: those ends kept inside the opening's outline, feathered inward, and never darker
+#: than real corners by the person's lips (``synthesize_face(ends="inside")``; "The opening's ends, v2").
 #: ``native-redrim``: a smile's lent lower band kept no lighter or redder than the person's lower lip
 #: below it (``synthesize_face(rim=True)``; "The red rim under the lent teeth").
 FACTORIES: dict[str, ModelFactory] = {
@@ -180,6 +182,7 @@ FACTORIES: dict[str, ModelFactory] = {
     "native-reshape": _from_engines("native_reshape_factory"),
     "native-specks": _from_engines("native_specks_factory"),
     "native-ends": _from_engines("native_ends_factory"),
+    "native-ends2": _from_engines("native_ends2_factory"),
     "native-calmline": _from_engines("native_calmline_factory"),
     "native-calmline2": _from_engines("native_calmline2_factory"),
     "native-crisp": _from_engines("native_crisp_factory"),
