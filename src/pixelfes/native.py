@@ -192,7 +192,8 @@ _OPENING_ENDS = True
 #: feathered past the opening's outline onto the lip line (on 042, dark skin, and 173 raters saw
 #: "a darker, blurry smudge that spreads a little past where the lips meet"); ``"inside"``, v2,
 #: kept inside the outline and never darker than real corners by the person's lips (the
-#: candidate ``native-ends2``: docs/mouth.md, "The opening's ends, v2")
+#: candidate ``native-ends2``: held out within one se, blind A/B 0 of 24 images, 042 and 173
+#: included: not adopted; docs/mouth.md, "The opening's ends, v2")
 _ENDS_STYLE = "grown"
 #: a closing smile's outer lip outlines' edges are narrowed (the warp and the lips' stretch leave
 #: them about twice as wide as the smile's and real closed lips';

@@ -142,8 +142,8 @@ def native_ends_factory(fold: Any) -> Any:
 
 def native_ends2_factory(fold: Any) -> Any:
     """The native engine with a smile's opening's dark ends kept inside its outline and never
-    darker than real corners by the person's lips (``ends="inside"``; docs/mouth.md, "The
-    opening's ends, v2")."""
+    darker than real corners by the person's lips (``ends="inside"``; not adopted: docs/mouth.md,
+    "The opening's ends, v2")."""
     return native_factory(fold, ends="inside")
 
 

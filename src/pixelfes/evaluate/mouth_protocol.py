@@ -170,7 +170,8 @@ def _from_engines(name: str) -> ModelFactory:
 #: record's commands; "The smile's mushy corners"). ``native-outline``: a closing smile's outer lip
 #: outlines' edges narrowed (not adopted: its rule held, its dark-skin confirmation failed; docs/mouth.md, "The closed lips' soft outlines").
 #: ``native-ends2``: those ends kept inside the opening's outline, feathered inward, and never darker
-#: than real corners by the person's lips (``synthesize_face(ends="inside")``; "The opening's ends, v2").
+#: than real corners by the person's lips (``synthesize_face(ends="inside")``; not adopted: blind A/B
+#: 0 of 24; "The opening's ends, v2").
 #: ``native-redrim``: a smile's lent lower band kept no lighter or redder than the person's lower lip
 #: below it (``synthesize_face(rim=True)``; "The red rim under the lent teeth").
 FACTORIES: dict[str, ModelFactory] = {
