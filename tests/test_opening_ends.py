@@ -33,15 +33,11 @@ def _linear_to_srgb(v: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(s * 255.0), 0, 255)
 
 
-def _reference(image: np.ndarray, lips: np.ndarray) -> np.ndarray:
-    """The change written plainly, pixel by pixel (the opening's raster and the grown outline's
-    disc taken from OpenCV, as the module's; the test image keeps the outline well inside)."""
+def _plain_opening(image: np.ndarray, lips: np.ndarray, inside: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+    """Both references' frame, pixel by pixel: linear RGB, luminance, each pixel's place ``t`` along
+    the opening's axis 60 -> 64 and its share from the nearer end, the middle's median luminance."""
     h, w = image.shape[:2]
-    width = float(np.hypot(*(lips[6] - lips[0])))
-    grow = max(1, int(round(ends._GROW * width)))
-    inside = np.zeros((h, w), np.uint8)
-    cv2.fillPoly(inside, [np.rint(lips[12:]).astype(np.int32)], 1)
-    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2)
     a, b = lips[12], lips[16]
     ax = b - a
     lin = _srgb_to_linear(image.astype(np.float64))
@@ -51,7 +47,20 @@ def _reference(image: np.ndarray, lips: np.ndarray) -> np.ndarray:
         for x in range(w):
             t[y, x] = ((x - a[0]) * ax[0] + (y - a[1]) * ax[1]) / (ax @ ax)
     share = np.minimum(t, 1 - t)
-    mid = np.median([lum[y, x] for y in range(h) for x in range(w) if inside[y, x] and share[y, x] >= 0.3])
+    mid = float(np.median([lum[y, x] for y in range(h) for x in range(w) if inside[y, x] and share[y, x] >= 0.3]))
+    return lin, lum, t, share, mid
+
+
+def _reference(image: np.ndarray, lips: np.ndarray) -> np.ndarray:
+    """The change written plainly, pixel by pixel (the opening's raster and the grown outline's
+    disc taken from OpenCV, as the module's; the test image keeps the outline well inside)."""
+    h, w = image.shape[:2]
+    width = float(np.hypot(*(lips[6] - lips[0])))
+    grow = max(1, int(round(ends._GROW * width)))
+    inside = np.zeros((h, w), np.uint8)
+    cv2.fillPoly(inside, [np.rint(lips[12:]).astype(np.int32)], 1)
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2)
+    lin, lum, t, share, mid = _plain_opening(image, lips, inside)
     end = {}
     for left in (True, False):
         vals = [lum[y, x] for y in range(h) for x in range(w)
@@ -178,16 +187,7 @@ def _plain_inside(image: np.ndarray, lips: np.ndarray) -> np.ndarray:
     ring = np.zeros((h, w), np.uint8)
     cv2.fillPoly(ring, [np.rint(lips[:12] * 16).astype(np.int32)], 1, shift=4)
     cv2.fillPoly(ring, [np.rint(lips[12:] * 16).astype(np.int32)], 0, shift=4)
-    a, b = lips[12], lips[16]
-    ax = b - a
-    lin = _srgb_to_linear(image.astype(np.float64))
-    lum = lin @ np.array([0.2126, 0.7152, 0.0722])
-    t = np.zeros((h, w))
-    for y in range(h):
-        for x in range(w):
-            t[y, x] = ((x - a[0]) * ax[0] + (y - a[1]) * ax[1]) / (ax @ ax)
-    share = np.minimum(t, 1 - t)
-    mid = np.median([lum[y, x] for y in range(h) for x in range(w) if inside[y, x] and share[y, x] >= 0.3])
+    lin, lum, t, share, mid = _plain_opening(image, lips, inside)
     lip = np.median([lum[y, x] for y in range(h) for x in range(w) if ring[y, x]])
     goal = max(ends._GOAL, ends._LIP_SCALE * np.sqrt(lip) / mid)
     end = {}
