@@ -384,3 +384,27 @@ def test_results_rebuild_keeps_the_judges_section():
     assert carry("", new) == new
     mine = new + "\n## Know the judges: y\nfresh\n"
     assert carry(old, mine) == mine  # a rebuild that writes the section itself wins
+
+
+def test_native_factory_passes_synthesize_faces_switches_and_refuses_unknown_ones(monkeypatch) -> None:
+    # the factory's looks go to synthesize_face as given; a name it does not take fails at once
+    import functools
+
+    from pixelfes import native
+    from pixelfes.evaluate import engines
+
+    with pytest.raises(TypeError, match="takes no bogus"):
+        engines.native_factory(None, bogus=True)
+    seen: list[dict] = []
+    monkeypatch.setattr(engines, "_model", lambda fold: "model")
+    monkeypatch.setattr(engines, "fold_bank", lambda fold: "bank")
+    monkeypatch.setattr(native, "synthesize_face",
+                        functools.wraps(native.synthesize_face)(lambda *a, **k: seen.append(k)))
+    engine = engines.native_factory(None, ends="inside", rim=True)
+
+    class Face:
+        landmarks = np.zeros((68, 2))
+
+    engine(np.zeros((4, 4, 3), np.uint8), [Face()], 1.0)
+    assert seen == [{"bank": "bank", "mouth": "auto", "reshape": None, "eyes": None,
+                     "ends": "inside", "rim": True}]

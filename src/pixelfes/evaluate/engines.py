@@ -97,19 +97,23 @@ def native_outline_factory(fold: Any) -> Any:
     return native_factory(fold, outline=True)
 
 
-def native_factory(fold: Any, mouth: str = "auto", relief: bool | None = None,
-                   specks: bool | None = None, calm: str | None = None,
-                   reshape: bool | None = None, crisp: bool | None = None,
-                   ends: bool | str | None = None, outline: bool | None = None, rim: bool | None = None,
-                   eyes: Any = None) -> Any:
-    """``engine(rgb, faces, strength)``: the native engine with the fold's own mouth bank
-    (``relief``, ``specks``, ``calm``, ``reshape``, ``crisp``, ``ends``, ``outline``, ``rim``, ``eyes``:
-    :func:`pixelfes.native.synthesize_face`'s; ``eyes="fold"``: a :class:`~pixelfes.lids.LidGoal`
-    fitted on the fold's training people, :func:`fold_lid_goal`; with ``reshape`` the model's shape residual is fitted
-    on the fold's pairs first:
-    :func:`pixelfes.models.shape_residual.fit_shape_residual`)."""
+def native_factory(fold: Any, mouth: str = "auto", reshape: bool | None = None, eyes: Any = None,
+                   **looks: Any) -> Any:
+    """``engine(rgb, faces, strength)``: the native engine with the fold's own mouth bank.
+
+    ``looks``: :func:`pixelfes.native.synthesize_face`'s other switches (``relief``, ``specks``,
+    ``calm``, ``crisp``, ``ends``, ``outline``, ``rim``), passed on as given (a name it does not
+    take is a ``TypeError`` here, not at the first face); ``eyes``: as there, or ``"fold"`` for a
+    :class:`~pixelfes.lids.LidGoal` fitted on the fold's training people (:func:`fold_lid_goal`);
+    with ``reshape`` the model's shape residual is fitted on the fold's pairs first
+    (:func:`pixelfes.models.shape_residual.fit_shape_residual`)."""
+    import inspect
+
     from pixelfes.native import synthesize_face
 
+    unknown = sorted(set(looks) - set(inspect.signature(synthesize_face).parameters))
+    if unknown:
+        raise TypeError(f"native_factory: synthesize_face takes no {', '.join(unknown)}")
     model = _model(fold)
     if reshape:
         from pixelfes.models.shape_residual import fit_shape_residual
@@ -126,9 +130,8 @@ def native_factory(fold: Any, mouth: str = "auto", relief: bool | None = None,
     def engine(rgb: np.ndarray, faces: Any, strength: float) -> np.ndarray:
         out = rgb.copy()
         for face in faces:
-            synthesize_face(rgb, out, face.landmarks, model, strength, bank=bank, mouth=mouth, relief=relief,
-                            specks=specks, calm=calm, reshape=reshape, crisp=crisp,
-                            ends=ends, outline=outline, rim=rim, eyes=eyes)
+            synthesize_face(rgb, out, face.landmarks, model, strength, bank=bank, mouth=mouth,
+                            reshape=reshape, eyes=eyes, **looks)
         return out
 
     return engine
