@@ -162,6 +162,13 @@ def warm_lab_tables() -> None:
             _LAB_THREAD.start()
 
 
+def _warm_lab_for(model: ExpressionModel, native: bool | None) -> None:
+    """:func:`warm_lab_tables` when ``model``'s engine converts to CIELAB: the native engine (as
+    ``native`` asks; never raising here for a model it does not fit) or the action units."""
+    if hasattr(model, "synthesize_in_photo") or (native is not False and uses_native(model)):
+        warm_lab_tables()
+
+
 def _lab_tables_ready() -> None:
     """Wait for :func:`warm_lab_tables`' thread, if one was started (at once when done)."""
     thread = _LAB_THREAD
@@ -243,8 +250,7 @@ def synthesize_rgb(rgb: np.ndarray, model: ExpressionModel, strength: float = 1.
                          f"model); this is a {model.model_type} model")
     if strength == 0.0:
         return rgb.copy()
-    if nat or hasattr(model, "synthesize_in_photo"):  # engines that convert to CIELAB
-        warm_lab_tables()  # built while the faces are found
+    _warm_lab_for(model, native)  # built while the faces are found
     if not detect:
         out = _synthesize_whole(rgb, model, strength, alignment, mouth, nat)
         if report is not None:
@@ -331,8 +337,7 @@ def synthesize(image: ImageLike, to: str | None = None, strength: float = 1.0,
 
         like_units = analyze_image(like)[0].units
     fitted = resolve_model(model, from_, to, engine=engine, au=au, like=like_units)
-    if (native is not False and uses_native(fitted)) or hasattr(fitted, "synthesize_in_photo"):
-        warm_lab_tables()  # built while the photo is decoded and its faces found
+    _warm_lab_for(fitted, native)  # built while the photo is decoded and its faces found
     loaded = load_image(image)
     path = image if isinstance(image, str | Path) else getattr(image, "filename", None) or None
     out = synthesize_rgb(loaded.rgb, fitted, strength, detect=detect, max_faces=max_faces,

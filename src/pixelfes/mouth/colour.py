@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-__all__ = ["LUMINANCE", "PersonColours", "person_colours", "to_linear", "to_srgb", "lab", "lab_to_srgb"]
+__all__ = ["LUMINANCE", "PersonColours", "lip_ring", "person_colours", "to_linear", "to_srgb", "lab", "lab_to_srgb"]
 
 #: relative luminance of linear sRGB (D65): ``to_linear(rgb) @ LUMINANCE``
 LUMINANCE = np.array([0.2126, 0.7152, 0.0722], np.float32)
@@ -71,6 +71,15 @@ class PersonColours:
         return lab(self.lips)
 
 
+def lip_ring(shape: tuple[int, ...], outer: np.ndarray, inner: np.ndarray) -> np.ndarray:
+    """``(H, W) uint8`` 1 on the lips: the ``outer`` outline (48-59) filled less the ``inner``
+    (60-67), both ``(n, 2)`` in that frame, rasterised at 1/16 px."""
+    ring = np.zeros(shape[:2], np.uint8)
+    cv2.fillPoly(ring, [np.rint(np.asarray(outer) * 16).astype(np.int32)], 1, shift=4)
+    cv2.fillPoly(ring, [np.rint(np.asarray(inner) * 16).astype(np.int32)], 0, shift=4)
+    return ring
+
+
 def _median(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     from ..mouth_regions import masked_pixels
 
@@ -100,7 +109,4 @@ def person_colours(image: np.ndarray, landmarks: np.ndarray) -> PersonColours:
     for a, b, c in ((2, 31, 41), (14, 35, 46)):
         centre = 0.4 * p[a] + 0.3 * p[b] + 0.3 * p[c]
         cv2.circle(skin, (int(round(centre[0])), int(round(centre[1]))), r, 1, -1)
-    lips = np.zeros(sub.shape[:2], np.uint8)
-    cv2.fillPoly(lips, [np.rint(p[OUTER] * 16).astype(np.int32)], 1, shift=4)
-    cv2.fillPoly(lips, [np.rint(p[INNER] * 16).astype(np.int32)], 0, shift=4)
-    return PersonColours(skin=_median(sub, skin), lips=_median(sub, lips))
+    return PersonColours(skin=_median(sub, skin), lips=_median(sub, lip_ring(sub.shape, p[OUTER], p[INNER])))

@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from .checks import check_rgb8, lip_points
-from .colour import LUMINANCE, to_linear, to_srgb
+from .colour import LUMINANCE, lip_ring, to_linear, to_srgb
 
 __all__ = ["END_STYLES", "end_gain", "end_profile", "inward_weight", "lip_floor", "shade_opening_ends"]
 
@@ -83,18 +83,15 @@ def inward_weight(inside: np.ndarray, feather: int) -> np.ndarray:
 
 def _lip_luminance(image: np.ndarray, dst: np.ndarray) -> float:
     """The median linear luminance of ``image``'s lips (the outer outline 48-59 of ``dst`` less
-    the inner 60-67, rasterised as :func:`pixelfes.mouth.colour.person_colours` does); ``nan``
+    the inner 60-67: :func:`pixelfes.mouth.colour.lip_ring`, as :func:`~pixelfes.mouth.colour.person_colours`); ``nan``
     when fewer than ``_MIN_PIXELS``."""
     h, w = image.shape[:2]
     x0, y0 = (int(v) for v in np.maximum(0, np.floor(dst.min(0)) - 1))
     x1, y1 = (int(v) for v in np.minimum((w, h), np.ceil(dst.max(0)) + 2))
     if x1 <= x0 or y1 <= y0:
         return float("nan")
-    ring = np.zeros((y1 - y0, x1 - x0), np.uint8)
     p = dst - (x0, y0)
-    cv2.fillPoly(ring, [np.rint(p[:12] * 16).astype(np.int32)], 1, shift=4)
-    cv2.fillPoly(ring, [np.rint(p[12:] * 16).astype(np.int32)], 0, shift=4)
-    px = image[y0:y1, x0:x1][ring.astype(bool)]
+    px = image[y0:y1, x0:x1][lip_ring((y1 - y0, x1 - x0), p[:12], p[12:]).astype(bool)]
     if len(px) < _MIN_PIXELS:
         return float("nan")
     return float(np.median(to_linear(px) @ np.asarray(LUMINANCE, dtype=np.float32)))
