@@ -27,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .mouth.ramp import smoothstep
+
 __all__ = ["EYE_POINTS", "MOVES", "OFFSETS", "LidGoal", "bundled_goal", "lid_profile", "lid_shading"]
 
 #: eye-distance offsets below the lower lid's middle at which :func:`lid_profile` samples
@@ -177,8 +179,8 @@ def bundled_goal() -> LidGoal:
 
 
 def _smoothstep(x: np.ndarray, a: float, b: float) -> np.ndarray:
-    t = np.clip((x - a) / (b - a), 0.0, 1.0)
-    return t * t * (3.0 - 2.0 * t)
+    """:func:`pixelfes.mouth.ramp.smoothstep` from ``a`` (0) to ``b`` (1)."""
+    return smoothstep((x - a) / (b - a))
 
 
 def lid_shading(gain: np.ndarray, landmarks: np.ndarray, profile: np.ndarray, strength: float = 1.0) -> np.ndarray:
