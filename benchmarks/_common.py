@@ -24,6 +24,25 @@ def installed_bytecode(env: dict[str, str], folder: Path) -> dict[str, str]:
     return out
 
 
+def cold_start_once(photo: Path, out: Path, env: dict[str, str] | None = None,
+                    cli: bool = False) -> tuple[float, float]:
+    """(wall, CPU) seconds of one new process importing pixelfes, synthesizing ``photo``
+    (neutral -> happy) and writing ``out`` (the interpreter's own start not counted);
+    ``cli``: through ``pixelfes synthesize`` instead of the API."""
+    import subprocess
+    import sys
+
+    run = (f"from pixelfes.cli import main; main(['synthesize', {str(photo)!r}, '--to', "
+           f"'happy', '-q', '--overwrite', '-o', {str(out)!r}])" if cli else
+           f"import pixelfes; pixelfes.synthesize({str(photo)!r}, to='happy')"
+           f".save({str(out)!r}, quality=95)")
+    code = ("import time; t = time.perf_counter(); c = time.process_time(); " + run
+            + "; print(time.perf_counter() - t, time.process_time() - c)")
+    got = subprocess.run([sys.executable, "-c", code], env=env, check=True,
+                         capture_output=True, text=True).stdout.split()
+    return float(got[0]), float(got[1])
+
+
 def median_ms(fn: Callable[[], object], repeat: int,
               clock: Callable[[], float] = time.perf_counter) -> float:
     """Median time of ``fn`` in milliseconds by ``clock`` (wall by default;

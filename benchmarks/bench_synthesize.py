@@ -28,7 +28,6 @@ import argparse
 import io
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,7 +36,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from _common import installed_bytecode
+from _common import cold_start_once, installed_bytecode
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -122,13 +121,9 @@ def cold_start(path: Path, out: Path, env: dict[str, str] | None = None) -> tupl
     """(wall, CPU) seconds of a new process importing pixelfes, loading the models and
     writing one changed photo (the interpreter's own start not counted), median of 5 after
     one untimed run (which fills ``env``'s bytecode folder: :func:`_common.installed_bytecode`)."""
-    code = ("import time; t=time.perf_counter(); c=time.process_time(); import pixelfes; "
-            f"pixelfes.synthesize({str(path)!r}, to='happy').save({str(out)!r}, quality=95); "
-            "print(time.perf_counter()-t, time.process_time()-c)")
 
-    def once() -> tuple[float, ...]:
-        return tuple(float(v) for v in subprocess.check_output([sys.executable, "-c", code],
-                                                              text=True, env=env).split())
+    def once() -> tuple[float, float]:
+        return cold_start_once(path, out, env)
     once()
     runs = [once() for _ in range(5)]
     return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)

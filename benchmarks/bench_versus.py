@@ -94,18 +94,11 @@ def cold_starts(reference: Path, photo: Path, rounds: int, cli: bool = False) ->
     and writes it; wall and CPU seconds (the interpreter's own start not counted), medians
     and the median of the paired ratios. ``cli``: through ``pixelfes synthesize`` instead."""
     import os
-    import subprocess
 
-    from _common import installed_bytecode
+    from _common import cold_start_once, installed_bytecode
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out.jpg"
-        run = (f"from pixelfes.cli import main; main(['synthesize', {str(photo)!r}, '--to', "
-               f"'happy', '-q', '--overwrite', '-o', {str(out)!r}])" if cli else
-               f"import pixelfes; pixelfes.synthesize({str(photo)!r}, to='happy')"
-               f".save({str(out)!r}, quality=95)")
-        code = ("import time; t = time.perf_counter(); c = time.process_time(); " + run
-                + "; print(time.perf_counter() - t, time.process_time() - c)")
         envs = {}
         for name, src in (("reference", reference), ("this", REPO / "src")):
             env = installed_bytecode(dict(os.environ), Path(tmp) / f"bytecode-{name}")
@@ -113,9 +106,7 @@ def cold_starts(reference: Path, photo: Path, rounds: int, cli: bool = False) ->
             envs[name] = env
 
         def once(name: str) -> tuple[float, float]:
-            got = subprocess.run([sys.executable, "-c", code], env=envs[name], check=True,
-                                 capture_output=True, text=True).stdout.split()
-            return float(got[0]), float(got[1])
+            return cold_start_once(photo, out, envs[name], cli)
 
         for name in envs:  # bytecode written, caches and the OS's file cache warm
             once(name)
