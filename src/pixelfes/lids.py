@@ -67,15 +67,15 @@ def lid_profile(rgb: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     ``landmarks`` ``(68, 2)``, photo pixels), over columns ``_HALF`` eye distances either side;
     rows off the photo are clipped to its edge."""
     lm = np.asarray(landmarks, dtype=np.float64)
-    y_lum = _lightness(rgb)
-    h, w = y_lum.shape
+    h, w = np.shape(rgb)[:2]
     ed = _eye_distance(lm)
     out = np.zeros(len(OFFSETS))
     for a, b in ((41, 40), (47, 46)):
         c = (lm[a] + lm[b]) / 2
         xs = np.clip(np.arange(int(c[0] - _HALF * ed), int(c[0] + _HALF * ed) + 1), 0, w - 1)
         ys = np.clip(np.rint(c[1] + OFFSETS * ed).astype(int), 0, h - 1)
-        out += y_lum[np.ix_(ys, xs)].mean(axis=1)
+        # L* of the sampled pixels only (the whole photo's took ~0.1 s at 1350 px)
+        out += _lightness(np.asarray(rgb)[np.ix_(ys, xs)]).mean(axis=1)
     return out / 2
 
 
