@@ -1,7 +1,7 @@
 """Action-unit timings per face (CPU time): on a 192 px crop, in a 1350 px photo, and the analysis.
 
 Run: PYTHONPATH=src python benchmarks/bench_actions.py [--repeat 30] [--stages] [--fresh N] [--large] [--sizes]
-         [--interpolation cubic|linear|both]
+         [--interpolation cubic|linear|cubic2x|both|K1,K2]
 CPU time of this process on one core (``time.process_time``, so other jobs on a shared
 machine do not count; OpenCV single-threaded, as bench_synthesize.py: with two threads
 OpenCV's parallel loops cost a third more CPU time on a busy machine), median of ``--repeat``
@@ -32,9 +32,10 @@ only public calls, so ``PYTHONPATH=<another checkout>/src`` times that code the 
 each size's line ends with the median and the largest of its recipes (the issue's target:
 at most 10 ms a face). ``--requests`` names the photo rows' requests (default surprised, angry, disgusted,
 neutral; e.g. ``fearful,sad,au:1=0.8;2=0.8;26=0.5`` for the others and an ``--au`` mix).
-``--interpolation`` picks the photo resampling's kernel for the
-photo rows and ``--sizes`` ("both": each size timed with cubic and with linear in
-alternation, in this process: the ratio is the kernel's share).
+``--interpolation`` picks the photo resampling's kernel (cubic, linear, cubic2x) for the
+photo rows and ``--sizes`` (a comma-separated list, e.g. ``cubic,cubic2x``, or "both" for
+cubic,linear: each size timed with each kernel in alternation, in this process: the ratio is
+the kernel's share); ``--sizes`` also prints the reference remap, so its lines read as ratios.
 """
 
 from __future__ import annotations
@@ -261,10 +262,19 @@ def large() -> None:
               f"peak memory +{r['peak_rise_mb']:.0f} MB")
 
 
-def sizes(repeat: int, kernels: tuple[str, ...] = ("cubic",)) -> None:
-    """The photo step by face size: London 001, 003 and 004 reduced to 1000, 700 and 480 px
-    (faces about 0.74, 0.52 and 0.36 of their 1350 px size), each recipe that moves the
-    mouth or not, with each of ``kernels`` (timed in alternation when there are two)."""
+def reference_ms(repeat: int) -> float:
+    """CPU ms of the reference: one cubic ``cv2.remap`` of the 192 px crop (random sub-pixel map)."""
+    crop, _ = crop_and_landmarks()
+    maps = (np.random.default_rng(0).uniform(0, 191, (192, 192)).astype(np.float32),) * 2
+    return cpu_ms(lambda: cv2.remap(crop, maps[0], maps[1], cv2.INTER_CUBIC), repeat)
+
+
+def sizes(repeat: int, kernels: tuple[str, ...] = ("cubic",), widths: tuple[int, ...] = (0, 1000, 700, 480)
+          ) -> None:
+    """The photo step by face size: London 001, 003 and 004 as they are (width 0) and reduced
+    to 1000, 700 and 480 px (faces about 0.74, 0.52 and 0.36 of their 1350 px size), each
+    recipe that moves the mouth or not, with each of ``kernels`` (timed in alternation when
+    there are several), each line also as a ratio to the reference remap timed just before it."""
     from pixelfes.imageio import load_image
     from pixelfes.pipeline import find_faces, resolve_model
 
@@ -272,11 +282,12 @@ def sizes(repeat: int, kernels: tuple[str, ...] = ("cubic",)) -> None:
               for e in ("surprised", "angry", "disgusted", "fearful", "sad", "neutral")}
     for photo in sorted((DATA / "london-face-set" / "neutral_front").glob("*.jpg"))[:3]:
         full = load_image(photo).rgb
-        for side in (full.shape[1], 1000, 700, 480):
+        for side in (w or full.shape[1] for w in widths):
             rgb = full if side == full.shape[1] else cv2.resize(
                 full, (side, round(full.shape[0] * side / full.shape[1])), interpolation=cv2.INTER_AREA)
             face = find_faces(rgb)[0]
             width = float(np.ptp(face.landmarks[:, 0]))
+            ref = reference_ms(5 * repeat)
             got: dict[str, list[float]] = {k: [] for k in kernels}
             for m in models.values():
                 buf = rgb.copy()
@@ -294,8 +305,12 @@ def sizes(repeat: int, kernels: tuple[str, ...] = ("cubic",)) -> None:
                     got[k].append(1000 * float(np.median(times[k])))
             for k in kernels:
                 cells = ", ".join(f"{e} {t:5.1f}" for e, t in zip(models, got[k], strict=True))
-                print(f"{photo.name} at {rgb.shape[1]:4d} px (face {width:3.0f} px), {k:6s}: {cells} ms "
-                      f"| median {np.median(got[k]):5.1f}, max {max(got[k]):5.1f}", flush=True)
+                ratio = "" if k == kernels[0] else \
+                    f", / {kernels[0]} {np.median(np.array(got[k]) / np.array(got[kernels[0]])):.3f}"
+                print(f"{photo.name} at {rgb.shape[1]:4d} px (face {width:3.0f} px), {k:7s}: {cells} ms "
+                      f"| median {np.median(got[k]):5.1f}, max {max(got[k]):5.1f} "
+                      f"(x ref {ref:.2f} ms: {np.median(got[k]) / ref:4.1f}, {max(got[k]) / ref:4.1f}{ratio})",
+                      flush=True)
 
 
 def fresh(n: int) -> None:
@@ -329,8 +344,11 @@ def main() -> None:
                     help="only time the photo step on a 5940 px photo (CPU, peak memory)")
     ap.add_argument("--sizes", action="store_true",
                     help="only time the photo step by face size (photos reduced to 1000, 700, 480 px)")
-    ap.add_argument("--interpolation", choices=("cubic", "linear", "both"), default="cubic",
-                    help="the photo resampling's kernel (both: --sizes times each, alternating)")
+    ap.add_argument("--interpolation", default="cubic",
+                    help="the photo resampling's kernel: cubic, linear or cubic2x; for --sizes a "
+                         "comma-separated list timed in alternation (both: cubic,linear)")
+    ap.add_argument("--widths", default="0,1000,700,480",
+                    help="--sizes: photo widths, 0 for as it is (default %(default)s)")
     ap.add_argument("--requests", default="surprised,angry,disgusted,neutral",
                     help="the photo rows' requests, comma-separated: recipes, or au:1=0.8;2=0.8 "
                          "(an --au mix, ';' between its units; default %(default)s)")
@@ -343,12 +361,16 @@ def main() -> None:
 
         print(json.dumps(one_process(args.one[0], int(args.one[1])) if args.one else one_large(args.one_large)))
         return
-    kernels = ("cubic", "linear") if args.interpolation == "both" else (args.interpolation,)
+    from pixelfes.native import INTERPOLATIONS
+
+    kernels = tuple(("cubic,linear" if args.interpolation == "both" else args.interpolation).split(","))
+    if any(k not in INTERPOLATIONS for k in kernels):
+        ap.error(f"--interpolation takes {', '.join(INTERPOLATIONS)} (or both, or a list for --sizes)")
     if args.sizes:
-        sizes(args.repeat, kernels)
+        sizes(args.repeat, kernels, tuple(int(w) for w in args.widths.split(",")))
         return
-    if args.interpolation == "both":
-        ap.error("--interpolation both is for --sizes; the photo rows take cubic or linear")
+    if len(kernels) > 1:
+        ap.error("several kernels are for --sizes; the photo rows take one")
     import pixelfes.actions.model as am
 
     am.PHOTO_INTERPOLATION = args.interpolation  # the photo rows' synthesize_in_photo calls

@@ -654,7 +654,7 @@ def test_photo_path_linear_is_one_linear_remap_of_the_same_map(basis):
     for out in (cubic, linear):  # both change only the pixels that move or are shaded
         assert not ((out != photo).any(axis=2) & ~moving).any()
     assert (linear != cubic).any(axis=2).sum() > 1000
-    with pytest.raises(ValueError, match="interpolation must be 'cubic' or 'linear'"):
+    with pytest.raises(ValueError, match="interpolation must be 'cubic', 'linear' or 'cubic2x'"):
         model.synthesize_in_photo(photo, plm, interpolation="lanczos")
 
 

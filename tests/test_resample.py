@@ -144,3 +144,96 @@ def test_resample_moving_in_place_reads_only_the_photo_before_it():
     inplace = photo.copy()
     native.resample_moving(inplace, inplace, maps, still, gain)
     assert_array_equal(inplace, out)
+
+
+def _keys(t: np.ndarray) -> np.ndarray:
+    """OpenCV's cubic convolution weight (Keys, a = -0.75) at distance ``t``."""
+    a, t = -0.75, np.abs(t)
+    return np.where(t <= 1, (a + 2) * t**3 - (a + 3) * t**2 + 1,
+                    np.where(t < 2, a * (t**3 - 5 * t**2 + 8 * t - 4), 0.0))
+
+
+def _cubic2x_plain(img: np.ndarray, sharpen: float = native.CUBIC2X_SHARPEN) -> np.ndarray:
+    """The 2x source written plainly: the [-a, 1 + 2a, -a] x and y sharpening (edges replicated,
+    rounded to bytes), then sample k of each axis the Keys cubic at source k / 2 - 1/4 (indices
+    clamped), in float64."""
+    f = img.astype(np.float64)
+    for axis in (0, 1):
+        p = np.take(f, np.clip(np.arange(-1, f.shape[axis] + 1), 0, f.shape[axis] - 1), axis=axis)
+        n = f.shape[axis]
+        f = (1 + 2 * sharpen) * np.take(p, np.arange(1, n + 1), axis=axis) \
+            - sharpen * (np.take(p, np.arange(0, n), axis=axis) + np.take(p, np.arange(2, n + 2), axis=axis))
+    f = np.clip(np.rint(f), 0, 255)
+    for axis in (0, 1):
+        n = f.shape[axis]
+        pos = np.arange(2 * n) / 2.0 - 0.25
+        base = np.floor(pos).astype(int)
+        acc = 0.0
+        for j in range(-1, 3):
+            idx = np.clip(base + j, 0, n - 1)
+            w = _keys(pos - (base + j))
+            shape = [1] * f.ndim
+            shape[axis] = 2 * n
+            acc = acc + np.take(f, idx, axis=axis) * w.reshape(shape)
+        f = acc
+    return f
+
+
+def _bilinear_plain(img: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``img`` (float) at ``(x, y)`` by bilinear interpolation, edges replicated."""
+    h, w = img.shape[:2]
+    x0, y0 = np.floor(x).astype(int), np.floor(y).astype(int)
+    fx, fy = (x - x0)[..., None], (y - y0)[..., None]
+
+    def at(yy: np.ndarray, xx: np.ndarray) -> np.ndarray:
+        return img[np.clip(yy, 0, h - 1), np.clip(xx, 0, w - 1)]
+    return ((1 - fy) * ((1 - fx) * at(y0, x0) + fx * at(y0, x0 + 1))
+            + fy * ((1 - fx) * at(y0 + 1, x0) + fx * at(y0 + 1, x0 + 1)))
+
+
+def test_upsample_cubic2x_is_the_sharpened_cubic_at_quarter_pixels():
+    """OpenCV's sharpening and 2x cubic resize (fixed point) are the plain formula to a level."""
+    img = _photo(23, 31, seed=3)
+    got = native.upsample_cubic2x(img).astype(np.float64)
+    want = _cubic2x_plain(img)
+    assert got.shape == (46, 62, 3)
+    diff = np.abs(got - np.clip(np.rint(want), 0, 255))
+    assert diff.max() <= 1 and diff.mean() < 0.1
+    # without sharpening it is the plain cubic upsample
+    diff0 = np.abs(native.upsample_cubic2x(img, 0.0) - np.clip(np.rint(_cubic2x_plain(img, 0.0)), 0, 255))
+    assert diff0.max() <= 1 and diff0.mean() < 0.1
+
+
+def test_resample_photo_map_cubic2x_is_a_linear_look_up_of_the_2x_source():
+    """interpolation="cubic2x": each moving pixel is the bilinear value, at 2 u + 1/2, of the
+    plain 2x source of the whole photo in bytes (to 2 levels: the 2x source's fixed point and
+    the remap's 1/32 px steps); near the cubic; in place the same bytes."""
+    photo = _photo(60, 70, seed=5)
+    x0, y0, x1, y1 = box = (9, 7, 61, 52)
+    bh, bw = y1 - y0, x1 - x0
+    yy, xx = np.mgrid[0:bh, 0:bw].astype(np.float32)
+    dx = (2.3 * np.sin(yy / 6.0) + 0.37 * (xx > 20)).astype(np.float32)
+    dy = (1.7 * np.cos(xx / 5.0) - 0.61).astype(np.float32)
+    eye = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    pm = native.PhotoMap(box, dx, dy, None, eye, None)
+    mx, my, _, still = pm.rows(0, bh)
+    assert (~still).mean() > 0.9
+    out = photo.copy()
+    native.resample_photo_map(photo, out[y0:y1, x0:x1], pm, interpolation="cubic2x")
+    source = np.clip(np.rint(_cubic2x_plain(photo)), 0, 255)  # the 2x source is bytes
+    want = _bilinear_plain(source, 2 * mx.astype(np.float64) + 0.5, 2 * my.astype(np.float64) + 0.5)
+    got = out[y0:y1, x0:x1].astype(np.float64)
+    diff = np.abs(got - np.clip(want, 0, 255))[~still]
+    assert diff.max() <= 2 and diff.mean() < 0.35
+    assert_array_equal(out[y0:y1, x0:x1][still], photo[y0:y1, x0:x1][still])  # still pixels keep their bytes
+    assert_array_equal(out[:y0], photo[:y0])
+    cubic = photo.copy()
+    native.resample_photo_map(photo, cubic[y0:y1, x0:x1], pm)
+    linear = photo.copy()
+    native.resample_photo_map(photo, linear[y0:y1, x0:x1], pm, interpolation="linear")
+    near, far = (np.abs(o.astype(int) - cubic.astype(int))[y0:y1, x0:x1][~still] for o in (out, linear))
+    # a different kernel, much nearer the cubic than linear is (this texture is grainier than skin)
+    assert (near > 0).mean() > 0.1 and near.mean() < 0.5 * far.mean()
+    inplace = photo.copy()  # in place: the 2x source is made before anything is written
+    native.resample_photo_map(inplace, inplace[y0:y1, x0:x1], pm, interpolation="cubic2x")
+    assert_array_equal(inplace, out)

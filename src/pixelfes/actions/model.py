@@ -45,7 +45,9 @@ _FOLD_SAFETY = 0.95  # as the shape + texture model: 95 % of the largest fold-fr
 #: How :meth:`ActionUnitModel.synthesize_in_photo` resamples the photo's moving pixels:
 #: "cubic" (as the native engine) or "linear" (the remap 7x cheaper: a quarter of the step,
 #: 5-6 ms, on a ~440 px face; but 0.81-0.84 of the cubic's sharpness where the face moves:
-#: docs/actions.md, "Cost", fourth pass)
+#: docs/actions.md, "Cost", fourth pass) or "cubic2x" (the source sharpened a little and
+#: upsampled 2x with OpenCV's vectorised cubic resize, then linear: within a level of the
+#: cubic on almost every pixel, as sharp; "Cost", seventh pass)
 PHOTO_INTERPOLATION = "cubic"
 
 
@@ -295,15 +297,15 @@ class ActionUnitModel(ExpressionModel):
         photo's resolution. Pixels that neither move nor change keep their bytes. Returns a
         new photo, or ``out`` (same shape, may be ``photo`` itself) written in place: no
         copy of the whole photo, as the pipeline calls it face after face. ``interpolation``:
-        "cubic" or "linear" (default :data:`PHOTO_INTERPOLATION`).
+        "cubic", "linear" or "cubic2x" (default :data:`PHOTO_INTERPOLATION`).
         """
         from ..face.align import crop_matrix, invert_affine, transform_points
-        from ..native import plan_photo_map, resample_photo_map
+        from ..native import INTERPOLATIONS, plan_photo_map, resample_photo_map
 
         self._check_fitted()
         interp = PHOTO_INTERPOLATION if interpolation is None else interpolation
-        if interp not in ("cubic", "linear"):
-            raise ValueError(f"interpolation must be 'cubic' or 'linear'; got {interp!r}")
+        if interp not in INTERPOLATIONS:
+            raise ValueError(f"interpolation must be 'cubic', 'linear' or 'cubic2x'; got {interp!r}")
         fresh = out is None
         if out is None:
             out = photo.copy()
