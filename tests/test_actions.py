@@ -651,9 +651,13 @@ def test_photo_path_linear_is_one_linear_remap_of_the_same_map(basis):
     np.testing.assert_array_equal(linear, ref)
     moving = np.zeros(photo.shape[:2], bool)
     moving[y0:y1, x0:x1] = ~still
-    for out in (cubic, linear):  # both change only the pixels that move or are shaded
+    cubic2x = model.synthesize_in_photo(photo, plm, interpolation="cubic2x")
+    for out in (cubic, linear, cubic2x):  # all change only the pixels that move or are shaded
         assert not ((out != photo).any(axis=2) & ~moving).any()
     assert (linear != cubic).any(axis=2).sum() > 1000
+    # the 2x kernel (tests/test_resample.py pins it): much nearer the cubic than linear is
+    near, far = (np.abs(o.astype(int) - cubic.astype(int))[moving].mean() for o in (cubic2x, linear))
+    assert 0 < near < 0.6 * far
     with pytest.raises(ValueError, match="interpolation must be 'cubic', 'linear' or 'cubic2x'"):
         model.synthesize_in_photo(photo, plm, interpolation="lanczos")
 
