@@ -1,7 +1,7 @@
 """Action-unit timings per face (CPU time): on a 192 px crop, in a 1350 px photo, and the analysis.
 
 Run: PYTHONPATH=src python benchmarks/bench_actions.py [--repeat 30] [--stages] [--fresh N] [--large] [--sizes]
-         [--interpolation cubic|linear|cubic2x|both|K1,K2]
+         [--interpolation cubic|linear|cubic2x|both|K1,K2] [--analysis N [--reference SRC]]
 CPU time of this process on one core (``time.process_time``, so other jobs on a shared
 machine do not count; OpenCV single-threaded, as bench_synthesize.py: with two threads
 OpenCV's parallel loops cost a third more CPU time on a busy machine), median of ``--repeat``
@@ -36,6 +36,14 @@ neutral; e.g. ``fearful,sad,au:1=0.8;2=0.8;26=0.5`` for the others and an ``--au
 photo rows and ``--sizes`` (a comma-separated list, e.g. ``cubic,cubic2x``, or "both" for
 cubic,linear: each size timed with each kernel in alternation, in this process: the ratio is
 the kernel's share); ``--sizes`` also prints the reference remap, so its lines read as ratios.
+``--analysis N`` times only the analysis after landmarks (:func:`pixelfes.actions.estimate_units`)
+on N faces (crop-frame landmarks of London photos, neutral and smiling in turn; else the
+ICT mean face with known actions at a few poses), all N a round, ``--repeat`` rounds
+alternating in order with the reference remap (N calls a round) and, with ``--reference
+<src>``, another checkout's analysis imported beside this one (``bench_versus.import_reference``:
+its package as ``pixelfes_ref``): CPU ms a face, x the remap (medians of the rounds'
+ratios), the paired ratio this / reference (median of the rounds' ratios, and their range),
+and the two's largest intensity difference and whether their pose rounds agree face by face.
 """
 
 from __future__ import annotations
@@ -313,6 +321,87 @@ def sizes(repeat: int, kernels: tuple[str, ...] = ("cubic",), widths: tuple[int,
                       flush=True)
 
 
+#: the reference remap of docs/actions.md's cost table (0.49-0.51 ms, the third pass's machine):
+#: a ratio to the remap times this is a figure "in the docs' units"
+DOCS_REMAP_MS = 0.5
+
+
+def analysis_faces(n: int) -> list[np.ndarray]:
+    """``n`` faces' ``(68, 2)`` landmarks to analyse: London crops (neutral and smiling
+    photos in turn, aligned as ``pixelfes prepare`` does), else the ICT mean face with
+    known actions and identity at a few poses on the 192 px canvas."""
+    london = DATA / "london-face-set"
+    neutral = sorted((london / "neutral_front").glob("*.jpg"))
+    smiling = sorted((london / "smiling_front").glob("*.jpg"))
+    if neutral and smiling:
+        from pixelfes.datasets.prepare import align_image_file
+
+        photos = [p for pair in zip(neutral, smiling, strict=False) for p in pair][:n]
+        return [align_image_file(p).landmarks for p in photos]
+    from pixelfes.actions import ANALYSIS_UNITS
+
+    basis = load_basis()
+    rng = np.random.default_rng(0)
+    rows = [basis.index(u) for u in ANALYSIS_UNITS]
+    faces = []
+    for _ in range(n):
+        w = rng.uniform(0, 0.6, len(rows)) * (rng.random(len(rows)) < 0.4)
+        shape = basis.mean_shape + np.tensordot(w, basis.motion[rows], axes=1) \
+            + np.tensordot(rng.normal(0, 0.5, len(basis.identity)), basis.identity, axes=1)
+        pose = pose_from_angles(*rng.uniform(-12, 12, 3), 4.3, (95.5, 100.0))
+        faces.append(pose.project(shape) + rng.normal(0, 0.3, (68, 2)))
+    return faces
+
+
+def analysis_rows(n: int, repeat: int, reference: str | None) -> None:
+    """Print the analysis' CPU ms a face on :func:`analysis_faces` (``n``), x the reference
+    remap timed in the same rounds, and with ``reference`` (a ``src`` folder) that
+    checkout's analysis alternating with this one's: their paired ratio and agreement."""
+    import importlib
+    import tempfile
+    from pathlib import Path
+
+    faces = analysis_faces(n)
+    crop, _ = crop_and_landmarks()
+    maps = (np.random.default_rng(0).uniform(0, 191, (192, 192)).astype(np.float32),) * 2
+    calls: dict[str, Callable[[], object]] = {
+        "remap": lambda: [cv2.remap(crop, maps[0], maps[1], cv2.INTER_CUBIC) for _ in faces],
+        "this": lambda: [estimate_units(lm) for lm in faces]}
+    with tempfile.TemporaryDirectory(prefix="bench-analysis-") as tmp:
+        if reference is not None:
+            from bench_versus import import_reference
+
+            package = import_reference(Path(reference), Path(tmp))
+            ref_estimate = importlib.import_module(f"{package}.actions").estimate_units
+            calls["reference"] = lambda: [ref_estimate(lm) for lm in faces]
+            got = [(estimate_units(lm), ref_estimate(lm)) for lm in faces]
+            diff = max(max(abs(a.units[u] - b.units[u]) for u in a.units) for a, b in got)
+            same_rounds = sum(a.rounds == b.rounds and a.converged == b.converged for a, b in got)
+            print(f"this against the reference on the {len(faces)} faces: largest intensity "
+                  f"difference {diff:.2e}, the same pose rounds on {same_rounds} of {len(faces)}")
+        for fn in calls.values():
+            fn()  # warm-up
+        times: dict[str, list[float]] = {k: [] for k in calls}
+        names = list(calls)
+        for r in range(repeat):  # alternating, each order in turn: all see the same machine
+            for k in (names if r % 2 == 0 else names[::-1]):
+                t = time.process_time()
+                calls[k]()
+                times[k].append(1000 * (time.process_time() - t) / len(faces))
+    remap = np.array(times["remap"])
+    print(f"reference: one cubic remap of the 192 px crop     {np.median(remap):7.2f} ms CPU "
+          f"({len(faces)} a round, {repeat} rounds)")
+    for k in names[1:]:
+        t = np.array(times[k])
+        x = float(np.median(t / remap))
+        print(f"analysis, {k:9s} (pose + NNLS of 17 units) {np.median(t):7.2f} ms a face "
+              f"({x:5.2f} x remap, {x * DOCS_REMAP_MS:.2f} ms at the docs' {DOCS_REMAP_MS} ms remap)")
+    if "reference" in times:
+        ratio = np.array(times["this"]) / np.array(times["reference"])
+        print(f"analysis, this / reference, paired rounds: median {np.median(ratio):.3f} "
+              f"(range {ratio.min():.3f}-{ratio.max():.3f})")
+
+
 def fresh(n: int) -> None:
     """Medians over ``n`` new processes a request: the first call (with the lazy loads) and
     calls 2-4, CPU ms and page faults (fresh memory is paid in faults, not in the steady state
@@ -352,6 +441,11 @@ def main() -> None:
     ap.add_argument("--requests", default="surprised,angry,disgusted,neutral",
                     help="the photo rows' requests, comma-separated: recipes, or au:1=0.8;2=0.8 "
                          "(an --au mix, ';' between its units; default %(default)s)")
+    ap.add_argument("--analysis", type=int, default=0, metavar="N",
+                    help="only time the analysis after landmarks on N faces (London crops)")
+    ap.add_argument("--reference", metavar="SRC",
+                    help="with --analysis: another checkout's src folder, its analysis timed "
+                         "alternating with this one's (e.g. /work/main/src)")
     ap.add_argument("--one", nargs=2, metavar=("REQUEST", "INDEX"), help=argparse.SUPPRESS)
     ap.add_argument("--one-large", metavar="REQUEST", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -366,6 +460,11 @@ def main() -> None:
     kernels = tuple(("cubic,linear" if args.interpolation == "both" else args.interpolation).split(","))
     if any(k not in INTERPOLATIONS for k in kernels):
         ap.error(f"--interpolation takes {', '.join(INTERPOLATIONS)} (or both, or a list for --sizes)")
+    if args.reference and not args.analysis:
+        ap.error("--reference goes with --analysis N")
+    if args.analysis:
+        analysis_rows(args.analysis, args.repeat, args.reference)
+        return
     if args.sizes:
         sizes(args.repeat, kernels, tuple(int(w) for w in args.widths.split(",")))
         return

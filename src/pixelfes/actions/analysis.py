@@ -59,10 +59,18 @@ class UnitEstimate:
     converged: bool = field(default=True, repr=False)  # False: stopped at the cap
 
 
-def _nnls(a: np.ndarray, b: np.ndarray, start: np.ndarray | None = None) -> np.ndarray:
-    from .._nnls import nnls  # numpy, no scipy (tests/test_actions.py: equal to scipy's)
+def _nnls_gram(g: np.ndarray, atb: np.ndarray, x0: np.ndarray | None = None) -> np.ndarray:
+    # numpy, no scipy (tests/test_analysis_exact.py: equal to scipy's, and to nnls on a factor)
+    from .._nnls import nnls_gram
 
-    return nnls(a, b, start=start)
+    return nnls_gram(g, atb, x0=x0)
+
+
+def _plus_diagonal(m: np.ndarray, d: float | np.ndarray) -> np.ndarray:
+    """``m + diag(d)`` in place on the fresh ``(n, n)`` ``m``: the same floats as adding
+    ``d * eye(n)`` (``x + 0.0`` is ``x``), without the ``(n, n)`` identity."""
+    m.flat[:: len(m) + 1] += d
+    return m
 
 
 def _rodrigues(v: np.ndarray) -> np.ndarray:
@@ -83,9 +91,11 @@ class _Problem:
         self.gamma = np.sqrt(np.concatenate([np.full(len(motion), unit_ridge),
                                              np.full(len(ident), identity_ridge)]))
 
-    def deform(self, pose: Pose, start: np.ndarray | None
+    def deform(self, pose: Pose, warm: np.ndarray | None
                ) -> tuple[np.ndarray, np.ndarray, float, np.ndarray, np.ndarray]:
-        """Exact ``w >= 0`` and ``c`` at ``pose``: ``(w, c, J, design (136, U + K), residual)``."""
+        """Exact ``w >= 0`` and ``c`` at ``pose``: ``(w, c, J, design (136, U + K), residual)``;
+        ``warm``: ``(U,)`` intensities to start the NNLS from (the last pose's; only its path
+        changes, tests/test_analysis_exact.py)."""
         u, k = len(self.motion), len(self.ident)
         a = pose.project_motion(self.motion).reshape(u, 136).T  # (136, U)
         bb = pose.project_motion(self.ident).reshape(k, 136).T  # (136, K)
@@ -93,16 +103,19 @@ class _Problem:
         lam_u, lam_c = self.gamma[0] ** 2, self.gamma[-1] ** 2 if k else 1.0
         # eliminate c: min ||a w + bb c - r||^2 + lam_c ||c||^2  ->  a P-weighted problem in w
         if k:
-            g = bb.T @ bb + lam_c * np.eye(k)
+            g = _plus_diagonal(bb.T @ bb, lam_c)
             both = np.linalg.solve(g, bb.T @ np.column_stack([a, r]))
         else:
             both = np.zeros((0, u + 1))
         pa = a - bb @ both[:, :-1]
         pr = r - bb @ both[:, -1]
-        m = a.T @ pa + lam_u * np.eye(u)
-        chol = np.linalg.cholesky(m)
-        # warm start from the last solve's support: then usually one least-squares solve
-        w = _nnls(chol.T, np.linalg.solve(chol, a.T @ pr), start=start)
+        # the NNLS on the normal equations (this Gram matrix, one a pose): each active-set
+        # step a solve on a sub-block, no factor of the design (tests/test_analysis_exact.py:
+        # the same w as Lawson-Hanson's lstsq steps on its Cholesky factor, to ~1e-13); warm
+        # started from the last pose's intensities: usually one or two solves, where a
+        # support whose solution is not positive would start again from zero
+        m = _plus_diagonal(a.T @ pa, lam_u)
+        w = _nnls_gram(m, a.T @ pr, x0=warm)
         c = both[:, -1] - both[:, :-1] @ w
         design = np.column_stack([a, bb])
         res = design @ np.concatenate([w, c]) - r  # fit - landmarks, (136,)
@@ -128,11 +141,14 @@ class _Problem:
         free = np.concatenate([w > 0, np.ones(len(c), dtype=bool)])
         f = design[:, free]
         gam = self.gamma[free]
-        z = np.linalg.solve(f.T @ f + np.diag(gam**2), f.T @ dd)
+        z = np.linalg.solve(_plus_diagonal(f.T @ f, gam**2), f.T @ dd)
         jac = np.vstack([dd - f @ z, -gam[:, None] * z])
         theta = np.concatenate([w, c])[free]
         full = np.concatenate([res, gam * theta])
-        return -np.linalg.lstsq(jac, full, rcond=None)[0]
+        # least squares in 6 unknowns by its 6 x 6 normal equations (jac has full column
+        # rank: the pose's 6 motions are independent on 68 points): lstsq's answer to
+        # rounding, without its SVD (tests/test_analysis_exact.py)
+        return -np.linalg.solve(jac.T @ jac, jac.T @ full)
 
 
 @functools.lru_cache(maxsize=4)
@@ -194,7 +210,7 @@ def estimate_units(landmarks: np.ndarray, units: tuple[str, ...] = ANALYSIS_UNIT
         step = prob.pose_step(pose, w, c, design, res)
         for _ in range(20):  # halve until J falls: the objective never rises
             trial = _moved(pose, step)
-            got = prob.deform(trial, w > 0)
+            got = prob.deform(trial, w)
             if got[2] < obj:
                 break
             step = step / 2
