@@ -120,7 +120,7 @@ def test_estimate_equals_the_previous_formula_on_synthetic_faces(i, monkeypatch)
 
 
 @pytest.mark.parametrize("kw", [{"iterations": 0}, {"iterations": 3}, {"identity_ridge": float("inf")},
-                                {"identity_ridge": 0.1}, {"units": ("AU1", "AU12", "AU26")}])
+                                {"identity_ridge": 0.1}, {"units": ("AU1", "AU12", "AU26")}, {"units": ()}])
 def test_estimate_equals_the_previous_formula_with_other_settings(kw, monkeypatch):
     for lm in _synthetic_faces()[:4]:
         _assert_same(lm, monkeypatch, **kw)

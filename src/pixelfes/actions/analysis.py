@@ -88,6 +88,10 @@ class _Problem:
     def __init__(self, lm: np.ndarray, motion: np.ndarray, ident: np.ndarray,
                  mean: np.ndarray, unit_ridge: float, identity_ridge: float) -> None:
         self.lm, self.motion, self.ident, self.mean = lm, motion, ident, mean
+        # (U, 204) and (K, 204): ``w @ flat`` is the very product ``tensordot(w, motion, 1)``
+        # makes (the same BLAS call), without its reshaping in Python each round
+        self.motion_flat = motion.reshape(len(motion), mean.size)
+        self.ident_flat = ident.reshape(len(ident), mean.size)
         self.gamma = np.sqrt(np.concatenate([np.full(len(motion), unit_ridge),
                                              np.full(len(ident), identity_ridge)]))
 
@@ -126,7 +130,7 @@ class _Problem:
                   res: np.ndarray) -> np.ndarray:
         """Gauss-Newton step ``(dlog s, rotation vector (3), dt (2))`` on ``J`` with the
         deformation re-optimised (variable projection, Kaufman's Jacobian)."""
-        shape = self.mean + np.tensordot(w, self.motion, axes=1) + np.tensordot(c, self.ident, axes=1)
+        shape = self.mean + (w @ self.motion_flat).reshape(68, 3) + (c @ self.ident_flat).reshape(68, 3)
         y = to_camera(shape) @ pose.rotation.T  # (68, 3) rotated shape
         d = np.zeros((68, 2, 6))  # image motion of each pose parameter
         d[:, :, 0] = pose.scale * y[:, :2]  # log scale
