@@ -165,6 +165,46 @@ def eyes_table(table: dict) -> str:
     return "\n".join(lines)
 
 
+class JunctionCollector:
+    """An ``on_output`` hook: each measured image's lip junction numbers (level, onset:
+    :func:`pixelfes.evaluate.junction.junction_numbers`), ``numbers[method][identity]``, and each
+    person's group (``groups[identity]``)."""
+
+    def __init__(self) -> None:
+        self.numbers: dict[str, dict[str, dict[str, float]]] = {}
+        self.groups: dict[str, str] = {}
+
+    def __call__(self, person: object, method: str, rgb: np.ndarray, landmarks: np.ndarray | None) -> None:
+        from pixelfes.evaluate.junction import junction_numbers, junction_profile
+
+        if landmarks is None:
+            return
+        ident = str(getattr(person, "identity", "?"))
+        self.groups[ident] = str(getattr(person, "group", "?"))
+        self.numbers.setdefault(method, {})[ident] = junction_numbers(junction_profile(rgb, landmarks))
+
+
+def junction_table(junction: JunctionCollector, methods: list[str]) -> tuple[dict, str]:
+    """Each method's paired junction gaps against the real smile (all people, and by group:
+    :func:`pixelfes.evaluate.junction.junction_gaps`) and their markdown table."""
+    from pixelfes.evaluate.junction import junction_gaps
+
+    gaps = {m: junction_gaps(junction.numbers, m, groups=junction.groups) for m in ["input", *methods]}
+    lines = ["| method | n | level (real) | level gap (se) | onset (real) | onset gap (se) | black: level gap | onset gap |",
+             "|---|---|---|---|---|---|---|---|"]
+    for m, g in gaps.items():
+        if "level" not in g:
+            continue
+        lv, on = g["level"], g.get("onset", {})
+        bl, bo = g.get("level@black"), g.get("onset@black")
+        lines.append(f"| {m} | {int(lv['n'])} | {lv['method']:.3f} ({lv['real']:.3f}) | {lv['gap']:+.3f} ({lv['se']:.3f}) | "
+                     f"{on.get('method', float('nan')):.3f} ({on.get('real', float('nan')):.3f}) | "
+                     f"{on.get('gap', float('nan')):+.3f} ({on.get('se', float('nan')):.3f}) | "
+                     + (f"{bl['gap']:+.3f} ({bl['se']:.3f}), n {int(bl['n'])}" if bl else "-") + " | "
+                     + (f"{bo['gap']:+.3f} ({bo['se']:.3f})" if bo else "-") + " |")
+    return gaps, "\n".join(lines)
+
+
 class MouthSaver:
     """An ``on_output`` hook saving each measured image's mouth at 1:1: ``DIR/<direction>/
     <identity>_<method>.png`` (the outer lips' box padded by half the mouth width) and, in
@@ -224,6 +264,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--save-mouths", type=Path, default=None, metavar="DIR",
                    help="save every measured image's mouth crop at 1:1 (PNG) and its landmarks "
                         "(landmarks.json) under DIR/<direction>/ (for looking at them; not for git)")
+    p.add_argument("--ids", default=None,
+                   help="comma-separated London ids: synthesise only these people (their folds as in the full run)")
     p.add_argument("--progress", action="store_true", help="progress bars on stderr")
     args = p.parse_args(argv)
 
@@ -246,7 +288,12 @@ def main(argv: list[str] | None = None) -> int:
             p.error(f"--directions: {d!r} must be SOURCE:TARGET, e.g. neutral:happy")
         people = london_people(data, source, target)
         only = None
-        if args.people:
+        if args.ids:
+            only = {i.strip() for i in args.ids.split(",") if i.strip()}
+            unknown = sorted(only - {q.identity for q in people})
+            if unknown:
+                p.error(f"--ids: {', '.join(unknown)} not among {d}'s people")
+        elif args.people:
             order = np.random.default_rng(args.seed).permutation(len(people))
             only = {people[i].identity for i in order[: args.people]}
         t0 = time.perf_counter()
@@ -254,7 +301,8 @@ def main(argv: list[str] | None = None) -> int:
         saver = MouthSaver(args.save_mouths, d) if args.save_mouths else None
         streaks = StreakCollector()
         eyes = EyeCollector()
-        hooks = [h for h in (collector, saver, streaks, eyes) if h is not None]
+        junction = JunctionCollector()
+        hooks = [h for h in (collector, saver, streaks, eyes, junction) if h is not None]
 
         def on_output(person: object, method: str, rgb: np.ndarray, lm: np.ndarray | None,
                       hooks: list = hooks) -> None:
@@ -283,6 +331,13 @@ def main(argv: list[str] | None = None) -> int:
         print("The eyes (dlib on each image, eye distances; shading: log L* below the lower lids, relative to the cheek band):")
         print()
         print(eyes_table(report["directions"][d]["eyes"]))
+        print()
+        gaps, text = junction_table(junction, list(factories))
+        report["directions"][d]["junction"] = {"gaps": gaps, "numbers": junction.numbers}
+        print("The lips' junction beyond the opening (linear luminance over the lips' median, outer -> inner corner; "
+              "gap = output - real smile, paired):")
+        print()
+        print(text)
         print()
         print("Beside the nose (nasolabial region):")
         print()

@@ -195,6 +195,12 @@ _OPENING_ENDS = True
 #: candidate ``native-ends2``: held out within one se, blind A/B 0 of 24 images, 042 and 173
 #: included: not adopted; docs/mouth.md, "The opening's ends, v2")
 _ENDS_STYLE = "grown"
+#: a smile's opening over lent teeth gets the dark pocket of a real one's lip junction beyond the
+#: opening, between inner (60 / 64) and outer (48 / 54) corners: the lips' meeting line there
+#: darkened to real smiles' level relative to the lips, kept to the lips, a one-pixel edge
+#: (:func:`pixelfes.mouth.junction.darken_junction`; the candidate ``native-junction``, not
+#: adopted: docs/mouth.md, "The lips' junction beyond the opening")
+_LIP_JUNCTION = False
 #: a closing smile's outer lip outlines' edges are narrowed (the warp and the lips' stretch leave
 #: them about twice as wide as the smile's and real closed lips';
 #: :func:`pixelfes.mouth.outline.pinch_outlines`; docs/mouth.md, "The closed lips' soft outlines").
@@ -1573,7 +1579,8 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
                     specks: bool | None = None, calm: str | None = None,
                     reshape: bool | None = None, crisp: bool | None = None,
                     ends: bool | str | None = None, outline: bool | None = None,
-                    rim: bool | None = None, eyes: LidGoal | bool | None = None) -> NativeResult:
+                    rim: bool | None = None, eyes: LidGoal | bool | None = None,
+                    junction: bool | None = None) -> NativeResult:
     """Change one face of ``photo`` (``(H, W, 3) uint8``, read only) into ``out`` (same shape, written).
 
     ``landmarks``: the face's ``(68, 2)`` photo landmarks; ``model`` a fitted
@@ -1595,7 +1602,10 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
     is capped at the person's lower lip's L* and chroma (default ``_RIM_CAP``;
     :func:`pixelfes.mouth.rim.cap_lower_band`); ``eyes``: a smile's eye part at the data's level
     (default ``_SMILE_LIDS``; ``True``: the bundled :func:`pixelfes.lids.bundled_goal`, or a
-    :class:`pixelfes.lids.LidGoal`; :func:`lid_target`, :func:`pixelfes.lids.lid_shading`).
+    :class:`pixelfes.lids.LidGoal`; :func:`lid_target`, :func:`pixelfes.lids.lid_shading`);
+    ``junction``: whether a smile opened over lent teeth gets its lip junction beyond the opening
+    darkened to real smiles' pocket (default ``_LIP_JUNCTION``;
+    :func:`pixelfes.mouth.junction.darken_junction`, after the corner specks).
     """
     from .face.align import align_face, crop_matrix
 
@@ -1720,6 +1730,10 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
         from .mouth.specks import clear_corner_specks
 
         clear_corner_specks(out, in_photo[48:68])
+    if smile and mode == "open" and exemplar is not None and (_LIP_JUNCTION if junction is None else junction):
+        from .mouth.junction import darken_junction
+
+        darken_junction(out, in_photo[48:68])
     return NativeResult(mode, exemplar, (x0, y0, x1, y1), in_photo)
 
 

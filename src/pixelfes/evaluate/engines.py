@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["canvas_factory", "fold_bank", "native_calmline2_factory", "native_calmline_factory", "native_ends2_factory", "native_factory",
-           "native_likely_factory", "native_lipbank_factory", "native_outline_factory", "native_reshape_factory",
+           "native_junction_factory", "native_likely_factory", "native_lipbank_factory", "native_outline_factory", "native_reshape_factory",
            "native_specks_factory", "native_crisp_factory", "native_redrim_factory",
            "fold_lid_goal", "native_eyes_factory"]
 
@@ -102,7 +102,7 @@ def native_factory(fold: Any, mouth: str = "auto", reshape: bool | None = None, 
     """``engine(rgb, faces, strength)``: the native engine with the fold's own mouth bank.
 
     ``looks``: :func:`pixelfes.native.synthesize_face`'s other switches (``relief``, ``specks``,
-    ``calm``, ``crisp``, ``ends``, ``outline``, ``rim``), passed on as given (a name it does not
+    ``calm``, ``crisp``, ``ends``, ``outline``, ``rim``, ``junction``), passed on as given (a name it does not
     take is a ``TypeError`` here, not at the first face); ``eyes``: as there, or ``"fold"`` for a
     :class:`~pixelfes.lids.LidGoal` fitted on the fold's training people (:func:`fold_lid_goal`);
     with ``reshape`` the model's shape residual is fitted on the fold's pairs first
@@ -148,6 +148,12 @@ def native_ends2_factory(fold: Any) -> Any:
     darker than real corners by the person's lips (``ends="inside"``; not adopted: docs/mouth.md,
     "The opening's ends, v2")."""
     return native_factory(fold, ends="inside")
+
+
+def native_junction_factory(fold: Any) -> Any:
+    """The native engine with a smile's lip junction beyond the opening darkened to real smiles'
+    pocket (``junction=True``; not adopted: docs/mouth.md, "The lips' junction beyond the opening")."""
+    return native_factory(fold, junction=True)
 
 
 def native_redrim_factory(fold: Any) -> Any:
