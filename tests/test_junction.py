@@ -205,3 +205,40 @@ def test_engine_off_by_default_and_the_factory():
     assert native._LIP_JUNCTION is False
     assert inspect.signature(native.synthesize_face).parameters["junction"].default is None
     assert "native-junction" in FACTORIES and callable(engines.native_junction_factory)
+
+
+def test_a_smile_with_and_without_the_junction(face, monkeypatch):
+    # off by default: the default smile is the one without it; on, the same smile with its lip
+    # junction darkened after the corner specks, on the lips the teeth were painted in
+    from pixelfes.pipeline import resolve_model
+
+    rgb, lm = face
+    model = resolve_model(None, "neutral", "happy")
+    plain = rgb.copy()
+    res = native.synthesize_face(rgb, plain, lm, model, 1.0)
+    assert res.mouth == "open" and res.exemplar is not None
+    calls = []
+    real = junction.darken_junction
+    monkeypatch.setattr(junction, "darken_junction",
+                        lambda im, lips: calls.append((im.copy(), np.array(lips))) or real(im, lips))
+    on = rgb.copy()
+    assert native.synthesize_face(rgb, on, lm, model, 1.0, junction=True) == res
+    assert len(calls) == 1
+    before, lips = calls[0]
+    assert np.array_equal(before, plain)  # called on the finished default smile
+    again = before.copy()
+    real(again, lips)
+    assert np.array_equal(on, again)  # (her junction is about as dark as real ones already)
+    # her mouth is ~50 px wide (its junction 2-3 px long): a goal lighter than real ones and
+    # single-pixel bins, to see a change
+    monkeypatch.setattr(junction, "_GOAL", 0.9)
+    monkeypatch.setattr(junction, "_MIN_PIXELS", 1)
+    on = rgb.copy()
+    native.synthesize_face(rgb, on, lm, model, 1.0, junction=True)
+    again = plain.copy()
+    assert real(again, calls[-1][1]) > 0 and np.array_equal(on, again)
+    ring = lip_ring(rgb.shape, lips[:12], lips[12:]).astype(bool)
+    assert not (np.any(on != plain, axis=2) & ~ring).any()  # the lips only
+    off = rgb.copy()
+    native.synthesize_face(rgb, off, lm, model, 1.0, junction=False)
+    assert np.array_equal(off, plain) and len(calls) == 2

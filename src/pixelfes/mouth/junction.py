@@ -49,9 +49,11 @@ _CENTRES = np.arange(_FULL + _BIN / 2, 1.0, _BIN)
 _SIDES = ((0, 12), (6, 16))
 
 
-def junction_gain(own: float, goal: float = _GOAL) -> float:
-    """The gain of a side whose band's mean luminance over the lips' median is ``own`` (``nan``:
-    not measured): ``goal / own`` clipped to ``[_FLOOR, 1]``, 1 when ``own`` is not finite or positive."""
+def junction_gain(own: float, goal: float | None = None) -> float:
+    """The gain of a part whose band's mean luminance over the lips' median is ``own`` (``nan``:
+    not measured): ``goal / own`` (``goal`` default ``_GOAL``) clipped to ``[_FLOOR, 1]``, 1 when
+    ``own`` is not finite or positive."""
+    goal = _GOAL if goal is None else goal
     if not np.isfinite(own) or not own > 0:
         return 1.0
     return float(np.clip(goal / own, _FLOOR, 1.0))
@@ -80,7 +82,7 @@ def junction_weight(xs: np.ndarray, ys: np.ndarray, outer: np.ndarray, inner: np
 
 
 def bin_gains(lum: np.ndarray, t: np.ndarray, full: np.ndarray, lip_lum: float,
-              goal: float = _GOAL) -> np.ndarray:
+              goal: float | None = None) -> np.ndarray:
     """``(len(_CENTRES),) float64``: each bin's gain (:func:`junction_gain` of the mean of ``lum``
     over the pixels ``full`` whose ``t`` lies within ``_BIN / 2`` of the bin's centre, over
     ``lip_lum``; ``nan`` for a bin with fewer than ``_MIN_PIXELS``: its gain is interpolated from
