@@ -8,26 +8,54 @@
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING
+
 from ._version import __version__
-from .alignment import DEFAULT_ALIGNMENT, Alignment
-from .expressions import EXPRESSIONS, normalize_expression
-from .modelfile import ModelFileError
-from .modelfile import load_model as load
-from .models import GlobalRR, MaskedRR, NotFittedError, PixelKR, PixelRR, make_model
-from .stats import PixelStats
+
+if TYPE_CHECKING:
+    from .alignment import DEFAULT_ALIGNMENT, Alignment
+    from .expressions import EXPRESSIONS, normalize_expression
+    from .modelfile import ModelFileError
+    from .modelfile import load_model as load
+    from .models import GlobalRR, MaskedRR, NotFittedError, PixelKR, PixelRR, make_model
+    from .models.shape_texture import ShapeTextureModel
+    from .pipeline import synthesize
+    from .stats import PixelStats
+
+# Every public name is imported on first use (PEP 562), so ``import pixelfes`` loads no NumPy:
+# the command line can then choose OpenBLAS's threads before NumPy starts them (cli.main).
+_LAZY: dict[str, tuple[str, str]] = {
+    "DEFAULT_ALIGNMENT": (".alignment", "DEFAULT_ALIGNMENT"),
+    "Alignment": (".alignment", "Alignment"),
+    "EXPRESSIONS": (".expressions", "EXPRESSIONS"),
+    "normalize_expression": (".expressions", "normalize_expression"),
+    "ModelFileError": (".modelfile", "ModelFileError"),
+    "load": (".modelfile", "load_model"),
+    "GlobalRR": (".models", "GlobalRR"),
+    "MaskedRR": (".models", "MaskedRR"),
+    "NotFittedError": (".models", "NotFittedError"),
+    "PixelKR": (".models", "PixelKR"),
+    "PixelRR": (".models", "PixelRR"),
+    "make_model": (".models", "make_model"),
+    "ShapeTextureModel": (".models.shape_texture", "ShapeTextureModel"),
+    "synthesize": (".pipeline", "synthesize"),
+    "PixelStats": (".stats", "PixelStats"),
+}
 
 
 def __getattr__(name: str) -> object:
-    """Lazily import the heavier parts (OpenCV, dlib) only when asked for."""
-    if name == "ShapeTextureModel":
-        from .models.shape_texture import ShapeTextureModel
+    """Import a public name's module when the name is first asked for (then cached here)."""
+    where = _LAZY.get(name)
+    if where is None:
+        raise AttributeError(f"module 'pixelfes' has no attribute {name!r}")
+    value = getattr(importlib.import_module(where[0], __name__), where[1])
+    globals()[name] = value
+    return value
 
-        return ShapeTextureModel
-    if name == "synthesize":
-        from .pipeline import synthesize
 
-        return synthesize
-    raise AttributeError(f"module 'pixelfes' has no attribute {name!r}")
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 
 __all__ = [

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -55,6 +54,8 @@ def atomic_path(path: str | os.PathLike[str], suffix: str = "",
     if key not in _swept:  # once per folder and process: cheap even for many writes
         _swept.add(key)
         remove_stale_temps(folder)
+    import tempfile  # here: with shutil, random, bz2 and lzma, 5 ms of a cold start that writes nothing
+
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}{TEMP_MARK}", suffix=suffix or ".tmp",
                                dir=folder)
     os.close(fd)

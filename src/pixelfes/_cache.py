@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import tempfile
 import threading
 from pathlib import Path
 
@@ -114,6 +113,8 @@ def delaunay(points: np.ndarray) -> np.ndarray:
 
 def _save(path: Path, tri: np.ndarray) -> None:
     """Write atomically (readers see the whole file or none); a read-only cache is not an error."""
+    import tempfile  # only here: a cold start reads shipped triangles and writes none
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npy", dir=path.parent)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import signal
 import sys
 from collections.abc import Iterator, Sequence
@@ -69,6 +70,32 @@ def _command_of(argv: Sequence[str]) -> str | None:
     return None
 
 
+#: Commands whose work is photos, one at a time: NumPy's OpenBLAS gets one thread in them.
+_ONE_BLAS_THREAD = frozenset({"synthesize"})
+#: The variables OpenBLAS reads for its thread count (the first one set wins).
+_BLAS_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")
+
+
+def one_blas_thread(command: str | None) -> bool:
+    """Before NumPy loads, for ``command`` in :data:`_ONE_BLAS_THREAD`: OpenBLAS on one thread
+    (``OPENBLAS_NUM_THREADS=1``, inherited by ``--jobs`` workers), unless one of
+    :data:`_BLAS_THREAD_VARS` is set already. Returns whether it set it.
+
+    When NumPy loads, OpenBLAS starts a worker thread per further core, and each spins
+    (``sched_yield``) for about 0.1 s waiting for work: 40-100 ms of CPU of a 0.4 s cold start,
+    on the core where OpenCV builds its CIELAB tables meanwhile (``pipeline.warm_lab_tables``).
+    A photo gives it nothing worth a thread: its matrices are small (the same bytes either
+    way: tests/test_cold_start.py), and from 8 photos the run is one process per core anyway.
+    Too late once NumPy is imported (a program calling :func:`main`): nothing is changed then.
+    """
+    if command not in _ONE_BLAS_THREAD or "numpy" in sys.modules:
+        return False
+    if any(os.environ.get(v) for v in _BLAS_THREAD_VARS):
+        return False
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    return True
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The whole parser; ``only``: with that one subcommand (a run of it: importing and
     building the other ten cost 10-20 ms of a cold start). Top-level help and errors about
@@ -117,7 +144,9 @@ def _sigterm_unwinds() -> Iterator[None]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser(_command_of(sys.argv[1:] if argv is None else argv))
+    command = _command_of(sys.argv[1:] if argv is None else argv)
+    one_blas_thread(command)  # before the command's parser imports NumPy
+    parser = build_parser(command)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._nomask import median
+
 __all__ = ["BOX_PAD", "CHEEK_SHRINK", "LIP_LINE_WIDTH", "MIN_INTERIOR_PX", "OPEN_AREA", "MouthRegions",
            "interior_look", "interior_region", "masked_pixels", "mouth_look", "mouth_look_and_cheeks", "mouth_regions",
            "outline_y", "srgb_to_lab", "srgb_to_lightness"]
@@ -230,11 +232,11 @@ def mouth_look_and_cheeks(rgb: np.ndarray, landmarks: np.ndarray) -> tuple[np.nd
     x0, y0, x1, y1 = reg.window
     window = np.asarray(rgb)[y0:y1, x0:x1]
     inside = srgb_to_lab(masked_pixels(window, reg.interior))  # only the pixels measured
-    cheek = float(np.median(srgb_to_lightness(masked_pixels(window, reg.cheeks))))
+    cheek = float(median(srgb_to_lightness(masked_pixels(window, reg.cheeks))))
     return interior_look(inside, cheek), cheek
 
 
 def interior_look(inside_lab: np.ndarray, cheek_l: float) -> np.ndarray:
     """``(3,)`` :func:`mouth_look` from the interior's CIELAB pixels ``(N, 3)`` and the cheeks' median L*."""
-    return np.array([np.median(inside_lab[:, 0]) - cheek_l,
-                     np.median(inside_lab[:, 1]), np.median(inside_lab[:, 2])])
+    return np.array([median(inside_lab[:, 0]) - cheek_l,
+                     median(inside_lab[:, 1]), median(inside_lab[:, 2])])

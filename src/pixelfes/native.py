@@ -53,6 +53,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from ._nomask import median
 from .alignment import Alignment
 from .face.align import invert_affine, transform_points
 from .lids import EYE_POINTS, LidGoal, bundled_goal, lid_shading
@@ -693,7 +694,7 @@ def _ratio_constants(m: Any, ratio_gain: float, eye_gain: float | None
         if a is not None:
             a.flags.writeable = False
     hull = face_hull(refl, avg.shape)
-    entry[1][key] = (avg, keep, eyes, tint, hull, float(np.median((mean @ _LUMA)[hull])))
+    entry[1][key] = (avg, keep, eyes, tint, hull, float(median((mean @ _LUMA)[hull])))
     return entry[1][key]
 
 
@@ -712,7 +713,7 @@ def level_factor(ref: np.ndarray, hull: np.ndarray, mean_level: float) -> float:
     """The factor that brings the face ``ref`` (``(S, S, 3)``, reference frame, 0-255) to the
     mean face's overall level: ``mean_level`` (the mean face's median luma over ``hull``) over
     this face's median luma there. 1 for a face with no light there."""
-    own = float(np.median((np.asarray(ref, dtype=np.float32) @ _LUMA)[hull]))
+    own = float(median((np.asarray(ref, dtype=np.float32) @ _LUMA)[hull]))
     return mean_level / own if own > 0 else 1.0
 
 

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from ._nomask import has_duplicate_rows
+
 __all__ = [
     "FoldError",
     "Triangulation",
@@ -110,7 +112,7 @@ class Triangulation:
         border = border_points(size, per_side, margin)
         full = np.concatenate([ref, border])
         if simplices is None:
-            if len(np.unique(np.round(full, 9), axis=0)) != len(full):
+            if has_duplicate_rows(np.round(full, 9)):  # np.unique imports numpy.ma
                 raise ValueError("reference has duplicate points (or points on the border points)")
             from ._cache import delaunay
 

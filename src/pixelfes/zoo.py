@@ -18,7 +18,6 @@ from __future__ import annotations
 import functools
 import os
 import re
-import shutil
 import sys
 import warnings
 from dataclasses import dataclass
@@ -220,6 +219,8 @@ def install_model(path: str | Path, name: str | None = None, overwrite: bool = F
                                    "it. Choose another --name, or add --overwrite to hide it")
     folder.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(folder)
+    import shutil  # only to add a model: not imported by a cold start
+
     try:
         with atomic_path(dest, suffix=".tmp", replace=overwrite) as tmp:
             shutil.copyfile(src, tmp)

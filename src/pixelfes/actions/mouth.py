@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from .._nomask import median
+
 __all__ = ["inner_gap", "lower_teeth", "mouth_changes", "paint_mouth", "smile_share", "stretch_share", "upper_lip_raise",
            "visible_teeth"]
 
@@ -185,7 +187,7 @@ def _grain(image: np.ndarray, mask: np.ndarray) -> float:
         return 0.0
     gray = _channel_mean(image.astype(np.float32)) if image.ndim == 3 else image.astype(np.float32)
     high = gray - cv2.GaussianBlur(gray, (0, 0), 1.0)
-    return float(1.4826 * np.median(np.abs(high[mask])))
+    return float(1.4826 * median(np.abs(high[mask])))
 
 
 def _outline(after: np.ndarray) -> np.ndarray:
@@ -221,7 +223,7 @@ def _toothy() -> np.ndarray:
         lips &= 1 - inner
         light = lab(patch)[..., 0]
         if inner.any() and lips.any():
-            keep[i] = float(np.mean(light[inner > 0] > np.median(light[lips > 0]) + TEETH_LSTAR)) >= 0.3
+            keep[i] = float(np.mean(light[inner > 0] > median(light[lips > 0]) + TEETH_LSTAR)) >= 0.3
     return keep
 
 
@@ -452,7 +454,7 @@ def _lay(image: np.ndarray, lips: np.ndarray, colours: Any, index: int, after: n
         # lit teeth (an upper lip raised off them) may be as light as a real smile's: on the
         # London open smiles at 1:1 their 95th percentile is 20.8 L* above the eye whites'
         gain = min(1.0, _lstar_to_y(teeth_cap(colours) + lit * TEETH_LIT_OVER_SKIN)
-                   / _lstar_to_y(float(np.median(light))),
+                   / _lstar_to_y(float(median(light))),
                    _lstar_to_y(sclera_estimate(colours) - 2.0 + lit * TEETH_LIT_OVER_SCLERA)
                    / _lstar_to_y(float(np.percentile(light, 95))))
         lin *= np.float32(gain ** (1.0 - smile))
@@ -528,7 +530,7 @@ def lift_upper_lip(image: np.ndarray, before: np.ndarray, after: np.ndarray, sou
         ~(_polygon_mask(b[60:68] - off_b, sbox.shape[:2], 0) > 0.5)
     if lips.sum() < 10:
         return
-    target = np.median(lab(sbox)[lips], axis=0).astype(np.float32)
+    target = median(lab(sbox)[lips], axis=0).astype(np.float32)
     box = (y1 - y0, x1 - x0)
     off = np.array([x0, y0], dtype=np.float64)
     mask = _polygon_mask(poly - off, box, max(0.4, 0.006 * width))

@@ -225,13 +225,14 @@ def synthesize_photos(job: PlainJob, chunk: list[tuple[str, dict[str, Path]]]) -
     import io
 
     from .._errors import report, set_debug
-    from ..grid import labelled_grid
     from ..imageio import load_image, save_image, set_max_pixels
-    from ..pipeline import FaceReport, synthesize_rgb, uses_native
+    from ..pipeline import FaceReport, _warm_lab_for, synthesize_rgb, uses_native
 
     set_debug(job.debug)
     set_max_pixels(job.max_pixels)
     models = _models(job)
+    for m in models.values():  # OpenCV's CIELAB tables built while the first photo is decoded
+        _warm_lab_for(m, None)
     done = []
     for photo, plan in chunk:
         outcome = PhotoOutcome(photo, [])
@@ -247,6 +248,8 @@ def synthesize_photos(job: PlainJob, chunk: list[tuple[str, dict[str, Path]]]) -
             outcome.lines.append(f"{photo}: {face_report.summary()}")
             outcome.lines += [f"  skipped {f.describe()}" for f in face_report.skipped]
             if job.grid:
+                from ..grid import labelled_grid  # only here: PIL's ImageDraw, 5 ms of a cold start
+
                 grid = labelled_grid([loaded.rgb, *results.values()],
                                      [f"input ({job.source})", *results.keys()])
                 save_image(grid, plan["grid"])

@@ -18,8 +18,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import shutil
-import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -153,6 +151,9 @@ def _cached_arrays(dat: Path) -> dict[str, np.ndarray]:
         logging.getLogger("pixelfes").warning(
             "pixelfes: converting %s for fast loading (once, about 15 s) into %s", dat.name, folder)
         arrays = parse_dat(dat)
+        import shutil  # here: a cold start reads the cache and writes none (tempfile: 5 ms)
+        import tempfile
+
         try:
             folder.parent.mkdir(parents=True, exist_ok=True)
             tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=folder.parent))

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._nomask import median
 from .colour import PersonColours, lab, person_colours
 
 __all__ = ["MouthBank", "load_bank", "logistic_fit", "BANK_PATH", "PX", "X_RANGE", "Y_RANGE", "MIN_GAP"]
@@ -185,7 +186,7 @@ class MouthBank:
             return None
         dl = np.abs(lab(self.people_lips[ok])[:, 0] - float(colours.lips_lab[0]))
         near = ok[np.argsort(dl, kind="stable")[:_CREASE_NEAR]]
-        return np.asarray(np.median(self.neutral_crease[near].astype(np.float64), axis=0))
+        return np.asarray(median(self.neutral_crease[near].astype(np.float64), axis=0))
 
     def relief_goal(self, colours: PersonColours, exclude: str | None = None) -> np.ndarray | None:
         """``(2, V, U)`` closed-lip relief (:func:`pixelfes.mouth.relief.relief_map`) for a face of

@@ -13,6 +13,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .._nomask import median
 from ..mouth_regions import outline_y
 from .colour import PersonColours, lab, lab_to_srgb
 from .crease import draw_crease
@@ -418,7 +419,7 @@ def close_mouth(image: np.ndarray, lips: np.ndarray, colours: PersonColours,
     light = colour[..., 0]
     # the input's lip band may hold teeth of a smile: trust the darker of its median and
     # the median inside the new (closed) lips, which are mostly lip
-    lip_l = min(float(colours.lips_lab[0]), float(np.median(light[inside > 0])) if inside.any() else 1e9)
+    lip_l = min(float(colours.lips_lab[0]), float(median(light[inside > 0])) if inside.any() else 1e9)
     # teeth left over lie along the line where the lips now meet: look only near it, so
     # the lips' own highlights and creases are never painted over
     near = np.zeros(region.shape[:2], np.uint8)

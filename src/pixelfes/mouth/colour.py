@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .._nomask import median
+
 __all__ = ["LUMINANCE", "PersonColours", "lip_ring", "person_colours", "to_linear", "to_srgb", "lab", "lab_to_srgb"]
 
 #: relative luminance of linear sRGB (D65): ``to_linear(rgb) @ LUMINANCE``
@@ -86,7 +88,7 @@ def _median(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     px = masked_pixels(image, mask > 0)
     if len(px) == 0:
         raise ValueError("no pixels to measure the face's colours in (landmarks outside the image?)")
-    return np.median(px, axis=0).astype(np.uint8)
+    return median(px, axis=0).astype(np.uint8)
 
 
 def person_colours(image: np.ndarray, landmarks: np.ndarray) -> PersonColours:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .._nomask import median
 from ..mouth_regions import outline_y
 from .colour import LUMINANCE, lab, lab_to_srgb, to_linear
 
@@ -34,7 +35,7 @@ def _lip_median(y: np.ndarray, lm: np.ndarray) -> float:
     inner = np.zeros_like(outer)
     cv2.fillPoly(inner, [np.rint(lm[60:68] * 16).astype(np.int32)], 1, shift=4)
     m = (cv2.erode(outer, np.ones((3, 3), np.uint8)) > 0) & (inner == 0)
-    return float(np.median(y[m])) if m.any() else float("nan")
+    return float(median(y[m])) if m.any() else float("nan")
 
 
 def _line(xs: np.ndarray, lm: np.ndarray) -> np.ndarray:
@@ -73,7 +74,7 @@ def crease_profile(rgb: np.ndarray, landmarks: np.ndarray, *, darkest: bool = Tr
         vals = y[np.clip(cand, 0, y.shape[0] - 1), xs[None]]
         centre = cand[np.argmin(vals, axis=0), np.arange(xs.size)].astype(np.float64)
     rows = centre[None] + OFFSETS[:, None] * width
-    return np.asarray(np.median(_sample_rows(y, rows, xs), axis=1) / lip, dtype=np.float64)
+    return np.asarray(median(_sample_rows(y, rows, xs), axis=1) / lip, dtype=np.float64)
 
 
 def crease_gain(goal: np.ndarray, own: np.ndarray) -> np.ndarray:

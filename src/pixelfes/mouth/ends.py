@@ -21,6 +21,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .._nomask import median
 from .checks import check_rgb8, lip_points
 from .colour import LUMINANCE, lip_ring, to_linear, to_srgb
 
@@ -94,7 +95,7 @@ def _lip_luminance(image: np.ndarray, dst: np.ndarray) -> float:
     px = image[y0:y1, x0:x1][lip_ring((y1 - y0, x1 - x0), p[:12], p[12:]).astype(bool)]
     if len(px) < _MIN_PIXELS:
         return float("nan")
-    return float(np.median(to_linear(px) @ np.asarray(LUMINANCE, dtype=np.float32)))
+    return float(median(to_linear(px) @ np.asarray(LUMINANCE, dtype=np.float32)))
 
 
 def shade_opening_ends(image: np.ndarray, lips: np.ndarray, style: str = "grown") -> int:
@@ -139,7 +140,7 @@ def shade_opening_ends(image: np.ndarray, lips: np.ndarray, style: str = "grown"
     middle = inside & (share >= _MIDDLE)  # (0.3-0.7 of the way: share is at most 0.5)
     if middle.sum() < _MIN_PIXELS:
         return 0
-    mid = float(np.median(lum[middle]))
+    mid = float(median(lum[middle]))
     if not mid > 0:
         return 0
     # "inside": the goal (over the middle) no darker than real corners of people with these lips

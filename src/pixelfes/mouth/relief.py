@@ -15,6 +15,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .._nomask import median
 from ..mouth_regions import masked_pixels, outline_y
 from .colour import lab, lab_to_srgb
 
@@ -219,7 +220,7 @@ def relief_map(rgb: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     up, low, both = _lip_masks(light.shape, local, width)
     if not both.any():
         return out
-    med = float(np.median(light[both]))
+    med = float(median(light[both]))
     if med <= 1.0:
         return out
     m = _frame(local)
@@ -253,7 +254,7 @@ def tint_map(rgb: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     up, low, both = _lip_masks(c.shape, local, width)
     if not both.any():
         return out
-    med = float(np.median(c[..., 0][both]))
+    med = float(median(c[..., 0][both]))
     if med <= 1.0:
         return out
     lit = c[..., 0] <= med * (1.0 + _SPIKE)
@@ -264,7 +265,7 @@ def tint_map(rgb: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     fine = np.full((2, 2) + GRID, np.nan, np.float32)
     for ch in (0, 1):
         chan = c[..., 1 + ch]
-        centre = float(np.median(chan[both & lit])) if (both & lit).any() else float(np.median(chan[both]))
+        centre = float(median(chan[both & lit])) if (both & lit).any() else float(median(chan[both]))
         for j, use in enumerate((up, low)):
             use = use & lit
             if not use.any():
@@ -394,7 +395,7 @@ def draw_relief(region: np.ndarray, local: np.ndarray, goal: np.ndarray, gain: f
     if not both.any():
         return
     px = masked_pixels(c, both)  # (the lips' L*a*b*, gathered once for their medians)
-    med = float(np.median(px[:, 0]))
+    med = float(median(px[:, 0]))
     rel, weight = relief_layer(light.shape, lips, goal, uv)
     which = uv[2]
     sigma = max(0.7, _OWN_SIGMA * width)
@@ -431,7 +432,7 @@ def draw_relief(region: np.ndarray, local: np.ndarray, goal: np.ndarray, gain: f
         d = np.maximum(den_at, 1e-6).astype(np.float64)
         goal_ab = _read_grid(np.asarray(tint, dtype=np.float64), ua, va, wa)
         for ch in (0, 1):
-            mid = float(np.median(px[:, 1 + ch]))
+            mid = float(median(px[:, 1 + ch]))
             own_ab = np.where(low_at, hue[:, 2 + ch], hue[:, ch]) / d
             own_ab = np.where(den_at > 1e-3, own_ab, mid)
             sub[:, 1 + ch] += (wt * (goal_ab[ch] - _REPLACE_TINT * (own_ab - mid))).astype(np.float32)

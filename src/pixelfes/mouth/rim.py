@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._nomask import median
 from ..mouth_regions import outline_y
 from .checks import check_rgb8, lip_points
 from .colour import lab, lab_to_srgb
@@ -68,7 +69,7 @@ def band_reference(lab_image: np.ndarray, lips: np.ndarray) -> tuple[float, floa
         return None
     px = lab_image[strip]
     chroma = np.hypot(px[:, 1], px[:, 2])
-    return float(np.median(px[:, 0])), float(np.median(chroma)), float(np.median(px[:, 1]))
+    return float(median(px[:, 0])), float(median(chroma)), float(median(px[:, 1]))
 
 
 def band_weight(lab_image: np.ndarray, lips: np.ndarray, lip_a: float,
@@ -145,7 +146,7 @@ def cap_lower_band(image: np.ndarray, lips: np.ndarray,
     core = weight >= _CORE
     if int(core.sum()) < _MIN_PIXELS:
         return 0
-    drop = max(0.0, float(np.median(colour[..., 0][core])) - l_ref)
+    drop = max(0.0, float(median(colour[..., 0][core])) - l_ref)
     rows, cols = np.nonzero((weight > 0) & ((chroma > c_ref) | (drop > 0)))
     if len(rows) == 0:
         return 0

@@ -20,6 +20,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .._nomask import median
 from .checks import check_rgb8, lip_points
 from .colour import lab, lab_to_srgb
 
@@ -48,7 +49,7 @@ def _chroma_median(lab_: np.ndarray, rows: np.ndarray, cols: np.ndarray, k: int)
     cc = np.clip(cols[:, None] + d, 0, lab_.shape[1] - 1)
     win = lab_[rr[:, :, None], cc[:, None, :], 1:]
     q = np.clip(np.rint(win.reshape(len(rows), k * k, 2) + np.float32(128.0)), 0, 255)
-    return np.median(q, axis=1).astype(np.float32) - np.float32(128.0)
+    return median(q, axis=1).astype(np.float32) - np.float32(128.0)
 
 
 def speck_pull(lightness: np.ndarray, median: np.ndarray, rise: float = _RISE) -> np.ndarray:

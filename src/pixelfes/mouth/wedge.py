@@ -18,6 +18,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .._nomask import median
 from ..mouth_regions import masked_pixels
 from .colour import lab, lab_to_srgb
 from .relief import _lip_masks, _read_grid, lip_uv
@@ -74,7 +75,7 @@ def calm_line(region: np.ndarray, local: np.ndarray, tint: np.ndarray, floor: bo
     if not both.any():
         return
     u, v, which = uv
-    med = float(np.median(masked_pixels(c, both)[:, 1]))
+    med = float(median(masked_pixels(c, both)[:, 1]))
     at = np.flatnonzero(which >= 0)
     goal = np.full(c.shape[:2], np.inf, np.float64)
     goal.ravel()[at] = med + _read_grid(np.asarray(tint, np.float64)[0], u.ravel()[at], v.ravel()[at],
@@ -82,7 +83,7 @@ def calm_line(region: np.ndarray, local: np.ndarray, tint: np.ndarray, floor: bo
     if floor:
         near = np.flatnonzero((which >= 0) & (v >= 1.0 - _ZONE))
         if near.size:
-            goal = np.maximum(goal, float(np.median(c.reshape(-1, 3)[near, 1])))
+            goal = np.maximum(goal, float(median(c.reshape(-1, 3)[near, 1])))
     excess = np.where(which >= 0, c[..., 1] - goal, 0.0)
     share = calm_share(excess, v, which, width)
     move = np.flatnonzero((share > 0) & (excess > 0))
