@@ -1,4 +1,4 @@
-"""Write ``src/pixelfes/assets/shape/triangulations.npz``: the Delaunay triangles of every
+"""Write ``src/pixelfes/assets/shape/triangulations.safetensors``: the Delaunay triangles of every
 point set the package triangulates at synthesis, so synthesis needs no scipy.
 
 Run:  python scripts/build_triangulations.py   (needs scipy; rerun after changing the mouth
@@ -57,7 +57,10 @@ def main() -> None:
 
     found = point_sets()
     SHIPPED.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(SHIPPED, **{k: v.astype(np.int16) for k, v in sorted(found.items())})
+    from safetensors.numpy import save_file
+
+    save_file({k: np.ascontiguousarray(v, dtype=np.int16) for k, v in sorted(found.items())},
+              str(SHIPPED))
     print(f"wrote {len(found)} triangulations to {SHIPPED.relative_to(REPO)} "
           f"({SHIPPED.stat().st_size / 1024:.1f} KB)")
 

@@ -19,15 +19,16 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 #: Modules the first photo (neutral -> happy, the bundled learned model, a JPEG in and out)
 #: does not need, each once seen in a cold start: scipy/skimage (triangulations now ship),
 #: tqdm (bars only when shown), numpy.ma (np.median, np.unique: pixelfes._nomask), numpy's
-#: random, the action units and the evaluation, the grid (PIL's ImageDraw), Pillow's other
-#: image plugins (``Image.preinit``: BMP, GIF, PPM, PNG).
-NOT_LOADED = ("scipy", "skimage", "matplotlib", "tqdm", "numpy.ma", "numpy.random",
+#: random, zipfile (the triangulations ship as safetensors, not .npz), the action units and
+#: the evaluation, the grid (PIL's ImageDraw), Pillow's other image plugins (``Image.preinit``:
+#: BMP, GIF, PPM, PNG) and ImageOps (only for a photo turned by its EXIF).
+NOT_LOADED = ("scipy", "skimage", "matplotlib", "tqdm", "numpy.ma", "numpy.random", "zipfile",
               "pixelfes.actions", "pixelfes.evaluate", "pixelfes.training", "pixelfes.grid",
               "PIL.PngImagePlugin", "PIL.BmpImagePlugin", "PIL.GifImagePlugin",
-              "PIL.PpmImagePlugin", "PIL.TiffImagePlugin", "PIL.ImageDraw")
+              "PIL.PpmImagePlugin", "PIL.TiffImagePlugin", "PIL.ImageDraw", "PIL.ImageOps")
 #: ... and through the API, which writes no file of its own: tempfile (the command line's
-#: atomic writes need it)
-NOT_LOADED_API = ("tempfile",)
+#: atomic writes need it) and shutil (argparse's help formatter imports it)
+NOT_LOADED_API = ("tempfile", "shutil")
 
 
 def _env(**extra: str) -> dict[str, str]:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
 
 from ._atomic import atomic_path
 
@@ -350,6 +350,8 @@ def _upright(img: Image.Image) -> Image.Image:
         orientation = 1
     if orientation in (None, 1):
         return img
+    from PIL import ImageOps  # only for a turned photo: with its palettes, 2 ms of a cold start
+
     try:
         out = ImageOps.exif_transpose(img)
     except Exception:  # noqa: BLE001 - an orientation Pillow cannot apply: keep the pixels as stored
