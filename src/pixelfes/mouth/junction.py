@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._nomask import median
 from .checks import check_rgb8, lip_points
 from .colour import LUMINANCE, lip_ring, to_linear, to_srgb
 from .ramp import smoothstep
@@ -126,7 +127,7 @@ def darken_junction(image: np.ndarray, lips: np.ndarray) -> int:
         return 0
     lin = to_linear(sub)
     lum = lin @ LUMINANCE
-    lip_lum = float(np.median(lum[ring]))
+    lip_lum = float(median(lum[ring]))
     if not lip_lum > 0:
         return 0
     xs = np.arange(x0, x1, dtype=np.float64)[None, :]
