@@ -374,6 +374,27 @@ def test_dask_worker_killed_mid_run_loses_and_duplicates_nothing(tmp_path, photo
     assert not list(out.glob(".*"))  # no temporary file left behind
 
 
+def test_a_run_removes_the_temporary_files_a_killed_writer_left_for_its_outputs(tmp_path,
+                                                                                   photos):
+    # what a SIGKILLed worker leaves (the Dask test above, when the kill lands mid-write):
+    # a young temp of an output this run then makes; another name's temp is not the run's
+    paths, ref = photos
+    out = tmp_path / "out"
+    out.mkdir()
+    items = plan_synthesize(paths[:2], out, ["happy"], 1.0)
+    name = Path(items[0].outputs[0].path).name
+    orphan = out / f".{name}.pixelfes-tmp-k1ll3d.jpg"
+    foreign = out / ".notours.jpg.pixelfes-tmp-l1v3.jpg"
+    for p in (orphan, foreign):
+        p.write_bytes(b"half a JPEG")
+    summary, _ = run_photo_job("synthesize", _job(), items, out / "pixelfes-manifest.jsonl",
+                               [1.0], jobs=1, dask=None, chunk=1, overwrite=False,
+                               progress=False)
+    assert (summary.done, summary.failed) == (2, 0)
+    assert not orphan.exists() and foreign.exists()
+    assert sorted(p.name for p in out.glob(".*")) == [foreign.name]
+
+
 def _malloc_settings() -> tuple[str | None, str | None]:
     return os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("MALLOC_MMAP_THRESHOLD_")
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pixelfes._atomic import TEMP_MARK, atomic_path, remove_stale_temps
+from pixelfes._atomic import TEMP_MARK, atomic_path, remove_stale_temps, remove_temps_of
 from pixelfes.cli import main
 from pixelfes.zoo import ModelExistsError, check_model_name, find_model, install_model
 
@@ -147,6 +147,19 @@ def test_stale_temp_files_are_swept(tmp_path):
     os.utime(old, (time.time() - 7200, time.time() - 7200))
     assert remove_stale_temps(tmp_path) == 1
     assert not old.exists() and young.exists() and other.exists()
+
+
+def test_temps_of_named_outputs_are_removed_whatever_their_age(tmp_path):
+    (tmp_path / "sub").mkdir()
+    ours = [tmp_path / f".a.jpg{TEMP_MARK}1.jpg", tmp_path / "sub" / f".b.png{TEMP_MARK}2.png"]
+    kept = [tmp_path / f".aa.jpg{TEMP_MARK}3.jpg", tmp_path / f".c.jpg{TEMP_MARK}4.jpg",
+            tmp_path / f".a.jpg.bak{TEMP_MARK}5.bak",
+            tmp_path / ".a.jpg", tmp_path / "a.jpg"]
+    for p in ours + kept:
+        p.write_bytes(b"0")
+    assert remove_temps_of([tmp_path / "a.jpg", tmp_path / "sub" / "b.png",
+                            tmp_path / "gone" / "x.jpg"]) == 2
+    assert not any(p.exists() for p in ours) and all(p.exists() for p in kept)
 
 
 def test_atomic_path_temp_names_are_unique_and_cleaned_on_error(tmp_path):

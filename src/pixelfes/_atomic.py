@@ -2,7 +2,8 @@
 
 Temporary files are named ``.<name>.pixelfes-tmp-<random><suffix>``: unique per write (so
 concurrent writers never share one) and recognisable, so a later write to the same
-folder removes those a killed process left behind (older than :data:`STALE_SECONDS`).
+folder removes those a killed process left behind (older than :data:`STALE_SECONDS`), and a
+batch run removes those of the outputs it has made at its end (:func:`remove_temps_of`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 TEMP_MARK = ".pixelfes-tmp-"
@@ -35,6 +36,31 @@ def remove_stale_temps(folder: str | os.PathLike[str], older_than: float = STALE
                 removed += 1
         except OSError:
             continue  # another process removed or finished it
+    return removed
+
+
+def remove_temps_of(paths: Iterable[str | os.PathLike[str]]) -> int:
+    """Delete the temporary files left for ``paths`` by writers that died (whatever their age).
+
+    For a run that has finished writing ``paths`` itself: a worker killed mid-write (SIGKILL,
+    a lost Dask worker) leaves its ``.<name>.pixelfes-tmp-*`` behind, and the run has since
+    written ``<name>`` again. One listing per folder.
+    """
+    names: dict[Path, set[str]] = {}
+    for path in paths:
+        path = Path(path)
+        names.setdefault(path.parent, set()).add(path.name)
+    removed = 0
+    for folder, wanted in names.items():
+        try:
+            candidates = list(folder.glob(f".*{TEMP_MARK}*"))
+        except OSError:
+            continue
+        for tmp in candidates:
+            if tmp.name[1:].split(TEMP_MARK, 1)[0] in wanted:
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
+                    removed += 1
     return removed
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ._atomic import remove_temps_of
 from .batch import (
     DONE,
     FAILED,
@@ -329,12 +330,21 @@ def run_photo_job(command: str, job: PhotoJob, items: Sequence[Item], manifest_p
         runner = make_runner(jobs, dask) if todo else InProcessRunner()  # all done: no cluster
     if chunk is None:
         chunk = auto_chunk(len(todo), runner.workers)
+    written: list[str] = []
+
+    def record(k: int, rows: list[dict[str, Any]]) -> None:
+        written.extend(r["output"] for r in rows if r["status"] == DONE)
+        if on_chunk is not None:
+            on_chunk(k, rows)
+
     try:
         summary = run_items(process_chunk, job, items, manifest, runner, chunk_size=chunk,
-                            progress=progress, on_chunk=on_chunk)
+                            progress=progress, on_chunk=record)
     finally:
         if own:
             runner.close()
+    # a worker killed while writing left a temporary file; its photo was redone since
+    remove_temps_of(written)
     return summary, manifest
 
 
