@@ -109,3 +109,21 @@ def test_a_shipped_triangulation_read_alone_is_the_one_read_with_all() -> None:
         one = _cache._shipped_one(key)
         assert one is not None and one.dtype == np.intp and np.array_equal(one, tri)
     assert _cache._shipped_one("0" * 40) is None
+
+
+def test_every_file_in_the_package_folder_is_in_git():
+    """A shipped file that .gitignore hides passes here and is missing from every clone."""
+    import shutil
+
+    import pytest
+
+    from conftest import REPO
+
+    git = shutil.which("git")
+    if git is None or not (REPO / ".git").exists():
+        pytest.skip("not a git checkout")
+    listed = subprocess.run([git, "ls-files", "--others", "--ignored", "--exclude-standard",
+                             "--", "src/pixelfes"], cwd=REPO, capture_output=True, text=True,
+                            check=True).stdout.split()
+    hidden = [p for p in listed if "__pycache__" not in p and not p.endswith(".pyc")]
+    assert hidden == [], "ignored by git but inside the package: " + ", ".join(hidden)
