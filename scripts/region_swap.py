@@ -26,7 +26,8 @@ The share of a gap carried by a region: mean over people of (hybrid - native) ov
 
 Examples:
     PYTHONPATH=src python scripts/region_swap.py --json /tmp/swap.json
-    PYTHONPATH=src python scripts/region_swap.py --ids 062,096,126,134,034 --save /tmp/swap-look
+    PYTHONPATH=src python scripts/region_swap.py --ids 062,096,126,134,034 --save /tmp/swap-look \
+        --figure /tmp/swap.jpg
     PYTHONPATH=src python scripts/region_swap.py --people 10 --directions neutral:happy
 """
 
@@ -63,8 +64,9 @@ CHEEK_POINTS = ((1, 2, 3, 4, 5, 48, 31, 40, 41, 36), (15, 14, 13, 12, 11, 54, 35
 #: about one canvas pixel: no seam the judges could see as an edge, little spill).
 FEATHER = 0.03
 
-__all__ = ["CHEEK_POINTS", "FEATHER", "PARTITION", "REGIONS", "SwapCollector", "box_mask",
-           "disc_mask", "gap_share", "hybrid", "polygon_mask", "region_masks", "region_weights"]
+__all__ = ["CHEEK_POINTS", "FEATHER", "PARTITION", "REGIONS", "STRIP_TILES", "SwapCollector", "box_mask",
+           "disc_mask", "gap_share", "hybrid", "polygon_mask", "region_masks", "region_weights",
+           "stack_strips", "strip_box"]
 
 
 def polygon_mask(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -232,6 +234,38 @@ class SwapCollector:
                 images[f"{kind} {region}"] = img
         if self.save is not None:
             self._save(ident, images, marks[0])  # type: ignore[arg-type]
+            real_lm = held["real target"][1]
+            if real_lm is not None:
+                self._strip(ident, images, marks, real_lm)
+
+    def _strip(self, ident: str, images: dict[str, np.ndarray], marks: list[Any], real_lm: np.ndarray) -> None:
+        """``<id>_strip.png``: the :data:`STRIP_TILES` at 1:1 side by side (``"mouth"`` when the
+        target is a smile, else ``"lower face"``), each labelled; the outputs' tiles share one box
+        (the union over the input's and both outputs' landmarks), the real target (another photo)
+        is framed the same size around its own landmarks' box."""
+        from PIL import Image, ImageDraw
+
+        from pixelfes._atomic import atomic_path
+
+        assert self.save is not None
+        kind = "mouth" if self.save.name.endswith("happy") else "lower face"
+        boxes = np.array([strip_box(np.asarray(lm, np.float64), kind) for lm in marks])
+        x0, y0 = boxes[:, :2].min(axis=0)
+        x1, y1 = boxes[:, 2:].max(axis=0)
+        size = (int(np.ceil(x1 - x0)), int(np.ceil(y1 - y0)))
+        centre = np.array([(x0 + x1) / 2, (y0 + y1) / 2])
+        rb = strip_box(np.asarray(real_lm, np.float64), kind)
+        tiles = []
+        for name in STRIP_TILES[kind]:
+            c = np.array([(rb[0] + rb[2]) / 2, (rb[1] + rb[3]) / 2]) if name == "real target" else centre
+            im = Image.fromarray(_tile(images[name], c, size))
+            d = ImageDraw.Draw(im)
+            label = name.replace("native+canvas ", "+canvas ")
+            d.rectangle([0, 0, 6 * len(label) + 6, 12], fill=(0, 0, 0))
+            d.text((3, 0), label, fill=(255, 255, 255))
+            tiles.append(np.asarray(im))
+        with atomic_path(self.save / f"{ident}_strip.png") as tmp:
+            Image.fromarray(np.hstack(tiles)).save(tmp, format="PNG")
 
     def _save(self, ident: str, images: dict[str, np.ndarray], lm: np.ndarray) -> None:
         """The face (the input's landmarks' box padded by a fifth of its width) at 1:1, each image;
@@ -251,6 +285,39 @@ class SwapCollector:
             fname = name.replace("+", "_").replace("/", "-").replace(" ", "-")
             with atomic_path(self.save / f"{ident}_{fname}.png") as tmp:
                 Image.fromarray(np.ascontiguousarray(img[y0:y1, x0:x1])).save(tmp, format="PNG")
+
+
+#: The tiles of a saved strip: a smile's mouth, or a closed smile's lower face (the cheeks' folds).
+STRIP_TILES = {"mouth": ("input", "native", "native+canvas opening", "native+canvas lips/corners",
+                         "native+canvas mouth box", "canvas", "real target"),
+               "lower face": ("input", "native", "native+canvas cheeks", "native+canvas mouth box",
+                              "canvas", "real target")}
+
+
+def strip_box(lm: np.ndarray, kind: str) -> tuple[float, float, float, float]:
+    """The tile's box ``(x0, y0, x1, y1)`` around one landmark set: ``"mouth"`` the outer lips'
+    box padded by 0.25 mouth widths; ``"lower face"`` from jaw point 2 to 14 and from the nose
+    bridge (29) to a fifth of a mouth width below the lower lip."""
+    if kind == "mouth":
+        pad = 0.25 * float(np.linalg.norm(lm[54] - lm[48]))
+        (x0, y0), (x1, y1) = lm[48:60].min(axis=0) - pad, lm[48:60].max(axis=0) + pad
+        return float(x0), float(y0), float(x1), float(y1)
+    if kind == "lower face":
+        width = float(np.linalg.norm(lm[54] - lm[48]))
+        return float(lm[2, 0]), float(lm[29, 1]), float(lm[14, 0]), float(lm[48:60, 1].max() + 0.2 * width)
+    raise ValueError(f"kind must be one of {sorted(STRIP_TILES)}; got {kind!r}")
+
+
+def _tile(img: np.ndarray, centre: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``size`` (w, h) pixels of ``img`` at 1:1 around ``centre`` (x, y), padded grey off the photo."""
+    w, h = size
+    x0, y0 = int(round(centre[0] - w / 2)), int(round(centre[1] - h / 2))
+    out = np.full((h, w, 3), 128, np.uint8)
+    sx0, sy0 = max(x0, 0), max(y0, 0)
+    sx1, sy1 = min(x0 + w, img.shape[1]), min(y0 + h, img.shape[0])
+    if sx1 > sx0 and sy1 > sy0:
+        out[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = img[sy0:sy1, sx0:sx1]
+    return out
 
 
 def person_figures(crops: dict[tuple[str, str], np.ndarray], target: str, methods: list[str],
@@ -335,6 +402,21 @@ def shares_table(sh: dict[str, dict[str, dict[str, float]]]) -> str:
     return "\n".join(lines)
 
 
+def stack_strips(folder: Path, out: Path, width: int | None = None) -> Path:
+    """The ``*_strip.png`` of ``folder`` (sorted by id) stacked top to bottom, each padded right to
+    the widest, as a JPEG (quality 88) at ``out``."""
+    from PIL import Image
+
+    strips = [np.asarray(Image.open(f).convert("RGB")) for f in sorted(folder.glob("*_strip.png"))]
+    if not strips:
+        raise ValueError(f"no *_strip.png in {folder}")
+    w = width or max(s.shape[1] for s in strips)
+    rows = [np.pad(s, ((0, 4), (0, w - s.shape[1]), (0, 0)), constant_values=255) for s in strips]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.vstack(rows)).save(out, format="JPEG", quality=88)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, run the folds per direction, score and split the gaps, print, write JSON."""
     from pixelfes.alignment import DEFAULT_ALIGNMENT
@@ -361,8 +443,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", type=Path, default=None, help="write means, shares and per-person figures here")
     p.add_argument("--save", type=Path, default=None, metavar="DIR",
                    help="save each image's face at 1:1 under DIR/<direction>/ (London, CC BY)")
+    p.add_argument("--figure", type=Path, default=None, metavar="F.jpg",
+                   help="with --save: the saved strips of each direction stacked, one JPEG per direction "
+                        "(F's stem + '-<direction>'; London, CC BY: may go in docs/figures)")
     p.add_argument("--progress", action="store_true", help="progress bars on stderr")
     args = p.parse_args(argv)
+    if args.figure is not None and args.save is None:
+        p.error("--figure needs --save (the strips are made from the saved images)")
 
     data = args.data or default_data()
     if not (data / "london_info.csv").is_file():
@@ -403,6 +490,8 @@ def main(argv: list[str] | None = None) -> int:
         print()
         for ident, why in swap.failed.items():
             print(f"failed ({d}): {ident}: {why}", file=sys.stderr)
+        if args.figure is not None and swap.save is not None:
+            stack_strips(swap.save, args.figure.with_name(f"{args.figure.stem}-{d.replace(':', '-')}.jpg"))
     if args.json:
         from pixelfes._atomic import atomic_path
 

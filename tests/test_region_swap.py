@@ -179,8 +179,32 @@ def test_collector_makes_every_hybrid_in_the_inputs_frame(rs, tmp_path):
     assert {("x", h) for h in rs.HYBRIDS} <= set(crops)
     assert np.array_equal(crops[("x", "native+canvas rest")].shape, crops[("x", "native")].shape)
     saved = sorted(q.name for q in (tmp_path / "neutral-happy").iterdir())
-    assert len(saved) == 4 + len(rs.HYBRIDS) and "x_native_canvas-mouth-box.png" in saved
+    assert len(saved) == 5 + len(rs.HYBRIDS) and "x_native_canvas-mouth-box.png" in saved
+    from PIL import Image
+
+    strip = np.asarray(Image.open(tmp_path / "neutral-happy" / "x_strip.png"))
+    x0, y0, x1, y1 = rs.strip_box(lm, "mouth")
+    tw, th = int(np.ceil(x1 - x0)), int(np.ceil(y1 - y0))
+    assert strip.shape == (th, tw * len(rs.STRIP_TILES["mouth"]), 3)
+    # the native tile (second) is the native image at 1:1 around the box's centre (below its label)
+    cx, cy = round((x0 + x1) / 2 - tw / 2), round((y0 + y1) / 2 - th / 2)
+    assert np.array_equal(strip[20:, tw:2 * tw], imgs["native"][cy + 20:cy + th, cx:cx + tw])
+    fig = rs.stack_strips(tmp_path / "neutral-happy", tmp_path / "fig.jpg")
+    assert Image.open(fig).size == (strip.shape[1], strip.shape[0] + 4)
     col2 = rs.SwapCollector("neutral:happy")
     for m in ("real target", "input", "native", "canvas"):
         col2(person, m, imgs[m], None if m == "native" else lm)
     assert col2.failed == {"x": "no landmarks on the input or an output"}
+
+
+def test_strip_box_and_tile(rs):
+    lm = _face(1.0)
+    width = float(np.hypot(*(lm[54] - lm[48])))
+    x0, y0, x1, y1 = rs.strip_box(lm, "mouth")
+    assert (x0, y1) == pytest.approx((lm[48:60, 0].min() - 0.25 * width, lm[48:60, 1].max() + 0.25 * width))
+    assert rs.strip_box(lm, "lower face")[1] == pytest.approx(lm[29, 1])
+    with pytest.raises(ValueError, match="kind"):
+        rs.strip_box(lm, "eyes")
+    img = np.arange(5 * 6 * 3, dtype=np.uint8).reshape(5, 6, 3)
+    t = rs._tile(img, np.array([0.0, 0.0]), (4, 2))  # half off the top-left corner
+    assert np.array_equal(t[1:, 2:], img[:1, :2]) and (t[0] == 128).all() and (t[:, :2] == 128).all()
