@@ -8,6 +8,8 @@ import math
 import numpy as np
 import pytest
 
+from colour_reference import linear_to_srgb as _srgb
+from colour_reference import srgb_to_linear as _lin
 from pixelfes import native
 from pixelfes.evaluate import junction as measure
 from pixelfes.evaluate.junction import junction_gaps, junction_numbers, junction_profile
@@ -40,17 +42,6 @@ def _image(seed: int = 0) -> np.ndarray:
     img[ring] = (170, 100, 110)
     img += rng.normal(0, 8, img.shape)
     return np.clip(np.rint(img), 0, 255).astype(np.uint8)
-
-
-def _lin(v: np.ndarray) -> np.ndarray:
-    c = v / 255.0
-    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
-
-
-def _srgb(v: np.ndarray) -> np.ndarray:
-    c = np.clip(v, 0.0, 1.0)
-    s = np.where(c <= 0.0031308, 12.92 * c, 1.055 * c ** (1 / 2.4) - 0.055)
-    return np.clip(np.rint(s * 255.0), 0, 255)
 
 
 _Y = np.array([0.2126, 0.7152, 0.0722])

@@ -6,6 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
+from colour_reference import linear_to_srgb as _linear_to_srgb
+from colour_reference import srgb_to_linear as _srgb_to_linear
 from pixelfes import native
 from pixelfes.mouth import ends
 from pixelfes.mouth.ends import end_gain, end_profile, inward_weight, lip_floor, shade_opening_ends
@@ -20,17 +22,6 @@ def _lips() -> np.ndarray:
              (90, 60), (75, 63), (60, 64), (45, 63), (30, 60)]
     inner = [(18, 50), (40, 42), (60, 42), (80, 42), (102, 50), (80, 58), (60, 58), (40, 58)]
     return np.array(outer + inner, dtype=np.float64)
-
-
-def _srgb_to_linear(v: np.ndarray) -> np.ndarray:
-    c = v / 255.0
-    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
-
-
-def _linear_to_srgb(v: np.ndarray) -> np.ndarray:
-    c = np.clip(v, 0.0, 1.0)
-    s = np.where(c <= 0.0031308, 12.92 * c, 1.055 * c ** (1 / 2.4) - 0.055)
-    return np.clip(np.rint(s * 255.0), 0, 255)
 
 
 def _plain_opening(image: np.ndarray, lips: np.ndarray, inside: np.ndarray

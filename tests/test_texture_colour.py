@@ -8,14 +8,9 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
+from colour_reference import srgb_to_linear as _linear
 from pixelfes import native
 from pixelfes.mouth_regions import srgb_to_lab
-
-
-def _linear(u8: np.ndarray) -> np.ndarray:
-    """sRGB (IEC 61966-2-1) decoded, float64: a plain reference."""
-    c = np.asarray(u8, dtype=np.float64) / 255.0
-    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
 
 
 def _skin_pixels(n: int = 400) -> np.ndarray:
