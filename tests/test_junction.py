@@ -233,3 +233,170 @@ def test_a_smile_with_and_without_the_junction(face, monkeypatch):
     off = rgb.copy()
     native.synthesize_face(rgb, off, lm, model, 1.0, junction=False)
     assert np.array_equal(off, plain) and len(calls) == 2
+
+
+# -- v2: the output's own crease traced and deepened (junction="crease") ---------------------
+
+def _crease_y(x: np.ndarray) -> np.ndarray:
+    """The known dark curve of the left junction: from the inner corner (30.3, 50.2) bending up
+    to 2 px above the corner line at x = 16.3 (on the lips throughout), where it ends."""
+    return 50.2 - 2.0 * ((30.3 - x) / 14.0) ** 2
+
+
+_CREASE_END = 16.3
+
+
+def _crease_image(depth: float = 0.5, seed: int = 0) -> np.ndarray:
+    """Flat lips (little noise) with the known curve painted about 2 px wide on the left junction
+    from the inner corner to x = 16.3, linear luminance times ``1 - depth``; none on the right."""
+    rng = np.random.default_rng(seed)
+    lips = _lips()
+    lin = np.empty((80, 120, 3))
+    lin[:] = _lin(np.array([200.0, 160.0, 150.0]))
+    ring = lip_ring(lin.shape, lips[:12], lips[12:]).astype(bool)
+    lin[ring] = _lin(np.array([170.0, 100.0, 110.0]))
+    ys, xs = np.mgrid[0:80, 0:120].astype(np.float64)
+    near = ring & (xs >= _CREASE_END) & (xs <= 31) & (np.abs(ys - _crease_y(xs)) <= 1.0)
+    lin[near] *= 1.0 - depth
+    out = _srgb(lin) + rng.normal(0, 1.0, lin.shape)
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
+def test_the_trace_finds_a_known_dark_curve():
+    import cv2
+
+    img, lips = _crease_image(), _lips()
+    lum = _lin(img.astype(np.float64)) @ _Y
+    ring = lip_ring(img.shape, lips[:12], lips[12:]).astype(bool)
+    lip = float(np.median(lum[ring]))
+    tr = junction.trace_crease(cv2.GaussianBlur(lum, (0, 0), 1.0, borderType=cv2.BORDER_REFLECT),
+                               lips[0], lips[12], 100.0, lip)
+    first, stop = junction.crease_extent(tr["contrast"])
+    # found from the inner corner and ended where the curve ends (s = 14), give or take the smoothing
+    assert first <= 2 and abs(tr["s"][stop - 1] - 14.0) <= 2.5
+    pts = lips[12] + tr["s"][:, None] * tr["axis"] + tr["off"][:, None] * tr["normal"]
+    # the smoothed trace on the curve within 0.6 px up to 2 px before its end (there the curve is
+    # 1.47 px off the corner line: the straight line would miss it by that; the trace lags its
+    # last 2 px, bent and smoothed)
+    inside = (pts[:, 0] >= _CREASE_END + 2) & (np.arange(len(pts)) >= first)  # (on its extent)
+    err = np.abs(pts[inside, 1] - _crease_y(pts[inside, 0]))
+    assert err.max() <= 0.6
+    assert np.all(tr["contrast"][first:stop] >= junction._C0)
+
+
+def _plan_reference(contrast: np.ndarray, width: float) -> tuple[np.ndarray, np.ndarray]:
+    """crease_plan written plainly: (loss, sigma) per step."""
+    on = [c >= junction._C0 for c in contrast]
+    lead = max(1, len(on) // 3)
+    first = next((k for k in range(lead) if on[k]), None)
+    n = len(contrast)
+    loss, sigma = np.zeros(n), np.full(n, junction._SIGMA_OUT)
+    if first is None:
+        return loss, sigma
+    stop = next((k for k in range(first, n) if not on[k]), n)
+
+    def ss(x: float) -> float:
+        x = min(max(x, 0.0), 1.0)
+        return x * x * (3 - 2 * x)
+    for k in range(first, stop):
+        taper = ss((stop - 1 - k) / max(4.0, junction._TAPER * width)) * ss((k - first + 1) / 3.0)
+        c = min(max(contrast[k], 0.0), 0.99)
+        gain = min((1 - min(junction._DEEPEN * c, junction._CMAX)) / (1 - c), 1.0)
+        presence = ss((contrast[k] - junction._C0) / (junction._C1 - junction._C0))
+        loss[k] = taper * presence * (1 - gain)
+        sigma[k] = junction._SIGMA_OUT + (max(1.0, junction._SIGMA_IN * width) - junction._SIGMA_OUT) * taper
+    return loss, sigma
+
+
+def test_plan_against_plain_reference():
+    c = np.array([0.05, 0.15, 0.2, 0.35, 0.6, 0.3, 0.2, 0.14, 0.13, 0.1, 0.3, 0.4])
+    for width in (100.0, 250.0):
+        got = junction.crease_plan({"contrast": c}, width)
+        loss, sigma = _plan_reference(c, width)
+        assert np.allclose(got["loss"], loss, atol=1e-12) and np.allclose(got["sigma"], sigma)
+        # tapered to nothing at the crease's outer end (step 9 the first faded one), nothing past it
+        assert got["loss"][8] == 0.0 and np.all(got["loss"][9:] == 0.0)
+        assert got["loss"][0] == 0.0 and got["loss"][4] == 0.0  # not yet a crease; deep already
+    assert np.all(junction.crease_plan({"contrast": np.full(12, 0.05)}, 100.0)["loss"] == 0.0)
+
+
+def test_crease_darkening_against_plain_reference():
+    img, lips = _crease_image(), _lips()
+    got = img.copy()
+    info: list = []
+    n = junction.darken_crease(got, lips, info)
+    assert n > 5 and len(info) == 2
+    # the module's crop: the factor pixel by pixel from each side's trace and plan, plainly
+    width = float(np.hypot(*(lips[6] - lips[0])))
+    pad = int(np.ceil(max(3.0, junction._BAND * width) + max(2.0, junction._FLANK * width)
+                      + 3 * max(1.0, junction._SIGMA_IN * width))) + 3
+    x0, y0 = (int(v) for v in np.maximum(0, np.floor(lips.min(0)) - pad))
+    local = lips - (x0, y0)
+    lin = _lin(img.astype(np.float64))
+    want = img.copy()
+    opening = np.zeros(img.shape[:2], np.uint8)
+    import cv2
+    cv2.fillPoly(opening, [np.rint(lips[12:] * 16).astype(np.int32)], 1, shift=4)
+    for y in range(img.shape[0]):
+        for x in range(img.shape[1]):
+            f = 1.0
+            for i, (tr, pl) in zip((12, 16), info, strict=True):
+                dx, dy = x - x0 - local[i][0], y - y0 - local[i][1]
+                s = dx * tr["axis"][0] + dy * tr["axis"][1]
+                u = dx * tr["normal"][0] + dy * tr["normal"][1]
+                st = tr["s"]
+                if s < st[0] or s > st[-1]:
+                    continue
+                k = min(int(np.searchsorted(st, s, side="right")) - 1, len(st) - 2)
+                w = (s - st[k]) / (st[k + 1] - st[k])
+                loss = pl["loss"][k] + w * (pl["loss"][k + 1] - pl["loss"][k])
+                sig = pl["sigma"][k] + w * (pl["sigma"][k + 1] - pl["sigma"][k])
+                d = u - (tr["off"][k] + w * (tr["off"][k + 1] - tr["off"][k]))
+                if abs(d) <= 3 * sig:
+                    f *= 1.0 - loss * math.exp(-0.5 * (d / sig) ** 2)
+            if f < 1.0 and not opening[y, x]:
+                want[y, x] = _srgb(lin[y, x] * f).astype(np.uint8)
+    diff = np.abs(got.astype(int) - want.astype(int))
+    assert diff.max() <= 1 and (diff > 0).sum() <= 3  # float32 light against float64
+    # off the crease unchanged: nothing farther than 3 sigma (+1 px) from the curve, nothing on
+    # the right side (no crease there), nothing in the opening
+    moved = np.any(got != img, axis=2)
+    ys, xs = np.nonzero(moved)
+    reach = 3 * max(1.0, junction._SIGMA_IN * width) + 1.0
+    assert np.all(xs <= 31) and np.all(xs >= _CREASE_END - 3)
+    assert np.all(np.abs(ys - _crease_y(xs.astype(float))) <= reach)
+    assert not (moved & opening.astype(bool)).any()
+    # deepened, never lightened, and darker on the crease than beside it
+    lum_in, lum_out = _lin(img.astype(float)) @ _Y, _lin(got.astype(float)) @ _Y
+    assert np.all(lum_out[moved] <= lum_in[moved] + 1e-9)
+
+
+def test_no_crease_no_new_line():
+    lips = _lips()
+    flat = _crease_image(depth=0.0)
+    got = flat.copy()
+    assert junction.darken_crease(got, lips) == 0 and np.array_equal(got, flat)
+
+
+def test_the_crease_mode_in_the_engine(face, monkeypatch):
+    from pixelfes.evaluate import engines
+    from pixelfes.evaluate.mouth_protocol import FACTORIES
+    from pixelfes.pipeline import resolve_model
+
+    assert "native-junction2" in FACTORIES and callable(engines.native_junction2_factory)
+    rgb, lm = face
+    model = resolve_model(None, "neutral", "happy")
+    plain = rgb.copy()
+    native.synthesize_face(rgb, plain, lm, model, 1.0)
+    calls = []
+    real = junction.darken_crease
+    monkeypatch.setattr(junction, "darken_crease",
+                        lambda im, lips: calls.append((im.copy(), np.array(lips))) or real(im, lips))
+    on = rgb.copy()
+    native.synthesize_face(rgb, on, lm, model, 1.0, junction="crease")
+    assert len(calls) == 1 and np.array_equal(calls[0][0], plain)
+    again = plain.copy()
+    real(again, calls[0][1])
+    assert np.array_equal(on, again)
+    with pytest.raises(ValueError, match="junction"):
+        native.synthesize_face(rgb, rgb.copy(), lm, model, 1.0, junction="wedge")

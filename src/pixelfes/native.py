@@ -1581,7 +1581,7 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
                     reshape: bool | None = None, crisp: bool | None = None,
                     ends: bool | str | None = None, outline: bool | None = None,
                     rim: bool | None = None, eyes: LidGoal | bool | None = None,
-                    junction: bool | None = None) -> NativeResult:
+                    junction: bool | str | None = None) -> NativeResult:
     """Change one face of ``photo`` (``(H, W, 3) uint8``, read only) into ``out`` (same shape, written).
 
     ``landmarks``: the face's ``(68, 2)`` photo landmarks; ``model`` a fitted
@@ -1606,7 +1606,9 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
     :class:`pixelfes.lids.LidGoal`; :func:`lid_target`, :func:`pixelfes.lids.lid_shading`);
     ``junction``: whether a smile opened over lent teeth gets its lip junction beyond the opening
     darkened to real smiles' pocket (default ``_LIP_JUNCTION``;
-    :func:`pixelfes.mouth.junction.darken_junction`, after the corner specks).
+    :func:`pixelfes.mouth.junction.darken_junction`, after the corner specks), or ``"crease"``:
+    the output's own junction crease traced and deepened instead
+    (:func:`pixelfes.mouth.junction.darken_crease`; candidate ``native-junction2``, not adopted).
     """
     from .face.align import align_face, crop_matrix
 
@@ -1731,10 +1733,16 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
         from .mouth.specks import clear_corner_specks
 
         clear_corner_specks(out, in_photo[48:68])
-    if smile and mode == "open" and exemplar is not None and (_LIP_JUNCTION if junction is None else junction):
-        from .mouth.junction import darken_junction
+    junction_style = _LIP_JUNCTION if junction is None else junction
+    if junction_style not in (True, False, "crease"):
+        raise ValueError(f"junction: expected a bool, None or 'crease'; got {junction!r}")
+    if smile and mode == "open" and exemplar is not None and junction_style:
+        from .mouth import junction as _junction
 
-        darken_junction(out, in_photo[48:68])
+        if junction_style == "crease":
+            _junction.darken_crease(out, in_photo[48:68])
+        else:
+            _junction.darken_junction(out, in_photo[48:68])
     return NativeResult(mode, exemplar, (x0, y0, x1, y1), in_photo)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["canvas_factory", "fold_bank", "native_calmline2_factory", "native_calmline_factory", "native_ends2_factory", "native_factory",
-           "native_junction_factory", "native_likely_factory", "native_lipbank_factory", "native_outline_factory", "native_reshape_factory",
+           "native_junction_factory", "native_junction2_factory", "native_likely_factory", "native_lipbank_factory", "native_outline_factory", "native_reshape_factory",
            "native_specks_factory", "native_crisp_factory", "native_redrim_factory",
            "fold_lid_goal", "native_eyes_factory"]
 
@@ -154,6 +154,13 @@ def native_junction_factory(fold: Any) -> Any:
     """The native engine with a smile's lip junction beyond the opening darkened to real smiles'
     pocket (``junction=True``; not adopted: docs/mouth.md, "The lips' junction beyond the opening")."""
     return native_factory(fold, junction=True)
+
+
+def native_junction2_factory(fold: Any) -> Any:
+    """The native engine with a smile's own lip-junction crease traced and deepened, tapering to
+    nothing toward the outer corner (``junction="crease"``; a candidate: docs/mouth.md, "The lips'
+    junction beyond the opening", v2)."""
+    return native_factory(fold, junction="crease")
 
 
 def native_redrim_factory(fold: Any) -> Any:

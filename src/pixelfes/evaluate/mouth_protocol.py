@@ -185,6 +185,7 @@ FACTORIES: dict[str, ModelFactory] = {
     "native-ends": _from_engines("native_ends_factory"),
     "native-ends2": _from_engines("native_ends2_factory"),
     "native-junction": _from_engines("native_junction_factory"),
+    "native-junction2": _from_engines("native_junction2_factory"),
     "native-calmline": _from_engines("native_calmline_factory"),
     "native-calmline2": _from_engines("native_calmline2_factory"),
     "native-crisp": _from_engines("native_crisp_factory"),
