@@ -200,8 +200,10 @@ _ENDS_STYLE = "grown"
 #: opening, between inner (60 / 64) and outer (48 / 54) corners: the lips' meeting line there
 #: darkened to real smiles' level relative to the lips, kept to the lips, a one-pixel edge
 #: (:func:`pixelfes.mouth.junction.darken_junction`; the candidate ``native-junction``, not
-#: adopted: docs/mouth.md, "The lips' junction beyond the opening")
-_LIP_JUNCTION = False
+#: adopted: docs/mouth.md, "The lips' junction beyond the opening"); ``"crease"`` traces the
+#: output's own junction crease and deepens it instead (:func:`~pixelfes.mouth.junction.darken_crease`,
+#: ``native-junction2``, not adopted: the same section, "v2")
+_LIP_JUNCTION: bool | str = False
 #: a closing smile's outer lip outlines' edges are narrowed (the warp and the lips' stretch leave
 #: them about twice as wide as the smile's and real closed lips';
 #: :func:`pixelfes.mouth.outline.pinch_outlines`; docs/mouth.md, "The closed lips' soft outlines").

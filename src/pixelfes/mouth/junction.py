@@ -17,6 +17,12 @@ luminance in a bin of ``_BIN`` of the way, over the lips' median; bins from ``_F
 on, the gain interpolated between them; never below ``_FLOOR``, never above 1: a part already
 as dark as real ones is left as it is), faded in along the line by a smoothstep from ``_START``
 to ``_FULL`` of the way from the outer corner.
+
+:func:`darken_crease` (v2, ``synthesize_face(junction="crease")``) instead follows the image's
+own darkest line near the corner line (:func:`trace_crease`), deepens it only where it is already
+darker than the lips either side (:func:`crease_extent`, :func:`crease_plan`) with a soft profile
+whose width and darkness taper to nothing toward the outer corner (:func:`crease_factor`). Neither
+is adopted (docs/mouth.md, "The lips' junction beyond the opening" and its "v2").
 """
 
 from __future__ import annotations
@@ -173,8 +179,8 @@ _SMOOTH = 2.0  # px: the trace's offset and contrast smoothed along the line (Ga
 #: whole at ``_C1``
 _C0, _C1 = 0.12, 0.30
 #: the crease's contrast deepened to ``min(_DEEPEN c, _CMAX)`` (never lightened): the real smiles'
-#: junction creases on the dev people traced the same way hold 0.35-0.7, the native outputs' weak
-#: ones 0.1-0.3 (025, 096, 137)
+#: junction creases on the dev people traced the same way hold 0-0.62 over the inner 60 % of the
+#: way (mean 0.27), the native outputs' 0-0.55 (mean 0.18)
 _DEEPEN, _CMAX = 2.0, 0.55
 #: the profile's sigma across the crease: ``_SIGMA_IN`` mouth widths (>= 1 px) where it is whole,
 #: tapering to ``_SIGMA_OUT`` px at its outer end over ``_TAPER`` mouth widths (>= 4 px)
