@@ -1580,7 +1580,7 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
                     strength: float, *, mouth: str = "auto", bank: MouthBank | None = None,
                     exclude: str | None = None, relief: bool | None = None,
                     specks: bool | None = None, calm: str | None = None,
-                    reshape: bool | None = None, crisp: bool | None = None,
+                    reshape: bool | None = None, crisp: bool | str | None = None,
                     ends: bool | str | None = None, outline: bool | None = None,
                     rim: bool | None = None, eyes: LidGoal | bool | None = None,
                     junction: bool | str | None = None) -> NativeResult:
@@ -1596,7 +1596,9 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
     ``reshape``: closing a smile, the shape prediction corrected by the model's ``shape_residual_``
     (default ``_NEUTRAL_RESIDUAL``; :func:`target_shape`); ``crisp``: lent teeth laid with their
     patch's finest detail restored after the warp (default ``_CRISP_TEETH`` on a smile, off
-    otherwise; :func:`pixelfes.mouth.fill.restore_detail`; the teeth are chosen as without it);
+    otherwise; :func:`pixelfes.mouth.fill.restore_detail`; the teeth are chosen as without it;
+    ``"luma"``: the gray detail only, each pixel's colour ratios kept, not the default: docs/mouth.md,
+    "The lent teeth's highlights and glints");
     ``ends``: whether a smile opened over lent teeth gets the dark ends of a real opening
     (default ``_OPENING_ENDS``), ``True`` in the style ``_ENDS_STYLE``, or in the style named
     (one of :data:`pixelfes.mouth.ends.END_STYLES`: ``"inside"`` keeps them inside the opening's

@@ -17,7 +17,7 @@ import numpy as np
 
 __all__ = ["canvas_factory", "fold_bank", "native_calmline2_factory", "native_calmline_factory", "native_ends2_factory", "native_factory",
            "native_junction_factory", "native_junction2_factory", "native_likely_factory", "native_lipbank_factory", "native_outline_factory", "native_reshape_factory",
-           "native_specks_factory", "native_crisp_factory", "native_redrim_factory",
+           "native_specks_factory", "native_crisp_factory", "native_glints_factory", "native_redrim_factory",
            "fold_lid_goal", "native_eyes_factory"]
 
 
@@ -78,6 +78,12 @@ def native_crisp_factory(fold: Any) -> Any:
     """The native engine with lent teeth keeping their patch's finest detail (``crisp=True``; the
     default since adopted: docs/mouth.md, "Lent teeth that keep their own detail")."""
     return native_factory(fold, crisp=True)
+
+
+def native_glints_factory(fold: Any) -> Any:
+    """The native engine with lent teeth's detail restored in gray only, each pixel's colour ratios
+    kept (``crisp="luma"``; not the default: docs/mouth.md, "The lent teeth's highlights and glints")."""
+    return native_factory(fold, crisp="luma")
 
 
 def native_calmline_factory(fold: Any) -> Any:

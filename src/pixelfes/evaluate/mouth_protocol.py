@@ -174,6 +174,8 @@ def _from_engines(name: str) -> ModelFactory:
 #: 0 of 24; "The opening's ends, v2").
 #: ``native-redrim``: a smile's lent lower band kept no lighter or redder than the person's lower lip
 #: below it (``synthesize_face(rim=True)``; "The red rim under the lent teeth").
+#: ``native-glints``: the lent teeth's detail restored in gray only, each pixel's colour ratios kept
+#: (``synthesize_face(crisp="luma")``; "The lent teeth's highlights and glints").
 FACTORIES: dict[str, ModelFactory] = {
     "shape-texture": _from_engines("canvas_factory"),
     "native": _from_engines("native_factory"),
@@ -189,6 +191,7 @@ FACTORIES: dict[str, ModelFactory] = {
     "native-calmline": _from_engines("native_calmline_factory"),
     "native-calmline2": _from_engines("native_calmline2_factory"),
     "native-crisp": _from_engines("native_crisp_factory"),
+    "native-glints": _from_engines("native_glints_factory"),
     "native-outline": _from_engines("native_outline_factory"),
     "native-redrim": _from_engines("native_redrim_factory"),
     "native-eyes": _from_engines("native_eyes_factory"),

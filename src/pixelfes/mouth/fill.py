@@ -55,7 +55,7 @@ def detail_amplitude(image: np.ndarray, outline: np.ndarray) -> float:
 
 
 def restore_detail(sample: np.ndarray, outline: np.ndarray, patch: np.ndarray,
-                   patch_outline: np.ndarray) -> np.ndarray:
+                   patch_outline: np.ndarray, *, luma: bool = False) -> np.ndarray:
     """``sample`` with the finest detail its warp smoothed away put back at the patch's amplitude.
 
     ``sample`` ``(H, W, 3) uint8``: the exemplar's patch warped (cubic, upsampling ~1.25x at
@@ -64,7 +64,10 @@ def restore_detail(sample: np.ndarray, outline: np.ndarray, patch: np.ndarray,
     ``sample - G(sample)`` (:func:`detail_amplitude`'s) is scaled by ``1 + k``, ``k =
     clip(A_patch / A_sample - 1, 0, _DETAIL_MAX)``: the warped teeth get back the per-pixel
     detail the lent teeth have in the patch (docs/mouth.md, "Lent teeth that keep their own
-    detail"). Returns ``(H, W, 3) float32`` sRGB in [0, 255] (not rounded).
+    detail"). With ``luma`` only the gray band is restored: each pixel is scaled by ``(Y + k (Y -
+    G(Y))) / Y`` (``Y`` the BT.601 gray), keeping its own channel ratios, so the patch's
+    pixel-scale colour speckle is not amplified with the detail (docs/mouth.md, "The lent teeth's
+    highlights and glints"). Returns ``(H, W, 3) float32`` sRGB in [0, 255] (not rounded).
     """
     f = np.asarray(sample, dtype=np.float32)
     a_sample = detail_amplitude(f, outline)
@@ -72,6 +75,10 @@ def restore_detail(sample: np.ndarray, outline: np.ndarray, patch: np.ndarray,
     if not a_sample > 0:
         return f
     k = float(np.clip(a_patch / a_sample - 1.0, 0.0, _DETAIL_MAX))
+    if luma:
+        y = cv2.cvtColor(f, cv2.COLOR_RGB2GRAY)
+        gain = (y + np.float32(k) * (y - cv2.GaussianBlur(y, (0, 0), _DETAIL_SIGMA))) / np.maximum(y, np.float32(1.0))
+        return np.clip(f * np.maximum(gain, np.float32(0.0))[..., None], 0.0, 255.0)
     out = f + np.float32(k) * (f - cv2.GaussianBlur(f, (0, 0), _DETAIL_SIGMA))
     return np.clip(out, 0.0, 255.0)
 
@@ -213,7 +220,7 @@ class MouthPaint:
 
 def fill_mouth(image: np.ndarray, lips: np.ndarray, colours: PersonColours,
                bank: MouthBank | None = None, *, index: int | None = None,
-               exclude: str | None = None, amount: float = 1.0, crisp: bool = False) -> MouthFill:
+               exclude: str | None = None, amount: float = 1.0, crisp: bool | str = False) -> MouthFill:
     """Paint a real mouth interior inside the inner lips of ``image``, **in place**.
 
     ``image``: ``(H, W, 3) uint8`` RGB, any frame (photo or crop), already warped to the new
@@ -222,7 +229,8 @@ def fill_mouth(image: np.ndarray, lips: np.ndarray, colours: PersonColours,
     (:func:`~pixelfes.mouth.person_colours` on the input). ``bank``: default the bundled
     one; ``index`` forces an exemplar; ``exclude`` an exemplar id never used. ``amount``
     in [0, 1] scales the blend (an AU engine may fade it in with the opening); ``crisp``: the
-    warped patch's finest detail restored to the patch's own (:func:`restore_detail`). Returns
+    warped patch's finest detail restored to the patch's own (:func:`restore_detail`; ``"luma"``: its
+    gray band only, each pixel's channel ratios kept). Returns
     a :class:`MouthFill`; ``box`` is ``None`` when the outline lies outside the image.
     :func:`interior_paint` then :func:`blend_paint`.
     """
@@ -288,7 +296,7 @@ def lent_lip_likeness(shape: tuple[int, ...], lips: np.ndarray, bank: MouthBank,
 
 def interior_paint(shape: tuple[int, ...], lips: np.ndarray, colours: PersonColours,
                 bank: MouthBank | None = None, *, index: int | None = None,
-                exclude: str | None = None, amount: float = 1.0, crisp: bool = False) -> MouthPaint | MouthFill:
+                exclude: str | None = None, amount: float = 1.0, crisp: bool | str = False) -> MouthPaint | MouthFill:
     """What :func:`fill_mouth` would lay into an image of ``shape`` ``(H, W, ...)`` (the
     arguments as there), as a :class:`MouthPaint`; a :class:`MouthFill` with ``box`` ``None``
     when the outline lies outside the image (nothing to paint)."""
@@ -306,7 +314,9 @@ def interior_paint(shape: tuple[int, ...], lips: np.ndarray, colours: PersonColo
         return MouthFill(index, bank.ids[index], None)
     sample = _warped(bank, index, dst, (int(x0), int(y0), int(x1), int(y1)))
     if crisp:
-        sample = restore_detail(sample, inner - (x0, y0), patch, ex[12:])
+        if crisp not in (True, "luma"):
+            raise ValueError(f"crisp: expected a bool or 'luma'; got {crisp!r}")
+        sample = restore_detail(sample, inner - (x0, y0), patch, ex[12:], luma=crisp == "luma")
     lin = to_linear(sample)
     lin *= interior_gains(sample, colours, bank.skin[index], bank.lips[index])
     # deeper than the exemplar: the stretched cavity darkens towards its middle
