@@ -11,6 +11,14 @@ instructions: give a rater only the pairs folder and ``READY``.
 "natural_A": 3, "natural_B": 4}, ...}``) against the key: how often the edited photo was
 picked out, mean confidence, mean naturalness of real and edited photos, per direction.
 
+``make --both-orders``: each person twice, once each way round (the same two crops, sides
+swapped), the images shuffled; the key's ``identity`` marks which two images are one person.
+A rater who leans on one side then finds every edit on that side and none on the other, and
+``score`` shows it: for any key, the answers by side (how often A, how often B) and the hits
+on pairs whose edit (or candidate) is on A and on B separately; for a both-orders key, the
+people whose edit was picked out in both orders, the side-bias-free figure (a rater who
+always answers B scores 0 there, a perfect one every person), beside the old lines.
+
 ``versus``: a blind A/B test of two engines, for a change judged by eye: for the same
 held-out people, ``--factory``'s output (the baseline) and ``--against``'s (the candidate)
 from the same source photo, each cropped to the same face-size box around its own face,
@@ -75,7 +83,7 @@ cheeks, eyes, skin; do not guess from file names, sizes or the order), and say w
 two is edited. Judge by eye, as a person looking at the photos would: do not measure the
 pixels (noise, grain, sharpness, histograms): the two photos were taken at different
 moments of a photo session and differ in grain and focus for that reason alone, which says
-nothing about editing. The numbers of A and B answers need not be equal. Confidence: 1 (a guess)
+nothing about editing. {repeats}The numbers of A and B answers need not be equal. Confidence: 1 (a guess)
 to 5 (certain); naturalness of each photo: 1 (clearly fake) to 5 (fully natural).
 
 Write your answers as one JSON object into {answers}:
@@ -203,10 +211,22 @@ def side_by_side(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     return np.concatenate([left, gap, right], 1)
 
 
+#: the sentence a rater reads when one person's pair is shown more than once
+REPEATS = "A person may appear more than once; judge each image on its own. "
+
+
+def both_ways(first: bool, both: bool) -> tuple[bool, ...]:
+    """The sides to show one person's pair in: ``first`` (True: the edit, or the candidate, on
+    A) and, with ``both``, the other way round as well, so that a rater's leaning on one side
+    finds the edit in one order and misses it in the other instead of passing for an eye."""
+    return (first, not first) if both else (first,)
+
+
 def write_shuffled(out: Path, key: dict[str, Any], prefix: str, rng: np.random.Generator,
-                   key_path: str, instructions: str) -> int:
+                   key_path: str, instructions: str, **fields: str) -> int:
     """Rename ``out``'s images to ``<prefix>_NN.png`` in a random order (numbers in the order
-    made would tell the rater which is which), write the key and ``READY``."""
+    made would tell the rater which is which), write the key and ``READY`` (``instructions``
+    formatted with the folder, the count, the answers' path and ``fields``)."""
     order = list(key)
     rng.shuffle(order)
     renamed = {}
@@ -217,8 +237,8 @@ def write_shuffled(out: Path, key: dict[str, Any], prefix: str, rng: np.random.G
     Path(key_path).parent.mkdir(parents=True, exist_ok=True)
     Path(key_path).write_text(json.dumps(renamed, indent=1), encoding="utf-8")
     ready = out.parent / "READY"
-    ready.write_text(instructions.format(folder=out, n=len(renamed), answers=out.parent / "answers.json"),
-                     encoding="utf-8")
+    ready.write_text(instructions.format(folder=out, n=len(renamed), answers=out.parent / "answers.json",
+                                         **fields), encoding="utf-8")
     print(f"wrote {len(renamed)} images to {out}, key {key_path}, instructions {ready}", file=sys.stderr)
     return 0
 
@@ -286,14 +306,16 @@ def make(args: argparse.Namespace) -> int:
                 real, sigma = match_detail(real, real_lm, face_detail(source_rgb, source_lm))
             width = float(np.ptp(real_lm[:17, 0]))
             side = int(round(FACE_BOX * width))
-            a_is_edited = bool(rng.integers(2))
+            first = bool(rng.integers(2))
             edit_crop, real_crop = face_crop(edit, edit_lm, side), face_crop(real, real_lm, side)
-            pair = side_by_side(edit_crop, real_crop) if a_is_edited else side_by_side(real_crop, edit_crop)
-            name = f"pair_{len(key) + 1:02d}"
-            Image.fromarray(pair).save(out / f"{name}.png")
-            key[name] = {"identity": ident, "direction": direction, "edited": "A" if a_is_edited else "B",
-                         "face_px": round(width), "real_blur_sigma": round(sigma, 3)}
-    return write_shuffled(out, key, "blind", rng, args.key, INSTRUCTIONS)
+            for a_is_edited in both_ways(first, args.both_orders):
+                pair = side_by_side(edit_crop, real_crop) if a_is_edited else side_by_side(real_crop, edit_crop)
+                name = f"pair_{len(key) + 1:02d}"
+                Image.fromarray(pair).save(out / f"{name}.png")
+                key[name] = {"identity": ident, "direction": direction, "edited": "A" if a_is_edited else "B",
+                             "face_px": round(width), "real_blur_sigma": round(sigma, 3)}
+    return write_shuffled(out, key, "blind", rng, args.key, INSTRUCTIONS,
+                          repeats=REPEATS if args.both_orders else "")
 
 
 def make_versus(args: argparse.Namespace) -> int:
@@ -327,7 +349,7 @@ def make_versus(args: argparse.Namespace) -> int:
             if zoom is None and not args.show_identical:  # nothing to judge: no coin flips
                 identical.append(ident)
                 continue
-            for a_is_candidate in ((first, not first) if args.both_orders else (first,)):
+            for a_is_candidate in both_ways(first, args.both_orders):
                 a, b = ((crops["candidate"], crops["baseline"]) if a_is_candidate
                         else (crops["baseline"], crops["candidate"]))
                 name = f"pair_{len(key) + 1:02d}"
@@ -357,12 +379,39 @@ def sign_test_p(k: int, n: int) -> float:
 SIDE_BIAS_VOID = 0.85
 
 
+def side_counts(rows: list[dict[str, Any]], hits: str) -> dict[str, float]:
+    """Answers and hits by side: how often the rater said A and B, how many images had the
+    edit (or the candidate) on A and on B, and the hits (``rows[i][hits]``) on each: a rater
+    who leans on B finds every B edit and misses the A ones, which the total hides."""
+    on_a = [r for r in rows if r["target_a"]]
+    on_b = [r for r in rows if not r["target_a"]]
+    return {"answers_a": float(sum(r["said_a"] for r in rows)),
+            "answers_b": float(sum(1 - r["said_a"] for r in rows)),
+            "shown_a": float(len(on_a)), "shown_b": float(len(on_b)),
+            "hits_a": float(sum(r[hits] for r in on_a)), "hits_b": float(sum(r[hits] for r in on_b))}
+
+
+def person_counts(people: dict[str, list[float]]) -> dict[str, float]:
+    """Of the people shown more than once (both orders), how many had the edit picked out in
+    every image, in some and in none: the first is the figure a side bias cannot lift (a rater
+    who always answers B finds each person's edit in one order only)."""
+    twice = [v for v in people.values() if len(v) > 1]
+    return {"people_twice": float(len(twice)), "people_both": float(sum(all(v) for v in twice)),
+            "people_one": float(sum(any(v) and not all(v) for v in twice)),
+            "people_neither": float(sum(not any(v) for v in twice))}
+
+
 def tally(key: dict[str, Any], answers: dict[str, Any]) -> dict[str, dict[str, float]]:
     """Per direction: for real-vs-edited keys, how often the edit was picked out, mean
     confidence and naturalness of edit and real; for versus keys, how often the candidate
     was judged more natural (images, and people whose every image says so), the sign test's
     p on the images, the share of answers ``A`` and whether that side preference voids the
-    rater (:data:`SIDE_BIAS_VOID`), confidence and each engine's naturalness."""
+    rater (:data:`SIDE_BIAS_VOID`), confidence and each engine's naturalness. For either kind,
+    by side (:func:`side_counts`): ``answers_a`` / ``answers_b``, ``shown_a`` / ``shown_b``
+    (images with the edit, or the candidate, on that side) and ``hits_a`` / ``hits_b``; for a
+    real-vs-edited key, per person (:func:`person_counts`): ``people_twice`` (shown in both
+    orders) and of them ``people_both`` / ``people_one`` / ``people_neither`` (edit picked out
+    in both orders, in one, in neither)."""
     by: dict[str, list[dict[str, Any]]] = {}
     for name, truth in key.items():
         a = answers.get(name)
@@ -373,33 +422,37 @@ def tally(key: dict[str, Any], answers: dict[str, Any]) -> dict[str, dict[str, f
             cand = truth["candidate"]
             base = "B" if cand == "A" else "A"
             said = str(a["more_natural"]).strip().upper()
-            row = {"preferred": float(said == cand), "said_a": float(said == "A"),
+            row = {"preferred": float(said == cand), "said_a": float(said == "A"), "target_a": cand == "A",
                    "confidence": float(a["confidence"]),
                    "natural_candidate": float(a[f"natural_{cand}"]),
                    "natural_baseline": float(a[f"natural_{base}"]), "identity": truth["identity"]}
         else:
             edited = truth["edited"]
             real = "B" if edited == "A" else "A"
-            row = {"caught": float(str(a["edited"]).strip().upper() == edited),
-                   "confidence": float(a["confidence"]),
+            said = str(a["edited"]).strip().upper()
+            row = {"caught": float(said == edited), "said_a": float(said == "A"), "target_a": edited == "A",
+                   "identity": truth.get("identity", name), "confidence": float(a["confidence"]),
                    "natural_edited": float(a[f"natural_{edited}"]),
                    "natural_real": float(a[f"natural_{real}"])}
         by.setdefault(truth["direction"], []).append(row)
     result = {}
     for d, rows in by.items():
-        m = {k: float(np.mean([r[k] for r in rows])) for k in rows[0] if k != "identity"}
+        m = {k: float(np.mean([r[k] for r in rows])) for k in rows[0] if k not in ("identity", "target_a")}
         m["n"] = float(len(rows))
         hits = "preferred" if "preferred" in rows[0] else "caught"
         m[hits] = float(sum(r[hits] for r in rows))
+        m.update(side_counts(rows, hits))
+        people: dict[str, list[float]] = {}
+        for r in rows:
+            people.setdefault(r["identity"], []).append(r[hits])
         if hits == "preferred":
             m["sign_p"] = sign_test_p(int(m["preferred"]), len(rows))
-            people: dict[str, list[float]] = {}
-            for r in rows:
-                people.setdefault(r["identity"], []).append(r["preferred"])
             m["people"] = float(len(people))
             m["people_won"] = float(sum(all(v) for v in people.values()))
             m["people_lost"] = float(sum(not any(v) for v in people.values()))
             m["side_void"] = float(max(m["said_a"], 1 - m["said_a"]) >= SIDE_BIAS_VOID)
+        else:
+            m.update(person_counts(people))
         result[d] = m
     return result
 
@@ -423,6 +476,18 @@ def score(args: argparse.Namespace) -> int:
             print("|---|---|---|---|---|---|")
             print(f"| {d} | {n} | {int(m['caught'])} of {n} | {m['confidence']:.1f} | "
                   f"{m['natural_edited']:.2f} | {m['natural_real']:.2f} |")
+        what = "candidate" if "preferred" in m else "edited"
+        print(f"\n| direction | answers A / B | {what} on A: hits | {what} on B: hits |")
+        print("|---|---|---|---|")
+        print(f"| {d} | {int(m['answers_a'])} / {int(m['answers_b'])} | {int(m['hits_a'])} of "
+              f"{int(m['shown_a'])} | {int(m['hits_b'])} of {int(m['shown_b'])} |")
+        if m.get("people_twice"):
+            k = int(m["people_twice"])
+            print("\n| direction | people shown in both orders | edit picked out in both orders "
+                  "(side-bias-free) | in one | in neither | naturalness edited | naturalness real |")
+            print("|---|---|---|---|---|---|---|")
+            print(f"| {d} | {k} | {int(m['people_both'])} of {k} | {int(m['people_one'])} | "
+                  f"{int(m['people_neither'])} | {m['natural_edited']:.2f} | {m['natural_real']:.2f} |")
     return 0
 
 
@@ -474,6 +539,10 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--people", type=int, default=10, help="held-out people per direction")
         p.add_argument("--directions", default="neutral:happy,happy:neutral")
     m.add_argument("--factory", default="native", help="engine factory (see scripts/mouth_eval.py)")
+    m.add_argument("--both-orders", action="store_true",
+                   help="show each person twice, once each way round (images shuffled; the key's "
+                        "identity marks the two), so that score can count the people whose edit was "
+                        "picked out in both orders, which a rater's leaning on one side cannot lift")
     m.add_argument("--match-detail", action="store_true",
                    help="blur each real photo to its source photo's fine detail over the face (the "
                         "London smiling photos are sharper than the neutral ones: module docstring)")

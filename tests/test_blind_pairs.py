@@ -180,3 +180,124 @@ def test_versus_leaves_out_people_whose_two_outputs_are_the_same_pixels(tmp_path
     args.show_identical, args.key = True, str(tmp_path / "key2.json")
     bp.make_versus(args)
     assert len(json.loads((tmp_path / "key2.json").read_text())) == 4
+
+
+def test_both_ways_shows_the_other_side_too_only_when_asked():
+    bp = _script()
+    assert bp.both_ways(True, True) == (True, False) and bp.both_ways(False, True) == (False, True)
+    assert bp.both_ways(True, False) == (True,) and bp.both_ways(False, False) == (False,)
+
+
+def _both_orders_key(people: int = 20) -> dict:
+    """``people`` people, each shown twice: blind_(2i+1) with the edit on A, blind_(2i+2) on B."""
+    key = {}
+    for i in range(people):
+        for j, side in enumerate("AB"):
+            key[f"blind_{2 * i + j + 1:02d}"] = {"identity": f"p{i}", "direction": "neutral:happy", "edited": side}
+    return key
+
+
+def _answers(key: dict, said) -> dict:
+    return {name: {"edited": said(name, truth), "confidence": 2, "natural_A": 4, "natural_B": 3}
+            for name, truth in key.items()}
+
+
+def test_an_always_b_rater_finds_no_person_in_both_orders_and_the_sides_show_it():
+    bp = _script()
+    key = _both_orders_key()
+    m = bp.tally(key, _answers(key, lambda name, truth: "B"))["neutral:happy"]
+    assert m["caught"] == 20 and m["n"] == 40  # the old figure: half of them, by the side alone
+    assert (m["answers_a"], m["answers_b"]) == (0, 40)
+    assert (m["hits_a"], m["shown_a"], m["hits_b"], m["shown_b"]) == (0, 20, 20, 20)
+    assert (m["people_twice"], m["people_both"], m["people_one"], m["people_neither"]) == (20, 0, 20, 0)
+    # naturalness follows the side: the edit was on A (rated 4) in half the images, on B (3) in half
+    assert m["natural_edited"] == m["natural_real"] == 3.5
+
+
+def test_a_perfect_rater_finds_every_person_in_both_orders():
+    bp = _script()
+    key = _both_orders_key()
+    answers = _answers(key, lambda name, truth: truth["edited"])
+    for name, truth in key.items():  # the edit rated 2 and the real photo 5, on whichever side
+        answers[name].update({f"natural_{truth['edited']}": 2, f"natural_{'B' if truth['edited'] == 'A' else 'A'}": 5})
+    m = bp.tally(key, answers)["neutral:happy"]
+    assert m["caught"] == 40 and (m["answers_a"], m["answers_b"]) == (20, 20)
+    assert (m["hits_a"], m["hits_b"], m["people_both"], m["people_one"], m["people_neither"]) == (20, 20, 20, 0, 0)
+    assert m["natural_edited"] == 2.0 and m["natural_real"] == 5.0
+
+
+def test_a_partly_right_rater_is_counted_person_by_person():
+    bp = _script()
+    key = _both_orders_key(4)
+    # p0 found both ways; p1 only on B; p2 only on A; p3 never (answered the real photo's side)
+    said = {"blind_01": "A", "blind_02": "B", "blind_03": "B", "blind_04": "B",
+            "blind_05": "A", "blind_06": "A", "blind_07": "B", "blind_08": "A"}
+    m = bp.tally(key, _answers(key, lambda name, truth: said[name]))["neutral:happy"]
+    assert m["caught"] == 4 and (m["answers_a"], m["answers_b"]) == (4, 4)
+    assert (m["hits_a"], m["hits_b"]) == (2, 2)  # blind_01, 05 on A; blind_02, 04 on B
+    assert (m["people_both"], m["people_one"], m["people_neither"]) == (1, 2, 1)
+
+
+def test_a_one_order_key_gets_side_counts_and_no_both_orders_figure(capsys):
+    bp = _script()
+    # the lead's 2026-12-03 rater: the edit on B in 13 of 20, answered B 17 times, every B edit
+    # found and 3 of the 7 A edits
+    key = {f"blind_{i:02d}": {"identity": f"p{i}", "direction": "neutral:happy", "edited": "B" if i <= 13 else "A"}
+           for i in range(1, 21)}
+    said = {name: "B" if i <= 17 else "A" for i, name in enumerate(key, 1)}
+    m = bp.tally(key, _answers(key, lambda name, truth: said[name]))["neutral:happy"]
+    assert m["caught"] == 16 and (m["answers_a"], m["answers_b"]) == (3, 17)
+    assert (m["hits_a"], m["shown_a"], m["hits_b"], m["shown_b"]) == (3, 7, 13, 13)
+    assert m["people_twice"] == 0
+
+
+def test_score_keeps_the_old_line_and_adds_the_sides_and_both_orders(tmp_path, capsys):
+    import argparse
+    import json
+
+    bp = _script()
+    key = _both_orders_key()
+    (tmp_path / "key.json").write_text(json.dumps(key))
+    (tmp_path / "answers.json").write_text(json.dumps(_answers(key, lambda name, truth: "B")))
+    bp.score(argparse.Namespace(key=str(tmp_path / "key.json"), answers=str(tmp_path / "answers.json")))
+    out = capsys.readouterr().out
+    assert "| neutral:happy | 40 | 20 of 40 | 2.0 | 3.50 | 3.50 |" in out  # the old line, unchanged
+    assert "| neutral:happy | 0 / 40 | 0 of 20 | 20 of 20 |" in out
+    assert "| neutral:happy | 20 | 0 of 20 | 20 | 0 | 3.50 | 3.50 |" in out
+
+
+def test_make_both_orders_shows_each_person_twice_with_the_sides_swapped(tmp_path, monkeypatch):
+    import argparse
+    import json
+
+    from PIL import Image
+
+    import pixelfes.evaluate.mouth_protocol as mp
+
+    bp = _script()
+    rgb, lm = _face()
+    edit = rgb.copy()
+    edit[135:145, 85:115] = 0
+    seen = {p: {"native": (edit, lm), "real target": (rgb, lm), "input": (rgb, lm)} for p in ("a", "b", "c")}
+    monkeypatch.setattr(mp, "resolve_factory", lambda text: ("native", object()))
+    monkeypatch.setattr(bp, "held_out_outputs", lambda *a: (["a", "b", "c"], seen))
+    args = argparse.Namespace(factory="native", output=str(tmp_path / "pairs"), key=str(tmp_path / "key.json"),
+                              seed=4, directions="neutral:happy", both_orders=True, match_detail=False)
+    bp.make(args)
+    key = json.loads((tmp_path / "key.json").read_text())
+    assert sorted(v["identity"] for v in key.values()) == ["a", "a", "b", "b", "c", "c"]
+    for person in "abc":
+        (n1, e1), (n2, e2) = sorted((n, v) for n, v in key.items() if v["identity"] == person)
+        assert {e1["edited"], e2["edited"]} == {"A", "B"}
+        i1, i2 = (np.asarray(Image.open(tmp_path / "pairs" / f"{n}.png")) for n in (n1, n2))
+        w = (i1.shape[1] - 12) // 2
+        np.testing.assert_array_equal(i1[:, :w], i2[:, -w:])  # the same two crops, swapped
+        np.testing.assert_array_equal(i1[:, -w:], i2[:, :w])
+    assert bp.REPEATS in (tmp_path / "READY").read_text()
+    args.both_orders, args.key = False, str(tmp_path / "key1.json")
+    for f in (tmp_path / "pairs").glob("*.png"):
+        f.unlink()
+    bp.make(args)
+    key1 = json.loads((tmp_path / "key1.json").read_text())
+    assert sorted(v["identity"] for v in key1.values()) == ["a", "b", "c"]
+    assert "more than once" not in (tmp_path / "READY").read_text()
