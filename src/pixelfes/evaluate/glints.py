@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from .teeth import _MIN_TEETH, find_teeth
+
 __all__ = ["GLINT_KEYS", "glint_figures", "teeth_glints"]
 
 #: the figures :func:`glint_figures` returns
@@ -22,7 +24,6 @@ GLINT_KEYS = ("hi_L", "hi_a", "hi_b", "b_spread", "blue", "orange", "chroma_hp")
 HIGH_SHARE = 0.05  # the brightest share of teeth pixels read as the highlights
 OFF_HUE = 6.0  # a*/b* units off the teeth's median beyond which a pixel is a blue / orange glint
 _HP_SIGMA = 1.0  # pixels: the finest band of a* and b* (the channel minus its Gaussian)
-_MIN_TEETH = 30
 
 
 def glint_figures(lab_window: np.ndarray, teeth: np.ndarray) -> dict[str, float]:
@@ -66,23 +67,7 @@ def teeth_glints(rgb: np.ndarray, landmarks: np.ndarray) -> dict[str, Any]:
     """:func:`glint_figures` of one photo (``(H, W, 3) uint8``, its ``(68, 2)`` landmarks) on the
     teeth :func:`~pixelfes.evaluate.teeth.teeth_look` finds; ``{"open": False}`` for a closed
     mouth or one with too few teeth pixels, else ``open`` True and the figures."""
-    import cv2
-
-    from ..mouth_regions import _fixed, mouth_regions, srgb_to_lab
-    from .teeth import teeth_pixels
-
-    lm = np.asarray(landmarks, dtype=np.float64)
-    reg = mouth_regions(lm, np.shape(rgb))
-    if not reg.open:
+    found = find_teeth(rgb, landmarks)
+    if found is None:
         return {"open": False}
-    x0, y0, x1, y1 = reg.window
-    win = np.asarray(rgb)[y0:y1, x0:x1]
-    labw = srgb_to_lab(win.reshape(-1, 3)).reshape(win.shape).astype(np.float64)
-    lips = np.zeros(win.shape[:2], np.uint8)
-    cv2.fillPoly(lips, [_fixed(lm[48:60], np.array([x0, y0], dtype=np.float64))], 1, shift=4)
-    lips[reg.interior] = 0
-    lip_a = float(np.median(labw[..., 1][lips > 0])) if lips.any() else 10.0
-    teeth = teeth_pixels(labw, reg.interior, lip_a)
-    if teeth.sum() < _MIN_TEETH:
-        return {"open": False}
-    return {"open": True, **glint_figures(labw, teeth)}
+    return {"open": True, **glint_figures(found.lab, found.teeth)}

@@ -10,6 +10,7 @@ relative to the same face, so it reads the same on every skin tone and exposure.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -51,6 +52,44 @@ def teeth_pixels(lab_window: np.ndarray, interior: np.ndarray, lip_a: float) -> 
     return cand & (lab_window[..., 0] >= otsu(lab_window[..., 0][cand]))
 
 
+@dataclass(frozen=True)
+class FoundTeeth:
+    """The teeth :func:`find_teeth` found: the mouth's regions, its window ``win`` (RGB) and
+    ``lab`` (CIELAB, float64), ``teeth`` ``(H, W) bool`` in that window, ``off`` its corner."""
+
+    regions: Any
+    win: np.ndarray
+    lab: np.ndarray
+    teeth: np.ndarray
+    off: np.ndarray
+
+
+def find_teeth(rgb: np.ndarray, landmarks: np.ndarray) -> FoundTeeth | None:
+    """The teeth of one photo (``(H, W, 3) uint8``, its ``(68, 2)`` landmarks) in the mouth's
+    window, by :func:`teeth_pixels` with the lips' median a*; None for a closed mouth or one
+    with under ``_MIN_TEETH`` teeth pixels."""
+    import cv2
+
+    from ..mouth_regions import _fixed, mouth_regions, srgb_to_lab
+
+    lm = np.asarray(landmarks, dtype=np.float64)
+    reg = mouth_regions(lm, np.shape(rgb))
+    if not reg.open:
+        return None
+    x0, y0, x1, y1 = reg.window
+    win = np.asarray(rgb)[y0:y1, x0:x1]
+    labw = srgb_to_lab(win.reshape(-1, 3)).reshape(win.shape).astype(np.float64)
+    off = np.array([x0, y0], dtype=np.float64)
+    lips = np.zeros(win.shape[:2], np.uint8)
+    cv2.fillPoly(lips, [_fixed(lm[48:60], off)], 1, shift=4)
+    lips[reg.interior] = 0
+    lip_a = float(np.median(labw[..., 1][lips > 0])) if lips.any() else 10.0
+    teeth = teeth_pixels(labw, reg.interior, lip_a)
+    if teeth.sum() < _MIN_TEETH:
+        return None
+    return FoundTeeth(reg, win, labw, teeth, off)
+
+
 def teeth_look(rgb: np.ndarray, landmarks: np.ndarray) -> dict[str, Any]:
     """The teeth figures of one photo (``(H, W, 3) uint8``, its ``(68, 2)`` landmarks).
 
@@ -68,23 +107,13 @@ def teeth_look(rgb: np.ndarray, landmarks: np.ndarray) -> dict[str, Any]:
     """
     import cv2
 
-    from ..mouth_regions import _fixed, mouth_regions, srgb_to_lab, srgb_to_lightness
+    from ..mouth_regions import srgb_to_lightness
 
+    found = find_teeth(rgb, landmarks)
+    if found is None:
+        return {"open": False}
     lm = np.asarray(landmarks, dtype=np.float64)
-    reg = mouth_regions(lm, np.shape(rgb))
-    if not reg.open:
-        return {"open": False}
-    x0, y0, x1, y1 = reg.window
-    win = np.asarray(rgb)[y0:y1, x0:x1]
-    labw = srgb_to_lab(win.reshape(-1, 3)).reshape(win.shape).astype(np.float64)
-    off = np.array([x0, y0], dtype=np.float64)
-    lips = np.zeros(win.shape[:2], np.uint8)
-    cv2.fillPoly(lips, [_fixed(lm[48:60], off)], 1, shift=4)
-    lips[reg.interior] = 0
-    lip_a = float(np.median(labw[..., 1][lips > 0])) if lips.any() else 10.0
-    teeth = teeth_pixels(labw, reg.interior, lip_a)
-    if teeth.sum() < _MIN_TEETH:
-        return {"open": False}
+    reg, win, labw, teeth, off = found.regions, found.win, found.lab, found.teeth, found.off
     L = labw[..., 0]
     tl = L[teeth]
     cheek = float(np.median(srgb_to_lightness(win[reg.cheeks])))
