@@ -8,14 +8,14 @@ import math
 import numpy as np
 import pytest
 
-from colour_reference import linear_to_srgb as _srgb
-from colour_reference import srgb_to_linear as _lin
 from pixelfes import native
 from pixelfes.evaluate import junction as measure
 from pixelfes.evaluate.junction import junction_gaps, junction_numbers, junction_profile
 from pixelfes.mouth import junction
 from pixelfes.mouth.colour import lip_ring
 from pixelfes.mouth.junction import darken_junction, junction_gain
+from plain_reference import linear_to_srgb as _srgb
+from plain_reference import srgb_to_linear as _lin
 
 
 def _lips() -> np.ndarray:

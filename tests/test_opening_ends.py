@@ -6,12 +6,12 @@ import cv2
 import numpy as np
 import pytest
 
-from colour_reference import linear_to_srgb as _linear_to_srgb
-from colour_reference import srgb_to_linear as _srgb_to_linear
 from pixelfes import native
 from pixelfes.mouth import ends
 from pixelfes.mouth.ends import end_gain, end_profile, inward_weight, lip_floor, shade_opening_ends
 from pixelfes.mouth.specks import clear_corner_specks
+from plain_reference import linear_to_srgb as _linear_to_srgb
+from plain_reference import srgb_to_linear as _srgb_to_linear
 
 skimage_data = pytest.importorskip("skimage.data")
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from colour_reference import srgb_to_linear as _linear
 from pixelfes import native
 from pixelfes.mouth_regions import srgb_to_lab
+from plain_reference import srgb_to_linear as _linear
 
 
 def _skin_pixels(n: int = 400) -> np.ndarray:
