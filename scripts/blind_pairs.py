@@ -318,6 +318,33 @@ def make(args: argparse.Namespace) -> int:
                           repeats=REPEATS if args.both_orders else "")
 
 
+def versus_outputs(args: argparse.Namespace, factories: dict[str, Any], direction: str,
+                   rng: np.random.Generator, used: set[str], identical: list[str]
+                   ) -> Any:
+    """``(identity, outputs)`` of the people drawn for ``direction``; with ``args.fill``, people
+    whose two outputs turn out the same pixels (appended to ``identical`` by the caller) are
+    replaced by fresh draws until ``args.people`` differ or no held-out person is left, so a
+    faint candidate is judged on as many people as asked for, not on the few it moved."""
+    shown_before = len(identical)
+    wanted = getattr(args, "people", None)
+    while True:
+        chosen, seen = held_out_outputs(args, factories, direction, rng, used)
+        for ident in chosen:
+            yield ident, seen.get(ident, {})
+        if not getattr(args, "fill", False) or getattr(args, "ids", None) or not chosen:
+            return
+        # people shown so far = drawn - left out as identical (a face missing counts as shown:
+        # rare, and a retry would draw the same photo's twin)
+        missing = len(identical) - shown_before
+        if missing == 0:
+            return
+        shown_before = len(identical)
+        args = argparse.Namespace(**{**vars(args), "people": missing})
+        if not args.quiet:
+            print(f"--fill: {missing} of {wanted} drawn for {direction} were the same pixels; "
+                  "drawing more", file=sys.stderr)
+
+
 def make_versus(args: argparse.Namespace) -> int:
     from PIL import Image
 
@@ -333,9 +360,7 @@ def make_versus(args: argparse.Namespace) -> int:
     used: set[str] = set()
     identical: list[str] = []
     for direction in args.directions.split(","):
-        chosen, seen = held_out_outputs(args, factories, direction, rng, used)
-        for ident in chosen:
-            got = seen.get(ident, {})
+        for ident, got in versus_outputs(args, factories, direction, rng, used, identical):
             if not _has_all(got, ("baseline", "candidate", "input")):
                 print(f"skipped {ident} ({direction}): no face on an output", file=sys.stderr)
                 continue
@@ -346,7 +371,7 @@ def make_versus(args: argparse.Namespace) -> int:
             crops = {m: face_crop(got[m][0], src_lm, side) for m in factories}
             zoom = differing_box(crops["baseline"], crops["candidate"])
             first = bool(rng.integers(2))
-            if zoom is None and not args.show_identical:  # nothing to judge: no coin flips
+            if zoom is None and not args.show_identical:  # nothing to judge
                 identical.append(ident)
                 continue
             for a_is_candidate in both_ways(first, args.both_orders):
@@ -529,6 +554,10 @@ def main(argv: list[str] | None = None) -> int:
                    help="the candidate engine factory: a name or module:function")
     v.add_argument("--ids", help="comma-separated London ids to show instead of --people drawn at "
                                  "random (one direction)")
+    v.add_argument("--fill", action="store_true",
+                   help="draw further held-out people in place of those whose two outputs are the "
+                        "same pixels, until --people differ (or none is left): for a candidate that "
+                        "changes only some faces")
     v.add_argument("--show-identical", action="store_true",
                    help="also show people whose two outputs are the same pixels (default: left out "
                         "and listed, since a rater can only guess on them)")

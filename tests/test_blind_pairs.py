@@ -301,3 +301,42 @@ def test_make_both_orders_shows_each_person_twice_with_the_sides_swapped(tmp_pat
     key1 = json.loads((tmp_path / "key1.json").read_text())
     assert sorted(v["identity"] for v in key1.values()) == ["a", "b", "c"]
     assert "more than once" not in (tmp_path / "READY").read_text()
+
+
+def test_versus_fill_draws_more_people_in_place_of_identical_ones(tmp_path, monkeypatch):
+    import argparse
+    import json
+
+    import pixelfes.evaluate.mouth_protocol as mp
+
+    bp = _script()
+    rgb, lm = _face()
+    changed = rgb.copy()
+    changed[135:145, 85:115] = 0
+    # a pool of six: the candidate moves only c, e and f
+    moved = {"c", "e", "f"}
+    seen = {i: {"baseline": (rgb, lm), "candidate": (changed if i in moved else rgb.copy(), lm),
+                "input": (rgb, lm)} for i in "abcdef"}
+    draws: list[list[str]] = []
+
+    def draw(args, factories, direction, rng, used):
+        free = [i for i in "abcdef" if i not in used][:args.people]  # in order: the test knows who
+        used.update(free)
+        draws.append(free)
+        return free, {i: seen[i] for i in free}
+
+    monkeypatch.setattr(mp, "resolve_factory", lambda text: (text, object()))
+    monkeypatch.setattr(bp, "held_out_outputs", draw)
+    args = argparse.Namespace(factory="native", against="cand", output=str(tmp_path / "pairs"),
+                              key=str(tmp_path / "key.json"), seed=1, directions="happy:neutral",
+                              both_orders=False, show_identical=False, fill=True, people=3,
+                              ids=None, quiet=True)
+    bp.make_versus(args)
+    key = json.loads((tmp_path / "key.json").read_text())
+    # a, b identical -> 2 more drawn (d, e); d identical -> 1 more (f): c, e, f shown
+    assert draws == [["a", "b", "c"], ["d", "e"], ["f"]]
+    assert sorted(v["identity"] for v in key.values()) == ["c", "e", "f"]
+    args.fill, args.key, draws[:] = False, str(tmp_path / "key2.json"), []
+    bp.make_versus(args)
+    assert draws == [["a", "b", "c"]]
+    assert [v["identity"] for v in json.loads((tmp_path / "key2.json").read_text()).values()] == ["c"]
