@@ -101,20 +101,47 @@ def test_one_blas_thread_only_for_photos_and_only_when_not_chosen(monkeypatch) -
     assert cli.one_blas_thread("synthesize") is True and env == {"OPENBLAS_NUM_THREADS": "1"}
 
 
-def test_the_command_line_gives_openblas_one_thread_and_the_same_bytes(photo, tmp_path) -> None:
-    """``pixelfes synthesize`` in a new process: OpenBLAS on one thread unless the caller set a
-    thread variable; the photo's bytes are those of OpenBLAS on every core."""
+#: Each photo command, its arguments after the photo (``{out}``: a path to write) and what it
+#: writes; ``None``: its standard output.
+_PHOTO_COMMANDS = {
+    "synthesize": (["--to", "happy", "-q", "-o", "{out}.png"], ".png"),
+    "analyze": (["--json"], None),
+    "augment": (["--to", "happy,surprised", "-q", "-o", "{out}"], "dir"),
+}
+
+
+@pytest.mark.parametrize("command", sorted(_PHOTO_COMMANDS))
+def test_the_command_line_gives_openblas_one_thread_and_the_same_bytes(command, photo, tmp_path) -> None:
+    """A photo command in a new process: OpenBLAS on one thread unless the caller set a thread
+    variable; what it writes is byte for byte what it writes with OpenBLAS on every core."""
+    assert command in cli._ONE_BLAS_THREAD
+    extra_args, kind = _PHOTO_COMMANDS[command]
     outs = []
     for extra in ({}, {"OPENBLAS_NUM_THREADS": str(max(2, os.cpu_count() or 2))}):
-        out = tmp_path / f"out{len(outs)}.png"
-        code = ("import os, sys\nfrom pixelfes.cli import main\nassert main(['synthesize', "
-                f"{str(photo)!r}, '--to', 'happy', '-q', '-o', {str(out)!r}]) == 0\n"
-                "print(os.environ.get('OPENBLAS_NUM_THREADS'))")
+        out = tmp_path / f"out{len(outs)}"
+        target = photo
+        if command == "augment":  # a data set: a folder holding the photo
+            target = tmp_path / f"set{len(outs)}"
+            target.mkdir()
+            (target / photo.name).write_bytes(photo.read_bytes())
+        argv = [command, str(target)] + [a.replace("{out}", str(out)) for a in extra_args]
+        code = ("import os, sys\nfrom pixelfes.cli import main\n"
+                f"code = main({argv!r})\n"
+                "print('BLAS', os.environ.get('OPENBLAS_NUM_THREADS'))\nassert code == 0")
         got = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                              env=_env(**extra), timeout=300)
         assert got.returncode == 0, got.stderr[-2000:]
         assert got.stdout.split()[-1] == extra.get("OPENBLAS_NUM_THREADS", "1")
-        outs.append(out.read_bytes())
+        if kind is None:
+            outs.append(got.stdout.rsplit("BLAS", 1)[0].replace(str(target), "PHOTO"))
+        elif kind == "dir":  # the photos it wrote, and its labels with this run's paths taken out
+            files = {str(p.relative_to(out)): p for p in sorted(out.rglob("*")) if p.is_file()}
+            assert any(name.endswith(".jpg") for name in files), f"{command} wrote no photo"
+            outs.append({name: p.read_text().replace(str(out), "OUT").replace(str(target), "SET")
+                         if name == "labels.csv" else p.read_bytes()
+                         for name, p in files.items() if name != "pixelfes-manifest.jsonl"})
+        else:
+            outs.append(out.with_suffix(kind).read_bytes())
     assert outs[0] == outs[1]
 
 
