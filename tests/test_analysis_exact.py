@@ -126,6 +126,23 @@ def test_estimate_equals_the_previous_formula_with_other_settings(kw, monkeypatc
         _assert_same(lm, monkeypatch, **kw)
 
 
+def test_no_units_and_no_identity_is_the_rigid_fit():
+    # units=() is an allowed setting (above); with identity_ridge=inf nothing deforms the mean
+    # face and the answer is its pose alone (this raised IndexError on an empty ridge vector)
+    basis = load_basis()
+    pose = pose_from_angles(10.0, -5.0, 3.0, 31.0, (675.0, 700.0))
+    exact = pose.project(basis.mean_shape)
+    got = analysis.estimate_units(exact, units=(), identity_ridge=float("inf"))
+    assert got.units == {} and got.identity.shape == (0,) and got.converged
+    assert got.rms < 1e-6 and got.pose.scale == pytest.approx(31.0, rel=1e-9)
+    lm = _synthetic_faces()[1]
+    rigid = analysis.estimate_units(lm, units=(), identity_ridge=float("inf"), iterations=0)
+    res = lm - analysis.fit_pose(lm, basis.mean_shape).project(basis.mean_shape)
+    assert rigid.objective == pytest.approx(float((res**2).sum()), rel=1e-12)
+    assert rigid.rms == pytest.approx(float(np.sqrt((res**2).sum(axis=1).mean())), rel=1e-12)
+    assert analysis.estimate_units(lm, units=(), identity_ridge=float("inf")).objective <= rigid.objective
+
+
 @functools.lru_cache(maxsize=1)
 def _london_faces() -> list[tuple[str, np.ndarray, np.ndarray]]:
     """(name, crop landmarks, photo landmarks) of London's first 10 people, neutral and smiling."""

@@ -104,7 +104,8 @@ class _Problem:
         a = pose.project_motion(self.motion).reshape(u, 136).T  # (136, U)
         bb = pose.project_motion(self.ident).reshape(k, 136).T  # (136, K)
         r = (self.lm - pose.project(self.mean)).ravel()
-        lam_u, lam_c = self.gamma[0] ** 2, self.gamma[-1] ** 2 if k else 1.0
+        # (no units and no identity: gamma is empty, and both ridges are unused)
+        lam_u, lam_c = self.gamma[0] ** 2 if u else 1.0, self.gamma[-1] ** 2 if k else 1.0
         # eliminate c: min ||a w + bb c - r||^2 + lam_c ||c||^2  ->  a P-weighted problem in w
         if k:
             g = _plus_diagonal(bb.T @ bb, lam_c)
