@@ -10,6 +10,9 @@ candidate closes, over every person and over those whose junction numbers the ca
 Example:
     PYTHONPATH=src python scripts/junction_compare.py /tmp/junction-eval.json \\
         --baseline native --candidate native-junction --direction neutral:happy
+
+(the ``native-junction`` factory was removed from main after 152500d; ``git checkout 152500d``
+reproduces it; any two labels of a report compare.)
 """
 
 from __future__ import annotations

@@ -81,7 +81,6 @@ def test_a_closing_is_main_s_byte_for_byte(name, half, monkeypatch):
     from pixelfes.mouth import close
 
     monkeypatch.setattr(native, "_CALM_LINE", "off")  # (calm_line runs after close_mouth: tests/test_red_wedge.py)
-    monkeypatch.setattr(native, "_LIP_OUTLINE", False)  # (so does pinch_outlines: tests/test_lip_outline.py)
     monkeypatch.setattr(close, "_INPAINT_HALF", half)
     closes = spy_calls(monkeypatch, native, "close_mouth")
     out = rgb.copy()

@@ -7,7 +7,6 @@ import pytest
 
 from pixelfes.evaluate import glints
 from pixelfes.evaluate.glints import GLINT_KEYS, glint_figures, teeth_glints
-from pixelfes.mouth.fill import restore_detail
 from plain_reference import gaussian_blur as _gauss_plain
 
 
@@ -86,21 +85,6 @@ def test_teeth_glints_of_a_closed_mouth():
     lm[:, 0] = np.linspace(20, 180, 68)
     lm[:, 1] = 100.0
     assert teeth_glints(rgb, lm) == {"open": False}
-
-
-def test_luma_detail_keeps_each_pixels_channel_ratios():
-    rng = np.random.default_rng(3)
-    sample = rng.integers(120, 200, size=(24, 30, 3)).astype(np.uint8)
-    patch = rng.integers(40, 250, size=(24, 30, 3)).astype(np.uint8)
-    out = restore_detail(sample, np.array([[2, 2], [27, 2], [27, 21], [2, 21]], float), patch,
-                         np.array([[2, 2], [27, 2], [27, 21], [2, 21]], float), luma=True)
-    f = sample.astype(np.float64)
-    y = 0.299 * f[..., 0] + 0.587 * f[..., 1] + 0.114 * f[..., 2]
-    ratio = out / f
-    ok = (out < 254.9).all(axis=-1)  # clipped pixels lose the ratio, as they should
-    assert np.allclose(ratio[ok], ratio[ok][:, :1], atol=2e-4)
-    gray = 0.299 * out[..., 0] + 0.587 * out[..., 1] + 0.114 * out[..., 2]
-    assert not np.allclose(gray, y)  # the gray detail did change
 
 
 def test_glints_constants_are_the_documented_ones():

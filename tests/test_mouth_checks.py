@@ -7,8 +7,7 @@ import pytest
 
 from pixelfes.mouth.checks import check_rgb8, lip_points
 from pixelfes.mouth.ends import shade_opening_ends
-from pixelfes.mouth.fill import fill_mouth, lent_lip_likeness
-from pixelfes.mouth.rim import cap_lower_band
+from pixelfes.mouth.fill import fill_mouth
 from pixelfes.mouth.specks import clear_corner_specks
 
 LIPS = np.column_stack([np.linspace(10, 50, 20), np.full(20, 30.0)])
@@ -19,7 +18,7 @@ LIPS = np.column_stack([np.linspace(10, 50, 20), np.full(20, 30.0)])
 def test_not_an_rgb8_image_is_refused_by_every_painter(image) -> None:
     with pytest.raises(ValueError, match=r"image must be an \(H, W, 3\) uint8 RGB array"):
         check_rgb8(image)
-    for paint in (shade_opening_ends, clear_corner_specks, cap_lower_band):
+    for paint in (shade_opening_ends, clear_corner_specks):
         with pytest.raises(ValueError, match="uint8 RGB array"):
             paint(image, LIPS)
     with pytest.raises(ValueError, match="uint8 RGB array"):
@@ -31,11 +30,11 @@ def test_lips_must_be_twenty_finite_points(lips) -> None:
     image = np.zeros((64, 64, 3), np.uint8)
     with pytest.raises(ValueError, match=r"lips must be the \(20, 2\) finite landmarks 48-67"):
         lip_points(lips)
-    for paint in (shade_opening_ends, clear_corner_specks, cap_lower_band):
+    for paint in (shade_opening_ends, clear_corner_specks):
         with pytest.raises(ValueError, match="finite landmarks 48-67"):
             paint(image, lips)
     with pytest.raises(ValueError, match="finite landmarks 48-67"):
-        lent_lip_likeness(image.shape, lips, None, 0)  # type: ignore[arg-type]
+        fill_mouth(image, lips, None)  # type: ignore[arg-type]
 
 
 def test_good_arguments_pass_as_float64() -> None:

@@ -400,11 +400,10 @@ def test_native_factory_passes_synthesize_faces_switches_and_refuses_unknown_one
     monkeypatch.setattr(engines, "fold_bank", lambda fold: "bank")
     monkeypatch.setattr(native, "synthesize_face",
                         functools.wraps(native.synthesize_face)(lambda *a, **k: seen.append(k)))
-    engine = engines.native_factory(None, ends="inside", rim=True)
+    engine = engines.native_factory(None, ends=False, specks=True)
 
     class Face:
         landmarks = np.zeros((68, 2))
 
     engine(np.zeros((4, 4, 3), np.uint8), [Face()], 1.0)
-    assert seen == [{"bank": "bank", "mouth": "auto", "reshape": None, "eyes": None,
-                     "ends": "inside", "rim": True}]
+    assert seen == [{"bank": "bank", "mouth": "auto", "eyes": None, "ends": False, "specks": True}]

@@ -8,7 +8,7 @@ import pytest
 
 from pixelfes import native
 from pixelfes.mouth import ends
-from pixelfes.mouth.ends import end_gain, end_profile, inward_weight, lip_floor, shade_opening_ends
+from pixelfes.mouth.ends import end_gain, end_profile, shade_opening_ends
 from pixelfes.mouth.specks import clear_corner_specks
 from plain_reference import linear_to_srgb as _linear_to_srgb
 from plain_reference import srgb_to_linear as _srgb_to_linear
@@ -163,120 +163,17 @@ def test_a_smile_with_and_without_the_dark_ends(face, monkeypatch):
     assert changed.any() and not (changed & ~reach.astype(bool)).any()
 
 
-# -- v2, "inside": the shade kept inside the opening's outline, its goal never darker than real
-# corners by the person's lips
-
-
-def _plain_inside(image: np.ndarray, lips: np.ndarray) -> np.ndarray:
-    """The "inside" style written plainly, pixel by pixel (the polygons' rasters from OpenCV, as
-    the module's): the lips' median luminance, the exact distance to the nearest outside pixel by
-    brute force, each end's gain from ``max(_GOAL, _LIP_SCALE sqrt(lips) / middle) / own``."""
-    h, w = image.shape[:2]
-    width = float(np.hypot(*(lips[6] - lips[0])))
-    inside = np.zeros((h, w), np.uint8)
-    cv2.fillPoly(inside, [np.rint(lips[12:]).astype(np.int32)], 1)
-    ring = np.zeros((h, w), np.uint8)
-    cv2.fillPoly(ring, [np.rint(lips[:12] * 16).astype(np.int32)], 1, shift=4)
-    cv2.fillPoly(ring, [np.rint(lips[12:] * 16).astype(np.int32)], 0, shift=4)
-    lin, lum, t, share, mid = _plain_opening(image, lips, inside)
-    lip = np.median([lum[y, x] for y in range(h) for x in range(w) if ring[y, x]])
-    goal = max(ends._GOAL, ends._LIP_SCALE * np.sqrt(lip) / mid)
-    end = {}
-    for left in (True, False):
-        vals = [lum[y, x] for y in range(h) for x in range(w)
-                if inside[y, x] and (t[y, x] < 0.5) == left and share[y, x] < ends._END]
-        end[left] = min(1.0, max(ends._FLOOR, goal / (np.mean(vals) / mid)))
-    feather = max(1, int(round(ends._FEATHER * width)))
-    outside = np.argwhere(inside == 0)
-    out = image.copy()
-    for y in range(h):
-        for x in range(w):
-            if not inside[y, x]:
-                continue
-            d = np.sqrt(((outside - (y, x)) ** 2).sum(1)).min()
-            weight = min(1.0, d / (feather + 1))
-            g0 = end[t[y, x] < 0.5]
-            u = min(1.0, max(0.0, share[y, x] / ends._REACH))
-            factor = 1 - weight * (1 - (g0 + (1 - g0) * u * u * (3 - 2 * u)))
-            if factor < 1:
-                out[y, x] = _linear_to_srgb(lin[y, x] * factor)
-    return out
-
-
-def _smile_image(lip_rgb: tuple[int, int, int] = (150, 100, 90), teeth: float = 235.0) -> np.ndarray:
-    """A 100 x 120 test smile: lips and skin of ``lip_rgb``, lent teeth of level ``teeth`` in the
-    opening dimming towards the corners, a gap between the front teeth, a little noise."""
-    rng = np.random.default_rng(5)
-    image = np.empty((100, 120, 3), np.uint8)
-    image[...] = lip_rgb
-    inner = np.zeros((100, 120), np.uint8)
-    cv2.fillPoly(inner, [np.rint(_lips()[12:]).astype(np.int32)], 1)
-    ys, xs = np.nonzero(inner)
-    near = np.minimum(xs - 18, 102 - xs) / 84.0
-    tooth = teeth * (90 + 145 * np.minimum(1.0, near / 0.25)) / 235.0
-    image[ys, xs] = np.rint(tooth[:, None] * [1.0, 0.98, 0.94]).astype(np.uint8)
-    image[48:52, 60:62] = (40, 30, 30)
-    return np.clip(image.astype(int) + rng.integers(-8, 9, image.shape), 0, 255).astype(np.uint8)
-
-
-def test_lip_floor_and_inward_weight_are_their_formulas():
-    assert lip_floor(0.04) == pytest.approx(ends._LIP_SCALE * 0.2)
-    assert lip_floor(float("nan")) == 0.0 and lip_floor(0.0) == 0.0
-    mask = np.zeros((9, 11), np.uint8)
-    mask[2:7, 1:10] = 1
-    got = inward_weight(mask, 2)
-    want = np.zeros((9, 11))
-    for y, x in np.argwhere(mask):
-        want[y, x] = min(1.0, min(np.hypot(y - v, x - u) for v, u in np.argwhere(mask == 0)) / 3)
-    assert np.allclose(got, want, atol=1e-6)
-    assert got[4, 5] == 1.0 and got[2, 5] == pytest.approx(1 / 3) and got[0, 0] == 0.0
-
-
-@pytest.mark.parametrize("lip_rgb", [(150, 100, 90), (200, 150, 140)])
-def test_inside_ends_against_the_plain_reference(lip_rgb):
-    # (150, 100, 90): the middle's goal holds; (200, 150, 140), light lips: their floor does
-    image = _smile_image(lip_rgb)
-    want = _plain_inside(image, _lips())
-    got = image.copy()
-    n = shade_opening_ends(got, _lips(), style="inside")
-    assert n == int(np.any(got != image, axis=2).sum()) and n >= 50
-    assert np.abs(got.astype(int) - want).max() <= 1  # (float32 against float64 linear light)
-    inner = np.zeros((100, 120), np.uint8)
-    cv2.fillPoly(inner, [np.rint(_lips()[12:]).astype(np.int32)], 1)
-    assert np.array_equal(got[inner == 0], image[inner == 0])  # never past the outline
-    assert got[50, 22].mean() < image[50, 22].mean() - 25  # the ends dark
-    assert np.array_equal(got[:, 45:75], image[:, 45:75])
-
-
-def test_inside_ends_stop_at_real_corners_darkness_by_the_lips():
-    # darkish lips, dim lent teeth (as on 042): the middle's goal (0.09 of it) would be far darker
-    # than real corners next to such lips; the lips' floor leaves the ends as they are
-    image = _smile_image(lip_rgb=(120, 80, 70), teeth=110.0)
-    grown = image.copy()
-    assert shade_opening_ends(grown, _lips()) > 0
-    inside = image.copy()
-    assert shade_opening_ends(inside, _lips(), style="inside") == 0
-    assert np.array_equal(inside, image)
-    with pytest.raises(ValueError, match="style must be one of"):
-        shade_opening_ends(image.copy(), _lips(), style="outside")
-
-
-def test_a_smile_with_the_inside_ends(face, monkeypatch):
+def test_the_removed_styles_are_refused(face):
+    # ends="inside" (v2) and crisp="luma" were candidates, not adopted, removed from main after
+    # 152500d: a string is a TypeError now, not a silently different output
     from pixelfes.pipeline import resolve_model
 
     rgb, lm = face
     model = resolve_model(None, "neutral", "happy")
-    calls = []
-    real = ends.shade_opening_ends
-    monkeypatch.setattr(ends, "shade_opening_ends",
-                        lambda im, lips, **kw: calls.append((im.copy(), lips, kw)) or real(im, lips, **kw))
-    on = rgb.copy()
-    native.synthesize_face(rgb, on, lm, model, 1.0, ends="inside")
-    assert len(calls) == 1 and calls[0][2] == {"style": "inside"}
-    before, lips, _ = calls[0]
-    shaded = before.copy()
-    real(shaded, lips, style="inside")
-    clear_corner_specks(shaded, lips)
-    assert np.array_equal(on, shaded)
-    with pytest.raises(ValueError, match="ends must be a bool or one of"):
-        native.synthesize_face(rgb, rgb.copy(), lm, model, 1.0, ends="outside")
+    with pytest.raises(TypeError, match="ends must be a bool or None; got str"):
+        native.synthesize_face(rgb, rgb.copy(), lm, model, 1.0, ends="inside")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="crisp must be a bool or None; got str"):
+        native.synthesize_face(rgb, rgb.copy(), lm, model, 1.0, crisp="luma")  # type: ignore[arg-type]
+    for gone in ("junction", "rim", "outline", "reshape"):
+        with pytest.raises(TypeError, match=gone):
+            native.synthesize_face(rgb, rgb.copy(), lm, model, 1.0, **{gone: True})

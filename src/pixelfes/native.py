@@ -152,20 +152,15 @@ _TEETH_SEEN = True
 #: a closing smile's lips are given the broad relief of real closed lips (the bank's neutral photos:
 #: :meth:`MouthBank.relief_goal`, :func:`pixelfes.mouth.relief.draw_relief`; docs/mouth.md, "lipbank")
 _LIP_RELIEF = True
-#: closing a smile (any target but a smile), the shape model's prediction is corrected by the
-#: model's ``shape_residual_`` (:class:`pixelfes.models.shape_residual.ShapeResidual`) when it has
-#: one: a smile stronger than the training mean is moved back further (the shape model's motion is
-#: about the mean's; docs/mouth.md, "What is left of a smile")
-_NEUTRAL_RESIDUAL = False
 #: a closing smile's lips lose the a* above real closed lips' tint near their meeting line (the
 #: red wedge of the stretched inner lower lip: :func:`pixelfes.mouth.wedge.calm_line` with the
 #: relief's :meth:`MouthBank.tint_goal`; docs/mouth.md, "The closed lips' red wedge").
-#: ``"goal"``: down to the tint goal (held-out tint 1.9 se worse: not adopted); ``"level"``: down to
-#: the higher of it and the line's own level (adopted: blind A/B 6 of 6, held-out tint +0.004);
-#: ``"off"``: main's closing before it
+#: ``"level"``: down to the higher of the tint goal and the line's own level (adopted: blind A/B 6 of
+#: 6, held-out tint +0.004); ``"off"``: main's closing before it (down to the goal alone, ``"goal"``,
+#: was not adopted: held-out tint 1.9 se worse; removed from main after 152500d)
 _CALM_LINE = "level"
 #: the values of ``_CALM_LINE`` (:func:`close_on_crease`'s ``calm``)
-CALM_LINES = ("off", "goal", "level")
+CALM_LINES = ("off", "level")
 #: the values of ``_OWN_LEVEL`` (:func:`_texture_ratio`'s ``level``)
 OWN_LEVELS = ("off", "mean", "lesser")
 #: a smile's texture change carries the mean face's colour change too (``_mean_tint``: per
@@ -189,33 +184,6 @@ _CRISP_TEETH = True
 #: corners" of docs/mouth.md, "The smile's mushy corners"). Adopted by its pre-registered rule:
 #: held out within one paired se, blind A/B 14 of 14 images (7 people)
 _OPENING_ENDS = True
-#: how those ends are shaded (one of :data:`pixelfes.mouth.ends.END_STYLES`): ``"grown"``, v1,
-#: feathered past the opening's outline onto the lip line (on 042, dark skin, and 173 raters saw
-#: "a darker, blurry smudge that spreads a little past where the lips meet"); ``"inside"``, v2,
-#: kept inside the outline and never darker than real corners by the person's lips (the
-#: candidate ``native-ends2``: held out within one se, blind A/B 0 of 24 images, 042 and 173
-#: included: not adopted; docs/mouth.md, "The opening's ends, v2")
-_ENDS_STYLE = "grown"
-#: a smile's opening over lent teeth gets the dark pocket of a real one's lip junction beyond the
-#: opening, between inner (60 / 64) and outer (48 / 54) corners: the lips' meeting line there
-#: darkened to real smiles' level relative to the lips, kept to the lips, a one-pixel edge
-#: (:func:`pixelfes.mouth.junction.darken_junction`; the candidate ``native-junction``, not
-#: adopted: docs/mouth.md, "The lips' junction beyond the opening"); ``"crease"`` traces the
-#: output's own junction crease and deepens it instead (:func:`~pixelfes.mouth.junction.darken_crease`,
-#: ``native-junction2``, not adopted: the same section, "v2")
-_LIP_JUNCTION: bool | str = False
-#: a closing smile's outer lip outlines' edges are narrowed (the warp and the lips' stretch leave
-#: them about twice as wide as the smile's and real closed lips';
-#: :func:`pixelfes.mouth.outline.pinch_outlines`; docs/mouth.md, "The closed lips' soft outlines").
-#: Its pre-registered rule held (blind A/B 12 of 14 images, 7 people, none black or west Asian; held
-#: out within one se), but the pre-registered dark-skin confirmation failed (2 of 12 images, 6 black
-#: and west Asian people: "hard, cut, sticker-like outline"), so off: main's bytes
-_LIP_OUTLINE = False
-#: a smile's lent lower band (the lender's inner lower lip between the teeth and the person's own)
-#: kept no lighter and no redder than the person's lower lip just below it
-#: (:func:`pixelfes.mouth.rim.cap_lower_band`; the "red rim under the teeth" of docs/mouth.md,
-#: "The red rim under the lent teeth"; laid into the output only, the teeth chosen as without it)
-_RIM_CAP = False
 #: a smile's eye part at the data's level (:mod:`pixelfes.lids`): the eye points (36-47) moved by
 #: real smiles' mean motion for the smile's kind (open / closed), and the texture gain below the new
 #: lower lids made to follow real smiles' lower-lid profile (the bulge and the fold under it). The
@@ -443,7 +411,7 @@ def target_shape(model: Any, lm: np.ndarray, strength: float, mouth: str = "auto
                  bank: MouthBank | None = None, colours: PersonColours | None = None,
                  exclude: str | None = None, own_look: np.ndarray | None = None,
                  painted: Callable[[np.ndarray, int], np.ndarray | None] | None = None,
-                 teeth: bool = True, reshape: bool | None = None) -> tuple[np.ndarray, str, int | None]:
+                 teeth: bool = True) -> tuple[np.ndarray, str, int | None]:
     """Predicted crop landmarks ``(68, 2)``, the mouth mode used and the teeth exemplar index.
 
     For a model whose target is a smile, the mouth follows a *real* smile of the bank,
@@ -462,8 +430,6 @@ def target_shape(model: Any, lm: np.ndarray, strength: float, mouth: str = "auto
     For other targets ``"auto"`` follows the predicted opening. ``teeth`` False: the input's
     inner lips are apart but hold no teeth or cavity (:func:`pixelfes.mouth.shows_opening`), so
     ``"closed"`` lets its lips follow instead of pressing them together over teeth.
-    ``reshape``: closing a smile, add the model's ``shape_residual_`` when it has one (default
-    ``_NEUTRAL_RESIDUAL``).
 
     The motion is shortened only by folds *outside* the mouth: triangles between the inner
     lips may collapse (lips that meet), which the model's own fold limit counts as a fold
@@ -471,9 +437,6 @@ def target_shape(model: Any, lm: np.ndarray, strength: float, mouth: str = "auto
     """
     pred = model.shape_model_._predict_checked(lm[None], strength)[0]
     smile = getattr(model, "info", {}).get("target") == "happy"
-    residual = getattr(model, "shape_residual_", None)
-    if (_NEUTRAL_RESIDUAL if reshape is None else reshape) and not smile and residual is not None:
-        pred = pred + strength * residual.delta(lm)
     index = None
     if smile and colours is not None:
         bank = load_bank() if bank is None else bank
@@ -1572,7 +1535,7 @@ def close_on_crease(image: np.ndarray, lips: np.ndarray, colours: PersonColours,
         from .mouth.wedge import calm_line
 
         x0, y0, x1, y1 = box
-        calm_line(image[y0:y1, x0:x1], np.asarray(lips, dtype=np.float64) - (x0, y0), tint, floor=calm == "level")
+        calm_line(image[y0:y1, x0:x1], np.asarray(lips, dtype=np.float64) - (x0, y0), tint)
     return box
 
 
@@ -1580,10 +1543,8 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
                     strength: float, *, mouth: str = "auto", bank: MouthBank | None = None,
                     exclude: str | None = None, relief: bool | None = None,
                     specks: bool | None = None, calm: str | None = None,
-                    reshape: bool | None = None, crisp: bool | str | None = None,
-                    ends: bool | str | None = None, outline: bool | None = None,
-                    rim: bool | None = None, eyes: LidGoal | bool | None = None,
-                    junction: bool | str | None = None) -> NativeResult:
+                    crisp: bool | None = None, ends: bool | None = None,
+                    eyes: LidGoal | bool | None = None) -> NativeResult:
     """Change one face of ``photo`` (``(H, W, 3) uint8``, read only) into ``out`` (same shape, written).
 
     ``landmarks``: the face's ``(68, 2)`` photo landmarks; ``model`` a fitted
@@ -1593,31 +1554,25 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
     corners get their carried-over bright specks toned down (default ``_CORNER_SPECKS``); ``calm``:
     whether the lips of a smile being closed lose their redness above real closed lips' near the
     meeting line (one of :data:`CALM_LINES`, default ``_CALM_LINE``; with the relief only);
-    ``reshape``: closing a smile, the shape prediction corrected by the model's ``shape_residual_``
-    (default ``_NEUTRAL_RESIDUAL``; :func:`target_shape`); ``crisp``: lent teeth laid with their
-    patch's finest detail restored after the warp (default ``_CRISP_TEETH`` on a smile, off
-    otherwise; :func:`pixelfes.mouth.fill.restore_detail`; the teeth are chosen as without it;
-    ``"luma"``: the gray detail only, each pixel's colour ratios kept, not the default: docs/mouth.md,
-    "The lent teeth's highlights and glints");
-    ``ends``: whether a smile opened over lent teeth gets the dark ends of a real opening
-    (default ``_OPENING_ENDS``), ``True`` in the style ``_ENDS_STYLE``, or in the style named
-    (one of :data:`pixelfes.mouth.ends.END_STYLES`: ``"inside"`` keeps them inside the opening's
-    outline); ``outline``: whether a smile being closed gets its outer lip
-    outlines' edges narrowed (default ``_LIP_OUTLINE``); ``rim``: whether a smile's lent lower band
-    is capped at the person's lower lip's L* and chroma (default ``_RIM_CAP``;
-    :func:`pixelfes.mouth.rim.cap_lower_band`); ``eyes``: a smile's eye part at the data's level
-    (default ``_SMILE_LIDS``; ``True``: the bundled :func:`pixelfes.lids.bundled_goal`, or a
-    :class:`pixelfes.lids.LidGoal`; :func:`lid_target`, :func:`pixelfes.lids.lid_shading`);
-    ``junction``: whether a smile opened over lent teeth gets its lip junction beyond the opening
-    darkened to real smiles' pocket (default ``_LIP_JUNCTION``;
-    :func:`pixelfes.mouth.junction.darken_junction`, after the corner specks), or ``"crease"``:
-    the output's own junction crease traced and deepened instead
-    (:func:`pixelfes.mouth.junction.darken_crease`; candidate ``native-junction2``, not adopted).
+    ``crisp``: lent teeth laid with their patch's finest detail restored after the warp (default
+    ``_CRISP_TEETH`` on a smile, off otherwise; :func:`pixelfes.mouth.fill.restore_detail`; the
+    teeth are chosen as without it); ``ends``: whether a smile opened over lent teeth gets the dark
+    ends of a real opening (default ``_OPENING_ENDS``; :func:`pixelfes.mouth.ends.shade_opening_ends`);
+    ``eyes``: a smile's eye part at the data's level (default ``_SMILE_LIDS``; ``True``: the bundled
+    :func:`pixelfes.lids.bundled_goal`, or a :class:`pixelfes.lids.LidGoal`; :func:`lid_target`,
+    :func:`pixelfes.lids.lid_shading`).
+
+    The candidates that were measured here and not adopted (``reshape``, ``outline``, ``rim``,
+    ``junction``, ``crisp="luma"``, ``ends="inside"``, ``calm="goal"``) were removed from main after
+    152500d (docs/mouth.md records each; ``git checkout 152500d`` reproduces them).
     """
     from .face.align import align_face, crop_matrix
 
     check_mouth(mouth)
-    ends_style = _opening_ends_style(ends)
+    if crisp is not None and not isinstance(crisp, bool):
+        raise TypeError(f"crisp must be a bool or None; got {type(crisp).__name__}")
+    if ends is not None and not isinstance(ends, bool):
+        raise TypeError(f"ends must be a bool or None; got {type(ends).__name__}")
     if calm is not None:
         _check_calm(calm)
     alignment = model.alignment_
@@ -1652,7 +1607,7 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
     teeth = smile or not _TEETH_SEEN or inner_gap(lm) <= _teeth_gap(smile) \
         or shows_opening(photo, landmarks, colours)
     target, mode, index = target_shape(model, lm, strength, mouth, bank, colours, exclude, own,
-                                       painted, teeth, reshape)
+                                       painted, teeth)
     tri = model.warp_.triangulation
     lid_goal = _lid_goal(eyes) if smile else None
     if lid_goal is not None:
@@ -1706,10 +1661,6 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
         hue = held.tint_goal(colours, exclude=exclude) if lit else None
         close_on_crease(out, in_photo[48:68], colours, bank, relief=shape,
                         tint=hue, calm=_CALM_LINE if calm is None else calm)
-        if not smile and (_LIP_OUTLINE if outline is None else outline):
-            from .mouth.outline import pinch_outlines
-
-            pinch_outlines(out, in_photo[48:68])
     if mode == "open" and index is not None:
         bank = load_bank() if bank is None else bank
         lips = in_photo[48:68]
@@ -1721,32 +1672,14 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
         else:
             fill_mouth(out, lips, colours, bank, index=index, crisp=sharp)
         exemplar = bank.ids[index]
-        if smile and (_RIM_CAP if rim is None else rim):
-            from .mouth.fill import lent_lip_likeness
-            from .mouth.rim import cap_lower_band
-
-            cap_lower_band(out, lips, lent_lip_likeness(out.shape, lips, bank, index))
-        if smile and ends_style is not None:
+        if smile and (_OPENING_ENDS if ends is None else ends):
             from .mouth.ends import shade_opening_ends
 
-            if ends_style == "grown":
-                shade_opening_ends(out, lips)
-            else:
-                shade_opening_ends(out, lips, style=ends_style)
+            shade_opening_ends(out, lips)
     if smile and (_CORNER_SPECKS if specks is None else specks):
         from .mouth.specks import clear_corner_specks
 
         clear_corner_specks(out, in_photo[48:68])
-    junction_style = _LIP_JUNCTION if junction is None else junction
-    if junction_style not in (True, False, "crease"):
-        raise ValueError(f"junction: expected a bool, None or 'crease'; got {junction!r}")
-    if smile and mode == "open" and exemplar is not None and junction_style:
-        from .mouth import junction as _junction
-
-        if junction_style == "crease":
-            _junction.darken_crease(out, in_photo[48:68])
-        else:
-            _junction.darken_junction(out, in_photo[48:68])
     return NativeResult(mode, exemplar, (x0, y0, x1, y1), in_photo)
 
 
@@ -1781,19 +1714,6 @@ def lid_target(triangulation: Triangulation, lm: np.ndarray, target: np.ndarray,
     if a < 1.0:
         goal_pts = target + 0.95 * a * (goal_pts - target)
     return goal_pts
-
-
-def _opening_ends_style(ends: bool | str | None) -> str | None:
-    """The style a smile's opening's ends are shaded in for :func:`synthesize_face`'s ``ends``
-    (``None``: not shaded); ``ValueError`` for a style not in :data:`pixelfes.mouth.ends.END_STYLES`."""
-    from .mouth.ends import END_STYLES
-
-    on = _OPENING_ENDS if ends is None else ends
-    if isinstance(on, str):
-        if on not in END_STYLES:
-            raise ValueError(f"ends must be a bool or one of {END_STYLES}; got {on!r}")
-        return on
-    return _ENDS_STYLE if on else None
 
 
 @functools.lru_cache(maxsize=8)
@@ -1842,11 +1762,3 @@ def smile_eyes(alignment: Alignment, triangulation: Triangulation, lm: np.ndarra
     if a12 > 0.0:
         folds["AU12"] = folds.get("AU12", 0.0) + strength * a12
     return goal, folds
-
-
-def _roi_matrix(matrix: np.ndarray, x0: int, y0: int) -> tuple[np.ndarray, np.ndarray]:
-    """(crop -> photo, crop -> photo box at ``(x0, y0)``) affine matrices."""
-    inv = invert_affine(matrix)
-    roi = inv.copy()
-    roi[:, 2] -= (x0, y0)
-    return inv, roi

@@ -15,10 +15,9 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["canvas_factory", "fold_bank", "native_calmline2_factory", "native_calmline_factory", "native_ends2_factory", "native_factory",
-           "native_junction_factory", "native_junction2_factory", "native_likely_factory", "native_lipbank_factory", "native_outline_factory", "native_reshape_factory",
-           "native_specks_factory", "native_crisp_factory", "native_glints_factory", "native_redrim_factory",
-           "fold_lid_goal", "native_eyes_factory"]
+__all__ = ["canvas_factory", "fold_bank", "fold_lid_goal", "native_calmline2_factory", "native_crisp_factory",
+           "native_ends_factory", "native_eyes_factory", "native_factory", "native_likely_factory",
+           "native_lipbank_factory", "native_specks_factory"]
 
 
 @functools.lru_cache(maxsize=512)
@@ -80,39 +79,20 @@ def native_crisp_factory(fold: Any) -> Any:
     return native_factory(fold, crisp=True)
 
 
-def native_glints_factory(fold: Any) -> Any:
-    """The native engine with lent teeth's detail restored in gray only, each pixel's colour ratios
-    kept (``crisp="luma"``; not the default: docs/mouth.md, "The lent teeth's highlights and glints")."""
-    return native_factory(fold, crisp="luma")
-
-
-def native_calmline_factory(fold: Any) -> Any:
-    """The native engine with closing lips' redness above real closed lips' at the meeting line
-    taken out (``calm="goal"``; docs/mouth.md, "The closed lips' red wedge")."""
-    return native_factory(fold, calm="goal")
-
-
 def native_calmline2_factory(fold: Any) -> Any:
-    """As :func:`native_calmline_factory`, the goal never below the line's own level (``calm="level"``)."""
+    """The native engine with closing lips' redness above real closed lips' at the meeting line taken
+    out, never below the line's own level (``calm="level"``; the default since adopted: docs/mouth.md,
+    "The closed lips' red wedge")."""
     return native_factory(fold, calm="level")
 
 
-def native_outline_factory(fold: Any) -> Any:
-    """The native engine with a closing smile's outer lip outlines' edges narrowed (``outline=True``; not
-    the default: docs/mouth.md, "The closed lips' soft outlines")."""
-    return native_factory(fold, outline=True)
-
-
-def native_factory(fold: Any, mouth: str = "auto", reshape: bool | None = None, eyes: Any = None,
-                   **looks: Any) -> Any:
+def native_factory(fold: Any, mouth: str = "auto", eyes: Any = None, **looks: Any) -> Any:
     """``engine(rgb, faces, strength)``: the native engine with the fold's own mouth bank.
 
     ``looks``: :func:`pixelfes.native.synthesize_face`'s other switches (``relief``, ``specks``,
-    ``calm``, ``crisp``, ``ends``, ``outline``, ``rim``, ``junction``), passed on as given (a name it does not
-    take is a ``TypeError`` here, not at the first face); ``eyes``: as there, or ``"fold"`` for a
-    :class:`~pixelfes.lids.LidGoal` fitted on the fold's training people (:func:`fold_lid_goal`);
-    with ``reshape`` the model's shape residual is fitted on the fold's pairs first
-    (:func:`pixelfes.models.shape_residual.fit_shape_residual`)."""
+    ``calm``, ``crisp``, ``ends``), passed on as given (a name it does not take is a ``TypeError``
+    here, not at the first face); ``eyes``: as there, or ``"fold"`` for a
+    :class:`~pixelfes.lids.LidGoal` fitted on the fold's training people (:func:`fold_lid_goal`)."""
     import inspect
 
     from pixelfes.native import synthesize_face
@@ -121,12 +101,6 @@ def native_factory(fold: Any, mouth: str = "auto", reshape: bool | None = None, 
     if unknown:
         raise TypeError(f"native_factory: synthesize_face takes no {', '.join(unknown)}")
     model = _model(fold)
-    if reshape:
-        from pixelfes.models.shape_residual import fit_shape_residual
-
-        pairs = fold.pairs()
-        model.shape_residual_ = fit_shape_residual(pairs.landmarks_source, pairs.landmarks_target,
-                                                   np.asarray(pairs.identities))
     bank = fold_bank(fold)
     if isinstance(eyes, str):
         if eyes != "fold":
@@ -137,7 +111,7 @@ def native_factory(fold: Any, mouth: str = "auto", reshape: bool | None = None, 
         out = rgb.copy()
         for face in faces:
             synthesize_face(rgb, out, face.landmarks, model, strength, bank=bank, mouth=mouth,
-                            reshape=reshape, eyes=eyes, **looks)
+                            eyes=eyes, **looks)
         return out
 
     return engine
@@ -147,38 +121,6 @@ def native_ends_factory(fold: Any) -> Any:
     """The native engine with a smile's opening given the dark ends of a real one (``ends=True``;
     the default since adopted: docs/mouth.md, "The smile's mushy corners")."""
     return native_factory(fold, ends=True)
-
-
-def native_ends2_factory(fold: Any) -> Any:
-    """The native engine with a smile's opening's dark ends kept inside its outline and never
-    darker than real corners by the person's lips (``ends="inside"``; not adopted: docs/mouth.md,
-    "The opening's ends, v2")."""
-    return native_factory(fold, ends="inside")
-
-
-def native_junction_factory(fold: Any) -> Any:
-    """The native engine with a smile's lip junction beyond the opening darkened to real smiles'
-    pocket (``junction=True``; not adopted: docs/mouth.md, "The lips' junction beyond the opening")."""
-    return native_factory(fold, junction=True)
-
-
-def native_junction2_factory(fold: Any) -> Any:
-    """The native engine with a smile's own lip-junction crease traced and deepened, tapering to
-    nothing toward the outer corner (``junction="crease"``; a candidate: docs/mouth.md, "The lips'
-    junction beyond the opening", v2)."""
-    return native_factory(fold, junction="crease")
-
-
-def native_redrim_factory(fold: Any) -> Any:
-    """The native engine with a smile's lent lower band capped at the person's lower lip's L* and
-    chroma (``rim=True``; docs/mouth.md, "The red rim under the lent teeth")."""
-    return native_factory(fold, rim=True)
-
-
-def native_reshape_factory(fold: Any) -> Any:
-    """The native engine with the shape model's prediction corrected for strong smiles when
-    closing one (``reshape=True``: docs/mouth.md, "What is left of a smile")."""
-    return native_factory(fold, reshape=True)
 
 
 def fold_lid_goal(fold: Any) -> Any:

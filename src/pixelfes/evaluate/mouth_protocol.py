@@ -155,45 +155,25 @@ def _from_engines(name: str) -> ModelFactory:
 #: ``shape-texture`` is the model applied as before the native engine (the crop pasted back:
 #: a bare model would now run natively with the bundled mouth bank, which holds everyone);
 #: ``native`` is the native engine with a mouth bank of the fold's training people;
-#: ``native-likely`` the same with ``mouth="likely"``; ``native-lipbank`` the same with closing lips
-#: given real closed lips' relief (adopted); ``native-reshape`` closing a smile with the shape
-#: model's prediction corrected for strong smiles (``synthesize_face(reshape=True)``, not adopted).
-#: ``native-specks``: a smile's corner specks toned down (adopted: the same as ``native`` since
-#: ``native._CORNER_SPECKS`` is on; kept for the record's commands). ``native-calmline``: the
-#: closing lips' redness above real closed lips' at the meeting line taken out, not adopted
-#: (docs/mouth.md, "The closed lips' red wedge"); ``native-calmline2`` the same, never below the
-#: line's own level: adopted, today's ``native``. ``native-crisp``: lent teeth keeping their
-#: patch's finest detail (``synthesize_face(crisp=True)``; adopted: the same as ``native`` since
-#: ``native._CRISP_TEETH`` is on; docs/mouth.md, "Lent teeth that keep their own detail").
-#: ``native-ends``: a smile's opening over lent teeth darkened at both ends to real smiles'
-#: falloff (adopted: the same as ``native`` since ``native._OPENING_ENDS`` is on; kept for the
-#: record's commands; "The smile's mushy corners"). ``native-outline``: a closing smile's outer lip
-#: outlines' edges narrowed (not adopted: its rule held, its dark-skin confirmation failed; docs/mouth.md, "The closed lips' soft outlines").
-#: ``native-ends2``: those ends kept inside the opening's outline, feathered inward, and never darker
-#: than real corners by the person's lips (``synthesize_face(ends="inside")``; not adopted: blind A/B
-#: 0 of 24; "The opening's ends, v2").
-#: ``native-redrim``: a smile's lent lower band kept no lighter or redder than the person's lower lip
-#: below it (``synthesize_face(rim=True)``; "The red rim under the lent teeth").
-#: ``native-glints``: the lent teeth's detail restored in gray only, each pixel's colour ratios kept
-#: (``synthesize_face(crisp="luma")``; "The lent teeth's highlights and glints").
+#: ``native-likely`` the same with ``mouth="likely"``; ``native-eyes`` with a smile's eye part at the
+#: data's level (``synthesize_face(eyes=...)``, off by default: docs/mouth.md, "The eye part of a smile
+#: at the data's level"). The others were candidates since adopted, the same as ``native`` now, kept
+#: for the record's commands: ``native-lipbank`` / ``native-lipbank2`` (closing lips given real closed
+#: lips' relief), ``native-calmline2`` (the red wedge's calming, "level"), ``native-specks``,
+#: ``native-crisp``, ``native-ends``. The factories of candidates not adopted (``native-reshape``,
+#: ``native-calmline``, ``native-outline``, ``native-ends2``, ``native-redrim``, ``native-junction``,
+#: ``native-junction2``, ``native-glints``) were removed from main after 152500d: docs/mouth.md
+#: records each, and ``git checkout 152500d`` reproduces them.
 FACTORIES: dict[str, ModelFactory] = {
     "shape-texture": _from_engines("canvas_factory"),
     "native": _from_engines("native_factory"),
     "native-likely": _from_engines("native_likely_factory"),
     "native-lipbank": _from_engines("native_lipbank_factory"),
     "native-lipbank2": _from_engines("native_lipbank_factory"),
-    "native-reshape": _from_engines("native_reshape_factory"),
     "native-specks": _from_engines("native_specks_factory"),
     "native-ends": _from_engines("native_ends_factory"),
-    "native-ends2": _from_engines("native_ends2_factory"),
-    "native-junction": _from_engines("native_junction_factory"),
-    "native-junction2": _from_engines("native_junction2_factory"),
-    "native-calmline": _from_engines("native_calmline_factory"),
     "native-calmline2": _from_engines("native_calmline2_factory"),
     "native-crisp": _from_engines("native_crisp_factory"),
-    "native-glints": _from_engines("native_glints_factory"),
-    "native-outline": _from_engines("native_outline_factory"),
-    "native-redrim": _from_engines("native_redrim_factory"),
     "native-eyes": _from_engines("native_eyes_factory"),
 }
 

@@ -23,15 +23,9 @@ import numpy as np
 
 from .._nomask import median
 from .checks import check_rgb8, lip_points
-from .colour import LUMINANCE, lip_ring, to_linear, to_srgb
+from .colour import LUMINANCE, to_linear, to_srgb
 
-__all__ = ["END_STYLES", "end_gain", "end_profile", "inward_weight", "lip_floor", "shade_opening_ends"]
-
-#: how the shade meets the lips: ``"grown"`` (v1) feathers it over the opening grown by ``_GROW``,
-#: onto the lip line; ``"inside"`` (v2) keeps it inside the opening's outline, feathered inward
-#: over ``_FEATHER``, each end's goal never darker than real corners by the person's lips
-#: (:func:`lip_floor`)
-END_STYLES = ("grown", "inside")
+__all__ = ["end_gain", "end_profile", "shade_opening_ends"]
 
 _END = 0.1  # the end band: this share of the inner corners' distance from the nearer corner
 #: real open smiles' end band mean linear luminance over the opening's middle (the median of
@@ -42,20 +36,17 @@ _FLOOR = 0.15  # the least gain: a lent tooth at the corner stays a tooth in dee
 _MIDDLE = 0.3  # the opening from this share from either end (0.3-0.7 of the way) is its middle
 _GROW = 0.025  # mouth widths (at least 1 px) the opening's outline is grown by, feathered over as much
 _MIN_PIXELS = 8  # an end band or middle with fewer opening pixels is left as it is
-_FEATHER = 0.01  # "inside": mouth widths (at least 1 px) over which the shade fades in from the outline
-#: "inside": real open smiles' end band mean linear luminance over the square root of their lips'
-#: median linear luminance, the lower quartile (London, the 42 real smiles whose opening's middle
-#: is over 1.5 times the lips' luminance; median 0.177: the ends follow the lips' darkness, not the
-#: teeth's: log sd 0.38 against 0.45 for end over middle)
-_LIP_SCALE = 0.142
+# (v2, "inside": the shade kept inside the opening's outline, never darker than real corners by the
+# person's lips, was not adopted and removed from main after 152500d: docs/mouth.md, "The
+# opening's ends, v2")
 
 
-def end_gain(own: float, goal: float = _GOAL) -> float:
+def end_gain(own: float) -> float:
     """The gain at the very end of the opening given its end band's ``own`` mean luminance over
-    the middle's (``nan`` when too small to measure): ``goal / own`` clipped to ``[_FLOOR, 1]``."""
+    the middle's (``nan`` when too small to measure): ``_GOAL / own`` clipped to ``[_FLOOR, 1]``."""
     if not np.isfinite(own) or not own > 0:
         return 1.0
-    return float(np.clip(goal / own, _FLOOR, 1.0))
+    return float(np.clip(_GOAL / own, _FLOOR, 1.0))
 
 
 def end_profile(share: np.ndarray, gain: float) -> np.ndarray:
@@ -65,54 +56,15 @@ def end_profile(share: np.ndarray, gain: float) -> np.ndarray:
     return (gain + (1.0 - gain) * u * u * (3.0 - 2.0 * u)).astype(np.float32)
 
 
-def lip_floor(lip_luminance: float) -> float:
-    """The darkest end band mean linear luminance an ``"inside"`` shade aims at for lips of median
-    linear luminance ``lip_luminance``: ``_LIP_SCALE * sqrt(lip_luminance)`` (real corners of
-    people with such lips are darker in only a quarter of smiles); 0 when not finite or positive."""
-    if not np.isfinite(lip_luminance) or not lip_luminance > 0:
-        return 0.0
-    return float(_LIP_SCALE * np.sqrt(lip_luminance))
-
-
-def inward_weight(inside: np.ndarray, feather: int) -> np.ndarray:
-    """``(H, W) float32`` in [0, 1]: 0 outside the mask ``inside`` ``(H, W)`` (bool or 0/1), inside
-    its Euclidean distance to the nearest pixel outside over ``feather + 1``, at most 1 (the
-    mask must have an outside pixel: the distance is the exact one, ``DIST_MASK_PRECISE``)."""
-    d = cv2.distanceTransform(np.asarray(inside, np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
-    return np.minimum(np.float32(1.0), d / np.float32(feather + 1))
-
-
-def _lip_luminance(image: np.ndarray, dst: np.ndarray) -> float:
-    """The median linear luminance of ``image``'s lips (the outer outline 48-59 of ``dst`` less
-    the inner 60-67: :func:`pixelfes.mouth.colour.lip_ring`, as :func:`~pixelfes.mouth.colour.person_colours`); ``nan``
-    when fewer than ``_MIN_PIXELS``."""
-    h, w = image.shape[:2]
-    x0, y0 = (int(v) for v in np.maximum(0, np.floor(dst.min(0)) - 1))
-    x1, y1 = (int(v) for v in np.minimum((w, h), np.ceil(dst.max(0)) + 2))
-    if x1 <= x0 or y1 <= y0:
-        return float("nan")
-    p = dst - (x0, y0)
-    px = image[y0:y1, x0:x1][lip_ring((y1 - y0, x1 - x0), p[:12], p[12:]).astype(bool)]
-    if len(px) < _MIN_PIXELS:
-        return float("nan")
-    return float(median(to_linear(px) @ np.asarray(LUMINANCE, dtype=np.float32)))
-
-
-def shade_opening_ends(image: np.ndarray, lips: np.ndarray, style: str = "grown") -> int:
+def shade_opening_ends(image: np.ndarray, lips: np.ndarray) -> int:
     """Darken both ends of a smile's opening in ``image`` **in place**; returns the pixels changed.
 
     ``image``: ``(H, W, 3) uint8`` RGB after the lent teeth were painted; ``lips``: the new lips'
     ``(20, 2)`` landmarks 48-67 (x, y) in that frame, whose inner outline (60-67) is the opening.
     Each pixel of the opening (grown by ``_GROW`` mouth widths, feathered) gets linear RGB times
     the gain of its end's profile (:func:`end_gain`, measured on the opening's own pixels).
-    ``style`` (one of :data:`END_STYLES`): ``"inside"`` shades the opening's own pixels only,
-    weighted by :func:`inward_weight` over ``_FEATHER`` mouth widths, and each end's gain is
-    ``max(_GOAL * middle, lip_floor(lips)) / own`` in absolute luminance (the lips' median
-    measured on ``image``), clipped as :func:`end_gain`'s.
     """
     check_rgb8(image)
-    if style not in END_STYLES:
-        raise ValueError(f"style must be one of {END_STYLES}; got {style!r}")
     dst = lip_points(lips)
     width = float(np.linalg.norm(dst[6] - dst[0]))
     a, b = dst[12], dst[16]  # the inner corners 60, 64
@@ -143,19 +95,14 @@ def shade_opening_ends(image: np.ndarray, lips: np.ndarray, style: str = "grown"
     mid = float(median(lum[middle]))
     if not mid > 0:
         return 0
-    # "inside": the goal (over the middle) no darker than real corners of people with these lips
-    goal = _GOAL if style == "grown" else max(_GOAL, lip_floor(_lip_luminance(image, dst)) / mid)
     gain = np.ones(sub.shape[:2], np.float32)
     for left in (True, False):
         side = (t < 0.5) if left else (t >= 0.5)
         band = inside & side & (share < _END)
         own = float(lum[band].mean()) / mid if band.sum() >= _MIN_PIXELS else float("nan")
-        gain[side] = end_profile(share[side], end_gain(own, goal))
-    if style == "inside":
-        weight = inward_weight(inside, max(1, int(round(_FEATHER * width))))
-    else:
-        grown = cv2.dilate(poly, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
-        weight = cv2.blur(grown.astype(np.float32), (2 * grow + 1,) * 2, borderType=cv2.BORDER_CONSTANT)
+        gain[side] = end_profile(share[side], end_gain(own))
+    grown = cv2.dilate(poly, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
+    weight = cv2.blur(grown.astype(np.float32), (2 * grow + 1,) * 2, borderType=cv2.BORDER_CONSTANT)
     factor = 1.0 - weight * (1.0 - gain)
     rows, cols = np.nonzero(factor < 1.0)  # (only these: the round trip is not exact everywhere)
     shaded = to_srgb(lin[rows, cols] * factor[rows, cols, None])

@@ -26,7 +26,7 @@ from .checks import check_rgb8, lip_points
 from .colour import PersonColours, lab, to_linear, to_srgb
 
 __all__ = ["blend_paint", "fill_mouth", "inner_gap", "mouth_frame", "MouthFill", "MouthPaint", "interior_paint",
-           "detail_amplitude", "restore_detail", "lent_lip_likeness"]
+           "detail_amplitude", "restore_detail"]
 
 _PAIRS = ((61, 67), (62, 66), (63, 65))
 _ERODE = 0.0  # mouth widths the person's lips keep over the exemplar's edge (none: the stretched lip line of a closed mouth must be covered)
@@ -55,7 +55,7 @@ def detail_amplitude(image: np.ndarray, outline: np.ndarray) -> float:
 
 
 def restore_detail(sample: np.ndarray, outline: np.ndarray, patch: np.ndarray,
-                   patch_outline: np.ndarray, *, luma: bool = False) -> np.ndarray:
+                   patch_outline: np.ndarray) -> np.ndarray:
     """``sample`` with the finest detail its warp smoothed away put back at the patch's amplitude.
 
     ``sample`` ``(H, W, 3) uint8``: the exemplar's patch warped (cubic, upsampling ~1.25x at
@@ -64,10 +64,7 @@ def restore_detail(sample: np.ndarray, outline: np.ndarray, patch: np.ndarray,
     ``sample - G(sample)`` (:func:`detail_amplitude`'s) is scaled by ``1 + k``, ``k =
     clip(A_patch / A_sample - 1, 0, _DETAIL_MAX)``: the warped teeth get back the per-pixel
     detail the lent teeth have in the patch (docs/mouth.md, "Lent teeth that keep their own
-    detail"). With ``luma`` only the gray band is restored: each pixel is scaled by ``(Y + k (Y -
-    G(Y))) / Y`` (``Y`` the BT.601 gray), keeping its own channel ratios, so the patch's
-    pixel-scale colour speckle is not amplified with the detail (docs/mouth.md, "The lent teeth's
-    highlights and glints"). Returns ``(H, W, 3) float32`` sRGB in [0, 255] (not rounded).
+    detail"). Returns ``(H, W, 3) float32`` sRGB in [0, 255] (not rounded).
     """
     f = np.asarray(sample, dtype=np.float32)
     a_sample = detail_amplitude(f, outline)
@@ -75,10 +72,6 @@ def restore_detail(sample: np.ndarray, outline: np.ndarray, patch: np.ndarray,
     if not a_sample > 0:
         return f
     k = float(np.clip(a_patch / a_sample - 1.0, 0.0, _DETAIL_MAX))
-    if luma:
-        y = cv2.cvtColor(f, cv2.COLOR_RGB2GRAY)
-        gain = (y + np.float32(k) * (y - cv2.GaussianBlur(y, (0, 0), _DETAIL_SIGMA))) / np.maximum(y, np.float32(1.0))
-        return np.clip(f * np.maximum(gain, np.float32(0.0))[..., None], 0.0, 255.0)
     out = f + np.float32(k) * (f - cv2.GaussianBlur(f, (0, 0), _DETAIL_SIGMA))
     return np.clip(out, 0.0, 255.0)
 
@@ -220,7 +213,7 @@ class MouthPaint:
 
 def fill_mouth(image: np.ndarray, lips: np.ndarray, colours: PersonColours,
                bank: MouthBank | None = None, *, index: int | None = None,
-               exclude: str | None = None, amount: float = 1.0, crisp: bool | str = False) -> MouthFill:
+               exclude: str | None = None, amount: float = 1.0, crisp: bool = False) -> MouthFill:
     """Paint a real mouth interior inside the inner lips of ``image``, **in place**.
 
     ``image``: ``(H, W, 3) uint8`` RGB, any frame (photo or crop), already warped to the new
@@ -229,8 +222,7 @@ def fill_mouth(image: np.ndarray, lips: np.ndarray, colours: PersonColours,
     (:func:`~pixelfes.mouth.person_colours` on the input). ``bank``: default the bundled
     one; ``index`` forces an exemplar; ``exclude`` an exemplar id never used. ``amount``
     in [0, 1] scales the blend (an AU engine may fade it in with the opening); ``crisp``: the
-    warped patch's finest detail restored to the patch's own (:func:`restore_detail`; ``"luma"``: its
-    gray band only, each pixel's channel ratios kept). Returns
+    warped patch's finest detail restored to the patch's own (:func:`restore_detail`). Returns
     a :class:`MouthFill`; ``box`` is ``None`` when the outline lies outside the image.
     :func:`interior_paint` then :func:`blend_paint`.
     """
@@ -281,22 +273,9 @@ def _paint_alpha(dst: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
     return cv2.GaussianBlur(alpha, (0, 0), max(0.5, _FEATHER * width))
 
 
-def lent_lip_likeness(shape: tuple[int, ...], lips: np.ndarray, bank: MouthBank,
-                      index: int) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
-    """Where exemplar ``index``'s lent interior shows as its own lip (inner lip, gums) once laid
-    into lips ``(20, 2)`` of an image of ``shape``: the paint's box and :func:`lip_likeness` of its
-    warped patch there times the paint's weight at full amount, ``(y1 - y0, x1 - x0) float32`` in
-    [0, 1] (0 on the person's own lips); ``None`` when nothing is painted."""
-    dst = lip_points(lips)
-    box = _paint_box(shape, dst)
-    if box[2] <= box[0] or box[3] <= box[1]:
-        return None
-    return box, lip_likeness(_warped(bank, index, dst, box), bank.lips[index]) * _paint_alpha(dst, box)
-
-
 def interior_paint(shape: tuple[int, ...], lips: np.ndarray, colours: PersonColours,
                 bank: MouthBank | None = None, *, index: int | None = None,
-                exclude: str | None = None, amount: float = 1.0, crisp: bool | str = False) -> MouthPaint | MouthFill:
+                exclude: str | None = None, amount: float = 1.0, crisp: bool = False) -> MouthPaint | MouthFill:
     """What :func:`fill_mouth` would lay into an image of ``shape`` ``(H, W, ...)`` (the
     arguments as there), as a :class:`MouthPaint`; a :class:`MouthFill` with ``box`` ``None``
     when the outline lies outside the image (nothing to paint)."""
@@ -314,9 +293,7 @@ def interior_paint(shape: tuple[int, ...], lips: np.ndarray, colours: PersonColo
         return MouthFill(index, bank.ids[index], None)
     sample = _warped(bank, index, dst, (int(x0), int(y0), int(x1), int(y1)))
     if crisp:
-        if crisp not in (True, "luma"):
-            raise ValueError(f"crisp: expected a bool or 'luma'; got {crisp!r}")
-        sample = restore_detail(sample, inner - (x0, y0), patch, ex[12:], luma=crisp == "luma")
+        sample = restore_detail(sample, inner - (x0, y0), patch, ex[12:])
     lin = to_linear(sample)
     lin *= interior_gains(sample, colours, bank.skin[index], bank.lips[index])
     # deeper than the exemplar: the stretched cavity darkens towards its middle

@@ -8,9 +8,10 @@ out only the share of a* above the **real closed lips' tint at that place** (the
 :meth:`~pixelfes.mouth.MouthBank.tint_goal`, the map the relief reads, over the lips' median a*):
 real closed lips *are* redder at the line than their outer lip (the bank: the lower lip's row
 next to the line +1.2 a* over the lips' median, its outer rows -2), so the goal is theirs, not
-the outer lip's colour (that first candidate overshot the held-out tint). With ``floor`` the goal
-is never below the line's own level (the median a* of the closed lips within ``_ZONE`` of the
-line): only what stands out of the line is taken out, pixels above that median stay above it.
+the outer lip's colour (that first candidate overshot the held-out tint). The goal is never below
+the line's own level (the median a* of the closed lips within ``_ZONE`` of the line): only what
+stands out of the line is taken out, pixels above that median stay above it (the goal alone,
+``calm="goal"``, was not adopted and removed from main after 152500d).
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def calm_share(excess: np.ndarray, v: np.ndarray, which: np.ndarray, width: floa
     return np.where(lip, np.clip(soft, 0.0, 1.0), 0.0).astype(np.float32)
 
 
-def calm_line(region: np.ndarray, local: np.ndarray, tint: np.ndarray, floor: bool = False) -> None:
+def calm_line(region: np.ndarray, local: np.ndarray, tint: np.ndarray) -> None:
     """Take the redness above real closed lips' out of the closed lips in ``region`` (``(H, W, 3)
     uint8`` RGB, **in place**) near their meeting line.
 
@@ -63,8 +64,8 @@ def calm_line(region: np.ndarray, local: np.ndarray, tint: np.ndarray, floor: bo
     Each lip pixel's goal is the closed lips' median a* plus ``tint``'s a* at its lip-frame place
     (bilinear, as the relief reads it); a* loses :func:`calm_share` of its excess over the goal
     (never made redder, never below the goal); L* and b* are kept; pixels it does not move keep
-    their bytes. ``floor``: the goal is at least the median a* of the lip pixels within ``_ZONE``
-    of the meeting line (the line's own level: the held-out line band's median a* is kept)."""
+    their bytes. The goal is at least the median a* of the lip pixels within ``_ZONE`` of the
+    meeting line (the line's own level: the held-out line band's median a* is kept)."""
     lips = np.asarray(local, dtype=np.float64)
     width = float(np.linalg.norm(lips[6] - lips[0]))
     if width < 4 or not np.isfinite(tint).any():
@@ -80,10 +81,9 @@ def calm_line(region: np.ndarray, local: np.ndarray, tint: np.ndarray, floor: bo
     goal = np.full(c.shape[:2], np.inf, np.float64)
     goal.ravel()[at] = med + _read_grid(np.asarray(tint, np.float64)[0], u.ravel()[at], v.ravel()[at],
                                         which.ravel()[at])
-    if floor:
-        near = np.flatnonzero((which >= 0) & (v >= 1.0 - _ZONE))
-        if near.size:
-            goal = np.maximum(goal, float(median(c.reshape(-1, 3)[near, 1])))
+    near = np.flatnonzero((which >= 0) & (v >= 1.0 - _ZONE))
+    if near.size:
+        goal = np.maximum(goal, float(median(c.reshape(-1, 3)[near, 1])))
     excess = np.where(which >= 0, c[..., 1] - goal, 0.0)
     share = calm_share(excess, v, which, width)
     move = np.flatnonzero((share > 0) & (excess > 0))
