@@ -108,16 +108,20 @@ def judges_table(scores: dict) -> str:
 
 class StreakCollector:
     """An ``on_output`` hook: each measured image's lip streak ratio
-    (:func:`pixelfes.evaluate.streaks.streak_ratio`), ``ratios[method][identity]``."""
+    (:func:`pixelfes.evaluate.streaks.streak_ratio`), ``ratios[method][identity]``, and the lower
+    lip's alone, ``lower[method][identity]``."""
 
     def __init__(self) -> None:
         self.ratios: dict[str, dict[str, float]] = {}
+        self.lower: dict[str, dict[str, float]] = {}
 
     def __call__(self, person: object, method: str, rgb: np.ndarray, landmarks: np.ndarray | None) -> None:
         from pixelfes.evaluate.streaks import streak_ratio
 
-        ratio = float("nan") if landmarks is None else streak_ratio(rgb, landmarks)
-        self.ratios.setdefault(method, {})[str(getattr(person, "identity", "?"))] = ratio
+        ident = str(getattr(person, "identity", "?"))
+        for lip, into in (("both", self.ratios), ("lower", self.lower)):
+            ratio = float("nan") if landmarks is None else streak_ratio(rgb, landmarks, lip)
+            into.setdefault(method, {})[ident] = ratio
 
 
 def streaks_table(summary: dict) -> str:
@@ -326,6 +330,11 @@ def main(argv: list[str] | None = None) -> int:
         print("Streaky lips (streak ratio: horizontal / vertical gradient energy of the lips' texture):")
         print()
         print(streaks_table(report["directions"][d]["streaks"]))
+        print()
+        report["directions"][d]["streaks_lower"] = summarise_streaks(streaks.lower)
+        print("The lower lip alone:")
+        print()
+        print(streaks_table(report["directions"][d]["streaks_lower"]))
         print()
         report["directions"][d]["eyes"] = eye_part(eyes, list(factories))
         print("The eyes (dlib on each image, eye distances; shading: log L* below the lower lids, relative to the cheek band):")

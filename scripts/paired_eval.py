@@ -1,7 +1,8 @@
 """Paired differences of two methods in a ``scripts/mouth_eval.py --judges --json`` report.
 
 Per held-out person, the candidate's figure minus the baseline's, their mean and standard error
-(sd / sqrt(n)): mouth contrast and tint errors, the judges' accuracy (1 when the expression named
+(sd / sqrt(n)): mouth contrast and tint errors, the lips' and the lower lip's streak error
+(``|log(out / real)|``, pixelfes.evaluate.streaks), the judges' accuracy and P(target) (1 when the expression named
 is the target), identity distance, PSNR / SSIM, and the eyes' per-person distances to the real
 smile (``smile_eye_motion.eye_table``: eye opening, lower-lid shading). Lower is better for all
 but accuracy, PSNR and SSIM.
@@ -36,10 +37,16 @@ def figures(direction: dict[str, Any], method: str, target: str) -> dict[str, di
         if row["method"] == method and "failed" not in row:
             for k in ("contrast_error", "tint_error"):
                 out.setdefault(k, {})[row["identity"]] = float(row[k])
+    for key, name in (("streaks", "streak_error"), ("streaks_lower", "streak_error_lower")):
+        for p, e in direction.get(key, {}).get(method, {}).get("errors", {}).items():
+            if e is not None:
+                out.setdefault(name, {})[p] = float(e)
     for p, s in direction.get("judges_people", {}).get(method, {}).items():
         for judge in ("fer", "faceapi"):
             if f"{judge}.call" in s:
                 out.setdefault(f"{judge}.accuracy", {})[p] = float(s[f"{judge}.call"] == target)
+            if f"{judge}.p_target" in s:
+                out.setdefault(f"{judge}.p_target", {})[p] = float(s[f"{judge}.p_target"])
         for k in ("identity.distance", "quality.psnr", "quality.ssim"):
             if k in s:
                 out.setdefault(k, {})[p] = float(s[k])

@@ -41,12 +41,12 @@ def _photo(texture):
     return np.clip(np.rint(img), 0, 255).astype(np.uint8)
 
 
-def _reference_ratio(rgb, lm):
+def _reference_ratio(rgb, lm, band=None):
     """The plain version: L* blurred whole by scipy, then a loop over the band's pixels."""
     width = float(np.linalg.norm(lm[54] - lm[48]))
     light = srgb_to_lightness(rgb)
     tex = light - gaussian_filter(light, max(1.0, STREAK_SIGMA * width), mode="mirror", truncate=4.0)
-    band = lip_band(rgb.shape, lm)
+    band = lip_band(rgb.shape, lm) if band is None else band
     ex = ey = 0.0
     for y, x in zip(*np.nonzero(band), strict=True):
         if not (band[y - 1, x] and band[y + 1, x] and band[y, x - 1] and band[y, x + 1]):
@@ -90,6 +90,22 @@ def test_lip_band_leaves_out_the_edges_and_the_line():
     between = (xs > lm[60, 0]) & (xs < lm[64, 0])
     line = np.interp(xs[between], lm[60:65, 0], lm[60:65, 1])
     assert np.abs(ys[between] - line).min() > 2
+
+
+def test_the_lower_lip_band_is_the_band_below_the_line():
+    lm = _landmarks()
+    both, lower = lip_band((240, 300), lm), lip_band((240, 300), lm, "lower")
+    ys, xs = np.nonzero(both)
+    # by hand: the band's pixels on or below the line where the lips meet (the inner lower points)
+    line = np.interp(xs, lm[[60, 67, 66, 65, 64], 0], lm[[60, 67, 66, 65, 64], 1])
+    below = np.zeros_like(both)
+    below[ys[ys >= line], xs[ys >= line]] = True  # (fillPoly keeps the edge from 48 to 60 at y 110)
+    assert lower.sum() > 500 and np.array_equal(lower, below)
+    rng = np.random.default_rng(4)
+    rgb = _photo(rng.normal(0, 12, (240, 300)))
+    assert_allclose(streak_ratio(rgb, lm, "lower"), _reference_ratio(rgb, lm, below), rtol=2e-3)
+    with pytest.raises(ValueError, match="lip: expected one of"):
+        lip_band((240, 300), lm, "upper")
 
 
 def test_no_band_gives_nan():

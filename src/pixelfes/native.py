@@ -190,6 +190,12 @@ _OPENING_ENDS = True
 #: goal: the mouth bank's people's when ``synthesize_face(eyes=<LidGoal>)``, else the bundled one
 #: (all London pairs). Off: main's bytes (docs/mouth.md, "The eye part of a smile at the data's level")
 _SMILE_LIDS = False
+#: a smile opened over lent teeth gets the fine luminance relief of the lent smile's own lower lip
+#: (its L* over its low-pass within the lip, in the lip frame) in place of its own stretched one,
+#: its colour and low-pass shading kept (:func:`pixelfes.mouth.smilelip.lend_lower_lip`; the
+#: "vertical gloss streaks" of docs/mouth.md, "The lower lip's goal thickness"). Off: main's bytes
+#: (docs/mouth.md, "A smile's lower lip from the lender's")
+_SMILE_LIP = False
 _LAB_MIN = 0.004  # apply_gain(dark_in_lab=True) takes gains this close to 1 by channel scale
 _LIP_MARGIN = 0.12  # mouth widths around lips and philtrum where the texture ratio fades out
 _LIP_KEEP = 0.8
@@ -1544,7 +1550,7 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
                     exclude: str | None = None, relief: bool | None = None,
                     specks: bool | None = None, calm: str | None = None,
                     crisp: bool | None = None, ends: bool | None = None,
-                    eyes: LidGoal | bool | None = None) -> NativeResult:
+                    eyes: LidGoal | bool | None = None, smile_lip: bool | None = None) -> NativeResult:
     """Change one face of ``photo`` (``(H, W, 3) uint8``, read only) into ``out`` (same shape, written).
 
     ``landmarks``: the face's ``(68, 2)`` photo landmarks; ``model`` a fitted
@@ -1560,7 +1566,11 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
     ends of a real opening (default ``_OPENING_ENDS``; :func:`pixelfes.mouth.ends.shade_opening_ends`);
     ``eyes``: a smile's eye part at the data's level (default ``_SMILE_LIDS``; ``True``: the bundled
     :func:`pixelfes.lids.bundled_goal`, or a :class:`pixelfes.lids.LidGoal`; :func:`lid_target`,
-    :func:`pixelfes.lids.lid_shading`).
+    :func:`pixelfes.lids.lid_shading`);
+    ``smile_lip``: whether a smile opened over lent teeth gets the lent smile's own lower lip's
+    fine relief in place of its stretched one (default ``_SMILE_LIP``;
+    :func:`pixelfes.mouth.smilelip.lend_lower_lip`, before the opening's ends; not adopted:
+    docs/mouth.md, "A smile's lower lip from the lender's").
 
     The candidates that were measured here and not adopted (``reshape``, ``outline``, ``rim``,
     ``junction``, ``crisp="luma"``, ``ends="inside"``, ``calm="goal"``) were removed from main after
@@ -1672,6 +1682,10 @@ def synthesize_face(photo: np.ndarray, out: np.ndarray, landmarks: np.ndarray, m
         else:
             fill_mouth(out, lips, colours, bank, index=index, crisp=sharp)
         exemplar = bank.ids[index]
+        if smile and (_SMILE_LIP if smile_lip is None else smile_lip):
+            from .mouth.smilelip import lend_lower_lip
+
+            lend_lower_lip(out, lips, bank.patches[index], bank.points[index])
         if smile and (_OPENING_ENDS if ends is None else ends):
             from .mouth.ends import shade_opening_ends
 

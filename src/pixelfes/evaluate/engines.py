@@ -17,7 +17,7 @@ import numpy as np
 
 __all__ = ["canvas_factory", "fold_bank", "fold_lid_goal", "native_calmline2_factory", "native_crisp_factory",
            "native_ends_factory", "native_eyes_factory", "native_factory", "native_likely_factory",
-           "native_lipbank_factory", "native_specks_factory"]
+           "native_lipbank_factory", "native_smilelip_factory", "native_specks_factory"]
 
 
 @functools.lru_cache(maxsize=512)
@@ -121,6 +121,12 @@ def native_ends_factory(fold: Any) -> Any:
     """The native engine with a smile's opening given the dark ends of a real one (``ends=True``;
     the default since adopted: docs/mouth.md, "The smile's mushy corners")."""
     return native_factory(fold, ends=True)
+
+
+def native_smilelip_factory(fold: Any) -> Any:
+    """The native engine with a smile's lower lip given the lent smile's own lower lip's fine relief
+    (``smile_lip=True``; not adopted: docs/mouth.md, "A smile's lower lip from the lender's")."""
+    return native_factory(fold, smile_lip=True)
 
 
 def fold_lid_goal(fold: Any) -> Any:

@@ -175,6 +175,7 @@ FACTORIES: dict[str, ModelFactory] = {
     "native-calmline2": _from_engines("native_calmline2_factory"),
     "native-crisp": _from_engines("native_crisp_factory"),
     "native-eyes": _from_engines("native_eyes_factory"),
+    "native-smilelip": _from_engines("native_smilelip_factory"),
 }
 
 

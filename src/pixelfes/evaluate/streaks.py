@@ -18,7 +18,7 @@ import numpy as np
 
 from ..mouth_regions import srgb_to_lightness
 
-__all__ = ["STREAK_MARGIN", "STREAK_SIGMA", "lip_band", "streak_error", "streak_ratio"]
+__all__ = ["LIPS", "STREAK_MARGIN", "STREAK_SIGMA", "lip_band", "streak_error", "streak_ratio"]
 
 #: the texture: L* minus a Gaussian of this many mouth widths (the lips' shading left out)
 STREAK_SIGMA = 0.02
@@ -27,10 +27,20 @@ STREAK_MARGIN = 0.02
 _MIN_PIXELS = 50
 
 
-def lip_band(shape: tuple[int, ...], landmarks: np.ndarray) -> np.ndarray:
+#: the lower lip's polygon: the outer lower outline 48, 59 .. 55, 54, back along the inner lower line
+#: 64, 65 .. 67, 60 (:func:`lip_band` ``lip="lower"``)
+_LOWER = [48, 59, 58, 57, 56, 55, 54, 64, 65, 66, 67, 60]
+#: the values of :func:`lip_band`'s ``lip``
+LIPS = ("both", "lower")
+
+
+def lip_band(shape: tuple[int, ...], landmarks: np.ndarray, lip: str = "both") -> np.ndarray:
     """``(H, W) bool``: the lips of ``landmarks`` (``(68, 2)``) off their edges: the outer polygon
     (48-59) shrunk by :data:`STREAK_MARGIN` mouth widths, minus the inner polygon (60-67) and its
-    outline grown by as much (closed lips: the line where they meet)."""
+    outline grown by as much (closed lips: the line where they meet); ``lip="lower"``: only its
+    pixels inside the lower lip's polygon (outer lower outline and inner lower line)."""
+    if lip not in LIPS:
+        raise ValueError(f"lip: expected one of {LIPS}; got {lip!r}")
     lm = np.asarray(landmarks, dtype=np.float64)
     width = float(np.linalg.norm(lm[54] - lm[48]))
     e = max(2, int(round(STREAK_MARGIN * width)))
@@ -43,16 +53,21 @@ def lip_band(shape: tuple[int, ...], landmarks: np.ndarray) -> np.ndarray:
     cv2.fillPoly(lens, [pts], 1, shift=4)
     cv2.polylines(lens, [pts], True, 1, 1, shift=4)
     inner: np.ndarray = cv2.dilate(lens, np.ones((2 * e + 1, 2 * e + 1), np.uint8))
-    return (outer > 0) & (inner == 0)
+    band = (outer > 0) & (inner == 0)
+    if lip == "lower":
+        low = np.zeros((h, w), np.uint8)
+        cv2.fillPoly(low, [np.rint(lm[_LOWER] * 16).astype(np.int32)], 1, shift=4)
+        band &= low > 0
+    return band
 
 
-def streak_ratio(rgb: np.ndarray, landmarks: np.ndarray) -> float:
+def streak_ratio(rgb: np.ndarray, landmarks: np.ndarray, lip: str = "both") -> float:
     """Horizontal over vertical gradient energy of the lips' texture in ``rgb`` (``(H, W, 3) uint8``)
-    over :func:`lip_band`: ``sum(gx**2) / sum(gy**2)``, central differences at band pixels whose
+    over :func:`lip_band` (of ``lip``): ``sum(gx**2) / sum(gy**2)``, central differences at band pixels whose
     four neighbours are in the band too. ``nan`` when fewer than 50 such pixels (or no gradient)."""
     lm = np.asarray(landmarks, dtype=np.float64)
     width = float(np.linalg.norm(lm[54] - lm[48]))
-    band = lip_band(rgb.shape, lm)
+    band = lip_band(rgb.shape, lm, lip)
     ys, xs = np.nonzero(band)
     if len(ys) == 0:
         return float("nan")
